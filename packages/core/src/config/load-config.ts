@@ -1,0 +1,87 @@
+import type { LevelWithSilent } from 'pino';
+import type { Config } from './config.ts';
+import { ConfigError } from '../errors/config-error.ts';
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Turns environment variables into a validated Config. Every problem is collected and reported
+ * at once, so an operator fixes a bad deployment in one round instead of one variable per restart.
+ */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string): string => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+  };
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const value = str(name, fallback);
+    checkUrl(name, value, protocols, problems);
+    return value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name, String(fallback));
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const replicaUrls = str('DATABASE_REPLICA_URLS', '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  for (const replica of replicaUrls) checkUrl('DATABASE_REPLICA_URLS', replica, ['postgres:', 'postgresql:'], problems);
+
+  const logLevel = str('LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const redisPrefix = str('REDIS_PREFIX', 'strata');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) {
+    problems.push(`REDIS_PREFIX: expected 1-64 characters of [A-Za-z0-9_.-], got "${redisPrefix}"`);
+  }
+
+  const config: Config = {
+    databaseUrl: url('DATABASE_URL', 'postgres://localhost:5432/strata', ['postgres:', 'postgresql:']),
+    replicaUrls,
+    redisUrl,
+    cacheRedisUrl: url('CACHE_REDIS_URL', redisUrl, ['redis:', 'rediss:']),
+    redisPrefix,
+    host: str('HOST', '127.0.0.1'),
+    commandApiPort: int('COMMAND_API_PORT', 3000, 0, 65535),
+    queryApiPort: int('QUERY_API_PORT', 3001, 0, 65535),
+    opsPort: int('OPS_PORT', 3002, 0, 65535),
+    projectorMetricsPort: int('PROJECTOR_METRICS_PORT', 3003, 0, 65535),
+    logLevel: logLevel as LevelWithSilent,
+    retentionDays: int('RETENTION_DAYS', 30, 1, 36500),
+    maxStalenessMs: int('MAX_STALENESS_MS', 3000, 0, 86_400_000),
+    cacheTtlSeconds: int('CACHE_TTL_SECONDS', 86_400, 1, 31_536_000),
+    ingestMaxBatchEvents: int('INGEST_MAX_BATCH_EVENTS', 2000, 1, 10_000),
+    ingestMaxWaitMs: int('INGEST_MAX_WAIT_MS', 2, 0, 1000),
+    maxBodyBytes: int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    ingestRateLimitPerSecond: int('INGEST_RATE_LIMIT_PER_SECOND', 0, 0, 10_000_000),
+    projectorConcurrency: int('PROJECTOR_CONCURRENCY', 4, 1, 64),
+    projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
+    dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
+    dataDir: str('STRATA_DATA_DIR', '.strata'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function checkUrl(name: string, value: string, protocols: string[], problems: string[]): void {
+  try {
+    const parsed = new URL(value);
+    if (!protocols.includes(parsed.protocol)) {
+      problems.push(`${name}: expected a ${protocols.join(' or ')} URL, got "${value}"`);
+    }
+  } catch {
+    problems.push(`${name}: not a valid URL: "${value}"`);
+  }
+}

@@ -1,0 +1,41 @@
+import pg from 'pg';
+import type { Logger } from '../logging/create-logger.ts';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export interface PoolOptions {
+  connectionString: string;
+  max: number;
+  applicationName: string;
+  /** Extra server settings for every connection, e.g. `synchronous_commit=off` for staging writes. */
+  settings?: Record<string, string>;
+  statementTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+// timestamptz and int8 come back as strings: we format timestamps ourselves (always UTC ISO-8601)
+// and counts can exceed 2^53 in principle, so converting is the caller's explicit choice.
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (value) => value);
+
+/**
+ * A pool sized for small machines. An idle connection that errors (server restart) must not crash
+ * the process, so pool errors are logged and the pool replaces the connection on next use.
+ */
+export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
+  const settings = { ...options.settings };
+  if (options.statementTimeoutMs) settings.statement_timeout = String(options.statementTimeoutMs);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    options: Object.entries(settings)
+      .map(([key, value]) => `-c ${key}=${value}`)
+      .join(' '),
+  });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+  return pool;
+}

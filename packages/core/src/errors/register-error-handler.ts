@@ -1,0 +1,49 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from './app-error.ts';
+
+/** Fastify's own error codes that are really the client's fault, mapped to our stable codes. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_request' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
+};
+
+/**
+ * The single place errors become HTTP answers: AppErrors keep their status, code and details;
+ * schema failures become 400 naming the field; anything else is a 500 whose internals stay in the log.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) request.log.warn({ err: error.cause ?? error }, error.message);
+      if (error.headers) void reply.headers(error.headers);
+      return reply.code(error.status).send({
+        error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      });
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const details = fastifyError.validation.map((issue) => ({
+        field: `${fastifyError.validationContext ?? 'request'}${issue.instancePath.replaceAll('/', '.') || ''}`,
+        reason: issue.message ?? 'invalid',
+      }));
+      return reply.code(400).send({ error: { code: 'invalid_request', message: 'request is invalid', details } });
+    }
+    const mapped = fastifyError.code ? FASTIFY_CLIENT_ERRORS[fastifyError.code] : undefined;
+    if (mapped) {
+      return reply.code(mapped.status).send({ error: { code: mapped.code, message: fastifyError.message } });
+    }
+    if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return reply
+        .code(fastifyError.statusCode)
+        .send({ error: { code: 'invalid_request', message: fastifyError.message } });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }),
+  );
+}

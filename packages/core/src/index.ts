@@ -1,0 +1,45 @@
+// @strata/core: mechanisms and contracts shared by the services. No business SQL lives here
+// except authentication, which both APIs must agree on.
+export type { Config } from './config/config.ts';
+export { loadConfig } from './config/load-config.ts';
+export { loadConfigOrExit } from './config/load-config-or-exit.ts';
+
+export { createPool, type Pool, type PoolClient, type Queryable, type PoolOptions } from './db/create-pool.ts';
+export { withTransaction } from './db/with-transaction.ts';
+export { ensureDatabase } from './db/ensure-database.ts';
+export { runMigrations, MIGRATIONS_DIR } from './db/run-migrations.ts';
+
+export { createRedis, Redis, type RedisOptions } from './redis/create-redis.ts';
+export { redisKeys } from './redis/redis-keys.ts';
+export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
+
+export { INGEST_QUEUE, INGEST_JOB, type IngestJobData, type BatchEvent } from './queues/ingest-queue.ts';
+
+export * from './schemas/event.ts';
+export { normalizeEvent } from './schemas/normalize-event.ts';
+export { eventKey } from './schemas/event-key.ts';
+
+export { encodeToken, decodeToken } from './tokens/consistency-token.ts';
+
+export { generateApiKey, hashApiKey } from './auth/api-key.ts';
+export { createTenant } from './auth/create-tenant.ts';
+export { issueApiKey } from './auth/issue-api-key.ts';
+export { findTenantByKey } from './auth/find-tenant-by-key.ts';
+export { TenantAuthenticator } from './auth/tenant-authenticator.ts';
+
+export { createMetricsRegistry } from './metrics/create-metrics-registry.ts';
+export { registerProbeRoutes, type ReadinessCheck, type ProbeOptions } from './http/register-probe-routes.ts';
+export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-checks.ts';
+
+export { createLogger, type Logger } from './logging/create-logger.ts';
+export { installShutdown } from './lifecycle/install-shutdown.ts';
+export { closeAll } from './lifecycle/close-all.ts';
+
+export { AppError, badRequest, unauthorized, notFound, unavailable, type FieldError } from './errors/app-error.ts';
+export { ConfigError } from './errors/config-error.ts';
+export { registerErrorHandler } from './errors/register-error-handler.ts';
+
+export { type Clock, systemClock } from './time/clock.ts';
+export { parseEventTime } from './time/parse-event-time.ts';
+
+export { createTestEnvironment, type TestEnvironment, type Teardownable } from './testing/create-test-environment.ts';

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/config.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { runMigrations } from '../db/run-migrations.ts';
+import { createLogger, type Logger } from '../logging/create-logger.ts';
+
+/** The part of a tap test this helper needs; keeps core free of a dependency on tap. */
+export interface Teardownable {
+  teardown(fn: () => unknown): void;
+}
+
+export interface TestEnvironment {
+  config: Config;
+  logger: Logger;
+}
+
+/**
+ * A private world for one test file on the real local servers: a fresh migrated database and a
+ * Redis prefix of its own, both removed at teardown. Tests use the default local URLs (the ones
+ * `.ci/run` makes sure are up), overridden only by what the test passes in.
+ */
+export async function createTestEnvironment(
+  t: Teardownable,
+  overrides: Partial<Config> = {},
+): Promise<TestEnvironment> {
+  const base = loadConfig({});
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const adminUrl = new URL(overrides.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  adminUrl.pathname = '/postgres';
+  const databaseName = `strata_test_${suffix}`;
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${databaseName}`;
+
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.end();
+  t.teardown(async () => {
+    const client = new pg.Client({ connectionString: adminUrl.toString() });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await client.end();
+  });
+
+  const logger = createLogger('test', 'silent');
+  const config: Config = {
+    ...base,
+    redisUrl: 'redis://127.0.0.1:6379',
+    cacheRedisUrl: 'redis://127.0.0.1:6379',
+    logLevel: 'silent',
+    ...overrides,
+    databaseUrl: databaseUrl.toString(),
+    redisPrefix: `test_${suffix}`,
+    commandApiPort: 0,
+    queryApiPort: 0,
+    opsPort: 0,
+    projectorMetricsPort: 0,
+  };
+  await runMigrations(config.databaseUrl, logger);
+  t.teardown(() => deleteRedisPrefix(config.redisUrl, config.redisPrefix));
+  return { config, logger };
+}
+
+async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
