@@ -7,8 +7,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(jsonb_object_agg(k, CASE
       WHEN o IS NULL THEN n
       WHEN n IS NULL THEN o
-      -- Equal timestamps: the larger value wins, so the result never depends on arrival order.
-      WHEN ((n->>'t')::bigint, (n->'v')::text) > ((o->>'t')::bigint, (o->'v')::text) THEN n
+      -- Equal timestamps: the larger value text wins (byte order, as readers compare it in code),
+      -- so the result never depends on arrival order.
+      WHEN ((n->>'t')::bigint, (n->'v')::text COLLATE "C") > ((o->>'t')::bigint, (o->'v')::text COLLATE "C") THEN n
       ELSE o END), '{}'::jsonb)
   FROM (SELECT coalesce(a.key, b.key) AS k, a.value AS o, b.value AS n
         FROM jsonb_each(coalesce(old_state, '{}'::jsonb)) a

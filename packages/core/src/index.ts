@@ -14,6 +14,7 @@ export { redisKeys } from './redis/redis-keys.ts';
 export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
 
 export { INGEST_QUEUE, INGEST_JOB, type IngestJobData, type BatchEvent } from './queues/ingest-queue.ts';
+export { batchEventColumns, type BatchEventColumns } from './queues/batch-event-columns.ts';
 
 export * from './schemas/event.ts';
 export { normalizeEvent } from './schemas/normalize-event.ts';
@@ -43,3 +44,12 @@ export { type Clock, systemClock } from './time/clock.ts';
 export { parseEventTime } from './time/parse-event-time.ts';
 
 export { createTestEnvironment, type TestEnvironment, type Teardownable } from './testing/create-test-environment.ts';
+
+export { isPostgresUp } from './embedded/is-postgres-up.ts';
+export { isRedisUp } from './embedded/is-redis-up.ts';
+export { startPrivatePostgres, type PrivatePostgresOptions } from './embedded/start-private-postgres.ts';
+export { startPrivateRedis, type PrivateRedisOptions } from './embedded/start-private-redis.ts';
+export { type PrivateServer } from './embedded/private-server.ts';
+export { findPostgresBinDir } from './embedded/find-postgres-bin-dir.ts';
+export { hasRedisServer } from './embedded/has-redis-server.ts';
+export { runProcess, runProcessOrThrow, isRoot, type ProcessResult, type RunProcessOptions } from './embedded/run-process.ts';

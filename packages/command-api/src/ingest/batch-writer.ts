@@ -1,0 +1,41 @@
+import type { Queue } from 'bullmq';
+import { INGEST_JOB, type BatchEvent, type IngestJobData, type Logger, type Pool } from '@strata/core';
+import { deleteStagedBatch } from '../queries/delete-staged-batch.ts';
+import { insertStagedEvents } from '../queries/insert-staged-events.ts';
+
+export interface BatchWriterDeps {
+  pool: Pool;
+  queue: Queue<IngestJobData>;
+  logger: Logger;
+  /** Retries of a batch job before it stays in BullMQ's failed set. */
+  attempts: number;
+}
+
+/**
+ * Makes one batch durable in both stores: the UNLOGGED staging table (for strong reads and the
+ * sweeper) and a queue job carrying a full copy (which survives a PostgreSQL crash that truncates
+ * staging). Only when both succeed may the caller acknowledge. Staging goes first: if the queue
+ * then refuses, the staged rows are removed so a refused batch leaves nothing behind.
+ */
+export async function writeBatch(deps: BatchWriterDeps, batchId: string, events: BatchEvent[], acceptedAt: number): Promise<void> {
+  await insertStagedEvents(deps.pool, batchId, events);
+  try {
+    await deps.queue.add(
+      INGEST_JOB,
+      { batchId, acceptedAt, events },
+      {
+        jobId: batchId,
+        attempts: deps.attempts,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: false,
+      },
+    );
+  } catch (error) {
+    await deleteStagedBatch(deps.pool, batchId).catch((cleanupError: unknown) =>
+      // The rows stay staged; the projector-side sweeper treats them as a batch whose job was lost.
+      deps.logger.warn({ err: cleanupError, batchId }, 'could not remove staged rows of a refused batch'),
+    );
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface CommandMetrics {
+  eventsAccepted: Counter;
+  eventsRejected: Counter<'reason'>;
+  requestDuration: Histogram<'method' | 'route' | 'status'>;
+  batchEvents: Histogram;
+  batchRequests: Histogram;
+  batchWriteDuration: Histogram<'outcome'>;
+}
+
+export function createCommandMetrics(registry: Registry): CommandMetrics {
+  return {
+    eventsAccepted: new Counter({
+      name: 'strata_events_accepted_total',
+      help: 'Events acknowledged with 202 (in staging and the queue).',
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: 'strata_events_rejected_total',
+      help: 'Events refused, by reason (invalid, unauthorized, too_large, unsupported_media_type, rate_limited, unavailable).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'strata_http_request_duration_seconds',
+      help: 'HTTP request latency by method, route and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    batchEvents: new Histogram({
+      name: 'strata_ingest_batch_events',
+      help: 'Events per group-commit batch (one staging write and one job each).',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
+    batchRequests: new Histogram({
+      name: 'strata_ingest_batch_requests',
+      help: 'Requests sharing one group-commit batch.',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250],
+      registers: [registry],
+    }),
+    batchWriteDuration: new Histogram({
+      name: 'strata_ingest_batch_write_duration_seconds',
+      help: 'Time to write one batch to staging and the queue, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,14 @@
+import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core';
+
+// One statement per batch, whatever its size: arrays in, unnest on the server. Timestamps travel as
+// epoch milliseconds (float8 holds them exactly) to skip date formatting on the hot path.
+const SQL = `
+  INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values")
+  SELECT $1, tenant_id, device, event_key, to_timestamp(ms / 1000.0), type, vals
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[])
+      AS u(tenant_id, device, event_key, ms, type, vals)`;
+
+export async function insertStagedEvents(db: Queryable, batchId: string, events: BatchEvent[]): Promise<void> {
+  const c = batchEventColumns(events);
+  await db.query({ name: 'insert-staged-events', text: SQL, values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values] });
+}

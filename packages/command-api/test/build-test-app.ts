@@ -1,0 +1,34 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { INGEST_QUEUE, createPool, createTenant, createTestEnvironment, type Config, type IngestJobData, type Teardownable } from '@strata/core';
+import { buildApp } from '../src/app.ts';
+import { closeDeps, createDeps } from '../src/deps.ts';
+
+export interface CommandTestContext {
+  app: FastifyInstance;
+  config: Config;
+  db: pg.Pool;
+  queue: Queue<IngestJobData>;
+  tenant: { tenant: string; apiKey: string };
+}
+
+/** The real command API on a private database and Redis prefix, plus handles to inspect both stores. */
+export async function buildTestApp(t: Teardownable, overrides: Partial<Config> = {}): Promise<CommandTestContext> {
+  const { config, logger } = await createTestEnvironment(t, overrides);
+  const deps = createDeps(config, logger);
+  t.teardown(() => closeDeps(deps));
+  const app = await buildApp(deps);
+  t.teardown(() => app.close());
+  const db = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'test' }, logger);
+  t.teardown(() => db.end());
+  const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
+  t.teardown(() => queue.close());
+  const tenant = await createTenant(db, 'test tenant');
+  return { app, config, db, queue, tenant };
+}
+
+export async function countStaged(db: pg.Pool): Promise<number> {
+  const result = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events');
+  return result.rows[0]?.n ?? 0;
+}

@@ -1,0 +1,137 @@
+import t from 'tap';
+import { decodeToken } from '@strata/core';
+import { buildTestApp, countStaged } from './build-test-app.ts';
+
+t.test('POST /v1/events', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
+  const auth = { authorization: `Bearer ${ctx.tenant.apiKey}` };
+  const post = (payload: unknown, headers: Record<string, string> = {}) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth, 'content-type': 'application/json', ...headers }, payload: payload as string });
+
+  t.test('a single event is staged and queued, and answered with a token', async (t) => {
+    const response = await post({ device: 'fitband-alpha', id: 'a1b2', ts: '2026-11-20T12:00:00Z', values: { heartRate: 88, temp: 36.6, status: 'ok' } });
+    t.equal(response.statusCode, 202);
+    const body = response.json();
+    t.equal(body.accepted, 1);
+    const batchId = decodeToken(body.token);
+    t.ok(batchId, 'the token names a batch');
+    const staged = await ctx.db.query('SELECT device, event_key, ts, type, "values" FROM staging_events WHERE batch_id = $1', [batchId]);
+    t.same(staged.rows, [{ device: 'fitband-alpha', event_key: 'i:a1b2', ts: '2026-11-20 12:00:00+00', type: 'reading', values: { heartRate: 88, temp: 36.6, status: 'ok' } }]);
+    const job = await ctx.queue.getJob(batchId as string);
+    t.equal(job?.data.events.length, 1);
+    t.equal(job?.data.events[0]?.tenantId, ctx.tenant.tenant, 'the job carries the tenant');
+  });
+
+  t.test('the batch form and the flat device form', async (t) => {
+    const response = await post({
+      events: [
+        { device: 'd1', ts: 1750240800, heartRateValue: 88, charging: true },
+        { device: 'd2', timestamp: 1750240800123, type: 'door', open: null },
+      ],
+    });
+    t.equal(response.statusCode, 202);
+    t.equal(response.json().accepted, 2);
+    const staged = await ctx.db.query(
+      `SELECT device, ts, type, "values" FROM staging_events WHERE batch_id = $1 ORDER BY device`,
+      [decodeToken(response.json().token)],
+    );
+    t.same(staged.rows, [
+      { device: 'd1', ts: '2025-06-18 10:00:00+00', type: 'reading', values: { heartRateValue: 88, charging: true } },
+      { device: 'd2', ts: '2025-06-18 10:00:00.123+00', type: 'door', values: { open: null } },
+    ]);
+  });
+
+  t.test('NDJSON bodies', async (t) => {
+    const lines = ['{"device":"n1","ts":"2026-11-20T12:00:00Z","values":{"a":1}}', '', '{"device":"n2","ts":"2026-11-20T12:00:01Z","values":{"a":2}}'];
+    const response = await post(lines.join('\n'), { 'content-type': 'application/x-ndjson' });
+    t.equal(response.statusCode, 202);
+    t.equal(response.json().accepted, 2);
+  });
+
+  t.test('400 lists every invalid event by index and field, and stores nothing', async (t) => {
+    const before = await countStaged(ctx.db);
+    const jobsBefore = await ctx.queue.count();
+    const response = await post({
+      events: [
+        { device: 'ok-device', ts: '2026-11-20T12:00:00Z', values: { a: 1 } },
+        { device: 'bad device!', ts: '2026-11-20T12:00:00Z' },
+        { device: 'x', ts: 'yesterday', values: { nested: { no: 1 } } },
+        { ts: '2026-11-20T12:00:00Z' },
+      ],
+    });
+    t.equal(response.statusCode, 400);
+    const body = response.json();
+    t.equal(body.error.code, 'invalid_events');
+    t.same(
+      body.error.details.map((d: { index: number; field: string }) => [d.index, d.field]),
+      [[1, 'device'], [2, 'ts'], [2, 'values.nested'], [3, 'device']],
+    );
+    t.ok(body.error.details.every((d: { reason: string }) => d.reason.length > 0), 'every problem says why');
+    t.equal(await countStaged(ctx.db), before, 'nothing staged');
+    t.equal(await ctx.queue.count(), jobsBefore, 'nothing queued');
+  });
+
+  t.test('bad NDJSON lines are reported by index', async (t) => {
+    const response = await post('{"device":"n1","ts":1750240800}\n{not json}\n', { 'content-type': 'application/x-ndjson' });
+    t.equal(response.statusCode, 400);
+    t.same(response.json().error.details, [{ index: 1, field: 'event', reason: 'line is not valid JSON' }]);
+  });
+
+  t.test('malformed JSON, empty and oversized batches are 400', async (t) => {
+    t.equal((await post('{"device":')).statusCode, 400);
+    t.equal((await post({ events: [] })).statusCode, 400);
+    t.equal((await post({ events: 'nope' })).statusCode, 400);
+    const many = Array.from({ length: 10_001 }, (_, i) => ({ device: 'd', ts: 1750240800 + i }));
+    const response = await post({ events: many });
+    t.equal(response.statusCode, 400);
+    t.match(response.json().error.details[0].reason, /at most 10000/);
+  });
+
+  t.test('401 without or with a wrong key', async (t) => {
+    const event = { device: 'd', ts: 1750240800 };
+    const none = await ctx.app.inject({ method: 'POST', url: '/v1/events', payload: event });
+    t.equal(none.statusCode, 401);
+    t.equal(none.json().error.code, 'unauthorized');
+    const wrong = await post(event, { authorization: 'Bearer sk_wrong' });
+    t.equal(wrong.statusCode, 401);
+  });
+
+  t.test('413 above the body limit', async (t) => {
+    const big = JSON.stringify({ device: 'd', ts: 1750240800, values: { s: 'x'.repeat(6 * 1024 * 1024) } });
+    const response = await post(big);
+    t.equal(response.statusCode, 413);
+    t.equal(response.json().error.code, 'payload_too_large');
+  });
+
+  t.test('415 for other content types', async (t) => {
+    const response = await post('device=d', { 'content-type': 'text/plain' });
+    t.equal(response.statusCode, 415);
+    t.equal(response.json().error.code, 'unsupported_media_type');
+    const form = await post('device=d', { 'content-type': 'application/x-www-form-urlencoded' });
+    t.equal(form.statusCode, 415);
+  });
+
+  t.test('concurrent single-event requests share group-commit batches', async (t) => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => post({ device: `g${i}`, ts: 1750240800 + i, values: { v: i } })),
+    );
+    t.ok(responses.every((r) => r.statusCode === 202));
+    const batches = new Set(responses.map((r) => r.json().token));
+    t.ok(batches.size < 50, `50 requests used ${batches.size} batches`);
+    const staged = await ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM staging_events WHERE device LIKE 'g%'`,
+    );
+    t.equal(staged.rows[0]?.n, 50);
+  });
+});
+
+t.test('429 over the tenant rate', async (t) => {
+  const ctx = await buildTestApp(t, { ingestRateLimitPerSecond: 3 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: { device: 'd', ts: 1750240800 + i } });
+    statuses.push(r.statusCode);
+    if (r.statusCode === 429) t.equal(r.json().error.code, 'rate_limited');
+  }
+  t.ok(statuses.filter((s) => s === 429).length >= 2, `statuses ${statuses.join(',')}`);
+});

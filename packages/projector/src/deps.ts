@@ -1,0 +1,57 @@
+import type { Registry } from 'prom-client';
+import {
+  closeAll,
+  createLogger,
+  createMetricsRegistry,
+  createPool,
+  createRedis,
+  systemClock,
+  type Clock,
+  type Config,
+  type Logger,
+  type Pool,
+  type Redis,
+} from '@strata/core';
+import { defineWriteStateCommand } from './cache/write-through-states.ts';
+import { createProjectorMetrics, type ProjectorMetrics } from './metrics.ts';
+
+export interface ProjectorDeps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  pool: Pool;
+  /** BullMQ's connection: blocking commands, so no per-request retry limit. */
+  queueRedis: Redis;
+  /** The latest-state cache and live channel (CACHE_REDIS_URL, which may be another server). */
+  cache: Redis;
+  registry: Registry;
+  metrics: ProjectorMetrics;
+}
+
+export function createDeps(config: Config, logger = createLogger('projector', config.logLevel), clock = systemClock): ProjectorDeps {
+  const pool = createPool(
+    {
+      connectionString: config.databaseUrl,
+      // One connection per concurrent job, plus one for readiness probes.
+      max: config.projectorConcurrency + 1,
+      applicationName: 'strata-projector',
+      // The projection must be on disk before its job completes and leaves the queue.
+      settings: { synchronous_commit: 'on' },
+      statementTimeoutMs: 60_000,
+    },
+    logger,
+  );
+  const queueRedis = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'projector-queue' }, logger);
+  const cache = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: 1, connectionName: 'projector-cache', failFast: true }, logger);
+  defineWriteStateCommand(cache);
+  const registry = createMetricsRegistry('projector');
+  return { config, logger, clock, pool, queueRedis, cache, registry, metrics: createProjectorMetrics(registry) };
+}
+
+export async function closeDeps(deps: ProjectorDeps): Promise<void> {
+  await closeAll(deps.logger, [
+    ['cache', () => deps.cache.quit()],
+    ['queueRedis', () => deps.queueRedis.quit()],
+    ['pool', () => deps.pool.end()],
+  ]);
+}

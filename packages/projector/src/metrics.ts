@@ -1,0 +1,51 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface ProjectorMetrics {
+  jobs: Counter<'outcome'>;
+  batchEvents: Histogram;
+  flushDuration: Histogram;
+  eventsProjected: Counter<'result'>;
+  projectionLag: Histogram;
+  cacheWrites: Counter<'outcome'>;
+}
+
+export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
+  return {
+    jobs: new Counter({
+      name: 'strata_projector_jobs_total',
+      help: 'Ingest jobs finished, by outcome (completed, failed: will retry or stays in the failed set).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    batchEvents: new Histogram({
+      name: 'strata_flush_batch_events',
+      help: 'Events per projected batch.',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
+    flushDuration: new Histogram({
+      name: 'strata_flush_duration_seconds',
+      help: 'Time of the projection transaction of one batch.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    eventsProjected: new Counter({
+      name: 'strata_events_projected_total',
+      help: 'Events processed by the projector: inserted into history, or duplicate (already stored).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    projectionLag: new Histogram({
+      name: 'strata_projection_lag_seconds',
+      help: 'From acknowledgement (202) to the batch being committed and visible to reads on the primary.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    cacheWrites: new Counter({
+      name: 'strata_cache_writes_total',
+      help: 'Latest-state cache write-throughs, by outcome (written, stale: a newer version was there, error).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,31 @@
+import type { Job } from 'bullmq';
+import type { IngestJobData } from '@strata/core';
+import { writeThroughStates } from '../cache/write-through-states.ts';
+import type { ProjectorDeps } from '../deps.ts';
+import { projectBatch } from '../queries/project-batch.ts';
+
+/**
+ * Projects one batch from the job's own copy of the events (staging may have been truncated by a
+ * crash; the job never is), then writes the new states through to the cache. The database is the
+ * truth: a failed cache write is logged and counted, never a reason to redo the projection.
+ */
+export async function processIngestJob(deps: ProjectorDeps, job: Job<IngestJobData>): Promise<{ inserted: number }> {
+  const { batchId, events, acceptedAt } = job.data;
+  const started = performance.now();
+  const result = await projectBatch(deps.pool, batchId, events);
+  deps.metrics.flushDuration.observe((performance.now() - started) / 1000);
+  deps.metrics.batchEvents.observe(events.length);
+  deps.metrics.eventsProjected.inc({ result: 'inserted' }, result.inserted);
+  deps.metrics.eventsProjected.inc({ result: 'duplicate' }, events.length - result.inserted);
+  deps.metrics.projectionLag.observe(Math.max(0, deps.clock.now() - acceptedAt) / 1000);
+
+  try {
+    const written = await writeThroughStates(deps.cache, deps.config.redisPrefix, deps.config.cacheTtlSeconds, result.states);
+    deps.metrics.cacheWrites.inc({ outcome: 'written' }, written);
+    deps.metrics.cacheWrites.inc({ outcome: 'stale' }, result.states.length - written);
+  } catch (error) {
+    deps.metrics.cacheWrites.inc({ outcome: 'error' }, result.states.length);
+    deps.logger.warn({ err: error, batchId }, 'cache write-through failed; cache reads fall back to the database');
+  }
+  return { inserted: result.inserted };
+}

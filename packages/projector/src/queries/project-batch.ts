@@ -1,0 +1,118 @@
+import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core';
+
+/*
+ * The whole projection of one batch in one statement (one snapshot, one round trip, one implicit
+ * transaction that commits synchronously):
+ *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
+ *  - rollups only from the rows this statement really inserted, so every event is counted once;
+ *  - device_state merged per value by event time (merge_value_state), so order never matters;
+ *  - the batch's staged rows removed and the batch recorded as applied (what tokens refer to).
+ * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
+ * and cannot deadlock each other.
+ */
+const SQL = `
+WITH input AS (
+  SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[])
+    AS u(tenant_id, device, event_key, ms, type, vals)
+), inserted AS (
+  INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
+  SELECT tenant_id, device, to_timestamp(ms / 1000.0), event_key, type, vals, $1
+    FROM input
+   ORDER BY tenant_id, device, ms, event_key
+  ON CONFLICT DO NOTHING
+  RETURNING tenant_id, device, ts, "values"
+), numbers AS (
+  SELECT i.tenant_id, i.device, v.key AS value_key, i.ts, (v.value)::text::float8 AS num
+    FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
+   WHERE jsonb_typeof(v.value) = 'number'
+), rolled AS (
+  INSERT INTO rollups_1m AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT tenant_id, device, value_key, date_trunc('minute', ts), count(*), sum(num), min(num), max(num),
+         (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
+    FROM numbers
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count,
+    sum = r.sum + excluded.sum,
+    min = least(r.min, excluded.min),
+    max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+  RETURNING 1
+), newest AS (
+  SELECT DISTINCT ON (i.tenant_id, i.device, v.key) i.tenant_id, i.device, v.key, v.value, i.ts
+    FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
+   ORDER BY i.tenant_id, i.device, v.key, i.ts DESC, v.value::text COLLATE "C" DESC
+), per_device AS (
+  SELECT d.tenant_id, d.device, d.ts,
+         coalesce(jsonb_object_agg(n.key, jsonb_build_object('v', n.value, 't', (extract(epoch FROM n.ts) * 1000)::bigint))
+                    FILTER (WHERE n.key IS NOT NULL), '{}'::jsonb) AS state
+    FROM (SELECT tenant_id, device, max(ts) AS ts FROM inserted GROUP BY 1, 2) d
+    LEFT JOIN newest n ON n.tenant_id = d.tenant_id AND n.device = d.device
+   GROUP BY d.tenant_id, d.device, d.ts
+), upserted AS (
+  INSERT INTO device_state AS s (tenant_id, device, ts, state)
+  SELECT tenant_id, device, ts, state FROM per_device ORDER BY tenant_id, device
+  ON CONFLICT (tenant_id, device) DO UPDATE SET
+    ts = greatest(s.ts, excluded.ts),
+    state = merge_value_state(s.state, excluded.state),
+    updated_at = now(),
+    version = s.version + 1
+  RETURNING tenant_id, device, ts, "values", updated_at, version
+), unstaged AS (
+  DELETE FROM staging_events WHERE batch_id = $1
+), applied AS (
+  INSERT INTO applied_batches (batch_id, event_count, inserted)
+  VALUES ($1, cardinality($2::uuid[]), (SELECT count(*) FROM inserted))
+  ON CONFLICT (batch_id) DO NOTHING
+)
+SELECT u.tenant_id, u.device, u.ts, u."values", u.updated_at, u.version::text AS version,
+       (SELECT count(*) FROM inserted)::int AS inserted
+  FROM upserted u`;
+
+interface Row {
+  tenant_id: string;
+  device: string;
+  ts: string;
+  values: Record<string, unknown>;
+  updated_at: string;
+  version: string;
+  inserted: number;
+}
+
+/** A device's latest state as the projection left it: what the cache and live stream receive. */
+export interface ProjectedState {
+  tenantId: string;
+  device: string;
+  ts: string;
+  values: Record<string, unknown>;
+  updatedAt: string;
+  version: number;
+}
+
+export interface ProjectionResult {
+  /** Rows new to history; the rest of the batch was already stored. */
+  inserted: number;
+  states: ProjectedState[];
+}
+
+export async function projectBatch(db: Queryable, batchId: string, events: BatchEvent[]): Promise<ProjectionResult> {
+  const c = batchEventColumns(events);
+  const result = await db.query<Row>({
+    name: 'project-batch',
+    text: SQL,
+    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values],
+  });
+  return {
+    inserted: result.rows[0]?.inserted ?? 0,
+    states: result.rows.map((row) => ({
+      tenantId: row.tenant_id,
+      device: row.device,
+      ts: new Date(row.ts).toISOString(),
+      values: row.values,
+      updatedAt: new Date(row.updated_at).toISOString(),
+      version: Number(row.version),
+    })),
+  };
+}
