@@ -1,0 +1,96 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { redisKeys } from '@strata/core';
+import { startTestProjector } from './start-test-projector.ts';
+
+t.test('projection of batches', async (t) => {
+  const ctx = await startTestProjector(t);
+
+  t.test('a batch re-sent 3 times is stored once and counted once in rollups', async (t) => {
+    const events = [
+      { device: 'dup', id: 'e1', ts: '2026-11-20T12:00:05Z', values: { temp: 20 } },
+      { device: 'dup', id: 'e2', ts: '2026-11-20T12:00:35Z', values: { temp: 22 } },
+      { device: 'dup', ts: '2026-11-20T12:01:10Z', values: { temp: 30 } }, // no id: deduplicated by content
+    ];
+    for (let i = 0; i < 3; i++) await ctx.project(events);
+    const history = await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'dup'`);
+    t.equal(history.rows[0].n, 3);
+    const rollups = await ctx.db.query(
+      `SELECT bucket, count::int, sum, min, max, last FROM rollups_1m WHERE device = 'dup' AND value_key = 'temp' ORDER BY bucket`,
+    );
+    t.same(rollups.rows, [
+      { bucket: '2026-11-20 12:00:00+00', count: 2, sum: 42, min: 20, max: 22, last: 22 },
+      { bucket: '2026-11-20 12:01:00+00', count: 1, sum: 30, min: 30, max: 30, last: 30 },
+    ]);
+    const applied = await ctx.db.query(`SELECT inserted FROM applied_batches ORDER BY applied_at`);
+    t.same(applied.rows.map((r) => r.inserted), [3, 0, 0], 'the re-sent batches inserted nothing');
+  });
+
+  t.test('an older event never overwrites a newer value, but adds what only it carries', async (t) => {
+    await ctx.project([{ device: 'ooo', ts: '2026-11-20T12:00:10Z', values: { temp: 25, status: 'new' } }]);
+    await ctx.project([{ device: 'ooo', ts: '2026-11-20T12:00:00Z', values: { temp: 99, status: 'old', battery: 80 } }]);
+    const state = await ctx.db.query(`SELECT ts, "values" FROM device_state WHERE device = 'ooo'`);
+    t.same(state.rows[0], { ts: '2026-11-20 12:00:10+00', values: { temp: 25, status: 'new', battery: 80 } });
+  });
+
+  t.test('within one batch, the newest event per value wins whatever the order', async (t) => {
+    await ctx.project([
+      { device: 'mix', ts: '2026-11-20T12:00:03Z', values: { a: 3 } },
+      { device: 'mix', ts: '2026-11-20T12:00:01Z', values: { a: 1, b: 1 } },
+      { device: 'mix', ts: '2026-11-20T12:00:02Z', values: { b: 2 } },
+    ]);
+    const state = await ctx.db.query(`SELECT "values" FROM device_state WHERE device = 'mix'`);
+    t.same(state.rows[0].values, { a: 3, b: 2 });
+  });
+
+  t.test('the same device name in two tenants stays apart', async (t) => {
+    const other = await ctx.db.query(`INSERT INTO tenants (name) VALUES ('other') RETURNING id`);
+    await ctx.project([{ device: 'shared', ts: '2026-11-20T12:00:00Z', values: { owner: 'a' } }]);
+    await ctx.project([{ device: 'shared', ts: '2026-11-20T12:00:00Z', values: { owner: 'b' } }], other.rows[0].id);
+    const states = await ctx.db.query(`SELECT tenant_id, "values" FROM device_state WHERE device = 'shared' ORDER BY "values"->>'owner'`);
+    t.same(states.rows.map((r) => [r.tenant_id, r.values.owner]), [[ctx.tenant, 'a'], [other.rows[0].id, 'b']]);
+  });
+
+  t.test('staged rows of a projected batch are removed and the cache gets the newest version', async (t) => {
+    const redis = new Redis(ctx.config.redisUrl);
+    t.teardown(() => redis.quit());
+    await ctx.db.query(
+      `INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values")
+       VALUES ('00000000-0000-4000-8000-000000000001', $1, 'cached', 'i:x', now(), 'reading', '{}')`,
+      [ctx.tenant],
+    );
+    await ctx.project([{ device: 'cached', ts: '2026-11-20T12:00:00Z', values: { v: 1 } }]);
+    await ctx.project([{ device: 'cached', ts: '2026-11-20T12:00:01Z', values: { v: 2 } }]);
+    const key = redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'cached');
+    const cached = await redis.hgetall(key);
+    t.equal(cached.v, '2');
+    t.same(JSON.parse(cached.b as string).values, { v: 2 });
+    t.ok((await redis.ttl(key)) > 0, 'cache entries expire');
+  });
+});
+
+t.test('an older version never overwrites a newer one in the cache', async (t) => {
+  const ctx = await startTestProjector(t);
+  const { writeThroughStates } = await import('../src/cache/write-through-states.ts');
+  const state = (version: number, v: number) => ({
+    tenantId: ctx.tenant, device: 'race', ts: '2026-11-20T12:00:00.000Z', values: { v }, updatedAt: '2026-11-20T12:00:00.000Z', version,
+  });
+  t.equal(await writeThroughStates(ctx.deps.cache, ctx.config.redisPrefix, 60, [state(5, 5)]), 1);
+  t.equal(await writeThroughStates(ctx.deps.cache, ctx.config.redisPrefix, 60, [state(4, 4)]), 0, 'stale write refused');
+  const body = await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'race'), 'b');
+  t.same(JSON.parse(body as string).values, { v: 5 });
+});
+
+t.test('a job that can never succeed stays visible in the failed set', async (t) => {
+  const ctx = await startTestProjector(t, { projectorBatchAttempts: 1 });
+  // A tenant id that does not exist violates nothing in history, so break the payload instead:
+  // an event time outside PostgreSQL's range makes the statement fail every time.
+  const job = await ctx.queue.add('batch', {
+    batchId: '00000000-0000-4000-8000-0000000000ff',
+    acceptedAt: Date.now(),
+    events: [{ tenantId: ctx.tenant, device: 'p', key: 'i:1', ts: 1e20, type: 'reading', values: {} }],
+  }, { jobId: 'poison', attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+  for (let i = 0; i < 200 && !(await job.isFailed()); i++) await new Promise((r) => setTimeout(r, 25));
+  t.ok(await job.isFailed(), 'the poison job is in the failed set');
+  t.equal((await ctx.queue.getJob('poison'))?.attemptsMade, 2, 'it was retried before failing for good');
+});

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import pg from 'pg';
+import {
+  INGEST_JOB,
+  INGEST_QUEUE,
+  createPool,
+  createTenant,
+  createTestEnvironment,
+  normalizeEvent,
+  type BatchEvent,
+  type Config,
+  type IngestJobData,
+  type Teardownable,
+} from '@strata/core';
+import { closeDeps, createDeps, type ProjectorDeps } from '../src/deps.ts';
+import { buildWorkers } from '../src/workers.ts';
+
+export interface ProjectorTestContext {
+  config: Config;
+  deps: ProjectorDeps;
+  db: pg.Pool;
+  queue: Queue<IngestJobData>;
+  tenant: string;
+  /** Enqueues events as command-api would and resolves once the batch is applied. */
+  project(events: unknown[], tenant?: string): Promise<string>;
+}
+
+/** A running projector worker on a private database and Redis prefix. */
+export async function startTestProjector(t: Teardownable, overrides: Partial<Config> = {}): Promise<ProjectorTestContext> {
+  const { config, logger } = await createTestEnvironment(t, overrides);
+  const deps = createDeps(config, logger);
+  t.teardown(() => closeDeps(deps));
+  const worker = buildWorkers(deps);
+  void worker.run();
+  t.teardown(() => worker.close());
+  const db = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'test' }, logger);
+  t.teardown(() => db.end());
+  const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
+  t.teardown(() => queue.close());
+  const { tenant } = await createTenant(db, 'projector test');
+
+  const project = async (raw: unknown[], forTenant = tenant): Promise<string> => {
+    const events: BatchEvent[] = raw.map((item) => {
+      const result = normalizeEvent(item);
+      if ('errors' in result) throw new Error(`bad test event: ${JSON.stringify(result.errors)}`);
+      return { ...result.event, tenantId: forTenant };
+    });
+    const batchId = randomUUID();
+    const job = await queue.add(INGEST_JOB, { batchId, acceptedAt: Date.now(), events }, { jobId: batchId });
+    await waitForApplied(db, batchId, job.id as string, queue);
+    return batchId;
+  };
+  return { config, deps, db, queue, tenant, project };
+}
+
+async function waitForApplied(db: pg.Pool, batchId: string, jobId: string, queue: Queue<IngestJobData>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const found = await db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [batchId]);
+    if (found.rowCount) return;
+    const job = await queue.getJob(jobId);
+    if (job?.failedReason) throw new Error(`batch failed: ${job.failedReason}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`batch ${batchId} was not applied within 10 s`);
+}
