@@ -1,0 +1,32 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { postgresCheck, registerErrorHandler, registerProbeRoutes } from '@strata/core';
+import type { Deps } from './deps.ts';
+import { v1Routes } from './routes/v1-routes.ts';
+
+/** The query API as a Fastify instance, not yet listening; tests and main.ts both build it here. */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  // pino's Logger is a FastifyBaseLogger at runtime; only the declared types of the two packages differ.
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
+  registerErrorHandler(app);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.requestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  registerProbeRoutes(app, {
+    registry: deps.registry,
+    // Only the primary is required: without the cache Redis, `cache` reads fall back to the database,
+    // so a cache outage must not take every query-api instance out of rotation.
+    checks: { postgres: postgresCheck(deps.pool) },
+    isClosing: () => closing,
+  });
+  await app.register(v1Routes(deps), { prefix: '/v1' });
+  await app.ready();
+  return app;
+}

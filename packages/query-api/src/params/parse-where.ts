@@ -1,0 +1,39 @@
+import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
+
+export type WhereOperator = '=' | '!=' | '>' | '>=' | '<' | '<=';
+
+/** One `key<op>value` condition; `number` is set when the value text is a number. */
+export interface WhereCondition {
+  key: string;
+  op: WhereOperator;
+  text: string;
+  number: string | undefined;
+}
+
+const MAX_CONDITIONS = 20;
+// Operators cannot occur in value keys ([A-Za-z0-9_.:-]), so the first operator ends the key.
+const CONDITION = /^([A-Za-z0-9_.:-]{1,64})(!=|>=|<=|=|>|<)(.*)$/s;
+const NUMBER = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * `where=temp>36.5,status=ok`: comma-separated conditions, all of which must hold. Ordering
+ * operators need a number; equality compares numbers numerically and anything else as text.
+ */
+export function parseWhere(where: string | undefined): WhereCondition[] {
+  if (where === undefined || where === '') return [];
+  const parts = where.split(',');
+  if (parts.length > MAX_CONDITIONS) fail(`at most ${MAX_CONDITIONS} conditions`);
+  return parts.map((part) => {
+    const match = CONDITION.exec(part.trim());
+    if (!match) fail(`"${part}" is not <value key><op><value> with op one of = != > >= < <=`);
+    const [, key, op, text] = match as unknown as [string, string, WhereOperator, string];
+    if (!VALUE_KEY_PATTERN.test(key)) fail(`"${key}" is not a value key`);
+    const number = NUMBER.test(text) && Number.isFinite(Number(text)) ? text : undefined;
+    if (number === undefined && op !== '=' && op !== '!=') fail(`"${part}": ${op} needs a number`);
+    return { key, op, text, number };
+  });
+}
+
+function fail(reason: string): never {
+  throw badRequest('invalid where filter', [{ field: 'where', reason }]);
+}

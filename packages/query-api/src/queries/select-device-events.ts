@@ -1,0 +1,50 @@
+import type { EventValues, Queryable } from '@strata/core';
+
+// Newest first with (ts, event_key) as the keyset: event_key breaks ties between events of the same
+// instant, so a page boundary inside such a group neither repeats nor skips events. NULL parameters
+// switch a filter off, which keeps this one named statement for every combination.
+const SQL = `
+  SELECT ts, event_key, type, "values"
+    FROM events
+   WHERE tenant_id = $1 AND device = $2
+     AND ts >= $3::timestamptz AND ts < $4::timestamptz
+     AND ($5::text IS NULL OR type = $5::text)
+     AND ($6::timestamptz IS NULL OR (ts, event_key) < ($6::timestamptz, $7::text))
+   ORDER BY ts DESC, event_key DESC
+   LIMIT $8::int`;
+
+export interface EventRow {
+  ts: string;
+  event_key: string;
+  type: string;
+  values: EventValues;
+}
+
+export interface SelectDeviceEventsQuery {
+  tenantId: string;
+  device: string;
+  /** Inclusive lower and exclusive upper bound, as timestamptz text (may be ±infinity). */
+  from: string;
+  to: string;
+  type: string | undefined;
+  before: { ts: string; eventKey: string } | undefined;
+  limit: number;
+}
+
+export async function selectDeviceEvents(db: Queryable, query: SelectDeviceEventsQuery): Promise<EventRow[]> {
+  const result = await db.query<EventRow>({
+    name: 'query-select-device-events',
+    text: SQL,
+    values: [
+      query.tenantId,
+      query.device,
+      query.from,
+      query.to,
+      query.type ?? null,
+      query.before?.ts ?? null,
+      query.before?.eventKey ?? null,
+      query.limit,
+    ],
+  });
+  return result.rows;
+}

@@ -1,0 +1,62 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
+import type { Deps } from '../deps.ts';
+import { INTERVALS, parseAggregates, parseInterval, type Aggregate } from '../params/parse-series-params.ts';
+import { parseTime } from '../params/parse-time.ts';
+import { selectSeriesBuckets, type SeriesBucketRow } from '../queries/select-series-buckets.ts';
+import { isoTime } from '../reads/latest-state.ts';
+import { parseReadOptions } from '../routing/parse-read-options.ts';
+import { primaryMeta } from '../routing/primary-meta.ts';
+import { DeviceParams, SeriesQuery } from './schemas.ts';
+import { sendRead } from './send-read.ts';
+
+const MAX_BUCKETS = 10_000;
+const DEFAULT_RANGE_MS = 86_400_000;
+
+/**
+ * `GET /v1/devices/:device/series`: aggregates per time bucket, from the one-minute rollups only.
+ * The range is widened to whole buckets, so the first and last bucket are complete, not clipped.
+ * Buckets without data are left out rather than reported as zero counts with null averages.
+ */
+export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/devices/:device/series', { schema: { params: DeviceParams, querystring: SeriesQuery } }, async (request, reply) => {
+      const q = request.query;
+      const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
+      if (!VALUE_KEY_PATTERN.test(q.value)) {
+        throw badRequest('invalid value', [{ field: 'value', reason: 'must be a value key, 1-64 characters of [A-Za-z0-9_.:-]' }]);
+      }
+      const interval = parseInterval(q.interval);
+      const aggregates = parseAggregates(q.agg);
+      const to = parseTime(q.to, 'to') ?? deps.clock.now();
+      const from = parseTime(q.from, 'from') ?? to - DEFAULT_RANGE_MS;
+      if (from >= to) throw badRequest('empty time range', [{ field: 'to', reason: 'must be later than from' }]);
+      const width = INTERVALS[interval].ms;
+      const start = Math.floor(from / width) * width;
+      const end = Math.ceil(to / width) * width;
+      if ((end - start) / width > MAX_BUCKETS) {
+        throw badRequest('too many buckets', [
+          { field: 'interval', reason: `from..to spans more than ${MAX_BUCKETS} ${interval} buckets; use a coarser interval or a shorter range` },
+        ]);
+      }
+      const rows = await selectSeriesBuckets(deps.pool, {
+        tenantId: request.tenantId,
+        device: request.params.device,
+        valueKey: q.value,
+        interval: INTERVALS[interval].sql,
+        from: isoTime(start),
+        to: isoTime(end),
+      });
+      const buckets = rows.map((row) => bucketOf(row, aggregates));
+      return sendRead(deps, reply, primaryMeta(options), { device: request.params.device, value: q.value, interval, buckets });
+    });
+  };
+}
+
+function bucketOf(row: SeriesBucketRow, aggregates: Aggregate[]): Record<string, number | string> {
+  const bucket: Record<string, number | string> = { ts: isoTime(row.bucket) };
+  for (const aggregate of aggregates) {
+    bucket[aggregate] = aggregate === 'avg' ? row.sum / row.count : Number(row[aggregate]);
+  }
+  return bucket;
+}

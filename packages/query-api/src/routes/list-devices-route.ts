@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../deps.ts';
+import { decodeCursor, encodeCursor } from '../params/cursor.ts';
+import { parseDeviceSort, sortIdentity } from '../params/parse-device-sort.ts';
+import { parseLimit } from '../params/parse-time.ts';
+import { parseWhere } from '../params/parse-where.ts';
+import { listDeviceStates } from '../queries/list-device-states.ts';
+import { isoTime } from '../reads/latest-state.ts';
+import { primaryMeta } from '../routing/primary-meta.ts';
+import { parseReadOptions } from '../routing/parse-read-options.ts';
+import { ListDevicesQuery } from './schemas.ts';
+import { sendRead } from './send-read.ts';
+
+/**
+ * `GET /v1/devices`: latest states, keyset-paginated. Served from the projection on the primary for
+ * every level (the cache holds single devices, and strong listing does not merge staging yet).
+ */
+export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/devices', { schema: { querystring: ListDevicesQuery } }, async (request, reply) => {
+      const q = request.query;
+      const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
+      const sort = parseDeviceSort(q.sort, q.order);
+      const where = parseWhere(q.where);
+      const limit = parseLimit(q.limit, 100, 1000);
+      const ordering = sortIdentity(sort);
+      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ordering, sort.kind === 'device' ? 1 : 2);
+      const rows = await listDeviceStates(deps.pool, { tenantId: request.tenantId, sort, where, after, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor(ordering, sort.kind === 'device' ? [last.device] : [last.sort_key, last.device])
+          : null;
+      const items = page.map((row) => ({
+        device: row.device,
+        ts: isoTime(row.ts),
+        values: row.values,
+        updatedAt: isoTime(row.updated_at),
+      }));
+      return sendRead(deps, reply, primaryMeta(options), { items, nextCursor });
+    });
+  };
+}

@@ -1,0 +1,45 @@
+import { DEVICE_PATTERN } from '@strata/core';
+import { Type } from 'typebox';
+
+// Query parameters are declared as strings and parsed by the params/ helpers, so every problem is
+// reported with the parameter's own name and the same wording whichever route it arrives on.
+const optionalText = Type.Optional(Type.String({ maxLength: 4096 }));
+
+export const readOptionProperties = {
+  consistency: Type.Optional(Type.String({ description: 'strong | eventual (default) | cache' })),
+  after: Type.Optional(Type.String({ description: 'consistency token from a write' })),
+  maxStalenessMs: Type.Optional(Type.String({ description: 'staleness bound for replicas, ms' })),
+};
+
+export const DeviceParams = Type.Object({
+  device: Type.String({ pattern: DEVICE_PATTERN.source }),
+});
+
+export const ListDevicesQuery = Type.Object({
+  ...readOptionProperties,
+  limit: optionalText,
+  cursor: optionalText,
+  sort: optionalText,
+  order: optionalText,
+  where: optionalText,
+});
+
+export const EventsQuery = Type.Object({
+  ...readOptionProperties,
+  from: optionalText,
+  to: optionalText,
+  type: optionalText,
+  limit: optionalText,
+  cursor: optionalText,
+});
+
+export const SeriesQuery = Type.Object({
+  ...readOptionProperties,
+  value: Type.String({ minLength: 1, maxLength: 64 }),
+  from: optionalText,
+  to: optionalText,
+  interval: optionalText,
+  agg: optionalText,
+});
+
+export const ReadOptionsQuery = Type.Object(readOptionProperties);

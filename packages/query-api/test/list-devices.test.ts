@@ -1,0 +1,133 @@
+import t from 'tap';
+import { buildTestApp, get, newTenant, seedDeviceState } from './helpers.ts';
+
+const T0 = Date.UTC(2026, 10, 20, 12);
+
+/** Deterministic pseudo-random numbers, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+t.test('pagination visits every device exactly once for every sort and order', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const next = random(42);
+  const devices: string[] = [];
+  for (let i = 0; i < 250; i++) {
+    const device = `dev-${String(i).padStart(3, '0')}`;
+    devices.push(device);
+    // Few distinct timestamps and temps, so ties must be broken by device; some temps missing or not numbers.
+    const t = T0 + Math.floor(next() * 20) * 1000;
+    const roll = next();
+    const values: Record<string, { v: unknown; t: number }> = { n: { v: i, t } };
+    if (roll < 0.7) values.temp = { v: 35 + Math.floor(next() * 10) / 2, t };
+    else if (roll < 0.8) values.temp = { v: 'hot', t };
+    else if (roll < 0.85) values.temp = { v: null, t };
+    else if (roll < 0.9) values.temp = { v: true, t };
+    await seedDeviceState(deps.pool, { tenant, device, values });
+  }
+
+  for (const sort of ['device', 'ts', 'values.temp']) {
+    for (const order of ['asc', 'desc']) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const url: string = `/v1/devices?limit=7&sort=${sort}&order=${order}${cursor ? `&cursor=${cursor}` : ''}`;
+        const page = await get(app, url, apiKey);
+        t.equal(page.status, 200, url);
+        t.ok(page.body.items.length <= 7);
+        seen.push(...page.body.items.map((item: { device: string }) => item.device));
+        cursor = page.body.nextCursor;
+        pages++;
+      } while (cursor && pages < 100);
+      t.equal(seen.length, 250, `${sort} ${order}: count`);
+      t.same([...seen].sort(), devices, `${sort} ${order}: each device once`);
+      if (sort === 'device') t.same(seen, order === 'asc' ? devices : [...devices].reverse());
+      t.equal(pages, 36, `${sort} ${order}: ceil(250 / 7) pages`);
+    }
+  }
+
+  // Value order follows jsonb: null (and missing) < strings < numbers < booleans.
+  const all = await get(app, '/v1/devices?limit=1000&sort=values.temp', apiKey);
+  const rank = (v: unknown): number => (v === undefined || v === null ? 0 : typeof v === 'string' ? 1 : typeof v === 'number' ? 2 : 3);
+  const temps = all.body.items.map((item: { values: { temp?: unknown } }) => item.values.temp);
+  for (let i = 1; i < temps.length; i++) {
+    const [a, b] = [temps[i - 1], temps[i]];
+    const ordered = rank(a) < rank(b) || (rank(a) === rank(b) && (rank(a) !== 2 || (a as number) <= (b as number)));
+    if (!ordered) t.fail(`temp out of order at ${i}: ${String(a)} then ${String(b)}`);
+  }
+  const byTs = await get(app, '/v1/devices?limit=1000&sort=ts&order=desc', apiKey);
+  const times = byTs.body.items.map((item: { ts: string }) => Date.parse(item.ts));
+  t.ok(times.every((ts: number, i: number) => i === 0 || times[i - 1] >= ts), 'ts descending');
+});
+
+t.test('where filters compare numbers numerically and everything else as text', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const rows: [string, Record<string, unknown>][] = [
+    ['a', { temp: 36.4, status: 'ok' }],
+    ['b', { temp: 36.5, status: 'ok' }],
+    ['c', { temp: 37, status: 'alarm' }],
+    ['d', { temp: 'broken', status: 'ok' }],
+    ['e', { status: 'ok' }],
+    ['f', { temp: 100, on: true, code: '007' }],
+  ];
+  for (const [device, values] of rows) {
+    const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v, t: T0 }]));
+    await seedDeviceState(deps.pool, { tenant, device, values: state });
+  }
+  const list = async (where: string): Promise<string[]> => {
+    const response = await get(app, `/v1/devices?where=${encodeURIComponent(where)}`, apiKey);
+    t.equal(response.status, 200, where);
+    return response.body.items.map((item: { device: string }) => item.device);
+  };
+  t.same(await list('temp>36.5'), ['c', 'f']);
+  t.same(await list('temp>=36.5'), ['b', 'c', 'f']);
+  t.same(await list('temp<37'), ['a', 'b']);
+  t.same(await list('temp<=37,status=ok'), ['a', 'b']);
+  t.same(await list('temp>9'), ['a', 'b', 'c', 'f'], 'numeric, not text, order');
+  t.same(await list('temp=36.50'), ['b'], 'numeric equality');
+  t.same(await list('temp=broken'), ['d']);
+  t.same(await list('status!=ok'), ['c', 'f'], 'a missing key is not equal');
+  t.same(await list('temp!=37'), ['a', 'b', 'd', 'e', 'f']);
+  t.same(await list('on=true'), ['f']);
+  t.same(await list('code=007'), ['f'], 'a string that looks like a number still matches as text');
+  t.same(await list('code=7'), [], 'but not numerically');
+  t.same(await list('nothing=1'), []);
+  const paged = await get(app, `/v1/devices?limit=1&where=status%3Dok&sort=values.temp&order=desc`, apiKey);
+  t.same(paged.body.items.map((i: { device: string }) => i.device), ['b']);
+  const second = await get(app, `/v1/devices?limit=1&where=status%3Dok&sort=values.temp&order=desc&cursor=${paged.body.nextCursor}`, apiKey);
+  t.same(second.body.items.map((i: { device: string }) => i.device), ['a']);
+});
+
+t.test('list parameters are validated', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { apiKey } = await newTenant(deps.pool);
+  const first = await get(app, '/v1/devices?sort=ts', apiKey);
+  t.same(first.body, { items: [], nextCursor: null, meta: { source: 'primary', consistency: 'eventual', lagMs: 0 } });
+  const cases: [string, string][] = [
+    ['limit=0', 'limit'],
+    ['limit=1001', 'limit'],
+    ['limit=x', 'limit'],
+    ['sort=temp', 'sort'],
+    ["sort=values.te'mp", 'sort'],
+    ['order=up', 'order'],
+    ['where=temp>hot', 'where'],
+    ['where=temp', 'where'],
+    ['cursor=abc', 'cursor'],
+    [`sort=ts&cursor=${Buffer.from('["device:asc","a"]').toString('base64url')}`, 'cursor'],
+    ['consistency=fresh', 'consistency'],
+    ['maxStalenessMs=-5', 'maxStalenessMs'],
+  ];
+  for (const [query, field] of cases) {
+    const response = await get(app, `/v1/devices?${query}`, apiKey);
+    t.equal(response.status, 400, query);
+    t.equal(response.body.error.code, 'invalid_request', query);
+    t.equal(response.body.error.details[0].field, field, query);
+  }
+});
