@@ -48,7 +48,7 @@ export function loadConfig(env: Env): Config {
   }
 
   const config: Config = {
-    databaseUrl: url('DATABASE_URL', 'postgres://localhost:5432/strata', ['postgres:', 'postgresql:']),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@localhost:5432/strata', ['postgres:', 'postgresql:']),
     replicaUrls,
     redisUrl,
     cacheRedisUrl: url('CACHE_REDIS_URL', redisUrl, ['redis:', 'rediss:']),

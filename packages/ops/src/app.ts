@@ -1,0 +1,29 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { postgresCheck, queueRedisCheck, redisCheck, registerErrorHandler, registerProbeRoutes } from '@strata/core';
+import type { OpsDeps } from './deps.ts';
+import { collectHealth } from './health/collect-health.ts';
+
+export interface AppOptions {
+  isClosing?: () => boolean;
+}
+
+/** The ops HTTP surface: probes, metrics and the same health report as `pnpm ops health`. */
+export function buildApp(deps: OpsDeps, options: AppOptions = {}): FastifyInstance {
+  // pino's Logger is Fastify's logger; the cast only widens Fastify's generic to its default.
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
+  registerErrorHandler(app);
+  registerProbeRoutes(app, {
+    registry: deps.registry,
+    checks: {
+      postgres: postgresCheck(deps.pool),
+      queueRedis: queueRedisCheck(deps.queueRedis),
+      cacheRedis: redisCheck(deps.cacheRedis),
+    },
+    ...(options.isClosing ? { isClosing: options.isClosing } : {}),
+  });
+  app.get('/health', async (_request, reply) => {
+    const report = await collectHealth(deps);
+    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+  });
+  return app;
+}

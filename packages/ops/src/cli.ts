@@ -1,0 +1,49 @@
+import type { Config } from '@strata/core';
+import type { CliIo } from './cli-io.ts';
+import { healthCommand } from './commands/health-command.ts';
+import { migrateCommand } from './commands/migrate-command.ts';
+import { partitionsCommand } from './commands/partitions-command.ts';
+import { tenantCommand } from './commands/tenant-command.ts';
+import { runStack } from './stack/run-stack.ts';
+
+export const USAGE = `usage: pnpm ops <command>
+
+commands:
+  migrate                 create the database if missing and apply pending migrations
+  tenant create <name>    create a tenant; prints {"tenant","apiKey"} (the key is shown once)
+  tenant key <tenant-id>  issue a further API key for a tenant
+  health                  JSON health report; exits 1 when unhealthy
+  partitions [--json]     list event history partitions with estimated rows and size
+  stack                   run the whole system locally (what \`pnpm start\` does)
+  serve                   run the ops service (schedules, heartbeat, metrics)
+`;
+
+/** `pnpm ops <command>`: runs one command and returns the process exit code (2 = usage error). */
+export async function runCli(argv: string[], config: Config, io: CliIo): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'migrate':
+        return await migrateCommand(config, io);
+      case 'tenant':
+        return await tenantCommand(args, config, io);
+      case 'health':
+        return await healthCommand(config, io);
+      case 'partitions':
+        return await partitionsCommand(args, config, io);
+      case 'stack':
+        return await runStack(config, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return 0;
+      default:
+        io.stderr.write(command === undefined ? USAGE : `unknown command: ${command}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    io.stderr.write(`ops ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

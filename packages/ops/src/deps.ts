@@ -1,0 +1,80 @@
+import { Queue } from 'bullmq';
+import { PgBoss } from 'pg-boss';
+import type { Registry } from 'prom-client';
+import {
+  INGEST_QUEUE,
+  closeAll,
+  createLogger,
+  createMetricsRegistry,
+  createPool,
+  createRedis,
+  systemClock,
+  type Clock,
+  type Config,
+  type Logger,
+  type Pool,
+  type Redis,
+} from '@strata/core';
+import { createOpsMetrics, type OpsMetrics } from './metrics.ts';
+
+/** pg-boss keeps its tables in a schema of their own, out of the way of the application's. */
+export const PGBOSS_SCHEMA = 'pgboss';
+
+export interface OpsDeps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  /** The primary: maintenance DDL and the heartbeat must run there. */
+  pool: Pool;
+  queueRedis: Redis;
+  cacheRedis: Redis;
+  /** Read-only use: depth and failed counts of the projector's queue. */
+  ingestQueue: Queue;
+  boss: PgBoss;
+  registry: Registry;
+  metrics: OpsMetrics;
+}
+
+export interface CreateDepsOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** Creates every client the ops service uses; nothing connects until first used (or boss.start()). */
+export function createDeps(config: Config, options: CreateDepsOptions = {}): OpsDeps {
+  const logger = options.logger ?? createLogger('ops', config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const pool = createPool(
+    { connectionString: config.databaseUrl, max: 4, applicationName: 'strata-ops', statementTimeoutMs: 60_000 },
+    logger,
+  );
+  // One retry, then a command fails: checks and scrapes must report "down", not wait for Redis to return.
+  // (Not failFast: a command issued while the first connection is still opening should wait for it.)
+  const queueRedis = createRedis(config.redisUrl, { maxRetriesPerRequest: 1, connectionName: 'strata-ops' }, logger);
+  const cacheRedis =
+    config.cacheRedisUrl === config.redisUrl
+      ? queueRedis
+      : createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: 1, connectionName: 'strata-ops-cache' }, logger);
+  const ingestQueue = new Queue(INGEST_QUEUE, { connection: queueRedis, prefix: config.redisPrefix });
+  ingestQueue.on('error', (error) => logger.warn({ err: error }, 'ingest queue client error'));
+  const boss = new PgBoss({
+    connectionString: config.databaseUrl,
+    schema: PGBOSS_SCHEMA,
+    max: 3,
+    application_name: 'strata-ops-pgboss',
+  });
+  boss.on('error', (error) => logger.warn({ err: error }, 'pg-boss error'));
+  const registry = createMetricsRegistry('ops');
+  const metrics = createOpsMetrics({ registry, pool, ingestQueue, clock, logger });
+  return { config, logger, clock, pool, queueRedis, cacheRedis, ingestQueue, boss, registry, metrics };
+}
+
+/** Closes the clients in reverse order of creation; pg-boss is stopped by the scheduler that started it. */
+export async function closeDeps(deps: OpsDeps): Promise<void> {
+  await closeAll(deps.logger, [
+    ['ingest queue', () => deps.ingestQueue.close()],
+    ...(deps.cacheRedis === deps.queueRedis ? [] : [['cache redis', () => deps.cacheRedis.quit()] as [string, () => Promise<unknown>]]),
+    ['queue redis', () => deps.queueRedis.quit()],
+    ['postgres pool', () => deps.pool.end()],
+  ]);
+}

@@ -1,0 +1,72 @@
+import type { Queue } from 'bullmq';
+import { readEvictionPolicy, type Clock, type Pool, type Redis } from '@strata/core';
+import { PARTITION_LOOKAHEAD_DAYS } from '../metrics.ts';
+import { missingPartitions } from '../partitions/missing-partitions.ts';
+import { countStagingBacklog } from '../queries/count-staging-backlog.ts';
+import { listEventPartitions } from '../queries/list-event-partitions.ts';
+import { readHeartbeatAge } from '../queries/read-heartbeat-age.ts';
+import type { CheckResult, HealthReport } from './health-report.ts';
+import { runCheck, timed } from './run-check.ts';
+
+export interface HealthSources {
+  pool: Pool;
+  queueRedis: Redis;
+  cacheRedis: Redis;
+  ingestQueue: Queue;
+  clock: Clock;
+}
+
+/**
+ * The ops service writes the heartbeat every second; older than this means it is not running (or
+ * cannot reach the primary), and replica lag can no longer be measured.
+ */
+export const HEARTBEAT_MAX_AGE_MS = 30_000;
+const CHECK_TIMEOUT_MS = 3000;
+
+/** Every check at once, each under its own time limit; the report is unhealthy if any fails. */
+export async function collectHealth(sources: HealthSources): Promise<HealthReport> {
+  const { pool, queueRedis, cacheRedis, ingestQueue, clock } = sources;
+  const checks: Record<string, () => Promise<CheckResult>> = {
+    postgres: async () => {
+      const { latencyMs } = await timed(() => pool.query('SELECT 1'));
+      return { ok: true, latencyMs };
+    },
+    queueRedis: async () => {
+      const { latencyMs } = await timed(() => queueRedis.ping());
+      const maxmemoryPolicy = await readEvictionPolicy(queueRedis);
+      // BullMQ jobs evicted under memory pressure are acknowledged batches silently lost.
+      const ok = maxmemoryPolicy === 'noeviction';
+      return { ok, latencyMs, maxmemoryPolicy, ...(ok ? {} : { error: 'maxmemory-policy must be noeviction' }) };
+    },
+    cacheRedis: async () => {
+      const { latencyMs } = await timed(() => cacheRedis.ping());
+      return { ok: true, latencyMs };
+    },
+    stagingBacklog: async () => ({ ok: true, ...(await countStagingBacklog(pool)) }),
+    ingestQueue: async () => {
+      const counts = await ingestQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+      const failed = counts.failed ?? 0;
+      const depth = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+      // A failed job is an acknowledged batch that is not projected: someone must retry it.
+      return { ok: failed === 0, depth, active: counts.active ?? 0, failed, ...(failed ? { error: `${failed} failed jobs (see ops dlq)` } : {}) };
+    },
+    partitions: async () => {
+      const partitions = await listEventPartitions(pool);
+      const missing = missingPartitions(partitions.map((p) => p.name), clock.now(), PARTITION_LOOKAHEAD_DAYS);
+      const present = partitions.filter((p) => !p.isDefault).length;
+      return { ok: missing.length === 0, present, missing, ...(missing.length ? { error: `missing ${missing.join(', ')}` } : {}) };
+    },
+    heartbeat: async () => {
+      const ageMs = await readHeartbeatAge(pool);
+      if (ageMs === undefined) return { ok: false, error: 'replication_heartbeat row is missing' };
+      const ok = ageMs <= HEARTBEAT_MAX_AGE_MS;
+      return { ok, ageMs, ...(ok ? {} : { error: `last beat ${Math.round(ageMs / 1000)} s ago; is the ops service running?` }) };
+    },
+  };
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => [name, await runCheck(CHECK_TIMEOUT_MS, check)] as const),
+  );
+  const results = Object.fromEntries(entries);
+  const ok = entries.every(([, result]) => result.ok);
+  return { status: ok ? 'ok' : 'unhealthy', checkedAt: new Date(clock.now()).toISOString(), checks: results };
+}

@@ -1,0 +1,54 @@
+// Composition root of the ops package: the only file that reads process.env and argv, installs
+// signal handlers and listens. `node src/main.ts [serve]` runs the service; anything else is the CLI.
+import { installShutdown, loadConfigOrExit } from '@strata/core';
+import { buildApp } from './app.ts';
+import { runCli } from './cli.ts';
+import { closeDeps, createDeps } from './deps.ts';
+import { HeartbeatLoop } from './jobs/heartbeat-loop.ts';
+import { buildScheduler } from './scheduler.ts';
+
+const HEARTBEAT_INTERVAL_MS = 1000;
+
+const config = loadConfigOrExit(process.env);
+const argv = process.argv.slice(2);
+
+if (argv.length === 0 || argv[0] === 'serve') {
+  await serve();
+} else {
+  const controller = new AbortController();
+  if (argv[0] === 'stack') {
+    // The stack supervises children: a signal starts its orderly shutdown instead of killing it.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => controller.abort());
+  }
+  const code = await runCli(argv, config, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  });
+  // Exit explicitly: a client of a server that is down may keep reconnecting and hold the loop open.
+  process.stdout.write('', () => process.exit(code));
+}
+
+async function serve(): Promise<void> {
+  const deps = createDeps(config);
+  let closing = false;
+  const app = buildApp(deps, { isClosing: () => closing });
+  const scheduler = buildScheduler(deps);
+  const heartbeat = new HeartbeatLoop({
+    db: deps.pool,
+    logger: deps.logger,
+    intervalMs: HEARTBEAT_INTERVAL_MS,
+    onError: () => deps.metrics.heartbeatErrors.inc(),
+  });
+  installShutdown(deps.logger, async () => {
+    closing = true;
+    await app.close();
+    await heartbeat.stop();
+    await scheduler.stop();
+    await closeDeps(deps);
+  });
+  heartbeat.start();
+  await scheduler.start();
+  await app.listen({ host: config.host, port: config.opsPort });
+}

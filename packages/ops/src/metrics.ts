@@ -1,0 +1,99 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Clock, Logger, Pool } from '@strata/core';
+import type { Queue } from 'bullmq';
+import { missingPartitions } from './partitions/missing-partitions.ts';
+import { countStagingBacklog } from './queries/count-staging-backlog.ts';
+import { listEventPartitions } from './queries/list-event-partitions.ts';
+
+/** Days ahead (after today) whose partitions must exist; the premake job makes a week. */
+export const PARTITION_LOOKAHEAD_DAYS = 7;
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+export interface OpsMetrics {
+  jobRuns: Counter<'job' | 'result'>;
+  heartbeatErrors: Counter;
+}
+
+export interface OpsMetricSources {
+  registry: Registry;
+  pool: Pool;
+  ingestQueue: Queue;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The ops service's metrics. Gauges about shared state (partitions, staging, queue) are read at
+ * scrape time, so every ops instance reports the same truth and nothing goes stale between runs.
+ * A failing source leaves its gauge unset for that scrape rather than failing the whole scrape.
+ */
+export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
+  const { registry, pool, ingestQueue, clock } = sources;
+  const safely = async (metric: string, read: () => Promise<void>): Promise<void> => {
+    try {
+      await read();
+    } catch (error) {
+      sources.logger.debug({ err: error, metric }, 'metric source unavailable');
+    }
+  };
+
+  new Gauge({
+    name: 'strata_event_partitions',
+    help: 'Event history partitions attached to events, by kind (daily or default)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      await safely('strata_event_partitions', async () => {
+        const partitions = await listEventPartitions(pool);
+        this.set({ kind: 'daily' }, partitions.filter((partition) => !partition.isDefault).length);
+        this.set({ kind: 'default' }, partitions.filter((partition) => partition.isDefault).length);
+      });
+    },
+  });
+  new Gauge({
+    name: 'strata_event_partitions_missing',
+    help: `Daily event partitions missing for today and the next ${PARTITION_LOOKAHEAD_DAYS} days (UTC)`,
+    registers: [registry],
+    async collect() {
+      await safely('strata_event_partitions_missing', async () => {
+        const names = (await listEventPartitions(pool)).map((partition) => partition.name);
+        this.set(missingPartitions(names, clock.now(), PARTITION_LOOKAHEAD_DAYS).length);
+      });
+    },
+  });
+  new Gauge({
+    name: 'strata_staging_backlog_events',
+    help: 'Accepted events still in the staging table, not yet projected',
+    registers: [registry],
+    async collect() {
+      await safely('strata_staging_backlog_events', async () => this.set((await countStagingBacklog(pool)).events));
+    },
+  });
+  new Gauge({
+    name: 'strata_ingest_queue_jobs',
+    help: 'Jobs in the ingest queue by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      await safely('strata_ingest_queue_jobs', async () => {
+        const counts = await ingestQueue.getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+      });
+    },
+  });
+
+  return {
+    jobRuns: new Counter({
+      name: 'strata_pgboss_jobs_total',
+      help: 'Scheduled maintenance job runs by job and result (completed, skipped, failed)',
+      labelNames: ['job', 'result'],
+      registers: [registry],
+    }),
+    heartbeatErrors: new Counter({
+      name: 'strata_heartbeat_errors_total',
+      help: 'Replication heartbeat writes that failed',
+      registers: [registry],
+    }),
+  };
+}

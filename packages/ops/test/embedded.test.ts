@@ -1,0 +1,71 @@
+import t from 'tap';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { findPostgresBinDir, hasRedisServer, isPostgresUp, isRedisUp, startPrivatePostgres, startPrivateRedis } from '@strata/core';
+import { freePort } from './helpers.ts';
+
+const root = await mkdtemp(join(tmpdir(), 'strata-embedded-'));
+// The postgres OS user (we may be root) must be able to reach the data dir inside.
+await chmod(root, 0o755);
+t.teardown(() => rm(root, { recursive: true, force: true }));
+
+t.test('nothing answers on a free port', async (t) => {
+  const port = await freePort();
+  t.equal(await isRedisUp(`redis://127.0.0.1:${port}`, 500), false);
+  t.equal(await isPostgresUp(`postgres://postgres@127.0.0.1:${port}/postgres`, 500), false);
+  t.equal(await isPostgresUp('postgres://127.0.0.1:5432/no_such_database_here'), true, 'a server that refuses us is still up');
+});
+
+t.test('startPrivateRedis runs a durable, noeviction Redis and stops it', { skip: !hasRedisServer() && 'redis-server not installed' }, async (t) => {
+  const port = await freePort();
+  const server = await startPrivateRedis({ dataDir: join(root, 'redis'), port });
+  t.teardown(() => server.stop());
+  const url = `redis://127.0.0.1:${port}`;
+  t.equal(await isRedisUp(url), true);
+  const redis = new Redis(url);
+  t.teardown(() => redis.disconnect());
+  t.same(await redis.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'noeviction']);
+  t.same(await redis.config('GET', 'appendonly'), ['appendonly', 'yes']);
+  t.same(await redis.config('GET', 'appendfsync'), ['appendfsync', 'everysec']);
+  await redis.set('k', 'v');
+  redis.disconnect();
+  await server.stop();
+  t.equal(await isRedisUp(url, 500), false, 'gone after stop');
+  await server.stop();
+  t.pass('stop twice is harmless');
+
+  const again = await startPrivateRedis({ dataDir: join(root, 'redis'), port });
+  t.teardown(() => again.stop());
+  const reopened = new Redis(url);
+  t.teardown(() => reopened.disconnect());
+  t.equal(await reopened.get('k'), 'v', 'data survives a restart (append-only file)');
+  reopened.disconnect();
+  await again.stop();
+});
+
+t.test('startPrivatePostgres initdbs, starts, answers and stops', { skip: !findPostgresBinDir() && 'no PostgreSQL server binaries' }, async (t) => {
+  const port = await freePort();
+  const dataDir = join(root, 'postgres');
+  const server = await startPrivatePostgres({ dataDir, port });
+  t.teardown(() => server.stop());
+  t.equal(server.port, port);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  t.equal(await isPostgresUp(url), true);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ port: string; listen: string }>(
+    "SELECT current_setting('port') AS port, current_setting('listen_addresses') AS listen",
+  );
+  await client.end();
+  t.same(rows[0], { port: String(port), listen: '127.0.0.1' });
+  await server.stop();
+  t.equal(await isPostgresUp(url, 1000), false, 'gone after stop');
+
+  const restarted = await startPrivatePostgres({ dataDir, port });
+  t.teardown(() => restarted.stop());
+  t.equal(await isPostgresUp(url), true, 'an existing cluster starts again without initdb');
+  await restarted.stop();
+});

@@ -1,0 +1,53 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createTestEnvironment } from '@strata/core';
+import { buildApp } from '../src/app.ts';
+import { closeDeps, createDeps } from '../src/deps.ts';
+import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';
+import { buildScheduler } from '../src/scheduler.ts';
+
+const PROMTOOL = '/usr/bin/promtool';
+
+const { config, logger } = await createTestEnvironment(t);
+const deps = createDeps(config, { logger });
+t.teardown(() => closeDeps(deps));
+const scheduler = buildScheduler(deps);
+t.teardown(() => scheduler.stop());
+await deps.pool.query('DROP TABLE IF EXISTS ' + `events_${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '')}`);
+await scheduler.start();
+const app = buildApp(deps);
+t.teardown(() => app.close());
+
+t.test('start schedules every maintenance job in pg-boss and runs premake at once', async (t) => {
+  const schedules = await deps.boss.getSchedules();
+  t.same(schedules.map((schedule) => schedule.name).sort(), maintenanceJobs.map((job) => job.name).sort());
+  const premake = schedules.find((schedule) => schedule.name === 'strata-partition-premake');
+  t.equal(premake?.cron, '*/10 * * * *');
+  const missing = await app.inject({ url: '/metrics' });
+  t.match(missing.body, /strata_event_partitions_missing\{service="ops"\} 0/, 'the dropped partition was made again');
+  t.match(missing.body, /strata_pgboss_jobs_total\{job="strata-partition-premake",result="completed",service="ops"\} 1/);
+});
+
+t.test('probes answer', async (t) => {
+  t.equal((await app.inject({ url: '/livez' })).statusCode, 200);
+  const ready = await app.inject({ url: '/readyz' });
+  t.equal(ready.statusCode, 200, ready.body);
+  const health = await app.inject({ url: '/health' });
+  t.equal(health.json().checks.postgres.ok, true);
+});
+
+t.test('/metrics has the ops metrics and passes promtool check metrics', async (t) => {
+  const response = await app.inject({ url: '/metrics' });
+  t.equal(response.statusCode, 200);
+  for (const name of ['strata_event_partitions', 'strata_staging_backlog_events', 'strata_ingest_queue_jobs', 'strata_heartbeat_errors_total']) {
+    t.match(response.body, new RegExp(`^${name}\\{`, 'm'), name);
+  }
+  if (!existsSync(PROMTOOL)) {
+    t.ok(true, 'promtool check metrics', { skip: `promtool is not installed at ${PROMTOOL} (apt-get install prometheus)` });
+    return;
+  }
+  const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: response.body, encoding: 'utf8' });
+  const problems = `${result.stdout}${result.stderr}`.trim();
+  t.equal(result.status, 0, `promtool check metrics passes${problems ? `:\n${problems}` : ''}`);
+});
