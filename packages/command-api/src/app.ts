@@ -1,12 +1,12 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import {
+  createHttpServer,
   AppError,
   postgresCheck,
   queueRedisCheck,
   redisCheck,
   redisKeys,
-  registerErrorHandler,
   registerProbeRoutes,
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
@@ -28,10 +28,7 @@ const REJECTION_REASONS: Record<number, string> = {
 
 /** The command API: everything but listening, so tests build the very same app. */
 export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
-  let closing = false;
-  // pino 10's Logger type differs from the pino 9 types Fastify was built with; the object is compatible.
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.config.maxBodyBytes, disableRequestLogging: true });
-  registerErrorHandler(app);
+  let closing = false;  const app = createHttpServer(deps.logger, { bodyLimit: deps.config.maxBodyBytes });
   // Only JSON and NDJSON are event formats; Fastify's default text/plain parser would accept junk.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {

@@ -29,6 +29,7 @@ export { findTenantByKey } from './auth/find-tenant-by-key.ts';
 export { TenantAuthenticator } from './auth/tenant-authenticator.ts';
 
 export { createMetricsRegistry } from './metrics/create-metrics-registry.ts';
+export { createHttpServer, type HttpServerOptions } from './http/create-http-server.ts';
 export { registerProbeRoutes, type ReadinessCheck, type ProbeOptions } from './http/register-probe-routes.ts';
 export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-checks.ts';
 

@@ -1,5 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { postgresCheck, queueRedisCheck, redisCheck, registerErrorHandler, registerProbeRoutes } from '@strata/core';
+import type { FastifyInstance } from 'fastify';
+import { createHttpServer, postgresCheck, queueRedisCheck, redisCheck, registerProbeRoutes } from '@strata/core';
 import type { OpsDeps } from './deps.ts';
 import { collectHealth } from './health/collect-health.ts';
 
@@ -9,9 +9,7 @@ export interface AppOptions {
 
 /** The ops HTTP surface: probes, metrics and the same health report as `pnpm ops health`. */
 export function buildApp(deps: OpsDeps, options: AppOptions = {}): FastifyInstance {
-  // pino's Logger is Fastify's logger; the cast only widens Fastify's generic to its default.
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
-  registerErrorHandler(app);
+  const app = createHttpServer(deps.logger);
   registerProbeRoutes(app, {
     registry: deps.registry,
     checks: {

@@ -1,13 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { postgresCheck, registerErrorHandler, registerProbeRoutes } from '@strata/core';
+import type { FastifyInstance } from 'fastify';
+import { createHttpServer, postgresCheck, registerProbeRoutes } from '@strata/core';
 import type { Deps } from './deps.ts';
 import { v1Routes } from './routes/v1-routes.ts';
 
 /** The query API as a Fastify instance, not yet listening; tests and main.ts both build it here. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
-  // pino's Logger is a FastifyBaseLogger at runtime; only the declared types of the two packages differ.
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger });
-  registerErrorHandler(app);
+  const app = createHttpServer(deps.logger);
 
   let closing = false;
   app.addHook('preClose', async () => {
