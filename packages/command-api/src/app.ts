@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import {
   createHttpServer,
+  registerRequestMetrics,
   AppError,
   postgresCheck,
   queueRedisCheck,
@@ -19,6 +20,7 @@ declare module 'fastify' {
 }
 
 const REJECTION_REASONS: Record<number, string> = {
+  400: 'invalid',
   401: 'unauthorized',
   413: 'too_large',
   415: 'unsupported_media_type',
@@ -40,14 +42,10 @@ export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
     if (closing) throw new AppError(503, 'unavailable', 'shutting down', { headers: { connection: 'close', 'retry-after': '1' } });
     if (request.url.startsWith('/v1/')) request.tenantId = await deps.authenticator.authenticate(request.headers.authorization);
   });
+  registerRequestMetrics(app, deps.registry);
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    deps.metrics.requestDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
     const reason = REJECTION_REASONS[reply.statusCode];
-    if (reason && route === '/v1/events') deps.metrics.eventsRejected.inc({ reason });
+    if (reason && request.url.startsWith('/v1/events')) deps.metrics.requestsRejected.inc({ reason });
   });
   app.addHook('preClose', async () => {
     closing = true;

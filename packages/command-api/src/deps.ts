@@ -45,9 +45,9 @@ export function createDeps(config: Config, logger = createLogger('command-api', 
     },
     logger,
   );
-  // Fail fast instead of queueing commands while Redis is away: the client gets 503 and retries,
-  // rather than a request hanging on an acknowledgement we cannot give.
-  const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 1, connectionName: 'command-api', failFast: true }, logger);
+  // Bounded commands: while Redis is away the client gets 503 and retries, rather than a request
+  // hanging on an acknowledgement we cannot give.
+  const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 1, connectionName: 'command-api', commandTimeoutMs: 2000 }, logger);
   const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: redis, prefix: config.redisPrefix });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue error'));
   const registry = createMetricsRegistry('command-api');

@@ -3,7 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export interface CommandMetrics {
   eventsAccepted: Counter;
   eventsRejected: Counter<'reason'>;
-  requestDuration: Histogram<'method' | 'route' | 'status'>;
+  requestsRejected: Counter<'reason'>;
   batchEvents: Histogram;
   batchRequests: Histogram;
   batchWriteDuration: Histogram<'outcome'>;
@@ -18,15 +18,14 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
     }),
     eventsRejected: new Counter({
       name: 'strata_events_rejected_total',
-      help: 'Events refused, by reason (invalid, unauthorized, too_large, unsupported_media_type, rate_limited, unavailable).',
+      help: 'Events in requests that were read and refused, by reason (invalid: the batch had an invalid event; unavailable: storage refused).',
       labelNames: ['reason'],
       registers: [registry],
     }),
-    requestDuration: new Histogram({
-      name: 'strata_http_request_duration_seconds',
-      help: 'HTTP request latency by method, route and status.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    requestsRejected: new Counter({
+      name: 'strata_ingest_requests_rejected_total',
+      help: 'Write requests refused, by reason (invalid, unauthorized, too_large, unsupported_media_type, rate_limited, unavailable).',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     batchEvents: new Histogram({

@@ -30,6 +30,7 @@ export { TenantAuthenticator } from './auth/tenant-authenticator.ts';
 
 export { createMetricsRegistry } from './metrics/create-metrics-registry.ts';
 export { createHttpServer, type HttpServerOptions } from './http/create-http-server.ts';
+export { registerRequestMetrics } from './http/register-request-metrics.ts';
 export { registerProbeRoutes, type ReadinessCheck, type ProbeOptions } from './http/register-probe-routes.ts';
 export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-checks.ts';
 

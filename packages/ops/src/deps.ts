@@ -49,7 +49,6 @@ export function createDeps(config: Config, options: CreateDepsOptions = {}): Ops
     logger,
   );
   // One retry, then a command fails: checks and scrapes must report "down", not wait for Redis to return.
-  // (Not failFast: a command issued while the first connection is still opening should wait for it.)
   const queueRedis = createRedis(config.redisUrl, { maxRetriesPerRequest: 1, connectionName: 'strata-ops' }, logger);
   const cacheRedis =
     config.cacheRedisUrl === config.redisUrl

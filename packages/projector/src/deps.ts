@@ -42,7 +42,7 @@ export function createDeps(config: Config, logger = createLogger('projector', co
     logger,
   );
   const queueRedis = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'projector-queue' }, logger);
-  const cache = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: 1, connectionName: 'projector-cache', failFast: true }, logger);
+  const cache = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: 1, connectionName: 'projector-cache', commandTimeoutMs: 2000 }, logger);
   defineWriteStateCommand(cache);
   const registry = createMetricsRegistry('projector');
   return { config, logger, clock, pool, queueRedis, cache, registry, metrics: createProjectorMetrics(registry) };

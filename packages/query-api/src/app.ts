@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createHttpServer, postgresCheck, registerProbeRoutes } from '@strata/core';
+import { createHttpServer, registerRequestMetrics, postgresCheck, registerProbeRoutes } from '@strata/core';
 import type { Deps } from './deps.ts';
 import { v1Routes } from './routes/v1-routes.ts';
 
@@ -11,12 +11,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-  });
+  registerRequestMetrics(app, deps.registry);
   registerProbeRoutes(app, {
     registry: deps.registry,
     // Only the primary is required: without the cache Redis, `cache` reads fall back to the database,

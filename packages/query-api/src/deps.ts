@@ -43,7 +43,7 @@ export function createDeps(config: Config, clock: Clock = systemClock): Deps {
   );
   const cache = createRedis(
     config.cacheRedisUrl,
-    { maxRetriesPerRequest: 1, connectionName: 'strata-query-api-cache', failFast: true },
+    { maxRetriesPerRequest: 1, connectionName: 'strata-query-api-cache', commandTimeoutMs: 2000 },
     logger,
   );
   const registry = createMetricsRegistry('query-api');

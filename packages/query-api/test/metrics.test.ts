@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';
@@ -9,6 +10,8 @@ t.test('/metrics passes promtool and records latency, reads and cache lookups', 
   const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
   await seedDeviceState(deps.pool, { tenant, device: 'a', values: { temp: { v: 1, t: Date.UTC(2026, 0, 1) } } });
+  // Cache reads skip a cache connection that is not open yet; wait for it so a lookup is counted.
+  if (deps.cache.status !== 'ready') await once(deps.cache, 'ready');
   t.equal((await get(app, '/v1/devices/a?consistency=cache', apiKey)).status, 200);
   t.equal((await get(app, '/v1/devices/a?consistency=strong', apiKey)).status, 200);
   t.equal((await get(app, '/v1/devices?limit=0', apiKey)).status, 400);

@@ -18,7 +18,13 @@ export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): voi
         details: errors.slice(0, MAX_REPORTED_ERRORS),
       });
     }
-    const batchId = await deps.committer.submit(request.tenantId, events);
+    let batchId: string;
+    try {
+      batchId = await deps.committer.submit(request.tenantId, events);
+    } catch (error) {
+      deps.metrics.eventsRejected.inc({ reason: 'unavailable' }, events.length);
+      throw error;
+    }
     deps.metrics.eventsAccepted.inc(events.length);
     return reply.code(202).send({ accepted: events.length, token: encodeToken(batchId) });
   });

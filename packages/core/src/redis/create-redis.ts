@@ -7,8 +7,13 @@ export interface RedisOptions {
   /** BullMQ requires `null` for blocking worker connections; request paths want a bound so they fail fast. */
   maxRetriesPerRequest: number | null;
   connectionName: string;
-  /** Fail commands at once while disconnected instead of queueing them (request paths answer 503 instead). */
-  failFast?: boolean;
+  /**
+   * Request paths set this: a command without a reply within this time fails (the request answers
+   * 503 or falls back) instead of hanging on a Redis that is away. Commands issued while the first
+   * connection is still opening wait for it rather than fail, so a fresh process does not refuse
+   * its first requests.
+   */
+  commandTimeoutMs?: number;
 }
 
 /** An ioredis client whose connection errors are logged, never thrown as unhandled events. */
@@ -16,7 +21,7 @@ export function createRedis(url: string, options: RedisOptions, logger: Logger):
   const redis = new Redis(url, {
     maxRetriesPerRequest: options.maxRetriesPerRequest,
     connectionName: options.connectionName,
-    enableOfflineQueue: !options.failFast,
+    ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
