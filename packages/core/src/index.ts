@@ -12,6 +12,7 @@ export { runMigrations, MIGRATIONS_DIR } from './db/run-migrations.ts';
 export { createRedis, Redis, type RedisOptions } from './redis/create-redis.ts';
 export { redisKeys } from './redis/redis-keys.ts';
 export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
+export { deleteKeysWithPrefix } from './redis/delete-keys-with-prefix.ts';
 
 export { INGEST_QUEUE, INGEST_JOB, type IngestJobData, type BatchEvent } from './queues/ingest-queue.ts';
 export { batchEventColumns, type BatchEventColumns } from './queues/batch-event-columns.ts';
@@ -55,3 +56,11 @@ export { type PrivateServer } from './embedded/private-server.ts';
 export { findPostgresBinDir } from './embedded/find-postgres-bin-dir.ts';
 export { hasRedisServer } from './embedded/has-redis-server.ts';
 export { runProcess, runProcessOrThrow, isRoot, type ProcessResult, type RunProcessOptions } from './embedded/run-process.ts';
+export { ingestJobOptions } from './queues/ingest-job-options.ts';
+
+export { parseReplicaEntries, type ReplicaTarget } from './config/parse-replica-entries.ts';
+export { startStreamingReplica, type StreamingReplica, type StreamingReplicaOptions } from './replicas/start-streaming-replica.ts';
+export { stopPostgresCluster, type StopClusterOptions } from './replicas/stop-postgres-cluster.ts';
+export { removeStreamingReplica } from './replicas/remove-streaming-replica.ts';
+export { checkReplicationAccess } from './replicas/check-replication-access.ts';
+export { replicaDataDir, replicationSlotName, REPLICA_NAME_PATTERN } from './replicas/replica-paths.ts';

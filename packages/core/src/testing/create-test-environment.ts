@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { runMigrations } from '../db/run-migrations.ts';
 import { createLogger, type Logger } from '../logging/create-logger.ts';
+import { deleteKeysWithPrefix } from '../redis/delete-keys-with-prefix.ts';
 
 /** The part of a tap test this helper needs; keeps core free of a dependency on tap. */
 export interface Teardownable {
@@ -66,12 +67,7 @@ export async function createTestEnvironment(
 async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

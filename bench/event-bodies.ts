@@ -1,0 +1,32 @@
+/** Where generated event times start: a fixed UTC day, so runs are comparable and partitions known. */
+export const BENCH_DAY_MS = Date.UTC(2026, 10, 20);
+
+export interface BodyOptions {
+  bodies: number;
+  eventsPerBody: number;
+  devices: number;
+  /** Distinguishes the bodies of one phase from another's, so no phase re-sends another's events. */
+  phase: string;
+}
+
+/**
+ * Pre-built JSON request bodies, each event unique (its own id), spread over `devices` devices and
+ * one day of event time. Built before the clock starts so that generating load costs the generator
+ * as little CPU as possible while measuring.
+ */
+export function buildBatchBodies(options: BodyOptions): string[] {
+  const bodies: string[] = [];
+  let n = 0;
+  for (let b = 0; b < options.bodies; b++) {
+    const events: string[] = [];
+    for (let i = 0; i < options.eventsPerBody; i++, n++) {
+      const device = `d-${n % options.devices}`;
+      const ts = BENCH_DAY_MS + ((n * 7919) % 86_400_000);
+      events.push(
+        `{"device":"${device}","id":"${options.phase}-${n}","ts":${ts},"values":{"temp":${(n % 400) / 10},"hr":${60 + (n % 90)},"status":"${n % 10 === 0 ? 'warn' : 'ok'}"}}`,
+      );
+    }
+    bodies.push(`{"events":[${events.join(',')}]}`);
+  }
+  return bodies;
+}

@@ -1,0 +1,95 @@
+import pg from 'pg';
+import {
+  createLogger,
+  createPool,
+  createTenant,
+  deleteKeysWithPrefix,
+  ensureDatabase,
+  runMigrations,
+  Redis,
+  type Config,
+  type Pool,
+} from '@strata/core';
+import { freePort } from '../test/support/free-port.ts';
+import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from '../test/support/start-service-process.ts';
+import { BENCH_DAY_MS } from './event-bodies.ts';
+
+export interface BenchStack {
+  databaseUrl: string;
+  db: Pool;
+  urls: Record<ServiceName, string>;
+  apiKey: string;
+  tenant: string;
+  stop(): Promise<void>;
+}
+
+const SERIES_DAYS = 31;
+
+/**
+ * A fresh `strata_bench` database beside the configured one and the four services as their own
+ * processes, exactly as `pnpm start` runs them. Starting from nothing each time keeps runs comparable.
+ */
+export async function startBenchStack(config: Config, env: Record<string, string>): Promise<BenchStack> {
+  const logger = createLogger('bench', 'warn');
+  const url = new URL(config.databaseUrl);
+  url.pathname = '/strata_bench';
+  const databaseUrl = url.toString();
+  await recreateDatabase(databaseUrl);
+  await runMigrations(databaseUrl, logger);
+  const db = createPool({ connectionString: databaseUrl, max: 8, applicationName: 'strata-bench' }, logger);
+  // History for the series device spans 30 days back from the bench day: give it daily partitions
+  // as months of unattended operation would have, instead of piling it into DEFAULT.
+  await db.query('SELECT ensure_event_partitions($1::date, $2)', [
+    new Date(BENCH_DAY_MS - (SERIES_DAYS - 1) * 86_400_000).toISOString().slice(0, 10),
+    SERIES_DAYS + 1,
+  ]);
+  const redis = new Redis(config.redisUrl);
+  await deleteKeysWithPrefix(redis, 'bench');
+  redis.disconnect();
+
+  const names: ServiceName[] = ['ops', 'projector', 'command-api', 'query-api'];
+  const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()]))) as Record<ServiceName, number>;
+  const serviceEnv = {
+    ...env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: config.redisUrl,
+    CACHE_REDIS_URL: config.cacheRedisUrl,
+    REDIS_PREFIX: 'bench',
+    LOG_LEVEL: 'warn',
+    COMMAND_API_PORT: String(ports['command-api']),
+    QUERY_API_PORT: String(ports['query-api']),
+    OPS_PORT: String(ports.ops),
+    PROJECTOR_METRICS_PORT: String(ports.projector),
+  };
+  const processes: ServiceProcess[] = [];
+  const urls = {} as Record<ServiceName, string>;
+  for (const name of names) {
+    const service = startServiceProcess(name, serviceEnv);
+    processes.push(service);
+    urls[name] = `http://127.0.0.1:${ports[name]}`;
+  }
+  await Promise.all(processes.map((service) => waitUntilReady(`${urls[service.name]}/readyz`, service)));
+  const { tenant, apiKey } = await createTenant(db, 'bench');
+  return {
+    databaseUrl,
+    db,
+    urls,
+    apiKey,
+    tenant,
+    async stop() {
+      for (const service of processes) service.child.kill('SIGTERM');
+      await Promise.all(processes.map((service) => service.exited));
+      await db.end();
+    },
+  };
+}
+
+async function recreateDatabase(databaseUrl: string): Promise<void> {
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query('DROP DATABASE IF EXISTS strata_bench WITH (FORCE)');
+  await client.end();
+  await ensureDatabase(databaseUrl);
+}
