@@ -1,8 +1,10 @@
 import type { Config } from '@strata/core';
 import type { CliIo } from './cli-io.ts';
+import { dlqCommand } from './commands/dlq-command.ts';
 import { healthCommand } from './commands/health-command.ts';
 import { migrateCommand } from './commands/migrate-command.ts';
 import { partitionsCommand } from './commands/partitions-command.ts';
+import { replicaCommand } from './commands/replica-command.ts';
 import { tenantCommand } from './commands/tenant-command.ts';
 import { runStack } from './stack/run-stack.ts';
 
@@ -14,6 +16,11 @@ commands:
   tenant key <tenant-id>  issue a further API key for a tenant
   health                  JSON health report; exits 1 when unhealthy
   partitions [--json]     list event history partitions with estimated rows and size
+  dlq list [--json]       dead-lettered batches (acknowledged, not projected) with the reason
+  dlq retry <id>|--all    put dead-lettered batches back in the queue with fresh attempts
+  dlq drop <id>           give a dead-lettered batch up for good (its staged rows too)
+  replica [--name r1] [--port 5433] [--stop|--remove|--status]
+                          local streaming replica of DATABASE_URL; prints its URL
   stack                   run the whole system locally (what \`pnpm start\` does)
   serve                   run the ops service (schedules, heartbeat, metrics)
 `;
@@ -31,6 +38,10 @@ export async function runCli(argv: string[], config: Config, io: CliIo): Promise
         return await healthCommand(config, io);
       case 'partitions':
         return await partitionsCommand(args, config, io);
+      case 'dlq':
+        return await dlqCommand(args, config, io);
+      case 'replica':
+        return await replicaCommand(args, config, io);
       case 'stack':
         return await runStack(config, io);
       case 'help':

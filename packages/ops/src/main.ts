@@ -5,6 +5,7 @@ import { buildApp } from './app.ts';
 import { runCli } from './cli.ts';
 import { closeDeps, createDeps } from './deps.ts';
 import { HeartbeatLoop } from './jobs/heartbeat-loop.ts';
+import { buildStagingSweepLoop } from './jobs/build-staging-sweep-loop.ts';
 import { buildScheduler } from './scheduler.ts';
 
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -41,14 +42,19 @@ async function serve(): Promise<void> {
     intervalMs: HEARTBEAT_INTERVAL_MS,
     onError: () => deps.metrics.heartbeatErrors.inc(),
   });
+  const sweeper = buildStagingSweepLoop(deps);
+  // Stop intake (probes 503), let a sweep or beat in flight finish, let pg-boss finish its jobs
+  // (graceful, bounded), then close clients; the whole sequence runs under installShutdown's timeout.
   installShutdown(deps.logger, async () => {
     closing = true;
     await app.close();
+    await sweeper.stop();
     await heartbeat.stop();
     await scheduler.stop();
     await closeDeps(deps);
   });
   heartbeat.start();
+  sweeper.start();
   await scheduler.start();
   await app.listen({ host: config.host, port: config.opsPort });
 }

@@ -13,6 +13,9 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', '
 export interface OpsMetrics {
   jobRuns: Counter<'job' | 'result'>;
   heartbeatErrors: Counter;
+  stagingSweeps: Counter<'result'>;
+  batchesRequeued: Counter;
+  leftoverRowsDeleted: Counter;
 }
 
 export interface OpsMetricSources {
@@ -82,6 +85,14 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
       });
     },
   });
+  new Gauge({
+    name: 'strata_dead_letter_batches',
+    help: 'Ingest batches in the dead-letter (failed) set: acknowledged but not projected until retried (ops dlq)',
+    registers: [registry],
+    async collect() {
+      await safely('strata_dead_letter_batches', async () => this.set(await ingestQueue.getFailedCount()));
+    },
+  });
 
   return {
     jobRuns: new Counter({
@@ -93,6 +104,22 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     heartbeatErrors: new Counter({
       name: 'strata_heartbeat_errors_total',
       help: 'Replication heartbeat writes that failed',
+      registers: [registry],
+    }),
+    stagingSweeps: new Counter({
+      name: 'strata_staging_sweeps_total',
+      help: 'Staging sweeper runs by result (completed, skipped: another instance held the lock, failed)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    batchesRequeued: new Counter({
+      name: 'strata_staging_batches_requeued_total',
+      help: 'Staged batches whose queue job was gone, re-enqueued from staging by the sweeper',
+      registers: [registry],
+    }),
+    leftoverRowsDeleted: new Counter({
+      name: 'strata_staging_leftover_rows_deleted_total',
+      help: 'Staged rows of already-applied batches deleted by the sweeper',
       registers: [registry],
     }),
   };

@@ -13,7 +13,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
   return {
     jobs: new Counter({
       name: 'strata_projector_jobs_total',
-      help: 'Ingest jobs finished, by outcome (completed, failed: will retry or stays in the failed set).',
+      help: 'Ingest job outcomes: completed, retried (failed, will retry), dead_lettered (in the failed set), deferred (database away, retried without using an attempt), stalled (worker died).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -81,16 +81,52 @@ t.test('an older version never overwrites a newer one in the cache', async (t) =
   t.same(JSON.parse(body as string).values, { v: 5 });
 });
 
-t.test('a job that can never succeed stays visible in the failed set', async (t) => {
-  const ctx = await startTestProjector(t, { projectorBatchAttempts: 1 });
-  // A tenant id that does not exist violates nothing in history, so break the payload instead:
-  // an event time outside PostgreSQL's range makes the statement fail every time.
-  const job = await ctx.queue.add('batch', {
+t.test('dead letters: a poison batch fails once, a bad payload too; a good batch survives truncated staging', async (t) => {
+  const ctx = await startTestProjector(t);
+  const waitFailed = async (id: string) => {
+    for (let i = 0; i < 200; i++) {
+      const job = await ctx.queue.getJob(id);
+      if (job && (await job.isFailed())) return job;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`job ${id} did not fail`);
+  };
+  // An event time outside PostgreSQL's range is a data error (SQLSTATE 22008): it can never succeed.
+  await ctx.queue.add('batch', {
     batchId: '00000000-0000-4000-8000-0000000000ff',
     acceptedAt: Date.now(),
     events: [{ tenantId: ctx.tenant, device: 'p', key: 'i:1', ts: 1e20, type: 'reading', values: {} }],
-  }, { jobId: 'poison', attempts: 2, backoff: { type: 'fixed', delay: 10 } });
-  for (let i = 0; i < 200 && !(await job.isFailed()); i++) await new Promise((r) => setTimeout(r, 25));
-  t.ok(await job.isFailed(), 'the poison job is in the failed set');
-  t.equal((await ctx.queue.getJob('poison'))?.attemptsMade, 2, 'it was retried before failing for good');
+  }, { jobId: 'poison', attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+  const poison = await waitFailed('poison');
+  t.equal(poison.attemptsMade, 1, 'dead-lettered after one attempt despite 5 allowed');
+  t.match(poison.failedReason, /cannot be projected: .*22008/);
+
+  await ctx.queue.add('batch', { batchId: 'not-a-uuid', acceptedAt: Date.now(), events: [] } as never, { jobId: 'garbage', attempts: 5 });
+  const garbage = await waitFailed('garbage');
+  t.equal(garbage.attemptsMade, 1);
+  t.match(garbage.failedReason, /invalid payload: batchId/);
+
+  // The job carries the whole batch, so staging rows lost to a crash (TRUNCATE here) change nothing.
+  await ctx.db.query(
+    `INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values")
+     VALUES ('00000000-0000-4000-8000-0000000000aa', $1, 'trunc', 'i:t', now(), 'reading', '{"v":1}')`,
+    [ctx.tenant],
+  );
+  await ctx.db.query('TRUNCATE staging_events');
+  await ctx.project([{ device: 'trunc', id: 't', ts: '2026-11-20T12:00:00Z', values: { v: 1 } }]);
+  const stored = await ctx.db.query(`SELECT "values" FROM events WHERE device = 'trunc'`);
+  t.same(stored.rows, [{ values: { v: 1 } }]);
+});
+
+t.test('failures are classified: data errors poison, a database away defers, conflicts retry', async (t) => {
+  const { classifyFailure } = await import('../src/processors/classify-failure.ts');
+  t.equal(classifyFailure(Object.assign(new Error('out of range'), { code: '22008' })), 'poison');
+  t.equal(classifyFailure(Object.assign(new Error('fk'), { code: '23503' })), 'poison');
+  t.equal(classifyFailure(Object.assign(new Error('deadlock'), { code: '40P01' })), 'transient');
+  t.equal(classifyFailure(Object.assign(new Error('serialization'), { code: '40001' })), 'transient');
+  t.equal(classifyFailure(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })), 'unavailable');
+  t.equal(classifyFailure(Object.assign(new Error('the database system is starting up'), { code: '57P03' })), 'unavailable');
+  t.equal(classifyFailure(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })), 'unavailable');
+  t.equal(classifyFailure(new Error('Connection terminated unexpectedly')), 'unavailable');
+  t.equal(classifyFailure(new Error('something else')), 'transient');
 });

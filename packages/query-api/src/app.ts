@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer, registerRequestMetrics, postgresCheck, registerProbeRoutes } from '@strata/core';
 import type { Deps } from './deps.ts';
+import { registerReplicasRoute } from './routes/replicas-route.ts';
 import { v1Routes } from './routes/v1-routes.ts';
 
 /** The query API as a Fastify instance, not yet listening; tests and main.ts both build it here. */
@@ -19,7 +20,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     checks: { postgres: postgresCheck(deps.pool) },
     isClosing: () => closing,
   });
+  registerReplicasRoute(app, deps);
   await app.register(v1Routes(deps), { prefix: '/v1' });
   await app.ready();
+  // Replicas, like the cache, are optional: readiness does not wait for them, and until a first
+  // probe answers a replica simply takes no reads.
+  await deps.replicas.start();
   return app;
 }

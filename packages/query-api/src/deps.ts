@@ -14,6 +14,9 @@ import {
 } from '@strata/core';
 import type { Registry } from 'prom-client';
 import { createQueryMetrics, type QueryMetrics } from './metrics.ts';
+import { Breaker, type BreakerOptions } from './replicas/breaker.ts';
+import { ReplicaSet } from './replicas/replica-set.ts';
+import { createSourceErrorLog, type SourceErrorLog } from './replicas/source-error-log.ts';
 
 export interface Deps {
   config: Config;
@@ -25,10 +28,23 @@ export interface Deps {
   metrics: QueryMetrics;
   authenticator: TenantAuthenticator;
   clock: Clock;
+  /** Read replicas (DATABASE_REPLICA_URLS) with their lag monitor and breakers; started by buildApp. */
+  replicas: ReplicaSet;
+  cacheBreaker: Breaker;
+  sourceErrors: SourceErrorLog;
 }
 
 /** A slow read is cancelled by the server rather than holding a pooled connection indefinitely. */
 const STATEMENT_TIMEOUT_MS = 5000;
+
+// Replicas are optional, so they are held to a much shorter leash than the primary: a read that
+// takes a second there is better served by the next source. Five consecutive failures open a
+// breaker; two seconds later one call (a probe, for replicas) tries again.
+const REPLICA_BREAKER: BreakerOptions = { failures: 5, halfOpenAfterMs: 2000, timeoutMs: 1000 };
+const CACHE_BREAKER: BreakerOptions = { failures: 5, halfOpenAfterMs: 2000, timeoutMs: 300 };
+/** Probes every 250 ms keep lag figures fresh to within a quarter second at ~4 queries/s per replica. */
+const PROBE_INTERVAL_MS = 250;
+const PROBE_TIMEOUT_MS = 500;
 
 export function createDeps(config: Config, clock: Clock = systemClock): Deps {
   const logger = createLogger('query-api', config.logLevel);
@@ -47,15 +63,30 @@ export function createDeps(config: Config, clock: Clock = systemClock): Deps {
     logger,
   );
   const registry = createMetricsRegistry('query-api');
+  const replicas = new ReplicaSet({
+    targets: config.replicas,
+    primary: pool,
+    clock,
+    logger,
+    breaker: REPLICA_BREAKER,
+    probeIntervalMs: PROBE_INTERVAL_MS,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    statementTimeoutMs: REPLICA_BREAKER.timeoutMs + 500,
+  });
+  const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
+  const breakers = [...replicas.nodes.map((node) => node.breaker), cacheBreaker];
   return {
     config,
     logger,
     pool,
     cache,
     registry,
-    metrics: createQueryMetrics(registry),
+    metrics: createQueryMetrics(registry, { replicas, breakers }),
     authenticator: new TenantAuthenticator(pool, clock),
     clock,
+    replicas,
+    cacheBreaker,
+    sourceErrors: createSourceErrorLog(logger),
   };
 }
 
@@ -64,6 +95,7 @@ export async function closeDeps(deps: Deps): Promise<void> {
   await closeAll(deps.logger, [
     // QUIT needs a live connection; a cache that is down is just disconnected, ending its reconnect loop.
     ['cache redis', async () => (deps.cache.status === 'ready' ? deps.cache.quit() : deps.cache.disconnect())],
+    ['replicas', async () => deps.replicas.stop()],
     ['postgres pool', async () => deps.pool.end()],
   ]);
 }

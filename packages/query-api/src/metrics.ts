@@ -1,12 +1,54 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Breaker, BreakerState } from './replicas/breaker.ts';
+import type { ReplicaSet } from './replicas/replica-set.ts';
 
 export interface QueryMetrics {
   reads: Counter<'source' | 'consistency'>;
   cacheLookups: Counter<'result'>;
+  replicaSkips: Counter<'replica' | 'reason'>;
 }
 
+/** What the gauges read at scrape time, so they can never disagree with the router's own view. */
+export interface RoutingState {
+  replicas: ReplicaSet;
+  breakers: Breaker[];
+}
+
+const BREAKER_STATES: BreakerState[] = ['closed', 'open', 'half-open'];
+
 /** The query API's own metrics, on the process registry (never prom-client's global one). */
-export function createQueryMetrics(registry: Registry): QueryMetrics {
+export function createQueryMetrics(registry: Registry, routing: RoutingState): QueryMetrics {
+  new Gauge({
+    name: 'strata_query_replica_lag_seconds',
+    // Unknown lag (no successful probe) is +Inf: a replica we cannot bound is as good as infinitely stale.
+    help: 'Upper bound on each replica\'s staleness (last probe plus the time since); +Inf when unknown.',
+    labelNames: ['replica'],
+    registers: [registry],
+    collect() {
+      for (const view of routing.replicas.views(Date.now())) this.set({ replica: view.name }, view.lagMs === null ? Number.POSITIVE_INFINITY : view.lagMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'strata_query_replica_healthy',
+    help: '1 when the replica\'s last probe answered in time and its breaker is closed, else 0.',
+    labelNames: ['replica'],
+    registers: [registry],
+    collect() {
+      for (const view of routing.replicas.views(Date.now())) this.set({ replica: view.name }, view.healthy ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'strata_query_circuit_breaker_state',
+    help: 'Circuit breaker state per read source (replica:<name>, cache): 1 for the current state, 0 for the others.',
+    labelNames: ['target', 'state'],
+    registers: [registry],
+    collect() {
+      for (const breaker of routing.breakers) {
+        const current = breaker.state();
+        for (const state of BREAKER_STATES) this.set({ target: breaker.target, state }, state === current ? 1 : 0);
+      }
+    },
+  });
   return {
     reads: new Counter({
       name: 'strata_query_reads_total',
@@ -18,6 +60,12 @@ export function createQueryMetrics(registry: Registry): QueryMetrics {
       name: 'strata_query_cache_lookups_total',
       help: 'Latest-state cache lookups: hit, miss, or error (Redis failed or timed out; the read fell back).',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    replicaSkips: new Counter({
+      name: 'strata_query_replica_skips_total',
+      help: 'Reads a chosen replica did not answer: token (batch not applied there yet), error (failed or timed out), breaker (open).',
+      labelNames: ['replica', 'reason'],
       registers: [registry],
     }),
   };

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { INGEST_JOB, type BatchEvent, type IngestJobData, type Logger, type Pool } from '@strata/core';
+import { INGEST_JOB, ingestJobOptions, type BatchEvent, type IngestJobData, type Logger, type Pool } from '@strata/core';
 import { deleteStagedBatch } from '../queries/delete-staged-batch.ts';
 import { insertStagedEvents } from '../queries/insert-staged-events.ts';
 
@@ -20,20 +20,10 @@ export interface BatchWriterDeps {
 export async function writeBatch(deps: BatchWriterDeps, batchId: string, events: BatchEvent[], acceptedAt: number): Promise<void> {
   await insertStagedEvents(deps.pool, batchId, events);
   try {
-    await deps.queue.add(
-      INGEST_JOB,
-      { batchId, acceptedAt, events },
-      {
-        jobId: batchId,
-        attempts: deps.attempts,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: false,
-      },
-    );
+    await deps.queue.add(INGEST_JOB, { batchId, acceptedAt, events }, ingestJobOptions(batchId, deps.attempts));
   } catch (error) {
     await deleteStagedBatch(deps.pool, batchId).catch((cleanupError: unknown) =>
-      // The rows stay staged; the projector-side sweeper treats them as a batch whose job was lost.
+      // The rows stay staged; the ops staging sweeper re-enqueues them as a batch whose job was lost.
       deps.logger.warn({ err: cleanupError, batchId }, 'could not remove staged rows of a refused batch'),
     );
     throw error;

@@ -1,9 +1,12 @@
 import type { LevelWithSilent } from 'pino';
+import type { ReplicaTarget } from './parse-replica-entries.ts';
 
 /** Everything a Strata process can be configured with; one shape for all four services. */
 export interface Config {
   databaseUrl: string;
   replicaUrls: string[];
+  /** The same replicas with the names reads report (`name=url` entries, else `host:port`). */
+  replicas: ReplicaTarget[];
   redisUrl: string;
   cacheRedisUrl: string;
   /** Prefix for every Redis key, queue and channel, so several deployments (or test files) share one Redis. */
@@ -26,6 +29,10 @@ export interface Config {
   projectorConcurrency: number;
   projectorBatchAttempts: number;
   dbPoolSize: number;
+  /** How often ops looks for staged batches whose queue job is gone (lost with Redis). */
+  stagingSweepIntervalMs: number;
+  /** A staged batch younger than this is still in the hands of command-api or the projector. */
+  stagingSweepAgeMs: number;
   /** Where `pnpm start` keeps private PostgreSQL / Redis data when it has to start its own. */
   dataDir: string;
 }

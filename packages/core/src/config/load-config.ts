@@ -1,6 +1,7 @@
 import type { LevelWithSilent } from 'pino';
 import type { Config } from './config.ts';
 import { ConfigError } from '../errors/config-error.ts';
+import { parseReplicaEntries } from './parse-replica-entries.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -32,11 +33,7 @@ export function loadConfig(env: Env): Config {
   };
 
   const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
-  const replicaUrls = str('DATABASE_REPLICA_URLS', '')
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '');
-  for (const replica of replicaUrls) checkUrl('DATABASE_REPLICA_URLS', replica, ['postgres:', 'postgresql:'], problems);
+  const replicas = parseReplicaEntries(str('DATABASE_REPLICA_URLS', ''), problems);
 
   const logLevel = str('LOG_LEVEL', 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -49,7 +46,8 @@ export function loadConfig(env: Env): Config {
 
   const config: Config = {
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@localhost:5432/strata', ['postgres:', 'postgresql:']),
-    replicaUrls,
+    replicaUrls: replicas.map((replica) => replica.url),
+    replicas,
     redisUrl,
     cacheRedisUrl: url('CACHE_REDIS_URL', redisUrl, ['redis:', 'rediss:']),
     redisPrefix,
@@ -69,6 +67,8 @@ export function loadConfig(env: Env): Config {
     projectorConcurrency: int('PROJECTOR_CONCURRENCY', 4, 1, 64),
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
+    stagingSweepIntervalMs: int('STAGING_SWEEP_INTERVAL_MS', 5000, 100, 3_600_000),
+    stagingSweepAgeMs: int('STAGING_SWEEP_AGE_MS', 30_000, 1000, 86_400_000),
     dataDir: str('STRATA_DATA_DIR', '.strata'),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -48,7 +48,7 @@ export async function collectHealth(sources: HealthSources): Promise<HealthRepor
       const failed = counts.failed ?? 0;
       const depth = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
       // A failed job is an acknowledged batch that is not projected: someone must retry it.
-      return { ok: failed === 0, depth, active: counts.active ?? 0, failed, ...(failed ? { error: `${failed} failed jobs (see ops dlq)` } : {}) };
+      return { ok: failed === 0, depth, active: counts.active ?? 0, failed, deadLetters: failed, ...(failed ? { error: `${failed} dead-lettered batches (see pnpm ops dlq list)` } : {}) };
     },
     partitions: async () => {
       const partitions = await listEventPartitions(pool);

@@ -2,8 +2,8 @@ import { readCachedState } from '../cache/read-cached-state.ts';
 import type { Deps } from '../deps.ts';
 import { selectDeviceState } from '../queries/select-device-state.ts';
 import { selectStateWithStaged, type StateWithStaged } from '../queries/select-state-with-staged.ts';
-import { chooseSources } from '../routing/choose-sources.ts';
-import { sourceLabel, type ReadMeta, type ReadOptions } from '../routing/consistency.ts';
+import type { ReadMeta, ReadOptions } from '../routing/consistency.ts';
+import { routeRead } from '../routing/route-read.ts';
 import { isoTime, type LatestState } from './latest-state.ts';
 import { mergeValueState, valueStateOf, valuesOf } from './merge-value-state.ts';
 
@@ -15,32 +15,25 @@ export interface LatestStateRead {
   meta: ReadMeta;
 }
 
-/**
- * Latest state of one device from the first source in the routing chain that answers. The cache is
- * optional: any failure there is counted and the read moves on; the primary ends every chain.
- */
+/** Latest state of one device from the first source in the routing chain that answers. */
 export async function readLatestState(deps: Deps, tenantId: string, device: string, options: ReadOptions): Promise<LatestStateRead> {
-  const chain = chooseSources(options, { cache: deps.cache.status === 'ready', replicas: [] });
-  for (const { source, lagMs } of chain) {
-    const meta: ReadMeta = { source: sourceLabel(source), consistency: options.consistency, lagMs };
-    if (source.kind === 'cache') {
-      const key = { prefix: deps.config.redisPrefix, tenantId, device };
-      const lookup = await readCachedState(deps.cache, key, CACHE_TIMEOUT_MS);
+  const { value, meta } = await routeRead<LatestState | undefined>(deps, options, {
+    database: async (db, on) => {
+      // On the primary, a token may name a batch that is still staged; merging staging honours it
+      // for the price of the strong read, without first asking whether the batch was applied.
+      // Replicas never hold staging (UNLOGGED tables are not replicated) and are only chosen for a
+      // token once they have applied it.
+      const mergeStaged = on === 'primary' && (options.consistency === 'strong' || options.afterBatchId !== undefined);
+      return mergeStaged ? mergeStagedRows(device, await selectStateWithStaged(db, tenantId, device)) : selectDeviceState(db, tenantId, device);
+    },
+    cache: async () => {
+      const lookup = await readCachedState(deps.cache, { prefix: deps.config.redisPrefix, tenantId, device }, CACHE_TIMEOUT_MS);
       deps.metrics.cacheLookups.inc({ result: lookup.result });
-      if (lookup.result === 'hit') return { state: lookup.state, meta };
-      if (lookup.result === 'error') deps.logger.warn({ err: lookup.error, device }, 'cache read failed, reading PostgreSQL');
-      continue;
-    }
-    if (source.kind === 'replica') continue; // Replica pools arrive with replica support; the chain then skips none.
-    // On the primary, a token may name a batch that is still staged; merging staging honours it
-    // for the price of the strong read, without first asking whether the batch was applied.
-    const mergeStaged = options.consistency === 'strong' || options.afterBatchId !== undefined;
-    const state = mergeStaged
-      ? mergeStagedRows(device, await selectStateWithStaged(deps.pool, tenantId, device))
-      : await selectDeviceState(deps.pool, tenantId, device);
-    return { state, meta };
-  }
-  throw new Error('routing chain ended without the primary');
+      if (lookup.result === 'error') throw lookup.error;
+      return lookup.result === 'hit' ? lookup.state : undefined;
+    },
+  });
+  return { state: value, meta };
 }
 
 /** device_state with the still-staged events folded in by the same per-value rule as the projector. */

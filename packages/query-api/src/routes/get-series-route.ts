@@ -6,7 +6,7 @@ import { parseTime } from '../params/parse-time.ts';
 import { selectSeriesBuckets, type SeriesBucketRow } from '../queries/select-series-buckets.ts';
 import { isoTime } from '../reads/latest-state.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
-import { primaryMeta } from '../routing/primary-meta.ts';
+import { routeRead } from '../routing/route-read.ts';
 import { DeviceParams, SeriesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
@@ -39,16 +39,17 @@ export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
           { field: 'interval', reason: `from..to spans more than ${MAX_BUCKETS} ${interval} buckets; use a coarser interval or a shorter range` },
         ]);
       }
-      const rows = await selectSeriesBuckets(deps.pool, {
+      const query = {
         tenantId: request.tenantId,
         device: request.params.device,
         valueKey: q.value,
         interval: INTERVALS[interval].sql,
         from: isoTime(start),
         to: isoTime(end),
-      });
+      };
+      const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectSeriesBuckets(db, query) });
       const buckets = rows.map((row) => bucketOf(row, aggregates));
-      return sendRead(deps, reply, primaryMeta(options), { device: request.params.device, value: q.value, interval, buckets });
+      return sendRead(deps, reply, meta, { device: request.params.device, value: q.value, interval, buckets });
     });
   };
 }

@@ -6,14 +6,15 @@ import { parseLimit } from '../params/parse-time.ts';
 import { parseWhere } from '../params/parse-where.ts';
 import { listDeviceStates } from '../queries/list-device-states.ts';
 import { isoTime } from '../reads/latest-state.ts';
-import { primaryMeta } from '../routing/primary-meta.ts';
+import { routeRead } from '../routing/route-read.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
 import { ListDevicesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /**
- * `GET /v1/devices`: latest states, keyset-paginated. Served from the projection on the primary for
- * every level (the cache holds single devices, and strong listing does not merge staging yet).
+ * `GET /v1/devices`: latest states, keyset-paginated, from the projection on the source the
+ * consistency level allows (the cache holds single devices, so `cache` reads as `eventual`;
+ * strong listing does not merge staging yet).
  */
 export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -25,7 +26,9 @@ export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const limit = parseLimit(q.limit, 100, 1000);
       const ordering = sortIdentity(sort);
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ordering, sort.kind === 'device' ? 1 : 2);
-      const rows = await listDeviceStates(deps.pool, { tenantId: request.tenantId, sort, where, after, limit: limit + 1 });
+      const { value: rows, meta } = await routeRead(deps, options, {
+        database: (db) => listDeviceStates(db, { tenantId: request.tenantId, sort, where, after, limit: limit + 1 }),
+      });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const nextCursor =
@@ -38,7 +41,7 @@ export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
         values: row.values,
         updatedAt: isoTime(row.updated_at),
       }));
-      return sendRead(deps, reply, primaryMeta(options), { items, nextCursor });
+      return sendRead(deps, reply, meta, { items, nextCursor });
     });
   };
 }

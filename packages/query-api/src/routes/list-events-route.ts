@@ -6,7 +6,7 @@ import { parseLimit, parseTime } from '../params/parse-time.ts';
 import { selectDeviceEvents } from '../queries/select-device-events.ts';
 import { isoTime } from '../reads/latest-state.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
-import { primaryMeta } from '../routing/primary-meta.ts';
+import { routeRead } from '../routing/route-read.ts';
 import { DeviceParams, EventsQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
@@ -28,7 +28,7 @@ export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
       }
       const limit = parseLimit(q.limit, 100, 1000);
       const position = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ORDERING, 2);
-      const rows = await selectDeviceEvents(deps.pool, {
+      const query = {
         tenantId: request.tenantId,
         device: request.params.device,
         from: from === undefined ? '-infinity' : isoTime(from),
@@ -36,7 +36,8 @@ export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
         type: q.type,
         before: position ? { ts: position[0] as string, eventKey: position[1] as string } : undefined,
         limit: limit + 1,
-      });
+      };
+      const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectDeviceEvents(db, query) });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const nextCursor = rows.length > limit && last ? encodeCursor(ORDERING, [last.ts, last.event_key]) : null;
@@ -47,7 +48,7 @@ export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
         // A content digest (h:) is our bookkeeping, not the device's; only its own ids are shown.
         ...(row.event_key.startsWith('i:') ? { id: row.event_key.slice(2) } : {}),
       }));
-      return sendRead(deps, reply, primaryMeta(options), { device: request.params.device, items, nextCursor });
+      return sendRead(deps, reply, meta, { device: request.params.device, items, nextCursor });
     });
   };
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chooseSources, type ReplicaStatus } from './choose-sources.ts';
+import { chooseSources, type AvailableSources, type ReplicaStatus, type SourceCandidate } from './choose-sources.ts';
 import { sourceLabel, type ReadOptions } from './consistency.ts';
 
 const options = (overrides: Partial<ReadOptions> = {}): ReadOptions => ({
@@ -8,44 +8,56 @@ const options = (overrides: Partial<ReadOptions> = {}): ReadOptions => ({
   maxStalenessMs: 3000,
   ...overrides,
 });
-const labels = (chain: ReturnType<typeof chooseSources>): string[] => chain.map((c) => sourceLabel(c.source));
-const replicas: ReplicaStatus[] = [
-  { name: 'b', lagMs: 200, healthy: true },
-  { name: 'a', lagMs: 50, healthy: true },
-  { name: 'slow', lagMs: 10_000, healthy: true },
-  { name: 'down', lagMs: 0, healthy: false },
+const replica = (name: string, lagMs: number, overrides: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
+  name,
+  lagMs,
+  healthy: true,
+  breaker: 'closed',
+  ...overrides,
+});
+/** A chain as text: `replica:a?` marks a replica that must check the token before reading. */
+const labels = (chain: SourceCandidate[]): string[] => chain.map((c) => sourceLabel(c.source) + (c.verifyAfter ? '?' : ''));
+
+const fleet = [replica('b', 200), replica('a', 50), replica('slow', 10_000), replica('down', 0, { healthy: false })];
+
+interface Case {
+  name: string;
+  options: Partial<ReadOptions>;
+  available: AvailableSources;
+  expected: string[];
+}
+
+const cases: Case[] = [
+  { name: 'eventual, no replicas', options: {}, available: { cache: true, replicas: [] }, expected: ['primary'] },
+  { name: 'strong never uses a replica', options: { consistency: 'strong' }, available: { cache: true, replicas: fleet }, expected: ['primary'] },
+  { name: 'strong never uses the cache', options: { consistency: 'strong' }, available: { cache: true, replicas: [] }, expected: ['primary'] },
+  { name: 'eventual: least lagged first, within the bound, unhealthy out', options: {}, available: { cache: true, replicas: fleet }, expected: ['replica:a', 'replica:b', 'primary'] },
+  { name: 'eventual: a tighter bound drops the laggier replica', options: { maxStalenessMs: 100 }, available: { cache: false, replicas: fleet }, expected: ['replica:a', 'primary'] },
+  { name: 'eventual: lag equal to the bound is within it', options: { maxStalenessMs: 200 }, available: { cache: false, replicas: fleet }, expected: ['replica:a', 'replica:b', 'primary'] },
+  { name: 'eventual: bound 0 reads the primary', options: { maxStalenessMs: 0 }, available: { cache: false, replicas: fleet }, expected: ['primary'] },
+  { name: 'eventual: unknown lag (Infinity) is never within a bound', options: { maxStalenessMs: 86_400_000 }, available: { cache: false, replicas: [replica('new', Infinity)] }, expected: ['primary'] },
+  { name: 'eventual: equal lag, name breaks the tie', options: {}, available: { cache: false, replicas: [replica('z', 10), replica('y', 10)] }, expected: ['replica:y', 'replica:z', 'primary'] },
+  { name: 'eventual: an open breaker rules a replica out', options: {}, available: { cache: false, replicas: [replica('a', 1, { breaker: 'open' }), replica('b', 2)] }, expected: ['replica:b', 'primary'] },
+  { name: 'eventual: a half-open breaker (probe on trial) rules it out', options: {}, available: { cache: false, replicas: [replica('a', 1, { breaker: 'half-open' })] }, expected: ['primary'] },
+  { name: 'token: unknown applied-ness is kept and checked on the replica', options: { afterBatchId: 'x' }, available: { cache: false, replicas: [replica('a', 10), replica('b', 20)] }, expected: ['replica:a?', 'replica:b?', 'primary'] },
+  { name: 'token: known applied needs no check; known not applied is out', options: { afterBatchId: 'x' }, available: { cache: false, replicas: [replica('a', 10, { appliedAfter: false }), replica('b', 20, { appliedAfter: true }), replica('c', 5)] }, expected: ['replica:c?', 'replica:b', 'primary'] },
+  { name: 'token: the staleness bound still applies', options: { afterBatchId: 'x', maxStalenessMs: 15 }, available: { cache: false, replicas: [replica('a', 10, { appliedAfter: true }), replica('b', 20, { appliedAfter: true })] }, expected: ['replica:a', 'primary'] },
+  { name: 'no token: applied-ness is irrelevant', options: {}, available: { cache: false, replicas: [replica('a', 10, { appliedAfter: false })] }, expected: ['replica:a', 'primary'] },
+  { name: 'cache: first when available, then as eventual', options: { consistency: 'cache' }, available: { cache: true, replicas: fleet }, expected: ['cache', 'replica:a', 'replica:b', 'primary'] },
+  { name: 'cache: unavailable (down, breaker open, or no cache for this read) reads as eventual', options: { consistency: 'cache' }, available: { cache: false, replicas: fleet }, expected: ['replica:a', 'replica:b', 'primary'] },
+  { name: 'cache: a token skips the cache (it cannot be checked there)', options: { consistency: 'cache', afterBatchId: 'x' }, available: { cache: true, replicas: [replica('a', 10)] }, expected: ['replica:a?', 'primary'] },
+  { name: 'cache, no replicas', options: { consistency: 'cache' }, available: { cache: true, replicas: [] }, expected: ['cache', 'primary'] },
+  { name: 'eventual never uses the cache', options: {}, available: { cache: true, replicas: [] }, expected: ['primary'] },
 ];
 
-t.test('no replicas: eventual and strong read the primary with no lag', async (t) => {
-  t.same(chooseSources(options(), { cache: true, replicas: [] }), [{ source: { kind: 'primary' }, lagMs: 0 }]);
-  t.same(labels(chooseSources(options({ consistency: 'strong' }), { cache: true, replicas })), ['primary']);
-});
+for (const c of cases) {
+  t.test(c.name, async (t) => {
+    t.same(labels(chooseSources(options(c.options), c.available)), c.expected);
+  });
+}
 
-t.test('eventual prefers the least-lagged healthy replica within the bound, then the primary', async (t) => {
-  const chain = chooseSources(options(), { cache: true, replicas });
-  t.same(labels(chain), ['replica:a', 'replica:b', 'primary']);
-  t.equal(chain[0]?.lagMs, 50);
-  t.same(labels(chooseSources(options({ maxStalenessMs: 100 }), { cache: true, replicas })), ['replica:a', 'primary']);
-  t.same(labels(chooseSources(options({ maxStalenessMs: 0 }), { cache: true, replicas })), ['primary']);
-});
-
-t.test('with a token only replicas that applied it themselves qualify', async (t) => {
-  const withToken = [
-    { name: 'a', lagMs: 10, healthy: true, appliedAfter: false },
-    { name: 'b', lagMs: 20, healthy: true, appliedAfter: true },
-    { name: 'c', lagMs: 5, healthy: true },
-  ];
-  t.same(labels(chooseSources(options({ afterBatchId: 'x' }), { cache: true, replicas: withToken })), ['replica:b', 'primary']);
-});
-
-t.test('cache goes first when available and no token was given', async (t) => {
-  t.same(labels(chooseSources(options({ consistency: 'cache' }), { cache: true, replicas: [] })), ['cache', 'primary']);
-  t.same(labels(chooseSources(options({ consistency: 'cache' }), { cache: false, replicas: [] })), ['primary']);
-  t.same(labels(chooseSources(options({ consistency: 'cache', afterBatchId: 'x' }), { cache: true, replicas: [] })), ['primary']);
-  t.same(labels(chooseSources(options({ consistency: 'cache' }), { cache: true, replicas })), [
-    'cache',
-    'replica:a',
-    'replica:b',
-    'primary',
-  ]);
+t.test('each candidate reports its own lag; the primary reports none', async (t) => {
+  const chain = chooseSources(options(), { cache: false, replicas: fleet });
+  t.same(chain.map((c) => c.lagMs), [50, 200, 0]);
+  t.equal(chooseSources(options({ afterBatchId: 'x' }), { cache: false, replicas: [replica('a', 1)] })[0]?.verifyAfter, 'x');
 });

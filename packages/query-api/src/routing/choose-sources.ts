@@ -3,16 +3,21 @@ import type { ReadOptions, ReadSource } from './consistency.ts';
 /** A replica as the router sees it at the moment of the read. */
 export interface ReplicaStatus {
   name: string;
-  /** Replication lag in milliseconds, as last measured. */
+  /** Upper bound on its staleness now, in ms (Infinity when unknown). */
   lagMs: number;
-  /** False while its circuit breaker is open (recent failures or timeouts). */
+  /** Its last lag probe answered in time. */
   healthy: boolean;
-  /** Whether it has applied the batch the client's token names; undefined when no token was given. */
+  /** Its circuit breaker; only a closed breaker takes reads (probes run the half-open trial). */
+  breaker: 'closed' | 'open' | 'half-open';
+  /**
+   * Whether it has applied the batch the client's token names, when known: false rules it out;
+   * undefined (not checked yet) keeps it, and the reader checks on the replica before reading.
+   */
   appliedAfter?: boolean | undefined;
 }
 
 export interface AvailableSources {
-  /** False while the cache Redis is disconnected or its breaker is open. */
+  /** The cache can answer this read and is up (connected, breaker admitting calls). */
   cache: boolean;
   replicas: ReplicaStatus[];
 }
@@ -21,29 +26,37 @@ export interface AvailableSources {
 export interface SourceCandidate {
   source: ReadSource;
   lagMs: number;
+  /** Set on a replica whose applying of the token is unknown: check it there before reading. */
+  verifyAfter?: string;
 }
 
 /**
  * The ordered list of sources to try for a read; the caller tries them in order and moves on when
  * one fails or misses. The primary always ends the chain, so a read never fails because an optional
- * source did. Pure, so the routing rules are tested without servers.
+ * source did. Pure, so every routing rule is tested without servers.
  *
  * - strong: the primary only (only it sees staged, not yet projected, events).
- * - eventual: replicas within the staleness bound that are healthy and have applied `after`,
- *   least lagged first, then the primary. A replica is judged by its own state, never another's.
- * - cache: the cache, then as eventual. A token cannot be checked against the cache (it holds
- *   versions, not batches), so `after` skips it.
+ * - eventual: replicas that are healthy, have a closed breaker, are within the staleness bound and
+ *   have applied `after` (or may have: then verifyAfter is set), least lagged first; then the primary.
+ *   A replica is judged by its own state, never by another's.
+ * - cache: the cache, then as eventual. The cache holds versions, not batches, so a token cannot be
+ *   checked there: with `after`, the cache is skipped.
  */
 export function chooseSources(options: ReadOptions, available: AvailableSources): SourceCandidate[] {
   const primary: SourceCandidate = { source: { kind: 'primary' }, lagMs: 0 };
   if (options.consistency === 'strong') return [primary];
+  const after = options.afterBatchId;
   const replicas = available.replicas
-    .filter((replica) => replica.healthy && replica.lagMs <= options.maxStalenessMs)
-    .filter((replica) => options.afterBatchId === undefined || replica.appliedAfter === true)
+    .filter((replica) => replica.healthy && replica.breaker === 'closed' && replica.lagMs <= options.maxStalenessMs)
+    .filter((replica) => after === undefined || replica.appliedAfter !== false)
     .sort((a, b) => a.lagMs - b.lagMs || a.name.localeCompare(b.name))
-    .map((replica): SourceCandidate => ({ source: { kind: 'replica', name: replica.name }, lagMs: replica.lagMs }));
+    .map((replica): SourceCandidate => {
+      const candidate: SourceCandidate = { source: { kind: 'replica', name: replica.name }, lagMs: replica.lagMs };
+      if (after !== undefined && replica.appliedAfter === undefined) candidate.verifyAfter = after;
+      return candidate;
+    });
   const eventual = [...replicas, primary];
-  if (options.consistency === 'cache' && available.cache && options.afterBatchId === undefined) {
+  if (options.consistency === 'cache' && available.cache && after === undefined) {
     return [{ source: { kind: 'cache' }, lagMs: 0 }, ...eventual];
   }
   return eventual;

@@ -1,0 +1,51 @@
+import type { Queue } from 'bullmq';
+import { INGEST_JOB, ingestJobOptions, type IngestJobData, type Pool } from '@strata/core';
+import { deleteStagedBatches } from '../queries/delete-staged-batches.ts';
+import { listStrandedBatches } from '../queries/list-stranded-batches.ts';
+import { selectStagedBatch } from '../queries/select-staged-batch.ts';
+import { runLocked } from './run-locked.ts';
+
+export const STAGING_SWEEP_LOCK = 'strata-staging-sweep';
+/** Batches looked at per run; a backlog larger than this drains over the next runs. */
+const BATCHES_PER_RUN = 200;
+
+export interface SweepStagingDeps {
+  pool: Pool;
+  ingestQueue: Queue<IngestJobData>;
+  /** Only batches staged longer ago than this are considered: younger ones are still in flight. */
+  minAgeMs: number;
+  /** Attempts of a re-enqueued job, as command-api would have set them. */
+  attempts: number;
+}
+
+export type SweepOutcome = { result: 'skipped' } | { result: 'completed'; requeued: string[]; leftoverRows: number; inQueue: number };
+
+/**
+ * One pass of the staging sweeper. A staged batch is done iff applied_batches has it; otherwise its
+ * job must exist in the queue (waiting, active, delayed, or failed = dead-lettered). A batch that is
+ * neither was acknowledged and then lost its job (Redis lost its data, or command-api died between
+ * the two writes): it is re-enqueued from its staged rows under the same job id, which is the batch
+ * id its token names. Adding a job whose id exists is a no-op, and projection is idempotent, so a
+ * race with command-api or the projector costs at most a duplicate projection that inserts nothing.
+ * Staged rows of applied batches are leftovers and are deleted.
+ */
+export async function sweepStaging(deps: SweepStagingDeps): Promise<SweepOutcome> {
+  const outcome = await runLocked(deps.pool, STAGING_SWEEP_LOCK, async (client) => {
+    const batches = await listStrandedBatches(client, deps.minAgeMs, BATCHES_PER_RUN);
+    const leftoverRows = await deleteStagedBatches(client, batches.filter((batch) => batch.applied).map((batch) => batch.batchId));
+    const requeued: string[] = [];
+    let inQueue = 0;
+    for (const batch of batches.filter((candidate) => !candidate.applied)) {
+      if (await deps.ingestQueue.getJob(batch.batchId)) {
+        inQueue++;
+        continue;
+      }
+      const events = await selectStagedBatch(client, batch.batchId);
+      if (events.length === 0) continue; // projected and unstaged since we listed it
+      await deps.ingestQueue.add(INGEST_JOB, { batchId: batch.batchId, acceptedAt: batch.acceptedAt, events }, ingestJobOptions(batch.batchId, deps.attempts));
+      requeued.push(batch.batchId);
+    }
+    return { requeued, leftoverRows, inQueue };
+  });
+  return outcome.locked ? { result: 'completed', ...outcome.value } : { result: 'skipped' };
+}

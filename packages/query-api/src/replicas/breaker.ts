@@ -1,0 +1,64 @@
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, timeout, TimeoutStrategy, wrap } from 'cockatiel';
+import type { Clock, Logger } from '@strata/core';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerOptions {
+  /** Consecutive failures (errors or timeouts) that open the breaker. */
+  failures: number;
+  /** How long it stays open before one trial call may pass. */
+  halfOpenAfterMs: number;
+  /** A call slower than this fails (and counts as a failure): a slow source is as bad as a dead one. */
+  timeoutMs: number;
+}
+
+/**
+ * A circuit breaker around one optional read source (a replica, the cache Redis), built on cockatiel.
+ * A call times out aggressively (the caller moves on at once; the driver's own timeout ends the
+ * abandoned request), and the timeout counts towards opening the breaker.
+ */
+export class Breaker {
+  readonly target: string;
+  readonly #options: BreakerOptions;
+  readonly #clock: Clock;
+  readonly #breaker;
+  readonly #policy;
+  #openedAt = 0;
+
+  constructor(target: string, options: BreakerOptions, clock: Clock, logger: Logger) {
+    this.target = target;
+    this.#options = options;
+    this.#clock = clock;
+    this.#breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.failures),
+    });
+    this.#policy = wrap(this.#breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
+    this.#breaker.onBreak(() => {
+      this.#openedAt = clock.now();
+      logger.warn({ target }, 'circuit breaker opened: reads skip this source');
+    });
+    this.#breaker.onHalfOpen(() => logger.info({ target }, 'circuit breaker half-open: trying one call'));
+    this.#breaker.onReset(() => logger.info({ target }, 'circuit breaker closed: source back in use'));
+  }
+
+  /** Runs `fn` through the breaker; rejects at once (BrokenCircuitError) while it is open. */
+  execute<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#policy.execute(fn);
+  }
+
+  state(): BreakerState {
+    const state = this.#breaker.state;
+    return state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half-open' : 'open';
+  }
+
+  /**
+   * Whether a read should try this source now: closed, or open long enough that the next call is
+   * the half-open trial. (cockatiel reports Open until that call is made.)
+   */
+  admits(): boolean {
+    const state = this.state();
+    if (state === 'closed') return true;
+    return state === 'open' && this.#clock.now() - this.#openedAt >= this.#options.halfOpenAfterMs;
+  }
+}

@@ -1,0 +1,130 @@
+import { createPool, type Clock, type Logger, type Pool, type ReplicaTarget } from '@strata/core';
+import { selectWalInsertPosition } from '../queries/select-wal-insert-position.ts';
+import type { ReplicaStatus } from '../routing/choose-sources.ts';
+import { Breaker, type BreakerOptions } from './breaker.ts';
+import { probeReplica } from './probe-replica.ts';
+import type { ReplicaNode } from './replica-node.ts';
+import { withTimeout } from './with-timeout.ts';
+
+export interface ReplicaSetOptions {
+  targets: ReplicaTarget[];
+  primary: Pool;
+  clock: Clock;
+  logger: Logger;
+  breaker: BreakerOptions;
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  /** Server-side limit for reads on a replica; a little above the breaker's timeout. */
+  statementTimeoutMs: number;
+}
+
+/** What /replicas and the metrics show for one replica. */
+export interface ReplicaView {
+  name: string;
+  healthy: boolean;
+  lagMs: number | null;
+  breaker: string;
+  replayLsn: string | null;
+  inRecovery: boolean;
+  probedAt: string | null;
+  error?: string;
+}
+
+/**
+ * The configured read replicas and the lag monitor that probes them every interval. Until a replica's
+ * first probe succeeds it is not used, so a fresh process never routes to a replica it knows nothing of.
+ */
+export class ReplicaSet {
+  readonly nodes: ReplicaNode[];
+  readonly #options: ReplicaSetOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> | undefined;
+
+  constructor(options: ReplicaSetOptions) {
+    this.#options = options;
+    this.nodes = options.targets.map((target) => ({
+      name: target.name,
+      pool: createPool(
+        {
+          connectionString: target.url,
+          max: 4,
+          applicationName: 'strata-query-api',
+          statementTimeoutMs: options.statementTimeoutMs,
+          // A replica that does not accept a connection quickly is skipped, not waited for.
+          connectionTimeoutMs: options.probeTimeoutMs,
+        },
+        options.logger,
+      ),
+      breaker: new Breaker(`replica:${target.name}`, options.breaker, options.clock, options.logger),
+      probe: undefined,
+    }));
+  }
+
+  /** Probes once (so the first reads can already use healthy replicas), then every interval. */
+  async start(): Promise<void> {
+    if (this.#timer || this.nodes.length === 0) return;
+    await this.probeAll();
+    this.#timer = setInterval(() => void this.probeAll(), this.#options.probeIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** One probe round; a round still running when the next is due is not overlapped. */
+  async probeAll(): Promise<void> {
+    this.#round ??= this.#probeRound().finally(() => {
+      this.#round = undefined;
+    });
+    await this.#round;
+  }
+
+  async #probeRound(): Promise<void> {
+    const { clock, primary, probeTimeoutMs } = this.#options;
+    const startedAt = clock.now();
+    // Without the primary's position, lag falls back to the heartbeat and replay ages: still bounds.
+    const primaryLsn = await withTimeout(selectWalInsertPosition(primary), probeTimeoutMs).catch(() => null);
+    const round = { startedAt, primaryLsn, now: () => clock.now() };
+    await Promise.all(
+      this.nodes.map(async (node) => {
+        node.probe = await probeReplica(node, round, probeTimeoutMs);
+      }),
+    );
+  }
+
+  /** The router's view at `now`: lag grows with the time since the probe, so it stays an upper bound. */
+  statuses(now: number): ReplicaStatus[] {
+    return this.nodes.map((node) => ({
+      name: node.name,
+      lagMs: node.probe ? node.probe.lagMs + Math.max(0, now - node.probe.at) : Infinity,
+      healthy: node.probe?.ok === true,
+      breaker: node.breaker.state(),
+    }));
+  }
+
+  node(name: string): ReplicaNode | undefined {
+    return this.nodes.find((node) => node.name === name);
+  }
+
+  views(now: number): ReplicaView[] {
+    return this.nodes.map((node) => {
+      const probe = node.probe;
+      const lagMs = probe && Number.isFinite(probe.lagMs) ? Math.round(probe.lagMs + Math.max(0, now - probe.at)) : null;
+      return {
+        name: node.name,
+        healthy: probe?.ok === true && node.breaker.state() === 'closed',
+        lagMs,
+        breaker: node.breaker.state(),
+        replayLsn: probe?.replayLsn ?? null,
+        inRecovery: probe?.inRecovery ?? false,
+        probedAt: probe ? new Date(probe.at).toISOString() : null,
+        ...(probe?.error ? { error: probe.error } : {}),
+      };
+    });
+  }
+
+  /** Stops probing, waits for a round in flight, and closes every replica pool. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#round;
+    await Promise.all(this.nodes.map((node) => node.pool.end()));
+  }
+}

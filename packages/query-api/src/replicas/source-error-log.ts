@@ -1,0 +1,21 @@
+import type { Logger } from '@strata/core';
+
+export interface SourceErrorLog {
+  note(source: string, error: unknown): void;
+}
+
+/**
+ * Logs failures of optional sources (replicas, the cache) at most once per source every few
+ * seconds: a dead replica under load would otherwise write a line per read.
+ */
+export function createSourceErrorLog(logger: Logger, intervalMs = 5000): SourceErrorLog {
+  const lastLogged = new Map<string, number>();
+  return {
+    note(source, error) {
+      const now = Date.now();
+      if (now - (lastLogged.get(source) ?? 0) < intervalMs) return;
+      lastLogged.set(source, now);
+      logger.warn({ err: error, source }, 'read source failed; the read moved on to the next source');
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Queryable } from '@strata/core';
+import type { Deps } from '../deps.ts';
+import { selectBatchApplied } from '../queries/select-batch-applied.ts';
+import type { ReplicaNode } from '../replicas/replica-node.ts';
+import { chooseSources, type SourceCandidate } from './choose-sources.ts';
+import { sourceLabel, type ReadMeta, type ReadOptions } from './consistency.ts';
+
+/** How one read is done on each kind of source. */
+export interface ReadPlan<T> {
+  /** The read on a database; `on` tells whether staging (primary only, never replicated) may be used. */
+  database(db: Queryable, on: 'primary' | 'replica'): Promise<T>;
+  /** The read from the cache: undefined on a miss, throws on a cache failure. Absent: no cache for this read. */
+  cache?: () => Promise<T | undefined>;
+}
+
+export interface RoutedRead<T> {
+  value: T;
+  meta: ReadMeta;
+}
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; reason: 'token' | 'error' | 'breaker' };
+
+/**
+ * Runs a read on the first source of the routing chain that answers. Replica and cache failures are
+ * absorbed (counted, logged at most every few seconds, fed to their breakers); the primary ends every
+ * chain and its errors are the only ones a client sees.
+ */
+export async function routeRead<T>(deps: Deps, options: ReadOptions, plan: ReadPlan<T>): Promise<RoutedRead<T>> {
+  const chain = chooseSources(options, {
+    cache: plan.cache !== undefined && deps.cache.status === 'ready' && deps.cacheBreaker.admits(),
+    replicas: deps.replicas.statuses(deps.clock.now()),
+  });
+  for (const candidate of chain) {
+    const meta: ReadMeta = { source: sourceLabel(candidate.source), consistency: options.consistency, lagMs: Math.round(candidate.lagMs) };
+    const { source } = candidate;
+    if (source.kind === 'primary') return { value: await plan.database(deps.pool, 'primary'), meta };
+    if (source.kind === 'cache' && plan.cache) {
+      const read = plan.cache;
+      const value = await deps.cacheBreaker.execute(read).catch((error: unknown) => {
+        deps.sourceErrors.note('cache', error);
+        return undefined;
+      });
+      if (value !== undefined) return { value, meta };
+      continue;
+    }
+    const node = source.kind === 'replica' ? deps.replicas.node(source.name) : undefined;
+    if (!node) continue;
+    const attempt = await readOnReplica(deps, node, candidate, plan);
+    if (attempt.ok) return { value: attempt.value, meta };
+    deps.metrics.replicaSkips.inc({ replica: node.name, reason: attempt.reason });
+  }
+  throw new Error('routing chain ended without the primary');
+}
+
+async function readOnReplica<T>(deps: Deps, node: ReplicaNode, candidate: SourceCandidate, plan: ReadPlan<T>): Promise<Attempt<T>> {
+  try {
+    return await node.breaker.execute(async (): Promise<Attempt<T>> => {
+      // Replay only moves forward, so the read that follows sees at least what the check saw.
+      if (candidate.verifyAfter !== undefined && !(await selectBatchApplied(node.pool, candidate.verifyAfter))) {
+        return { ok: false, reason: 'token' };
+      }
+      return { ok: true, value: await plan.database(node.pool, 'replica') };
+    });
+  } catch (error) {
+    const open = error instanceof Error && error.name === 'BrokenCircuitError';
+    if (!open) deps.sourceErrors.note(`replica:${node.name}`, error);
+    return { ok: false, reason: open ? 'breaker' : 'error' };
+  }
+}
