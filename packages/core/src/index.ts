@@ -38,6 +38,7 @@ export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-che
 export { createLogger, type Logger } from './logging/create-logger.ts';
 export { installShutdown } from './lifecycle/install-shutdown.ts';
 export { closeAll } from './lifecycle/close-all.ts';
+export { IntervalLoop, type IntervalLoopOptions } from './lifecycle/interval-loop.ts';
 
 export { AppError, badRequest, unauthorized, notFound, unavailable, type FieldError } from './errors/app-error.ts';
 export { ConfigError } from './errors/config-error.ts';

@@ -4,7 +4,7 @@ import { installShutdown, loadConfigOrExit } from '@strata/core';
 import { buildApp } from './app.ts';
 import { runCli } from './cli.ts';
 import { closeDeps, createDeps } from './deps.ts';
-import { HeartbeatLoop } from './jobs/heartbeat-loop.ts';
+import { createHeartbeatLoop } from './jobs/heartbeat-loop.ts';
 import { buildStagingSweepLoop } from './jobs/build-staging-sweep-loop.ts';
 import { buildScheduler } from './scheduler.ts';
 
@@ -36,7 +36,7 @@ async function serve(): Promise<void> {
   let closing = false;
   const app = buildApp(deps, { isClosing: () => closing });
   const scheduler = buildScheduler(deps);
-  const heartbeat = new HeartbeatLoop({
+  const heartbeat = createHeartbeatLoop({
     db: deps.pool,
     logger: deps.logger,
     intervalMs: HEARTBEAT_INTERVAL_MS,

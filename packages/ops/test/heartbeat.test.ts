@@ -1,7 +1,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool, createTestEnvironment } from '@strata/core';
-import { HeartbeatLoop } from '../src/jobs/heartbeat-loop.ts';
+import { createHeartbeatLoop } from '../src/jobs/heartbeat-loop.ts';
 import { readHeartbeatAge } from '../src/queries/read-heartbeat-age.ts';
 
 const { config, logger } = await createTestEnvironment(t);
@@ -11,7 +11,7 @@ t.teardown(() => pool.end());
 t.test('the loop keeps beat_at fresh every second', async (t) => {
   await pool.query("UPDATE replication_heartbeat SET beat_at = now() - interval '1 hour'");
   let errors = 0;
-  const loop = new HeartbeatLoop({ db: pool, logger, intervalMs: 1000, onError: () => errors++ });
+  const loop = createHeartbeatLoop({ db: pool, logger, intervalMs: 1000, onError: () => errors++ });
   loop.start();
   t.teardown(() => loop.stop());
   await sleep(1300);
@@ -28,9 +28,9 @@ t.test('a failing write is counted and the loop goes on', async (t) => {
   const broken = createPool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', max: 1, applicationName: 'x', connectionTimeoutMs: 500 }, logger);
   t.teardown(() => broken.end());
   let errors = 0;
-  const loop = new HeartbeatLoop({ db: broken, logger, intervalMs: 100, onError: () => errors++ });
-  await loop.beat();
+  const loop = createHeartbeatLoop({ db: broken, logger, intervalMs: 100, onError: () => errors++ });
+  await loop.runOnce();
   t.equal(errors, 1);
-  await loop.beat();
+  await loop.runOnce();
   t.equal(errors, 2, 'no crash, counted again');
 });
