@@ -7,8 +7,8 @@ import { loadSeriesDevice } from './load-series-device.ts';
 import { runOnce, type BenchPlan, type RunResult } from './run-once.ts';
 import { startBenchStack } from './start-bench-stack.ts';
 
-// `pnpm bench [--quick] [--runs N]`: the composition root of the benchmark.
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '1' } } });
+// `pnpm bench [--quick] [--runs N] [--profile DIR]`: the composition root of the benchmark.
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '1' }, profile: { type: 'string' } } });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 9) {
   process.stderr.write('bench: --runs takes 1..9\n');
@@ -22,7 +22,7 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 log('starting a fresh strata_bench database and the four services');
-const stack = await startBenchStack(config, env);
+const stack = await startBenchStack(config, env, values.profile);
 const results: RunResult[] = [];
 try {
   log(`loading ${plan.seriesEvents.toLocaleString('en-US')} events for the series device`);

@@ -1,4 +1,4 @@
-import { BENCH_DAY_MS, buildBatchBodies } from './event-bodies.ts';
+import { BENCH_DAY_MS, buildBatchBodies, phaseStart } from './event-bodies.ts';
 import { quantile } from './percentiles.ts';
 import { runLoad } from './post-load.ts';
 import { BATCH_EVENTS, DEVICES } from './measure-sustained-ingest.ts';
@@ -18,7 +18,7 @@ export interface Freshness {
  */
 export async function measureFreshness(stack: BenchStack, eventsPerSec: number, durationS: number, run: number): Promise<Freshness> {
   const rate = Math.max(1, Math.round(eventsPerSec / BATCH_EVENTS));
-  const bodies = buildBatchBodies({ bodies: rate * durationS + 10, eventsPerBody: BATCH_EVENTS, devices: DEVICES, phase: `fresh${run}` });
+  const bodies = buildBatchBodies({ bodies: rate * durationS + 10, eventsPerBody: BATCH_EVENTS, devices: DEVICES, phase: `fresh${run}`, startMs: phaseStart(run, 1) });
   const background = runLoad({
     url: `${stack.urls['command-api']}/v1/events`,
     apiKey: stack.apiKey,

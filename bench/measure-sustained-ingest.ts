@@ -1,4 +1,4 @@
-import { buildBatchBodies } from './event-bodies.ts';
+import { buildBatchBodies, phaseStart } from './event-bodies.ts';
 import { runLoad } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 import { projectedEvents, waitUntilProjected } from './wait-until-projected.ts';
@@ -22,7 +22,7 @@ export interface SustainedIngest {
  */
 export async function measureSustainedIngest(stack: BenchStack, durationS: number, run: number): Promise<SustainedIngest> {
   // Enough distinct bodies for ~100k events/s; beyond that bodies repeat and are deduplicated.
-  const bodies = buildBatchBodies({ bodies: Math.ceil((100_000 * durationS) / BATCH_EVENTS), eventsPerBody: BATCH_EVENTS, devices: DEVICES, phase: `sustained${run}` });
+  const bodies = buildBatchBodies({ bodies: Math.ceil((100_000 * durationS) / BATCH_EVENTS), eventsPerBody: BATCH_EVENTS, devices: DEVICES, phase: `sustained${run}`, startMs: phaseStart(run, 0) });
   const before = await projectedEvents(stack.db);
   const started = performance.now();
   const load = await runLoad({

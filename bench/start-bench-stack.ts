@@ -29,7 +29,7 @@ const SERIES_DAYS = 31;
  * A fresh `strata_bench` database beside the configured one and the four services as their own
  * processes, exactly as `pnpm start` runs them. Starting from nothing each time keeps runs comparable.
  */
-export async function startBenchStack(config: Config, env: Record<string, string>): Promise<BenchStack> {
+export async function startBenchStack(config: Config, env: Record<string, string>, profileDir?: string): Promise<BenchStack> {
   const logger = createLogger('bench', 'warn');
   const url = new URL(config.databaseUrl);
   url.pathname = '/strata_bench';
@@ -64,7 +64,9 @@ export async function startBenchStack(config: Config, env: Record<string, string
   const processes: ServiceProcess[] = [];
   const urls = {} as Record<ServiceName, string>;
   for (const name of names) {
-    const service = startServiceProcess(name, serviceEnv);
+    // --profile: each service writes a V8 CPU profile when it exits (open it in Chrome DevTools).
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    const service = startServiceProcess(name, serviceEnv, [], nodeArgs);
     processes.push(service);
     urls[name] = `http://127.0.0.1:${ports[name]}`;
   }

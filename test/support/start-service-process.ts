@@ -15,8 +15,13 @@ export interface ServiceProcess {
 }
 
 /** Starts one Strata service as its own OS process, exactly as `pnpm start` would, with `env` added. */
-export function startServiceProcess(name: ServiceName, env: Record<string, string>, args: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [`packages/${name}/src/main.ts`, ...args], {
+export function startServiceProcess(
+  name: ServiceName,
+  env: Record<string, string>,
+  args: string[] = [],
+  nodeArgs: string[] = [],
+): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, `packages/${name}/src/main.ts`, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,8 +48,8 @@ export async function seedDeviceState(
 ): Promise<void> {
   const ts = Math.max(...Object.values(row.values).map((entry) => entry.t));
   await pool.query(
-    `INSERT INTO device_state (tenant_id, device, ts, state, updated_at, version)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO device_state (tenant_id, device, ts, state, "values", updated_at, version)
+     VALUES ($1, $2, $3, $4, value_state_values($4), $5, $6)`,
     [row.tenant, row.device, new Date(ts).toISOString(), JSON.stringify(row.values), new Date(row.updatedAt ?? ts).toISOString(), row.version ?? 1],
   );
 }

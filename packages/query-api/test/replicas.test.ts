@@ -64,9 +64,11 @@ t.test('read routing over two real streaming replicas', async (t) => {
     const writer = (async () => {
       while (writing) {
         await primary.query(
-          `INSERT INTO device_state (tenant_id, device, ts, state, updated_at, version)
-           VALUES ($1, 'clock', now(), jsonb_build_object('at', jsonb_build_object('v', $2::bigint, 't', $2::bigint)), now(), 1)
-           ON CONFLICT (tenant_id, device) DO UPDATE SET state = EXCLUDED.state, updated_at = now(), version = device_state.version + 1`,
+          `INSERT INTO device_state (tenant_id, device, ts, state, "values", updated_at, version)
+           VALUES ($1, 'clock', now(), jsonb_build_object('at', jsonb_build_object('v', $2::bigint, 't', $2::bigint)),
+                   jsonb_build_object('at', $2::bigint), now(), 1)
+           ON CONFLICT (tenant_id, device) DO UPDATE SET state = EXCLUDED.state, "values" = EXCLUDED."values",
+                   updated_at = now(), version = device_state.version + 1`,
           [tenant.tenant, Date.now()],
         );
         await sleep(50);

@@ -45,18 +45,26 @@ WITH input AS (
     FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
    ORDER BY i.tenant_id, i.device, v.key, i.ts DESC, v.value::text COLLATE "C" DESC
 ), per_device AS (
-  SELECT d.tenant_id, d.device, d.ts,
+  SELECT d.tenant_id, d.device, d.ts, d.first_ts,
          coalesce(jsonb_object_agg(n.key, jsonb_build_object('v', n.value, 't', (extract(epoch FROM n.ts) * 1000)::bigint))
-                    FILTER (WHERE n.key IS NOT NULL), '{}'::jsonb) AS state
-    FROM (SELECT tenant_id, device, max(ts) AS ts FROM inserted GROUP BY 1, 2) d
+                    FILTER (WHERE n.key IS NOT NULL), '{}'::jsonb) AS state,
+         coalesce(jsonb_object_agg(n.key, n.value) FILTER (WHERE n.key IS NOT NULL), '{}'::jsonb) AS vals
+    FROM (SELECT tenant_id, device, max(ts) AS ts, min(ts) AS first_ts FROM inserted GROUP BY 1, 2) d
     LEFT JOIN newest n ON n.tenant_id = d.tenant_id AND n.device = d.device
-   GROUP BY d.tenant_id, d.device, d.ts
+   GROUP BY d.tenant_id, d.device, d.ts, d.first_ts
 ), upserted AS (
-  INSERT INTO device_state AS s (tenant_id, device, ts, state)
-  SELECT tenant_id, device, ts, state FROM per_device ORDER BY tenant_id, device
+  -- When every incoming event is newer than all the device has (excluded.first_ts > s.ts), the
+  -- per-value merge equals plain concatenation; only late or out-of-order data pays for the merge.
+  INSERT INTO device_state AS s (tenant_id, device, ts, first_ts, state, "values")
+  SELECT tenant_id, device, ts, first_ts, state, vals FROM per_device ORDER BY tenant_id, device
   ON CONFLICT (tenant_id, device) DO UPDATE SET
     ts = greatest(s.ts, excluded.ts),
-    state = merge_value_state(s.state, excluded.state),
+    first_ts = least(s.first_ts, excluded.first_ts),
+    (state, "values") = (
+      SELECT merged.state,
+             CASE WHEN excluded.first_ts > s.ts THEN s."values" || excluded."values" ELSE value_state_values(merged.state) END
+        FROM (SELECT CASE WHEN excluded.first_ts > s.ts THEN s.state || excluded.state
+                          ELSE merge_value_state(s.state, excluded.state) END AS state) merged),
     updated_at = now(),
     version = s.version + 1
   RETURNING tenant_id, device, ts, "values", updated_at, version
