@@ -1,3 +1,4 @@
+import { READ_RATE } from './measure-reads.ts';
 import { median } from './percentiles.ts';
 import type { RunResult } from './run-once.ts';
 
@@ -25,6 +26,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'freshness p50 (202 → eventual read)', value: m((r) => r.freshness.p50Ms), unit: 'ms' },
     { metric: 'freshness p99', value: m((r) => r.freshness.p99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
     { metric: 'freshness background load', value: m((r) => r.freshness.backgroundEventsPerSec), unit: 'events/s' },
+    { metric: 'reads: offered load each', value: READ_RATE, unit: 'req/s' },
     { metric: 'latest state from cache p50', value: m((r) => r.reads.cache.p50Ms), unit: 'ms' },
     { metric: 'latest state from cache p99', value: m((r) => r.reads.cache.p99Ms), unit: 'ms', target: { op: '<=', value: 3 } },
     { metric: 'latest state strong p50', value: m((r) => r.reads.strong.p50Ms), unit: 'ms' },

@@ -5,7 +5,7 @@ import copyStreams from 'pg-copy-streams';
 import { createLogger, createPool, normalizeEvent, type BatchEvent, type PoolClient } from '@strata/core';
 // The very statement the projector runs, so the ceiling is measured on the same work.
 import { projectBatch } from '../packages/projector/src/queries/project-batch.ts';
-import { BENCH_DAY_MS } from './event-bodies.ts';
+import { phaseStart } from './event-bodies.ts';
 import { BATCH_EVENTS, DEVICES } from './measure-sustained-ingest.ts';
 
 export interface RawLimit {
@@ -26,7 +26,7 @@ export async function measureRawLimit(databaseUrl: string, tenant: string, event
   for (let b = 0; b * BATCH_EVENTS < events; b++) {
     const batch: BatchEvent[] = [];
     for (let n = b * BATCH_EVENTS; n < Math.min(events, (b + 1) * BATCH_EVENTS); n++) {
-      const result = normalizeEvent({ device: `raw-${n % DEVICES}`, id: `raw${run}-${n}`, ts: BENCH_DAY_MS + ((n * 7919) % 86_400_000), values: { temp: (n % 400) / 10, hr: 60 + (n % 90), status: n % 10 === 0 ? 'warn' : 'ok' } });
+      const result = normalizeEvent({ device: `raw-${n % DEVICES}`, id: `raw${run}-${n}`, ts: phaseStart(run, 0) + n, values: { temp: (n % 400) / 10, hr: 60 + (n % 90), status: n % 10 === 0 ? 'warn' : 'ok' } });
       if ('event' in result) batch.push({ ...result.event, tenantId: tenant });
     }
     batches.push(batch);

@@ -4,7 +4,8 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  * The whole projection of one batch in one statement (one snapshot, one round trip, one implicit
  * transaction that commits synchronously):
  *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
- *  - rollups only from the rows this statement really inserted, so every event is counted once;
+ *  - rollups (per minute and per hour) only from the rows this statement really inserted, so every
+ *    event is counted once;
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batch's staged rows removed and the batch recorded as applied (what tokens refer to).
  * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
@@ -28,6 +29,21 @@ WITH input AS (
 ), rolled AS (
   INSERT INTO rollups_1m AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
   SELECT tenant_id, device, value_key, date_trunc('minute', ts), count(*), sum(num), min(num), max(num),
+         (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
+    FROM numbers
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count,
+    sum = r.sum + excluded.sum,
+    min = least(r.min, excluded.min),
+    max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+  RETURNING 1
+), rolled_hourly AS (
+  INSERT INTO rollups_1h AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT tenant_id, device, value_key, date_trunc('hour', ts), count(*), sum(num), min(num), max(num),
          (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
     FROM numbers
    GROUP BY 1, 2, 3, 4
