@@ -17,3 +17,17 @@ export async function waitUntilProjected(db: Pool, target: number, timeoutMs: nu
   }
   throw new Error(`only ${await projectedEvents(db)} of ${target} events projected within ${timeoutMs} ms`);
 }
+
+/**
+ * Waits until nothing is staged (every accepted batch projected) and then a moment more, so a
+ * phase never measures the previous phase's backlog draining beside it.
+ */
+export async function waitUntilSettled(db: Pool, timeoutMs = 300_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const staged = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events');
+    if (staged.rows[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}
