@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer, postgresCheck, queueRedisCheck, redisCheck, registerProbeRoutes } from '@strata/core';
 import type { OpsDeps } from './deps.ts';
+import { queryApiUrlFor } from './health/query-api-url-for.ts';
 import { collectHealth } from './health/collect-health.ts';
 
 export interface AppOptions {
@@ -20,7 +21,7 @@ export function buildApp(deps: OpsDeps, options: AppOptions = {}): FastifyInstan
     ...(options.isClosing ? { isClosing: options.isClosing } : {}),
   });
   app.get('/health', async (_request, reply) => {
-    const report = await collectHealth(deps);
+    const report = await collectHealth({ ...deps, queryApiUrl: queryApiUrlFor(deps.config) });
     return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
   return app;

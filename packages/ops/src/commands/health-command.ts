@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Config } from '@strata/core';
 import type { CliIo } from '../cli-io.ts';
 import { closeDeps, createDeps } from '../deps.ts';
+import { queryApiUrlFor } from '../health/query-api-url-for.ts';
 import { collectHealth } from '../health/collect-health.ts';
 
 /** Closing clients of a dead Redis can wait on reconnects; the report is already out by then. */
@@ -11,7 +12,7 @@ const CLOSE_TIMEOUT_MS = 3000;
 export async function healthCommand(config: Config, io: CliIo): Promise<number> {
   const deps = createDeps(config, { logger: createLogger('ops', 'silent') });
   try {
-    const report = await collectHealth(deps);
+    const report = await collectHealth({ ...deps, queryApiUrl: queryApiUrlFor(deps.config) });
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.status === 'ok' ? 0 : 1;
   } finally {

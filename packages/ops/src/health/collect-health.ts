@@ -6,6 +6,7 @@ import { countStagingBacklog } from '../queries/count-staging-backlog.ts';
 import { listEventPartitions } from '../queries/list-event-partitions.ts';
 import { readHeartbeatAge } from '../queries/read-heartbeat-age.ts';
 import type { CheckResult, HealthReport } from './health-report.ts';
+import { readRoutingHealth } from './read-routing-health.ts';
 import { runCheck, timed } from './run-check.ts';
 
 export interface HealthSources {
@@ -14,6 +15,8 @@ export interface HealthSources {
   cacheRedis: Redis;
   ingestQueue: Queue;
   clock: Clock;
+  /** Set when replicas are configured: where the query API reports its replica and breaker view. */
+  queryApiUrl?: string;
 }
 
 /**
@@ -25,7 +28,7 @@ const CHECK_TIMEOUT_MS = 3000;
 
 /** Every check at once, each under its own time limit; the report is unhealthy if any fails. */
 export async function collectHealth(sources: HealthSources): Promise<HealthReport> {
-  const { pool, queueRedis, cacheRedis, ingestQueue, clock } = sources;
+  const { pool, queueRedis, cacheRedis, ingestQueue, clock, queryApiUrl } = sources;
   const checks: Record<string, () => Promise<CheckResult>> = {
     postgres: async () => {
       const { latencyMs } = await timed(() => pool.query('SELECT 1'));
@@ -63,6 +66,7 @@ export async function collectHealth(sources: HealthSources): Promise<HealthRepor
       return { ok, ageMs, ...(ok ? {} : { error: `last beat ${Math.round(ageMs / 1000)} s ago; is the ops service running?` }) };
     },
   };
+  if (queryApiUrl) checks.readRouting = () => readRoutingHealth(queryApiUrl, CHECK_TIMEOUT_MS - 500);
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => [name, await runCheck(CHECK_TIMEOUT_MS, check)] as const),
   );
