@@ -86,7 +86,9 @@ t.test('dead letters: a poison batch fails once, a bad payload too; a good batch
   const waitFailed = async (id: string) => {
     for (let i = 0; i < 200; i++) {
       const job = await ctx.queue.getJob(id);
-      if (job && (await job.isFailed())) return job;
+      // isFailed() reads the live state, but the job object is the snapshot getJob took a moment
+      // before; read it again so attemptsMade and failedReason are the failed job's.
+      if (job && (await job.isFailed())) return (await ctx.queue.getJob(id)) ?? job;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`job ${id} did not fail`);
