@@ -1,5 +1,8 @@
-/** Where generated event times start: a fixed UTC day, so runs are comparable and partitions known. */
-export const BENCH_DAY_MS = Date.UTC(2026, 10, 20);
+/**
+ * Where generated event times start: the start of yesterday (UTC), so data is recent (inside
+ * retention, in premade partitions) and every run has the same shape.
+ */
+export const BENCH_DAY_MS = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
 
 /** Where a phase's event times start: 2 h apart, each later than the last, within the bench day. */
 export function phaseStart(run: number, phase: number): number {

@@ -56,6 +56,8 @@ export async function startBenchStack(config: Config, env: Record<string, string
     CACHE_REDIS_URL: config.cacheRedisUrl,
     REDIS_PREFIX: 'bench',
     LOG_LEVEL: 'warn',
+    // The series device holds 30 days of history, which the default retention would refuse at its edge.
+    RETENTION_DAYS: '60',
     COMMAND_API_PORT: String(ports['command-api']),
     QUERY_API_PORT: String(ports['query-api']),
     OPS_PORT: String(ports.ops),

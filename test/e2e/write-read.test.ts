@@ -3,8 +3,9 @@ import { createPool, createTenant, createLogger } from '@strata/core';
 import { apiClient, waitForToken } from '../support/client.ts';
 import { PROMTOOL, promtoolProblems } from '../support/promtool.ts';
 import { startSystem } from '../support/start-system.ts';
+import { recentBaseTime } from '../support/recent-base-time.ts';
 
-const BASE = Date.UTC(2026, 10, 20, 10, 0, 0);
+const BASE = recentBaseTime();
 
 t.test('the whole write → read path, as separate processes', async (t) => {
   const system = await startSystem(t, { ingestMaxWaitMs: 2 });

@@ -15,7 +15,9 @@ export interface CommandTestContext {
 
 /** The real command API on a private database and Redis prefix, plus handles to inspect both stores. */
 export async function buildTestApp(t: Teardownable, overrides: Partial<Config> = {}): Promise<CommandTestContext> {
-  const { config, logger } = await createTestEnvironment(t, overrides);
+  // The fixtures date from 2025 and 2026; a retention of a century keeps them inside the window
+  // whatever day the tests run. The retention test sets its own.
+  const { config, logger } = await createTestEnvironment(t, { retentionDays: 36500, ...overrides });
   const deps = createDeps(config, logger);
   t.teardown(() => closeDeps(deps));
   const app = await buildApp(deps);

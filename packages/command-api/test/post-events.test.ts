@@ -135,3 +135,30 @@ t.test('429 over the tenant rate', async (t) => {
   }
   t.ok(statuses.filter((s) => s === 429).length >= 2, `statuses ${statuses.join(',')}`);
 });
+
+t.test('an event older than the retention window is refused with its reason, and nothing is stored', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, retentionDays: 7 });
+  const now = Date.now();
+  const auth = { authorization: `Bearer ${ctx.tenant.apiKey}` };
+  const response = await ctx.app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: auth,
+    payload: {
+      events: [
+        { device: 'late', ts: now - 6 * 86_400_000, values: { a: 1 } },
+        { device: 'old', ts: new Date(now - 8 * 86_400_000).toISOString(), values: { a: 2 } },
+        { device: 'ancient', ts: 1_000_000_000, values: { a: 3 } },
+      ],
+    },
+  });
+  t.equal(response.statusCode, 400);
+  t.same(response.json().error.details, [
+    { index: 1, field: 'ts', reason: 'older than the retention of 7 days' },
+    { index: 2, field: 'ts', reason: 'older than the retention of 7 days' },
+  ]);
+  t.equal(await countStaged(ctx.db), 0, 'not even the event inside the window is stored');
+  t.equal(await ctx.queue.count(), 0, 'nothing queued');
+  const inside = await ctx.app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { device: 'late', ts: now - 6 * 86_400_000, values: { a: 1 } } });
+  t.equal(inside.statusCode, 202, 'a late event inside the window is accepted');
+});

@@ -65,3 +65,4 @@ export { stopPostgresCluster, type StopClusterOptions } from './replicas/stop-po
 export { removeStreamingReplica } from './replicas/remove-streaming-replica.ts';
 export { checkReplicationAccess } from './replicas/check-replication-access.ts';
 export { replicaDataDir, replicationSlotName, REPLICA_NAME_PATTERN } from './replicas/replica-paths.ts';
+export { liveStreamKey, LIVE_STREAM_MAXLEN } from './redis/live-stream-key.ts';

@@ -42,8 +42,9 @@ t.test('retention drops only daily partitions older than the window, never DEFAU
   const insert = `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
                   VALUES ($1, 'd1', $2, 'k', 'reading', '{}', gen_random_uuid())`;
   await pool.query(insert, [tenant, new Date(Date.now() - 39 * 86_400_000).toISOString()]);
-  // Far in the past and without a partition: this row lives in DEFAULT.
+  // Without a partition, these rows live in DEFAULT: one far in the past, one inside the window.
   await pool.query(insert, [tenant, '2001-01-01T00:00:00Z']);
+  await pool.query(insert, [tenant, new Date(Date.now() - 20 * 86_400_000).toISOString()]);
   const outcome = await partitionRetentionJob.run(deps);
   t.equal(outcome.result, 'completed');
   const dropped = outcome.detail?.dropped as string[];
@@ -56,7 +57,8 @@ t.test('retention drops only daily partitions older than the window, never DEFAU
   t.ok(left.includes(partition(-29)));
   t.ok(left.includes('events_default'), 'DEFAULT is never dropped');
   const inDefault = await pool.query('SELECT count(*)::int AS n FROM events_default');
-  t.equal(inDefault.rows[0].n, 1, 'rows in DEFAULT are kept');
+  t.equal(inDefault.rows[0].n, 1, 'DEFAULT keeps its rows inside the window and loses the expired one');
+  t.equal(outcome.detail?.defaultRows, 1);
   const stray = await pool.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = ANY($1)", [expected]);
   t.equal(stray.rows[0].n, 0, 'detached tables are dropped, not left behind');
   const again = await partitionRetentionJob.run(deps);

@@ -11,6 +11,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    // Open SSE responses would keep the server from closing.
+    deps.live.hub.endAll('shutting down');
   });
   registerRequestMetrics(app, deps.registry);
   registerProbeRoutes(app, {
@@ -26,5 +28,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Replicas, like the cache, are optional: readiness does not wait for them, and until a first
   // probe answers a replica simply takes no reads.
   await deps.replicas.start();
+  deps.live.hub.start();
   return app;
 }

@@ -13,6 +13,7 @@ import {
   type Redis,
 } from '@strata/core';
 import type { Registry } from 'prom-client';
+import { LiveHub } from './live/live-hub.ts';
 import { createQueryMetrics, type QueryMetrics } from './metrics.ts';
 import { Breaker, type BreakerOptions } from './replicas/breaker.ts';
 import { ReplicaSet } from './replicas/replica-set.ts';
@@ -32,6 +33,21 @@ export interface Deps {
   replicas: ReplicaSet;
   cacheBreaker: Breaker;
   sourceErrors: SourceErrorLog;
+  /** Live updates for GET /v1/stream: one Redis subscription per process, shared by every client. */
+  live: LiveDeps;
+}
+
+export interface LiveDeps {
+  hub: LiveHub;
+  subscriber: Redis;
+  /** Comment lines this often keep idle SSE connections open through proxies. */
+  heartbeatMs: number;
+  /** The `retry:` advice to EventSource clients: how soon to reconnect after a drop. */
+  retryMs: number;
+}
+
+export interface CreateDepsOptions {
+  liveHeartbeatMs?: number;
 }
 
 /** A slow read is cancelled by the server rather than holding a pooled connection indefinitely. */
@@ -46,7 +62,10 @@ const CACHE_BREAKER: BreakerOptions = { failures: 5, halfOpenAfterMs: 2000, time
 const PROBE_INTERVAL_MS = 250;
 const PROBE_TIMEOUT_MS = 500;
 
-export function createDeps(config: Config, clock: Clock = systemClock): Deps {
+const LIVE_HEARTBEAT_MS = 15_000;
+const LIVE_RETRY_MS = 1000;
+
+export function createDeps(config: Config, clock: Clock = systemClock, options: CreateDepsOptions = {}): Deps {
   const logger = createLogger('query-api', config.logLevel);
   const pool = createPool(
     {
@@ -75,6 +94,14 @@ export function createDeps(config: Config, clock: Clock = systemClock): Deps {
   });
   const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
   const breakers = [...replicas.nodes.map((node) => node.breaker), cacheBreaker];
+  // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
+  const subscriber = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-live' }, logger);
+  const live: LiveDeps = {
+    hub: new LiveHub({ subscriber, prefix: config.redisPrefix, logger }),
+    subscriber,
+    heartbeatMs: options.liveHeartbeatMs ?? LIVE_HEARTBEAT_MS,
+    retryMs: LIVE_RETRY_MS,
+  };
   return {
     config,
     logger,
@@ -87,12 +114,14 @@ export function createDeps(config: Config, clock: Clock = systemClock): Deps {
     replicas,
     cacheBreaker,
     sourceErrors: createSourceErrorLog(logger),
+    live,
   };
 }
 
 /** Closes what createDeps opened, in reverse order. */
 export async function closeDeps(deps: Deps): Promise<void> {
   await closeAll(deps.logger, [
+    ['live subscriber', async () => deps.live.subscriber.disconnect()],
     // QUIT needs a live connection; a cache that is down is just disconnected, ending its reconnect loop.
     ['cache redis', async () => (deps.cache.status === 'ready' ? deps.cache.quit() : deps.cache.disconnect())],
     ['replicas', async () => deps.replicas.stop()],

@@ -6,6 +6,7 @@ export interface QueryMetrics {
   reads: Counter<'source' | 'consistency'>;
   cacheLookups: Counter<'result'>;
   replicaSkips: Counter<'replica' | 'reason'>;
+  streamClients: Gauge;
 }
 
 /** What the gauges read at scrape time, so they can never disagree with the router's own view. */
@@ -50,6 +51,11 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
     },
   });
   return {
+    streamClients: new Gauge({
+      name: 'strata_query_stream_clients',
+      help: 'Server-Sent Events clients connected to GET /v1/stream on this process.',
+      registers: [registry],
+    }),
     reads: new Counter({
       name: 'strata_query_reads_total',
       help: 'Reads answered, by the source that answered (primary, replica:<name>, cache) and requested consistency.',

@@ -140,12 +140,22 @@ export async function seedRollups(pool: Pool, tenant: string, device: string, ro
       rows.map((r) => new Date(r.lastTs).toISOString()),
     ],
   );
-  // The hourly level, exactly as the projection keeps it beside the minutes.
+  // The hourly and daily levels, exactly as the projection keeps them beside the minutes.
   await pool.query(
     `INSERT INTO rollups_1h (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
      SELECT tenant_id, device, value_key, date_trunc('hour', bucket), sum(count), sum(sum), min(min), max(max),
             (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts)
        FROM rollups_1m WHERE tenant_id = $1 AND device = $2
+      GROUP BY 1, 2, 3, 4
+     ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+       count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last, last_ts = excluded.last_ts`,
+    [tenant, device],
+  );
+  await pool.query(
+    `INSERT INTO rollups_1d (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+     SELECT tenant_id, device, value_key, date_bin('1 day', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00'), sum(count), sum(sum), min(min), max(max),
+            (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts)
+       FROM rollups_1h WHERE tenant_id = $1 AND device = $2
       GROUP BY 1, 2, 3, 4
      ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
        count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last, last_ts = excluded.last_ts`,

@@ -1,20 +1,33 @@
 import { normalizeEvent, type FieldError, type NormalizedEvent } from '@strata/core';
 
+const DAY_MS = 86_400_000;
+
+/** The retention window at the time of the request: events before `nowMs - days` are refused. */
+export interface RetentionWindow {
+  nowMs: number;
+  days: number;
+}
+
 /**
  * Validates every event of a request and reports every problem (by index and field); the
  * request is accepted only when all are valid, so a bad batch never stores a part of itself.
+ * An event older than the retention window is refused too: its day's history is dropped (or about
+ * to be) by ops' retention job, so it would be counted in rollups and then vanish from history.
  */
 export function validateEvents(
   raw: unknown[],
   earlierErrors: FieldError[],
+  retention: RetentionWindow,
 ): { events: NormalizedEvent[]; errors: FieldError[] } {
   const errors = [...earlierErrors];
   const failed = new Set(earlierErrors.map((error) => error.index));
+  const oldest = retention.nowMs - retention.days * DAY_MS;
   const events: NormalizedEvent[] = [];
   for (let index = 0; index < raw.length; index++) {
     if (failed.has(index)) continue;
     const result = normalizeEvent(raw[index], index);
     if ('errors' in result) errors.push(...result.errors);
+    else if (result.event.ts < oldest) errors.push({ index, field: 'ts', reason: `older than the retention of ${retention.days} days` });
     else events.push(result.event);
   }
   errors.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));

@@ -10,7 +10,7 @@ const MAX_REPORTED_ERRORS = 1000;
 export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): void {
   app.post('/v1/events', async (request, reply) => {
     const { events: raw, errors: parseErrors } = readEventList(request.body);
-    const { events, errors } = validateEvents(raw, parseErrors);
+    const { events, errors } = validateEvents(raw, parseErrors, { nowMs: deps.clock.now(), days: deps.config.retentionDays });
     if (errors.length > 0) {
       const invalid = new Set(errors.map((error) => error.index)).size;
       deps.metrics.eventsRejected.inc({ reason: 'invalid' }, raw.length);

@@ -4,7 +4,7 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  * The whole projection of one batch in one statement (one snapshot, one round trip, one implicit
  * transaction that commits synchronously):
  *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
- *  - rollups (per minute and per hour) only from the rows this statement really inserted, so every
+ *  - rollups (per minute, hour and day) and tenant event counts only from the rows this statement really inserted, so every
  *    event is counted once;
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batch's staged rows removed and the batch recorded as applied (what tokens refer to).
@@ -21,7 +21,7 @@ WITH input AS (
     FROM input
    ORDER BY tenant_id, device, ms, event_key
   ON CONFLICT DO NOTHING
-  RETURNING tenant_id, device, ts, "values"
+  RETURNING tenant_id, device, ts, type, "values"
 ), numbers AS (
   SELECT i.tenant_id, i.device, v.key AS value_key, i.ts, (v.value)::text::float8 AS num
     FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
@@ -55,6 +55,39 @@ WITH input AS (
     max = greatest(r.max, excluded.max),
     last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
     last_ts = greatest(r.last_ts, excluded.last_ts)
+  RETURNING 1
+), rolled_daily AS (
+  -- UTC days (date_bin from the epoch), whatever the session time zone.
+  INSERT INTO rollups_1d AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT tenant_id, device, value_key, date_bin('1 day', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), count(*), sum(num), min(num), max(num),
+         (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
+    FROM numbers
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count,
+    sum = r.sum + excluded.sum,
+    min = least(r.min, excluded.min),
+    max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+  RETURNING 1
+), counted AS (
+  -- Tenant-wide counts per type, in this batch's shard row (see migration 0010).
+  INSERT INTO event_counts_1m AS c (tenant_id, bucket, type, shard, count)
+  SELECT tenant_id, date_trunc('minute', ts), type, $8::smallint, count(*)
+    FROM inserted
+   GROUP BY 1, 2, 3
+   ORDER BY 1, 2, 3
+  ON CONFLICT (tenant_id, bucket, type, shard) DO UPDATE SET count = c.count + excluded.count
+  RETURNING 1
+), counted_hourly AS (
+  INSERT INTO event_counts_1h AS c (tenant_id, bucket, type, shard, count)
+  SELECT tenant_id, date_bin('1 hour', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type, $8::smallint, count(*)
+    FROM inserted
+   GROUP BY 1, 2, 3
+   ORDER BY 1, 2, 3
+  ON CONFLICT (tenant_id, bucket, type, shard) DO UPDATE SET count = c.count + excluded.count
   RETURNING 1
 ), newest AS (
   SELECT DISTINCT ON (i.tenant_id, i.device, v.key) i.tenant_id, i.device, v.key, v.value, i.ts
@@ -121,12 +154,20 @@ export interface ProjectionResult {
   states: ProjectedState[];
 }
 
+/** Shards of the tenant event counters; batches in different shards never wait on each other's counter rows. */
+export const COUNT_SHARDS = 8;
+
+/** The counter shard of a batch: stable for its id, so a retried batch would pick the same rows. */
+export function countShard(batchId: string): number {
+  return (Number.parseInt(batchId.slice(0, 2), 16) || 0) % COUNT_SHARDS;
+}
+
 export async function projectBatch(db: Queryable, batchId: string, events: BatchEvent[]): Promise<ProjectionResult> {
   const c = batchEventColumns(events);
   const result = await db.query<Row>({
     name: 'project-batch',
     text: SQL,
-    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values],
+    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values, countShard(batchId)],
   });
   return {
     inserted: result.rows[0]?.inserted ?? 0,

@@ -1,7 +1,8 @@
 import type { Queryable } from '@strata/core';
 
 // Series read the coarsest rollup level that divides the interval: rollups_1m for 1m, 5m and 15m,
-// rollups_1h for 1h and 1d (720 rows for 30 days instead of 43,200). When the interval is the
+// rollups_1h for 1h (720 rows for 30 days instead of 43,200), rollups_1d for 1d (365 rows for a
+// year instead of 8,760). When the interval is the
 // level's own width, rows are returned as stored; otherwise they are combined exactly: counts,
 // sums, minima and maxima add up, and `last` is the one with the newest event time. Buckets are
 // aligned to the Unix epoch in UTC, so a day bucket is a UTC day whatever the session time zone.
@@ -30,7 +31,7 @@ const STATEMENTS: Record<string, { name: string; text: string; combines: boolean
   '5 minutes': { name: 'query-series-5m', text: combined('rollups_1m'), combines: true },
   '15 minutes': { name: 'query-series-15m', text: combined('rollups_1m'), combines: true },
   '1 hour': { name: 'query-series-1h', text: direct('rollups_1h'), combines: false },
-  '1 day': { name: 'query-series-1d', text: combined('rollups_1h'), combines: true },
+  '1 day': { name: 'query-series-1d', text: direct('rollups_1d'), combines: false },
 };
 
 export interface SeriesBucketRow {

@@ -43,3 +43,21 @@ export const SeriesQuery = Type.Object({
 });
 
 export const ReadOptionsQuery = Type.Object(readOptionProperties);
+
+export const StateAtQuery = Type.Object({
+  ...readOptionProperties,
+  at: optionalText,
+});
+
+export const StatsQuery = Type.Object({
+  ...readOptionProperties,
+  from: optionalText,
+  to: optionalText,
+  interval: optionalText,
+  type: optionalText,
+});
+
+export const StreamQuery = Type.Object({
+  device: Type.Optional(Type.String({ pattern: DEVICE_PATTERN.source })),
+  access_token: optionalText,
+});

@@ -2,6 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../deps.ts';
 import { getDeviceRoute } from './get-device-route.ts';
 import { getSeriesRoute } from './get-series-route.ts';
+import { getStateAtRoute } from './get-state-at-route.ts';
+import { getStatsRoute } from './get-stats-route.ts';
+import { streamRoute } from './stream-route.ts';
 import { listDevicesRoute } from './list-devices-route.ts';
 import { listEventsRoute } from './list-events-route.ts';
 
@@ -20,11 +23,24 @@ export function v1Routes(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.decorateRequest('tenantId', '');
     app.addHook('onRequest', async (request) => {
-      request.tenantId = await deps.authenticator.authenticate(request.headers.authorization);
+      request.tenantId = await deps.authenticator.authenticate(request.headers.authorization ?? streamToken(request.url, request.query));
     });
     await app.register(getDeviceRoute(deps));
     await app.register(listDevicesRoute(deps));
     await app.register(listEventsRoute(deps));
     await app.register(getSeriesRoute(deps));
+    await app.register(getStateAtRoute(deps));
+    await app.register(getStatsRoute(deps));
+    await app.register(streamRoute(deps));
   };
+}
+
+/**
+ * A browser's EventSource cannot send an Authorization header, so the stream alone also takes the
+ * key as `access_token` (RFC 6750 §2.3). Nothing logs request URLs, but a header is still preferred.
+ */
+function streamToken(url: string, query: unknown): string | undefined {
+  if (!url.startsWith('/v1/stream')) return undefined;
+  const token = (query as { access_token?: unknown } | undefined)?.access_token;
+  return typeof token === 'string' ? `Bearer ${token}` : undefined;
 }

@@ -1,0 +1,112 @@
+import t from 'tap';
+import { createPool, createTestEnvironment, type Clock } from '@strata/core';
+import type { MaintenanceJobDeps } from '../src/jobs/maintenance-job.ts';
+import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';
+import { partitionAnalyzeJob } from '../src/jobs/partition-analyze-job.ts';
+import { partitionDefaultMoveJob } from '../src/jobs/partition-default-move-job.ts';
+import { partitionPremakeJob } from '../src/jobs/partition-premake-job.ts';
+import { partitionRetentionJob } from '../src/jobs/partition-retention-job.ts';
+import { missingPartitions } from '../src/partitions/missing-partitions.ts';
+import { utcDay } from '../src/partitions/utc-day.ts';
+import { listEventPartitions } from '../src/queries/list-event-partitions.ts';
+
+const DAY = 86_400_000;
+const { config, logger } = await createTestEnvironment(t);
+const pool = createPool({ connectionString: config.databaseUrl, max: 6, applicationName: 'ops-lifecycle-test' }, logger);
+t.teardown(() => pool.end());
+const clock: Clock = { now: () => Date.now() };
+const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30 };
+const tenant = '6f1c1a52-1111-4a4a-9b9b-000000000002';
+const names = async (): Promise<string[]> => (await listEventPartitions(pool)).map((p) => p.name);
+const partition = (ms: number): string => `events_${utcDay(ms).replaceAll('-', '')}`;
+
+async function insertEvents(device: string, times: number[]): Promise<void> {
+  await pool.query(
+    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
+     SELECT $1, $2, t, 'k' || n, 'reading', '{"v": 1}', gen_random_uuid() FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(t, n)`,
+    [tenant, device, times.map((ms) => new Date(ms).toISOString())],
+  );
+}
+
+t.test('rows in DEFAULT (far future, days back) move into day partitions, readable throughout', async (t) => {
+  const future = Date.now() + 200 * DAY;
+  const past = Date.now() - 20 * DAY;
+  const times = [...Array.from({ length: 300 }, (_, i) => future + i * 1000), ...Array.from({ length: 200 }, (_, i) => past + i * 1000)];
+  await insertEvents('far', times);
+  const inDefault = await pool.query(`SELECT count(*)::int AS n FROM events_default`);
+  t.equal(inDefault.rows[0].n, 500, 'both days land in DEFAULT');
+  t.equal((await partitionPremakeJob.run({ ...deps, clock: { now: () => future - DAY } })).result, 'completed', 'premake skips a day held in DEFAULT instead of failing');
+
+  let reading = true;
+  const seen: number[] = [];
+  const reader = (async () => {
+    while (reading) {
+      const result = await pool.query(`SELECT count(*)::int AS n FROM events WHERE tenant_id = $1 AND device = 'far'`, [tenant]);
+      seen.push(result.rows[0].n);
+    }
+  })();
+  const outcome = await partitionDefaultMoveJob.run(deps);
+  reading = false;
+  await reader;
+  t.equal(outcome.result, 'completed');
+  const moved = outcome.detail?.moved as Record<string, number>;
+  t.equal(Object.values(moved).reduce((a, b) => a + b, 0), 500);
+  t.ok(seen.length > 0 && seen.every((n) => n === 500), `every read during the move saw all 500 rows (${seen.length} reads)`);
+  const after = await names();
+  t.ok(after.includes(partition(future)) && after.includes(partition(past)), 'the days are partitions now');
+  t.equal((await pool.query(`SELECT count(*)::int AS n FROM events_default`)).rows[0].n, 0, 'DEFAULT is empty');
+  const routed = await pool.query(`SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM events WHERE device = 'far' GROUP BY 1 ORDER BY 1`);
+  t.same(routed.rows.map((r) => r.n).sort(), [200, 300]);
+  const again = await partitionDefaultMoveJob.run(deps);
+  t.same(again.detail?.moved, {}, 'idempotent');
+  await insertEvents('far2', [future + 5000]);
+  t.equal((await pool.query(`SELECT count(*)::int AS n FROM events_default`)).rows[0].n, 0, 'new rows of that day go to its partition');
+});
+
+t.test('retention drops only expired days, keeps a day whose events are still staged, and reads of kept data are unaffected', async (t) => {
+  const now = Date.now();
+  await pool.query('SELECT ensure_event_partitions($1::date, 6)', [utcDay(now, -36)]); // -36 .. -31
+  await insertEvents('old', [now - 35 * DAY, now - 33 * DAY]);
+  await insertEvents('kept', [now - 2 * DAY, now - 3600_000]);
+  await pool.query(
+    `INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values")
+     VALUES (gen_random_uuid(), $1, 'pending', 'p', $2, 'reading', '{}')`,
+    [tenant, new Date(now - 33 * DAY).toISOString()],
+  );
+  await insertEvents('oldDefault', [Date.UTC(2001, 0, 1)]);
+  const outcome = await partitionRetentionJob.run(deps);
+  t.equal(outcome.result, 'completed');
+  t.ok((outcome.detail?.dropped as string[]).includes(partition(now - 35 * DAY)));
+  t.same(outcome.detail?.kept, [partition(now - 33 * DAY)], 'the day with a staged event is kept');
+  t.equal(outcome.detail?.defaultRows, 1, 'expired rows in DEFAULT are deleted');
+  const left = await names();
+  t.notOk(left.includes(partition(now - 35 * DAY)));
+  t.ok(left.includes(partition(now - 33 * DAY)));
+  const kept = await pool.query(`SELECT count(*)::int AS n FROM events WHERE device = 'kept'`);
+  t.equal(kept.rows[0].n, 2, 'retained data reads as before');
+  await pool.query(`DELETE FROM staging_events`);
+  const later = await partitionRetentionJob.run(deps);
+  t.same(later.detail?.dropped, [partition(now - 33 * DAY)], 'dropped once its work is done');
+});
+
+t.test('analyze refreshes the filling partitions', async (t) => {
+  await partitionPremakeJob.run(deps);
+  const outcome = await partitionAnalyzeJob.run(deps);
+  t.same(outcome.detail?.analyzed, [partition(Date.now() - DAY), partition(Date.now())]);
+  const stats = await pool.query(`SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relname = $1`, [partition(Date.now())]);
+  t.same(stats.rows, [{ analyzed: true }]);
+});
+
+t.test('two ops instances ticking together: every job runs once per tick at most, and no partition is missing', async (t) => {
+  const other = createPool({ connectionString: config.databaseUrl, max: 3, applicationName: 'ops-lifecycle-test-2' }, logger);
+  t.teardown(() => other.end());
+  await pool.query(`DROP TABLE ${partition(Date.now() + 2 * DAY)}`);
+  for (let tick = 0; tick < 5; tick++) {
+    for (const job of maintenanceJobs) {
+      const outcomes = await Promise.all([job.run(deps), job.run({ ...deps, pool: other })]);
+      const completed = outcomes.filter((outcome) => outcome.result === 'completed').length;
+      t.ok(completed >= 1, `${job.name} tick ${tick}: ran (${outcomes.map((o) => o.result).join(', ')})`);
+    }
+  }
+  t.same(missingPartitions(await names(), Date.now(), 7), [], 'no partition missing');
+});
