@@ -18,7 +18,7 @@ CREATE TABLE rollups_1h (
 
 -- Hours already rolled up by minute before this migration.
 INSERT INTO rollups_1h (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-SELECT tenant_id, device, value_key, date_trunc('hour', bucket), sum(count), sum(sum), min(min), max(max),
+SELECT tenant_id, device, value_key, date_bin('1 hour', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00'), sum(count), sum(sum), min(min), max(max),
        (array_agg(last ORDER BY last_ts DESC, last DESC))[1], max(last_ts)
   FROM rollups_1m
  GROUP BY 1, 2, 3, 4;

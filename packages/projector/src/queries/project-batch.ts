@@ -4,13 +4,35 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  * The whole projection of one batch in one statement (one snapshot, one round trip, one implicit
  * transaction that commits synchronously):
  *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
- *  - rollups (per minute, hour and day) and tenant event counts only from the rows this statement really inserted, so every
- *    event is counted once;
+ *  - rollups (per minute, hour and day) and tenant event counts only from the rows this statement
+ *    really inserted, so every event is counted once;
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batch's staged rows removed and the batch recorded as applied (what tokens refer to).
  * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
  * and cannot deadlock each other.
  */
+/**
+ * One rollup level as a statement part: the numeric values of the newly inserted rows added into
+ * `table`, in buckets of `width` aligned to the Unix epoch (date_bin), so buckets are UTC whatever
+ * the session time zone (date_trunc would follow it, and zones with :30 offsets exist).
+ */
+const rollupLevel = (name: string, table: string, width: string): string => `${name} AS (
+  INSERT INTO ${table} AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT tenant_id, device, value_key, date_bin('${width}', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
+         count(*), sum(num), min(num), max(num), (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
+    FROM numbers
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count,
+    sum = r.sum + excluded.sum,
+    min = least(r.min, excluded.min),
+    max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+  RETURNING 1
+)`;
+
 const SQL = `
 WITH input AS (
   SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[])
@@ -26,56 +48,13 @@ WITH input AS (
   SELECT i.tenant_id, i.device, v.key AS value_key, i.ts, (v.value)::text::float8 AS num
     FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
    WHERE jsonb_typeof(v.value) = 'number'
-), rolled AS (
-  INSERT INTO rollups_1m AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT tenant_id, device, value_key, date_trunc('minute', ts), count(*), sum(num), min(num), max(num),
-         (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
-    FROM numbers
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
-    count = r.count + excluded.count,
-    sum = r.sum + excluded.sum,
-    min = least(r.min, excluded.min),
-    max = greatest(r.max, excluded.max),
-    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
-  RETURNING 1
-), rolled_hourly AS (
-  INSERT INTO rollups_1h AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT tenant_id, device, value_key, date_trunc('hour', ts), count(*), sum(num), min(num), max(num),
-         (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
-    FROM numbers
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
-    count = r.count + excluded.count,
-    sum = r.sum + excluded.sum,
-    min = least(r.min, excluded.min),
-    max = greatest(r.max, excluded.max),
-    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
-  RETURNING 1
-), rolled_daily AS (
-  -- UTC days (date_bin from the epoch), whatever the session time zone.
-  INSERT INTO rollups_1d AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT tenant_id, device, value_key, date_bin('1 day', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), count(*), sum(num), min(num), max(num),
-         (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
-    FROM numbers
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
-    count = r.count + excluded.count,
-    sum = r.sum + excluded.sum,
-    min = least(r.min, excluded.min),
-    max = greatest(r.max, excluded.max),
-    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
-  RETURNING 1
-), counted AS (
+), ${rollupLevel('rolled_minutely', 'rollups_1m', '1 minute')},
+  ${rollupLevel('rolled_hourly', 'rollups_1h', '1 hour')},
+  ${rollupLevel('rolled_daily', 'rollups_1d', '1 day')},
+  counted AS (
   -- Tenant-wide counts per type, in this batch's shard row (see migration 0010).
   INSERT INTO event_counts_1m AS c (tenant_id, bucket, type, shard, count)
-  SELECT tenant_id, date_trunc('minute', ts), type, $8::smallint, count(*)
+  SELECT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type, $8::smallint, count(*)
     FROM inserted
    GROUP BY 1, 2, 3
    ORDER BY 1, 2, 3
