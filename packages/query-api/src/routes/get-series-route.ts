@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { INTERVALS, parseAggregates, parseInterval, type Aggregate } from '../params/parse-series-params.ts';
-import { parseTime } from '../params/parse-time.ts';
+import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { selectSeriesBuckets, type SeriesBucketRow } from '../queries/select-series-buckets.ts';
 import { isoTime } from '../reads/latest-state.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
@@ -10,11 +10,8 @@ import { routeRead } from '../routing/route-read.ts';
 import { DeviceParams, SeriesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
-const MAX_BUCKETS = 10_000;
-const DEFAULT_RANGE_MS = 86_400_000;
-
 /**
- * `GET /v1/devices/:device/series`: aggregates per time bucket, from the one-minute rollups only.
+ * `GET /v1/devices/:device/series`: aggregates per time bucket, from the rollups only (never history).
  * The range is widened to whole buckets, so the first and last bucket are complete, not clipped.
  * Buckets without data are left out rather than reported as zero counts with null averages.
  */
@@ -28,17 +25,7 @@ export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
       }
       const interval = parseInterval(q.interval);
       const aggregates = parseAggregates(q.agg);
-      const to = parseTime(q.to, 'to') ?? deps.clock.now();
-      const from = parseTime(q.from, 'from') ?? to - DEFAULT_RANGE_MS;
-      if (from >= to) throw badRequest('empty time range', [{ field: 'to', reason: 'must be later than from' }]);
-      const width = INTERVALS[interval].ms;
-      const start = Math.floor(from / width) * width;
-      const end = Math.ceil(to / width) * width;
-      if ((end - start) / width > MAX_BUCKETS) {
-        throw badRequest('too many buckets', [
-          { field: 'interval', reason: `from..to spans more than ${MAX_BUCKETS} ${interval} buckets; use a coarser interval or a shorter range` },
-        ]);
-      }
+      const { start, end } = parseBucketRange(q, interval, deps.clock.now());
       const query = {
         tenantId: request.tenantId,
         device: request.params.device,

@@ -2,16 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { badRequest, TYPE_PATTERN } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
-import { parseTime } from '../params/parse-time.ts';
+import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { selectEventCounts } from '../queries/select-event-counts.ts';
 import { isoTime } from '../reads/latest-state.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
 import { routeRead } from '../routing/route-read.ts';
 import { StatsQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
-
-const MAX_BUCKETS = 10_000;
-const DEFAULT_RANGE_MS = 86_400_000;
 
 /**
  * `GET /v1/stats`: the tenant's event counts per bucket and event type, from the counters the
@@ -27,17 +24,7 @@ export function getStatsRoute(deps: Deps): FastifyPluginAsyncTypebox {
         throw badRequest('invalid type', [{ field: 'type', reason: 'must be 1-64 characters of [A-Za-z0-9_.:-]' }]);
       }
       const interval = parseInterval(q.interval ?? '1h');
-      const to = parseTime(q.to, 'to') ?? deps.clock.now();
-      const from = parseTime(q.from, 'from') ?? to - DEFAULT_RANGE_MS;
-      if (from >= to) throw badRequest('empty time range', [{ field: 'to', reason: 'must be later than from' }]);
-      const width = INTERVALS[interval].ms;
-      const start = Math.floor(from / width) * width;
-      const end = Math.ceil(to / width) * width;
-      if ((end - start) / width > MAX_BUCKETS) {
-        throw badRequest('too many buckets', [
-          { field: 'interval', reason: `from..to spans more than ${MAX_BUCKETS} ${interval} buckets; use a coarser interval or a shorter range` },
-        ]);
-      }
+      const { start, end } = parseBucketRange(q, interval, deps.clock.now());
       const query = { tenantId: request.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };
       const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectEventCounts(db, query) });
       const buckets: { ts: string; counts: Record<string, number> }[] = [];
