@@ -56,6 +56,10 @@ export async function startBenchStack(config: Config, env: Record<string, string
     CACHE_REDIS_URL: config.cacheRedisUrl,
     REDIS_PREFIX: 'bench',
     LOG_LEVEL: 'warn',
+    // The per-tenant limits are on by default; this load is one tenant far above them, on purpose.
+    INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
+    READ_RATE_LIMIT_PER_SECOND: '0',
+    AUTH_FAILURES_PER_MINUTE: '0',
     // The series device holds 30 days of history, which the default retention would refuse at its edge.
     RETENTION_DAYS: '60',
     COMMAND_API_PORT: String(ports['command-api']),

@@ -42,6 +42,10 @@ export class FaultWorld {
         // Find jobless staged batches within seconds rather than the production 30 s.
         STAGING_SWEEP_AGE_MS: '5000',
         STAGING_SWEEP_INTERVAL_MS: '1000',
+        // The per-tenant limits are on by default; this load is one tenant far above them, on purpose.
+        INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
+        READ_RATE_LIMIT_PER_SECOND: '0',
+        AUTH_FAILURES_PER_MINUTE: '0',
         ...Object.fromEntries(SERVICES.map((name) => [PORT_VARIABLE[name], String(ports[name])])),
       };
       const db = createPool({ connectionString: stores.databaseUrl, max: 4, applicationName: 'strata-faults', connectionTimeoutMs: 2000 }, createLogger('faults', 'silent'));

@@ -26,6 +26,10 @@ export async function startSystem(t: Teardownable, overrides: Partial<Config> = 
     PROJECTOR_METRICS_PORT: String(ports.projector),
     LOG_LEVEL: 'warn',
     INGEST_MAX_WAIT_MS: String(config.ingestMaxWaitMs),
+    // The per-tenant limits are on by default; this load is one tenant far above them, on purpose.
+    INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
+    READ_RATE_LIMIT_PER_SECOND: '0',
+    AUTH_FAILURES_PER_MINUTE: '0',
     ...extraEnv,
   };
   const names: ServiceName[] = ['ops', 'projector', 'command-api', 'query-api'];

@@ -51,11 +51,11 @@ export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
     closing = true;
   });
 
-  if (deps.config.ingestRateLimitPerSecond > 0) {
+  if (deps.config.ingestRateLimitEventsPerSecond > 0) {
     await app.register(rateLimit, {
       global: true,
       allowList: (request) => !request.url.startsWith('/v1/'),
-      max: deps.config.ingestRateLimitPerSecond,
+      max: deps.config.ingestRateLimitEventsPerSecond,
       timeWindow: 1000,
       hook: 'preHandler',
       redis: deps.redis,

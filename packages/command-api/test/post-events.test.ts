@@ -126,7 +126,7 @@ t.test('POST /v1/events', async (t) => {
 });
 
 t.test('429 over the tenant rate', async (t) => {
-  const ctx = await buildTestApp(t, { ingestRateLimitPerSecond: 3 });
+  const ctx = await buildTestApp(t, { ingestRateLimitEventsPerSecond: 3 });
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) {
     const r = await ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: { device: 'd', ts: 1750240800 + i } });

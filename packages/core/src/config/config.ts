@@ -24,8 +24,28 @@ export interface Config {
   ingestMaxBatchEvents: number;
   ingestMaxWaitMs: number;
   maxBodyBytes: number;
-  /** Requests per second per tenant on the command API; 0 disables the limit. */
-  ingestRateLimitPerSecond: number;
+  /** Events per second per tenant accepted by the command API (all transports together); 0 disables the limit. */
+  ingestRateLimitEventsPerSecond: number;
+  /** Read requests per second per tenant on the query API; 0 disables the limit. */
+  readRateLimitPerSecond: number;
+  /** Failed authentications per minute per client address before it gets 429; 0 disables the limit. */
+  authFailuresPerMinute: number;
+  /** How far ahead of the server clock an event's `ts` may be. */
+  maxFutureSkewMs: number;
+  /** Distinct value keys one device may hold; an event adding keys past it is refused. */
+  maxKeysPerDevice: number;
+  /** Open live streams (SSE) per tenant, and in the whole process. */
+  streamsPerTenant: number;
+  streamsTotal: number;
+  /** A live-stream client whose unsent output passes this many bytes is disconnected. */
+  streamMaxBufferBytes: number;
+  /** Bytes a tenant's resumable live stream (Redis) may hold; the oldest entries go first. */
+  liveStreamMaxBytes: number;
+  /** HTTP servers: whole-request deadline, idle socket timeout, keep-alive timeout and connection cap. */
+  httpRequestTimeoutMs: number;
+  httpConnectionTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  httpMaxConnections: number;
   projectorConcurrency: number;
   projectorBatchAttempts: number;
   dbPoolSize: number;

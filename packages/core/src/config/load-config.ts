@@ -2,6 +2,7 @@ import type { LevelWithSilent } from 'pino';
 import type { Config } from './config.ts';
 import { ConfigError } from '../errors/config-error.ts';
 import { parseReplicaEntries } from './parse-replica-entries.ts';
+import { redactUrl } from './redact-url.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -63,7 +64,19 @@ export function loadConfig(env: Env): Config {
     ingestMaxBatchEvents: int('INGEST_MAX_BATCH_EVENTS', 2000, 1, 10_000),
     ingestMaxWaitMs: int('INGEST_MAX_WAIT_MS', 2, 0, 1000),
     maxBodyBytes: int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-    ingestRateLimitPerSecond: int('INGEST_RATE_LIMIT_PER_SECOND', 0, 0, 10_000_000),
+    ingestRateLimitEventsPerSecond: int('INGEST_RATE_LIMIT_EVENTS_PER_SECOND', 20_000, 0, 100_000_000),
+    readRateLimitPerSecond: int('READ_RATE_LIMIT_PER_SECOND', 2000, 0, 10_000_000),
+    authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 60, 0, 10_000_000),
+    maxFutureSkewMs: int('MAX_FUTURE_SKEW_MS', 3_600_000, 0, 366 * 86_400_000),
+    maxKeysPerDevice: int('MAX_KEYS_PER_DEVICE', 1000, 1, 100_000),
+    streamsPerTenant: int('STREAMS_PER_TENANT', 100, 1, 100_000),
+    streamsTotal: int('STREAMS_TOTAL', 2000, 1, 1_000_000),
+    streamMaxBufferBytes: int('STREAM_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    liveStreamMaxBytes: int('LIVE_STREAM_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
+    httpRequestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    httpConnectionTimeoutMs: int('HTTP_CONNECTION_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+    httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 3_600_000),
+    httpMaxConnections: int('HTTP_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     projectorConcurrency: int('PROJECTOR_CONCURRENCY', 4, 1, 64),
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
@@ -79,9 +92,9 @@ function checkUrl(name: string, value: string, protocols: string[], problems: st
   try {
     const parsed = new URL(value);
     if (!protocols.includes(parsed.protocol)) {
-      problems.push(`${name}: expected a ${protocols.join(' or ')} URL, got "${value}"`);
+      problems.push(`${name}: expected a ${protocols.join(' or ')} URL, got "${redactUrl(value)}"`);
     }
   } catch {
-    problems.push(`${name}: not a valid URL: "${value}"`);
+    problems.push(`${name}: not a valid URL: "${redactUrl(value)}"`);
   }
 }

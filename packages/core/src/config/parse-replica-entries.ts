@@ -1,3 +1,5 @@
+import { redactUrl } from './redact-url.ts';
+
 /** One read replica from DATABASE_REPLICA_URLS: the name reads report (`replica:<name>`) and its URL. */
 export interface ReplicaTarget {
   name: string;
@@ -24,11 +26,11 @@ export function parseReplicaEntries(text: string, problems: string[]): ReplicaTa
     try {
       parsed = new URL(url);
     } catch {
-      problems.push(`DATABASE_REPLICA_URLS: not a valid URL: "${url}"`);
+      problems.push(`DATABASE_REPLICA_URLS: not a valid URL: "${redactUrl(url)}"`);
       continue;
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-      problems.push(`DATABASE_REPLICA_URLS: expected a postgres: or postgresql: URL, got "${url}"`);
+      problems.push(`DATABASE_REPLICA_URLS: expected a postgres: or postgresql: URL, got "${redactUrl(url)}"`);
       continue;
     }
     const name = named ? (named[1] as string) : `${parsed.hostname}:${parsed.port || '5432'}`;

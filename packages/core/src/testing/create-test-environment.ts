@@ -51,6 +51,11 @@ export async function createTestEnvironment(
     redisUrl: 'redis://127.0.0.1:6379',
     cacheRedisUrl: 'redis://127.0.0.1:6379',
     logLevel: 'silent',
+    // Tests send bursts far above a real tenant's rate; the limits are on by default in production and
+    // each test that checks one sets it explicitly.
+    ingestRateLimitEventsPerSecond: 0,
+    readRateLimitPerSecond: 0,
+    authFailuresPerMinute: 0,
     ...overrides,
     databaseUrl: databaseUrl.toString(),
     redisPrefix: `test_${suffix}`,
