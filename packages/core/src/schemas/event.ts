@@ -10,19 +10,40 @@ export interface NormalizedEvent {
   /** Event time, epoch milliseconds (UTC). */
   ts: number;
   type: string;
+  /**
+   * Built without a prototype (Object.create(null)), so `__proto__`, `constructor` and `toString`
+   * are plain keys like any other and survive JSON.stringify into staging and the job.
+   */
   values: EventValues;
 }
 
 export const EVENT_LIMITS = {
   deviceMaxLength: 128,
   idMaxLength: 128,
-  typeMaxLength: 64,
+  /** Names (value keys, `type`, label keys): characters, i.e. Unicode code points. */
+  nameMaxLength: 128,
   maxValues: 200,
-  valueKeyMaxLength: 64,
-  stringValueMaxLength: 1024,
+  /** String values, in UTF-8 bytes (64 KiB). */
+  stringValueMaxBytes: 64 * 1024,
+  /**
+   * Numbers beyond this are refused: PostgreSQL's float8 ends near 1.8e308, and rollups add and
+   * multiply readings, so a sum of two values near the end overflows (SQLSTATE 22003) and would fail
+   * the whole mixed-tenant batch it is projected in.
+   */
+  maxAbsNumber: 1e300,
   maxEventsPerRequest: 10_000,
 } as const;
 
 export const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const VALUE_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
-export const TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * A name: 1-128 code points of any Unicode a database can store, i.e. no U+0000 and no lone
+ * surrogate (PostgreSQL refuses the first in text and jsonb, and would turn the second into U+FFFD,
+ * so two different names could become one). Spaces, commas, `=`, quotes, dots and non-ASCII are all
+ * fine. No `u` flag on purpose: without it the pattern sees UTF-16 code units, so a surrogate only
+ * passes as half of a pair, and a pair counts as one character.
+ */
+export const NAME_PATTERN = /^(?:[^\0\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]){1,128}$/;
+/** Value keys and event types are names (kept as separate exports for the readers that use them). */
+export const VALUE_KEY_PATTERN = NAME_PATTERN;
+export const TYPE_PATTERN = NAME_PATTERN;

@@ -1,25 +1,24 @@
 import type { FieldError } from '../errors/app-error.ts';
 import { parseEventTime } from '../time/parse-event-time.ts';
 import { eventKey } from './event-key.ts';
-import {
-  DEVICE_PATTERN,
-  EVENT_LIMITS,
-  TYPE_PATTERN,
-  VALUE_KEY_PATTERN,
-  type EventValue,
-  type EventValues,
-  type NormalizedEvent,
-} from './event.ts';
+import { isStorableText } from './is-storable-text.ts';
+import { DEVICE_PATTERN, EVENT_LIMITS, NAME_PATTERN, type EventValue, type EventValues, type NormalizedEvent } from './event.ts';
 
 /** Top-level fields with a meaning of their own; in the flat form every other scalar is a value. */
 const RESERVED = new Set(['device', 'id', 'ts', 'timestamp', 'type', 'values']);
+
+const NAME_RULE = `must be 1-${EVENT_LIMITS.nameMaxLength} characters of well-formed Unicode without U+0000`;
+const TEXT_RULE = 'must be well-formed Unicode without U+0000 (no lone surrogates)';
+// Below this many UTF-16 units a string cannot exceed the byte limit (3 bytes per unit at most).
+const SURELY_SMALL_STRING = Math.floor(EVENT_LIMITS.stringValueMaxBytes / 3);
 
 type Result = { event: NormalizedEvent } | { errors: FieldError[] };
 
 /**
  * Validates one event and brings it to its normal form, accepting both the documented shape
  * (`values` object) and the flat shape devices already send (`timestamp`, other scalars as values).
- * Reports every problem of the event, each with the field it concerns.
+ * Reports every problem of the event, each with the field it concerns. Everything PostgreSQL could
+ * refuse is refused here: one tenant's event must never fail the mixed batch it is stored with.
  */
 export function normalizeEvent(raw: unknown, index?: number): Result {
   const errors: FieldError[] = [];
@@ -48,9 +47,8 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
 
   let type = 'reading';
   if (input.type !== undefined) {
-    if (typeof input.type !== 'string' || !TYPE_PATTERN.test(input.type)) {
-      fail('type', 'must be 1-64 characters of [A-Za-z0-9_.:-]');
-    } else type = input.type;
+    if (typeof input.type !== 'string' || !isName(input.type)) fail('type', NAME_RULE);
+    else type = input.type;
   }
 
   let id: string | undefined;
@@ -58,7 +56,8 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
     if (typeof input.id === 'number' && Number.isSafeInteger(input.id)) id = String(input.id);
     else if (typeof input.id !== 'string' || input.id.length < 1 || input.id.length > EVENT_LIMITS.idMaxLength) {
       fail('id', `must be a string of 1-${EVENT_LIMITS.idMaxLength} characters`);
-    } else id = input.id;
+    } else if (!isStorableText(input.id)) fail('id', TEXT_RULE);
+    else id = input.id;
   }
 
   const values = collectValues(input, fail);
@@ -67,7 +66,9 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
 }
 
 function collectValues(input: Record<string, unknown>, fail: (field: string, reason: string) => void): EventValues {
-  const values: EventValues = {};
+  // No prototype: a key named `__proto__` would otherwise hit Object.prototype's setter and vanish
+  // (while the request is answered 202), and `constructor` or `toString` would read inherited members.
+  const values = Object.create(null) as EventValues;
   let entries: [string, unknown][];
   let prefix: string;
   if (input.values !== undefined) {
@@ -86,25 +87,40 @@ function collectValues(input: Record<string, unknown>, fail: (field: string, rea
     return values;
   }
   for (const [key, value] of entries) {
-    const field = prefix + key;
-    if (!VALUE_KEY_PATTERN.test(key)) {
-      fail(field, 'value names must be 1-64 characters of [A-Za-z0-9_.:-]');
+    if (!isName(key)) {
+      fail(prefix + shorten(key), `value names ${NAME_RULE}`);
       continue;
     }
     const reason = valueProblem(value);
-    if (reason) fail(field, reason);
+    if (reason) fail(prefix + key, reason);
     else values[key] = value as EventValue;
   }
   return values;
 }
 
+function isName(text: string): boolean {
+  // The length test first: a 5 MiB key is refused without running the pattern over it.
+  return text.length <= 2 * EVENT_LIMITS.nameMaxLength && NAME_PATTERN.test(text);
+}
+
+/** A refused name is echoed in the error, but never at a size that would bloat the answer. */
+function shorten(name: string): string {
+  return name.length <= 4 * EVENT_LIMITS.nameMaxLength ? name : `${name.slice(0, 64)}…`;
+}
+
 function valueProblem(value: unknown): string | undefined {
   if (value === null || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'must be a finite number';
-  if (typeof value === 'string') {
-    return value.length <= EVENT_LIMITS.stringValueMaxLength
+  if (typeof value === 'number') {
+    return Number.isFinite(value) && Math.abs(value) <= EVENT_LIMITS.maxAbsNumber
       ? undefined
-      : `strings may be at most ${EVENT_LIMITS.stringValueMaxLength} characters`;
+      : `must be a finite number of magnitude at most ${EVENT_LIMITS.maxAbsNumber}`;
+  }
+  if (typeof value === 'string') {
+    if (!isStorableText(value)) return TEXT_RULE;
+    if (value.length <= SURELY_SMALL_STRING) return undefined;
+    return value.length <= EVENT_LIMITS.stringValueMaxBytes && Buffer.byteLength(value, 'utf8') <= EVENT_LIMITS.stringValueMaxBytes
+      ? undefined
+      : `strings may be at most ${EVENT_LIMITS.stringValueMaxBytes} bytes (64 KiB) of UTF-8`;
   }
   return 'must be a number, string, boolean or null (values are a flat map)';
 }
