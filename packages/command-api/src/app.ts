@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import {
   createHttpServer,
@@ -9,12 +9,14 @@ import {
   redisCheck,
   redisKeys,
   registerProbeRoutes,
+  registerRouteAuthentication,
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { registerPostEvents } from './routes/post-events.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The key's tenant (request.auth.tenantId); kept while code moves to request.auth. */
     tenantId: string;
   }
 }
@@ -30,18 +32,25 @@ const REJECTION_REASONS: Record<number, string> = {
 
 /** The command API: everything but listening, so tests build the very same app. */
 export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
-  let closing = false;  const app = createHttpServer(deps.logger, { bodyLimit: deps.config.maxBodyBytes });
+  let closing = false;
+  const app = createHttpServer(deps.logger, { limits: deps.config, bodyLimit: deps.config.maxBodyBytes, keepPrototypeKeys: true });
   // Only JSON and NDJSON are event formats; Fastify's default text/plain parser would accept junk.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
     done(null, { ndjson: body as string });
   });
 
-  app.decorateRequest('tenantId', '');
-  app.addHook('onRequest', async (request) => {
-    if (closing) throw new AppError(503, 'unavailable', 'shutting down', { headers: { connection: 'close', 'retry-after': '1' } });
-    if (request.url.startsWith('/v1/')) request.tenantId = await deps.authenticator.authenticate(request.headers.authorization);
+  app.decorateRequest('tenantId', {
+    getter(this: FastifyRequest) {
+      return this.auth?.tenantId ?? '';
+    },
   });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new AppError(503, 'unavailable', 'shutting down', { headers: { connection: 'close', 'retry-after': '1' } });
+  });
+  // By the matched route's declared access, never the raw URL (issue 9, finding 1).
+  registerRouteAuthentication(app, { authenticator: deps.authenticator });
+  void deps.authenticator.start();
   registerRequestMetrics(app, deps.registry);
   app.addHook('onResponse', async (request, reply) => {
     const reason = REJECTION_REASONS[reply.statusCode];

@@ -30,6 +30,8 @@ export interface CommandDeps {
   registry: Registry;
   metrics: CommandMetrics;
   authenticator: TenantAuthenticator;
+  /** The authenticator's own connection, subscribed to key revocations. */
+  authSubscriber: Redis;
   committer: GroupCommitter;
 }
 
@@ -60,14 +62,26 @@ export function createDeps(config: Config, logger = createLogger('command-api', 
     logger,
     metrics,
   );
-  const authenticator = new TenantAuthenticator(pool, clock);
-  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, committer };
+  // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
+  const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
+  const authenticator = new TenantAuthenticator({
+    db: pool,
+    clock,
+    logger,
+    redis,
+    subscriber: authSubscriber,
+    prefix: config.redisPrefix,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  });
+  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, committer };
 }
 
 /** Finishes acknowledging what was taken in, then closes connections in reverse order of creation. */
 export async function closeDeps(deps: CommandDeps): Promise<void> {
   await closeAll(deps.logger, [
     ['committer', () => deps.committer.stop()],
+    ['authenticator', () => deps.authenticator.stop()],
+    ['auth subscriber', async () => deps.authSubscriber.disconnect()],
     ['queue', () => deps.queue.close()],
     ['redis', () => deps.redis.quit()],
     ['pool', () => deps.pool.end()],

@@ -23,16 +23,24 @@ export { eventKey } from './schemas/event-key.ts';
 
 export { encodeToken, decodeToken } from './tokens/consistency-token.ts';
 
-export { generateApiKey, hashApiKey } from './auth/api-key.ts';
+export { generateApiKey, hashApiKey, isWellFormedApiKey, API_KEY_PATTERN } from './auth/api-key.ts';
 export { createTenant } from './auth/create-tenant.ts';
-export { issueApiKey } from './auth/issue-api-key.ts';
-export { findTenantByKey } from './auth/find-tenant-by-key.ts';
-export { TenantAuthenticator } from './auth/tenant-authenticator.ts';
+export { issueApiKey, type IssueKeyOptions, type IssuedKey } from './auth/issue-api-key.ts';
+export { findKeyByHash } from './auth/find-key-by-hash.ts';
+export { listApiKeys, type ApiKeyListing } from './auth/list-api-keys.ts';
+export { revokeApiKey } from './auth/revoke-api-key.ts';
+export { publishKeyRevocation } from './auth/publish-key-revocation.ts';
+export { TenantAuthenticator, type TenantAuthenticatorOptions } from './auth/tenant-authenticator.ts';
+export { type KeyIdentity, type KeyScope, KEY_SCOPES } from './auth/key-identity.ts';
+export { requireScope, requireDevice, isDeviceBound } from './auth/require-access.ts';
+export { LruCache } from './auth/lru-cache.ts';
+export { clientAddressBucket } from './auth/client-address-bucket.ts';
 
 export { createMetricsRegistry } from './metrics/create-metrics-registry.ts';
 export { createHttpServer, type HttpServerOptions } from './http/create-http-server.ts';
 export { registerRequestMetrics } from './http/register-request-metrics.ts';
 export { registerProbeRoutes, type ReadinessCheck, type ProbeOptions } from './http/register-probe-routes.ts';
+export { registerRouteAuthentication, type RouteAccess, type RouteAuthenticationOptions } from './http/register-route-authentication.ts';
 export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-checks.ts';
 
 export { createLogger, type Logger } from './logging/create-logger.ts';
@@ -40,7 +48,7 @@ export { installShutdown } from './lifecycle/install-shutdown.ts';
 export { closeAll } from './lifecycle/close-all.ts';
 export { IntervalLoop, type IntervalLoopOptions } from './lifecycle/interval-loop.ts';
 
-export { AppError, badRequest, unauthorized, notFound, unavailable, type FieldError } from './errors/app-error.ts';
+export { AppError, badRequest, unauthorized, forbidden, notFound, unavailable, tooManyRequests, type FieldError } from './errors/app-error.ts';
 export { ConfigError } from './errors/config-error.ts';
 export { registerErrorHandler } from './errors/register-error-handler.ts';
 

@@ -2,6 +2,7 @@ import type { Config } from '@strata/core';
 import type { CliIo } from './cli-io.ts';
 import { dlqCommand } from './commands/dlq-command.ts';
 import { healthCommand } from './commands/health-command.ts';
+import { keyCommand } from './commands/key-command.ts';
 import { migrateCommand } from './commands/migrate-command.ts';
 import { partitionsCommand } from './commands/partitions-command.ts';
 import { replicaCommand } from './commands/replica-command.ts';
@@ -12,8 +13,12 @@ export const USAGE = `usage: pnpm ops <command>
 
 commands:
   migrate                 create the database if missing and apply pending migrations
-  tenant create <name>    create a tenant; prints {"tenant","apiKey"} (the key is shown once)
-  tenant key <tenant-id>  issue a further API key for a tenant
+  tenant create <name>    create a tenant; prints {"tenant","apiKey"} (the key is shown once, scope all)
+  tenant key <tenant-id> [--scope write|read|all] [--device <name>]
+                          issue a further key (default scope all), optionally bound to one device;
+                          prints {"keyId","apiKey","scope","device"}
+  key list <tenant-id>    the tenant's keys, one JSON line each (no secrets)
+  key revoke <key-id>     revoke a key; every running process refuses it within a second
   health                  JSON health report; exits 1 when unhealthy
   partitions [--json]     list event history partitions with estimated rows and size
   dlq list [--json]       dead-lettered batches (acknowledged, not projected) with the reason
@@ -34,6 +39,8 @@ export async function runCli(argv: string[], config: Config, io: CliIo): Promise
         return await migrateCommand(config, io);
       case 'tenant':
         return await tenantCommand(args, config, io);
+      case 'key':
+        return await keyCommand(args, config, io);
       case 'health':
         return await healthCommand(config, io);
       case 'partitions':

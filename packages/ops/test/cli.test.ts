@@ -18,15 +18,15 @@ t.test('tenant create prints one JSON line whose key authenticates as that tenan
   t.same(Object.keys(created), ['tenant', 'apiKey']);
   const { rows } = await pool.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [created.tenant]);
   t.equal(rows[0]?.name, 'Acme Labs');
-  const auth = new TenantAuthenticator(pool, systemClock);
-  t.equal(await auth.authenticate(`Bearer ${created.apiKey}`), created.tenant);
+  const auth = new TenantAuthenticator({ db: pool, clock: systemClock, logger, redis: null as never, prefix: config.redisPrefix, authFailuresPerMinute: 0 });
+  t.match(await auth.authenticate(`Bearer ${created.apiKey}`, '127.0.0.1'), { tenantId: created.tenant, scope: 'all', device: null });
 
   const keyIo = captureIo();
   t.equal(await runCli(['tenant', 'key', created.tenant], config, keyIo), 0);
-  const issued = JSON.parse(keyIo.out()) as { tenant: string; apiKey: string };
-  t.equal(issued.tenant, created.tenant);
+  const issued = JSON.parse(keyIo.out()) as { keyId: string; apiKey: string; scope: string; device: string | null };
+  t.same(Object.keys(issued), ['keyId', 'apiKey', 'scope', 'device']);
   t.not(issued.apiKey, created.apiKey, 'a further, different key');
-  t.equal(await auth.authenticate(`Bearer ${issued.apiKey}`), created.tenant);
+  t.match(await auth.authenticate(`Bearer ${issued.apiKey}`, '127.0.0.1'), { keyId: issued.keyId, tenantId: created.tenant, scope: 'all' });
 });
 
 t.test('tenant key for an unknown tenant fails with exit 1 and no stdout', async (t) => {

@@ -28,6 +28,8 @@ export interface Deps {
   registry: Registry;
   metrics: QueryMetrics;
   authenticator: TenantAuthenticator;
+  /** The authenticator's own connection to REDIS_URL, subscribed to key revocations. */
+  authSubscriber: Redis;
   clock: Clock;
   /** Read replicas (DATABASE_REPLICA_URLS) with their lag monitor and breakers; started by buildApp. */
   replicas: ReplicaSet;
@@ -102,6 +104,18 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
     heartbeatMs: options.liveHeartbeatMs ?? LIVE_HEARTBEAT_MS,
     retryMs: LIVE_RETRY_MS,
   };
+  // Revocations are published on REDIS_URL (what `ops key revoke` knows), whatever CACHE_REDIS_URL is.
+  const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-auth' }, logger);
+  const authenticator = new TenantAuthenticator({
+    db: pool,
+    clock,
+    logger,
+    // Failed-attempt counters are optional state: the cache Redis holds them, and without it the limit is skipped.
+    redis: cache,
+    subscriber: authSubscriber,
+    prefix: config.redisPrefix,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+  });
   return {
     config,
     logger,
@@ -109,7 +123,8 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
     cache,
     registry,
     metrics: createQueryMetrics(registry, { replicas, breakers }),
-    authenticator: new TenantAuthenticator(pool, clock),
+    authenticator,
+    authSubscriber,
     clock,
     replicas,
     cacheBreaker,
@@ -121,6 +136,8 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
 /** Closes what createDeps opened, in reverse order. */
 export async function closeDeps(deps: Deps): Promise<void> {
   await closeAll(deps.logger, [
+    ['authenticator', () => deps.authenticator.stop()],
+    ['auth subscriber', async () => deps.authSubscriber.disconnect()],
     ['live subscriber', async () => deps.live.subscriber.disconnect()],
     // QUIT needs a live connection; a cache that is down is just disconnected, ending its reconnect loop.
     ['cache redis', async () => (deps.cache.status === 'ready' ? deps.cache.quit() : deps.cache.disconnect())],

@@ -8,7 +8,7 @@ import { validateEvents } from '../ingest/validate-events.ts';
 const MAX_REPORTED_ERRORS = 1000;
 
 export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): void {
-  app.post('/v1/events', async (request, reply) => {
+  app.post('/v1/events', { config: { access: 'write' } }, async (request, reply) => {
     const { events: raw, errors: parseErrors } = readEventList(request.body);
     const { events, errors } = validateEvents(raw, parseErrors, { nowMs: deps.clock.now(), days: deps.config.retentionDays });
     if (errors.length > 0) {

@@ -1,51 +1,193 @@
+import type { Redis } from 'ioredis';
 import type { Queryable } from '../db/create-pool.ts';
+import type { Logger } from '../logging/create-logger.ts';
 import type { Clock } from '../time/clock.ts';
-import { unauthorized, unavailable } from '../errors/app-error.ts';
-import { hashApiKey } from './api-key.ts';
-import { findTenantByKey } from './find-tenant-by-key.ts';
+import { tooManyRequests, unauthorized, unavailable } from '../errors/app-error.ts';
+import { redisKeys } from '../redis/redis-keys.ts';
+import { hashApiKey, isWellFormedApiKey } from './api-key.ts';
+import { authFailureRetryAfter, recordAuthFailure, type AuthFailureLimitOptions } from './auth-failure-limit.ts';
+import { clientAddressBucket } from './client-address-bucket.ts';
+import { findKeyByHash } from './find-key-by-hash.ts';
+import type { KeyIdentity } from './key-identity.ts';
+import { LruCache } from './lru-cache.ts';
 
 export interface TenantAuthenticatorOptions {
-  /** How long a looked-up key is trusted without asking the database again. */
-  ttlMs: number;
-  maxEntries: number;
+  db: Queryable;
+  clock: Clock;
+  logger: Logger;
+  /** Holds the failed-attempt counters; when it is unreachable the limit is skipped, not enforced. */
+  redis: Redis;
+  /**
+   * A connection of its own (a subscribed connection can run no other command) to REDIS_URL, where
+   * `ops key revoke` publishes. Created and closed by the caller; start() subscribes it.
+   */
+  subscriber?: Redis;
+  prefix: string;
+  /** Failed authentications per minute per client address before 429; 0 turns the limit off. */
+  authFailuresPerMinute: number;
+  /** How long a looked-up key is trusted without asking again: a backstop, revocation is pushed. */
+  ttlMs?: number;
+  /** Bound on cached valid keys (least recently used evicted first). */
+  maxEntries?: number;
+  /** Bound on cached unknown keys, kept apart so unknown keys can never evict a valid one. */
+  maxMisses?: number;
 }
 
+interface Hit {
+  identity: KeyIdentity;
+  expires: number;
+}
+
+const WARN_EVERY_MS = 5000;
+
 /**
- * Resolves `Authorization: Bearer <key>` to a tenant id. Answers are cached briefly (hits and
- * misses), so the hot ingest path does not pay a database round trip per request.
+ * Resolves an API key to the identity of the key. Valid keys are cached by SHA-256 digest (never by
+ * the raw key, which a client can make 16 KB long), least recently used evicted first; unknown keys
+ * are cached in a separate small LRU, so a spray of random keys cannot push real tenants out. A key
+ * of the wrong shape is refused before any lookup. Every process subscribes to the revocation
+ * channel, so a revoked key stops working everywhere as soon as the message arrives.
  */
 export class TenantAuthenticator {
-  readonly #db: Queryable;
-  readonly #clock: Clock;
   readonly #options: TenantAuthenticatorOptions;
-  readonly #cache = new Map<string, { tenantId: string | undefined; expires: number }>();
+  readonly #limit: AuthFailureLimitOptions;
+  readonly #ttlMs: number;
+  readonly #hits: LruCache<string, Hit>;
+  readonly #misses: LruCache<string, number>;
+  readonly #listeners = new Set<(keyId: string) => void>();
+  readonly #channel: string;
+  /** Bumped by every revocation and cache reset: a lookup begun before one must not re-cache its answer. */
+  #epoch = 0;
+  #started = false;
+  #subscribedOnce = false;
+  #lastWarned = 0;
+  /** Resolves once the revocation subscription is active (or has failed and been logged). */
+  ready: Promise<void> = Promise.resolve();
 
-  constructor(db: Queryable, clock: Clock, options: TenantAuthenticatorOptions = { ttlMs: 30_000, maxEntries: 10_000 }) {
-    this.#db = db;
-    this.#clock = clock;
+  constructor(options: TenantAuthenticatorOptions) {
     this.#options = options;
+    this.#limit = { redis: options.redis, prefix: options.prefix, perMinute: options.authFailuresPerMinute };
+    this.#ttlMs = options.ttlMs ?? 30_000;
+    this.#hits = new LruCache(options.maxEntries ?? 10_000);
+    this.#misses = new LruCache(options.maxMisses ?? 1000);
+    this.#channel = redisKeys.keyRevocations(options.prefix);
   }
 
-  /** The tenant for an Authorization header value; throws 401 for a missing or unknown key. */
-  async authenticate(header: string | undefined): Promise<string> {
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw unauthorized('missing Authorization: Bearer <api key>');
-    const key = match[1] as string;
-    const now = this.#clock.now();
-    const cached = this.#cache.get(key);
-    let tenantId: string | undefined;
-    if (cached && cached.expires > now) {
-      tenantId = cached.tenantId;
-    } else {
-      try {
-        tenantId = await findTenantByKey(this.#db, hashApiKey(key));
-      } catch (error) {
-        throw unavailable('cannot verify the API key right now', error);
-      }
-      if (this.#cache.size >= this.#options.maxEntries) this.#cache.clear();
-      this.#cache.set(key, { tenantId, expires: now + this.#options.ttlMs });
+  /**
+   * The identity behind a credential: the key itself, or an Authorization header value
+   * `Bearer <key>`. Throws 401 for a missing, malformed, unknown or revoked key, 429 when the client
+   * address is over its failed-attempt limit, 503 when the database cannot answer.
+   */
+  async authenticate(credential: string | undefined, clientAddress: string): Promise<KeyIdentity> {
+    const key = credential === undefined ? undefined : stripScheme(credential);
+    const now = this.#options.clock.now();
+    const digest = key !== undefined && isWellFormedApiKey(key) ? hashApiKey(key).toString('base64') : undefined;
+    if (digest !== undefined) {
+      const hit = this.#hits.get(digest);
+      if (hit && hit.expires > now) return hit.identity;
     }
-    if (!tenantId) throw unauthorized('invalid API key');
-    return tenantId;
+    // Only a request that would cost a lookup or fail pays for the limiter's round trip.
+    const bucket = clientAddressBucket(clientAddress);
+    const retryAfter = await this.#limiterCall(() => authFailureRetryAfter(this.#limit, bucket, now));
+    if (retryAfter !== undefined) throw tooManyRequests('too many failed authentications from this address', retryAfter);
+    if (digest === undefined) {
+      await this.#limiterCall(() => recordAuthFailure(this.#limit, bucket, now));
+      throw unauthorized(key === undefined || key === '' ? 'missing Authorization: Bearer <api key>' : 'invalid API key');
+    }
+    const missExpires = this.#misses.get(digest);
+    const identity = missExpires !== undefined && missExpires > now ? undefined : await this.#lookup(digest, key as string, now);
+    if (identity) return identity;
+    await this.#limiterCall(() => recordAuthFailure(this.#limit, bucket, now));
+    throw unauthorized('invalid API key');
   }
+
+  /** Subscribes to the revocation channel in the background; readiness never waits for Redis. */
+  start(): Promise<void> {
+    const subscriber = this.#options.subscriber;
+    if (!subscriber || this.#started) return this.ready;
+    this.#started = true;
+    subscriber.on('message', this.#onMessage);
+    subscriber.on('ready', this.#onReady);
+    this.ready = subscriber.subscribe(this.#channel).then(
+      () => {
+        this.#subscribedOnce = true;
+      },
+      (error: unknown) => this.#options.logger.warn({ err: error }, 'key revocation subscription failed'),
+    );
+    return this.ready;
+  }
+
+  /** Stops listening; the subscriber connection itself is closed by whoever created it. */
+  async stop(): Promise<void> {
+    const subscriber = this.#options.subscriber;
+    if (!subscriber || !this.#started) return;
+    this.#started = false;
+    subscriber.off('message', this.#onMessage);
+    subscriber.off('ready', this.#onReady);
+    if (subscriber.status === 'ready') await subscriber.unsubscribe(this.#channel).catch(() => undefined);
+  }
+
+  /** Called with a key's id when it is revoked (query-api closes that key's open streams). */
+  onRevoked(listener: (keyId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Forgets a key in this process and tells the listeners; what a revocation message does. */
+  forget(keyId: string): void {
+    this.#epoch += 1;
+    this.#hits.deleteWhere((hit) => hit.identity.keyId === keyId);
+    for (const listener of this.#listeners) {
+      try {
+        listener(keyId);
+      } catch (error) {
+        this.#options.logger.warn({ err: error }, 'key revocation listener failed');
+      }
+    }
+  }
+
+  async #lookup(digest: string, key: string, now: number): Promise<KeyIdentity | undefined> {
+    const epoch = this.#epoch;
+    let identity: KeyIdentity | undefined;
+    try {
+      identity = await findKeyByHash(this.#options.db, hashApiKey(key));
+    } catch (error) {
+      throw unavailable('cannot verify the API key right now', error);
+    }
+    if (epoch === this.#epoch) {
+      if (identity) this.#hits.set(digest, { identity, expires: now + this.#ttlMs });
+      else this.#misses.set(digest, now + this.#ttlMs);
+    }
+    return identity;
+  }
+
+  /** The limiter fails open: a Redis hiccup must not lock every client out. */
+  async #limiterCall<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      const now = this.#options.clock.now();
+      if (now - this.#lastWarned > WARN_EVERY_MS) {
+        this.#lastWarned = now;
+        this.#options.logger.warn({ err: error }, 'failed-authentication limit skipped: Redis did not answer');
+      }
+      return undefined;
+    }
+  }
+
+  readonly #onMessage = (channel: string, message: string): void => {
+    if (channel === this.#channel) this.forget(message);
+  };
+
+  /** Revocations published while the subscription was down were missed: trust nothing cached. */
+  readonly #onReady = (): void => {
+    if (!this.#subscribedOnce) return;
+    this.#epoch += 1;
+    this.#hits.clear();
+    this.#misses.clear();
+  };
+}
+
+function stripScheme(credential: string): string {
+  const match = /^Bearer[ \t]+(\S*)[ \t]*$/i.exec(credential);
+  return match ? (match[1] as string) : credential.trim();
 }

@@ -34,6 +34,9 @@ export const badRequest = (message: string, details?: FieldError[]): AppError =>
   new AppError(400, 'invalid_request', message, { details });
 export const unauthorized = (message = 'missing or invalid API key'): AppError =>
   new AppError(401, 'unauthorized', message, { headers: { 'www-authenticate': 'Bearer' } });
+export const forbidden = (message: string): AppError => new AppError(403, 'forbidden', message);
 export const notFound = (message: string): AppError => new AppError(404, 'not_found', message);
 export const unavailable = (message: string, cause?: unknown): AppError =>
   new AppError(503, 'unavailable', message, { cause, headers: { 'retry-after': '1' } });
+export const tooManyRequests = (message: string, retryAfterSeconds: number): AppError =>
+  new AppError(429, 'rate_limited', message, { headers: { 'retry-after': String(retryAfterSeconds) } });

@@ -13,11 +13,11 @@ export interface ProbeOptions {
   isClosing?: () => boolean;
 }
 
-/** `/livez`, `/readyz` and `/metrics`, the same on every Strata process. */
+/** `/livez`, `/readyz` and `/metrics`, the same on every Strata process; public (no key). */
 export function registerProbeRoutes(app: FastifyInstance, options: ProbeOptions): void {
   const timeoutMs = options.checkTimeoutMs ?? 2000;
-  app.get('/livez', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/livez', { logLevel: 'warn', config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
     if (options.isClosing?.()) return reply.code(503).send({ status: 'unavailable', reasons: { process: 'shutting down' } });
     const results = await Promise.all(
       Object.entries(options.checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const),
@@ -26,7 +26,7 @@ export function registerProbeRoutes(app: FastifyInstance, options: ProbeOptions)
     if (Object.keys(reasons).length > 0) return reply.code(503).send({ status: 'unavailable', reasons });
     return { status: 'ok', checks: Object.fromEntries(results.map(([name]) => [name, 'ok'])) };
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/metrics', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
     const body = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(body);
   });

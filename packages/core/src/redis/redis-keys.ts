@@ -7,4 +7,9 @@ export const redisKeys = {
     `${prefix}:state:${tenantId}:${device}`,
   liveChannel: (prefix: string, tenantId: string): string => `${prefix}:live:${tenantId}`,
   rateLimit: (prefix: string): string => `${prefix}:ratelimit:`,
+  /** Pub/sub channel on REDIS_URL: a revoked key's id, so every process drops it from its auth cache. */
+  keyRevocations: (prefix: string): string => `${prefix}:auth:revoked`,
+  /** Failed authentications of one client address in one minute window (expires with the window). */
+  authFailures: (prefix: string, clientAddress: string, minute: number): string =>
+    `${prefix}:auth:failures:${minute}:${clientAddress}`,
 };

@@ -9,7 +9,7 @@ import { sendRead } from './send-read.ts';
 /** `GET /v1/devices/:device`: latest state, from the source the consistency level allows. */
 export function getDeviceRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/devices/:device', { schema: { params: DeviceParams, querystring: ReadOptionsQuery } }, async (request, reply) => {
+    app.get('/devices/:device', { config: { access: 'read' }, schema: { params: DeviceParams, querystring: ReadOptionsQuery } }, async (request, reply) => {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
       const { state, meta } = await readLatestState(deps, request.tenantId, request.params.device, options);
       if (!state) throw notFound(`no device "${request.params.device}"`);

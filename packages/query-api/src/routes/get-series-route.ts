@@ -17,7 +17,7 @@ import { sendRead } from './send-read.ts';
  */
 export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/devices/:device/series', { schema: { params: DeviceParams, querystring: SeriesQuery } }, async (request, reply) => {
+    app.get('/devices/:device/series', { config: { access: 'read' }, schema: { params: DeviceParams, querystring: SeriesQuery } }, async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       if (!VALUE_KEY_PATTERN.test(q.value)) {

@@ -17,7 +17,7 @@ import { sendRead } from './send-read.ts';
  */
 export function getStateAtRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/devices/:device/state', { schema: { params: DeviceParams, querystring: StateAtQuery } }, async (request, reply) => {
+    app.get('/devices/:device/state', { config: { access: 'read' }, schema: { params: DeviceParams, querystring: StateAtQuery } }, async (request, reply) => {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
       const atMs = parseTime(request.query.at, 'at') ?? deps.clock.now();
       const query = { tenantId: request.tenantId, device: request.params.device, atMs };

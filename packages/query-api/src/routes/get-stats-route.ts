@@ -17,7 +17,7 @@ import { sendRead } from './send-read.ts';
  */
 export function getStatsRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/stats', { schema: { querystring: StatsQuery } }, async (request, reply) => {
+    app.get('/stats', { config: { access: 'read' }, schema: { querystring: StatsQuery } }, async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       if (q.type !== undefined && !TYPE_PATTERN.test(q.type)) {

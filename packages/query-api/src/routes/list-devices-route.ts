@@ -18,7 +18,7 @@ import { sendRead } from './send-read.ts';
  */
 export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/devices', { schema: { querystring: ListDevicesQuery } }, async (request, reply) => {
+    app.get('/devices', { config: { access: 'read' }, schema: { querystring: ListDevicesQuery } }, async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       const sort = parseDeviceSort(q.sort, q.order);

@@ -15,7 +15,7 @@ const ORDERING = 'events:desc';
 /** `GET /v1/devices/:device/events`: raw history, newest first, keyset-paginated on (ts, event_key). */
 export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/devices/:device/events', { schema: { params: DeviceParams, querystring: EventsQuery } }, async (request, reply) => {
+    app.get('/devices/:device/events', { config: { access: 'read' }, schema: { params: DeviceParams, querystring: EventsQuery } }, async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       const from = parseTime(q.from, 'from');

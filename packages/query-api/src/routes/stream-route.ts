@@ -16,7 +16,7 @@ import { StreamQuery } from './schemas.ts';
  */
 export function streamRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/stream', { schema: { querystring: StreamQuery } }, async (request, reply) => {
+    app.get('/stream', { config: { access: 'read' }, schema: { querystring: StreamQuery } }, async (request, reply) => {
       if (deps.cache.status !== 'ready') throw unavailable('live updates are unavailable: the cache Redis is down');
       const header = request.headers['last-event-id'];
       const resumeFrom = typeof header === 'string' && STREAM_ID_PATTERN.test(header) ? header : undefined;

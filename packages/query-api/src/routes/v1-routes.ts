@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { registerRouteAuthentication } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { getDeviceRoute } from './get-device-route.ts';
 import { getSeriesRoute } from './get-series-route.ts';
@@ -10,21 +12,25 @@ import { listEventsRoute } from './list-events-route.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The tenant the bearer key belongs to; every query filters on it. */
+    /** The tenant the bearer key belongs to (request.auth.tenantId); every query filters on it. */
     tenantId: string;
   }
 }
 
 /**
  * The tenant-scoped API. Authentication runs on `onRequest`, before the query is even validated,
- * so a caller without a valid key learns nothing about the API beyond the 401.
+ * so a caller without a valid key learns nothing about the API beyond the 401. It decides by the
+ * matched route's declared access (each route says `config: { access: 'read' }`), never by the URL.
  */
 export function v1Routes(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.decorateRequest('tenantId', '');
-    app.addHook('onRequest', async (request) => {
-      request.tenantId = await deps.authenticator.authenticate(request.headers.authorization ?? streamToken(request.url, request.query));
+    app.decorateRequest('tenantId', {
+      getter(this: FastifyRequest) {
+        return this.auth?.tenantId ?? '';
+      },
     });
+    registerRouteAuthentication(app, { authenticator: deps.authenticator, credential: requestCredential });
+    void deps.authenticator.start();
     await app.register(getDeviceRoute(deps));
     await app.register(listDevicesRoute(deps));
     await app.register(listEventsRoute(deps));
@@ -37,10 +43,11 @@ export function v1Routes(deps: Deps): FastifyPluginAsyncTypebox {
 
 /**
  * A browser's EventSource cannot send an Authorization header, so the stream alone also takes the
- * key as `access_token` (RFC 6750 §2.3). Nothing logs request URLs, but a header is still preferred.
+ * key as `access_token` (RFC 6750 §2.3), decided by the matched route, not the URL. Nothing logs
+ * request URLs, but a header is still preferred.
  */
-function streamToken(url: string, query: unknown): string | undefined {
-  if (!url.startsWith('/v1/stream')) return undefined;
-  const token = (query as { access_token?: unknown } | undefined)?.access_token;
-  return typeof token === 'string' ? `Bearer ${token}` : undefined;
+function requestCredential(request: FastifyRequest): string | undefined {
+  if (request.headers.authorization !== undefined || request.routeOptions.url !== '/v1/stream') return request.headers.authorization;
+  const token = (request.query as { access_token?: unknown } | undefined)?.access_token;
+  return typeof token === 'string' ? token : undefined;
 }
