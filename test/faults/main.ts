@@ -32,6 +32,7 @@ try {
     await Promise.all([runWriters(writerOptions, log), scenario.inject?.(ctx)]);
     const ingestMs = Date.now() - started;
     const tally = await verifyAgainstOracle(world, tenant, log, 120_000);
+    await scenario.after?.(ctx, tally, tenant);
     const problems = [...ctx.failures];
     for (const key of ['lost', 'duplicated', 'rollupMismatches', 'stateMismatches', 'stranded', 'unacknowledgedStored'] as const) {
       if (tally[key] !== 0) problems.push(`${key} = ${tally[key]}`);

@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { liveStreamKey } from '@strata/core';
 import type { FaultWorld } from './fault-world.ts';
+import { describeTally, runHostileSender } from './hostile-sender.ts';
+import type { Tally } from './verify-against-oracle.ts';
 import type { FaultEvent } from './workload.ts';
 import { runWriters, type WriteLog, type WriterOptions } from './writers.ts';
 
@@ -22,7 +26,25 @@ export interface Scenario {
   delayMs: [number, number];
   /** The faults, run while the writers write. */
   inject?: (ctx: ScenarioContext) => Promise<void>;
+  /** Checks of its own once the writers' events are drained and compared with the oracle. */
+  after?: (ctx: ScenarioContext, tally: Tally, tenant: string) => Promise<void>;
 }
+
+/** How long the neighbour's backlog may take to drain once its writers stop: the normal drain is ~1 s. */
+const NORMAL_DRAIN_MS = 15_000;
+/** Growth of the Redis used by the queue and the live streams that a hostile tenant may cause. */
+const REDIS_GROWTH_BOUND = 64 * 1024 * 1024;
+
+async function redisUsedMemory(url: string): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info('memory');
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 
 async function waitForAcked(ctx: ScenarioContext, fraction: number): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -46,6 +68,10 @@ async function probeRecovery(ctx: ScenarioContext, label: string, since: number,
   }
   ctx.notes.push(`${label}: processing again after ${((Date.now() - since) / 1000).toFixed(1)} s`);
 }
+
+/** Tenant A of the hostile-neighbour scenario, for its checks after the drain. */
+let hostileTenant = '';
+let redisBefore = 0;
 
 export const scenarios: Scenario[] = [
   {
@@ -143,5 +169,45 @@ export const scenarios: Scenario[] = [
     writers: 8,
     batch: [100, 500],
     delayMs: [0, 0],
+  },
+  {
+    // Tenant A sends a steady mix of poison (NUL, lone surrogates, float8-overflowing pairs, far-future
+    // and impossible dates, keyless requests on encoded and absolute-form paths, a device spraying keys)
+    // while tenant B, the writers, sends valid events. B must lose nothing, wait for nothing and have
+    // nothing dead-lettered; A gets only 4xx (or its own dead letters); Redis stays bounded.
+    name: 'hostile-neighbour',
+    events: { full: 20_000, quick: 5_000 },
+    devices: { full: 500, quick: 100 },
+    // Small, paced requests: many group-commit windows for the poison to share with B.
+    writers: 4,
+    batch: [1, 20],
+    delayMs: [10, 40],
+    async inject(ctx) {
+      const hostile = await ctx.world.createTenant('hostile');
+      hostileTenant = hostile.tenant;
+      redisBefore = await redisUsedMemory(ctx.world.stores.redisUrl);
+      const tally = await runHostileSender(
+        { url: () => ctx.world.url('command-api'), apiKey: hostile.apiKey, seed: 7, concurrency: 4, done: () => ctx.log.acked.size + ctx.log.givenUp >= ctx.total },
+        ctx.failures,
+      );
+      ctx.notes.push(`hostile answers: ${describeTally(tally)}`);
+    },
+    async after(ctx, tally, tenant) {
+      if (tally.drainMs > NORMAL_DRAIN_MS) ctx.failures.push(`neighbour drained in ${tally.drainMs} ms, past the normal ${NORMAL_DRAIN_MS} ms`);
+      const [mine] = await ctx.world.query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters WHERE tenant_id = $1', [tenant]);
+      if ((mine?.n ?? 0) !== 0) ctx.failures.push(`${mine?.n} of the neighbour's events dead-lettered`);
+      const [theirs] = await ctx.world.query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters WHERE tenant_id = $1', [hostileTenant]);
+      ctx.notes.push(`hostile dead letters ${theirs?.n ?? 0}`);
+      const growth = (await redisUsedMemory(ctx.world.stores.redisUrl)) - redisBefore;
+      ctx.notes.push(`Redis grew ${(growth / 1024 / 1024).toFixed(1)} MiB`);
+      if (growth > REDIS_GROWTH_BOUND) ctx.failures.push(`Redis grew by ${growth} bytes, past ${REDIS_GROWTH_BOUND}`);
+      const redis = new Redis(ctx.world.stores.redisUrl, { maxRetriesPerRequest: 1 });
+      try {
+        const streamBytes = Number((await redis.memory('USAGE', liveStreamKey('strata', hostileTenant))) ?? 0);
+        ctx.notes.push(`hostile live stream ${(streamBytes / 1024).toFixed(0)} KiB`);
+      } finally {
+        redis.disconnect();
+      }
+    },
   },
 ];
