@@ -7,6 +7,7 @@ export interface ProjectorMetrics {
   eventsProjected: Counter<'result'>;
   projectionLag: Histogram;
   cacheWrites: Counter<'outcome'>;
+  batchesSplit: Counter;
 }
 
 export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
@@ -31,7 +32,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
     eventsProjected: new Counter({
       name: 'strata_events_projected_total',
-      help: 'Events processed by the projector: inserted into history, or duplicate (already stored).',
+      help: 'Events processed by the projector: inserted into history, duplicate (already stored), or dead_lettered (refused by the database, recorded in dead_letters).',
       labelNames: ['result'],
       registers: [registry],
     }),
@@ -45,6 +46,11 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       name: 'strata_cache_writes_total',
       help: 'Latest-state cache write-throughs, by outcome (written, stale: a newer version was there, error).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    batchesSplit: new Counter({
+      name: 'strata_projector_batches_split_total',
+      help: 'Batches the database refused as a whole, split to isolate the refused events (see strata_events_projected_total{result="dead_lettered"}).',
       registers: [registry],
     }),
   };

@@ -4,7 +4,7 @@ import type { ProjectorDeps } from './deps.ts';
 
 /** The projector serves no API, only /livez, /readyz and /metrics for operators. */
 export function buildProbeServer(deps: ProjectorDeps, isClosing: () => boolean): FastifyInstance {
-  const app = createHttpServer(deps.logger);
+  const app = createHttpServer(deps.logger, { limits: deps.config });
   registerProbeRoutes(app, {
     registry: deps.registry,
     checks: {

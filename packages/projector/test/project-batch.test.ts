@@ -74,14 +74,16 @@ t.test('an older version never overwrites a newer one in the cache', async (t) =
   const { writeThroughStates } = await import('../src/cache/write-through-states.ts');
   const state = (version: number, v: number) => ({
     tenantId: ctx.tenant, device: 'race', ts: '2026-11-20T12:00:00.000Z', values: { v }, updatedAt: '2026-11-20T12:00:00.000Z', version,
+    changed: { v: { v, t: Date.UTC(2026, 10, 20, 12) } },
   });
-  t.equal(await writeThroughStates(ctx.deps.cache, ctx.config.redisPrefix, 60, [state(5, 5)]), 1);
-  t.equal(await writeThroughStates(ctx.deps.cache, ctx.config.redisPrefix, 60, [state(4, 4)]), 0, 'stale write refused');
+  const options = { prefix: ctx.config.redisPrefix, ttlSeconds: 60, liveStreamMaxBytes: ctx.config.liveStreamMaxBytes };
+  t.equal(await writeThroughStates(ctx.deps.cache, options, [state(5, 5)]), 1);
+  t.equal(await writeThroughStates(ctx.deps.cache, options, [state(4, 4)]), 0, 'stale write refused');
   const body = await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'race'), 'b');
   t.same(JSON.parse(body as string).values, { v: 5 });
 });
 
-t.test('dead letters: a poison batch fails once, a bad payload too; a good batch survives truncated staging', async (t) => {
+t.test('dead letters: a refused event is dead-lettered alone, a bad payload fails its job; a good batch survives truncated staging', async (t) => {
   const ctx = await startTestProjector(t);
   const waitFailed = async (id: string) => {
     for (let i = 0; i < 200; i++) {
@@ -99,9 +101,12 @@ t.test('dead letters: a poison batch fails once, a bad payload too; a good batch
     acceptedAt: Date.now(),
     events: [{ tenantId: ctx.tenant, device: 'p', key: 'i:1', ts: 1e20, type: 'reading', values: {} }],
   }, { jobId: 'poison', attempts: 5, backoff: { type: 'fixed', delay: 10 } });
-  const poison = await waitFailed('poison');
-  t.equal(poison.attemptsMade, 1, 'dead-lettered after one attempt despite 5 allowed');
-  t.match(poison.failedReason, /cannot be projected: .*22008/);
+  for (let i = 0; i < 200 && !(await ctx.db.query(`SELECT 1 FROM applied_batches WHERE batch_id = '00000000-0000-4000-8000-0000000000ff'`)).rowCount; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const dead = await ctx.db.query(`SELECT device, ts, sqlstate, failures FROM dead_letters WHERE batch_id = '00000000-0000-4000-8000-0000000000ff'`);
+  t.same(dead.rows, [{ device: 'p', ts: null, sqlstate: '22008', failures: 1 }], 'the event is dead-lettered with its reason, in one attempt');
+  t.equal(await (await ctx.queue.getJob('poison'))?.isCompleted(), true, 'and its batch completes');
 
   await ctx.queue.add('batch', { batchId: 'not-a-uuid', acceptedAt: Date.now(), events: [] } as never, { jobId: 'garbage', attempts: 5 });
   const garbage = await waitFailed('garbage');

@@ -63,5 +63,7 @@ t.test('each live update is appended to the tenant stream and published with its
   t.same(published.map((message) => message.id), entries.map(([id]) => id), 'published ids are the stream ids, in order');
   t.same(published.map((message) => [message.device, message.version, message.values.v]), [['live', 1, 1.0000000000000002], ['live', 2, 2]]);
   const stored = JSON.parse(entries[0]![1][1]!);
-  t.same(stored, { device: 'live', ts: '2026-11-20T12:00:00.000Z', values: { v: 1.0000000000000002 }, updatedAt: published[0].updatedAt, version: 1 });
+  t.same(stored, {
+    device: 'live', ts: '2026-11-20T12:00:00.000Z', values: { v: 1.0000000000000002 }, times: { v: '2026-11-20T12:00:00.000Z' }, updatedAt: published[0].updatedAt, version: 1,
+  });
 });

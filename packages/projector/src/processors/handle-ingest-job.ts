@@ -15,12 +15,15 @@ export const MAX_STARTS_BEFORE_COUNTING = 900;
 
 /**
  * The worker's processor: decides what a failure means for the batch. A payload that can never be
- * projected, or a data error from PostgreSQL, is dead-lettered at once (UnrecoverableError: one
- * attempt, then the failed set). A database that is away defers the batch without spending an
- * attempt, so an outage longer than the backoff cannot dead-letter good batches. Anything else
- * retries with the job's backoff and is dead-lettered when its attempts run out.
+ * projected (a foreign or corrupted job) is failed at once (UnrecoverableError: one attempt, then
+ * BullMQ's failed set; the staging sweeper rebuilds such a batch from its staged rows, so it pins
+ * nothing). Events PostgreSQL refuses never fail their batch: processIngestJob splits it and
+ * dead-letters only those events; a data error that still escapes (the dead-letter write itself
+ * refused) fails the job as before. A database that is away defers the batch without spending an
+ * attempt, so an outage longer than the backoff cannot fail good batches. Anything else retries
+ * with the job's backoff and lands in the failed set when its attempts run out.
  */
-export async function handleIngestJob(deps: ProjectorDeps, job: Job<IngestJobData>, token?: string): Promise<{ inserted: number }> {
+export async function handleIngestJob(deps: ProjectorDeps, job: Job<IngestJobData>, token?: string): Promise<{ inserted: number; refused: number }> {
   const problem = checkJobData(job.data);
   if (problem) throw new UnrecoverableError(`invalid payload: ${problem}`);
   try {

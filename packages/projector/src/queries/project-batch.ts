@@ -95,17 +95,24 @@ WITH input AS (
                           ELSE merge_value_state(s.state, excluded.state) END AS state) merged),
     updated_at = now(),
     version = s.version + 1
-  RETURNING tenant_id, device, ts, "values", updated_at, version
+  RETURNING tenant_id, device, ts, state, "values", updated_at, version
 ), unstaged AS (
-  DELETE FROM staging_events WHERE batch_id = $1
+  -- Only when the statement projects the whole batch: the parts of a split batch leave it staged
+  -- and unapplied until every part is done (finishSplitBatch).
+  DELETE FROM staging_events WHERE batch_id = $1 AND $9::boolean
 ), applied AS (
   INSERT INTO applied_batches (batch_id, event_count, inserted)
-  VALUES ($1, cardinality($2::uuid[]), (SELECT count(*) FROM inserted))
+  SELECT $1, cardinality($2::uuid[]), (SELECT count(*) FROM inserted) WHERE $9::boolean
   ON CONFLICT (batch_id) DO NOTHING
 )
 SELECT u.tenant_id, u.device, u.ts, u."values", u.updated_at, u.version::text AS version,
+       -- What this projection changed: the incoming per-value entries that won the merge. Live
+       -- updates carry only these, never the whole state (a device may hold thousands of values).
+       (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
+          FROM jsonb_each(p.state) e WHERE u.state -> e.key = e.value) AS changed,
        (SELECT count(*) FROM inserted)::int AS inserted
-  FROM upserted u`;
+  FROM upserted u
+  JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device`;
 
 interface Row {
   tenant_id: string;
@@ -114,6 +121,7 @@ interface Row {
   values: Record<string, unknown>;
   updated_at: string;
   version: string;
+  changed: Record<string, { v: unknown; t: number }>;
   inserted: number;
 }
 
@@ -125,6 +133,8 @@ export interface ProjectedState {
   values: Record<string, unknown>;
   updatedAt: string;
   version: number;
+  /** The values this projection changed, each with its event time (epoch ms): the live delta. */
+  changed: Record<string, { v: unknown; t: number }>;
 }
 
 export interface ProjectionResult {
@@ -141,12 +151,25 @@ export function countShard(batchId: string): number {
   return (Number.parseInt(batchId.slice(0, 2), 16) || 0) % COUNT_SHARDS;
 }
 
-export async function projectBatch(db: Queryable, batchId: string, events: BatchEvent[]): Promise<ProjectionResult> {
+export interface ProjectBatchOptions {
+  /**
+   * The events are the whole batch: unstage it and mark it applied in the same statement. False for
+   * the parts of a split batch, which is marked applied once, when all its parts are done.
+   */
+  whole: boolean;
+}
+
+/**
+ * Projects events of batch `batchId`. Safe to run again on the same events (a retried job, a part
+ * of a split batch re-run after a crash): history skips stored rows, and rollups, counts and
+ * device_state are fed only by the rows this statement really inserted.
+ */
+export async function projectBatch(db: Queryable, batchId: string, events: BatchEvent[], options: ProjectBatchOptions = { whole: true }): Promise<ProjectionResult> {
   const c = batchEventColumns(events);
   const result = await db.query<Row>({
     name: 'project-batch',
     text: SQL,
-    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values, countShard(batchId)],
+    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values, countShard(batchId), options.whole],
   });
   return {
     inserted: result.rows[0]?.inserted ?? 0,
@@ -157,6 +180,7 @@ export async function projectBatch(db: Queryable, batchId: string, events: Batch
       values: row.values,
       updatedAt: new Date(row.updated_at).toISOString(),
       version: Number(row.version),
+      changed: row.changed,
     })),
   };
 }

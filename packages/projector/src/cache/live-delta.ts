@@ -1,0 +1,37 @@
+import type { ProjectedState } from '../queries/project-batch.ts';
+
+/**
+ * The live update of one projection, as JSON text: only the values it changed, each with its event
+ * time, never the device's whole state (a device with thousands of values would turn every small
+ * write into a large message per SSE client and per stream entry). Shape, for query-api and clients:
+ *   {"device", "ts" (newest of the changed values), "values": {key: value}, "times": {key: ts},
+ *    "updatedAt", "version"}
+ * A client merges values newest-`times`-wins, so updates of one device applied in any order agree.
+ * An update larger than `maxBytes` (a single event may carry up to MAX_KEYS_PER_DEVICE values of up
+ * to 64 KiB each) is sent as {"device", "ts", "values": {}, "times": {}, "truncated": true,
+ * "changed": <count>, ...}: the client reads the device's state instead.
+ * Undefined when nothing changed (every incoming value was older than the stored one).
+ */
+export function liveDelta(state: ProjectedState, maxBytes: number): string | undefined {
+  // Null-prototype maps: a value named `__proto__` is a plain key here as everywhere else.
+  const values: Record<string, unknown> = Object.create(null);
+  const times: Record<string, string> = Object.create(null);
+  let newest = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  for (const [key, entry] of Object.entries(state.changed)) {
+    values[key] = entry.v;
+    times[key] = new Date(entry.t).toISOString();
+    newest = Math.max(newest, entry.t);
+    count++;
+  }
+  if (count === 0) return undefined;
+  const ts = new Date(newest).toISOString();
+  const text = JSON.stringify({ device: state.device, ts, values, times, updatedAt: state.updatedAt, version: state.version });
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  return JSON.stringify({ device: state.device, ts, values: {}, times: {}, truncated: true, changed: count, updatedAt: state.updatedAt, version: state.version });
+}
+
+/** The largest live message: a small share of the tenant's stream, so one update never crowds it out. */
+export function liveMessageMaxBytes(liveStreamMaxBytes: number): number {
+  return Math.max(1024, Math.floor(liveStreamMaxBytes / 64));
+}
