@@ -10,7 +10,7 @@ export interface AppOptions {
 
 /** The ops HTTP surface: probes, metrics and the same health report as `pnpm ops health`. */
 export function buildApp(deps: OpsDeps, options: AppOptions = {}): FastifyInstance {
-  const app = createHttpServer(deps.logger);
+  const app = createHttpServer(deps.logger, { limits: deps.config });
   registerProbeRoutes(app, {
     registry: deps.registry,
     checks: {

@@ -6,7 +6,7 @@ import { v1Routes } from './routes/v1-routes.ts';
 
 /** The query API as a Fastify instance, not yet listening; tests and main.ts both build it here. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
-  const app = createHttpServer(deps.logger);
+  const app = createHttpServer(deps.logger, { limits: deps.config });
 
   let closing = false;
   app.addHook('preClose', async () => {

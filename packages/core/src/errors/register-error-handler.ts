@@ -43,7 +43,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }),
-  );
+  // The path only: the query string may carry a credential (`?access_token=` on the live stream),
+  // and an answer (or a proxy's log of it) must never repeat one.
+  app.setNotFoundHandler((request, reply) => {
+    const query = request.url.indexOf('?');
+    const path = query === -1 ? request.url : request.url.slice(0, query);
+    return reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${path}` } });
+  });
 }

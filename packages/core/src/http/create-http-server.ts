@@ -1,23 +1,62 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/create-logger.ts';
 import { registerErrorHandler } from '../errors/register-error-handler.ts';
 
+/** The longest percent-encoded path parameter the router accepts (see below). */
+const MAX_PARAM_LENGTH = 1536;
+
+/** The connection limits every server gets; callers pass their Config. */
+export type HttpServerLimits = Pick<
+  Config,
+  'httpRequestTimeoutMs' | 'httpConnectionTimeoutMs' | 'httpKeepAliveTimeoutMs' | 'httpMaxConnections'
+>;
+
 export interface HttpServerOptions {
+  limits: HttpServerLimits;
   bodyLimit?: number;
+  /**
+   * Keep `__proto__` and `constructor` keys in JSON bodies as plain data instead of refusing the body.
+   * Only for routes that copy bodies into prototype-less objects and never merge them into others
+   * (command-api: value keys are names like any other, SPEC "Writing").
+   */
+  keepPrototypeKeys?: boolean;
 }
 
 /**
- * A Fastify instance as every Strata process wants it: our logger, our error handler, and no
+ * A Fastify instance as every Strata process wants it: our logger, our error handler, no
  * per-request log lines (at thousands of requests a second they would cost more than the work;
- * latency and status are in /metrics instead, and errors are still logged).
+ * latency and status are in /metrics instead, and errors are still logged), and limits on what a
+ * slow or stalled client can hold: Fastify's defaults wait forever for a body that never finishes
+ * and accept connections without bound.
  */
-export function createHttpServer(logger: Logger, options: HttpServerOptions = {}): FastifyInstance {
+export function createHttpServer(logger: Logger, options: HttpServerOptions): FastifyInstance {
+  const { limits } = options;
   const app = Fastify({
     // pino 10's Logger type differs from the pino 9 types Fastify was built with; the object is compatible.
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.keepPrototypeKeys ? { onProtoPoisoning: 'ignore', onConstructorPoisoning: 'ignore' } : {}),
+    // The whole request (headers and body) must arrive within this, however slowly it trickles in.
+    requestTimeout: limits.httpRequestTimeoutMs,
+    // A socket with nothing read or written for this long is closed (a body that stalls half-way).
+    // Long-lived responses (SSE) must write more often than this, e.g. a heartbeat comment.
+    connectionTimeout: limits.httpConnectionTimeoutMs,
+    keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
+    // Path parameters are names of up to 128 characters (devices, labels); Fastify's default of 100
+    // answered 414 for a device of 101-128 characters that could be written. 128 code points of
+    // up to 4 UTF-8 bytes, each percent-encoded as 3 characters, is 1536.
+    maxParamLength: MAX_PARAM_LENGTH,
+    http: {
+      // Node checks the request and header deadlines only this often (default 30 s), so a short
+      // deadline would otherwise be enforced up to 30 s late.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.httpRequestTimeoutMs / 4))),
+      headersTimeout: Math.min(60_000, limits.httpRequestTimeoutMs),
+    },
   });
+  // Beyond this Node closes new connections at once instead of accepting them into memory.
+  app.server.maxConnections = limits.httpMaxConnections;
   registerErrorHandler(app);
   return app;
 }
