@@ -12,4 +12,9 @@ export const redisKeys = {
   /** Failed authentications of one client address in one minute window (expires with the window). */
   authFailures: (prefix: string, clientAddress: string, minute: number): string =>
     `${prefix}:auth:failures:${minute}:${clientAddress}`,
+  /** A tenant's ingest rate (GCRA: the theoretical arrival time of its next event, in microseconds). */
+  ingestRate: (prefix: string, tenantId: string): string => `${prefix}:ingest-rate:${tenantId}`,
+  /** The distinct value keys a device holds (short digests of their names), for MAX_KEYS_PER_DEVICE. */
+  deviceKeys: (prefix: string, tenantId: string, device: string): string =>
+    `${prefix}:device-keys:${tenantId}:${device}`,
 };
