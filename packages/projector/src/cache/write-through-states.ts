@@ -3,10 +3,12 @@ import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 
 /**
- * Per stream entry, what Redis spends beyond the message text (id, listpack entry header, node
- * share); counted so the byte cap bounds the stream's memory, not only its payload.
+ * What Redis spends per stream entry beyond the message text (id, listpack entry header, radix tree
+ * share), on top of half the text for listpack nodes allocated in 4 KiB steps and the
+ * allocator's size classes (measured with MEMORY USAGE, test/live-deltas.test.ts). Charged to the
+ * byte count so the cap bounds the stream's memory, not only its payload.
  */
-export const LIVE_ENTRY_OVERHEAD_BYTES = 48;
+export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
 
 /*
  * Cache: newer-version-wins, atomically in Redis: two projectors may finish batches for one device
@@ -19,7 +21,7 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 48;
  * whatever the cache did with its state. The id is spliced into the JSON text rather than
  * re-encoded with cjson, which would round numbers to 14 digits.
  * The stream is capped by entries (ARGV[5]) and by bytes (ARGV[6]): KEYS[4] holds a running count
- * of the bytes it holds (texts plus ARGV[7] per entry), and the oldest entries are trimmed exactly
+ * of the bytes it holds (each text charged 3/2 of its length plus ARGV[7]), and the oldest entries are trimmed exactly
  * (XTRIM MINID) until both caps hold; the newest entry always stays. A count that went missing while
  * the stream exists is recounted once; an empty stream resets it.
  */
@@ -33,6 +35,7 @@ if not current or tonumber(current) < tonumber(ARGV[1]) then
 end
 if ARGV[4] == '' then return written end
 local overhead = tonumber(ARGV[7])
+local function charge(text) return #text + math.floor(#text / 2) + overhead end
 local len = redis.call('XLEN', KEYS[3])
 local bytes = tonumber(redis.call('GET', KEYS[4]) or '-1')
 if len == 0 then
@@ -43,7 +46,7 @@ elseif bytes < 0 then
   while true do
     local page = redis.call('XRANGE', KEYS[3], from, '+', 'COUNT', 1000)
     for _, entry in ipairs(page) do
-      bytes = bytes + #entry[2][2] + overhead
+      bytes = bytes + charge(entry[2][2])
       from = '(' .. entry[1]
     end
     if #page < 1000 then break end
@@ -51,7 +54,7 @@ elseif bytes < 0 then
 end
 local id = redis.call('XADD', KEYS[3], '*', 'u', ARGV[4])
 len = len + 1
-bytes = bytes + #ARGV[4] + overhead
+bytes = bytes + charge(ARGV[4])
 local maxLen = tonumber(ARGV[5])
 local maxBytes = tonumber(ARGV[6])
 if len > maxLen or bytes > maxBytes then
@@ -65,7 +68,7 @@ if len > maxLen or bytes > maxBytes then
         keep = entry[1]
         break
       end
-      bytes = bytes - #entry[2][2] - overhead
+      bytes = bytes - charge(entry[2][2])
       len = len - 1
       from = '(' .. entry[1]
     end

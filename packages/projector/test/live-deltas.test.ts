@@ -1,0 +1,69 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { INGEST_JOB, liveStreamKey, redisKeys, type BatchEvent } from '@strata/core';
+import { liveStreamBytesKey } from '../src/cache/write-through-states.ts';
+import { startTestProjector } from './start-test-projector.ts';
+
+/*
+ * Issue 9, finding 3: a device with thousands of values turned every small write into its whole
+ * state on the live stream (1.5 KB of writes became 10.7 MB of Redis stream).
+ */
+const LIVE_STREAM_MAX_BYTES = 64 * 1024;
+const BASE = Date.UTC(2026, 10, 20, 12);
+
+t.test('live updates carry only the changed values, and the stream stays under its byte cap', async (t) => {
+  const ctx = await startTestProjector(t, { liveStreamMaxBytes: LIVE_STREAM_MAX_BYTES });
+  const subscriber = new Redis(ctx.config.redisUrl);
+  t.teardown(() => subscriber.disconnect());
+  const messages: string[] = [];
+  subscriber.on('message', (_channel, message) => messages.push(message));
+  await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+
+  const wide: Record<string, string> = {};
+  for (let k = 0; k < 2000; k++) wide[`key${k}`] = `value-${k}-${'x'.repeat(20)}`;
+  const event = (i: number, values: Record<string, unknown>): BatchEvent => ({
+    tenantId: ctx.tenant, device: 'wide', key: `i:${i}`, ts: BASE + i * 1000, type: 'reading', values,
+  });
+  const batches = [[event(0, wide)], ...Array.from({ length: 120 }, (_, i) => [event(i + 1, { key7: `changed ${i} ${'y'.repeat(800)}` })])];
+  const ids = batches.map(() => randomUUID());
+  // In order, one at a time: each projection is one live update of one changed value.
+  for (const [i, events] of batches.entries()) {
+    await ctx.queue.add(INGEST_JOB, { batchId: ids[i]!, acceptedAt: Date.now(), events }, { jobId: ids[i]! });
+    for (let n = 0; n < 400 && !(await ctx.db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [ids[i]])).rowCount; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  for (let n = 0; n < 200 && messages.length < batches.length; n++) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(messages.length, batches.length, 'one live update per projection');
+
+  const first = JSON.parse(messages[0]!);
+  t.equal(first.truncated, true, 'an update larger than the message bound is sent as a notice to re-read');
+  t.equal(first.changed, 2000);
+  t.ok(messages[0]!.length < 1024, `the notice is small (${messages[0]!.length} bytes)`);
+  const updates = messages.slice(1).map((message) => JSON.parse(message));
+  t.ok(updates.every((u, i) => Object.keys(u.values).length === 1 && u.values.key7 === `changed ${i} ${'y'.repeat(800)}`), 'each carries only the changed value');
+  t.ok(updates.every((u, i) => u.times.key7 === new Date(BASE + (i + 1) * 1000).toISOString() && u.ts === u.times.key7), '… with its event time');
+  const largest = Math.max(...messages.map((message) => Buffer.byteLength(message)));
+  t.ok(largest <= 1024, `no live message passes the bound (largest ${largest} bytes)`);
+
+  const stream = liveStreamKey(ctx.config.redisPrefix, ctx.tenant);
+  const memory = Number(await ctx.deps.cache.call('MEMORY', 'USAGE', stream, 'SAMPLES', '0'));
+  const length = await ctx.deps.cache.xlen(stream);
+  const counted = Number(await ctx.deps.cache.get(liveStreamBytesKey(ctx.config.redisPrefix, ctx.tenant)));
+  t.ok(length < batches.length, `the oldest entries were trimmed (${length} of ${batches.length} kept)`);
+  t.ok(counted <= LIVE_STREAM_MAX_BYTES, `counted bytes under the cap (${counted})`);
+  t.ok(memory <= LIVE_STREAM_MAX_BYTES, `the stream's memory is under the cap (${memory} bytes, ${length} entries)`);
+  const entries = await ctx.deps.cache.xrange(stream, '-', '+');
+  t.equal(entries.at(-1)?.[0], JSON.parse(messages.at(-1)!).id, 'the newest update is kept');
+  const cached = JSON.parse((await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'wide'), 'b')) as string);
+  t.equal(Object.keys(cached.values).length, 2000, 'the cache keeps whole states (one key per device)');
+
+  // A lost byte count is rebuilt from the stream, not restarted from zero.
+  await ctx.deps.cache.del(liveStreamBytesKey(ctx.config.redisPrefix, ctx.tenant));
+  const id = randomUUID();
+  await ctx.queue.add(INGEST_JOB, { batchId: id, acceptedAt: Date.now(), events: [event(500, { key8: 'z'.repeat(900) })] }, { jobId: id });
+  for (let n = 0; n < 400 && !(await ctx.db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [id])).rowCount; n++) await new Promise((r) => setTimeout(r, 10));
+  const recounted = Number(await ctx.deps.cache.get(liveStreamBytesKey(ctx.config.redisPrefix, ctx.tenant)));
+  t.ok(recounted > counted / 2 && recounted <= LIVE_STREAM_MAX_BYTES, `recounted (${recounted})`);
+});
