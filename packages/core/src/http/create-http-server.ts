@@ -47,7 +47,8 @@ export function createHttpServer(logger: Logger, options: HttpServerOptions): Fa
     // Path parameters are names of up to 128 characters (devices, labels); Fastify's default of 100
     // answered 414 for a device of 101-128 characters that could be written. 128 code points of
     // up to 4 UTF-8 bytes, each percent-encoded as 3 characters, is 1536.
-    maxParamLength: MAX_PARAM_LENGTH,
+    // (A router option: the top-level spelling is deprecated in Fastify 5 and warns at every start.)
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     http: {
       // Node checks the request and header deadlines only this often (default 30 s), so a short
       // deadline would otherwise be enforced up to 30 s late.
