@@ -21,9 +21,11 @@ commands:
   key revoke <key-id>     revoke a key; every running process refuses it within a second
   health                  JSON health report; exits 1 when unhealthy
   partitions [--json]     list event history partitions with estimated rows and size
-  dlq list [--json]       dead-lettered batches (acknowledged, not projected) with the reason
-  dlq retry <id>|--all    put dead-lettered batches back in the queue with fresh attempts
-  dlq drop <id>           give a dead-lettered batch up for good (its staged rows too)
+  dlq list                dead letters: events the database refused, one JSON line each with the reason
+  dlq retry <id>...|--all project dead letters again (through the projector); keeps those still refused
+  dlq drop <id>...|--all  give dead letters up for good
+  dlq jobs list|retry|drop
+                          BullMQ's failed set: jobs with an invalid payload, or out of attempts
   replica [--name r1] [--port 5433] [--stop|--remove|--status]
                           local streaming replica of DATABASE_URL; prints its URL
   stack                   run the whole system locally (what \`pnpm start\` does)

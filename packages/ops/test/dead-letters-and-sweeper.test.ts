@@ -66,7 +66,7 @@ t.test('the sweeper skips while another instance holds its lock', async (t) => {
   await holder.query('COMMIT');
 });
 
-t.test('ops dlq list, retry and drop', async (t) => {
+t.test('ops dlq jobs: list, retry and drop failed jobs', async (t) => {
   const poison = '00000000-0000-4000-8000-0000000000d1';
   const other = '00000000-0000-4000-8000-0000000000d2';
   await queue.obliterate({ force: true }); // the sweeper tests left waiting jobs
@@ -84,34 +84,53 @@ t.test('ops dlq list, retry and drop', async (t) => {
   }
 
   const listed = captureIo();
-  t.equal(await runCli(['dlq', 'list', '--json'], config, listed), 0);
+  t.equal(await runCli(['dlq', 'jobs', 'list', '--json'], config, listed), 0);
   const report = JSON.parse(listed.out());
   t.equal(report.total, 2);
   t.same(report.items.map((item: { id: string }) => item.id).sort(), [poison, other]);
   t.match(report.items[0].reason, /22008/);
 
   const human = captureIo();
-  t.equal(await runCli(['dlq', 'list'], config, human), 0);
+  t.equal(await runCli(['dlq', 'jobs', 'list'], config, human), 0);
   t.match(human.out(), new RegExp(`${poison}.*attempts=1.*22008`));
 
   const dropped = captureIo();
-  t.equal(await runCli(['dlq', 'drop', poison], config, dropped), 0);
+  t.equal(await runCli(['dlq', 'jobs', 'drop', poison], config, dropped), 0);
   t.same(JSON.parse(dropped.out()), { dropped: poison, stagedRows: 1 });
   t.equal(await queue.getJob(poison), undefined);
   t.equal(await stagedCount(poison), 0, 'dropping removes the staged rows, so the sweeper cannot revive it');
 
   const retried = captureIo();
-  t.equal(await runCli(['dlq', 'retry', other], config, retried), 0);
+  t.equal(await runCli(['dlq', 'jobs', 'retry', other], config, retried), 0);
   t.same(JSON.parse(retried.out()), { retried: 1 });
   const job = await queue.getJob(other);
   t.equal(await job?.getState(), 'waiting');
   t.equal(job?.attemptsMade, 0, 'a retried batch gets fresh attempts');
 
   const missing = captureIo();
-  t.equal(await runCli(['dlq', 'retry', 'nope'], config, missing), 1);
-  t.match(missing.err(), /no dead-lettered batch/);
+  t.equal(await runCli(['dlq', 'jobs', 'retry', 'nope'], config, missing), 1);
+  t.match(missing.err(), /no failed job/);
   const all = captureIo();
-  t.equal(await runCli(['dlq', 'retry', '--all'], config, all), 0);
+  t.equal(await runCli(['dlq', 'jobs', 'retry', '--all'], config, all), 0);
   t.same(JSON.parse(all.out()), { retried: 0 });
   t.equal(await runCli(['dlq'], config, captureIo()), 2);
+});
+
+t.test('the sweeper replaces a job failed for an unreadable payload by its staged copy', async (t) => {
+  const batchId = '00000000-0000-4000-8000-0000000000c1';
+  await queue.obliterate({ force: true });
+  await pool.query('DELETE FROM staging_events'); // the other tests' batches
+  await stage(batchId, 5000, [{ device: 'corrupt', key: 'i:c', ms: 1750240800000, values: { v: 7 } }]);
+  await queue.add(INGEST_JOB, { batchId, acceptedAt: Date.now(), events: [{ garbage: true }] } as never, ingestJobOptions(batchId, 1));
+  const { Worker } = await import('bullmq');
+  const worker = new Worker(INGEST_QUEUE, null, { connection: { url: config.redisUrl }, prefix: config.redisPrefix, autorun: false });
+  const taken = await worker.getNextJob('tok');
+  await taken?.moveToFailed(new Error('invalid payload: events[0]: tenantId is not a UUID'), 'tok');
+  await worker.close();
+  const outcome = await sweepStaging(sweepDeps);
+  t.same(outcome, { result: 'completed', requeued: [batchId], leftoverRows: 0, inQueue: 0 });
+  const job = await queue.getJob(batchId);
+  t.equal(await job?.getState(), 'waiting', 'the batch is back in the queue, so its staged rows will be projected and pin nothing');
+  t.equal(job?.data.events[0]?.device, 'corrupt');
+  t.same(await sweepStaging(sweepDeps), { result: 'completed', requeued: [], leftoverRows: 0, inQueue: 1 });
 });

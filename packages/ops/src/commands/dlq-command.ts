@@ -1,89 +1,67 @@
-import type { Job, Queue } from 'bullmq';
-import type { Config, IngestJobData } from '@strata/core';
+import type { Config } from '@strata/core';
 import type { CliIo } from '../cli-io.ts';
-import { deleteStagedBatches } from '../queries/delete-staged-batches.ts';
+import { deleteDeadLetters } from '../queries/delete-dead-letters.ts';
+import { listDeadLetters } from '../queries/list-dead-letters.ts';
+import { dlqJobsCommand } from './dlq-jobs-command.ts';
+import { retryDeadLetters } from './retry-dead-letters.ts';
 import { withCliPool } from './with-cli-pool.ts';
 import { withCliQueue } from './with-cli-queue.ts';
 
-const USAGE = 'usage: pnpm ops dlq list [--json] | dlq retry <batch-id>|--all | dlq drop <batch-id>\n';
-const PAGE = 500;
-/** Bounds `retry --all` (PAGE × this many jobs); run it again for a larger dead-letter set. */
-const MAX_PAGES = 200;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const USAGE = `usage: pnpm ops dlq list | dlq retry <id>...|--all | dlq drop <id>...|--all
+       pnpm ops dlq jobs list [--json] | dlq jobs retry <job-id>|--all | dlq jobs drop <job-id>
+`;
+const PAGE = 1000;
+/** How long `retry` waits for the projector to apply each retry batch. */
+const RETRY_WAIT_MS = 60_000;
 
 /**
- * The dead-letter set is BullMQ's failed set of the ingest queue: batches that were acknowledged but
- * could not be projected (poison data, or transient failures past their attempts). `retry` puts
- * them back with fresh attempts; `drop` gives a batch up for good, staged rows included (else the
- * staging sweeper would find it jobless and enqueue it again).
+ * Dead letters are single events the database refused after they were acknowledged, each with its
+ * reason (the projector isolates them from their batch, whose other events are projected). They
+ * live in the `dead_letters` table with their own copy of the event, so they pin no partition, no
+ * staged row and no queue job. `list` prints one JSON line per event; `retry` projects them again
+ * through the projector (it must be running) and removes those that now project, keeping the others
+ * with their new reason; `drop` gives them up. `dlq jobs` handles BullMQ's failed set (whole jobs).
  */
 export async function dlqCommand(args: string[], config: Config, io: CliIo): Promise<number> {
-  const [action, target] = args;
-  if (action === 'list') return withCliQueue(config, (queue) => list(queue, io, args.includes('--json')));
-  if (action === 'retry' && target) return withCliQueue(config, (queue) => retry(queue, io, target));
-  if (action === 'drop' && target && target !== '--all') return withCliQueue(config, (queue) => drop(queue, config, io, target));
+  const [action, ...rest] = args;
+  if (action === 'jobs') return dlqJobsCommand(rest, config, io);
+  if (action === 'list' && rest.every((arg) => arg === '--json')) return withCliPool(config, (pool) => list(pool, io));
+  const ids = targets(rest);
+  if (action === 'retry' && ids !== undefined) {
+    return withCliPool(config, (pool) =>
+      withCliQueue(config, async (queue) => {
+        const summary = await retryDeadLetters(pool, queue, ids, { attempts: config.projectorBatchAttempts, waitMs: RETRY_WAIT_MS });
+        io.stdout.write(`${JSON.stringify(summary)}\n`);
+        if (ids !== null && summary.retried < ids.length) io.stderr.write(`ops dlq: ${ids.length - summary.retried} of the ids are not dead letters\n`);
+        return summary.pending > 0 || (ids !== null && summary.retried < ids.length) ? 1 : 0;
+      }),
+    );
+  }
+  if (action === 'drop' && ids !== undefined) {
+    return withCliPool(config, async (pool) => {
+      const dropped = await deleteDeadLetters(pool, ids);
+      io.stdout.write(`${JSON.stringify({ dropped })}\n`);
+      if (ids !== null && dropped < ids.length) io.stderr.write(`ops dlq: ${ids.length - dropped} of the ids are not dead letters\n`);
+      return ids !== null && dropped === 0 ? 1 : 0;
+    });
+  }
   io.stderr.write(USAGE);
   return 2;
 }
 
-async function list(queue: Queue<IngestJobData>, io: CliIo, json: boolean): Promise<number> {
-  const total = await queue.getFailedCount();
-  const jobs = await queue.getFailed(0, PAGE - 1);
-  const items = jobs.map((job) => ({
-    id: job.id,
-    events: Array.isArray(job.data?.events) ? job.data.events.length : null,
-    attempts: job.attemptsMade,
-    failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-    reason: job.failedReason,
-  }));
-  if (json) {
-    io.stdout.write(`${JSON.stringify({ total, items })}\n`);
-    return 0;
+/** `--all` → null (every dead letter); ids → the ids; anything else → undefined (usage error). */
+function targets(args: string[]): string[] | null | undefined {
+  if (args.length === 1 && args[0] === '--all') return null;
+  if (args.length === 0 || !args.every((arg) => /^[1-9]\d{0,17}$/.test(arg))) return undefined;
+  return args;
+}
+
+async function list(pool: Parameters<typeof listDeadLetters>[0], io: CliIo): Promise<number> {
+  let afterId = '0';
+  for (;;) {
+    const page = await listDeadLetters(pool, afterId, PAGE);
+    for (const letter of page) io.stdout.write(`${JSON.stringify(letter)}\n`);
+    if (page.length < PAGE) return 0;
+    afterId = page.at(-1)?.id ?? afterId;
   }
-  for (const item of items) io.stdout.write(`${item.id}  events=${item.events ?? '?'}  attempts=${item.attempts}  failedAt=${item.failedAt ?? '?'}  ${item.reason}\n`);
-  io.stderr.write(`${total} dead-lettered batch${total === 1 ? '' : 'es'}${total > items.length ? ` (first ${items.length} shown)` : ''}\n`);
-  return 0;
-}
-
-async function retry(queue: Queue<IngestJobData>, io: CliIo, target: string): Promise<number> {
-  if (target !== '--all') {
-    const job = await failedJob(queue, io, target);
-    if (!job) return 1;
-    await retryJob(job);
-    io.stdout.write(`${JSON.stringify({ retried: 1 })}\n`);
-    return 0;
-  }
-  let retried = 0;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    // Retried jobs leave the failed set, so the first page is always the next one.
-    const jobs = await queue.getFailed(0, PAGE - 1);
-    if (jobs.length === 0) break;
-    for (const job of jobs) await retryJob(job);
-    retried += jobs.length;
-  }
-  io.stdout.write(`${JSON.stringify({ retried })}\n`);
-  return 0;
-}
-
-async function drop(queue: Queue<IngestJobData>, config: Config, io: CliIo, target: string): Promise<number> {
-  const job = await failedJob(queue, io, target);
-  if (!job) return 1;
-  const batchId = job.data?.batchId;
-  // Staged rows first: if the job went first and we died in between, the sweeper would revive the batch.
-  const stagedRows = typeof batchId === 'string' && UUID.test(batchId) ? await withCliPool(config, (pool) => deleteStagedBatches(pool, [batchId])) : 0;
-  await job.remove();
-  io.stdout.write(`${JSON.stringify({ dropped: job.id, stagedRows })}\n`);
-  return 0;
-}
-
-async function failedJob(queue: Queue<IngestJobData>, io: CliIo, id: string): Promise<Job<IngestJobData> | undefined> {
-  const job = await queue.getJob(id);
-  if (job && (await job.isFailed())) return job;
-  io.stderr.write(`ops dlq: no dead-lettered batch ${JSON.stringify(id)}\n`);
-  return undefined;
-}
-
-/** Fresh attempts: the batch gets the full retry budget again, as if newly enqueued. */
-async function retryJob(job: Job<IngestJobData>): Promise<void> {
-  await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
 }
