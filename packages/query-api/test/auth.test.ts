@@ -45,6 +45,8 @@ async function status(path: string, key?: string): Promise<number> {
 t.test('every route, in every disguise, answers 401 without a key and 200 with one', async (t) => {
   for (const route of ROUTES) {
     for (const target of disguises(route)) t.equal(await status(target), 401, `GET ${target}`);
+    // Fastify answers HEAD from the GET route; the declaration must hold there too.
+    t.equal(await rawHttpStatus(port, `HEAD ${route.replace('/v1/', '/%76%31/')} HTTP/1.1`), 401, `HEAD ${route}`);
     t.equal(await status(route, `sk_${randomBytes(32).toString('base64url')}`), 401, `${route} with an unknown key`);
     t.equal(await status(route, tenant.apiKey), 200, `${route} with the tenant's key`);
   }
