@@ -37,7 +37,7 @@ t.teardown(() => {
 });
 
 const now = Date.now();
-const event = (key: string, values: Record<string, unknown>): BatchEvent => ({ tenantId: tenant, device: 'dl', key, ts: now, type: 'reading', values });
+const event = (key: string, values: BatchEvent['values']): BatchEvent => ({ tenantId: tenant, device: 'dl', key, ts: now, type: 'reading', values });
 const lines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
 
 t.test('dlq list, retry (still refused: kept with the new reason; projectable: removed) and drop', async (t) => {

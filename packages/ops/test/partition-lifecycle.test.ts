@@ -15,7 +15,7 @@ const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 6, applicationName: 'ops-lifecycle-test' }, logger);
 t.teardown(() => pool.end());
 const clock: Clock = { now: () => Date.now() };
-const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30 };
+const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30, maxFutureSkewMs: 3_600_000 };
 const tenant = '6f1c1a52-1111-4a4a-9b9b-000000000002';
 const names = async (): Promise<string[]> => (await listEventPartitions(pool)).map((p) => p.name);
 const partition = (ms: number): string => `events_${utcDay(ms).replaceAll('-', '')}`;
@@ -45,7 +45,7 @@ t.test('rows in DEFAULT (far future, days back) move into day partitions, readab
       seen.push(result.rows[0].n);
     }
   })();
-  const outcome = await partitionDefaultMoveJob.run(deps);
+  const outcome = await partitionDefaultMoveJob.run({ ...deps, maxFutureSkewMs: 366 * DAY }); // rows accepted under a wide skew
   reading = false;
   await reader;
   t.equal(outcome.result, 'completed');
@@ -57,7 +57,7 @@ t.test('rows in DEFAULT (far future, days back) move into day partitions, readab
   t.equal((await pool.query(`SELECT count(*)::int AS n FROM events_default`)).rows[0].n, 0, 'DEFAULT is empty');
   const routed = await pool.query(`SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM events WHERE device = 'far' GROUP BY 1 ORDER BY 1`);
   t.same(routed.rows.map((r) => r.n).sort(), [200, 300]);
-  const again = await partitionDefaultMoveJob.run(deps);
+  const again = await partitionDefaultMoveJob.run({ ...deps, maxFutureSkewMs: 366 * DAY });
   t.same(again.detail?.moved, {}, 'idempotent');
   await insertEvents('far2', [future + 5000]);
   t.equal((await pool.query(`SELECT count(*)::int AS n FROM events_default`)).rows[0].n, 0, 'new rows of that day go to its partition');
@@ -87,6 +87,47 @@ t.test('retention drops only expired days, keeps a day whose events are still st
   await pool.query(`DELETE FROM staging_events`);
   const later = await partitionRetentionJob.run(deps);
   t.same(later.detail?.dropped, [partition(now - 33 * DAY)], 'dropped once its work is done');
+});
+
+t.test('a day the mover cannot move is skipped and reported; the others still move; no partition beyond the horizon', async (t) => {
+  const now = Date.now();
+  await insertEvents('y9999', [Date.parse('9999-12-31T12:00:00Z')]);
+  await insertEvents('beyond', [now + 30 * DAY]); // past today + 1 h skew + the premake horizon
+  await insertEvents('movable', [now - 4 * DAY]);
+  await insertEvents('blocked', [now - 5 * DAY]);
+  // A hand-made table holding the name the blocked day's partition would take.
+  await pool.query(`CREATE TABLE ${partition(now - 5 * DAY)} (note text)`);
+  const before = new Set(await names());
+  const outcome = await partitionDefaultMoveJob.run(deps);
+  t.equal(outcome.result, 'completed');
+  t.equal((outcome.detail?.moved as Record<string, number>)[partition(now - 4 * DAY)], 1, 'the movable day moved');
+  const skipped = outcome.detail?.skipped as Record<string, string>;
+  t.same(Object.keys(skipped).sort(), [utcDay(now - 5 * DAY), utcDay(now + 30 * DAY), '9999-12-31'].sort(), 'each other day skipped, with why');
+  t.match(skipped[utcDay(now - 5 * DAY)], /already exists/);
+  t.match(skipped['9999-12-31'], /beyond/);
+  const left = await pool.query(`SELECT device FROM events_default ORDER BY device`);
+  t.same(left.rows.map((r) => r.device), ['beyond', 'blocked', 'y9999'], 'skipped rows stay in DEFAULT, readable');
+  const made = (await names()).filter((name) => !before.has(name));
+  t.ok(made.includes(partition(now - 4 * DAY)) && made.every((name) => name <= partition(now + 9 * DAY)), `no partition made past the horizon (${made.join(', ')})`);
+  const again = await partitionDefaultMoveJob.run(deps);
+  t.same(again.detail?.moved, {}, 'every run completes (no day fails the others)');
+  await pool.query(`DROP TABLE ${partition(now - 5 * DAY)}`);
+  await pool.query(`DELETE FROM events_default WHERE device IN ('y9999', 'beyond')`);
+  t.same((await partitionDefaultMoveJob.run(deps)).detail?.moved, { [partition(now - 5 * DAY)]: 1 }, 'the blocked day moves once its name is free');
+});
+
+t.test('dead letters pin no partition: retention drops their days (they hold their own copy)', async (t) => {
+  const now = Date.now();
+  await pool.query('SELECT ensure_event_partitions($1::date, 1)', [utcDay(now, -40)]);
+  await insertEvents('dead-day', [now - 40 * DAY]);
+  await pool.query(
+    `INSERT INTO dead_letters (event_digest, batch_id, last_batch_id, tenant_id, device, ts, event, sqlstate, reason)
+     VALUES ('d1', gen_random_uuid(), gen_random_uuid(), $1, 'dead-day', $2, '{}', '22003', 'value out of range: overflow')`,
+    [tenant, new Date(now - 40 * DAY).toISOString()],
+  );
+  const outcome = await partitionRetentionJob.run(deps);
+  t.ok((outcome.detail?.dropped as string[]).includes(partition(now - 40 * DAY)), 'the day is dropped');
+  t.equal((await pool.query('SELECT count(*)::int AS n FROM dead_letters')).rows[0].n, 1, 'the dead letter keeps its event');
 });
 
 t.test('analyze refreshes the filling partitions', async (t) => {

@@ -22,7 +22,7 @@ t.test('live updates carry only the changed values, and the stream stays under i
 
   const wide: Record<string, string> = {};
   for (let k = 0; k < 2000; k++) wide[`key${k}`] = `value-${k}-${'x'.repeat(20)}`;
-  const event = (i: number, values: Record<string, unknown>): BatchEvent => ({
+  const event = (i: number, values: BatchEvent['values']): BatchEvent => ({
     tenantId: ctx.tenant, device: 'wide', key: `i:${i}`, ts: BASE + i * 1000, type: 'reading', values,
   });
   const batches = [[event(0, wide)], ...Array.from({ length: 120 }, (_, i) => [event(i + 1, { key7: `changed ${i} ${'y'.repeat(800)}` })])];

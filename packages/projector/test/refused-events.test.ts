@@ -45,7 +45,7 @@ t.test("one tenant's refused events never fail another's: the batch is split, on
   const good: BatchEvent[] = Array.from({ length: 500 }, (_, i) => ({
     tenantId: tenantB, device: `b${i % 10}`, key: `i:b${i}`, ts: MINUTE + i * 100, type: 'reading', values: { n: i, temp: 20 + (i % 7) },
   }));
-  const a = (key: string, values: Record<string, unknown>, extra: Partial<BatchEvent> = {}): BatchEvent => ({
+  const a = (key: string, values: BatchEvent['values'], extra: Partial<BatchEvent> = {}): BatchEvent => ({
     tenantId: tenantA, device: 'a1', key, ts: MINUTE + 5000, type: 'reading', values, ...extra,
   });
   const bad: BatchEvent[] = [

@@ -6,6 +6,8 @@ export interface MaintenanceJobDeps {
   clock: Clock;
   logger: Logger;
   retentionDays: number;
+  /** How far ahead of now the door accepts event times (MAX_FUTURE_SKEW_MS): bounds the partitions made ahead. */
+  maxFutureSkewMs: number;
 }
 
 /** The outcome of one run: `skipped` when another instance held the job's lock. */

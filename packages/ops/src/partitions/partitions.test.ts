@@ -28,3 +28,12 @@ t.test('missingPartitions covers today and the days ahead', async (t) => {
   t.same(missingPartitions(['events_20260310', 'events_20260312'], NOW, 2), ['events_20260311']);
   t.same(missingPartitions([], NOW, 0), ['events_20260310']);
 });
+
+t.test('nextUtcDay refuses to step past 9999-12-31; furthestPartitionDay is today + skew days + horizon', async (t) => {
+  const { nextUtcDay } = await import('./next-utc-day.ts');
+  const { furthestPartitionDay } = await import('./furthest-partition-day.ts');
+  t.equal(nextUtcDay('2026-02-28'), '2026-03-01');
+  t.throws(() => nextUtcDay('9999-12-31'), /no YYYY-MM-DD day after 9999-12-31/);
+  t.equal(furthestPartitionDay(NOW, 3_600_000, 7), '2026-03-18', 'an hour of skew counts as a day');
+  t.equal(furthestPartitionDay(NOW, 0, 7), '2026-03-17');
+});
