@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { unavailable, type BatchEvent, type Clock, type Logger, type NormalizedEvent } from '@strata/core';
+import { AppError, unavailable, type BatchEvent, type Clock, type Logger, type NormalizedEvent } from '@strata/core';
 import type { CommandMetrics } from '../metrics.ts';
 
 export interface GroupCommitOptions {
@@ -8,6 +8,10 @@ export interface GroupCommitOptions {
   /** ...or this long after its first request arrived, whichever comes first. */
   maxWaitMs: number;
 }
+
+// Staging's tenant_id is a uuid column: one request with anything else would make PostgreSQL refuse
+// the whole shared insert, failing every other tenant's request in the same batch (issue 9).
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type WriteBatch = (batchId: string, events: BatchEvent[], acceptedAt: number) => Promise<void>;
 
@@ -43,8 +47,15 @@ export class GroupCommitter {
     this.#metrics = metrics;
   }
 
-  /** Resolves with the batch id once the events are durable in staging and the queue. */
+  /**
+   * Resolves with the batch id once the events are durable in staging and the queue. Throws at once,
+   * before anything is queued, when the tenant id is not a UUID: authentication should have made that
+   * impossible, and a request that slipped past it must fail alone, never the batch it would share.
+   */
   submit(tenantId: string, events: NormalizedEvent[]): Promise<string> {
+    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) {
+      throw new AppError(401, 'unauthorized', 'the request has no authenticated tenant');
+    }
     if (this.#stopped) return Promise.reject(unavailable('shutting down'));
     return new Promise<string>((resolve, reject) => {
       if (this.#pendingEvents > 0 && this.#pendingEvents + events.length > this.#options.maxBatchEvents) this.#flush();

@@ -2,10 +2,14 @@ import { normalizeEvent, type FieldError, type NormalizedEvent } from '@strata/c
 
 const DAY_MS = 86_400_000;
 
-/** The retention window at the time of the request: events before `nowMs - days` are refused. */
+/**
+ * The accepted time window at the time of the request: events before `nowMs - days` or after
+ * `nowMs + maxFutureSkewMs` are refused.
+ */
 export interface RetentionWindow {
   nowMs: number;
   days: number;
+  maxFutureSkewMs: number;
 }
 
 /**
@@ -22,12 +26,16 @@ export function validateEvents(
   const errors = [...earlierErrors];
   const failed = new Set(earlierErrors.map((error) => error.index));
   const oldest = retention.nowMs - retention.days * DAY_MS;
+  const newest = retention.nowMs + retention.maxFutureSkewMs;
   const events: NormalizedEvent[] = [];
   for (let index = 0; index < raw.length; index++) {
     if (failed.has(index)) continue;
     const result = normalizeEvent(raw[index], index);
     if ('errors' in result) errors.push(...result.errors);
     else if (result.event.ts < oldest) errors.push({ index, field: 'ts', reason: `older than the retention of ${retention.days} days` });
+    else if (result.event.ts > newest) {
+      errors.push({ index, field: 'ts', reason: `later than ${retention.maxFutureSkewMs} ms ahead of the server clock (MAX_FUTURE_SKEW_MS)` });
+    }
     else events.push(result.event);
   }
   errors.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
