@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import {
   createHttpServer,
   registerRequestMetrics,
@@ -7,7 +6,6 @@ import {
   postgresCheck,
   queueRedisCheck,
   redisCheck,
-  redisKeys,
   registerProbeRoutes,
   registerRouteAuthentication,
 } from '@strata/core';
@@ -24,6 +22,7 @@ declare module 'fastify' {
 const REJECTION_REASONS: Record<number, string> = {
   400: 'invalid',
   401: 'unauthorized',
+  403: 'forbidden',
   413: 'too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
@@ -54,31 +53,14 @@ export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
   registerRequestMetrics(app, deps.registry);
   app.addHook('onResponse', async (request, reply) => {
     const reason = REJECTION_REASONS[reply.statusCode];
-    if (reason && request.url.startsWith('/v1/events')) deps.metrics.requestsRejected.inc({ reason });
+    if (reason && request.routeOptions.url === '/v1/events') deps.metrics.requestsRejected.inc({ reason });
   });
   app.addHook('preClose', async () => {
     closing = true;
   });
 
-  if (deps.config.ingestRateLimitEventsPerSecond > 0) {
-    await app.register(rateLimit, {
-      global: true,
-      allowList: (request) => !request.url.startsWith('/v1/'),
-      max: deps.config.ingestRateLimitEventsPerSecond,
-      timeWindow: 1000,
-      hook: 'preHandler',
-      redis: deps.redis,
-      nameSpace: redisKeys.rateLimit(deps.config.redisPrefix),
-      // Limits are per tenant: one noisy tenant must not starve the others behind a shared address.
-      keyGenerator: (request) => request.tenantId,
-      // A Redis hiccup must not turn into refused writes; the queue write will report it anyway.
-      skipOnError: true,
-      errorResponseBuilder: (_request, context) =>
-        new AppError(429, 'rate_limited', `over the tenant's rate of ${context.max} requests per second`, {
-          headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
-        }),
-    });
-  }
+  // The ingest rate limit counts events, not requests, so it runs in the route once the body is read
+  // (routes/post-events.ts, IngestRateLimiter); Redis-backed, per tenant, shared by every instance.
 
   registerProbeRoutes(app, {
     registry: deps.registry,

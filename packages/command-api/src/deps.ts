@@ -17,6 +17,8 @@ import {
   type Redis,
 } from '@strata/core';
 import { writeBatch } from './ingest/batch-writer.ts';
+import { DeviceKeyRegistry } from './ingest/device-key-registry.ts';
+import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
 import { createCommandMetrics, type CommandMetrics } from './metrics.ts';
 
@@ -33,6 +35,10 @@ export interface CommandDeps {
   /** The authenticator's own connection, subscribed to key revocations. */
   authSubscriber: Redis;
   committer: GroupCommitter;
+  /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
+  rateLimiter: IngestRateLimiter;
+  /** MAX_KEYS_PER_DEVICE, shared by every instance through Redis (decision 0044). */
+  keyRegistry: DeviceKeyRegistry;
 }
 
 export function createDeps(config: Config, logger = createLogger('command-api', config.logLevel), clock = systemClock): CommandDeps {
@@ -73,7 +79,16 @@ export function createDeps(config: Config, logger = createLogger('command-api', 
     prefix: config.redisPrefix,
     authFailuresPerMinute: config.authFailuresPerMinute,
   });
-  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, committer };
+  const rateLimiter = new IngestRateLimiter(redis, config.redisPrefix, config.ingestRateLimitEventsPerSecond, logger);
+  const keyRegistry = new DeviceKeyRegistry(redis, pool, {
+    maxKeysPerDevice: config.maxKeysPerDevice,
+    prefix: config.redisPrefix,
+    // Long enough that every write of a day-active device renews it, short enough that idle devices'
+    // entries leave the queue Redis; a re-seed costs one indexed read of device_state.
+    ttlSeconds: 86_400,
+    knownNamesLimit: 200_000,
+  });
+  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, committer, rateLimiter, keyRegistry };
 }
 
 /** Finishes acknowledging what was taken in, then closes connections in reverse order of creation. */

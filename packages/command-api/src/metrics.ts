@@ -18,13 +18,13 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
     }),
     eventsRejected: new Counter({
       name: 'strata_events_rejected_total',
-      help: 'Events in requests that were read and refused, by reason (invalid: the batch had an invalid event; unavailable: storage refused).',
+      help: 'Events in requests that were read and refused, by reason (invalid: the batch had an invalid event; too_many_keys: past MAX_KEYS_PER_DEVICE; forbidden: a device-bound key wrote as another device; rate_limited: over the tenant rate; unavailable: storage refused).',
       labelNames: ['reason'],
       registers: [registry],
     }),
     requestsRejected: new Counter({
       name: 'strata_ingest_requests_rejected_total',
-      help: 'Write requests refused, by reason (invalid, unauthorized, too_large, unsupported_media_type, rate_limited, unavailable).',
+      help: 'Write requests refused, by reason (invalid, unauthorized, forbidden, too_large, unsupported_media_type, rate_limited, unavailable).',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, encodeToken } from '@strata/core';
+import { AppError, encodeToken, isDeviceBound, requireDevice } from '@strata/core';
 import type { CommandDeps } from '../deps.ts';
 import { readEventList } from '../ingest/read-event-list.ts';
 import { validateEvents } from '../ingest/validate-events.ts';
@@ -10,7 +10,11 @@ const MAX_REPORTED_ERRORS = 1000;
 export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): void {
   app.post('/v1/events', { config: { access: 'write' } }, async (request, reply) => {
     const { events: raw, errors: parseErrors } = readEventList(request.body);
-    const { events, errors } = validateEvents(raw, parseErrors, { nowMs: deps.clock.now(), days: deps.config.retentionDays });
+    const { events, errors } = validateEvents(raw, parseErrors, {
+      nowMs: deps.clock.now(),
+      days: deps.config.retentionDays,
+      maxFutureSkewMs: deps.config.maxFutureSkewMs,
+    });
     if (errors.length > 0) {
       const invalid = new Set(errors.map((error) => error.index)).size;
       deps.metrics.eventsRejected.inc({ reason: 'invalid' }, raw.length);
@@ -18,14 +22,35 @@ export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): voi
         details: errors.slice(0, MAX_REPORTED_ERRORS),
       });
     }
+    const { auth } = request;
+    try {
+      // A key bound to one device writes only as that device (SPEC: Scopes).
+      if (isDeviceBound(auth)) for (const event of events) requireDevice(auth, event.device);
+      // Events of valid requests are what the rate counts; the key registry is asked only after it,
+      // so a request refused for its rate registers no keys.
+      await deps.rateLimiter.take(auth.tenantId, events.length);
+      await deps.keyRegistry.claim(auth.tenantId, events);
+    } catch (error) {
+      deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
+      throw error;
+    }
     let batchId: string;
     try {
-      batchId = await deps.committer.submit(request.tenantId, events);
+      batchId = await deps.committer.submit(auth.tenantId, events);
     } catch (error) {
-      deps.metrics.eventsRejected.inc({ reason: 'unavailable' }, events.length);
+      deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
       throw error;
     }
     deps.metrics.eventsAccepted.inc(events.length);
     return reply.code(202).send({ accepted: events.length, token: encodeToken(batchId) });
   });
+}
+
+function rejectionReason(error: unknown): string {
+  if (!(error instanceof AppError)) return 'unavailable';
+  if (error.status === 400) return 'too_many_keys';
+  if (error.status === 403) return 'forbidden';
+  if (error.status === 429) return 'rate_limited';
+  if (error.status === 401) return 'unauthorized';
+  return 'unavailable';
 }

@@ -1,0 +1,57 @@
+/**
+ * The value keys this process knows a device already holds in the shared registry, so a device that
+ * sends its usual keys costs no Redis round trip. A subset is always safe: a key missing here only
+ * means asking Redis. Bounded by the total number of names held; the least recently used devices go
+ * first (a Map iterates in insertion order, and a hit re-inserts its device).
+ */
+export class KnownDeviceKeys {
+  readonly #maxNames: number;
+  readonly #devices = new Map<string, Set<string>>();
+  #names = 0;
+
+  constructor(maxNames: number) {
+    this.#maxNames = maxNames;
+  }
+
+  /** The known keys of a device (marking it recently used), or undefined. */
+  get(tenantId: string, device: string): ReadonlySet<string> | undefined {
+    const id = deviceId(tenantId, device);
+    const keys = this.#devices.get(id);
+    if (keys) {
+      this.#devices.delete(id);
+      this.#devices.set(id, keys);
+    }
+    return keys;
+  }
+
+  /** Records keys the registry has accepted for a device. */
+  add(tenantId: string, device: string, names: Iterable<string>): void {
+    const id = deviceId(tenantId, device);
+    const keys = this.#devices.get(id) ?? new Set<string>();
+    this.#devices.delete(id);
+    this.#devices.set(id, keys);
+    for (const name of names) {
+      if (keys.has(name)) continue;
+      keys.add(name);
+      this.#names++;
+    }
+    this.#evict(id);
+  }
+
+  get names(): number {
+    return this.#names;
+  }
+
+  /** Drops least recently used devices until the bound holds, never the one just added to. */
+  #evict(keep: string): void {
+    for (const [id, keys] of this.#devices) {
+      if (this.#names <= this.#maxNames || id === keep) return;
+      this.#devices.delete(id);
+      this.#names -= keys.size;
+    }
+  }
+}
+
+// Tenant ids are UUIDs, so a NUL separator can never be part of either half.
+const deviceId = (tenantId: string, device: string): string => `${tenantId}\0${device}`;
+

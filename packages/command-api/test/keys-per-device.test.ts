@@ -1,0 +1,81 @@
+import t from 'tap';
+import type { FastifyInstance } from 'fastify';
+import { createTenant } from '@strata/core';
+import { buildApp } from '../src/app.ts';
+import { closeDeps, createDeps } from '../src/deps.ts';
+import { buildTestApp } from './build-test-app.ts';
+
+/*
+ * Issue 9, finding 3: a device holds at most MAX_KEYS_PER_DEVICE distinct value keys, across every
+ * command-api instance and concurrent requests; another device or tenant is unaffected.
+ */
+const CAP = 10;
+
+t.test('two instances and concurrent requests cannot push a device past the cap', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: CAP });
+  // A second instance of the command API on the same database and Redis.
+  const deps2 = createDeps(ctx.config);
+  t.teardown(() => closeDeps(deps2));
+  const app2 = await buildApp(deps2);
+  t.teardown(() => app2.close());
+  const other = await createTenant(ctx.db, 'other tenant');
+  const post = (app: FastifyInstance, apiKey: string, payload: unknown) =>
+    app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: payload as object });
+  const ts = Date.now() - 60_000;
+
+  // 30 requests, each adding one new key to the same device, half through each instance, all at once.
+  const responses = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      post(i % 2 === 0 ? ctx.app : app2, ctx.tenant.apiKey, { device: 'crowded', ts: ts + i, values: { [`k${i}`]: i } }),
+    ),
+  );
+  const accepted = responses.filter((r) => r.statusCode === 202).length;
+  const refused = responses.filter((r) => r.statusCode === 400);
+  t.equal(accepted, CAP, `exactly ${CAP} requests got their new key in`);
+  t.equal(refused.length, 30 - CAP, 'the others are refused');
+  t.same(refused[0]?.json().error.details, [
+    { index: 0, field: 'values', reason: `device "crowded" would hold ${CAP + 1} distinct value keys; at most ${CAP} are allowed (MAX_KEYS_PER_DEVICE)` },
+  ]);
+  const staged = await ctx.db.query<{ n: number }>(
+    `SELECT count(DISTINCT k)::int AS n FROM staging_events, jsonb_object_keys("values") k WHERE device = 'crowded'`,
+  );
+  t.equal(staged.rows[0]?.n, CAP, 'staging holds exactly the cap of distinct keys');
+
+  const held = responses.flatMap((r, i) => (r.statusCode === 202 ? [`k${i}`] : []));
+  for (const app of [ctx.app, app2]) {
+    const resend = await post(app, ctx.tenant.apiKey, { device: 'crowded', ts: ts + 100, values: Object.fromEntries(held.map((k) => [k, 1])) });
+    t.equal(resend.statusCode, 202, 'the keys it holds can always be sent again, through either instance');
+  }
+
+  const mixed = await post(ctx.app, ctx.tenant.apiKey, {
+    events: [
+      { device: 'fresh', ts, values: { a: 1 } },
+      { device: 'crowded', ts, values: { brandNew: 1 } },
+    ],
+  });
+  t.equal(mixed.statusCode, 400, 'a request with one device past the cap is refused whole');
+  t.same(mixed.json().error.details.map((d: { index: number; field: string }) => [d.index, d.field]), [[1, 'values']]);
+  const fresh = await ctx.db.query(`SELECT 1 FROM staging_events WHERE device = 'fresh'`);
+  t.equal(fresh.rowCount, 0, 'nothing of the refused request is stored');
+
+  const wide = await post(app2, ctx.tenant.apiKey, { device: 'fresh', ts, values: Object.fromEntries(Array.from({ length: CAP }, (_, i) => [`w${i}`, i])) });
+  t.equal(wide.statusCode, 202, 'another device of the tenant is unaffected, and the refused request registered nothing for it');
+  const otherTenant = await post(ctx.app, other.apiKey, { device: 'crowded', ts, values: Object.fromEntries(Array.from({ length: CAP }, (_, i) => [`o${i}`, i])) });
+  t.equal(otherTenant.statusCode, 202, "another tenant's device of the same name is unaffected");
+  const tooWide = await post(ctx.app, other.apiKey, { device: 'wide', ts, values: Object.fromEntries(Array.from({ length: CAP + 1 }, (_, i) => [`x${i}`, i])) });
+  t.equal(tooWide.statusCode, 400, 'one event alone with more keys than the cap is refused');
+});
+
+t.test('a device without a registry entry starts from the keys its stored state holds', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: CAP });
+  const state = Object.fromEntries(Array.from({ length: CAP - 1 }, (_, i) => [`s${i}`, { v: i, t: 1 }]));
+  await ctx.db.query(
+    `INSERT INTO device_state (tenant_id, device, ts, state, "values") VALUES ($1, 'old', now(), $2::jsonb, '{}'::jsonb)`,
+    [ctx.tenant.tenant, JSON.stringify(state)],
+  );
+  const post = (values: Record<string, number>) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: { device: 'old', ts: Date.now(), values } });
+  t.equal((await post({ s0: 1, n1: 1, n2: 2 })).statusCode, 400, 'the 9 stored keys count: two more would make 11');
+  t.equal((await post({ s0: 1, s8: 2, n1: 1 })).statusCode, 202, 'one more makes 10');
+  t.equal((await post({ n2: 1 })).statusCode, 400, 'and then the device is full');
+});
