@@ -5,6 +5,10 @@ import type { EventValues } from './event.ts';
  * The identity of an event within (tenant, device, ts). With an `id` it is the id; without one it is
  * a digest of type and values, so a device re-sending the same event without an id is still stored
  * once. Prefixes keep the two spaces apart: an id can never collide with a digest.
+ * Both are computed from validated text only (normalizeEvent refuses lone surrogates and U+0000): an
+ * ill-formed id would reach PostgreSQL as U+FFFD and two different ids would become one, silently
+ * deduplicating an acknowledged event. Values come without a prototype, so `__proto__` is a key the
+ * digest sees like any other.
  */
 export function eventKey(id: string | undefined, type: string, values: EventValues): string {
   if (id !== undefined) return `i:${id}`;
