@@ -76,9 +76,15 @@ export class DeviceKeyRegistry {
   /** Per device, the names of the request this process does not know to be registered already. */
   #unknownNames(tenantId: string, events: NormalizedEvent[]): DeviceClaim[] {
     const byDevice = new Map<string, DeviceClaim>();
+    // One cache lookup per device of the request, not per event (a batch is often one device's).
+    const knownOf = new Map<string, ReadonlySet<string> | undefined>();
     for (let index = 0; index < events.length; index++) {
       const event = events[index] as NormalizedEvent;
-      const known = this.#known.get(tenantId, event.device);
+      let known = knownOf.get(event.device);
+      if (known === undefined && !knownOf.has(event.device)) {
+        known = this.#known.get(tenantId, event.device);
+        knownOf.set(event.device, known);
+      }
       let claim: DeviceClaim | undefined;
       for (const name of Object.keys(event.values)) {
         if (known?.has(name)) continue;

@@ -36,6 +36,7 @@ export class IngestRateLimiter {
   readonly #prefix: string;
   readonly #eventsPerSecond: number;
   readonly #logger: Logger;
+  #lastWarned = 0;
 
   constructor(redis: Redis, prefix: string, eventsPerSecond: number, logger: Logger) {
     this.#redis = redis;
@@ -58,7 +59,11 @@ export class IngestRateLimiter {
     } catch (error) {
       // A Redis that cannot count cannot take the batch either: the queue write will answer 503.
       // Refusing here too would only add a second way to fail.
-      this.#logger.warn({ err: error }, 'ingest rate limit unavailable; request let through');
+      // Once every few seconds is enough while Redis is away: every request would otherwise log.
+      if (Date.now() - this.#lastWarned > 5000) {
+        this.#lastWarned = Date.now();
+        this.#logger.warn({ err: error }, 'ingest rate limit unavailable; requests let through');
+      }
       return;
     }
     if (waitMicros <= 0) return;
