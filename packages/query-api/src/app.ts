@@ -9,8 +9,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = createHttpServer(deps.logger, { limits: deps.config });
 
   let closing = false;
+  // A revoked key's open streams end within the revocation's own delay (pub/sub, under a second).
+  const stopEndingRevoked = deps.authenticator.onRevoked((keyId) => endStreamsOfRevokedKey(deps, keyId));
   app.addHook('preClose', async () => {
     closing = true;
+    stopEndingRevoked();
     // Open SSE responses would keep the server from closing.
     deps.live.hub.endAll('shutting down');
   });
@@ -30,4 +33,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await deps.replicas.start();
   deps.live.hub.start();
   return app;
+}
+
+/** What a key revocation does to this process's live streams: every stream the key opened ends. */
+export function endStreamsOfRevokedKey(deps: Deps, keyId: string): number {
+  return deps.live.hub.endKey(keyId, 'key revoked');
 }

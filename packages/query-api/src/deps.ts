@@ -99,9 +99,16 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const subscriber = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-live' }, logger);
   const live: LiveDeps = {
-    hub: new LiveHub({ subscriber, prefix: config.redisPrefix, logger }),
+    hub: new LiveHub({
+      subscriber,
+      prefix: config.redisPrefix,
+      logger,
+      streamsPerTenant: config.streamsPerTenant,
+      streamsTotal: config.streamsTotal,
+    }),
     subscriber,
-    heartbeatMs: options.liveHeartbeatMs ?? LIVE_HEARTBEAT_MS,
+    // A stream with nothing written for HTTP_CONNECTION_TIMEOUT_MS is closed as idle by the server.
+    heartbeatMs: options.liveHeartbeatMs ?? Math.min(LIVE_HEARTBEAT_MS, Math.floor(config.httpConnectionTimeoutMs / 2)),
     retryMs: LIVE_RETRY_MS,
   };
   // Revocations are published on REDIS_URL (what `ops key revoke` knows), whatever CACHE_REDIS_URL is.
@@ -122,7 +129,7 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
     pool,
     cache,
     registry,
-    metrics: createQueryMetrics(registry, { replicas, breakers }),
+    metrics: createQueryMetrics(registry, { replicas, breakers, live: live.hub }),
     authenticator,
     authSubscriber,
     clock,

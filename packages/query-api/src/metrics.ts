@@ -7,12 +7,15 @@ export interface QueryMetrics {
   cacheLookups: Counter<'result'>;
   replicaSkips: Counter<'replica' | 'reason'>;
   streamClients: Gauge;
+  streamsEnded: Counter<'reason'>;
 }
 
 /** What the gauges read at scrape time, so they can never disagree with the router's own view. */
 export interface RoutingState {
   replicas: ReplicaSet;
   breakers: Breaker[];
+  /** The live hub, for the unsent bytes its stream clients hold. */
+  live: { bufferedBytes(): number };
 }
 
 const BREAKER_STATES: BreakerState[] = ['closed', 'open', 'half-open'];
@@ -50,7 +53,21 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
       }
     },
   });
+  new Gauge({
+    name: 'strata_query_stream_buffered_bytes',
+    help: 'Bytes written to SSE clients and not yet taken by their sockets, over all clients of this process.',
+    registers: [registry],
+    collect() {
+      this.set(routing.live.bufferedBytes());
+    },
+  });
   return {
+    streamsEnded: new Counter({
+      name: 'strata_query_streams_ended_total',
+      help: 'SSE streams ended, by reason: closed (by the client), slow (unsent output passed STREAM_MAX_BUFFER_BYTES), server (shutdown, key revoked, subscription lost).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     streamClients: new Gauge({
       name: 'strata_query_stream_clients',
       help: 'Server-Sent Events clients connected to GET /v1/stream on this process.',

@@ -1,27 +1,66 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { unavailable } from '@strata/core';
+import { forbidden, isDeviceBound, requireDevice, unavailable } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { compareStreamIds, STREAM_ID_PATTERN, type LiveUpdate } from '../live/live-update.ts';
 import { readLiveEntries } from '../live/read-live-entries.ts';
+import { SseConnection } from '../live/sse-connection.ts';
 import { StreamQuery } from './schemas.ts';
 
 /**
  * `GET /v1/stream?device=`: Server-Sent Events of the tenant's live updates (`event: update`, `id` =
- * the update's entry in the tenant's Redis stream), optionally for one device, with a comment line
- * every few seconds so proxies keep the connection open. With `Last-Event-ID` the client is first
- * replayed what it missed from the stream, then continues live: it subscribes before replaying and
- * skips anything not newer than the last id it sent, so nothing is lost or sent twice across the seam.
+ * the update's entry in the tenant's Redis stream; `data` = the projector's message, the changed
+ * values only), optionally for one device, with a comment line every few seconds so proxies keep
+ * the connection open. With `Last-Event-ID` the client is first replayed what it missed from the
+ * stream, then continues live: it subscribes before replaying and skips anything not newer than the
+ * last id it sent, so nothing is lost or sent twice across the seam.
+ * Limits (LiveHub, SseConnection): STREAMS_PER_TENANT open per tenant (429), STREAMS_TOTAL per
+ * process (503 + Retry-After), STREAM_MAX_BUFFER_BYTES unsent per client (then disconnected).
+ * A key bound to one device may stream only that device, so `device=` is required for it.
  * The framing is written directly (a handful of lines) because replay-then-live needs control of
  * the order of writes that an SSE plugin's async-iterator API does not add anything to.
  */
 export function streamRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/stream', { config: { access: 'read' }, schema: { querystring: StreamQuery } }, async (request, reply) => {
+      const { device } = request.query;
+      const auth = request.auth;
+      if (isDeviceBound(auth)) {
+        if (device === undefined) throw forbidden('this key is bound to one device: add ?device=<its device>');
+        requireDevice(auth, device);
+      }
       if (deps.cache.status !== 'ready') throw unavailable('live updates are unavailable: the cache Redis is down');
       const header = request.headers['last-event-id'];
       const resumeFrom = typeof header === 'string' && STREAM_ID_PATTERN.test(header) ? header : undefined;
-      const { device } = request.query;
-      const tenantId = request.tenantId;
+      const tenantId = auth.tenantId;
+      const maxBufferBytes = deps.config.streamMaxBufferBytes;
+
+      let lastSent = resumeFrom;
+      let replaying = resumeFrom !== undefined;
+      const held: LiveUpdate[] = [];
+      let heldBytes = 0;
+      let connection: SseConnection | undefined;
+      const send = (update: LiveUpdate): void => {
+        if (!connection || connection.ended) return;
+        if (lastSent !== undefined && compareStreamIds(update.id, lastSent) <= 0) return;
+        lastSent = update.id;
+        if (device !== undefined && update.device !== device) return;
+        connection.write(`id: ${update.id}\nevent: update\ndata: ${update.data}\n\n`);
+      };
+      // Admission throws (429/503) before anything is written, so a refused client gets a plain answer.
+      const unsubscribe = deps.live.hub.subscribe({
+        tenantId,
+        keyId: auth.keyId,
+        deliver: (update) => {
+          if (!replaying) return send(update);
+          // Live updates wait while the gap is replayed; they are bounded like the socket's buffer.
+          held.push(update);
+          heldBytes += update.data.length;
+          if (heldBytes > maxBufferBytes) connection?.end('slow');
+        },
+        close: (reason) => connection?.end(reason),
+        bufferedBytes: () => connection?.bufferedBytes ?? 0,
+      });
+
       reply.hijack();
       const response = reply.raw;
       response.writeHead(200, {
@@ -30,47 +69,36 @@ export function streamRoute(deps: Deps): FastifyPluginAsyncTypebox {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      response.write(`retry: ${deps.live.retryMs}\n\n`);
-
-      let ended = false;
-      let lastSent = resumeFrom;
-      let replaying = resumeFrom !== undefined;
-      const held: LiveUpdate[] = [];
-      const send = (update: LiveUpdate): void => {
-        if (ended) return;
-        if (lastSent !== undefined && compareStreamIds(update.id, lastSent) <= 0) return;
-        lastSent = update.id;
-        if (device !== undefined && update.device !== device) return;
-        response.write(`id: ${update.id}\nevent: update\ndata: ${update.data}\n\n`);
-      };
-      const end = (): void => {
-        if (ended) return;
-        ended = true;
+      const heartbeat = setInterval(() => connection?.write(': heartbeat\n\n'), deps.live.heartbeatMs);
+      deps.metrics.streamClients.inc();
+      connection = new SseConnection(response, maxBufferBytes, (reason) => {
         clearInterval(heartbeat);
         unsubscribe();
+        held.length = 0;
         deps.metrics.streamClients.dec();
-        response.end();
-      };
-      const unsubscribe = deps.live.hub.subscribe(tenantId, (update) => (replaying ? held.push(update) : send(update)), end);
-      const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), deps.live.heartbeatMs);
-      deps.metrics.streamClients.inc();
-      request.raw.on('close', end);
+        deps.metrics.streamsEnded.inc({ reason: reason === 'closed' || reason === 'slow' ? reason : 'server' });
+      });
+      connection.write(`retry: ${deps.live.retryMs}\n\n`);
 
       if (resumeFrom !== undefined) {
         try {
           for (;;) {
             const page = await readLiveEntries(deps.cache, deps.config.redisPrefix, tenantId, lastSent ?? resumeFrom);
-            for (const update of page) send(update);
-            if (page.length === 0 || ended) break;
+            for (const update of page) {
+              await connection.writable();
+              send(update);
+            }
+            if (page.length === 0 || connection.ended) break;
           }
         } catch (error) {
           // Without the replay the client would miss updates silently; ending makes it reconnect and retry.
           deps.logger.warn({ err: error }, 'live stream replay failed');
-          end();
+          connection.end('replay failed');
           return;
         }
         replaying = false;
         for (const update of held.splice(0)) send(update);
+        heldBytes = 0;
       }
     });
   };
