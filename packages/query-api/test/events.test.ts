@@ -52,7 +52,8 @@ t.test('history parameters are validated', async (t) => {
     ['from=yesterday', 'from'],
     ['to=2026-01-01', 'to'],
     ['from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'to'],
-    ['type=a%20b', 'type'],
+    ['type=a%00b', 'type'],
+    [`type=${'t'.repeat(129)}`, 'type'],
     ['limit=5000', 'limit'],
     ['cursor=' + Buffer.from('["values.temp:asc","x","y"]').toString('base64url'), 'cursor'],
   ];

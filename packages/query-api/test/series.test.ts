@@ -92,7 +92,7 @@ t.test('series parameters are validated', async (t) => {
     ['interval=2m&value=temp', 'interval'],
     ['agg=median&value=temp', 'agg'],
     ['agg=avg,,max&value=temp', 'agg'],
-    ['value=te%20mp', 'value'],
+    ['value=te%00mp', 'value'],
     ['value=temp&from=2020-01-01T00:00:00Z&to=2020-01-08T00:00:01Z', 'interval'],
     ['value=temp&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'to'],
     ['value=temp&from=nope', 'from'],

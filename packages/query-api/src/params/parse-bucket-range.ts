@@ -4,6 +4,11 @@ import { parseTime } from './parse-time.ts';
 
 const MAX_BUCKETS = 10_000;
 const DEFAULT_RANGE_MS = 86_400_000;
+/**
+ * Widening to whole buckets may pass 9999-12-31, which the events accept as a time but which then
+ * prints as '+010000-…' and is refused by PostgreSQL (a 500 before); the last day is left out instead.
+ */
+const LAST_END_MS = Date.UTC(9999, 11, 31);
 
 /**
  * `from` / `to` of a bucketed read (series, stats), widened to whole buckets so the first and last
@@ -21,6 +26,7 @@ export function parseBucketRange(
   const width = INTERVALS[interval].ms;
   const start = Math.floor(from / width) * width;
   const end = Math.ceil(to / width) * width;
+  if (end > LAST_END_MS) throw badRequest('range too late', [{ field: 'to', reason: 'must be before 9999-12-31' }]);
   if ((end - start) / width > MAX_BUCKETS) {
     throw badRequest('too many buckets', [
       { field: 'interval', reason: `from..to spans more than ${MAX_BUCKETS} ${interval} buckets; use a coarser interval or a shorter range` },

@@ -2,7 +2,7 @@ import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
 
 export type WhereOperator = '=' | '!=' | '>' | '>=' | '<' | '<=';
 
-/** One `key<op>value` condition; `number` is set when the value text is a number. */
+/** One `key<op>value` condition; `number` is set (canonical text) when the value text is a finite number. */
 export interface WhereCondition {
   key: string;
   op: WhereOperator;
@@ -28,7 +28,10 @@ export function parseWhere(where: string | undefined): WhereCondition[] {
     if (!match) fail(`"${part}" is not <value key><op><value> with op one of = != > >= < <=`);
     const [, key, op, text] = match as unknown as [string, string, WhereOperator, string];
     if (!VALUE_KEY_PATTERN.test(key)) fail(`"${key}" is not a value key`);
-    const number = NUMBER.test(text) && Number.isFinite(Number(text)) ? text : undefined;
+    // The number is passed on as JavaScript prints it, not as sent: every stored value is a double
+    // written by JavaScript, and PostgreSQL's numeric refuses exponents that a double just rounds
+    // (1e-99999 is 0 here but an overflow there, SQLSTATE 22003).
+    const number = NUMBER.test(text) && Number.isFinite(Number(text)) ? String(Number(text)) : undefined;
     if (number === undefined && op !== '=' && op !== '!=') fail(`"${part}": ${op} needs a number`);
     return { key, op, text, number };
   });

@@ -9,12 +9,15 @@ export interface ListDeviceStatesQuery {
   /** Keyset position from the cursor: [device] or [ts or value text, device]. */
   after: string[] | undefined;
   limit: number;
+  /** Values of the rows before one past this many bytes (JSON text) are left out: see below. */
+  maxBytes: number;
 }
 
 export interface DeviceStateRow {
   device: string;
   ts: string;
-  values: EventValues;
+  /** Null for a row that would take the page past `maxBytes`: the page ends before it. */
+  values: EventValues | null;
   updated_at: string;
   /** The sort value as text (timestamptz or jsonb text), exact enough to resume from. */
   sort_key: string | null;
@@ -54,12 +57,24 @@ export async function listDeviceStates(db: Queryable, query: ListDeviceStatesQue
         : `(${sortExpression}, device) ${beyond} (${param(first)}::${cast}, ${param(second)}::text)`,
     );
   }
+  const order = `${sortExpression === undefined ? '' : `${sortExpression} ${direction}, `}device ${direction}`;
+  // A page is bounded in bytes as well as rows (a device may hold 1,000 values of 64 KiB): a running
+  // sum of the values' JSON size, in the page's own order, is computed as the rows stream out of the
+  // ordered scan (one sort, the LIMIT still stops it early), and rows that start past the bound come
+  // back without their values, only to tell the caller where the page ends. The first row always fits.
   const text = `
-    SELECT device, ts, "values", updated_at, ${sortExpression === undefined ? 'NULL' : `${sortExpression}::text`} AS sort_key
-      FROM device_state
-     WHERE ${conditions.join('\n       AND ')}
-     ORDER BY ${sortExpression === undefined ? '' : `${sortExpression} ${direction}, `}device ${direction}
-     LIMIT ${param(query.limit)}::int`;
+    SELECT device, ts, CASE WHEN bytes_before < ${param(query.maxBytes)}::bigint THEN "values" END AS "values", updated_at, sort_key
+      FROM (
+        SELECT device, ts, "values", updated_at, ${sortExpression === undefined ? 'NULL' : `${sortExpression}::text`} AS sort_key,
+               row_number() OVER w AS position,
+               coalesce(sum(octet_length("values"::text)) OVER w, 0) - octet_length("values"::text) AS bytes_before
+          FROM device_state
+         WHERE ${conditions.join('\n           AND ')}
+        WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)
+         ORDER BY ${order}
+         LIMIT ${param(query.limit)}::int
+      ) AS page
+     ORDER BY position`;
   const result = await db.query<DeviceStateRow>(text, values);
   return result.rows;
 }

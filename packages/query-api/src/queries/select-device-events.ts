@@ -2,22 +2,31 @@ import type { EventValues, Queryable } from '@strata/core';
 
 // Newest first with (ts, event_key) as the keyset: event_key breaks ties between events of the same
 // instant, so a page boundary inside such a group neither repeats nor skips events. NULL parameters
-// switch a filter off, which keeps this one named statement for every combination.
+// switch a filter off, which keeps this one named statement for every combination. A page is bounded in
+// bytes too: a running sum of the values' JSON size streams with the ordered scan, and rows that
+// start past $9 come back without values, only to mark where the page ends (the first always fits).
 const SQL = `
-  SELECT ts, event_key, type, "values"
-    FROM events
-   WHERE tenant_id = $1 AND device = $2
-     AND ts >= $3::timestamptz AND ts < $4::timestamptz
-     AND ($5::text IS NULL OR type = $5::text)
-     AND ($6::timestamptz IS NULL OR (ts, event_key) < ($6::timestamptz, $7::text))
-   ORDER BY ts DESC, event_key DESC
-   LIMIT $8::int`;
+  SELECT ts, event_key, type, CASE WHEN bytes_before < $9::bigint THEN "values" END AS "values"
+    FROM (
+      SELECT ts, event_key, type, "values",
+             sum(octet_length("values"::text)) OVER w - octet_length("values"::text) AS bytes_before
+        FROM events
+       WHERE tenant_id = $1 AND device = $2
+         AND ts >= $3::timestamptz AND ts < $4::timestamptz
+         AND ($5::text IS NULL OR type = $5::text)
+         AND ($6::timestamptz IS NULL OR (ts, event_key) < ($6::timestamptz, $7::text))
+      WINDOW w AS (ORDER BY ts DESC, event_key DESC ROWS UNBOUNDED PRECEDING)
+       ORDER BY ts DESC, event_key DESC
+       LIMIT $8::int
+    ) AS page
+   ORDER BY ts DESC, event_key DESC`;
 
 export interface EventRow {
   ts: string;
   event_key: string;
   type: string;
-  values: EventValues;
+  /** Null for a row past the page's byte bound. */
+  values: EventValues | null;
 }
 
 export interface SelectDeviceEventsQuery {
@@ -29,6 +38,7 @@ export interface SelectDeviceEventsQuery {
   type: string | undefined;
   before: { ts: string; eventKey: string } | undefined;
   limit: number;
+  maxBytes: number;
 }
 
 export async function selectDeviceEvents(db: Queryable, query: SelectDeviceEventsQuery): Promise<EventRow[]> {
@@ -44,6 +54,7 @@ export async function selectDeviceEvents(db: Queryable, query: SelectDeviceEvent
       query.before?.ts ?? null,
       query.before?.eventKey ?? null,
       query.limit,
+      query.maxBytes,
     ],
   });
   return result.rows;

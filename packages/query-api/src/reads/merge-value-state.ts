@@ -4,13 +4,27 @@ import type { EventValue, EventValues } from '@strata/core';
 export type ValueState = Record<string, { v: EventValue; t: number }>;
 
 /**
+ * Value keys are any names a device sends, `__proto__`, `constructor` and `toString` included, so
+ * every map built here has no prototype: on a plain `{}` those keys read as Object.prototype's
+ * members (`merged.toString` is a function, never undefined) and `__proto__` is not even assignable.
+ */
+export function emptyValueState(): ValueState {
+  return Object.create(null) as ValueState;
+}
+
+function emptyValues(): EventValues {
+  return Object.create(null) as EventValues;
+}
+
+/**
  * TypeScript twin of the SQL function merge_value_state (migration 0004): per key, the newer event
  * time wins; on equal times the larger JSON text of the value wins, so the result never depends on
  * the order rows are merged in. Text is compared by UTF-8 bytes, which is the database's C collation.
  * (Numbers written by JavaScript print the same in JSON and in jsonb, so the texts agree.)
  */
 export function mergeValueState(older: ValueState, newer: ValueState): ValueState {
-  const merged: ValueState = { ...older };
+  const merged = emptyValueState();
+  for (const [key, entry] of Object.entries(older)) merged[key] = entry;
   for (const [key, incoming] of Object.entries(newer)) {
     const current = merged[key];
     if (current === undefined || wins(incoming, current)) merged[key] = incoming;
@@ -20,14 +34,14 @@ export function mergeValueState(older: ValueState, newer: ValueState): ValueStat
 
 /** The state an event contributes: each of its values stamped with the event's time. */
 export function valueStateOf(values: EventValues, tsMs: number): ValueState {
-  const state: ValueState = {};
+  const state = emptyValueState();
   for (const [key, v] of Object.entries(values)) state[key] = { v, t: tsMs };
   return state;
 }
 
 /** The plain value map readers see (device_state.values is the same projection in SQL). */
 export function valuesOf(state: ValueState): EventValues {
-  const values: EventValues = {};
+  const values = emptyValues();
   for (const [key, entry] of Object.entries(state)) values[key] = entry.v;
   return values;
 }

@@ -5,7 +5,7 @@ import { selectStateWithStaged, type StateWithStaged } from '../queries/select-s
 import type { ReadMeta, ReadOptions } from '../routing/consistency.ts';
 import { routeRead } from '../routing/route-read.ts';
 import { isoTime, type LatestState } from './latest-state.ts';
-import { mergeValueState, valueStateOf, valuesOf } from './merge-value-state.ts';
+import { emptyValueState, mergeValueState, valueStateOf, valuesOf } from './merge-value-state.ts';
 
 /** A hung cache must cost a read little more than a miss. */
 const CACHE_TIMEOUT_MS = 250;
@@ -39,7 +39,7 @@ export async function readLatestState(deps: Deps, tenantId: string, device: stri
 /** device_state with the still-staged events folded in by the same per-value rule as the projector. */
 export function mergeStagedRows(device: string, rows: StateWithStaged): LatestState | undefined {
   if (rows.state === undefined && rows.staged.length === 0) return undefined;
-  let state = rows.state?.state ?? {};
+  let state = rows.state?.state ?? emptyValueState();
   let tsMs = rows.state ? Date.parse(rows.state.ts) : Number.NEGATIVE_INFINITY;
   let updatedMs = rows.state ? Date.parse(rows.state.updatedAt) : Number.NEGATIVE_INFINITY;
   for (const staged of rows.staged) {

@@ -4,7 +4,7 @@ import { selectValueState } from '../queries/select-value-state.ts';
 import { selectValuesAt } from '../queries/select-values-at.ts';
 import type { ReadOptions } from '../routing/consistency.ts';
 import { isoTime } from './latest-state.ts';
-import { mergeValueState, valueStateOf, type ValueState } from './merge-value-state.ts';
+import { emptyValueState, mergeValueState, valueStateOf, type ValueState } from './merge-value-state.ts';
 
 const HOUR_MS = 3_600_000;
 /**
@@ -33,7 +33,7 @@ export async function readStateAt(
 ): Promise<StateAt | undefined> {
   const withStaged = on === 'primary' && (options.consistency === 'strong' || options.afterBatchId !== undefined);
   let latest: ValueState | undefined;
-  let staged: ValueState = {};
+  let staged = emptyValueState();
   if (withStaged) {
     const rows = await selectStateWithStaged(db, query.tenantId, query.device);
     latest = rows.state?.state;
@@ -46,9 +46,9 @@ export async function readStateAt(
     latest = await selectValueState(db, query.tenantId, query.device);
     if (latest === undefined) return undefined;
   }
-  const state: ValueState = {};
+  const state = emptyValueState();
   let pending: string[] = [];
-  for (const [key, entry] of Object.entries(latest ?? {})) {
+  for (const [key, entry] of Object.entries(latest ?? emptyValueState())) {
     if (entry.t <= query.atMs) state[key] = entry;
     else pending.push(key);
   }

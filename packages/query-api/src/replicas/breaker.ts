@@ -1,5 +1,6 @@
-import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, timeout, TimeoutStrategy, wrap } from 'cockatiel';
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { Clock, Logger } from '@strata/core';
+import { isClientError } from '../routing/data-exception.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -15,7 +16,7 @@ export interface BreakerOptions {
 /**
  * A circuit breaker around one optional read source (a replica, the cache Redis), built on cockatiel.
  * A call times out aggressively (the caller moves on at once; the driver's own timeout ends the
- * abandoned request), and the timeout counts towards opening the breaker.
+ * abandoned request), and the timeout counts towards opening the breaker; client errors never do.
  */
 export class Breaker {
   readonly target: string;
@@ -29,7 +30,9 @@ export class Breaker {
     this.target = target;
     this.#options = options;
     this.#clock = clock;
-    this.#breaker = circuitBreaker(handleAll, {
+    // A client's mistake (a cast the source refused, a 4xx) passes through uncounted: otherwise anyone
+    // could open every replica's breaker with a few malformed reads and move all reads to the primary.
+    this.#breaker = circuitBreaker(handleWhen((error) => !isClientError(error)), {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.failures),
     });

@@ -21,7 +21,7 @@ export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       if (!VALUE_KEY_PATTERN.test(q.value)) {
-        throw badRequest('invalid value', [{ field: 'value', reason: 'must be a value key, 1-64 characters of [A-Za-z0-9_.:-]' }]);
+        throw badRequest('invalid value', [{ field: 'value', reason: 'must be a value key: 1-128 characters of well-formed Unicode without U+0000' }]);
       }
       const interval = parseInterval(q.interval);
       const aggregates = parseAggregates(q.agg);

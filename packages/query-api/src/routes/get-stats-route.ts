@@ -21,7 +21,7 @@ export function getStatsRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       if (q.type !== undefined && !TYPE_PATTERN.test(q.type)) {
-        throw badRequest('invalid type', [{ field: 'type', reason: 'must be 1-64 characters of [A-Za-z0-9_.:-]' }]);
+        throw badRequest('invalid type', [{ field: 'type', reason: 'must be an event type: 1-128 characters of well-formed Unicode without U+0000' }]);
       }
       const interval = parseInterval(q.interval ?? '1h');
       const { start, end } = parseBucketRange(q, interval, deps.clock.now());
@@ -30,7 +30,8 @@ export function getStatsRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const buckets: { ts: string; counts: Record<string, number> }[] = [];
       for (const row of rows) {
         const ts = isoTime(row.bucket);
-        if (buckets.at(-1)?.ts !== ts) buckets.push({ ts, counts: {} });
+        // Event types are any names (`__proto__` included), so the map has no prototype to collide with.
+        if (buckets.at(-1)?.ts !== ts) buckets.push({ ts, counts: Object.create(null) as Record<string, number> });
         (buckets.at(-1) as { counts: Record<string, number> }).counts[row.type] = Number(row.count);
       }
       return sendRead(deps, reply, meta, { interval, ...(q.type === undefined ? {} : { type: q.type }), buckets });

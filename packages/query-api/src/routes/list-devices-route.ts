@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../deps.ts';
-import { decodeCursor, encodeCursor } from '../params/cursor.ts';
+import { decodeCursor, encodeCursor, type CursorPart } from '../params/cursor.ts';
+import { LIST_PAGE_MAX_BYTES } from '../params/list-page-max-bytes.ts';
 import { parseDeviceSort, sortIdentity } from '../params/parse-device-sort.ts';
 import { parseLimit } from '../params/parse-time.ts';
 import { parseWhere } from '../params/parse-where.ts';
@@ -10,6 +11,13 @@ import { routeRead } from '../routing/route-read.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
 import { ListDevicesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
+
+/** What a cursor holds for each kind of sort: the sort value, then the device that breaks ties. */
+const CURSOR_PARTS = {
+  device: ['device'],
+  ts: ['timestamp', 'device'],
+  value: ['json-scalar', 'device'],
+} as const satisfies Record<string, readonly CursorPart[]>;
 
 /**
  * `GET /v1/devices`: latest states, keyset-paginated, from the projection on the source the
@@ -25,20 +33,21 @@ export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const where = parseWhere(q.where);
       const limit = parseLimit(q.limit, 100, 1000);
       const ordering = sortIdentity(sort);
-      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ordering, sort.kind === 'device' ? 1 : 2);
+      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ordering, CURSOR_PARTS[sort.kind]);
       const { value: rows, meta } = await routeRead(deps, options, {
-        database: (db) => listDeviceStates(db, { tenantId: request.tenantId, sort, where, after, limit: limit + 1 }),
+        database: (db) => listDeviceStates(db, { tenantId: request.tenantId, sort, where, after, limit: limit + 1, maxBytes: LIST_PAGE_MAX_BYTES }),
       });
-      const page = rows.slice(0, limit);
+      const fitting = rows.findIndex((row) => row.values === null);
+      const page = rows.slice(0, Math.min(limit, fitting < 0 ? rows.length : fitting));
       const last = page.at(-1);
       const nextCursor =
-        rows.length > limit && last
+        rows.length > page.length && last
           ? encodeCursor(ordering, sort.kind === 'device' ? [last.device] : [last.sort_key, last.device])
           : null;
       const items = page.map((row) => ({
         device: row.device,
         ts: isoTime(row.ts),
-        values: row.values,
+        values: row.values ?? {},
         updatedAt: isoTime(row.updated_at),
       }));
       return sendRead(deps, reply, meta, { items, nextCursor });

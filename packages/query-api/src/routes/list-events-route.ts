@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { badRequest, TYPE_PATTERN } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { decodeCursor, encodeCursor } from '../params/cursor.ts';
+import { LIST_PAGE_MAX_BYTES } from '../params/list-page-max-bytes.ts';
 import { parseLimit, parseTime } from '../params/parse-time.ts';
 import { selectDeviceEvents } from '../queries/select-device-events.ts';
 import { isoTime } from '../reads/latest-state.ts';
@@ -24,10 +25,10 @@ export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
         throw badRequest('empty time range', [{ field: 'to', reason: 'must be later than from' }]);
       }
       if (q.type !== undefined && !TYPE_PATTERN.test(q.type)) {
-        throw badRequest('invalid type', [{ field: 'type', reason: 'must be 1-64 characters of [A-Za-z0-9_.:-]' }]);
+        throw badRequest('invalid type', [{ field: 'type', reason: 'must be an event type: 1-128 characters of well-formed Unicode without U+0000' }]);
       }
       const limit = parseLimit(q.limit, 100, 1000);
-      const position = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ORDERING, 2);
+      const position = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ORDERING, ['timestamp', 'event-key']);
       const query = {
         tenantId: request.tenantId,
         device: request.params.device,
@@ -36,15 +37,17 @@ export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
         type: q.type,
         before: position ? { ts: position[0] as string, eventKey: position[1] as string } : undefined,
         limit: limit + 1,
+        maxBytes: LIST_PAGE_MAX_BYTES,
       };
       const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectDeviceEvents(db, query) });
-      const page = rows.slice(0, limit);
+      const fitting = rows.findIndex((row) => row.values === null);
+      const page = rows.slice(0, Math.min(limit, fitting < 0 ? rows.length : fitting));
       const last = page.at(-1);
-      const nextCursor = rows.length > limit && last ? encodeCursor(ORDERING, [last.ts, last.event_key]) : null;
+      const nextCursor = rows.length > page.length && last ? encodeCursor(ORDERING, [last.ts, last.event_key]) : null;
       const items = page.map((row) => ({
         ts: isoTime(row.ts),
         type: row.type,
-        values: row.values,
+        values: row.values ?? {},
         // A content digest (h:) is our bookkeeping, not the device's; only its own ids are shown.
         ...(row.event_key.startsWith('i:') ? { id: row.event_key.slice(2) } : {}),
       }));

@@ -17,7 +17,13 @@ export const DeviceParams = Type.Object({
 
 export const ListDevicesQuery = Type.Object({
   ...readOptionProperties,
-  limit: optionalText,
+  limit: Type.Optional(
+    Type.String({
+      maxLength: 16,
+      description:
+        'devices per page, 1-1000 (default 100); a page also ends once its values pass 4 MiB of JSON (one device is never split): follow nextCursor',
+    }),
+  ),
   cursor: optionalText,
   sort: optionalText,
   order: optionalText,
@@ -29,13 +35,18 @@ export const EventsQuery = Type.Object({
   from: optionalText,
   to: optionalText,
   type: optionalText,
-  limit: optionalText,
+  limit: Type.Optional(
+    Type.String({
+      maxLength: 16,
+      description: 'events per page, 1-1000 (default 100); a page also ends once its values pass 4 MiB of JSON: follow nextCursor',
+    }),
+  ),
   cursor: optionalText,
 });
 
 export const SeriesQuery = Type.Object({
   ...readOptionProperties,
-  value: Type.String({ minLength: 1, maxLength: 64 }),
+  value: Type.String({ minLength: 1, maxLength: 128 }),
   from: optionalText,
   to: optionalText,
   interval: optionalText,

@@ -9,6 +9,9 @@ import { getStatsRoute } from './get-stats-route.ts';
 import { streamRoute } from './stream-route.ts';
 import { listDevicesRoute } from './list-devices-route.ts';
 import { listEventsRoute } from './list-events-route.ts';
+import { registerReadRateLimit } from './register-read-rate-limit.ts';
+import { restrictDeviceBoundKeys } from './restrict-device-bound-keys.ts';
+import { refuseIllFormedText } from '../params/refuse-ill-formed-text.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,6 +34,11 @@ export function v1Routes(deps: Deps): FastifyPluginAsyncTypebox {
     });
     registerRouteAuthentication(app, { authenticator: deps.authenticator, credential: requestCredential });
     void deps.authenticator.start();
+    // After authentication (onRequest) and before any route: it keys on the verified tenant.
+    await registerReadRateLimit(app, deps);
+    // Before schema validation, for every route: U+0000 and lone surrogates never reach a query.
+    app.addHook('preValidation', refuseIllFormedText);
+    app.addHook('preHandler', restrictDeviceBoundKeys);
     await app.register(getDeviceRoute(deps));
     await app.register(listDevicesRoute(deps));
     await app.register(listEventsRoute(deps));

@@ -4,6 +4,7 @@ import { selectBatchApplied } from '../queries/select-batch-applied.ts';
 import type { ReplicaNode } from '../replicas/replica-node.ts';
 import { chooseSources, type SourceCandidate } from './choose-sources.ts';
 import { sourceLabel, type ReadMeta, type ReadOptions } from './consistency.ts';
+import { dataExceptionToBadRequest, isClientError, isDataException } from './data-exception.ts';
 
 /** How one read is done on each kind of source. */
 export interface ReadPlan<T> {
@@ -23,7 +24,8 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; reason: 'token' | 'error
 /**
  * Runs a read on the first source of the routing chain that answers. Replica and cache failures are
  * absorbed (counted, logged at most every few seconds, fed to their breakers); the primary ends every
- * chain and its errors are the only ones a client sees.
+ * chain and its errors are the only ones a client sees. A data exception (SQLSTATE class 22) from any
+ * database is the client's: it is answered as a 400 at once and never counted against a source.
  */
 export async function routeRead<T>(deps: Deps, options: ReadOptions, plan: ReadPlan<T>): Promise<RoutedRead<T>> {
   const chain = chooseSources(options, {
@@ -33,7 +35,7 @@ export async function routeRead<T>(deps: Deps, options: ReadOptions, plan: ReadP
   for (const candidate of chain) {
     const meta: ReadMeta = { source: sourceLabel(candidate.source), consistency: options.consistency, lagMs: Math.round(candidate.lagMs) };
     const { source } = candidate;
-    if (source.kind === 'primary') return { value: await plan.database(deps.pool, 'primary'), meta };
+    if (source.kind === 'primary') return { value: await plan.database(deps.pool, 'primary').catch(asClientError), meta };
     if (source.kind === 'cache' && plan.cache) {
       const read = plan.cache;
       const value = await deps.cacheBreaker.execute(read).catch((error: unknown) => {
@@ -62,8 +64,15 @@ async function readOnReplica<T>(deps: Deps, node: ReplicaNode, candidate: Source
       return { ok: true, value: await plan.database(node.pool, 'replica') };
     });
   } catch (error) {
+    // The primary would refuse the same values: answer the client now, and blame no replica.
+    if (isClientError(error)) asClientError(error);
     const open = error instanceof Error && error.name === 'BrokenCircuitError';
     if (!open) deps.sourceErrors.note(`replica:${node.name}`, error);
     return { ok: false, reason: open ? 'breaker' : 'error' };
   }
+}
+
+/** Rethrows a data exception as the client's 400; any other error as it is. */
+function asClientError(error: unknown): never {
+  throw isDataException(error) ? dataExceptionToBadRequest(error) : error;
 }
