@@ -11,8 +11,9 @@ export interface NormalizedEvent {
   ts: number;
   type: string;
   /**
-   * Built without a prototype (Object.create(null)), so `__proto__`, `constructor` and `toString`
-   * are plain keys like any other and survive JSON.stringify into staging and the job.
+   * Own keys only are values: `__proto__`, `constructor` and `toString` are plain keys like any other
+   * (`__proto__` is defined, not assigned) and survive JSON.stringify into staging and the job. Read
+   * it by its own keys (Object.keys / Object.hasOwn), never by `in` or a bare lookup of any name.
    */
   values: EventValues;
 }

@@ -87,10 +87,12 @@ t.test('__proto__, constructor and toString are plain value keys, in both forms'
   const documented = fromJson('{"device":"d","ts":1,"values":{"__proto__":1,"constructor":"c","toString":true,"hasOwnProperty":null}}');
   t.same(Object.keys(documented.values), ['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
   t.equal(JSON.stringify(documented.values), '{"__proto__":1,"constructor":"c","toString":true,"hasOwnProperty":null}', 'they survive serialisation into staging and the job');
-  t.equal(Object.getPrototypeOf(documented.values), null, 'no prototype to pollute');
+  t.ok(Object.hasOwn(documented.values, '__proto__'), '__proto__ is an own key');
+  t.equal(Object.getPrototypeOf(documented.values), Object.prototype, 'and the prototype was not replaced');
   const flat = fromJson('{"device":"d","ts":1,"__proto__":5,"constructor":6}');
   t.equal(JSON.stringify(flat.values), '{"__proto__":5,"constructor":6}');
   t.same(fields(JSON.parse('{"device":"d","ts":1,"values":{"__proto__":{"polluted":1}}}')), ['4:values.__proto__'], 'an object under __proto__ is a nested value, refused');
+  t.same(fields(JSON.parse('{"device":"d","ts":1,"__proto__":{"polluted":1}}')), ['4:__proto__'], 'also in the flat form');
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'and nothing was polluted');
   const a = fromJson('{"device":"d","ts":1,"values":{"__proto__":1}}');
   const b = fromJson('{"device":"d","ts":1,"values":{"__proto__":2}}');

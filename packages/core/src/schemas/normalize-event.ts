@@ -66,9 +66,7 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
 }
 
 function collectValues(input: Record<string, unknown>, fail: (field: string, reason: string) => void): EventValues {
-  // No prototype: a key named `__proto__` would otherwise hit Object.prototype's setter and vanish
-  // (while the request is answered 202), and `constructor` or `toString` would read inherited members.
-  const values = Object.create(null) as EventValues;
+  const values: EventValues = {};
   let entries: [string, unknown][];
   let prefix: string;
   if (input.values !== undefined) {
@@ -93,7 +91,13 @@ function collectValues(input: Record<string, unknown>, fail: (field: string, rea
     }
     const reason = valueProblem(value);
     if (reason) fail(prefix + key, reason);
-    else values[key] = value as EventValue;
+    else if (key === '__proto__') {
+      // Assignment would hit Object.prototype's setter: the key would vanish (while the request is
+      // answered 202) or, for an object, replace the prototype. Defined, it is a plain own key that
+      // JSON.stringify writes into staging and the job like any other. Only this one key needs it;
+      // a prototype-less map for every event would cost the hot path (V8 keeps those in slow mode).
+      Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
+    } else values[key] = value as EventValue;
   }
   return values;
 }
