@@ -2,6 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock, Logger, Pool } from '@strata/core';
 import type { Queue } from 'bullmq';
 import { missingPartitions } from './partitions/missing-partitions.ts';
+import { countDeadLetters } from './queries/count-dead-letters.ts';
 import { countStagingBacklog } from './queries/count-staging-backlog.ts';
 import { listEventPartitions } from './queries/list-event-partitions.ts';
 
@@ -87,10 +88,18 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
   });
   new Gauge({
     name: 'strata_dead_letter_batches',
-    help: 'Ingest batches in the dead-letter (failed) set: acknowledged but not projected until retried (ops dlq)',
+    help: 'Ingest batch jobs in BullMQ failed set (invalid payload, or out of attempts): not projected until retried (ops dlq jobs)',
     registers: [registry],
     async collect() {
       await safely('strata_dead_letter_batches', async () => this.set(await ingestQueue.getFailedCount()));
+    },
+  });
+  new Gauge({
+    name: 'strata_dead_letter_events',
+    help: 'Acknowledged events the database refused, one per event with its reason, until retried or dropped (ops dlq)',
+    registers: [registry],
+    async collect() {
+      await safely('strata_dead_letter_events', async () => this.set((await countDeadLetters(pool)).events));
     },
   });
 

@@ -17,10 +17,11 @@ t.test('a healthy environment reports ok and exits 0', async (t) => {
   const report = JSON.parse(io.out()) as HealthReport;
   t.equal(code, 0, io.out());
   t.equal(report.status, 'ok');
-  t.same(Object.keys(report.checks).sort(), ['cacheRedis', 'heartbeat', 'ingestQueue', 'partitions', 'postgres', 'queueRedis', 'stagingBacklog']);
+  t.same(Object.keys(report.checks).sort(), ['cacheRedis', 'deadLetters', 'heartbeat', 'ingestQueue', 'partitions', 'postgres', 'queueRedis', 'stagingBacklog']);
   t.equal(report.checks.queueRedis?.maxmemoryPolicy, 'noeviction');
   t.type(report.checks.postgres?.latencyMs, 'number');
   t.equal(report.checks.ingestQueue?.failed, 0);
+  t.equal(report.checks.deadLetters?.events, 0);
   t.equal(report.checks.stagingBacklog?.events, 0);
   t.ok((report.checks.heartbeat?.ageMs as number) < 5000);
 });
@@ -53,4 +54,19 @@ t.test('an unreachable Redis is reported, not thrown', async (t) => {
   const report = JSON.parse(io.out()) as HealthReport;
   t.equal(report.checks.queueRedis?.ok, false);
   t.type(report.checks.queueRedis?.error, 'string');
+});
+
+t.test('a dead-lettered event makes the report unhealthy, naming the command to inspect it', async (t) => {
+  await touchHeartbeat(pool);
+  await pool.query(
+    `INSERT INTO dead_letters (event_digest, batch_id, last_batch_id, tenant_id, device, ts, event, sqlstate, reason)
+     VALUES ('d1', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'dev', now(), '{}', '22003', 'value out of range')`,
+  );
+  t.teardown(() => pool.query('DELETE FROM dead_letters'));
+  const io = captureIo();
+  t.equal(await runCli(['health'], config, io), 1);
+  const report = JSON.parse(io.out()) as HealthReport;
+  t.equal(report.checks.deadLetters?.ok, false);
+  t.equal(report.checks.deadLetters?.events, 1);
+  t.match(report.checks.deadLetters?.error, /pnpm ops dlq list/);
 });

@@ -40,7 +40,7 @@ t.test('probes answer', async (t) => {
 t.test('/metrics has the ops metrics and passes promtool check metrics', async (t) => {
   const response = await app.inject({ url: '/metrics' });
   t.equal(response.statusCode, 200);
-  for (const name of ['strata_event_partitions', 'strata_staging_backlog_events', 'strata_ingest_queue_jobs', 'strata_heartbeat_errors_total']) {
+  for (const name of ['strata_event_partitions', 'strata_staging_backlog_events', 'strata_ingest_queue_jobs', 'strata_heartbeat_errors_total', 'strata_dead_letter_events']) {
     t.match(response.body, new RegExp(`^${name}\\{`, 'm'), name);
   }
   if (!existsSync(PROMTOOL)) {

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { readEvictionPolicy, type Clock, type Pool, type Redis } from '@strata/core';
 import { PARTITION_LOOKAHEAD_DAYS } from '../metrics.ts';
 import { missingPartitions } from '../partitions/missing-partitions.ts';
+import { countDeadLetters } from '../queries/count-dead-letters.ts';
 import { countStagingBacklog } from '../queries/count-staging-backlog.ts';
 import { listEventPartitions } from '../queries/list-event-partitions.ts';
 import { readHeartbeatAge } from '../queries/read-heartbeat-age.ts';
@@ -51,7 +52,12 @@ export async function collectHealth(sources: HealthSources): Promise<HealthRepor
       const failed = counts.failed ?? 0;
       const depth = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
       // A failed job is an acknowledged batch that is not projected: someone must retry it.
-      return { ok: failed === 0, depth, active: counts.active ?? 0, failed, deadLetters: failed, ...(failed ? { error: `${failed} dead-lettered batches (see pnpm ops dlq list)` } : {}) };
+      return { ok: failed === 0, depth, active: counts.active ?? 0, failed, ...(failed ? { error: `${failed} failed batch jobs (see pnpm ops dlq jobs list)` } : {}) };
+    },
+    // An event the database refused after it was acknowledged: stored nowhere else, so it needs an operator.
+    deadLetters: async () => {
+      const { events, tenants } = await countDeadLetters(pool);
+      return { ok: events === 0, events, tenants, ...(events ? { error: `${events} dead-lettered events (see pnpm ops dlq list)` } : {}) };
     },
     partitions: async () => {
       const partitions = await listEventPartitions(pool);
