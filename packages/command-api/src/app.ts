@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import {
   createHttpServer,
   registerRequestMetrics,
@@ -11,13 +11,6 @@ import {
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { registerPostEvents } from './routes/post-events.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The key's tenant (request.auth.tenantId); kept while code moves to request.auth. */
-    tenantId: string;
-  }
-}
 
 const REJECTION_REASONS: Record<number, string> = {
   400: 'invalid',
@@ -39,11 +32,6 @@ export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
     done(null, { ndjson: body as string });
   });
 
-  app.decorateRequest('tenantId', {
-    getter(this: FastifyRequest) {
-      return this.auth?.tenantId ?? '';
-    },
-  });
   app.addHook('onRequest', async () => {
     if (closing) throw new AppError(503, 'unavailable', 'shutting down', { headers: { connection: 'close', 'retry-after': '1' } });
   });
