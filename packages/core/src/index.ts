@@ -60,6 +60,7 @@ export { createTestEnvironment, type TestEnvironment, type Teardownable } from '
 export { isPostgresUp } from './embedded/is-postgres-up.ts';
 export { isRedisUp } from './embedded/is-redis-up.ts';
 export { startPrivatePostgres, type PrivatePostgresOptions } from './embedded/start-private-postgres.ts';
+export { postgresWorkloadSettings } from './embedded/postgres-workload-settings.ts';
 export { startPrivateRedis, type PrivateRedisOptions } from './embedded/start-private-redis.ts';
 export { type PrivateServer } from './embedded/private-server.ts';
 export { findPostgresBinDir } from './embedded/find-postgres-bin-dir.ts';

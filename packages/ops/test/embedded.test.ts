@@ -1,10 +1,10 @@
 import t from 'tap';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { findPostgresBinDir, hasRedisServer, isPostgresUp, isRedisUp, startPrivatePostgres, startPrivateRedis } from '@strata/core';
+import { findPostgresBinDir, hasRedisServer, isPostgresUp, isRedisUp, postgresWorkloadSettings, startPrivatePostgres, startPrivateRedis } from '@strata/core';
 import { freePort } from './helpers.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'strata-embedded-'));
@@ -59,13 +59,44 @@ t.test('startPrivatePostgres initdbs, starts, answers and stops', { skip: !findP
   const { rows } = await client.query<{ port: string; listen: string }>(
     "SELECT current_setting('port') AS port, current_setting('listen_addresses') AS listen",
   );
-  await client.end();
   t.same(rows[0], { port: String(port), listen: '127.0.0.1' });
+  // Every workload setting is in force, given on the command line (not a stock default that happens
+  // to match), and the values that matter most read back as chosen.
+  const expected = postgresWorkloadSettings(totalmem());
+  const settings = await client.query<{ name: string; source: string }>('SELECT name, source FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name', [
+    Object.keys(expected),
+  ]);
+  t.same(
+    settings.rows,
+    Object.keys(expected)
+      .sort()
+      .map((name) => ({ name, source: 'command line' })),
+  );
+  const shown = await client.query<Record<string, string>>(
+    `SELECT pg_size_bytes(current_setting('shared_buffers')) AS shared_buffers, current_setting('synchronous_commit') AS synchronous_commit,
+            current_setting('wal_compression') AS wal_compression, current_setting('max_wal_size') AS max_wal_size,
+            current_setting('checkpoint_timeout') AS checkpoint_timeout, current_setting('jit') AS jit`,
+  );
+  t.same(shown.rows[0], {
+    shared_buffers: String(Number.parseInt(expected.shared_buffers as string, 10) * 2 ** 20),
+    synchronous_commit: 'on',
+    wal_compression: 'pglz',
+    max_wal_size: '4GB',
+    checkpoint_timeout: '15min',
+    jit: 'off',
+  });
+  t.ok(Number.parseInt(expected.shared_buffers as string, 10) <= 2048, 'shared_buffers capped for a small machine shared with the services');
+  await client.end();
   await server.stop();
   t.equal(await isPostgresUp(url, 1000), false, 'gone after stop');
 
-  const restarted = await startPrivatePostgres({ dataDir, port });
+  const restarted = await startPrivatePostgres({ dataDir, port, settings: { work_mem: '8MB' } });
   t.teardown(() => restarted.stop());
   t.equal(await isPostgresUp(url), true, 'an existing cluster starts again without initdb');
+  const again = new pg.Client({ connectionString: url });
+  await again.connect();
+  const workMem = await again.query<{ work_mem: string }>("SELECT current_setting('work_mem') AS work_mem");
+  await again.end();
+  t.equal(workMem.rows[0]?.work_mem, '8MB', 'a caller overrides one setting');
   await restarted.stop();
 });

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findPostgresBinDir } from './find-postgres-bin-dir.ts';
+import { postgresWorkloadSettings } from './postgres-workload-settings.ts';
 import type { PrivateServer } from './private-server.ts';
 import { readLogTail } from './read-log-tail.ts';
 import { isRoot, runProcess, runProcessOrThrow } from './run-process.ts';
@@ -18,6 +20,11 @@ export interface PrivatePostgresOptions {
   /** The OS user that owns and runs the cluster when we are root (PostgreSQL refuses root). */
   osUser?: string;
   startTimeoutSeconds?: number;
+  /**
+   * Server settings on top of (and overriding) the workload defaults of postgresWorkloadSettings,
+   * e.g. a smaller shared_buffers for a test that runs several clusters at once.
+   */
+  settings?: Record<string, string>;
 }
 
 /** Unix socket paths are limited to ~107 bytes; a deep data dir falls back to /tmp. */
@@ -46,10 +53,14 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions): Pro
 
   const socketDir = join(dataDir, `.s.PGSQL.${options.port}`).length <= MAX_SOCKET_PATH ? dataDir : '/tmp';
   // pg_ctl hands -o to /bin/sh, so every value is single-quoted for the shell.
+  // Passed on the command line rather than written to postgresql.conf, so a cluster made by an
+  // older version gets today's settings at its next start.
+  const settings = { ...postgresWorkloadSettings(totalmem()), ...options.settings };
   const serverOptions = [
     `-c listen_addresses=${shellQuote(host)}`,
     `-p ${options.port}`,
     `-c unix_socket_directories=${shellQuote(socketDir)}`,
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${shellQuote(value)}`),
   ].join(' ');
   const logFile = join(dataDir, 'server.log');
   const timeout = String(options.startTimeoutSeconds ?? 60);
