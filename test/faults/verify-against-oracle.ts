@@ -28,7 +28,10 @@ export async function verifyAgainstOracle(world: FaultWorld, tenant: string, log
   for (;;) {
     const [applied] = await world.query<{ n: number }>('SELECT count(*)::int AS n FROM applied_batches WHERE batch_id = ANY($1::uuid[])', [batchIds]);
     const [staged] = await world.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE tenant_id = $1', [tenant]);
-    if (applied?.n === batchIds.length && staged?.n === 0) break;
+    // The rollups compared below are materialized by the projectors' aggregate refresher (decision
+    // 0060): wait until it has taken every noted minute (the workload's events are hours old).
+    const [noted] = await world.query<{ n: number }>('SELECT count(*)::int AS n FROM aggregate_dirty WHERE tenant_id = $1', [tenant]);
+    if (applied?.n === batchIds.length && staged?.n === 0 && noted?.n === 0) break;
     if (Date.now() - started > timeoutMs) break;
     await sleep(250);
   }

@@ -32,8 +32,8 @@ export function createDeps(config: Config, logger = createLogger('projector', co
   const pool = createPool(
     {
       connectionString: config.databaseUrl,
-      // One connection per concurrent job, plus one for readiness probes.
-      max: config.projectorConcurrency + 1,
+      // One connection per concurrent job, one for readiness probes, one for the aggregate refresher.
+      max: config.projectorConcurrency + 2,
       applicationName: 'strata-projector',
       // The projection must be on disk before its job completes and leaves the queue.
       settings: { synchronous_commit: 'on' },

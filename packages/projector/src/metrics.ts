@@ -8,6 +8,9 @@ export interface ProjectorMetrics {
   projectionLag: Histogram;
   cacheWrites: Counter<'outcome'>;
   batchesSplit: Counter;
+  aggregateRefreshes: Counter<'result'>;
+  aggregateMinutesRefreshed: Counter;
+  aggregateRefreshDuration: Histogram;
 }
 
 export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
@@ -51,6 +54,23 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     batchesSplit: new Counter({
       name: 'strata_projector_batches_split_total',
       help: 'Batches the database refused as a whole, split to isolate the refused events (see strata_events_projected_total{result="dead_lettered"}).',
+      registers: [registry],
+    }),
+    aggregateRefreshes: new Counter({
+      name: 'strata_aggregate_refreshes_total',
+      help: 'Rounds of the aggregate refresher, by result (completed, failed: rolled back, its minutes stay noted and are retried).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    aggregateMinutesRefreshed: new Counter({
+      name: 'strata_aggregate_minutes_refreshed_total',
+      help: 'Tenant minutes recomputed from history and written into rollups and counters (with their hours and days).',
+      registers: [registry],
+    }),
+    aggregateRefreshDuration: new Histogram({
+      name: 'strata_aggregate_refresh_duration_seconds',
+      help: 'Time of one completed round of the aggregate refresher.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
   };

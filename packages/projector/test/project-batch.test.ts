@@ -15,8 +15,9 @@ t.test('projection of batches', async (t) => {
     for (let i = 0; i < 3; i++) await ctx.project(events);
     const history = await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'dup'`);
     t.equal(history.rows[0].n, 3);
+    await ctx.refresh();
     const rollups = await ctx.db.query(
-      `SELECT bucket, count::int, sum, min, max, last FROM rollups_1m WHERE device = 'dup' AND value_key = 'temp' ORDER BY bucket`,
+      `SELECT bucket, count::int, sum::float8 AS sum, min, max, last FROM rollups_1m WHERE device = 'dup' AND value_key = 'temp' ORDER BY bucket`,
     );
     t.same(rollups.rows, [
       { bucket: '2026-11-20 12:00:00+00', count: 2, sum: 42, min: 20, max: 22, last: 22 },

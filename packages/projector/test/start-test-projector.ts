@@ -13,6 +13,7 @@ import {
   type IngestJobData,
   type Teardownable,
 } from '@strata/core';
+import { refreshAggregates, type RefreshOutcome } from '../src/aggregation/refresh-aggregates.ts';
 import { closeDeps, createDeps, type ProjectorDeps } from '../src/deps.ts';
 import { buildWorkers } from '../src/workers.ts';
 
@@ -24,6 +25,8 @@ export interface ProjectorTestContext {
   tenant: string;
   /** Enqueues events as command-api would and resolves once the batch is applied. */
   project(events: unknown[], tenant?: string): Promise<string>;
+  /** Rounds of the aggregate refresher, as the projector's loop runs them, until no ended minute is left noted (the loop is not started here). */
+  refresh(): Promise<RefreshOutcome>;
 }
 
 /** A running projector worker on a private database and Redis prefix. */
@@ -51,7 +54,16 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
     await waitForApplied(db, batchId, job.id as string, queue);
     return batchId;
   };
-  return { config, deps, db, queue, tenant, project };
+  const refresh = async (): Promise<RefreshOutcome> => {
+    const total: RefreshOutcome = { minutes: 0, skippedTenants: 0 };
+    for (;;) {
+      const round = await refreshAggregates(deps.pool, { now: Date.now() });
+      total.minutes += round.minutes;
+      total.skippedTenants += round.skippedTenants;
+      if (round.minutes === 0) return total;
+    }
+  };
+  return { config, deps, db, queue, tenant, project, refresh };
 }
 
 async function waitForApplied(db: pg.Pool, batchId: string, jobId: string, queue: Queue<IngestJobData>): Promise<void> {

@@ -20,9 +20,10 @@ t.test('daily rollups and tenant event counts equal an oracle over raw history, 
   await ctx.project(events.slice(250));
   await ctx.project(events.slice(0, 100));
   await ctx.project(events.slice(0, 50));
+  await ctx.refresh();
 
   const daily = await ctx.db.query(
-    `SELECT device, bucket, count::int, sum, min, max, last FROM rollups_1d WHERE value_key = 'temp' ORDER BY device, bucket`,
+    `SELECT device, bucket, count::int, sum::float8 AS sum, min, max, last FROM rollups_1d WHERE value_key = 'temp' ORDER BY device, bucket`,
   );
   const oracle = await ctx.db.query(
     `SELECT device, date_bin('1 day', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, count(*)::int AS count,

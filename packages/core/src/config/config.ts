@@ -48,6 +48,8 @@ export interface Config {
   httpMaxConnections: number;
   projectorConcurrency: number;
   projectorBatchAttempts: number;
+  /** How often each projector recomputes the aggregate minutes noted by projections (decision 0060). */
+  aggregateRefreshIntervalMs: number;
   dbPoolSize: number;
   /** How often ops looks for staged batches whose queue job is gone (lost with Redis). */
   stagingSweepIntervalMs: number;

@@ -79,6 +79,7 @@ export function loadConfig(env: Env): Config {
     httpMaxConnections: int('HTTP_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     projectorConcurrency: int('PROJECTOR_CONCURRENCY', 4, 1, 64),
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
+    aggregateRefreshIntervalMs: int('AGGREGATE_REFRESH_INTERVAL_MS', 1000, 50, 3_600_000),
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
     stagingSweepIntervalMs: int('STAGING_SWEEP_INTERVAL_MS', 5000, 100, 3_600_000),
     stagingSweepAgeMs: int('STAGING_SWEEP_AGE_MS', 30_000, 1000, 86_400_000),

@@ -4,35 +4,13 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  * The whole projection of one batch in one statement (one snapshot, one round trip, one implicit
  * transaction that commits synchronously):
  *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
- *  - rollups (per minute, hour and day) and tenant event counts only from the rows this statement
- *    really inserted, so every event is counted once;
+ *  - a note of each (tenant, minute) the rows this statement really inserted fall in: the aggregate
+ *    refresher recomputes those minutes from history, so every event is counted once, off this path;
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batch's staged rows removed and the batch recorded as applied (what tokens refer to).
  * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
  * and cannot deadlock each other.
  */
-/**
- * One rollup level as a statement part: the numeric values of the newly inserted rows added into
- * `table`, in buckets of `width` aligned to the Unix epoch (date_bin), so buckets are UTC whatever
- * the session time zone (date_trunc would follow it, and zones with :30 offsets exist).
- */
-const rollupLevel = (name: string, table: string, width: string): string => `${name} AS (
-  INSERT INTO ${table} AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT tenant_id, device, value_key, date_bin('${width}', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
-         count(*), sum(num), min(num), max(num), (array_agg(num ORDER BY ts DESC, num DESC))[1], max(ts)
-    FROM numbers
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
-    count = r.count + excluded.count,
-    sum = r.sum + excluded.sum,
-    min = least(r.min, excluded.min),
-    max = greatest(r.max, excluded.max),
-    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
-  RETURNING 1
-)`;
-
 const SQL = `
 WITH input AS (
   SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[])
@@ -44,30 +22,11 @@ WITH input AS (
    ORDER BY tenant_id, device, ms, event_key
   ON CONFLICT DO NOTHING
   RETURNING tenant_id, device, ts, type, "values"
-), numbers AS (
-  SELECT i.tenant_id, i.device, v.key AS value_key, i.ts, (v.value)::text::float8 AS num
-    FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
-   WHERE jsonb_typeof(v.value) = 'number'
-), ${rollupLevel('rolled_minutely', 'rollups_1m', '1 minute')},
-  ${rollupLevel('rolled_hourly', 'rollups_1h', '1 hour')},
-  ${rollupLevel('rolled_daily', 'rollups_1d', '1 day')},
-  counted AS (
-  -- Tenant-wide counts per type, in this batch's shard row (see migration 0010).
-  INSERT INTO event_counts_1m AS c (tenant_id, bucket, type, shard, count)
-  SELECT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type, $8::smallint, count(*)
-    FROM inserted
-   GROUP BY 1, 2, 3
-   ORDER BY 1, 2, 3
-  ON CONFLICT (tenant_id, bucket, type, shard) DO UPDATE SET count = c.count + excluded.count
-  RETURNING 1
-), counted_hourly AS (
-  INSERT INTO event_counts_1h AS c (tenant_id, bucket, type, shard, count)
-  SELECT tenant_id, date_bin('1 hour', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type, $8::smallint, count(*)
-    FROM inserted
-   GROUP BY 1, 2, 3
-   ORDER BY 1, 2, 3
-  ON CONFLICT (tenant_id, bucket, type, shard) DO UPDATE SET count = c.count + excluded.count
-  RETURNING 1
+), noted AS (
+  -- Aggregates are not written here: the minutes the new rows fall in are noted, one row per tenant
+  -- and minute (never per event), and the refresher recomputes them from history (migration 0014).
+  INSERT INTO aggregate_dirty (tenant_id, bucket)
+  SELECT DISTINCT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') FROM inserted
 ), newest AS (
   SELECT DISTINCT ON (i.tenant_id, i.device, v.key) i.tenant_id, i.device, v.key, v.value, i.ts
     FROM inserted i CROSS JOIN LATERAL jsonb_each(i."values") v
@@ -99,10 +58,10 @@ WITH input AS (
 ), unstaged AS (
   -- Only when the statement projects the whole batch: the parts of a split batch leave it staged
   -- and unapplied until every part is done (finishSplitBatch).
-  DELETE FROM staging_events WHERE batch_id = $1 AND $9::boolean
+  DELETE FROM staging_events WHERE batch_id = $1 AND $8::boolean
 ), applied AS (
   INSERT INTO applied_batches (batch_id, event_count, inserted)
-  SELECT $1, cardinality($2::uuid[]), (SELECT count(*) FROM inserted) WHERE $9::boolean
+  SELECT $1, cardinality($2::uuid[]), (SELECT count(*) FROM inserted) WHERE $8::boolean
   ON CONFLICT (batch_id) DO NOTHING
 )
 SELECT u.tenant_id, u.device, u.ts, u."values", u.updated_at, u.version::text AS version,
@@ -143,14 +102,6 @@ export interface ProjectionResult {
   states: ProjectedState[];
 }
 
-/** Shards of the tenant event counters; batches in different shards never wait on each other's counter rows. */
-export const COUNT_SHARDS = 8;
-
-/** The counter shard of a batch: stable for its id, so a retried batch would pick the same rows. */
-export function countShard(batchId: string): number {
-  return (Number.parseInt(batchId.slice(0, 2), 16) || 0) % COUNT_SHARDS;
-}
-
 export interface ProjectBatchOptions {
   /**
    * The events are the whole batch: unstage it and mark it applied in the same statement. False for
@@ -161,15 +112,15 @@ export interface ProjectBatchOptions {
 
 /**
  * Projects events of batch `batchId`. Safe to run again on the same events (a retried job, a part
- * of a split batch re-run after a crash): history skips stored rows, and rollups, counts and
- * device_state are fed only by the rows this statement really inserted.
+ * of a split batch re-run after a crash): history skips stored rows, and notes and device_state
+ * are fed only by the rows this statement really inserted.
  */
 export async function projectBatch(db: Queryable, batchId: string, events: BatchEvent[], options: ProjectBatchOptions = { whole: true }): Promise<ProjectionResult> {
   const c = batchEventColumns(events);
   const result = await db.query<Row>({
     name: 'project-batch',
     text: SQL,
-    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values, countShard(batchId), options.whole],
+    values: [batchId, c.tenants, c.devices, c.keys, c.times, c.types, c.values, options.whole],
   });
   return {
     inserted: result.rows[0]?.inserted ?? 0,

@@ -1,37 +1,58 @@
 import type { Queryable } from '@strata/core';
 
-// Series read the coarsest rollup level that divides the interval: rollups_1m for 1m, 5m and 15m,
-// rollups_1h for 1h (720 rows for 30 days instead of 43,200), rollups_1d for 1d (365 rows for a
-// year instead of 8,760). When the interval is the
-// level's own width, rows are returned as stored; otherwise they are combined exactly: counts,
-// sums, minima and maxima add up, and `last` is the one with the newest event time. Buckets are
-// aligned to the Unix epoch in UTC, so a day bucket is a UTC day whatever the session time zone.
-const direct = (table: string): string => `
-  SELECT bucket, count::float8 AS count, sum, min, max, last
-    FROM ${table}
-   WHERE tenant_id = $1 AND device = $2 AND value_key = $3
-     AND bucket >= $4::timestamptz AND bucket < $5::timestamptz
-   ORDER BY bucket`;
-const combined = (table: string): string => `
-  SELECT date_bin($4::interval, bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
-         sum(count)::float8 AS count,
-         sum(sum) AS sum,
-         min(min) AS min,
-         max(max) AS max,
-         (array_agg(last ORDER BY last_ts DESC))[1] AS last
-    FROM ${table}
-   WHERE tenant_id = $1 AND device = $2 AND value_key = $3
-     AND bucket >= $5::timestamptz AND bucket < $6::timestamptz
-   GROUP BY 1
-   ORDER BY 1`;
+/*
+ * Series as exact continuous aggregates (decision 0060), in one statement and so one snapshot:
+ *  - `stored`: the rows of the coarsest rollup level that divides the interval (rollups_1m for 1m, 5m
+ *    and 15m; rollups_1h for 1h; rollups_1d for 1d) whose bucket holds no noted (dirty) minute of the
+ *    tenant: the refresher has materialized everything in them;
+ *  - `minutes`: for an hour or day that holds a noted minute, its other minutes from rollups_1m (never
+ *    the stale hour or day row);
+ *  - `live`: the noted minutes themselves, aggregated from history (the device's primary-key range).
+ * A note commits with its events and is deleted only by the refresh that materializes them, so every
+ * event visible in this snapshot is counted exactly once. The parts are combined exactly: counts and
+ * numeric sums add, min of minima, max of maxima, `last` is the value with the newest event time (the
+ * larger on a tie, as the refresher does). Buckets are aligned to the Unix epoch in UTC.
+ */
+const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
+const statement = (table: string, width: string): string => `
+WITH dirty AS (
+  SELECT DISTINCT bucket FROM aggregate_dirty
+   WHERE tenant_id = $1 AND bucket >= $5::timestamptz AND bucket < $6::timestamptz
+), stored AS (
+  SELECT r.bucket, r.count, r.sum, r.min, r.max, r.last, r.last_ts
+    FROM ${table} r
+   WHERE r.tenant_id = $1 AND r.device = $2 AND r.value_key = $3
+     AND r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+     AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket >= r.bucket AND d.bucket < r.bucket + interval '${width}')
+), minutes AS (
+  SELECT m.bucket, m.count, m.sum, m.min, m.max, m.last, m.last_ts
+    FROM (SELECT DISTINCT date_bin('${width}', bucket, ${EPOCH}) AS bucket FROM dirty) c
+    JOIN rollups_1m m ON m.tenant_id = $1 AND m.device = $2 AND m.value_key = $3
+                     AND m.bucket >= c.bucket AND m.bucket < c.bucket + interval '${width}'
+   WHERE '${width}' <> '1 minute' AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = m.bucket)
+), live AS (
+  SELECT d.bucket, count(*) AS count, sum((e."values" -> $3)::numeric) AS sum,
+         min((e."values" -> $3)::float8) AS min, max((e."values" -> $3)::float8) AS max,
+         (array_agg((e."values" -> $3)::float8 ORDER BY e.ts DESC, (e."values" -> $3)::float8 DESC))[1] AS last, max(e.ts) AS last_ts
+    FROM dirty d
+    JOIN events e ON e.tenant_id = $1 AND e.device = $2 AND e.ts >= d.bucket AND e.ts < d.bucket + interval '1 minute'
+   WHERE e.ts >= $5::timestamptz AND e.ts < $6::timestamptz AND jsonb_typeof(e."values" -> $3) = 'number'
+   GROUP BY d.bucket
+)
+SELECT date_bin($4::interval, bucket, ${EPOCH}) AS bucket,
+       sum(count)::float8 AS count, sum(sum)::float8 AS sum, min(min) AS min, max(max) AS max,
+       (array_agg(last ORDER BY last_ts DESC, last DESC))[1] AS last
+  FROM (SELECT * FROM stored UNION ALL SELECT * FROM minutes UNION ALL SELECT * FROM live) parts
+ GROUP BY 1
+ ORDER BY 1`;
 
 /** Statement per interval, from a fixed list: table names never come from the request. */
-const STATEMENTS: Record<string, { name: string; text: string; combines: boolean }> = {
-  '1 minute': { name: 'query-series-1m', text: direct('rollups_1m'), combines: false },
-  '5 minutes': { name: 'query-series-5m', text: combined('rollups_1m'), combines: true },
-  '15 minutes': { name: 'query-series-15m', text: combined('rollups_1m'), combines: true },
-  '1 hour': { name: 'query-series-1h', text: direct('rollups_1h'), combines: false },
-  '1 day': { name: 'query-series-1d', text: direct('rollups_1d'), combines: false },
+const STATEMENTS: Record<string, { name: string; text: string }> = {
+  '1 minute': { name: 'query-series-1m', text: statement('rollups_1m', '1 minute') },
+  '5 minutes': { name: 'query-series-5m', text: statement('rollups_1m', '1 minute') },
+  '15 minutes': { name: 'query-series-15m', text: statement('rollups_1m', '1 minute') },
+  '1 hour': { name: 'query-series-1h', text: statement('rollups_1h', '1 hour') },
+  '1 day': { name: 'query-series-1d', text: statement('rollups_1d', '1 day') },
 };
 
 export interface SeriesBucketRow {
@@ -57,11 +78,10 @@ export interface SelectSeriesBucketsQuery {
 export async function selectSeriesBuckets(db: Queryable, query: SelectSeriesBucketsQuery): Promise<SeriesBucketRow[]> {
   const statement = STATEMENTS[query.interval];
   if (!statement) throw new Error(`no rollup level for interval ${query.interval}`);
-  const key = [query.tenantId, query.device, query.valueKey];
   const result = await db.query<SeriesBucketRow>({
     name: statement.name,
     text: statement.text,
-    values: statement.combines ? [...key, query.interval, query.from, query.to] : [...key, query.from, query.to],
+    values: [query.tenantId, query.device, query.valueKey, query.interval, query.from, query.to],
   });
   return result.rows;
 }

@@ -1,0 +1,33 @@
+import type { Queryable } from '@strata/core';
+
+export interface ClaimDirtyMinutesQuery {
+  tenantId: string;
+  /** Only minutes that ended at or before this instant (ISO-8601) are claimed. */
+  closedBy: string;
+  limit: number;
+}
+
+/**
+ * Deletes the notes of a tenant's oldest due minutes (at most `limit` minutes) and returns those
+ * minutes, ISO-8601. Meant for the refresher's transaction: it recomputes them next, in a later
+ * statement whose snapshot sees every event whose note this one deleted (a note commits with its
+ * events). Notes committed after this statement stay and bring the minute back in a later round.
+ * A rollback restores the notes.
+ */
+export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQuery): Promise<string[]> {
+  const result = await db.query<{ ms: number }>({
+    name: 'claim-dirty-minutes',
+    text: `WITH minutes AS (
+             SELECT DISTINCT bucket FROM aggregate_dirty
+              WHERE tenant_id = $1 AND bucket <= $2::timestamptz - interval '1 minute'
+              ORDER BY bucket LIMIT $3
+           ), claimed AS (
+             DELETE FROM aggregate_dirty d USING minutes m
+              WHERE d.tenant_id = $1 AND d.bucket = m.bucket
+             RETURNING d.bucket
+           )
+           SELECT DISTINCT (extract(epoch FROM bucket) * 1000)::float8 AS ms FROM claimed ORDER BY 1`,
+    values: [query.tenantId, query.closedBy, query.limit],
+  });
+  return result.rows.map((row) => new Date(row.ms).toISOString());
+}

@@ -1,0 +1,61 @@
+import type { Queryable } from '@strata/core';
+import type { RollupKey } from './replace-minute-aggregates.ts';
+
+/*
+ * One coarser rollup level recomputed from the level below for the (device, value, bucket) keys a
+ * refresh touched, and written over what it holds (update with full values, delete what is gone).
+ * Combining is exact: counts and numeric sums add, min of minima, max of maxima, and `last` is the
+ * finer row's `last` with the newest last_ts (the larger on a tie, as over raw history). The keys
+ * come from the finer level's refresh, both those it wrote and those it deleted, so a bucket whose
+ * events are gone disappears at every level.
+ */
+const statement = (target: string, source: string, width: string, next: string): string => `
+WITH touched AS (
+  SELECT DISTINCT device, value_key, date_bin('${width}', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket
+    FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS k(device, value_key, bucket)
+), fresh AS (
+  SELECT t.device, t.value_key, t.bucket, sum(s.count) AS count, sum(s.sum) AS sum, min(s.min) AS min, max(s.max) AS max,
+         (array_agg(s.last ORDER BY s.last_ts DESC, s.last DESC))[1] AS last, max(s.last_ts) AS last_ts
+    FROM touched t
+    JOIN ${source} s ON s.tenant_id = $1 AND s.device = t.device AND s.value_key = t.value_key
+                    AND s.bucket >= t.bucket AND s.bucket < t.bucket + interval '${width}'
+   GROUP BY 1, 2, 3
+), written AS (
+  INSERT INTO ${target} AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT $1, device, value_key, bucket, count, sum, min, max, last, last_ts FROM fresh ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last, last_ts = excluded.last_ts
+  WHERE (r.count, r.sum, r.min, r.max, r.last, r.last_ts) IS DISTINCT FROM (excluded.count, excluded.sum, excluded.min, excluded.max, excluded.last, excluded.last_ts)
+), removed AS (
+  DELETE FROM ${target} r USING touched t
+   WHERE r.tenant_id = $1 AND r.device = t.device AND r.value_key = t.value_key AND r.bucket = t.bucket
+     AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.device = r.device AND f.value_key = r.value_key AND f.bucket = r.bucket)
+)
+SELECT DISTINCT device, value_key, date_bin('${next}', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00')::text AS bucket FROM touched`;
+
+/** Levels from a fixed list: table names never come from input. */
+const LEVELS = {
+  hour: { name: 'replace-rollups-1h', text: statement('rollups_1h', 'rollups_1m', '1 hour', '1 day') },
+  day: { name: 'replace-rollups-1d', text: statement('rollups_1d', 'rollups_1h', '1 day', '1 day') },
+} as const;
+
+export interface ReplaceCoarserRollupsQuery {
+  tenantId: string;
+  level: keyof typeof LEVELS;
+  /** The (device, value, bucket) keys of the finer level that a refresh recomputed, kept or deleted. */
+  touched: RollupKey[];
+}
+
+/**
+ * Recomputes the level's buckets holding `touched` and returns the keys it touched, binned to the next
+ * coarser level (days), which is the next call's input.
+ */
+export async function replaceCoarserRollups(db: Queryable, query: ReplaceCoarserRollupsQuery): Promise<RollupKey[]> {
+  const level = LEVELS[query.level];
+  const result = await db.query<{ device: string; value_key: string; bucket: string }>({
+    name: level.name,
+    text: level.text,
+    values: [query.tenantId, query.touched.map((k) => k.device), query.touched.map((k) => k.valueKey), query.touched.map((k) => k.bucket)],
+  });
+  return result.rows.map((row) => ({ device: row.device, valueKey: row.value_key, bucket: row.bucket }));
+}
