@@ -1,43 +1,35 @@
 /**
- * Where generated event times start: the start of yesterday (UTC), so data is recent (inside
- * retention, in premade partitions) and every run has the same shape.
+ * When the bench started, to the minute. The series device's history ends here; every phase after
+ * it sends events stamped with the wall clock, as devices do, so each phase's events lie in its own
+ * window of event time and can be counted there.
  */
-export const BENCH_DAY_MS = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
-
-/** Where a phase's event times start: 2 h apart, each later than the last, within the bench day. */
-export function phaseStart(run: number, phase: number): number {
-  return BENCH_DAY_MS + ((run - 1) * 2 + phase) * 7_200_000;
-}
+export const BENCH_START_MS = Math.floor(Date.now() / 60_000) * 60_000;
 
 export interface BodyOptions {
-  bodies: number;
-  eventsPerBody: number;
-  devices: number;
-  /** Distinguishes the bodies of one phase from another's, so no phase re-sends another's events. */
+  /** Distinguishes one phase's ids from every other's, so no phase re-sends another's events. */
   phase: string;
-  /** Event time of the first event; phases use later starts so each device's data stays in order. */
-  startMs: number;
+  devices: number;
+  devicePrefix: string;
 }
 
 /**
- * Pre-built JSON request bodies, each event unique (its own id), spread over `devices` devices,
- * with event times increasing as real devices send them (one millisecond apart from `startMs`).
- * Built before the clock starts so that generating load costs the generator as little CPU as
- * possible while measuring.
+ * The n-th request body of a phase: `eventsPerBody` events, each with its own id (phase + a counter
+ * that is unique across every connection of the load), spread over the devices, stamped now.
+ * Built per request so that no body is ever sent twice: a repeated body would be deduplicated and
+ * counted as throughput it is not.
  */
-export function buildBatchBodies(options: BodyOptions): string[] {
-  const bodies: string[] = [];
-  let n = 0;
-  for (let b = 0; b < options.bodies; b++) {
-    const events: string[] = [];
-    for (let i = 0; i < options.eventsPerBody; i++, n++) {
-      const device = `d-${n % options.devices}`;
-      const ts = options.startMs + n;
-      events.push(
-        `{"device":"${device}","id":"${options.phase}-${n}","ts":${ts},"values":{"temp":${(n % 400) / 10},"hr":${60 + (n % 90)},"status":"${n % 10 === 0 ? 'warn' : 'ok'}"}}`,
-      );
-    }
-    bodies.push(`{"events":[${events.join(',')}]}`);
-  }
-  return bodies;
+export function batchBody(options: BodyOptions, n: number, eventsPerBody: number): string {
+  const now = Date.now();
+  const events: string[] = [];
+  for (let i = n * eventsPerBody; i < (n + 1) * eventsPerBody; i++) events.push(eventJson(options, i, now));
+  return `{"events":[${events.join(',')}]}`;
+}
+
+/** One event as a single-event request body (the same shape as an element of a batch). */
+export function singleBody(options: BodyOptions, n: number): string {
+  return eventJson(options, n, Date.now());
+}
+
+function eventJson(options: BodyOptions, i: number, ts: number): string {
+  return `{"device":"${options.devicePrefix}${i % options.devices}","id":"${options.phase}-${i}","ts":${ts},"values":{"temp":${(i % 400) / 10},"hr":${60 + (i % 90)},"status":"${i % 10 === 0 ? 'warn' : 'ok'}"}}`;
 }

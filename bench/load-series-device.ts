@@ -1,20 +1,22 @@
-import { BENCH_DAY_MS } from './event-bodies.ts';
+import { checkStoredEvents, type StoredCheck } from './check-stored-events.ts';
+import { BENCH_START_MS } from './event-bodies.ts';
 import { runLoad } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
-import { projectedEvents, waitUntilProjected } from './wait-until-projected.ts';
+import { waitUntilDrained } from './wait-until-projected.ts';
 
 export const SERIES_DEVICE = 'series-device';
-export const SERIES_END_MS = BENCH_DAY_MS + 86_400_000;
-const SPAN_MS = 30 * 86_400_000;
+/** The series device's history ends where the bench starts, before any phase's events. */
+export const SERIES_END_MS = BENCH_START_MS;
+export const SERIES_DAYS = 30;
+const SPAN_MS = SERIES_DAYS * 86_400_000;
 
 /**
- * Sends `events` readings for one device spread evenly over the 30 days before the end of the bench
- * day, through the real pipeline, and waits until all are projected.
+ * Sends `events` readings for one device spread evenly over the 30 days before the bench started,
+ * through the real pipeline, waits until all are projected, and checks all were stored.
  */
-export async function loadSeriesDevice(stack: BenchStack, events: number): Promise<void> {
+export async function loadSeriesDevice(stack: BenchStack, events: number): Promise<StoredCheck> {
   const perBody = 1000;
   const step = SPAN_MS / events;
-  const before = await projectedEvents(stack.db);
   const load = await runLoad({
     url: `${stack.urls['command-api']}/v1/events`,
     apiKey: stack.apiKey,
@@ -30,5 +32,6 @@ export async function loadSeriesDevice(stack: BenchStack, events: number): Promi
     },
   });
   if (load.non2xx + load.errors > 0) throw new Error(`loading the series device: ${load.non2xx + load.errors} requests refused`);
-  await waitUntilProjected(stack.db, before + events, 600_000);
+  await waitUntilDrained(stack.db, 900_000);
+  return checkStoredEvents(stack.db, stack.tenant, 'series device', { fromMs: SERIES_END_MS - SPAN_MS, toMs: SERIES_END_MS - 1 }, load.acceptedEvents);
 }

@@ -1,43 +1,89 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@strata/core';
 import { formatTable, summarize } from './bench-report.ts';
+import { describePostgres } from './describe-postgres.ts';
 import { loadSeriesDevice } from './load-series-device.ts';
+import { median } from './percentiles.ts';
 import { runOnce, type BenchPlan, type RunResult } from './run-once.ts';
+import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
 
-// `pnpm bench [--quick] [--runs N] [--profile DIR]`: the composition root of the benchmark.
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '1' }, profile: { type: 'string' } } });
+// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR]`: the composition root of the benchmark.
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '1' }, embedded: { type: 'boolean', default: false }, profile: { type: 'string' } },
+});
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 9) {
   process.stderr.write('bench: --runs takes 1..9\n');
   process.exit(2);
 }
 const plan: BenchPlan = values.quick
-  ? { sustainedS: 10, singleS: 5, freshnessS: 5, readsS: 3, rawEvents: 50_000, seriesEvents: 100_000 }
-  : { sustainedS: 30, singleS: 10, freshnessS: 10, readsS: 10, rawEvents: 200_000, seriesEvents: 1_000_000 };
-const config = loadConfigOrExit(process.env);
+  ? { batchS: 10, fleetS: 15, singleS: 5, freshnessS: 5, readsS: 3, ceilingRows: 200_000, seriesEvents: 100_000 }
+  : { batchS: 30, fleetS: 60, singleS: 10, freshnessS: 10, readsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000 };
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-
 const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+// --embedded measures a private server started as `pnpm start` starts one (its workload settings);
+// otherwise the server at DATABASE_URL, whatever its settings: the report says which.
+const embedded = values.embedded ? await startBenchPostgres() : undefined;
+if (embedded) {
+  log(`started a private PostgreSQL with the workload settings (${embedded.databaseUrl})`);
+  env.DATABASE_URL = embedded.databaseUrl;
+}
+const config = loadConfigOrExit(env);
 log('starting a fresh strata_bench database and the four services');
 const stack = await startBenchStack(config, env, values.profile);
 const results: RunResult[] = [];
+let postgres;
+let seriesCheck;
 try {
+  postgres = await describePostgres(stack.db, totalmem());
   log(`loading ${plan.seriesEvents.toLocaleString('en-US')} events for the series device`);
-  await loadSeriesDevice(stack, plan.seriesEvents);
+  seriesCheck = await loadSeriesDevice(stack, plan.seriesEvents);
   for (let run = 1; run <= runs; run++) results.push(await runOnce(stack, plan, run, log));
 } finally {
   await stack.stop();
+  await embedded?.stop();
 }
 
 const rows = summarize(results);
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-process.stdout.write(`\nStrata benchmark (${values.quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}, ${machine.cores} cores, ${machine.cpu})\n\n`);
-process.stdout.write(`${formatTable(rows, runs)}\n`);
+const commit = gitCommit();
+const out = (text: string) => process.stdout.write(`${text}\n`);
+out(`\nStrata benchmark (${values.quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB), commit ${commit}`);
+out(`PostgreSQL ${postgres.version}${embedded ? ' (private, --embedded)' : ` at ${new URL(config.databaseUrl).host}`}: ${Object.entries(postgres.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+out(postgres.differsFromRecommended.length === 0 ? 'settings: as recommended (docs/operations.md)' : `settings differing from docs/operations.md: ${postgres.differsFromRecommended.join(', ')}`);
+out('');
+out(formatTable(rows, runs));
+const last = results.at(-1) as RunResult;
+out(`\nbytes per event by table (last run): ${Object.entries(last.bytes.byTable).map(([k, v]) => `${k} ${v}`).join(', ')}; staging grew ${last.bytes.staging.toFixed(1)} B/event (transient)`);
+for (const [name, backlog] of [['batches', last.batch.backlog], ['fleet', last.fleet.backlog]] as const) {
+  const series = backlog.samples.map((s) => s.stagedEvents);
+  const maxJobs = Math.max(0, ...backlog.samples.map((s) => s.queuedJobs));
+  out(`projector backlog, ${name} (last run): staged events each second ${series.join(' ')}; max ${backlog.maxStagedEvents} events / ${maxJobs} queued jobs, slope ${Math.round(backlog.slopeEventsPerSec)} events/s`);
+}
+const checks = [seriesCheck, ...results.flatMap((r) => r.checks)];
+const failed = checks.filter((c) => !c.ok);
+for (const c of failed) out(`FAIL ${c.scenario}: ${c.acknowledged} events acknowledged, ${c.stored} stored`);
+out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length} checks (median ceiling move ${Math.round(median(results.map((r) => r.ceiling.moveMs)))} ms, copy ${Math.round(median(results.map((r) => r.ceiling.copyMs)))} ms)`);
+
 const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 15);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}.json`, import.meta.url);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick: values.quick, plan, machine, summary: rows, runs: results }, null, 2)}\n`);
-process.stdout.write(`\nwritten ${file.pathname}\n`);
+const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}.json`, import.meta.url);
+const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, summary: rows, checks, runs: results };
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+out(`\nwritten ${file.pathname}`);
+if (failed.length > 0) process.exitCode = 1;
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,34 +1,55 @@
+import { backgroundBatchLoad } from './background-batch-load.ts';
+import { DEVICES } from './measure-batch-ingest.ts';
 import { runLoad, type LoadResult } from './post-load.ts';
-import { DEVICES } from './measure-sustained-ingest.ts';
 import { SERIES_DEVICE, SERIES_END_MS } from './load-series-device.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
 /** Requests per second offered in each read measurement. */
 export const READ_RATE = 500;
+/**
+ * Events per second arriving (batches of 500) while reads are measured, or half of what the batch
+ * scenario reached end to end when that is less: reads beside an overloaded projector would measure
+ * the overload.
+ */
+export const READ_BACKGROUND_EVENTS = 5_000;
 
 export interface Reads {
   cache: LoadResult;
   strong: LoadResult;
   series24h1m: LoadResult;
   series30d1h: LoadResult;
+  stats24h1m: LoadResult;
+  background: { eventsPerSec: number; acknowledged: number };
+  window: { fromMs: number; toMs: number };
 }
 
 /**
- * Latency of latest-state reads (cache, strong) over the 10k ingested devices, and of two series,
- * each at a fixed offered load (READ_RATE requests/s, open loop): a latency target means something
- * only at a stated load, and a closed loop at saturation would measure queueing on two cores instead.
+ * Latency of latest-state reads (cache, strong) over the 10k ingested devices, two series of the
+ * 1M-event device and the tenant's stats, each at a fixed offered load (READ_RATE requests/s, open
+ * loop), while `backgroundEventsPerSec` events/s arrive: reads are met beside ingest, never alone.
  */
-export async function measureReads(stack: BenchStack, durationS: number): Promise<Reads> {
+export async function measureReads(stack: BenchStack, durationS: number, backgroundEventsPerSec: number, run: number): Promise<Reads> {
   const read = (connections: number, path: (n: number) => string) =>
     runLoad({ url: stack.urls['query-api'], apiKey: stack.apiKey, method: 'GET', connections, overallRate: READ_RATE, duration: durationS, next: (n) => ({ path: path(n) }) });
   const device = (n: number) => `d-${(n * 7919) % DEVICES}`;
   const iso = (ms: number) => new Date(ms).toISOString();
-  const series = (spanMs: number, interval: string) =>
-    `/v1/devices/${SERIES_DEVICE}/series?value=temp&from=${iso(SERIES_END_MS - spanMs)}&to=${iso(SERIES_END_MS)}&interval=${interval}&agg=avg,min,max`;
+  const range = (spanMs: number) => `from=${iso(SERIES_END_MS - spanMs)}&to=${iso(SERIES_END_MS)}`;
+  const series = (spanMs: number, interval: string) => `/v1/devices/${SERIES_DEVICE}/series?value=temp&${range(spanMs)}&interval=${interval}&agg=avg,min,max`;
+  const fromMs = Date.now();
+  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS * 5 + 2, `reads${run}`);
+  const cache = await read(8, (n) => `/v1/devices/${device(n)}?consistency=cache`);
+  const strong = await read(8, (n) => `/v1/devices/${device(n)}?consistency=strong`);
+  const series24h1m = await read(4, () => series(86_400_000, '1m'));
+  const series30d1h = await read(4, () => series(30 * 86_400_000, '1h'));
+  const stats24h1m = await read(4, () => `/v1/stats?${range(86_400_000)}&interval=1m`);
+  const load = await background;
   return {
-    cache: await read(8, (n) => `/v1/devices/${device(n)}?consistency=cache`),
-    strong: await read(8, (n) => `/v1/devices/${device(n)}?consistency=strong`),
-    series24h1m: await read(4, () => series(86_400_000, '1m')),
-    series30d1h: await read(4, () => series(30 * 86_400_000, '1h')),
+    cache,
+    strong,
+    series24h1m,
+    series30d1h,
+    stats24h1m,
+    background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
+    window: { fromMs, toMs: Date.now() },
   };
 }

@@ -1,4 +1,4 @@
-import { BENCH_DAY_MS } from './event-bodies.ts';
+import { singleBody } from './event-bodies.ts';
 import { runLoad } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
@@ -7,18 +7,28 @@ export interface SingleEvent {
   p50Ms: number;
   p99Ms: number;
   refused: number;
+  acknowledged: number;
+  window: { fromMs: number; toMs: number };
 }
 
-/** One event per request, many connections: what group commit is for. */
+/** One event per request on 64 connections, as fast as answers come: what group commit is for. */
 export async function measureSingleEvent(stack: BenchStack, durationS: number, run: number): Promise<SingleEvent> {
+  const options = { phase: `single${run}`, devices: 10_000, devicePrefix: 's-' };
+  const fromMs = Date.now();
   const load = await runLoad({
     url: `${stack.urls['command-api']}/v1/events`,
     apiKey: stack.apiKey,
     connections: 64,
     duration: durationS,
-    next: (n) => ({
-      body: `{"device":"s-${n % 10_000}","id":"single${run}-${n}","ts":${BENCH_DAY_MS + n},"values":{"v":${n % 1000}}}`,
-    }),
+    next: (n) => ({ body: singleBody(options, n) }),
   });
-  return { requestsPerSec: load.requestsPerSec, p50Ms: load.p50Ms, p99Ms: load.p99Ms, refused: load.non2xx + load.errors };
+  const toMs = Date.now();
+  return {
+    requestsPerSec: load.requestsPerSec,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    refused: load.non2xx + load.errors,
+    acknowledged: load.acceptedEvents,
+    window: { fromMs, toMs },
+  };
 }

@@ -10,48 +10,108 @@ export interface LoadOptions {
   /** Requests per second across all connections (open-loop); unset = as fast as answers come. */
   overallRate?: number;
   method?: 'GET' | 'POST';
-  /** Builds the n-th request: its body for POST, its path for GET. */
+  /** Builds the n-th request: its body for POST, its path for GET. n counts across all connections. */
   next: (n: number) => { body?: string; path?: string };
 }
 
 export interface LoadResult {
+  /** Requests of the load (not the idle probes that fill connections while the last answers come). */
   requests: number;
   ok: number;
   non2xx: number;
+  /** Requests never answered (socket error or timeout): their events may or may not be stored. */
+  unanswered: number;
   errors: number;
+  /** From the first request until the last request of the load was answered. */
   durationS: number;
   p50Ms: number;
   p99Ms: number;
   requestsPerSec: number;
+  /** The sum of `accepted` over every 202 answer: the events the service acknowledged. */
+  acceptedEvents: number;
 }
 
-/** One autocannon run against a Strata endpoint with the tenant's key. */
+const ACCEPTED = /"accepted":(\d+)/;
+const SETTLE_LIMIT_MS = 30_000;
+
+interface RequestContext {
+  /** Set when the request in flight on this connection belongs to the load. */
+  load?: boolean;
+}
+
+/**
+ * One autocannon run against a Strata endpoint with the tenant's key. With a duration, autocannon
+ * would cut the connections at the end with requests in flight, whose events the service accepts
+ * but nobody counts. So at the end the connections send only `GET /livez` until every request of
+ * the load has its answer, and only then stop: every acknowledged event is counted, and the stored
+ * count can be checked for equality.
+ */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let n = 0;
-  const result = await autocannon({
-    url: options.url,
-    method: options.method ?? 'POST',
-    connections: options.connections,
-    ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 10 }),
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-    headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
-    requests: [
+  let acceptedEvents = 0;
+  let answered = 0;
+  let ok = 0;
+  let stopping = false;
+  let lastAnswerAt = performance.now();
+  const started = performance.now();
+  let instance: autocannon.Instance | undefined;
+  const settle = () => {
+    if (instance && stopping && answered === n) instance.stop();
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
       {
-        setupRequest: (request) => {
-          const built = options.next(n++);
-          return { ...request, ...(built.body !== undefined ? { body: built.body } : {}), ...(built.path ? { path: built.path } : {}) };
-        },
+        url: options.url,
+        method: options.method ?? 'POST',
+        connections: options.connections,
+        ...(options.amount ? { amount: options.amount } : { duration: (options.duration ?? 10) + SETTLE_LIMIT_MS / 1000 }),
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+        headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request, context) => {
+              if (stopping) {
+                (context as RequestContext).load = false;
+                return { ...request, method: 'GET', path: '/livez', body: undefined };
+              }
+              (context as RequestContext).load = true;
+              const built = options.next(n++);
+              return { ...request, ...(built.body !== undefined ? { body: built.body } : {}), ...(built.path ? { path: built.path } : {}) };
+            },
+            onResponse: (status, body, context) => {
+              if (!(context as RequestContext).load) return;
+              answered++;
+              lastAnswerAt = performance.now();
+              if (status >= 200 && status < 300) ok++;
+              if (status === 202) {
+                const match = ACCEPTED.exec(body);
+                if (match) acceptedEvents += Number(match[1]);
+              }
+              settle();
+            },
+          },
+        ],
       },
-    ],
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    if (!options.amount) {
+      setTimeout(() => {
+        stopping = true;
+        settle();
+      }, (options.duration ?? 10) * 1000).unref();
+    }
   });
+  const durationS = (lastAnswerAt - started) / 1000;
   return {
-    requests: result.requests.total,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
+    requests: n,
+    ok,
+    non2xx: answered - ok,
+    unanswered: n - answered,
     errors: result.errors,
-    durationS: result.duration,
+    durationS,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    requestsPerSec: result['2xx'] / result.duration,
+    requestsPerSec: ok / durationS,
+    acceptedEvents,
   };
 }

@@ -1,53 +1,85 @@
+import { bytesPerEvent, type BytesPerEvent } from './bytes-per-event.ts';
+import { checkStoredEvents, type StoredCheck } from './check-stored-events.ts';
 import { withGeneratorCpu } from './generator-cpu.ts';
-import { measureFreshness, type Freshness } from './measure-freshness.ts';
-import { measureRawLimit, type RawLimit } from './measure-raw-limit.ts';
-import { measureReads, type Reads } from './measure-reads.ts';
+import { measureBatchIngest, type BatchIngest } from './measure-batch-ingest.ts';
+import { measureDeviceFleet, type DeviceFleet } from './measure-device-fleet.ts';
+import { measureFreshness, type FreshnessUnderLoad } from './measure-freshness.ts';
+import { measureReads, READ_BACKGROUND_EVENTS, type Reads } from './measure-reads.ts';
 import { measureSingleEvent, type SingleEvent } from './measure-single-event.ts';
-import { measureSustainedIngest, type SustainedIngest } from './measure-sustained-ingest.ts';
+import { measureSqlCeiling, type SqlCeiling } from './measure-sql-ceiling.ts';
+import { measureSettledSizes, measureTableSizes } from './measure-table-sizes.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 import { waitUntilSettled } from './wait-until-projected.ts';
 
 export interface BenchPlan {
-  sustainedS: number;
+  batchS: number;
+  fleetS: number;
   singleS: number;
   freshnessS: number;
   readsS: number;
-  rawEvents: number;
+  ceilingRows: number;
   seriesEvents: number;
 }
 
 export interface RunResult {
-  sustained: SustainedIngest;
+  ceiling: SqlCeiling;
+  batch: BatchIngest;
+  bytes: BytesPerEvent;
+  fleet: DeviceFleet;
   single: SingleEvent;
-  freshness: Freshness;
+  freshness: FreshnessUnderLoad;
   reads: Reads;
-  raw: RawLimit;
-  cpu: { sustained: number; single: number; reads: number };
+  checks: StoredCheck[];
+  cpu: { batch: number; fleet: number; single: number; reads: number };
 }
 
-/** One pass over every measurement, each phase alone on the machine. */
+/** One pass over every measurement, each phase alone on the machine, each checked stored = acknowledged. */
 export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, log: (line: string) => void): Promise<RunResult> {
+  const checks: StoredCheck[] = [];
+  const check = async (scenario: string, window: { fromMs: number; toMs: number }, acknowledged: number) => {
+    checks.push(await checkStoredEvents(stack.db, stack.tenant, `run ${run}: ${scenario}`, window, acknowledged));
+  };
   await waitUntilSettled(stack.db);
-  log(`run ${run}: sustained ingest (${plan.sustainedS} s)`);
-  const sustained = await withGeneratorCpu(() => measureSustainedIngest(stack, plan.sustainedS, run));
+  log(`run ${run}: SQL ceiling (${plan.ceilingRows.toLocaleString('en-US')} rows, plain SQL on one connection)`);
+  const ceiling = await measureSqlCeiling(stack.databaseUrl, plan.ceilingRows, Date.now());
+
   await waitUntilSettled(stack.db);
-  log(`run ${run}: single-event requests (${plan.singleS} s)`);
+  log(`run ${run}: batches of 500 over 10k devices (${plan.batchS} s, end to end)`);
+  const sizesBefore = await measureTableSizes(stack.db);
+  const batch = await withGeneratorCpu(() => measureBatchIngest(stack, plan.batchS, run));
+  await check('batches of 500', batch.result.window, batch.result.acknowledged);
+  const bytes = bytesPerEvent(sizesBefore, await measureSettledSizes(stack.db, 30_000), batch.result.acknowledged);
+
+  await waitUntilSettled(stack.db);
+  log(`run ${run}: fleet of 10k devices at 1 event/s each (${plan.fleetS} s)`);
+  const fleet = await withGeneratorCpu(() => measureDeviceFleet(stack, plan.fleetS, run));
+  await waitUntilSettled(stack.db);
+  await check('fleet', fleet.result.window, fleet.result.acknowledged);
+
+  log(`run ${run}: single events, 64 connections (${plan.singleS} s)`);
   const single = await withGeneratorCpu(() => measureSingleEvent(stack, plan.singleS, run));
   await waitUntilSettled(stack.db);
-  log(`run ${run}: freshness at half the sustained rate (${plan.freshnessS} s)`);
-  const freshness = await measureFreshness(stack, sustained.result.projectedEventsPerSec / 2, plan.freshnessS, run);
+  await check('single events', single.result.window, single.result.acknowledged);
+
+  log(`run ${run}: freshness at half the batch rate (${plan.freshnessS} s)`);
+  const freshness = await measureFreshness(stack, batch.result.endToEndEventsPerSec / 2, plan.freshnessS, run);
   await waitUntilSettled(stack.db);
-  log(`run ${run}: reads (${plan.readsS} s each)`);
-  const reads = await withGeneratorCpu(() => measureReads(stack, plan.readsS));
+  await check('freshness', freshness.window, freshness.totalAcknowledged);
+
+  const readBackground = Math.min(READ_BACKGROUND_EVENTS, batch.result.endToEndEventsPerSec / 2);
+  log(`run ${run}: reads under ingest of ${Math.round(readBackground)} events/s (${plan.readsS} s each)`);
+  const reads = await withGeneratorCpu(() => measureReads(stack, plan.readsS, readBackground, run));
   await waitUntilSettled(stack.db);
-  log(`run ${run}: raw limit (${plan.rawEvents} events)`);
-  const raw = await measureRawLimit(stack.databaseUrl, stack.tenant, plan.rawEvents, 4, run);
+  await check('reads (background ingest)', reads.result.window, reads.result.background.acknowledged);
   return {
-    sustained: sustained.result,
+    ceiling,
+    batch: batch.result,
+    bytes,
+    fleet: fleet.result,
     single: single.result,
     freshness,
     reads: reads.result,
-    raw,
-    cpu: { sustained: sustained.generatorCpuPercent, single: single.generatorCpuPercent, reads: reads.generatorCpuPercent },
+    checks,
+    cpu: { batch: batch.generatorCpuPercent, fleet: fleet.generatorCpuPercent, single: single.generatorCpuPercent, reads: reads.generatorCpuPercent },
   };
 }

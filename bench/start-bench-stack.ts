@@ -9,10 +9,12 @@ import {
   Redis,
   type Config,
   type Pool,
+  INGEST_QUEUE,
 } from '@strata/core';
 import { freePort } from '../test/support/free-port.ts';
 import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from '../test/support/start-service-process.ts';
-import { BENCH_DAY_MS } from './event-bodies.ts';
+import { BENCH_START_MS } from './event-bodies.ts';
+import { SERIES_DAYS } from './load-series-device.ts';
 
 export interface BenchStack {
   databaseUrl: string;
@@ -20,10 +22,12 @@ export interface BenchStack {
   urls: Record<ServiceName, string>;
   apiKey: string;
   tenant: string;
+  /** The queue Redis, for sampling the ingest queue's depth. */
+  redis: Redis;
+  /** BullMQ's key prefix of the ingest queue. */
+  queueKey: string;
   stop(): Promise<void>;
 }
-
-const SERIES_DAYS = 31;
 
 /**
  * A fresh `strata_bench` database beside the configured one and the four services as their own
@@ -31,21 +35,21 @@ const SERIES_DAYS = 31;
  */
 export async function startBenchStack(config: Config, env: Record<string, string>, profileDir?: string): Promise<BenchStack> {
   const logger = createLogger('bench', 'warn');
+  // Config is the server to measure: DATABASE_URL, or the private server main.ts started for --embedded.
   const url = new URL(config.databaseUrl);
   url.pathname = '/strata_bench';
   const databaseUrl = url.toString();
   await recreateDatabase(databaseUrl);
   await runMigrations(databaseUrl, logger);
   const db = createPool({ connectionString: databaseUrl, max: 8, applicationName: 'strata-bench' }, logger);
-  // History for the series device spans 30 days back from the bench day: give it daily partitions
+  // History for the series device spans 30 days back from the bench start: give it daily partitions
   // as months of unattended operation would have, instead of piling it into DEFAULT.
   await db.query('SELECT ensure_event_partitions($1::date, $2)', [
-    new Date(BENCH_DAY_MS - (SERIES_DAYS - 1) * 86_400_000).toISOString().slice(0, 10),
-    SERIES_DAYS + 1,
+    new Date(BENCH_START_MS - (SERIES_DAYS + 1) * 86_400_000).toISOString().slice(0, 10),
+    SERIES_DAYS + 3,
   ]);
   const redis = new Redis(config.redisUrl);
   await deleteKeysWithPrefix(redis, 'bench');
-  redis.disconnect();
 
   const names: ServiceName[] = ['ops', 'projector', 'command-api', 'query-api'];
   const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()]))) as Record<ServiceName, number>;
@@ -84,9 +88,12 @@ export async function startBenchStack(config: Config, env: Record<string, string
     urls,
     apiKey,
     tenant,
+    redis,
+    queueKey: `bench:${INGEST_QUEUE}`,
     async stop() {
       for (const service of processes) service.child.kill('SIGTERM');
       await Promise.all(processes.map((service) => service.exited));
+      redis.disconnect();
       await db.end();
     },
   };

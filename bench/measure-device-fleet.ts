@@ -1,0 +1,58 @@
+import { singleBody } from './event-bodies.ts';
+import { DEVICES } from './measure-batch-ingest.ts';
+import { runLoad } from './post-load.ts';
+import { probeFreshness, type Freshness } from './probe-freshness.ts';
+import { sampleBacklog, type Backlog } from './sample-backlog.ts';
+import type { BenchStack } from './start-bench-stack.ts';
+
+export const FLEET_RATE = DEVICES;
+const CONNECTIONS = 128;
+
+export interface DeviceFleet {
+  offeredPerSec: number;
+  achievedPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  refused: number;
+  backlog: Backlog;
+  /** The backlog grows when staged events rise by more than 1 % of the offered rate per second. */
+  backlogGrows: boolean;
+  freshness: Freshness;
+  acknowledged: number;
+  window: { fromMs: number; toMs: number };
+}
+
+/**
+ * 10k devices each sending one event per second as its own request: 10k requests/s offered (open
+ * loop over CONNECTIONS connections), with freshness probes beside it and the backlog sampled.
+ */
+export async function measureDeviceFleet(stack: BenchStack, durationS: number, run: number): Promise<DeviceFleet> {
+  const options = { phase: `fleet${run}`, devices: DEVICES, devicePrefix: 'f-' };
+  const fromMs = Date.now();
+  const sampler = sampleBacklog(stack.db, stack.redis, stack.queueKey);
+  const [load, freshness] = await Promise.all([
+    runLoad({
+      url: `${stack.urls['command-api']}/v1/events`,
+      apiKey: stack.apiKey,
+      connections: CONNECTIONS,
+      overallRate: FLEET_RATE,
+      duration: durationS,
+      next: (n) => ({ body: singleBody(options, n) }),
+    }),
+    probeFreshness(stack, durationS - 1, `fleet${run}`),
+  ]);
+  const backlog = await sampler.stop();
+  const toMs = Date.now();
+  return {
+    offeredPerSec: FLEET_RATE,
+    achievedPerSec: load.requestsPerSec,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    refused: load.non2xx + load.errors,
+    backlog,
+    backlogGrows: backlog.slopeEventsPerSec > FLEET_RATE * 0.01,
+    freshness,
+    acknowledged: load.acceptedEvents + freshness.acknowledged,
+    window: { fromMs, toMs },
+  };
+}
