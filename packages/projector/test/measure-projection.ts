@@ -5,6 +5,7 @@
  *
  *   pnpm exec node packages/projector/test/measure-projection.ts [--batches 200]
  *
+ * It then times the aggregate refresher over what was projected.
  * To time an older statement on its own schema, run a copy of this file inside a tree taken with
  * `git archive <commit>` (with the workspace's node_modules copied in). Not a test: it asserts
  * nothing and is not run by tap.
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createLogger, runMigrations, type BatchEvent } from '@strata/core';
 import { projectBatch } from '../src/queries/project-batch.ts';
+import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +47,12 @@ try {
   for (let i = 0; i < batches; i++) await projectBatch(db, randomUUID(), batch());
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(`${batches} batches of 500 over 10k devices: ${(batches * 500 / seconds).toFixed(0)} events/s (${(seconds * 1000 / batches).toFixed(1)} ms a batch)`);
+  // Then the refresher's share: every noted minute recomputed (with its hour, day and counts).
+  const refreshStarted = process.hrtime.bigint();
+  let minutes = 0;
+  for (let round = 1; round > 0; minutes += round) round = (await refreshAggregates(db, { now: Date.now() + 120_000 })).minutes;
+  const refreshSeconds = Number(process.hrtime.bigint() - refreshStarted) / 1e9;
+  console.log(`refresh of ${minutes} minutes (${batches * 500 + 10_000} events): ${(refreshSeconds * 1000).toFixed(0)} ms, ${((batches * 500 + 10_000) / refreshSeconds).toFixed(0)} events/s`);
   await db.end();
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
