@@ -41,6 +41,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'freshness p99, latest state', value: m((r) => r.freshness.latestP99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
     { metric: 'freshness p99, series', value: m((r) => r.freshness.seriesP99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
     { metric: `reads at ${READ_RATE} req/s each, beside ingest of`, value: m((r) => r.reads.background.eventsPerSec), unit: 'events/s' },
+    { metric: 'reads: ended minutes not yet materialized', value: m((r) => r.aggregatedBeforeReads.notedMinutes), unit: 'minutes' },
     { metric: 'latest state, cache p50', value: m((r) => r.reads.cache.p50Ms), unit: 'ms' },
     { metric: 'latest state, cache p99', value: m((r) => r.reads.cache.p99Ms), unit: 'ms' },
     { metric: 'latest state, strong p50', value: m((r) => r.reads.strong.p50Ms), unit: 'ms' },

@@ -10,6 +10,7 @@ import { median } from './percentiles.ts';
 import { runOnce, type BenchPlan, type RunResult } from './run-once.ts';
 import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
+import { waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 
 // `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR]`: the composition root of the benchmark.
 const { values } = parseArgs({
@@ -39,10 +40,15 @@ const stack = await startBenchStack(config, env, values.profile);
 const results: RunResult[] = [];
 let postgres;
 let seriesCheck;
+let seriesAggregated: Aggregated | undefined;
 try {
   postgres = await describePostgres(stack.db, totalmem());
   log(`loading ${plan.seriesEvents.toLocaleString('en-US')} events for the series device`);
+  const loadStarted = performance.now();
   seriesCheck = await loadSeriesDevice(stack, plan.seriesEvents);
+  log(`  in history after ${Math.round((performance.now() - loadStarted) / 1000)} s; waiting for the aggregates`);
+  seriesAggregated = await waitUntilAggregated(stack.db, 900_000, log);
+  log(`  aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} after ${Math.round(seriesAggregated.waitedMs / 1000)} s`);
   for (let run = 1; run <= runs; run++) results.push(await runOnce(stack, plan, run, log));
 } finally {
   await stack.stop();
@@ -65,6 +71,9 @@ for (const [name, backlog] of [['batches', last.batch.backlog], ['fleet', last.f
   const maxJobs = Math.max(0, ...backlog.samples.map((s) => s.queuedJobs));
   out(`projector backlog, ${name} (last run): staged events each second ${series.join(' ')}; max ${backlog.maxStagedEvents} events / ${maxJobs} queued jobs, slope ${Math.round(backlog.slopeEventsPerSec)} events/s`);
 }
+if (seriesAggregated) {
+  out(`series device (${plan.seriesEvents.toLocaleString('en-US')} events over 30 days): aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} ${Math.round(seriesAggregated.waitedMs / 1000)} s after it was in history`);
+}
 const checks = [seriesCheck, ...results.flatMap((r) => r.checks)];
 const failed = checks.filter((c) => !c.ok);
 for (const c of failed) out(`FAIL ${c.scenario}: ${c.acknowledged} events acknowledged, ${c.stored} stored`);
@@ -73,7 +82,7 @@ out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length}
 const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 15);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}.json`, import.meta.url);
-const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, summary: rows, checks, runs: results };
+const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, seriesAggregated, summary: rows, checks, runs: results };
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 out(`\nwritten ${file.pathname}`);
 if (failed.length > 0) process.exitCode = 1;

@@ -9,6 +9,7 @@ import { measureSingleEvent, type SingleEvent } from './measure-single-event.ts'
 import { measureSqlCeiling, type SqlCeiling } from './measure-sql-ceiling.ts';
 import { measureSettledSizes, measureTableSizes } from './measure-table-sizes.ts';
 import type { BenchStack } from './start-bench-stack.ts';
+import { waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 import { waitUntilSettled } from './wait-until-projected.ts';
 
 export interface BenchPlan {
@@ -29,6 +30,8 @@ export interface RunResult {
   single: SingleEvent;
   freshness: FreshnessUnderLoad;
   reads: Reads;
+  /** The refresher's state when reads began (they are measured once it has caught up, or after 2 min). */
+  aggregatedBeforeReads: Aggregated;
   checks: StoredCheck[];
   cpu: { batch: number; fleet: number; single: number; reads: number };
 }
@@ -66,6 +69,7 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
   await waitUntilSettled(stack.db);
   await check('freshness', freshness.window, freshness.totalAcknowledged);
 
+  const aggregatedBeforeReads = await waitUntilAggregated(stack.db, 120_000, log);
   const readBackground = Math.min(READ_BACKGROUND_EVENTS, batch.result.endToEndEventsPerSec / 2);
   log(`run ${run}: reads under ingest of ${Math.round(readBackground)} events/s (${plan.readsS} s each)`);
   const reads = await withGeneratorCpu(() => measureReads(stack, plan.readsS, readBackground, run));
@@ -79,6 +83,7 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     single: single.result,
     freshness,
     reads: reads.result,
+    aggregatedBeforeReads,
     checks,
     cpu: { batch: batch.generatorCpuPercent, fleet: fleet.generatorCpuPercent, single: single.generatorCpuPercent, reads: reads.generatorCpuPercent },
   };
