@@ -47,6 +47,10 @@ export interface Config {
   httpKeepAliveTimeoutMs: number;
   httpMaxConnections: number;
   projectorConcurrency: number;
+  /** Drains (one transaction each, holding the batches active at once) running at a time per projector. */
+  projectorDrainsInFlight: number;
+  /** Events one drain may hold; a drain closes before the batch that would pass it. */
+  projectorDrainMaxEvents: number;
   projectorBatchAttempts: number;
   /** How often each projector recomputes the aggregate minutes noted by projections (decision 0060). */
   aggregateRefreshIntervalMs: number;
