@@ -14,6 +14,9 @@ import {
 } from '@strata/core';
 import { defineWriteStateCommand } from './cache/write-through-states.ts';
 import { createProjectorMetrics, type ProjectorMetrics } from './metrics.ts';
+import { createBatchDrains, type BatchOutcome } from './processors/batch-drains.ts';
+import type { DrainCombiner } from './processors/drain-combiner.ts';
+import type { DrainedBatch } from './queries/project-batch.ts';
 
 export interface ProjectorDeps {
   config: Config;
@@ -26,6 +29,8 @@ export interface ProjectorDeps {
   cache: Redis;
   registry: Registry;
   metrics: ProjectorMetrics;
+  /** Where jobs hand their batches: drained together, one transaction for the jobs active at once. */
+  drains: DrainCombiner<DrainedBatch, BatchOutcome>;
 }
 
 export function createDeps(config: Config, logger = createLogger('projector', config.logLevel), clock = systemClock): ProjectorDeps {
@@ -45,7 +50,14 @@ export function createDeps(config: Config, logger = createLogger('projector', co
   const cache = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: 1, connectionName: 'projector-cache', commandTimeoutMs: 2000 }, logger);
   defineWriteStateCommand(cache);
   const registry = createMetricsRegistry('projector');
-  return { config, logger, clock, pool, queueRedis, cache, registry, metrics: createProjectorMetrics(registry) };
+  const metrics = createProjectorMetrics(registry);
+  const drains = createBatchDrains({
+    pool,
+    logger,
+    metrics,
+    options: { drainsInFlight: config.projectorDrainsInFlight, drainMaxEvents: config.projectorDrainMaxEvents, concurrency: config.projectorConcurrency },
+  });
+  return { config, logger, clock, pool, queueRedis, cache, registry, metrics, drains };
 }
 
 export async function closeDeps(deps: ProjectorDeps): Promise<void> {

@@ -3,6 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export interface ProjectorMetrics {
   jobs: Counter<'outcome'>;
   batchEvents: Histogram;
+  drainBatches: Histogram;
   flushDuration: Histogram;
   eventsProjected: Counter<'result'>;
   projectionLag: Histogram;
@@ -27,9 +28,15 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
       registers: [registry],
     }),
+    drainBatches: new Histogram({
+      name: 'strata_drain_batches',
+      help: 'Batches per projection transaction (the jobs active at once are drained together).',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     flushDuration: new Histogram({
       name: 'strata_flush_duration_seconds',
-      help: 'Time of the projection transaction of one batch.',
+      help: 'From a job handing its batch to the drains to its projection being committed.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),

@@ -1,0 +1,73 @@
+import type { Logger, Pool } from '@strata/core';
+import type { ProjectorMetrics } from '../metrics.ts';
+import { projectBatch, projectDrain, type DrainedBatch, type ProjectedState } from '../queries/project-batch.ts';
+import { classifyFailure } from './classify-failure.ts';
+import { DrainCombiner } from './drain-combiner.ts';
+import { finishSplitBatch } from './finish-split-batch.ts';
+import { projectSplittingRefused } from './project-splitting-refused.ts';
+
+export interface BatchOutcome {
+  inserted: number;
+  /** The device states this batch should write through and publish (each device once per drain). */
+  states: ProjectedState[];
+  refused: number;
+}
+
+export interface BatchDrainDeps {
+  pool: Pool;
+  logger: Logger;
+  metrics: ProjectorMetrics;
+  options: { drainsInFlight: number; drainMaxEvents: number; concurrency: number };
+}
+
+/**
+ * The projector's drains: the batches of the jobs active at once go to PostgreSQL together, one
+ * statement and one synchronous commit for all (DrainCombiner). A drain that fails is retried batch
+ * by batch, so each batch keeps its own outcome: a data error splits only its own batch.
+ */
+export function createBatchDrains(deps: BatchDrainDeps): DrainCombiner<DrainedBatch, BatchOutcome> {
+  return new DrainCombiner<DrainedBatch, BatchOutcome>(
+    { maxInFlight: deps.options.drainsInFlight, maxItems: deps.options.concurrency, maxWeight: deps.options.drainMaxEvents },
+    async (batches) => {
+      const result = await projectDrain(deps.pool, batches);
+      deps.metrics.drainBatches.observe(batches.length);
+      // Each device's new state goes out once, with the first batch that carried it: the live delta is
+      // the drain's, and publishing it per batch would repeat it.
+      const owner = new Map<string, number>();
+      batches.forEach((batch, index) => {
+        for (const event of batch.events) {
+          const key = `${event.tenantId}\u0000${event.device}`;
+          if (!owner.has(key)) owner.set(key, index);
+        }
+      });
+      const states = batches.map(() => [] as ProjectedState[]);
+      for (const state of result.states) states[owner.get(`${state.tenantId}\u0000${state.device}`) ?? 0]?.push(state);
+      return batches.map((batch, index) => ({ inserted: result.insertedByBatch.get(batch.batchId) ?? 0, states: states[index] ?? [], refused: 0 }));
+    },
+    async (batch) => {
+      deps.metrics.drainBatches.observe(1);
+      return projectIsolatingRefused(deps, batch);
+    },
+  );
+}
+
+/**
+ * The whole batch in one statement (the common case), or, when PostgreSQL refuses it for its data,
+ * split until the refused events stand alone: they are dead-lettered one by one, the rest projected,
+ * and the batch then ends like any other (applied, unstaged). Other failures throw to the job.
+ */
+async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }: DrainedBatch): Promise<BatchOutcome> {
+  try {
+    return { ...(await projectBatch(deps.pool, batchId, events)), refused: 0 };
+  } catch (error) {
+    if (classifyFailure(error) !== 'poison') throw error;
+    const split = await projectSplittingRefused(deps.pool, batchId, events);
+    await finishSplitBatch(deps.pool, batchId, events.length, split.inserted, split.refused);
+    deps.metrics.batchesSplit.inc();
+    deps.logger.warn(
+      { batchId, events: events.length, parts: split.parts, refused: split.refused.map((r) => ({ tenantId: r.event.tenantId, device: r.event.device, sqlstate: r.sqlstate })) },
+      'batch refused by the database: split, refused events dead-lettered, the rest projected',
+    );
+    return { inserted: split.inserted, states: split.states, refused: split.refused.length };
+  }
+}

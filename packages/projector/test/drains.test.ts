@@ -1,0 +1,94 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { INGEST_JOB, type BatchEvent } from '@strata/core';
+import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
+
+/*
+ * Issue 10: the jobs active at once are projected in one transaction (a drain). The guarantees of
+ * one batch hold for a drain: each event stored once (also when two batches of a drain carry it),
+ * each batch applied with its own counts, latest state order-independent, and one batch's refused
+ * data never fails the others it was drained with.
+ */
+const BASE = Date.UTC(2026, 10, 20, 12, 0);
+
+async function waitAllApplied(ctx: ProjectorTestContext, batchIds: string[]): Promise<void> {
+  for (let i = 0; i < 800; i++) {
+    const done = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM applied_batches WHERE batch_id = ANY($1::uuid[])', [batchIds]);
+    if (done.rows[0]?.n === batchIds.length) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('batches not applied');
+}
+
+/** Enqueues every batch before the worker can take one, so the jobs are active together. */
+async function enqueueAll(ctx: ProjectorTestContext, batches: BatchEvent[][]): Promise<string[]> {
+  await ctx.queue.pause();
+  const ids = batches.map(() => randomUUID());
+  await ctx.queue.addBulk(batches.map((events, index) => ({
+    name: INGEST_JOB, data: { batchId: ids[index] as string, acceptedAt: Date.now(), events }, opts: { jobId: ids[index] as string, attempts: 3 },
+  })));
+  await ctx.queue.resume();
+  await waitAllApplied(ctx, ids);
+  return ids;
+}
+
+t.test('concurrent jobs are drained together with the guarantees of one batch', async (t) => {
+  const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 1, projectorDrainMaxEvents: 5000 });
+  const event = (i: number, device: string, ts: number): BatchEvent => ({
+    tenantId: ctx.tenant, device, key: `i:e${i}`, ts, type: 'reading', values: { n: i },
+  });
+  // 24 batches of 50 over 20 devices, times shuffled across batches; batch 5 repeats batch 4's events.
+  const batches: BatchEvent[][] = Array.from({ length: 24 }, (_, b) =>
+    Array.from({ length: 50 }, (_, k) => {
+      const i = b * 50 + k;
+      return event(i, `d${i % 20}`, BASE + ((i * 7919) % 1200) * 1000);
+    }),
+  );
+  batches[5] = batches[4] as BatchEvent[];
+  const ids = await enqueueAll(ctx, batches);
+
+  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
+  t.equal(stored.rows[0]?.n, 23 * 50, 'every distinct event stored once (batch 5 repeated batch 4)');
+  const applied = await ctx.db.query<{ batch_id: string; event_count: number; inserted: number }>(
+    'SELECT batch_id, event_count, inserted FROM applied_batches WHERE batch_id = ANY($1::uuid[])',
+    [ids],
+  );
+  t.equal(applied.rowCount, 24, 'every batch applied');
+  t.ok(applied.rows.every((row) => row.event_count === 50), 'each with its own event count');
+  const inserted = applied.rows.reduce((sum, row) => sum + Number(row.inserted), 0);
+  t.equal(inserted, 23 * 50, 'inserted counts add up to what history holds');
+  t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 0, 'nothing left staged');
+
+  // Latest state per device: the value with the newest event time, whatever the drain order.
+  const newest = new Map<string, { ts: number; n: number }>();
+  for (const batch of batches) for (const e of batch) {
+    const current = newest.get(e.device);
+    if (!current || e.ts > current.ts) newest.set(e.device, { ts: e.ts, n: e.values.n as number });
+  }
+  const states = await ctx.db.query<{ device: string; values: { n: number } }>('SELECT device, "values" FROM device_state WHERE tenant_id = $1', [ctx.tenant]);
+  t.equal(states.rowCount, 20);
+  t.ok(states.rows.every((row) => row.values.n === newest.get(row.device)?.n), 'every device holds its newest value');
+
+  const drained = await ctx.deps.registry.getSingleMetric('strata_drain_batches')?.get();
+  const sample = (name: string): number => drained?.values.find((v) => (v as { metricName?: string }).metricName === name)?.value ?? 0;
+  const sum = sample('strata_drain_batches_sum');
+  const count = sample('strata_drain_batches_count');
+  t.equal(sum, 24, 'every batch went through a drain');
+  t.ok(count < 24, `fewer transactions than batches (${count} drains for 24 batches)`);
+});
+
+t.test("a drain holding one batch the database refuses: the others are projected, only the refused event is dead-lettered", async (t) => {
+  const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 1 });
+  const good = (b: number): BatchEvent[] =>
+    Array.from({ length: 20 }, (_, k) => ({ tenantId: ctx.tenant, device: `g${k % 5}`, key: `i:g${b}-${k}`, ts: BASE + b * 1000 + k, type: 'reading', values: { v: k } }));
+  const poisoned: BatchEvent[] = [
+    ...good(99).slice(0, 5),
+    { tenantId: ctx.tenant, device: 'bad', key: 'i:nul', ts: BASE, type: 'reading', values: { s: 'a\u0000b' } },
+  ];
+  const batches = [good(1), good(2), poisoned, good(3), good(4)];
+  await enqueueAll(ctx, batches);
+  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
+  t.equal(stored.rows[0]?.n, 4 * 20 + 5, 'every good event of every batch stored');
+  const dead = await ctx.db.query<{ device: string }>('SELECT device FROM dead_letters');
+  t.same(dead.rows.map((row) => row.device), ['bad'], 'only the refused event is dead-lettered');
+});
