@@ -126,6 +126,51 @@ t.test('failed authentications are limited per client address; other addresses a
   t.ok(one.queries() > before, 'that key was looked up, not refused by the limit');
 });
 
+t.test('a keyless client spraying bad keys never locks valid keys out of its address (limit on failures only)', async (t) => {
+  const one = await startInstance(t, { ...config, authFailuresPerMinute: 60 });
+  const shared = '198.51.100.61';
+  for (let i = 0; i < 61; i++) await post(one.app, `sk_${randomBytes(32).toString('base64url')}`, body(), { remoteAddress: shared });
+  const unknown = await post(one.app, `sk_${randomBytes(32).toString('base64url')}`, body(), { remoteAddress: shared });
+  t.equal(unknown.statusCode, 429, 'an unknown key from the address past its limit gets 429');
+  t.equal((await post(one.app, 'junk', body(), { remoteAddress: shared })).statusCode, 429, 'a malformed key too');
+  const fresh = await issueApiKey(db, tenant.tenant, { scope: 'write' });
+  t.equal((await post(one.app, fresh?.apiKey, body(), { remoteAddress: shared })).statusCode, 202, 'a fresh (uncached) valid key from the same address is accepted');
+  t.equal((await post(one.app, fresh?.apiKey, body(), { remoteAddress: shared })).statusCode, 202, 'and again from the cache');
+});
+
+t.test('TRUST_PROXY: X-Forwarded-For decides the bucket only when the peer is a trusted proxy', async (t) => {
+  const one = await startInstance(t, { ...config, authFailuresPerMinute: 3, trustProxy: ['10.0.0.0/8'] });
+  const bad = () => `sk_${randomBytes(32).toString('base64url')}`;
+  const viaProxy = (client: string) => ({ remoteAddress: '10.1.2.3', headers: { 'content-type': 'application/json', authorization: `Bearer ${bad()}`, 'x-forwarded-for': client } });
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await one.app.inject({ method: 'POST', url: '/v1/events', payload: body(), ...viaProxy('203.0.113.77') })).statusCode);
+  t.same(statuses, [401, 401, 401, 429], 'the forwarded client is limited');
+  const other = await one.app.inject({ method: 'POST', url: '/v1/events', payload: body(), ...viaProxy('203.0.113.78') });
+  t.equal(other.statusCode, 401, 'another client behind the same proxy has its own bucket');
+
+  // From an untrusted peer the header is ignored: rotating it does not escape the peer's bucket.
+  const direct: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const response = await one.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: body(),
+      remoteAddress: '192.0.2.44',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bad()}`, 'x-forwarded-for': `203.0.113.${100 + i}` },
+    });
+    direct.push(response.statusCode);
+  }
+  t.same(direct, [401, 401, 401, 429], 'an untrusted peer is counted by its own address');
+
+  const plain = await startInstance(t, { ...config, authFailuresPerMinute: 3 });
+  const untrusted: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const response = await plain.app.inject({ method: 'POST', url: '/v1/events', payload: body(), ...viaProxy(`203.0.113.${150 + i}`) });
+    untrusted.push(response.statusCode);
+  }
+  t.same(untrusted, [401, 401, 401, 429], 'with TRUST_PROXY empty (the default) no proxy is trusted');
+});
+
 t.test('scopes: a read key cannot write; a device-bound key writes only as its device', async (t) => {
   const one = await startInstance(t, config);
   const read = await issueApiKey(db, tenant.tenant, { scope: 'read' });

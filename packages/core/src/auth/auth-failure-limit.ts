@@ -12,20 +12,19 @@ export interface AuthFailureLimitOptions {
 
 /**
  * A fixed one-minute window per client address, kept in Redis so every instance of every API shares
- * the count. Returns the seconds until the window ends when the address is over the limit.
+ * the count. Only keys that fail are counted and only they are refused by it: a key that verifies is
+ * never asked about the limit, so a keyless client cannot lock valid keys out of its address.
+ *
+ * Counts one failed authentication of this address in the current window and returns the seconds
+ * until the window ends when the address is now past the limit (the caller answers 429, not 401).
  */
-export async function authFailureRetryAfter(options: AuthFailureLimitOptions, bucket: string, nowMs: number): Promise<number | undefined> {
+export async function recordAuthFailure(options: AuthFailureLimitOptions, bucket: string, nowMs: number): Promise<number | undefined> {
   if (options.perMinute <= 0) return undefined;
   const minute = Math.floor(nowMs / WINDOW_MS);
-  const count = Number(await options.redis.get(redisKeys.authFailures(options.prefix, bucket, minute)));
-  if (count < options.perMinute) return undefined;
-  return Math.max(1, Math.ceil(((minute + 1) * WINDOW_MS - nowMs) / 1000));
-}
-
-/** Counts one failed authentication of this address in the current window. */
-export async function recordAuthFailure(options: AuthFailureLimitOptions, bucket: string, nowMs: number): Promise<void> {
-  if (options.perMinute <= 0) return;
-  const key = redisKeys.authFailures(options.prefix, bucket, Math.floor(nowMs / WINDOW_MS));
+  const key = redisKeys.authFailures(options.prefix, bucket, minute);
   // The key outlives its window a little, so a clock skewed between instances never revives a count.
-  await options.redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec();
+  const replies = await options.redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec();
+  const count = Number(replies?.[0]?.[1] ?? 0);
+  if (count <= options.perMinute) return undefined;
+  return Math.max(1, Math.ceil(((minute + 1) * WINDOW_MS - nowMs) / 1000));
 }

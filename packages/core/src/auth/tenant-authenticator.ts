@@ -5,7 +5,7 @@ import type { Clock } from '../time/clock.ts';
 import { tooManyRequests, unauthorized, unavailable } from '../errors/app-error.ts';
 import { redisKeys } from '../redis/redis-keys.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-key.ts';
-import { authFailureRetryAfter, recordAuthFailure, type AuthFailureLimitOptions } from './auth-failure-limit.ts';
+import { recordAuthFailure, type AuthFailureLimitOptions } from './auth-failure-limit.ts';
 import { clientAddressBucket } from './client-address-bucket.ts';
 import { findKeyByHash } from './find-key-by-hash.ts';
 import type { KeyIdentity } from './key-identity.ts';
@@ -74,30 +74,27 @@ export class TenantAuthenticator {
 
   /**
    * The identity behind a credential: the key itself, or an Authorization header value
-   * `Bearer <key>`. Throws 401 for a missing, malformed, unknown or revoked key, 429 when the client
-   * address is over its failed-attempt limit, 503 when the database cannot answer.
+   * `Bearer <key>`. Throws 401 for a missing, malformed, unknown or revoked key (429 instead once the
+   * client address is past its failed-attempt limit), 503 when the database cannot answer.
    */
   async authenticate(credential: string | undefined, clientAddress: string): Promise<KeyIdentity> {
     const key = credential === undefined ? undefined : stripScheme(credential);
     const now = this.#options.clock.now();
     const digest = key !== undefined && isWellFormedApiKey(key) ? hashApiKey(key).toString('base64') : undefined;
+    // Verify first: a key that verifies is never refused by the failed-attempt limit, so a client
+    // spraying bad keys from an address cannot lock that address's valid keys out. Unknown keys stay
+    // cheap: the wrong shape costs no lookup, a repeated one is answered by the miss cache.
     if (digest !== undefined) {
       const hit = this.#hits.get(digest);
       if (hit && hit.expires > now) return hit.identity;
+      const missExpires = this.#misses.get(digest);
+      const identity = missExpires !== undefined && missExpires > now ? undefined : await this.#lookup(digest, key as string, now);
+      if (identity) return identity;
     }
-    // Only a request that would cost a lookup or fail pays for the limiter's round trip.
-    const bucket = clientAddressBucket(clientAddress);
-    const retryAfter = await this.#limiterCall(() => authFailureRetryAfter(this.#limit, bucket, now));
+    // Only a failure pays for the limiter's round trip; past the limit it is answered 429, not 401.
+    const retryAfter = await this.#limiterCall(() => recordAuthFailure(this.#limit, clientAddressBucket(clientAddress), now));
     if (retryAfter !== undefined) throw tooManyRequests('too many failed authentications from this address', retryAfter);
-    if (digest === undefined) {
-      await this.#limiterCall(() => recordAuthFailure(this.#limit, bucket, now));
-      throw unauthorized(key === undefined || key === '' ? 'missing Authorization: Bearer <api key>' : 'invalid API key');
-    }
-    const missExpires = this.#misses.get(digest);
-    const identity = missExpires !== undefined && missExpires > now ? undefined : await this.#lookup(digest, key as string, now);
-    if (identity) return identity;
-    await this.#limiterCall(() => recordAuthFailure(this.#limit, bucket, now));
-    throw unauthorized('invalid API key');
+    throw unauthorized(key === undefined || key === '' ? 'missing Authorization: Bearer <api key>' : 'invalid API key');
   }
 
   /** Subscribes to the revocation channel in the background; readiness never waits for Redis. */

@@ -46,6 +46,11 @@ export interface Config {
   httpConnectionTimeoutMs: number;
   httpKeepAliveTimeoutMs: number;
   httpMaxConnections: number;
+  /**
+   * Addresses or CIDRs of the operator's reverse proxies (TRUST_PROXY, comma-separated; empty trusts
+   * none): only a request from one of them has its client address taken from X-Forwarded-For.
+   */
+  trustProxy: string[];
   projectorConcurrency: number;
   /** Drains (one transaction each, holding the batches active at once) running at a time per projector. */
   projectorDrainsInFlight: number;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import type { Config } from './config.ts';
 import { ConfigError } from '../errors/config-error.ts';
@@ -77,6 +78,7 @@ export function loadConfig(env: Env): Config {
     httpConnectionTimeoutMs: int('HTTP_CONNECTION_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 3_600_000),
     httpMaxConnections: int('HTTP_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    trustProxy: trustedProxies(str('TRUST_PROXY', ''), problems),
     projectorConcurrency: int('PROJECTOR_CONCURRENCY', 16, 1, 256),
     projectorDrainsInFlight: int('PROJECTOR_DRAINS_IN_FLIGHT', 2, 1, 64),
     projectorDrainMaxEvents: int('PROJECTOR_DRAIN_MAX_EVENTS', 5000, 1, 100_000),
@@ -89,6 +91,23 @@ export function loadConfig(env: Env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** proxy-addr's names for the private ranges, accepted beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustedProxies(raw: string, problems: string[]): string[] {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!PROXY_RANGE_NAMES.includes(entry) && (family === 0 || !validPrefix || extra !== undefined)) {
+      problems.push(`TRUST_PROXY: expected comma-separated IP addresses or CIDRs (or ${PROXY_RANGE_NAMES.join(', ')}), got "${entry}"`);
+    }
+  }
+  return entries;
 }
 
 function checkUrl(name: string, value: string, protocols: string[], problems: string[]): void {

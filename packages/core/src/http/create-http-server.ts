@@ -9,7 +9,7 @@ const MAX_PARAM_LENGTH = 1536;
 /** The connection limits every server gets; callers pass their Config. */
 export type HttpServerLimits = Pick<
   Config,
-  'httpRequestTimeoutMs' | 'httpConnectionTimeoutMs' | 'httpKeepAliveTimeoutMs' | 'httpMaxConnections'
+  'httpRequestTimeoutMs' | 'httpConnectionTimeoutMs' | 'httpKeepAliveTimeoutMs' | 'httpMaxConnections' | 'trustProxy'
 >;
 
 export interface HttpServerOptions {
@@ -44,6 +44,10 @@ export function createHttpServer(logger: Logger, options: HttpServerOptions): Fa
     // Long-lived responses (SSE) must write more often than this, e.g. a heartbeat comment.
     connectionTimeout: limits.httpConnectionTimeoutMs,
     keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
+    // request.ip (what the failed-auth limit counts by) is the peer unless the peer is one of the
+    // operator's proxies (TRUST_PROXY); then X-Forwarded-For names the client. Never trusted from
+    // anyone else: a client could otherwise pick its own bucket with every request.
+    ...(limits.trustProxy.length > 0 ? { trustProxy: limits.trustProxy } : {}),
     // Path parameters are names of up to 128 characters (devices, labels); Fastify's default of 100
     // answered 414 for a device of 101-128 characters that could be written. 128 code points of
     // up to 4 UTF-8 bytes, each percent-encoded as 3 characters, is 1536.
