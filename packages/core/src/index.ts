@@ -50,7 +50,7 @@ export { IntervalLoop, type IntervalLoopOptions } from './lifecycle/interval-loo
 
 export { AppError, badRequest, unauthorized, forbidden, notFound, unavailable, tooManyRequests, type FieldError } from './errors/app-error.ts';
 export { ConfigError } from './errors/config-error.ts';
-export { registerErrorHandler } from './errors/register-error-handler.ts';
+export { answerNotFound, registerErrorHandler } from './errors/register-error-handler.ts';
 
 export { type Clock, systemClock } from './time/clock.ts';
 export { parseEventTime } from './time/parse-event-time.ts';

@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/create-logger.ts';
-import { registerErrorHandler } from '../errors/register-error-handler.ts';
+import { answerFrameworkError, registerErrorHandler } from '../errors/register-error-handler.ts';
 
 /** The longest percent-encoded path parameter the router accepts (see below). */
 const MAX_PARAM_LENGTH = 1536;
@@ -53,6 +53,8 @@ export function createHttpServer(logger: Logger, options: HttpServerOptions): Fa
     // up to 4 UTF-8 bytes, each percent-encoded as 3 characters, is 1536.
     // (A router option: the top-level spelling is deprecated in Fastify 5 and warns at every start.)
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A bad percent-escape or an over-long path segment is answered in our envelope, not Fastify's.
+    frameworkErrors: answerFrameworkError,
     http: {
       // Node checks the request and header deadlines only this often (default 30 s), so a short
       // deadline would otherwise be enforced up to 30 s late.

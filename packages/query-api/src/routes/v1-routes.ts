@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { registerRouteAuthentication } from '@strata/core';
+import { answerNotFound, registerRouteAuthentication } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { getDeviceRoute } from './get-device-route.ts';
 import { getSeriesRoute } from './get-series-route.ts';
@@ -46,6 +46,9 @@ export function v1Routes(deps: Deps): FastifyPluginAsyncTypebox {
     await app.register(getStateAtRoute(deps));
     await app.register(getStatsRoute(deps));
     await app.register(streamRoute(deps));
+    // Unmatched /v1 paths are answered here, after this scope's hooks: without a valid key a caller
+    // gets the same 401 for a path that exists and one that does not (the root 404 skips them).
+    app.setNotFoundHandler(answerNotFound);
   };
 }
 
