@@ -50,6 +50,8 @@ export interface LiveDeps {
 
 export interface CreateDepsOptions {
   liveHeartbeatMs?: number;
+  /** The primary pool's statement_timeout; tests shorten it to reach a timeout quickly. */
+  statementTimeoutMs?: number;
 }
 
 /** A slow read is cancelled by the server rather than holding a pooled connection indefinitely. */
@@ -74,7 +76,7 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
       connectionString: config.databaseUrl,
       max: config.dbPoolSize,
       applicationName: 'strata-query-api',
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      statementTimeoutMs: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
     },
     logger,
   );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTenant, createTestEnvironment, redisKeys, type Config, type EventValues, type Pool, type Redis } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps, type Deps } from '../src/deps.ts';
+import { closeDeps, createDeps, type CreateDepsOptions, type Deps } from '../src/deps.ts';
 
 interface Test {
   teardown(fn: () => unknown): void;
@@ -15,9 +15,9 @@ export interface TestApp {
 }
 
 /** The real app on a fresh database and Redis prefix, closed (app, then deps) at teardown. */
-export async function buildTestApp(t: Test, overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function buildTestApp(t: Test, overrides: Partial<Config> = {}, depsOptions: CreateDepsOptions = {}): Promise<TestApp> {
   const { config } = await createTestEnvironment(t, overrides);
-  const deps = createDeps(config);
+  const deps = createDeps(config, undefined, depsOptions);
   const app = await buildApp(deps);
   t.teardown(async () => {
     await app.close();

@@ -1,6 +1,6 @@
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { Clock, Logger } from '@strata/core';
-import { isClientError } from '../routing/data-exception.ts';
+import { isClientError, isStatementTimeout } from '../routing/data-exception.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -32,7 +32,11 @@ export class Breaker {
     this.#clock = clock;
     // A client's mistake (a cast the source refused, a 4xx) passes through uncounted: otherwise anyone
     // could open every replica's breaker with a few malformed reads and move all reads to the primary.
-    this.#breaker = circuitBreaker(handleWhen((error) => !isClientError(error)), {
+    // A statement timeout (57014) is not counted either: the statement_timeout it hit is a bound on
+    // the read, and a read big enough to reach it would reach it on any source, the primary included,
+    // so a tenant could otherwise open breakers on purpose with a few huge reads. A source that is
+    // merely slow still trips the breaker through this policy's own (shorter) timeout.
+    this.#breaker = circuitBreaker(handleWhen((error) => !isClientError(error) && !isStatementTimeout(error)), {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.failures),
     });

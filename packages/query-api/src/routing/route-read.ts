@@ -4,7 +4,7 @@ import { selectBatchApplied } from '../queries/select-batch-applied.ts';
 import type { ReplicaNode } from '../replicas/replica-node.ts';
 import { chooseSources, type SourceCandidate } from './choose-sources.ts';
 import { sourceLabel, type ReadMeta, type ReadOptions } from './consistency.ts';
-import { dataExceptionToBadRequest, isClientError, isDataException } from './data-exception.ts';
+import { databaseErrorToAppError, isClientError } from './data-exception.ts';
 
 /** How one read is done on each kind of source. */
 export interface ReadPlan<T> {
@@ -26,6 +26,8 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; reason: 'token' | 'error
  * absorbed (counted, logged at most every few seconds, fed to their breakers); the primary ends every
  * chain and its errors are the only ones a client sees. A data exception (SQLSTATE class 22) from any
  * database is the client's: it is answered as a 400 at once and never counted against a source.
+ * A statement timeout (57014) is a 503 `timeout`; on a replica it is not counted either (Breaker)
+ * and the read moves on down the chain, whose primary has the longer statement_timeout.
  */
 export async function routeRead<T>(deps: Deps, options: ReadOptions, plan: ReadPlan<T>): Promise<RoutedRead<T>> {
   const chain = chooseSources(options, {
@@ -72,7 +74,7 @@ async function readOnReplica<T>(deps: Deps, node: ReplicaNode, candidate: Source
   }
 }
 
-/** Rethrows a data exception as the client's 400; any other error as it is. */
+/** Rethrows a data exception as the client's 400, a statement timeout as 503; any other error as it is. */
 function asClientError(error: unknown): never {
-  throw isDataException(error) ? dataExceptionToBadRequest(error) : error;
+  throw databaseErrorToAppError(error);
 }
