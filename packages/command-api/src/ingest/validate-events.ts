@@ -22,14 +22,26 @@ export function validateEvents(
   raw: unknown[],
   earlierErrors: FieldError[],
   retention: RetentionWindow,
-): { events: NormalizedEvent[]; errors: FieldError[] } {
-  const errors = [...earlierErrors];
-  const failed = new Set(earlierErrors.map((error) => error.index));
+  maxErrors = Number.POSITIVE_INFINITY,
+): { events: NormalizedEvent[]; errors: FieldError[]; complete: boolean } {
+  // Errors are collected in index order (no sort), and collecting stops at `maxErrors`: a body of
+  // 10,000 bad events costs no more than the report it gets.
+  const earlier = new Map<number, FieldError[]>();
+  for (const error of earlierErrors) {
+    const index = error.index ?? 0;
+    earlier.set(index, [...(earlier.get(index) ?? []), error]);
+  }
+  const errors: FieldError[] = [];
   const oldest = retention.nowMs - retention.days * DAY_MS;
   const newest = retention.nowMs + retention.maxFutureSkewMs;
   const events: NormalizedEvent[] = [];
   for (let index = 0; index < raw.length; index++) {
-    if (failed.has(index)) continue;
+    if (errors.length >= maxErrors) return { events, errors: errors.slice(0, maxErrors), complete: false };
+    const failed = earlier.get(index);
+    if (failed) {
+      errors.push(...failed);
+      continue;
+    }
     const result = normalizeEvent(raw[index], index);
     if ('errors' in result) errors.push(...result.errors);
     else if (result.event.ts < oldest) errors.push({ index, field: 'ts', reason: `older than the retention of ${retention.days} days` });
@@ -38,6 +50,5 @@ export function validateEvents(
     }
     else events.push(result.event);
   }
-  errors.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-  return { events, errors };
+  return { events, errors: errors.slice(0, maxErrors), complete: true };
 }

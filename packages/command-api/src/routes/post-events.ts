@@ -10,25 +10,33 @@ const MAX_REPORTED_ERRORS = 1000;
 export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): void {
   app.post('/v1/events', { config: { access: 'write' } }, async (request, reply) => {
     const { events: raw, errors: parseErrors } = readEventList(request.body);
-    const { events, errors } = validateEvents(raw, parseErrors, {
+    const { auth } = request;
+    // The rate counts every event a request carries, valid or not, and is charged before validation:
+    // otherwise a flood of invalid events would cost validation without ever being limited.
+    try {
+      await deps.rateLimiter.take(auth.tenantId, raw.length);
+    } catch (error) {
+      deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, raw.length);
+      throw error;
+    }
+    const { events, errors, complete } = validateEvents(raw, parseErrors, {
       nowMs: deps.clock.now(),
       days: deps.config.retentionDays,
       maxFutureSkewMs: deps.config.maxFutureSkewMs,
-    });
+    }, MAX_REPORTED_ERRORS);
     if (errors.length > 0) {
       const invalid = new Set(errors.map((error) => error.index)).size;
       deps.metrics.eventsRejected.inc({ reason: 'invalid' }, raw.length);
-      throw new AppError(400, 'invalid_events', `${invalid} of ${raw.length} events are invalid; nothing was stored`, {
-        details: errors.slice(0, MAX_REPORTED_ERRORS),
+      const counted = complete ? `${invalid}` : `at least ${invalid}`;
+      throw new AppError(400, 'invalid_events', `${counted} of ${raw.length} events are invalid; nothing was stored`, {
+        details: errors,
       });
     }
-    const { auth } = request;
     try {
       // A key bound to one device writes only as that device (SPEC: Scopes).
       if (isDeviceBound(auth)) for (const event of events) requireDevice(auth, event.device);
-      // Events of valid requests are what the rate counts; the key registry is asked only after it,
-      // so a request refused for its rate registers no keys.
-      await deps.rateLimiter.take(auth.tenantId, events.length);
+      // The key registry is asked only once the request is valid and within its rate, so a refused
+      // request registers no keys.
       await deps.keyRegistry.claim(auth.tenantId, events);
     } catch (error) {
       deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
