@@ -79,3 +79,18 @@ t.test('a device without a registry entry starts from the keys its stored state 
   t.equal((await post({ s0: 1, s8: 2, n1: 1 })).statusCode, 202, 'one more makes 10');
   t.equal((await post({ n2: 1 })).statusCode, 400, 'and then the device is full');
 });
+
+t.test('a batch of 10,000 devices with 20 new keys each is accepted, and the cap still holds', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: 20 });
+  const post = (payload: unknown) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: payload as object });
+  const ts = Date.now() - 60_000;
+  const values = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`value-${i}`, i]));
+  // 200,000 digests once spread into one call overflowed the stack: 503 on every retry.
+  const wide = await post({ events: Array.from({ length: 10_000 }, (_, i) => ({ device: `fleet-${i}`, ts, values })) });
+  t.equal(wide.statusCode, 202, wide.body);
+  const over = await post({ device: 'fleet-9999', ts, values: { oneMore: 1 } });
+  t.equal(over.statusCode, 400, 'the registered keys count: a 21st key of a device is refused');
+  t.match(over.json().error.details[0].reason, /would hold 21 distinct value keys/);
+  t.equal((await post({ device: 'fleet-5', ts: ts + 1, values })).statusCode, 202, 'its 20 keys can be sent again');
+});

@@ -1,11 +1,18 @@
 import { LuaScript } from './lua-script.ts';
 
+/** The length of every registry member (a digest of a value-key name). */
+export const DIGEST_LENGTH = 11;
+/** The seed argument of a device whose stored keys were not sent. */
+export const NO_SEED = '*';
+
 /**
  * One atomic step for a whole request: for every device (KEYS[i], its registry set) the script gets
  * the request's key digests the caller did not already know, and optionally the digests of the keys the
  * device's stored state holds (the seed, for a registry entry that does not exist yet).
  *
- * ARGV: cap, ttlSeconds, then per device: n, n digests, m (-1 = no seed sent), m seed digests.
+ * ARGV: cap, ttlSeconds, then per device two strings: its digests packed end to end (every digest is
+ * 11 characters, so a request of 10,000 devices × 20 new keys is 20,000 arguments, not 220,000, which
+ * overflowed the call stack spreading them), and its seed packed the same way, or "*" for no seed.
  * Returns {0} (every device within the cap: all digests added, entries' TTL renewed),
  * {1, i...} (these devices have no entry and need a seed; nothing changed), or
  * {2, i, count, ...} (these devices would hold `count` keys, past the cap; nothing changed).
@@ -25,46 +32,49 @@ local function each_chunk(first, last, fn)
   end
 end
 
-local pos = 3
+local function unpack_digests(packed)
+  local list = {}
+  for at = 1, #packed, ${DIGEST_LENGTH} do list[#list + 1] = string.sub(packed, at, at + ${DIGEST_LENGTH - 1}) end
+  return list
+end
+
 local plans = {}
 local missing = {}
 local over = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local n = tonumber(ARGV[pos])
-  local first = pos + 1
-  pos = first + n
-  local m = tonumber(ARGV[pos])
-  local seedFirst = pos + 1
-  if m > 0 then pos = seedFirst + m else pos = seedFirst end
+  local names = unpack_digests(ARGV[1 + 2 * i])
+  local seedArg = ARGV[2 + 2 * i]
+  local seed = nil
+  if seedArg ~= '${NO_SEED}' then seed = unpack_digests(seedArg) end
   local exists = redis.call('EXISTS', key) == 1
-  if not exists and m < 0 then
+  if not exists and seed == nil then
     missing[#missing + 1] = i
   else
     local count = 0
     local added = {}
     if exists then
       count = redis.call('SCARD', key)
-      each_chunk(first, first + n - 1, function(from, to)
-        local member = redis.call('SMISMEMBER', key, unpack(ARGV, from, to))
+      each_chunk(1, #names, function(from, to)
+        local member = redis.call('SMISMEMBER', key, unpack(names, from, to))
         for j = from, to do
-          if member[j - from + 1] == 0 then added[#added + 1] = ARGV[j] end
+          if member[j - from + 1] == 0 then added[#added + 1] = names[j] end
         end
       end)
     else
       local seen = {}
-      for j = seedFirst, seedFirst + m - 1 do
-        if not seen[ARGV[j]] then seen[ARGV[j]] = true; count = count + 1 end
+      for _, digest in ipairs(seed) do
+        if not seen[digest] then seen[digest] = true; count = count + 1 end
       end
-      for j = first, first + n - 1 do
-        if not seen[ARGV[j]] then seen[ARGV[j]] = true; added[#added + 1] = ARGV[j] end
+      for _, digest in ipairs(names) do
+        if not seen[digest] then seen[digest] = true; added[#added + 1] = digest end
       end
     end
     if #added > 0 and count + #added > cap then
       over[#over + 1] = i
       over[#over + 1] = count + #added
     end
-    plans[#plans + 1] = { key = key, exists = exists, seedFirst = seedFirst, m = m, added = added }
+    plans[#plans + 1] = { key = key, exists = exists, seed = seed, added = added }
   end
 end
 if #missing > 0 then
@@ -76,9 +86,9 @@ if #over > 0 then
   return over
 end
 for _, plan in ipairs(plans) do
-  if not plan.exists and plan.m > 0 then
-    each_chunk(plan.seedFirst, plan.seedFirst + plan.m - 1, function(from, to)
-      redis.call('SADD', plan.key, unpack(ARGV, from, to))
+  if not plan.exists and #plan.seed > 0 then
+    each_chunk(1, #plan.seed, function(from, to)
+      redis.call('SADD', plan.key, unpack(plan.seed, from, to))
     end)
   end
   each_chunk(1, #plan.added, function(from, to)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AppError, redisKeys, unavailable, type FieldError, type NormalizedEvent, type Pool, type Redis } from '@strata/core';
 import { selectDeviceValueKeys } from '../queries/select-device-value-keys.ts';
-import { CLAIM_DEVICE_KEYS } from './claim-device-keys-script.ts';
+import { CLAIM_DEVICE_KEYS, DIGEST_LENGTH, NO_SEED } from './claim-device-keys-script.ts';
 import { KnownDeviceKeys } from './known-device-keys.ts';
 
 export interface DeviceKeyRegistryOptions {
@@ -17,8 +17,10 @@ export interface DeviceKeyRegistryOptions {
 
 interface DeviceClaim {
   device: string;
-  /** Names of this request not known locally to be registered, and their digests. */
+  /** Names of this request not known locally to be registered. */
   names: Set<string>;
+  /** Their digests packed end to end, as the script takes them; computed once per request. */
+  packed: string;
   /** Indexes of the request's events that carry one of those names (the ones a refusal names). */
   indexes: number[];
 }
@@ -55,7 +57,18 @@ export class DeviceKeyRegistry {
     const over = claims.filter((claim) => claim.names.size > this.#options.maxKeysPerDevice);
     if (over.length > 0) this.#refuse(over.map((claim) => [claim, claim.names.size]));
 
-    let seeds = new Map<string, string[]>();
+    // Each name's digest is computed once per request, however many devices carry it or rounds it takes.
+    const digests = new Map<string, string>();
+    const digestOf = (name: string): string => {
+      let value = digests.get(name);
+      if (value === undefined) {
+        value = digest(name);
+        digests.set(name, value);
+      }
+      return value;
+    };
+    for (const claim of claims) claim.packed = Array.from(claim.names, digestOf).join('');
+    let seeds = new Map<string, string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const reply = (await this.#run(tenantId, claims, seeds)) as number[];
       if (reply[0] === 0) {
@@ -68,7 +81,7 @@ export class DeviceKeyRegistry {
         this.#refuse(refused);
       }
       const needSeed = reply.slice(1).map((i) => (claims[i - 1] as DeviceClaim).device);
-      seeds = new Map([...seeds, ...(await this.#seeds(tenantId, needSeed))]);
+      for (const [device, names] of await this.#seeds(tenantId, needSeed)) seeds.set(device, names.map(digestOf).join(''));
     }
     throw unavailable('the value-key registry is busy; retry');
   }
@@ -90,7 +103,7 @@ export class DeviceKeyRegistry {
         if (known?.has(name)) continue;
         claim ??= byDevice.get(event.device);
         if (!claim) {
-          claim = { device: event.device, names: new Set(), indexes: [] };
+          claim = { device: event.device, names: new Set(), packed: '', indexes: [] };
           byDevice.set(event.device, claim);
         }
         claim.names.add(name);
@@ -100,19 +113,12 @@ export class DeviceKeyRegistry {
     return [...byDevice.values()];
   }
 
-  async #run(tenantId: string, claims: DeviceClaim[], seeds: Map<string, string[]>): Promise<unknown> {
+  async #run(tenantId: string, claims: DeviceClaim[], seeds: Map<string, string>): Promise<unknown> {
     const keys: string[] = [];
     const args: (string | number)[] = [this.#options.maxKeysPerDevice, this.#options.ttlSeconds];
     for (const claim of claims) {
       keys.push(redisKeys.deviceKeys(this.#options.prefix, tenantId, claim.device));
-      args.push(claim.names.size);
-      for (const name of claim.names) args.push(digest(name));
-      const seed = seeds.get(claim.device);
-      if (seed === undefined) args.push(-1);
-      else {
-        args.push(seed.length);
-        for (const name of seed) args.push(digest(name));
-      }
+      args.push(claim.packed, seeds.get(claim.device) ?? NO_SEED);
     }
     try {
       return await CLAIM_DEVICE_KEYS.run(this.#redis, keys, args);
@@ -153,5 +159,5 @@ export class DeviceKeyRegistry {
  * one device's keys vanishingly unlikely, and its only effect would be one key too many.
  */
 function digest(name: string): string {
-  return createHash('sha256').update(name).digest('base64url').slice(0, 11);
+  return createHash('sha256').update(name).digest('base64url').slice(0, DIGEST_LENGTH);
 }

@@ -16,11 +16,14 @@ export class LuaScript {
   }
 
   async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    // One array (ioredis flattens it), not spread into the call: a call of more than ~120,000
+    // arguments overflows the stack.
+    const argv = [...keys, ...args.map(String)];
     try {
-      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+      return await redis.evalsha(this.#sha, keys.length, argv);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(this.#source, keys.length, ...keys, ...args);
+      return redis.eval(this.#source, keys.length, argv);
     }
   }
 }
