@@ -167,3 +167,41 @@ t.test('device-bound keys stream only their device; revoking a key ends its open
   t.ok(Date.now() - revokedAt <= 1000, `closed ${took} ms after the revocation`);
   t.equal(deps.live.hub.clients, 1, 'the other key\'s stream stays open');
 });
+
+t.test('clients that drop before the handler runs leave no stream behind (3x the cap, some reset)', async (t) => {
+  const cap = 5;
+  const { deps, port } = await startServer(t, { streamsPerTenant: cap, streamsTotal: 50 });
+  const a = await newTenant(deps.pool, 'a');
+  const gauge = async (): Promise<number> => (await deps.metrics.streamClients.get()).values[0]?.value ?? 0;
+  // Each client sends the whole request and closes at once: the socket is gone while the key is
+  // still being checked, so the handler runs for a connection that no longer exists.
+  const drops: Promise<void>[] = [];
+  for (let i = 0; i < cap * 3; i++) {
+    drops.push(
+      new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(`GET /v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.apiKey}\r\n\r\n`, () => {
+            // SO_LINGER 0 (RST) for every third one, a plain close (FIN) for the rest.
+            if (i % 3 === 0) socket.resetAndDestroy();
+            else socket.destroy();
+          });
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+      }),
+    );
+  }
+  await Promise.all(drops);
+  // The handlers run after the sockets are gone (the key check awaits); give them time to run,
+  // far below the connection timeout that would otherwise be the only end of a ghost.
+  await sleep(1000);
+  await waitFor('ghost streams ended', () => deps.live.hub.tenantClients(a.tenant) === 0, 5000).catch(() => {});
+  t.equal(deps.live.hub.tenantClients(a.tenant), 0, 'no stream is held for a client that is gone');
+  t.equal(await gauge(), 0, 'the gauge counts no ghosts');
+
+  const stream = await openStream(port, '/v1/stream', a.apiKey);
+  t.teardown(() => stream.socket.destroy());
+  t.equal(stream.status, 200, 'the tenant can still open a stream');
+  t.equal(deps.live.hub.tenantClients(a.tenant), 1);
+  t.equal(await gauge(), 1, 'the gauge is the real count');
+});

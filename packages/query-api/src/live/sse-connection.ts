@@ -14,13 +14,26 @@ export class SseConnection {
   readonly #response: ServerResponse;
   readonly #maxBufferBytes: number;
   readonly #onEnd: (reason: SseEndReason) => void;
+  /** Removes the close listeners (a socket may outlive its response with keep-alive). */
+  readonly #detach: () => void;
   #ended = false;
 
   constructor(response: ServerResponse, maxBufferBytes: number, onEnd: (reason: SseEndReason) => void) {
     this.#response = response;
     this.#maxBufferBytes = maxBufferBytes;
     this.#onEnd = onEnd;
-    response.on('close', () => this.end('closed'));
+    const closed = (): void => this.end('closed');
+    response.once('close', closed);
+    const socket = response.socket;
+    socket?.once('close', closed);
+    this.#detach = () => {
+      response.off('close', closed);
+      socket?.off('close', closed);
+    };
+    // A client can drop while its key is still being checked: by the time the handler runs, 'close'
+    // has already fired and would never fire again, so the stream would hold its tenant's slot (and
+    // one of STREAMS_TOTAL) until the process restarts. Such a stream ends at once.
+    if (response.destroyed || response.req?.destroyed || !socket || socket.destroyed) this.end('closed');
   }
 
   get ended(): boolean {
@@ -35,6 +48,12 @@ export class SseConnection {
   /** Writes `text` unless the client is over its bound, in which case it is disconnected instead. */
   write(text: string): boolean {
     if (this.#ended) return false;
+    // Writes to a destroyed response are dropped without an error or growth of writableLength, so
+    // the bound below would never notice a client that is gone.
+    if (this.#response.destroyed || this.#response.writableEnded) {
+      this.end('closed');
+      return false;
+    }
     if (this.#response.writableLength > this.#maxBufferBytes) {
       this.end('slow');
       return false;
@@ -68,6 +87,7 @@ export class SseConnection {
   end(reason: SseEndReason): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#detach();
     if (reason === 'slow') this.#response.destroy();
     else this.#response.end();
     this.#onEnd(reason);
