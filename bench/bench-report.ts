@@ -24,6 +24,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'batches: backlog slope while loading', value: m((r) => r.batch.backlog.slopeEventsPerSec), unit: 'events/s' },
     { metric: 'batches: drain after the load', value: m((r) => r.batch.drainMs), unit: 'ms' },
     { metric: 'bytes per event, all-in (batch workload)', value: m((r) => r.bytes.allIn), unit: 'B', target: { op: '<=', value: 250 } },
+    { metric: 'bytes: ended minutes not yet materialized', value: m((r) => r.batchAggregated.notedMinutes), unit: 'minutes' },
     { metric: `fleet: offered`, value: FLEET_RATE, unit: 'req/s' },
     { metric: 'fleet: achieved', value: m((r) => r.fleet.achievedPerSec), unit: 'req/s', target: { op: '>=', value: FLEET_RATE * 0.99 } },
     { metric: 'fleet: achieved / SQL ceiling', value: m((r) => r.fleet.achievedPerSec / r.ceiling.rowsPerSec), unit: '×' },
