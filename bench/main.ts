@@ -25,6 +25,8 @@ const plan: BenchPlan = values.quick
   ? { batchS: 10, fleetS: 15, singleS: 5, freshnessS: 5, readsS: 3, ceilingRows: 200_000, seriesEvents: 100_000 }
   : { batchS: 30, fleetS: 60, singleS: 10, freshnessS: 10, readsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000 };
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+// Taken before the services start: that is the code they run, even if HEAD moves meanwhile.
+const commit = gitCommit();
 const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 
 // --embedded measures a private server started as `pnpm start` starts one (its workload settings);
@@ -57,7 +59,6 @@ try {
 
 const rows = summarize(results);
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-const commit = gitCommit();
 const out = (text: string) => process.stdout.write(`${text}\n`);
 out(`\nStrata benchmark (${values.quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB), commit ${commit}`);
 out(`PostgreSQL ${postgres.version}${embedded ? ' (private, --embedded)' : ` at ${new URL(config.databaseUrl).host}`}: ${Object.entries(postgres.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
