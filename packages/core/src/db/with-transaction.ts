@@ -4,6 +4,13 @@ import type pg from 'pg';
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A checked-out client whose server goes away emits 'error' besides failing its query; the pool
+  // listens only on idle clients, so without this the event is uncaught and ends the process
+  // (seen when PostgreSQL crashed under the aggregate refresher). The query's own error still throws.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -18,6 +25,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     }
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
