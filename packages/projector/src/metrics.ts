@@ -70,7 +70,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       registers: [registry],
     }),
     aggregateMinutesRefreshed: new Counter({
-      name: 'strata_aggregate_minutes_refreshed_total',
+      name: 'strata_aggregate_buckets_refreshed_total',
       help: 'Tenant minutes recomputed from history and written into rollups and counters (with their hours and days).',
       registers: [registry],
     }),
