@@ -29,8 +29,11 @@ async function insertEvents(device: string, times: number[]): Promise<void> {
 }
 
 t.test('rows in DEFAULT (far future, days back) move into day partitions, readable throughout', async (t) => {
-  const future = Date.now() + 200 * DAY;
-  const past = Date.now() - 20 * DAY;
+  // 01:00 UTC of each day, so the 300 and 200 seconds of events stay within one day whatever the
+  // time of the run (from 23:55 UTC they used to spill into the next day's partition).
+  const dayStart = (ms: number): number => Math.floor(ms / DAY) * DAY + 3_600_000;
+  const future = dayStart(Date.now() + 200 * DAY);
+  const past = dayStart(Date.now() - 20 * DAY);
   const times = [...Array.from({ length: 300 }, (_, i) => future + i * 1000), ...Array.from({ length: 200 }, (_, i) => past + i * 1000)];
   await insertEvents('far', times);
   const inDefault = await pool.query(`SELECT count(*)::int AS n FROM events_default`);

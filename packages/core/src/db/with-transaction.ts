@@ -25,7 +25,9 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     }
     throw error;
   } finally {
-    client.off('error', onError);
+    // A broken client keeps the listener: it is discarded, and its socket may still report the
+    // termination after this returns. A healthy one goes back to the pool without it.
+    if (!broken) client.off('error', onError);
     client.release(broken);
   }
 }
