@@ -11,7 +11,7 @@ export function getDeviceRoute(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/devices/:device', { config: { access: 'read' }, schema: { params: DeviceParams, querystring: ReadOptionsQuery } }, async (request, reply) => {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
-      const { state, meta } = await readLatestState(deps, request.tenantId, request.params.device, options);
+      const { state, meta } = await readLatestState(deps, request.auth.tenantId, request.params.device, options);
       if (!state) throw notFound(`no device "${request.params.device}"`);
       return sendRead(deps, reply, meta, state);
     });

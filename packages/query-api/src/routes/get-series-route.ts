@@ -27,7 +27,7 @@ export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const aggregates = parseAggregates(q.agg);
       const { start, end } = parseBucketRange(q, interval, deps.clock.now());
       const query = {
-        tenantId: request.tenantId,
+        tenantId: request.auth.tenantId,
         device: request.params.device,
         valueKey: q.value,
         interval: INTERVALS[interval].sql,

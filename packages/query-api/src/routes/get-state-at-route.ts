@@ -20,7 +20,7 @@ export function getStateAtRoute(deps: Deps): FastifyPluginAsyncTypebox {
     app.get('/devices/:device/state', { config: { access: 'read' }, schema: { params: DeviceParams, querystring: StateAtQuery } }, async (request, reply) => {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
       const atMs = parseTime(request.query.at, 'at') ?? deps.clock.now();
-      const query = { tenantId: request.tenantId, device: request.params.device, atMs };
+      const query = { tenantId: request.auth.tenantId, device: request.params.device, atMs };
       const { value, meta } = await routeRead(deps, options, { database: (db, on) => readStateAt(db, on, options, query) });
       if (!value) throw notFound(`no device "${request.params.device}"`);
       const times = Object.values(value.state).map((entry) => entry.t);

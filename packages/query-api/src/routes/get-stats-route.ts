@@ -25,7 +25,7 @@ export function getStatsRoute(deps: Deps): FastifyPluginAsyncTypebox {
       }
       const interval = parseInterval(q.interval ?? '1h');
       const { start, end } = parseBucketRange(q, interval, deps.clock.now());
-      const query = { tenantId: request.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };
+      const query = { tenantId: request.auth.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };
       const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectEventCounts(db, query) });
       const buckets: { ts: string; counts: Record<string, number> }[] = [];
       for (const row of rows) {

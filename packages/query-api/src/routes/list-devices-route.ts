@@ -35,7 +35,7 @@ export function listDevicesRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const ordering = sortIdentity(sort);
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ordering, CURSOR_PARTS[sort.kind]);
       const { value: rows, meta } = await routeRead(deps, options, {
-        database: (db) => listDeviceStates(db, { tenantId: request.tenantId, sort, where, after, limit: limit + 1, maxBytes: LIST_PAGE_MAX_BYTES }),
+        database: (db) => listDeviceStates(db, { tenantId: request.auth.tenantId, sort, where, after, limit: limit + 1, maxBytes: LIST_PAGE_MAX_BYTES }),
       });
       const fitting = rows.findIndex((row) => row.values === null);
       const page = rows.slice(0, Math.min(limit, fitting < 0 ? rows.length : fitting));

@@ -30,7 +30,7 @@ export function listEventsRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const limit = parseLimit(q.limit, 100, 1000);
       const position = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ORDERING, ['timestamp', 'event-key']);
       const query = {
-        tenantId: request.tenantId,
+        tenantId: request.auth.tenantId,
         device: request.params.device,
         from: from === undefined ? '-infinity' : isoTime(from),
         to: to === undefined ? 'infinity' : isoTime(to),

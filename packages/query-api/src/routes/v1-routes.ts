@@ -13,13 +13,6 @@ import { registerReadRateLimit } from './register-read-rate-limit.ts';
 import { restrictDeviceBoundKeys } from './restrict-device-bound-keys.ts';
 import { refuseIllFormedText } from '../params/refuse-ill-formed-text.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The tenant the bearer key belongs to (request.auth.tenantId); every query filters on it. */
-    tenantId: string;
-  }
-}
-
 /**
  * The tenant-scoped API. Authentication runs on `onRequest`, before the query is even validated,
  * so a caller without a valid key learns nothing about the API beyond the 401. It decides by the
@@ -27,11 +20,6 @@ declare module 'fastify' {
  */
 export function v1Routes(deps: Deps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.decorateRequest('tenantId', {
-      getter(this: FastifyRequest) {
-        return this.auth?.tenantId ?? '';
-      },
-    });
     registerRouteAuthentication(app, { authenticator: deps.authenticator, credential: requestCredential });
     void deps.authenticator.start();
     // After authentication (onRequest) and before any route: it keys on the verified tenant.
