@@ -11,57 +11,39 @@ import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
 
 /*
- * Cache: newer-version-wins, atomically in Redis: two projectors may finish batches for one device
- * in either order, and the cache must end on the highest device_state.version (whole states, one
- * key per device, so its size is bounded by the device's own).
- * Live: the projection's delta (ARGV[4], empty when nothing changed) is appended to the tenant's
- * stream (KEYS[3]) and published with the entry id, so a query-api can tell live messages from
+ * One call per tenant and chunk of a drain's states (a drain touches thousands of devices; one call
+ * each made Redis the busiest process of the projection, issue 10).
+ * Cache: newer-version-wins, atomically in Redis, per device: two projectors may finish batches for
+ * one device in either order, and the cache must end on the highest device_state.version (whole
+ * states, one key per device, so its size is bounded by the device's own). KEYS[4..] are the device
+ * keys; ARGV[5 + 3(i-1) ..] their version, body and live delta.
+ * Live: each projection's delta (empty when nothing changed) is appended to the tenant's stream
+ * (KEYS[2]) and published with the entry id (KEYS[1]), so a query-api can tell live messages from
  * replayed ones and resume an SSE client exactly where it left off; both happen here, so the
  * stream's order is the publish order. Deltas carry per-value times, so every one is published,
  * whatever the cache did with its state. The id is spliced into the JSON text rather than
  * re-encoded with cjson, which would round numbers to 14 digits.
- * The stream is capped by entries (ARGV[5]) and by bytes (ARGV[6]): KEYS[4] holds a running count
- * of the bytes it holds (each text charged 3/2 of its length plus ARGV[7]), and the oldest entries are trimmed exactly
- * (XTRIM MINID) until both caps hold; the newest entry always stays. A count that went missing while
- * the stream exists is recounted once; an empty stream resets it.
+ * The stream is capped by entries (ARGV[2]) and by bytes (ARGV[3]): KEYS[3] holds a running count
+ * of the bytes it holds (each text charged 3/2 of its length plus ARGV[4]), and the oldest entries
+ * are trimmed exactly (XTRIM MINID) until both caps hold; the newest entry always stays. Within one
+ * call the stream may pass its caps by an eighth before it is trimmed (trimming after every entry
+ * cost a range scan each); when the call ends both caps hold. A count that went missing while the
+ * stream exists is recounted once; an empty stream resets it. Returns, per device, 1 when its cache
+ * entry moved forward.
  */
 const SCRIPT = `
-local written = 0
-local current = redis.call('HGET', KEYS[1], 'v')
-if not current or tonumber(current) < tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'v', ARGV[1], 'b', ARGV[2])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  written = 1
-end
-if ARGV[4] == '' then return written end
-local overhead = tonumber(ARGV[7])
+local ttl = ARGV[1]
+local maxLen = tonumber(ARGV[2])
+local maxBytes = tonumber(ARGV[3])
+local overhead = tonumber(ARGV[4])
 local function charge(text) return #text + math.floor(#text / 2) + overhead end
-local len = redis.call('XLEN', KEYS[3])
-local bytes = tonumber(redis.call('GET', KEYS[4]) or '-1')
-if len == 0 then
-  bytes = 0
-elseif bytes < 0 then
-  bytes = 0
-  local from = '-'
-  while true do
-    local page = redis.call('XRANGE', KEYS[3], from, '+', 'COUNT', 1000)
-    for _, entry in ipairs(page) do
-      bytes = bytes + charge(entry[2][2])
-      from = '(' .. entry[1]
-    end
-    if #page < 1000 then break end
-  end
-end
-local id = redis.call('XADD', KEYS[3], '*', 'u', ARGV[4])
-len = len + 1
-bytes = bytes + charge(ARGV[4])
-local maxLen = tonumber(ARGV[5])
-local maxBytes = tonumber(ARGV[6])
-if len > maxLen or bytes > maxBytes then
+local len = nil
+local bytes = nil
+local function trim()
   local from = '-'
   local keep = nil
   while keep == nil do
-    local page = redis.call('XRANGE', KEYS[3], from, '+', 'COUNT', 100)
+    local page = redis.call('XRANGE', KEYS[2], from, '+', 'COUNT', 100)
     if #page == 0 then break end
     for _, entry in ipairs(page) do
       if len <= 1 or (len <= maxLen and bytes <= maxBytes) then
@@ -73,34 +55,68 @@ if len > maxLen or bytes > maxBytes then
       from = '(' .. entry[1]
     end
   end
-  if keep then redis.call('XTRIM', KEYS[3], 'MINID', keep) end
+  if keep then redis.call('XTRIM', KEYS[2], 'MINID', keep) end
 end
-redis.call('SET', KEYS[4], bytes)
-redis.call('PUBLISH', KEYS[2], '{"id":"' .. id .. '",' .. string.sub(ARGV[4], 2))
+local written = {}
+for i = 4, #KEYS do
+  local at = 5 + (i - 4) * 3
+  local version = ARGV[at]
+  local live = ARGV[at + 2]
+  written[i - 3] = 0
+  local current = redis.call('HGET', KEYS[i], 'v')
+  if not current or tonumber(current) < tonumber(version) then
+    redis.call('HSET', KEYS[i], 'v', version, 'b', ARGV[at + 1])
+    redis.call('EXPIRE', KEYS[i], ttl)
+    written[i - 3] = 1
+  end
+  if live ~= '' then
+    if len == nil then
+      len = redis.call('XLEN', KEYS[2])
+      bytes = tonumber(redis.call('GET', KEYS[3]) or '-1')
+      if len == 0 then
+        bytes = 0
+      elseif bytes < 0 then
+        bytes = 0
+        local from = '-'
+        while true do
+          local page = redis.call('XRANGE', KEYS[2], from, '+', 'COUNT', 1000)
+          for _, entry in ipairs(page) do
+            bytes = bytes + charge(entry[2][2])
+            from = '(' .. entry[1]
+          end
+          if #page < 1000 then break end
+        end
+      end
+    end
+    local id = redis.call('XADD', KEYS[2], '*', 'u', live)
+    len = len + 1
+    bytes = bytes + charge(live)
+    if len > maxLen + math.floor(maxLen / 8) or bytes > maxBytes + math.floor(maxBytes / 8) then trim() end
+    redis.call('PUBLISH', KEYS[1], '{"id":"' .. id .. '",' .. string.sub(live, 2))
+  end
+end
+if len ~= nil then
+  if len > maxLen or bytes > maxBytes then trim() end
+  redis.call('SET', KEYS[3], bytes)
+end
 return written`;
 
-const COMMAND = 'strataWriteState';
+const COMMAND = 'strataWriteStates';
 
-type ScriptRunner = (
-  stateKey: string,
-  channel: string,
-  stream: string,
-  streamBytes: string,
-  version: number,
-  body: string,
-  ttl: number,
-  live: string,
-  maxLen: number,
-  maxBytes: number,
-  entryOverhead: number,
-) => unknown;
+/**
+ * Devices per script call: a call holds Redis for its whole run, so a drain's thousands of states go
+ * as several calls in one pipeline, each short enough not to stall other clients.
+ */
+const STATES_PER_CALL = 200;
+
+type ScriptRunner = (numberOfKeys: number, ...args: (string | number)[]) => unknown;
 
 /** The running byte count of a tenant's live stream, beside it. */
 export const liveStreamBytesKey = (prefix: string, tenantId: string): string => `${liveStreamKey(prefix, tenantId)}:bytes`;
 
 /** Registers the script on a connection once (ioredis then calls it by SHA, loading it if needed). */
 export function defineWriteStateCommand(redis: Redis): void {
-  redis.defineCommand(COMMAND, { numberOfKeys: 4, lua: SCRIPT });
+  redis.defineCommand(COMMAND, { lua: SCRIPT });
 }
 
 export interface WriteThroughOptions {
@@ -110,35 +126,37 @@ export interface WriteThroughOptions {
   liveStreamMaxBytes: number;
 }
 
-/** Writes the states of one projected batch in one pipelined round trip; returns how many moved the cache forward. */
+/** Writes the states of one projection in one pipelined round trip; returns how many moved the cache forward. */
 export async function writeThroughStates(redis: Redis, options: WriteThroughOptions, states: ProjectedState[]): Promise<number> {
   if (states.length === 0) return 0;
   const { prefix, ttlSeconds, liveStreamMaxBytes } = options;
   const maxMessage = liveMessageMaxBytes(liveStreamMaxBytes);
+  const byTenant = new Map<string, ProjectedState[]>();
+  for (const state of states) {
+    const list = byTenant.get(state.tenantId);
+    if (list) list.push(state);
+    else byTenant.set(state.tenantId, [state]);
+  }
   const pipeline = redis.pipeline();
   const run = (pipeline as unknown as Record<string, ScriptRunner>)[COMMAND] as ScriptRunner;
-  for (const state of states) {
-    const body = JSON.stringify({ device: state.device, ts: state.ts, values: state.values, updatedAt: state.updatedAt });
-    run.call(
-      pipeline,
-      redisKeys.deviceState(prefix, state.tenantId, state.device),
-      redisKeys.liveChannel(prefix, state.tenantId),
-      liveStreamKey(prefix, state.tenantId),
-      liveStreamBytesKey(prefix, state.tenantId),
-      state.version,
-      body,
-      ttlSeconds,
-      liveDelta(state, maxMessage) ?? '',
-      LIVE_STREAM_MAXLEN,
-      liveStreamMaxBytes,
-      LIVE_ENTRY_OVERHEAD_BYTES,
-    );
+  for (const [tenantId, tenantStates] of byTenant) {
+    for (let from = 0; from < tenantStates.length; from += STATES_PER_CALL) {
+      const chunk = tenantStates.slice(from, from + STATES_PER_CALL);
+      const keys = [redisKeys.liveChannel(prefix, tenantId), liveStreamKey(prefix, tenantId), liveStreamBytesKey(prefix, tenantId)];
+      const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES];
+      for (const state of chunk) {
+        keys.push(redisKeys.deviceState(prefix, tenantId, state.device));
+        const body = JSON.stringify({ device: state.device, ts: state.ts, values: state.values, updatedAt: state.updatedAt });
+        args.push(state.version, body, liveDelta(state, maxMessage) ?? '');
+      }
+      run.call(pipeline, keys.length, ...keys, ...args);
+    }
   }
   const results = (await pipeline.exec()) ?? [];
   let written = 0;
   for (const [error, value] of results) {
     if (error) throw error;
-    if (value === 1) written++;
+    for (const moved of value as number[]) written += moved;
   }
   return written;
 }

@@ -1,6 +1,6 @@
 import type { Logger, Pool } from '@strata/core';
 import type { ProjectorMetrics } from '../metrics.ts';
-import { projectBatch, projectDrain, type DrainedBatch, type ProjectedState } from '../queries/project-batch.ts';
+import { projectDrain, projectStagedDrain, type DrainedBatch, type DrainResult, type ProjectedState } from '../queries/project-batch.ts';
 import { classifyFailure } from './classify-failure.ts';
 import { DrainCombiner } from './drain-combiner.ts';
 import { finishSplitBatch } from './finish-split-batch.ts';
@@ -29,7 +29,7 @@ export function createBatchDrains(deps: BatchDrainDeps): DrainCombiner<DrainedBa
   return new DrainCombiner<DrainedBatch, BatchOutcome>(
     { maxInFlight: deps.options.drainsInFlight, maxItems: deps.options.concurrency, maxWeight: deps.options.drainMaxEvents },
     async (batches) => {
-      const result = await projectDrain(deps.pool, batches);
+      const result = await projectPreferringStaging(deps.pool, batches);
       deps.metrics.drainBatches.observe(batches.length);
       // Each device's new state goes out once, with the first batch that carried it: the live delta is
       // the drain's, and publishing it per batch would repeat it.
@@ -58,7 +58,8 @@ export function createBatchDrains(deps: BatchDrainDeps): DrainCombiner<DrainedBa
  */
 async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }: DrainedBatch): Promise<BatchOutcome> {
   try {
-    return { ...(await projectBatch(deps.pool, batchId, events)), refused: 0 };
+    const result = await projectPreferringStaging(deps.pool, [{ batchId, events }]);
+    return { inserted: result.insertedByBatch.get(batchId) ?? 0, states: result.states, refused: 0 };
   } catch (error) {
     if (classifyFailure(error) !== 'poison') throw error;
     const split = await projectSplittingRefused(deps.pool, batchId, events);
@@ -70,4 +71,23 @@ async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }
     );
     return { inserted: split.inserted, states: split.states, refused: split.refused.length };
   }
+}
+
+/**
+ * A drain's batches moved out of staging (the usual case: their rows are there, parsed and typed),
+ * then those staging did not hold projected from their jobs' events: after a PostgreSQL crash
+ * truncated staging, or for a retried job whose batch an earlier run already applied (that run
+ * changes nothing). Two transactions at most, each whole for the batches it holds.
+ */
+async function projectPreferringStaging(pool: Pool, batches: DrainedBatch[]): Promise<DrainResult> {
+  const staged = await projectStagedDrain(pool, batches.map((batch) => batch.batchId));
+  const missing = batches.filter((batch) => !staged.found.has(batch.batchId));
+  if (missing.length === 0) return staged;
+  const fromJobs = await projectDrain(pool, missing);
+  return {
+    insertedByBatch: new Map([...staged.insertedByBatch, ...fromJobs.insertedByBatch]),
+    // A device in both holds its newer version last: the cache keeps the newest version anyway.
+    states: [...staged.states, ...fromJobs.states],
+    found: new Set([...staged.found, ...fromJobs.found]),
+  };
 }

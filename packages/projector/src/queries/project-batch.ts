@@ -11,16 +11,17 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
  * and cannot deadlock each other.
  */
-const SQL = `
-WITH input AS (
-  -- part: the 1-based position of the event's batch in $1.
-  SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[], $9::int[])
-    AS u(tenant_id, device, event_key, ms, type, vals, part)
-), inserted AS (
+/**
+ * The projection after its input: `input` is a CTE with one row per event (batch_id, tenant_id, device,
+ * event_key, ts, type, vals); `whole` is an SQL boolean saying whether the input holds whole batches
+ * (then each batch in it is marked applied); `extra` adds CTEs (the job form unstages its batches).
+ */
+const projection = (input: string, whole: string, extra = ''): string => `
+WITH ${input}, inserted AS (
   INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
-  SELECT tenant_id, device, to_timestamp(ms / 1000.0), event_key, type, vals, ($1::uuid[])[part]
+  SELECT tenant_id, device, ts, event_key, type, vals, batch_id
     FROM input
-   ORDER BY tenant_id, device, ms, event_key
+   ORDER BY tenant_id, device, ts, event_key
   ON CONFLICT DO NOTHING
   RETURNING tenant_id, device, ts, type, "values", batch_id
 ), noted AS (
@@ -56,40 +57,82 @@ WITH input AS (
     updated_at = now(),
     version = s.version + 1
   RETURNING tenant_id, device, ts, state, "values", updated_at, version
-), unstaged AS (
-  -- Only when the statement projects the whole batch: the parts of a split batch leave it staged
-  -- and unapplied until every part is done (finishSplitBatch).
-  DELETE FROM staging_events WHERE batch_id = ANY($1::uuid[]) AND $8::boolean
 ), applied AS (
   INSERT INTO applied_batches (batch_id, event_count, inserted)
-  SELECT b.id, (SELECT count(*) FROM input i WHERE i.part = b.part), (SELECT count(*) FROM inserted x WHERE x.batch_id = b.id)
-    FROM unnest($1::uuid[]) WITH ORDINALITY AS b(id, part)
-   WHERE $8::boolean
+  SELECT i.batch_id, count(*), (SELECT count(*) FROM inserted x WHERE x.batch_id = i.batch_id)
+    FROM input i
+   WHERE ${whole}
+   GROUP BY i.batch_id
   ON CONFLICT (batch_id) DO NOTHING
 ), inserted_by_batch AS (
   SELECT coalesce(jsonb_object_agg(batch_id, n), '{}'::jsonb) AS counts
     FROM (SELECT batch_id, count(*) AS n FROM inserted GROUP BY batch_id) c
-)
+)${extra}
 SELECT u.tenant_id, u.device, u.ts, u."values", u.updated_at, u.version::text AS version,
        -- What this projection changed: the incoming per-value entries that won the merge. Live
        -- updates carry only these, never the whole state (a device may hold thousands of values).
        (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
           FROM jsonb_each(p.state) e WHERE u.state -> e.key = e.value) AS changed,
        (SELECT count(*) FROM inserted)::int AS inserted,
-       (SELECT counts FROM inserted_by_batch) AS inserted_by_batch
-  FROM upserted u
-  JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device`;
+       (SELECT counts FROM inserted_by_batch) AS inserted_by_batch,
+       (SELECT array_agg(DISTINCT batch_id)::text[] FROM input) AS found
+  FROM (SELECT 1) one
+  LEFT JOIN (upserted u JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device) ON true`;
 
+/*
+ * The projection of one drain — one or several batches — in one statement (one snapshot, one
+ * round trip, one implicit transaction that commits synchronously):
+ *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
+ *  - a note of each (tenant, minute) the rows this statement really inserted fall in: the aggregate
+ *    refresher recomputes those minutes from history, so every event is counted once, off this path;
+ *  - device_state merged per value by event time (merge_value_state), so order never matters;
+ *  - the batches' staged rows removed and each batch recorded as applied (what tokens refer to).
+ * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
+ * and cannot deadlock each other. The statement always returns at least one row (the counts), with
+ * device columns null when no device changed.
+ *
+ * Two forms of input. The usual one moves the batches' rows out of staging (DELETE … RETURNING):
+ * they are there already, parsed and typed, so the drain sends only batch ids (DESIGN §2's ceiling
+ * shape). The job form takes the events the jobs carry, as arrays: for batches staging no longer
+ * holds (truncated by a PostgreSQL crash, or already projected by an earlier run of a retried job)
+ * and for the parts of a split batch.
+ */
+const FROM_STAGING = projection(
+  `input AS (
+  DELETE FROM staging_events WHERE batch_id = ANY($1::uuid[])
+  RETURNING batch_id, tenant_id, device, event_key, ts, type, "values" AS vals
+)`,
+  'true',
+);
+
+const FROM_JOBS = projection(
+  `input AS (
+  -- part: the 1-based position of the event's batch in $1.
+  SELECT ($1::uuid[])[part] AS batch_id, tenant_id, device, event_key, to_timestamp(ms / 1000.0) AS ts, type, vals
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[], $9::int[])
+      AS u(tenant_id, device, event_key, ms, type, vals, part)
+)`,
+  '$8::boolean',
+  `, unstaged AS (
+  -- Only when the statement projects whole batches: the parts of a split batch leave it staged
+  -- and unapplied until every part is done (finishSplitBatch).
+  DELETE FROM staging_events WHERE batch_id = ANY($1::uuid[]) AND $8::boolean
+)`,
+);
+
+/** One row per changed device, or one row of nulls with the counts when no device changed. */
 interface Row {
-  tenant_id: string;
-  device: string;
-  ts: string;
-  values: Record<string, unknown>;
-  updated_at: string;
-  version: string;
-  changed: Record<string, { v: unknown; t: number }>;
+  tenant_id: string | null;
+  device: string | null;
+  ts: string | null;
+  values: Record<string, unknown> | null;
+  updated_at: string | null;
+  version: string | null;
+  changed: Record<string, { v: unknown; t: number }> | null;
   inserted: number;
   inserted_by_batch: Record<string, number>;
+  /** The batch ids the input held (for the staging form: the batches staging still had). */
+  found: string[] | null;
 }
 
 /** A device's latest state as the projection left it: what the cache and live stream receive. */
@@ -121,6 +164,8 @@ export interface DrainResult {
   insertedByBatch: Map<string, number>;
   /** One state per device the drain touched. */
   states: ProjectedState[];
+  /** The batches the drain projected (from staging: those staging held; the rest are not applied). */
+  found: Set<string>;
 }
 
 export interface ProjectBatchOptions {
@@ -157,19 +202,41 @@ export async function projectDrain(db: Queryable, batches: DrainedBatch[], optio
   const c = batchEventColumns(events);
   const result = await db.query<Row>({
     name: 'project-batch',
-    text: SQL,
+    text: FROM_JOBS,
     values: [batches.map((batch) => batch.batchId), c.tenants, c.devices, c.keys, c.times, c.types, c.values, options.whole, parts],
   });
-  return {
-    insertedByBatch: new Map(Object.entries(result.rows[0]?.inserted_by_batch ?? {}).map(([id, n]) => [id, Number(n)])),
-    states: result.rows.map((row) => ({
-      tenantId: row.tenant_id,
+  return drainResult(result.rows);
+}
+
+/**
+ * Projects the batches `batchIds` from their staged rows, in one statement and transaction with the
+ * guarantees of projectDrain. Batches staging does not hold are left alone and absent from `found`:
+ * the caller projects them from their jobs' events (projectDrain), which also settles a batch that a
+ * previous run already applied.
+ */
+export async function projectStagedDrain(db: Queryable, batchIds: string[]): Promise<DrainResult> {
+  const result = await db.query<Row>({ name: 'project-staged-drain', text: FROM_STAGING, values: [batchIds] });
+  return drainResult(result.rows);
+}
+
+function drainResult(rows: Row[]): DrainResult {
+  const first = rows[0];
+  const states: ProjectedState[] = [];
+  for (const row of rows) {
+    if (row.device === null) continue;
+    states.push({
+      tenantId: row.tenant_id as string,
       device: row.device,
-      ts: new Date(row.ts).toISOString(),
-      values: row.values,
-      updatedAt: new Date(row.updated_at).toISOString(),
+      ts: new Date(row.ts as string).toISOString(),
+      values: row.values ?? {},
+      updatedAt: new Date(row.updated_at as string).toISOString(),
       version: Number(row.version),
-      changed: row.changed,
-    })),
+      changed: row.changed ?? {},
+    });
+  }
+  return {
+    insertedByBatch: new Map(Object.entries(first?.inserted_by_batch ?? {}).map(([id, n]) => [id, Number(n)])),
+    states,
+    found: new Set(first?.found ?? []),
   };
 }
