@@ -132,7 +132,7 @@ t.test('staged batches are moved out of staging; batches staging lost are projec
   // Latest state per value: the newest event time wins, whichever path carried the event.
   const newest = new Map<string, Map<string, { ts: number; v: number }>>();
   for (const e of batches.flat()) {
-    const values = newest.get(e.device) ?? new Map();
+    const values = newest.get(e.device) ?? new Map<string, { ts: number; v: number }>();
     newest.set(e.device, values);
     for (const [key, v] of Object.entries(e.values)) {
       const current = values.get(key);
@@ -148,7 +148,7 @@ t.test('staged batches are moved out of staging; batches staging lost are projec
   // A job re-run after its batch was moved and applied changes nothing.
   const again = randomUUID();
   await ctx.queue.add(INGEST_JOB, { batchId: ids[0] as string, acceptedAt: Date.now(), events: batches[0] as BatchEvent[] }, { jobId: again, attempts: 3 });
-  for (let i = 0; i < 200 && (await ctx.queue.getJobCounts('completed')).completed < 13; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let i = 0; i < 200 && ((await ctx.queue.getJobCounts("completed")).completed ?? 0) < 13; i++) await new Promise((resolve) => setTimeout(resolve, 25));
   const after = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
   t.equal(after.rows[0]?.n, 11 * 30, 'a repeated job adds nothing');
 });

@@ -18,9 +18,16 @@ export function liveDelta(state: ProjectedState, maxBytes: number): string | und
   const times: Record<string, string> = Object.create(null);
   let newest = Number.NEGATIVE_INFINITY;
   let count = 0;
+  // The values of one event share its time: format each time once (a hot spot of the projector).
+  let lastT = Number.NaN;
+  let lastIso = '';
   for (const [key, entry] of Object.entries(state.changed)) {
     values[key] = entry.v;
-    times[key] = new Date(entry.t).toISOString();
+    if (entry.t !== lastT) {
+      lastT = entry.t;
+      lastIso = new Date(entry.t).toISOString();
+    }
+    times[key] = lastIso;
     newest = Math.max(newest, entry.t);
     count++;
   }

@@ -68,16 +68,17 @@ WITH ${input}, inserted AS (
   SELECT coalesce(jsonb_object_agg(batch_id, n), '{}'::jsonb) AS counts
     FROM (SELECT batch_id, count(*) AS n FROM inserted GROUP BY batch_id) c
 )${extra}
-SELECT u.tenant_id, u.device, u.ts, u."values", u.updated_at, u.version::text AS version,
-       -- What this projection changed: the incoming per-value entries that won the merge. Live
-       -- updates carry only these, never the whole state (a device may hold thousands of values).
-       (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
-          FROM jsonb_each(p.state) e WHERE u.state -> e.key = e.value) AS changed,
-       (SELECT count(*) FROM inserted)::int AS inserted,
+SELECT (SELECT count(*) FROM inserted)::int AS inserted,
        (SELECT counts FROM inserted_by_batch) AS inserted_by_batch,
-       (SELECT array_agg(DISTINCT batch_id)::text[] FROM input) AS found
-  FROM (SELECT 1) one
-  LEFT JOIN (upserted u JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device) ON true`;
+       (SELECT array_agg(DISTINCT batch_id)::text[] FROM input) AS found,
+       -- One row, the changed devices as one JSON array: one parse on the client, not a row and
+       -- several JSON columns per device. Times as epoch ms.
+       (SELECT coalesce(json_agg(json_build_array(
+                 u.tenant_id, u.device, extract(epoch FROM u.ts) * 1000, u."values", extract(epoch FROM u.updated_at) * 1000, u.version,
+                 -- What this projection changed: the incoming per-value entries that won the merge. Live
+                 -- updates carry only these, never the whole state (a device may hold thousands of values).
+                 (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) FROM jsonb_each(p.state) e WHERE u.state -> e.key = e.value))), '[]')
+          FROM upserted u JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device) AS states`;
 
 /*
  * The projection of one drain — one or several batches — in one statement (one snapshot, one
@@ -88,8 +89,7 @@ SELECT u.tenant_id, u.device, u.ts, u."values", u.updated_at, u.version::text AS
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batches' staged rows removed and each batch recorded as applied (what tokens refer to).
  * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
- * and cannot deadlock each other. The statement always returns at least one row (the counts), with
- * device columns null when no device changed.
+ * and cannot deadlock each other. The statement returns one row: the counts and the changed states.
  *
  * Two forms of input. The usual one moves the batches' rows out of staging (DELETE … RETURNING):
  * they are there already, parsed and typed, so the drain sends only batch ids (DESIGN §2's ceiling
@@ -120,19 +120,16 @@ const FROM_JOBS = projection(
 )`,
 );
 
-/** One row per changed device, or one row of nulls with the counts when no device changed. */
+/** tenant, device, ts (epoch ms), values, updated_at (epoch ms), version, changed */
+type StateTuple = [string, string, number, Record<string, unknown>, number, number, Record<string, { v: unknown; t: number }>];
+
+/** The statement's one row. */
 interface Row {
-  tenant_id: string | null;
-  device: string | null;
-  ts: string | null;
-  values: Record<string, unknown> | null;
-  updated_at: string | null;
-  version: string | null;
-  changed: Record<string, { v: unknown; t: number }> | null;
   inserted: number;
   inserted_by_batch: Record<string, number>;
   /** The batch ids the input held (for the staging form: the batches staging still had). */
   found: string[] | null;
+  states: StateTuple[];
 }
 
 /** A device's latest state as the projection left it: what the cache and live stream receive. */
@@ -220,23 +217,19 @@ export async function projectStagedDrain(db: Queryable, batchIds: string[]): Pro
 }
 
 function drainResult(rows: Row[]): DrainResult {
-  const first = rows[0];
-  const states: ProjectedState[] = [];
-  for (const row of rows) {
-    if (row.device === null) continue;
-    states.push({
-      tenantId: row.tenant_id as string,
-      device: row.device,
-      ts: new Date(row.ts as string).toISOString(),
-      values: row.values ?? {},
-      updatedAt: new Date(row.updated_at as string).toISOString(),
-      version: Number(row.version),
-      changed: row.changed ?? {},
-    });
-  }
+  const row = rows[0] as Row;
+  const states = row.states.map(([tenantId, device, ts, values, updatedAt, version, changed]) => ({
+    tenantId,
+    device,
+    ts: new Date(ts).toISOString(),
+    values,
+    updatedAt: new Date(updatedAt).toISOString(),
+    version: Number(version),
+    changed,
+  }));
   return {
-    insertedByBatch: new Map(Object.entries(first?.inserted_by_batch ?? {}).map(([id, n]) => [id, Number(n)])),
+    insertedByBatch: new Map(Object.entries(row.inserted_by_batch).map(([id, n]) => [id, Number(n)])),
     states,
-    found: new Set(first?.found ?? []),
+    found: new Set(row.found ?? []),
   };
 }
