@@ -55,7 +55,7 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
     return batchId;
   };
   const refresh = async (): Promise<RefreshOutcome> => {
-    const total: RefreshOutcome = { minutes: 0, skippedTenants: 0 };
+    const total: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0 };
     for (;;) {
       const round = await refreshAggregates(deps.pool, { now: Date.now() });
       total.minutes += round.minutes;

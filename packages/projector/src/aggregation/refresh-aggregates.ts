@@ -5,13 +5,19 @@ import { replaceCoarserRollups } from '../queries/replace-coarser-rollups.ts';
 import { replaceHourCounts } from '../queries/replace-hour-counts.ts';
 import { replaceMinuteAggregates } from '../queries/replace-minute-aggregates.ts';
 import { selectDirtyTenants } from '../queries/select-dirty-tenants.ts';
+import { ClaimSizes } from './claim-sizes.ts';
 
 export interface RefreshAggregatesOptions {
   /** Epoch ms. Minutes that ended after this instant are left noted: reads compute them live (decision 0060). */
   now: number;
-  /** Tenants per round, and minutes per tenant per transaction. */
+  /** Tenants per round. */
   maxTenants?: number;
+  /** Minutes per tenant per transaction, fixed; without it `claimSizes` decides. */
   maxMinutes?: number;
+  /** Per-tenant claim sizes learned across rounds (the refresh loop keeps one); a fresh one otherwise. */
+  claimSizes?: ClaimSizes;
+  /** Checked before each tenant's transaction: the round ends early when it returns true (shutdown). */
+  stopping?: () => boolean;
 }
 
 export interface RefreshOutcome {
@@ -19,6 +25,8 @@ export interface RefreshOutcome {
   minutes: number;
   /** Tenants left for another process that was refreshing them. */
   skippedTenants: number;
+  /** Tenants whose claim was full: more of their minutes are probably due, so another round can follow at once. */
+  backloggedTenants: number;
 }
 
 /**
@@ -29,16 +37,22 @@ export interface RefreshOutcome {
  * included, so the minutes are recomputed next round; a second run of a committed refresh changes
  * nothing. Only closed minutes are refreshed: a device reporting every second would otherwise have
  * its current minute recomputed sixty times, and reads answer noted minutes from history anyway.
+ * Every due tenant (up to `maxTenants`, oldest note first) gets one transaction per round, each
+ * sized to a bounded time, so one tenant's backlog delays another's fresh minutes by about one
+ * transaction, not by the backlog (decision 0064).
  */
 export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOptions): Promise<RefreshOutcome> {
   const closedBy = new Date(options.now).toISOString();
-  const maxMinutes = options.maxMinutes ?? 240;
+  const sizes = options.claimSizes ?? new ClaimSizes();
   const tenants = await selectDirtyTenants(pool, { closedBy, limit: options.maxTenants ?? 32 });
-  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0 };
+  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0 };
   for (const tenantId of tenants) {
+    if (options.stopping?.()) break;
+    const size = options.maxMinutes ?? sizes.minutesFor(tenantId);
+    const started = performance.now();
     const refreshed = await withTransaction(pool, async (client) => {
       if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-      const minutes = await claimDirtyMinutes(client, { tenantId, closedBy, limit: maxMinutes });
+      const minutes = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
       if (minutes.length === 0) return 0;
       const hours = await replaceMinuteAggregates(client, { tenantId, minutes });
       const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
@@ -46,8 +60,13 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
       await replaceHourCounts(client, tenantId, minutes);
       return minutes.length;
     });
-    if (refreshed === undefined) outcome.skippedTenants++;
-    else outcome.minutes += refreshed;
+    if (refreshed === undefined) {
+      outcome.skippedTenants++;
+      continue;
+    }
+    sizes.record(tenantId, { claimed: refreshed, size, elapsedMs: performance.now() - started });
+    outcome.minutes += refreshed;
+    if (refreshed >= size) outcome.backloggedTenants++;
   }
   return outcome;
 }

@@ -22,8 +22,9 @@ export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQ
               WHERE tenant_id = $1 AND bucket <= $2::timestamptz - interval '1 minute'
               ORDER BY bucket LIMIT $3
            ), claimed AS (
-             DELETE FROM aggregate_dirty d USING minutes m
-              WHERE d.tenant_id = $1 AND d.bucket = m.bucket
+             -- The oldest due minutes: every note of this snapshot up to the last of them is theirs (one index range).
+             DELETE FROM aggregate_dirty d
+              WHERE d.tenant_id = $1 AND d.bucket <= (SELECT max(bucket) FROM minutes)
              RETURNING d.bucket
            )
            SELECT DISTINCT (extract(epoch FROM bucket) * 1000)::float8 AS ms FROM claimed ORDER BY 1`,

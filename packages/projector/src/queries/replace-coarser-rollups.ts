@@ -7,7 +7,9 @@ import type { RollupKey } from './replace-minute-aggregates.ts';
  * Combining is exact: counts and numeric sums add, min of minima, max of maxima, and `last` is the
  * finer row's `last` with the newest last_ts (the larger on a tie, as over raw history). The keys
  * come from the finer level's refresh, both those it wrote and those it deleted, so a bucket whose
- * events are gone disappears at every level.
+ * events are gone disappears at every level. Each key's finer rows are one range of the primary
+ * key (LATERAL): a join let the planner, misled by a level that grew within the refresh (statistics
+ * of an empty table), read all of the tenant's finer rows for every refresh (decision 0064).
  */
 const statement = (target: string, source: string, width: string, next: string): string => `
 WITH touched AS (
@@ -17,8 +19,12 @@ WITH touched AS (
   SELECT t.device, t.value_key, t.bucket, sum(s.count) AS count, sum(s.sum) AS sum, min(s.min) AS min, max(s.max) AS max,
          (array_agg(s.last ORDER BY s.last_ts DESC, s.last DESC))[1] AS last, max(s.last_ts) AS last_ts
     FROM touched t
-    JOIN ${source} s ON s.tenant_id = $1 AND s.device = t.device AND s.value_key = t.value_key
-                    AND s.bucket >= t.bucket AND s.bucket < t.bucket + interval '${width}'
+   CROSS JOIN LATERAL (
+     SELECT count, sum, min, max, last, last_ts FROM ${source}
+      WHERE tenant_id = $1 AND device = t.device AND value_key = t.value_key
+        AND bucket >= t.bucket AND bucket < t.bucket + interval '${width}'
+     OFFSET 0 -- kept a subquery (not pulled up into a join): one index range per key, whatever the statistics say
+   ) s
    GROUP BY 1, 2, 3
 ), written AS (
   INSERT INTO ${target} AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)

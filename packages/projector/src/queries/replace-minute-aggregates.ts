@@ -6,17 +6,31 @@ import type { Queryable } from '@strata/core';
  * longer in history are deleted. Replacing, never adding, is what makes a retried or repeated
  * refresh harmless. Sums are numeric (exact whatever the order, no overflow); min, max and last are
  * the float8 values as sent; `last` is the value with the newest event time, the larger on a tie
- * (as in every level and in live reads). The minutes are found by the BRIN index on events.ts;
- * $3/$4 bound the scan for partition pruning.
+ * (as in every level and in live reads).
+ *
+ * History is read per run of consecutive minutes (`ranges`, gaps and islands), one bounded scan of
+ * the tenant's rows each (BRIN index on events.ts, partitions pruned at run time), and each row's
+ * minute is computed, not joined: a refresh that caught up a day of minutes joined each event to
+ * every claimed minute (1,440 × its rows; 0.8 s of 2.3 s, decision 0064), and a claim of a late
+ * minute beside today's must not scan the days between them. $3/$4 bound all ranges: partitions
+ * outside the claim are pruned at plan time, and the deletes read an index range of the claim's span
+ * even when the planner, misled by the statistics of a table that was empty, hashes instead of looping.
  */
 const SQL = `
 WITH minutes AS (
   SELECT DISTINCT unnest($2::timestamptz[]) AS bucket
+), ranges AS (
+  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
+    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
+   GROUP BY island
 ), history AS (
-  SELECT e.device, e.ts, e.type, e."values", m.bucket
-    FROM minutes m
-    JOIN events e ON e.tenant_id = $1 AND e.ts >= m.bucket AND e.ts < m.bucket + interval '1 minute'
-   WHERE e.ts >= $3::timestamptz AND e.ts < $4::timestamptz
+  SELECT e.device, e.ts, e.type, e."values", date_bin('1 minute', e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket
+    FROM ranges g
+   CROSS JOIN LATERAL (
+     SELECT device, ts, type, "values" FROM events
+      WHERE tenant_id = $1 AND ts >= g.lo AND ts < g.hi AND ts >= $3::timestamptz AND ts < $4::timestamptz
+     OFFSET 0 -- kept a subquery (not pulled up into a join): one scan per range
+   ) e
 ), fresh AS (
   SELECT h.device, v.key AS value_key, h.bucket, count(*) AS count, sum((v.value)::numeric) AS sum,
          min((v.value)::float8) AS min, max((v.value)::float8) AS max,
@@ -31,8 +45,8 @@ WITH minutes AS (
     count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last, last_ts = excluded.last_ts
   WHERE (r.count, r.sum, r.min, r.max, r.last, r.last_ts) IS DISTINCT FROM (excluded.count, excluded.sum, excluded.min, excluded.max, excluded.last, excluded.last_ts)
 ), removed AS (
-  DELETE FROM rollups_1m r USING minutes m
-   WHERE r.tenant_id = $1 AND r.bucket = m.bucket
+  DELETE FROM rollups_1m r USING ranges g
+   WHERE r.tenant_id = $1 AND r.bucket >= g.lo AND r.bucket < g.hi AND r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
      AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.device = r.device AND f.value_key = r.value_key AND f.bucket = r.bucket)
   RETURNING r.device, r.value_key, r.bucket
 ), counts AS (
@@ -42,8 +56,8 @@ WITH minutes AS (
   SELECT $1, bucket, type, count FROM counts ORDER BY 2, 3
   ON CONFLICT (tenant_id, bucket, type) DO UPDATE SET count = excluded.count WHERE c.count <> excluded.count
 ), uncounted AS (
-  DELETE FROM event_counts_1m c USING minutes m
-   WHERE c.tenant_id = $1 AND c.bucket = m.bucket
+  DELETE FROM event_counts_1m c USING ranges g
+   WHERE c.tenant_id = $1 AND c.bucket >= g.lo AND c.bucket < g.hi AND c.bucket >= $3::timestamptz AND c.bucket < $4::timestamptz
      AND NOT EXISTS (SELECT 1 FROM counts n WHERE n.bucket = c.bucket AND n.type = c.type)
 )
 -- Every key the refresh wrote or deleted, binned to the hour: the hour level's input.

@@ -1,0 +1,91 @@
+/*
+ * How long the aggregate refresher takes to catch up with a month of history that lands at once (the
+ * bench's series device: `pnpm bench` loads it, then waits until every ended minute is materialized).
+ * N events of one device spread evenly over the 30 days before the current minute go into `events`,
+ * with the notes the projection leaves for them (one per minute per drain of 1,000 events), in a
+ * scratch database; then the projector's own refresh loop (buildAggregateRefreshLoop, real config and
+ * interval) runs until no ended minute is noted, and the time is printed. Not a test: it asserts
+ * nothing and tap does not run it.
+ *
+ *   pnpm exec node packages/projector/test/measure-refresh-catch-up.ts [--events 100000] [--keep]
+ *
+ * --keep leaves the database (strata_agg_scratch) in place for EXPLAIN work on the reads; drop it
+ * yourself afterwards. --no-refresh only seeds.
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createLogger, createTenant, loadConfig, runMigrations } from '@strata/core';
+import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
+import { closeDeps, createDeps } from '../src/deps.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000' },
+    database: { type: 'string', default: 'strata_agg_scratch' },
+    keep: { type: 'boolean', default: false },
+    'no-refresh': { type: 'boolean', default: false },
+  },
+});
+const events = Number(args.events);
+const name = args.database;
+const DAYS = 30;
+const MINUTE = 60_000;
+
+const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+await admin.query(`CREATE DATABASE ${name}`);
+const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+const logger = createLogger('measure', 'error');
+try {
+  await runMigrations(url, createLogger('measure', 'silent'));
+  const db = new pg.Pool({ connectionString: url, max: 2 });
+  const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const start = end - DAYS * 86_400_000;
+  await db.query('SELECT ensure_event_partitions($1::date, $2)', [new Date(start - 86_400_000).toISOString().slice(0, 10), DAYS + 3]);
+  const { tenant } = await createTenant(db, 'catch-up');
+  const seeded = performance.now();
+  // The bench's series device: evenly spaced readings, one number each, ids s0…s(N-1).
+  const step = (end - start) / events;
+  await db.query(
+    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
+     SELECT $1, 'series-device', to_timestamp(floor($2::float8 + i * $3::float8) / 1000), 'i:s' || i, 'reading',
+            jsonb_build_object('temp', round((i % 500) / 10.0, 1)), gen_random_uuid()
+       FROM generate_series(0, $4::int - 1) AS i`,
+    [tenant, start, step, events],
+  );
+  // One note per minute per drain of 1,000 events, as the projection appends them.
+  await db.query(
+    `INSERT INTO aggregate_dirty (tenant_id, bucket)
+     SELECT $1, bucket FROM (
+       SELECT DISTINCT date_bin('1 minute', to_timestamp(floor($2::float8 + i * $3::float8) / 1000), TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, i / 1000 AS drain
+         FROM generate_series(0, $4::int - 1) AS i) n`,
+    [tenant, start, step, events],
+  );
+  await db.query('VACUUM ANALYZE');
+  const notes = await db.query<{ notes: number; minutes: number }>('SELECT count(*)::int AS notes, count(DISTINCT bucket)::int AS minutes FROM aggregate_dirty');
+  console.log(`seeded ${events.toLocaleString('en-US')} events over ${DAYS} days, ${notes.rows[0]?.notes} notes of ${notes.rows[0]?.minutes} minutes, in ${Math.round(performance.now() - seeded)} ms`);
+  await db.end();
+
+  if (!args['no-refresh']) {
+    const config = { ...loadConfig({ DATABASE_URL: url }), logLevel: 'warn' as const };
+    const deps = createDeps(config, logger);
+    const loop = buildAggregateRefreshLoop(deps);
+    const started = performance.now();
+    loop.start();
+    let left = -1;
+    while (left !== 0) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const due = await deps.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM aggregate_dirty WHERE bucket < $1::timestamptz`, [new Date(end).toISOString()]);
+      left = due.rows[0]?.n ?? 0;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await loop.stop();
+    const rows = await deps.pool.query<{ n: number }>(`SELECT sum(count)::int AS n FROM event_counts_1h`);
+    console.log(`refresh loop (interval ${config.aggregateRefreshIntervalMs} ms) caught up in ${seconds.toFixed(1)} s; ${rows.rows[0]?.n} events counted in event_counts_1h`);
+    await closeDeps(deps);
+  }
+} finally {
+  if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
