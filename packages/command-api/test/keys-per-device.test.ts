@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { createTenant } from '@strata/core';
+import { Redis } from 'ioredis';
+import { createTenant, redisKeys } from '@strata/core';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { buildTestApp } from './build-test-app.ts';
@@ -93,4 +94,34 @@ t.test('a batch of 10,000 devices with 20 new keys each is accepted, and the cap
   t.equal(over.statusCode, 400, 'the registered keys count: a 21st key of a device is refused');
   t.match(over.json().error.details[0].reason, /would hold 21 distinct value keys/);
   t.equal((await post({ device: 'fleet-5', ts: ts + 1, values })).statusCode, 202, 'its 20 keys can be sent again');
+});
+
+t.test('claims of concurrent requests share registry calls, yet one request whose claim fails in Redis fails alone', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: CAP });
+  const other = await createTenant(ctx.db, 'bystander tenant');
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.quit());
+  // A registry entry of the wrong type makes the script fail (WRONGTYPE) for the request that has it.
+  await redis.set(redisKeys.deviceKeys(ctx.config.redisPrefix, ctx.tenant.tenant, 'broken'), 'not a set');
+  const post = (apiKey: string, payload: unknown) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: payload as object });
+  const ts = Date.now() - 60_000;
+  // In the middle of the burst, so it waits for a call together with others.
+  const responses = await Promise.all(
+    Array.from({ length: 41 }, (_, i) =>
+      i === 20
+        ? post(ctx.tenant.apiKey, { device: 'broken', ts, values: { a: 1 } })
+        : post(i % 2 ? other.apiKey : ctx.tenant.apiKey, { device: `new-${i}`, ts, values: { a: 1, b: 2 } }),
+    ),
+  );
+  t.equal(responses[20]?.statusCode, 503, 'the request whose entry is broken is refused');
+  t.same(
+    responses.filter((_, i) => i !== 20).map((r) => r.statusCode),
+    Array.from({ length: 40 }, () => 202),
+    'every other request, of either tenant, is accepted',
+  );
+  // Requests that waited together in one call still claim one by one: exactly CAP fit.
+  const crowd = await Promise.all(Array.from({ length: 20 }, (_, i) => post(other.apiKey, { device: 'shared', ts, values: { [`k${i}`]: i } })));
+  t.equal(crowd.filter((r) => r.statusCode === 202).length, CAP, `exactly ${CAP} of 20 concurrent new keys got in`);
+  t.equal(await redis.scard(redisKeys.deviceKeys(ctx.config.redisPrefix, other.tenant, 'shared')), CAP, 'and the registry holds exactly those');
 });

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { AppError, redisKeys, unavailable, type FieldError, type NormalizedEvent, type Pool, type Redis } from '@strata/core';
-import { selectDeviceValueKeys } from '../queries/select-device-value-keys.ts';
-import { CLAIM_DEVICE_KEYS, DIGEST_LENGTH, NO_SEED } from './claim-device-keys-script.ts';
+import { AppError, redisKeys, type FieldError, type NormalizedEvent, type Pool, type Redis } from '@strata/core';
+import { KeyClaimBatcher } from './key-claim-batcher.ts';
 import { KnownDeviceKeys } from './known-device-keys.ts';
+import { valueKeyDigest } from './value-key-digest.ts';
 
 export interface DeviceKeyRegistryOptions {
   /** MAX_KEYS_PER_DEVICE. */
@@ -13,38 +12,41 @@ export interface DeviceKeyRegistryOptions {
   ttlSeconds: number;
   /** Names this process remembers as already registered (the steady state's no-round-trip path). */
   knownNamesLimit: number;
+  /** Registry script calls in flight at once (KeyClaimBatcher); default 2. */
+  callsInFlight?: number;
+  /** Devices one script call carries at most; default 2,000. */
+  maxDevicesPerCall?: number;
 }
 
 interface DeviceClaim {
   device: string;
   /** Names of this request not known locally to be registered. */
   names: Set<string>;
-  /** Their digests packed end to end, as the script takes them; computed once per request. */
-  packed: string;
   /** Indexes of the request's events that carry one of those names (the ones a refusal names). */
   indexes: number[];
 }
 
-/** Tries to claim this many times when seeds race with expiring entries, then answers 503. */
-const MAX_ROUNDS = 3;
-
 /**
  * MAX_KEYS_PER_DEVICE (decision 0044): every device's distinct value keys are registered in the queue
- * Redis, one set per (tenant, device) holding short digests of the names, updated by one Lua script
- * per request, so the cap holds across every command-api instance and concurrent requests. A
- * registry entry that does not exist is seeded from the keys of the device's stored state.
+ * Redis, one set per (tenant, device) holding short digests of the names, updated atomically per
+ * request by a Lua script (one call for the requests in flight together, KeyClaimBatcher), so the
+ * cap holds across every command-api instance and concurrent requests. A registry entry that does
+ * not exist is seeded from the keys of the device's stored state.
  */
 export class DeviceKeyRegistry {
-  readonly #redis: Redis;
-  readonly #pool: Pool;
   readonly #options: DeviceKeyRegistryOptions;
   readonly #known: KnownDeviceKeys;
+  readonly #batcher: KeyClaimBatcher;
 
   constructor(redis: Redis, pool: Pool, options: DeviceKeyRegistryOptions) {
-    this.#redis = redis;
-    this.#pool = pool;
     this.#options = options;
     this.#known = new KnownDeviceKeys(options.knownNamesLimit);
+    this.#batcher = new KeyClaimBatcher(redis, pool, {
+      maxKeysPerDevice: options.maxKeysPerDevice,
+      ttlSeconds: options.ttlSeconds,
+      callsInFlight: options.callsInFlight ?? 2,
+      maxDevicesPerCall: options.maxDevicesPerCall ?? 2000,
+    });
   }
 
   /**
@@ -57,33 +59,26 @@ export class DeviceKeyRegistry {
     const over = claims.filter((claim) => claim.names.size > this.#options.maxKeysPerDevice);
     if (over.length > 0) this.#refuse(over.map((claim) => [claim, claim.names.size]));
 
-    // Each name's digest is computed once per request, however many devices carry it or rounds it takes.
+    // Each name's digest is computed once per request, however many devices carry it.
     const digests = new Map<string, string>();
     const digestOf = (name: string): string => {
       let value = digests.get(name);
       if (value === undefined) {
-        value = digest(name);
+        value = valueKeyDigest(name);
         digests.set(name, value);
       }
       return value;
     };
-    for (const claim of claims) claim.packed = Array.from(claim.names, digestOf).join('');
-    let seeds = new Map<string, string>();
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const reply = (await this.#run(tenantId, claims, seeds)) as number[];
-      if (reply[0] === 0) {
-        for (const claim of claims) this.#known.add(tenantId, claim.device, claim.names);
-        return;
-      }
-      if (reply[0] === 2) {
-        const refused: [DeviceClaim, number][] = [];
-        for (let i = 1; i < reply.length; i += 2) refused.push([claims[(reply[i] as number) - 1] as DeviceClaim, reply[i + 1] as number]);
-        this.#refuse(refused);
-      }
-      const needSeed = reply.slice(1).map((i) => (claims[i - 1] as DeviceClaim).device);
-      for (const [device, names] of await this.#seeds(tenantId, needSeed)) seeds.set(device, names.map(digestOf).join(''));
-    }
-    throw unavailable('the value-key registry is busy; retry');
+    const outcome = await this.#batcher.claim({
+      tenantId,
+      devices: claims.map((claim) => ({
+        key: redisKeys.deviceKeys(this.#options.prefix, tenantId, claim.device),
+        device: claim.device,
+        packed: Array.from(claim.names, digestOf).join(''),
+      })),
+    });
+    if (!outcome.accepted) this.#refuse(outcome.over.map(([position, count]) => [claims[position] as DeviceClaim, count]));
+    for (const claim of claims) this.#known.add(tenantId, claim.device, claim.names);
   }
 
   /** Per device, the names of the request this process does not know to be registered already. */
@@ -103,7 +98,7 @@ export class DeviceKeyRegistry {
         if (known?.has(name)) continue;
         claim ??= byDevice.get(event.device);
         if (!claim) {
-          claim = { device: event.device, names: new Set(), packed: '', indexes: [] };
+          claim = { device: event.device, names: new Set(), indexes: [] };
           byDevice.set(event.device, claim);
         }
         claim.names.add(name);
@@ -111,31 +106,6 @@ export class DeviceKeyRegistry {
       }
     }
     return [...byDevice.values()];
-  }
-
-  async #run(tenantId: string, claims: DeviceClaim[], seeds: Map<string, string>): Promise<unknown> {
-    const keys: string[] = [];
-    const args: (string | number)[] = [this.#options.maxKeysPerDevice, this.#options.ttlSeconds];
-    for (const claim of claims) {
-      keys.push(redisKeys.deviceKeys(this.#options.prefix, tenantId, claim.device));
-      args.push(claim.packed, seeds.get(claim.device) ?? NO_SEED);
-    }
-    try {
-      return await CLAIM_DEVICE_KEYS.run(this.#redis, keys, args);
-    } catch (error) {
-      throw unavailable('cannot check the keys per device right now; retry', error);
-    }
-  }
-
-  /** The stored keys of each device (none for a device without state yet). */
-  async #seeds(tenantId: string, devices: string[]): Promise<Map<string, string[]>> {
-    let stored: Map<string, string[]>;
-    try {
-      stored = await selectDeviceValueKeys(this.#pool, tenantId, devices);
-    } catch (error) {
-      throw unavailable('cannot check the keys per device right now; retry', error);
-    }
-    return new Map(devices.map((device) => [device, stored.get(device) ?? []]));
   }
 
   #refuse(over: [DeviceClaim, number][]): never {
@@ -151,13 +121,4 @@ export class DeviceKeyRegistry {
       details,
     });
   }
-}
-
-/**
- * Registry members are short digests, not the names: a name may be 128 characters (up to 512 bytes),
- * and the registry lives in the queue Redis, which must never fill up. 66 bits make a collision among
- * one device's keys vanishingly unlikely, and its only effect would be one key too many.
- */
-function digest(name: string): string {
-  return createHash('sha256').update(name).digest('base64url').slice(0, DIGEST_LENGTH);
 }

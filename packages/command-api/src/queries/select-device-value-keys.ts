@@ -2,18 +2,23 @@ import type { Queryable } from '@strata/core';
 
 // The keys a device's latest state holds: what the value-key registry starts from when Redis has no
 // entry for the device (first write since the registry expired, or a Redis that lost its data).
+// Pairs of (tenant, device), so the devices of every request of a claim round cost one statement;
+// rows come back by their pair's position, so nothing depends on how a tenant id is spelled.
 const SQL = `
-  SELECT device, ARRAY(SELECT jsonb_object_keys(state)) AS keys
-    FROM device_state
-   WHERE tenant_id = $1 AND device = ANY($2::text[])`;
+  SELECT u.n::int AS n, ARRAY(SELECT jsonb_object_keys(s.state)) AS keys
+    FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(tenant_id, device, n)
+    JOIN device_state s ON s.tenant_id = u.tenant_id AND s.device = u.device`;
 
 interface Row {
-  device: string;
+  n: number;
   keys: string[];
 }
 
-/** Value keys per device of one tenant; devices without state are absent from the map. */
-export async function selectDeviceValueKeys(db: Queryable, tenantId: string, devices: string[]): Promise<Map<string, string[]>> {
-  const result = await db.query<Row>({ name: 'select-device-value-keys', text: SQL, values: [tenantId, devices] });
-  return new Map(result.rows.map((row) => [row.device, row.keys]));
+/**
+ * The stored value keys of each pair (tenants[i], devices[i]) by i; a device without state is absent,
+ * which means it holds no keys yet.
+ */
+export async function selectDeviceValueKeys(db: Queryable, tenants: string[], devices: string[]): Promise<Map<number, string[]>> {
+  const result = await db.query<Row>({ name: 'select-device-value-keys', text: SQL, values: [tenants, devices] });
+  return new Map(result.rows.map((row) => [row.n - 1, row.keys]));
 }
