@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import {
+  EVENT_LIMITS,
   INGEST_QUEUE,
   TenantAuthenticator,
   closeAll,
@@ -20,7 +21,10 @@ import { writeBatch } from './ingest/batch-writer.ts';
 import { DeviceKeyRegistry } from './ingest/device-key-registry.ts';
 import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
-import { createCommandMetrics, type CommandMetrics } from './metrics.ts';
+import { createCommandMetrics, registerHeldEventsGauge, type CommandMetrics } from './metrics.ts';
+
+/** Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents). */
+const MAX_HELD_EVENTS = 50_000;
 
 export interface CommandDeps {
   config: Config;
@@ -63,11 +67,21 @@ export function createDeps(config: Config, logger = createLogger('command-api', 
   const committer = new GroupCommitter(
     (batchId, events, acceptedAt) =>
       writeBatch({ pool, queue, logger, attempts: config.projectorBatchAttempts }, batchId, events, acceptedAt),
-    { maxBatchEvents: config.ingestMaxBatchEvents, maxWaitMs: config.ingestMaxWaitMs },
+    {
+      maxBatchEvents: config.ingestMaxBatchEvents,
+      maxWaitMs: config.ingestMaxWaitMs,
+      // Each write holds a pool connection for its staging insert; the rest of the pool stays free for
+      // key lookups and registry seeds, so a slow insert cannot starve authentication.
+      writesInFlight: Math.max(1, Math.floor(config.dbPoolSize / 2)),
+      // Far above what healthy load holds (a few batches), low enough to bound memory (~1 KB an event
+      // with its job copy) while PostgreSQL or Redis stalls; at least five of the largest requests.
+      maxHeldEvents: Math.max(MAX_HELD_EVENTS, 5 * EVENT_LIMITS.maxEventsPerRequest),
+    },
     clock,
     logger,
     metrics,
   );
+  registerHeldEventsGauge(registry, () => committer.heldEvents);
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
   const authenticator = new TenantAuthenticator({

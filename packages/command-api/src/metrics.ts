@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface CommandMetrics {
   eventsAccepted: Counter;
@@ -48,4 +48,16 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
       registers: [registry],
     }),
   };
+}
+
+/** Events the group committer holds (gathering, waiting, being written); read at scrape time only. */
+export function registerHeldEventsGauge(registry: Registry, read: () => number): void {
+  new Gauge({
+    name: 'strata_ingest_held_events',
+    help: 'Events accepted for writing and not yet answered; requests past the bound get 503.',
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }

@@ -1,0 +1,47 @@
+import t from 'tap';
+import pg from 'pg';
+import { buildTestApp, countStaged } from './build-test-app.ts';
+
+/*
+ * Bounded memory: while PostgreSQL cannot take staging writes, the group committer holds at most
+ * its bound of events (50,000 by default) and answers 503 at once past it, instead of buffering
+ * every request that arrives. What it held is stored once PostgreSQL answers again.
+ */
+t.test('a stalled staging table fills the committer to its bound, then requests get 503 at once', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
+  const post = (payload: unknown) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: payload as object });
+  const held = async () => Number(/^strata_ingest_held_events\S* (\d+)/m.exec((await ctx.app.inject('/metrics')).body)?.[1]);
+  const request = (r: number) => ({
+    events: Array.from({ length: 10_000 }, (_, i) => ({ device: `stall-${i % 10}`, id: `${r}-${i}`, ts: 1750240800 + i, values: { v: i } })),
+  });
+
+  // Staging writes block behind this lock as they would behind a stalled or overloaded server.
+  const locker = new pg.Client({ connectionString: ctx.config.databaseUrl });
+  await locker.connect();
+  t.teardown(() => locker.end());
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE staging_events IN ACCESS EXCLUSIVE MODE');
+
+  const answers = Array.from({ length: 5 }, (_, r) => post(request(r)));
+  const deadline = Date.now() + 5000;
+  while ((await held()) < 50_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(await held(), 50_000, 'five requests of 10,000 events are held, waiting for PostgreSQL');
+
+  const started = Date.now();
+  const refused = await post(request(5));
+  t.ok(Date.now() - started < 2000, 'the next one is answered at once, not when PostgreSQL answers');
+  t.equal(refused.statusCode, 503, refused.body);
+  t.equal(refused.json().error.code, 'unavailable');
+  t.equal(refused.headers['retry-after'], '1');
+  t.equal(await held(), 50_000, 'and is not held');
+  const small = await post({ device: 'stall-small', id: 'x', ts: 1750240800, values: { v: 1 } });
+  t.equal(small.statusCode, 503, 'past the bound even one event is refused');
+
+  await locker.query('ROLLBACK');
+  const statuses = (await Promise.all(answers)).map((response) => response.statusCode);
+  t.same(statuses, [202, 202, 202, 202, 202], 'what was held is acknowledged once PostgreSQL answers');
+  t.equal(await countStaged(ctx.db), 50_000, 'staged exactly once; the refused requests left nothing');
+  t.equal(await held(), 0);
+  t.equal((await post(request(6))).statusCode, 202, 'and requests are taken again');
+});
