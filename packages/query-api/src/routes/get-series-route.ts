@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { INTERVALS, parseAggregates, parseInterval, type Aggregate } from '../params/parse-series-params.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { selectSeriesBuckets, type SeriesBucketRow } from '../queries/select-series-buckets.ts';
+import { createBucketTimeFormatter } from '../reads/bucket-time-formatter.ts';
 import { isoTime } from '../reads/latest-state.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
 import { routeRead } from '../routing/route-read.ts';
@@ -35,14 +36,15 @@ export function getSeriesRoute(deps: Deps): FastifyPluginAsyncTypebox {
         to: isoTime(end),
       };
       const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectSeriesBuckets(db, query) });
-      const buckets = rows.map((row) => bucketOf(row, aggregates));
+      const formatTime = createBucketTimeFormatter();
+      const buckets = rows.map((row) => bucketOf(row, formatTime(row.ms), aggregates));
       return sendRead(deps, reply, meta, { device: request.params.device, value: q.value, interval, buckets });
     });
   };
 }
 
-function bucketOf(row: SeriesBucketRow, aggregates: Aggregate[]): Record<string, number | string> {
-  const bucket: Record<string, number | string> = { ts: isoTime(row.bucket) };
+function bucketOf(row: SeriesBucketRow, ts: string, aggregates: Aggregate[]): Record<string, number | string> {
+  const bucket: Record<string, number | string> = { ts };
   for (const aggregate of aggregates) {
     bucket[aggregate] = aggregate === 'avg' ? row.sum / row.count : Number(row[aggregate]);
   }

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { selectEventCounts } from '../queries/select-event-counts.ts';
+import { createBucketTimeFormatter } from '../reads/bucket-time-formatter.ts';
 import { isoTime } from '../reads/latest-state.ts';
 import { parseReadOptions } from '../routing/parse-read-options.ts';
 import { routeRead } from '../routing/route-read.ts';
@@ -27,14 +28,29 @@ export function getStatsRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const { start, end } = parseBucketRange(q, interval, deps.clock.now());
       const query = { tenantId: request.auth.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };
       const { value: rows, meta } = await routeRead(deps, options, { database: (db) => selectEventCounts(db, query) });
+      const formatTime = createBucketTimeFormatter();
       const buckets: { ts: string; counts: Record<string, number> }[] = [];
+      let counts: Record<string, number> = {};
+      let lastMs = Number.NaN;
       for (const row of rows) {
-        const ts = isoTime(row.bucket);
-        // Event types are any names (`__proto__` included), so the map has no prototype to collide with.
-        if (buckets.at(-1)?.ts !== ts) buckets.push({ ts, counts: Object.create(null) as Record<string, number> });
-        (buckets.at(-1) as { counts: Record<string, number> }).counts[row.type] = Number(row.count);
+        if (row.ms !== lastMs) {
+          lastMs = row.ms;
+          counts = {};
+          buckets.push({ ts: formatTime(row.ms), counts });
+        }
+        setCount(counts, row.type, row.count);
       }
       return sendRead(deps, reply, meta, { interval, ...(q.type === undefined ? {} : { type: q.type }), buckets });
     });
   };
+}
+
+/**
+ * Event types are any names. A plain object keeps its fast shape (objects without a prototype are
+ * dictionaries: building and serializing 1,440 of them took a quarter of a millisecond more), and the
+ * one name that assignment would not store as an own property, `__proto__`, is defined instead.
+ */
+function setCount(counts: Record<string, number>, type: string, count: number): void {
+  if (type === '__proto__') Object.defineProperty(counts, type, { value: count, enumerable: true, writable: true, configurable: true });
+  else counts[type] = count;
 }
