@@ -148,6 +148,21 @@ t.test('429 over the tenant rate, counted in events; another tenant is unaffecte
   t.equal((await post(third.apiKey, events(1))).statusCode, 429, 'and the tenant then waits');
 });
 
+t.test('concurrent requests share rate-limit calls yet are counted one by one, per tenant', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitEventsPerSecond: 5 });
+  const other = await createTenant(ctx.db, 'tenant B');
+  const post = (apiKey: string, i: number) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: { device: 'd', ts: Date.now() - i, values: { v: i } } });
+  const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => post(i % 2 ? other.apiKey : ctx.tenant.apiKey, i)));
+  for (const [name, parity] of [['A', 0], ['B', 1]] as const) {
+    const mine = responses.filter((_, i) => i % 2 === parity).map((r) => r.statusCode);
+    const accepted = mine.filter((status) => status === 202).length;
+    // A second's worth (5 events) within the one-second burst; a sixth only if 200 ms passed meanwhile.
+    t.ok(accepted >= 5 && accepted <= 6, `tenant ${name}: ${accepted} of 20 accepted`);
+    t.equal(mine.filter((status) => status === 429).length, 20 - accepted, `tenant ${name}: the rest are refused with 429`);
+  }
+});
+
 t.test('an event older than the retention window is refused with its reason, and nothing is stored', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, retentionDays: 7 });
   const now = Date.now();

@@ -1,4 +1,5 @@
 import { AppError, redisKeys, type Logger, type Redis } from '@strata/core';
+import { CallBatcher } from './call-batcher.ts';
 import { LuaScript } from './lua-script.ts';
 
 // GCRA (a token bucket kept as one number): the key holds the "theoretical arrival time" (TAT) of the
@@ -7,55 +8,74 @@ import { LuaScript } from './lua-script.ts';
 // would run more than one second (the burst) ahead of now. A tenant with no backlog may always send
 // one request, however many events it carries (up to the 10,000 a request may hold): it then waits
 // that debt off, so the average rate still holds and a large batch is never refused forever.
-// Returns 0 when accepted, else the microseconds to wait.
+// One call takes for several requests (KEYS[i] is request i's tenant key, ARGV[2 + i] its events), in
+// order, exactly as one call each would: a later request of the same tenant sees the earlier's TAT.
+// Returns, per request, 0 when accepted, else the microseconds to wait.
 const SCRIPT = new LuaScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local events = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local due = tat + events * interval
-if tat > now and due - now > burst then
-  return math.ceil(math.min(tat - now, due - burst - now))
+local waits = {}
+for i = 1, #KEYS do
+  local events = tonumber(ARGV[2 + i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat < now then tat = now end
+  local due = tat + events * interval
+  if tat > now and due - now > burst then
+    waits[i] = math.ceil(math.min(tat - now, due - burst - now))
+  else
+    redis.call('SET', KEYS[i], string.format('%.0f', due), 'PX', math.ceil((due - now) / 1000) + 1000)
+    waits[i] = 0
+  end
 end
-redis.call('SET', KEYS[1], string.format('%.0f', due), 'PX', math.ceil((due - now) / 1000) + 1000)
-return 0
+return waits
 `);
 
 const BURST_MICROS = 1_000_000;
 
+interface Take {
+  key: string;
+  events: number;
+}
+
 /**
  * The ingest rate limit: events (not requests) per second per tenant, shared by every command-api
- * instance through the queue Redis. Runs after authentication (the tenant comes from the key) and
- * after validation (only events that would be stored are counted).
+ * instance through the queue Redis. Runs after authentication (the tenant comes from the key), before
+ * validation (every event a request carries counts). The takes of concurrent requests share one script
+ * call (CallBatcher), so the limit costs a round trip per group of requests, not per request.
  */
 export class IngestRateLimiter {
-  readonly #redis: Redis;
   readonly #prefix: string;
   readonly #eventsPerSecond: number;
   readonly #logger: Logger;
+  readonly #calls: CallBatcher<Take, number>;
   #lastWarned = 0;
 
   constructor(redis: Redis, prefix: string, eventsPerSecond: number, logger: Logger) {
-    this.#redis = redis;
     this.#prefix = prefix;
     this.#eventsPerSecond = eventsPerSecond;
     this.#logger = logger;
+    this.#calls = new CallBatcher(
+      async (takes) => {
+        const args = [1_000_000 / this.#eventsPerSecond, BURST_MICROS, ...takes.map((take) => take.events)];
+        return ((await SCRIPT.run(redis, takes.map((take) => take.key), args)) as unknown[]).map(Number);
+      },
+      { callsInFlight: 2, maxWeight: 1000, weight: () => 1 },
+    );
+  }
+
+  /** Whether take() can ever refuse (a limit of 0 turns it off: take() then resolves at once). */
+  get enabled(): boolean {
+    return this.#eventsPerSecond > 0;
   }
 
   /** Counts `events` against the tenant's rate; throws 429 with retry-after when it is over. */
   async take(tenantId: string, events: number): Promise<void> {
-    if (this.#eventsPerSecond <= 0) return;
+    if (!this.enabled) return;
     let waitMicros: number;
     try {
-      const result = await SCRIPT.run(this.#redis, [redisKeys.ingestRate(this.#prefix, tenantId)], [
-        1_000_000 / this.#eventsPerSecond,
-        BURST_MICROS,
-        events,
-      ]);
-      waitMicros = Number(result);
+      waitMicros = await this.#calls.submit({ key: redisKeys.ingestRate(this.#prefix, tenantId), events });
     } catch (error) {
       // A Redis that cannot count cannot take the batch either: the queue write will answer 503.
       // Refusing here too would only add a second way to fail.

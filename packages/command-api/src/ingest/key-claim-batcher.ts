@@ -1,6 +1,8 @@
 import { unavailable, type Pool, type Redis } from '@strata/core';
 import { selectDeviceValueKeys } from '../queries/select-device-value-keys.ts';
+import { CallBatcher } from './call-batcher.ts';
 import { CLAIM_DEVICE_KEYS, NO_SEED } from './claim-device-keys-script.ts';
+import { isReplyError } from './is-reply-error.ts';
 import { valueKeyDigest } from './value-key-digest.ts';
 
 /** One device of a request's claim. */
@@ -23,148 +25,103 @@ export type KeyClaimOutcome = { accepted: true } | { accepted: false; over: [num
 export interface KeyClaimBatcherOptions {
   maxKeysPerDevice: number;
   ttlSeconds: number;
-  /** Script calls in flight at once; claims arriving meanwhile wait and share the next call. */
+  /** Script calls (and device_state reads) in flight at once; claims arriving meanwhile share the next. */
   callsInFlight: number;
   /** Devices one call carries at most; a larger request goes alone (a request is never split). */
   maxDevicesPerCall: number;
 }
 
-interface Pending {
+interface ScriptItem {
   claim: RequestKeyClaim;
-  /** Packed seed digests by device position, once the device was found without an entry. */
+  /** Packed seed digests by device position, for the devices found without an entry. */
   seeds: Map<number, string>;
-  /** Script calls this claim has been through. */
-  rounds: number;
-  /** Sent in a call of its own (after a call it shared failed in the script). */
-  alone: boolean;
-  resolve: (outcome: KeyClaimOutcome) => void;
-  reject: (error: unknown) => void;
+}
+
+interface SeedItem {
+  tenantId: string;
+  device: string;
 }
 
 /** Tries to claim this many times when seeds race with expiring entries, then answers 503. */
 const MAX_ROUNDS = 3;
 
 /**
- * Runs the claims of concurrent requests through the registry script together: while a call is in
- * flight, the claims that arrive wait and go in the next one, and the devices found without an entry
- * are read from device_state in one statement per call. A burst of first writes (a new fleet, a
- * restarted process with an empty cache) thus costs a few round trips per call instead of up to
- * three per request. Nothing waits when idle: a claim arriving with a call slot free goes at once.
+ * Runs the claims of concurrent requests through the registry script together (CallBatcher), and
+ * reads the stored keys of the devices found without an entry in one statement per group. A burst of
+ * first writes (a new fleet, a restarted process with an empty cache) thus costs a few round trips
+ * per group of requests instead of up to three per request. Each request is still claimed on its own
+ * by the script, all or nothing.
  */
 export class KeyClaimBatcher {
-  readonly #redis: Redis;
-  readonly #pool: Pool;
   readonly #options: KeyClaimBatcherOptions;
-  #queue: Pending[] = [];
-  #calls = 0;
+  readonly #calls: CallBatcher<ScriptItem, number[]>;
+  readonly #seeds: CallBatcher<SeedItem, string[]>;
 
   constructor(redis: Redis, pool: Pool, options: KeyClaimBatcherOptions) {
-    this.#redis = redis;
-    this.#pool = pool;
     this.#options = options;
-  }
-
-  claim(claim: RequestKeyClaim): Promise<KeyClaimOutcome> {
-    return new Promise<KeyClaimOutcome>((resolve, reject) => {
-      this.#queue.push({ claim, seeds: new Map(), rounds: 0, alone: false, resolve, reject });
-      this.#pump();
+    this.#calls = new CallBatcher((items) => this.#runScript(redis, items), {
+      callsInFlight: options.callsInFlight,
+      maxWeight: options.maxDevicesPerCall,
+      weight: (item) => item.claim.devices.length,
+      // The script failing on one request's entry (WRONGTYPE, say) must not refuse the others.
+      isolate: isReplyError,
+    });
+    this.#seeds = new CallBatcher((items) => readSeeds(pool, items), {
+      callsInFlight: options.callsInFlight,
+      maxWeight: options.maxDevicesPerCall,
+      weight: () => 1,
     });
   }
 
-  #pump(): void {
-    while (this.#calls < this.#options.callsInFlight && this.#queue.length > 0) {
-      const batch = this.#take();
-      this.#calls++;
-      void this.#call(batch).finally(() => {
-        this.#calls--;
-        this.#pump();
-      });
-    }
-  }
-
-  /** The oldest claims, up to the call's bound on devices (at least one claim). */
-  #take(): Pending[] {
-    let devices = 0;
-    let count = 0;
-    for (const pending of this.#queue) {
-      const size = pending.claim.devices.length;
-      if (count > 0 && (pending.alone || devices + size > this.#options.maxDevicesPerCall)) break;
-      devices += size;
-      count++;
-      if (pending.alone) break;
-    }
-    return this.#queue.splice(0, count);
-  }
-
-  async #call(batch: Pending[]): Promise<void> {
-    let replies: number[][];
-    try {
-      replies = (await CLAIM_DEVICE_KEYS.run(this.#redis, ...this.#arguments(batch))) as number[][];
-    } catch (error) {
-      // The script itself failed (Redis answered, with an error): no request may fail another's, so
-      // each goes again alone. Redis away or slow fails every claim of the call, as it would alone.
-      if (batch.length > 1 && error instanceof Error && error.name === 'ReplyError') {
-        for (const pending of batch) pending.alone = true;
-        this.#queue.unshift(...batch);
-        return;
+  async claim(claim: RequestKeyClaim): Promise<KeyClaimOutcome> {
+    const seeds = new Map<number, string>();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      let reply: number[];
+      try {
+        reply = await this.#calls.submit({ claim, seeds });
+      } catch (error) {
+        throw unavailable('cannot check the keys per device right now; retry', error);
       }
-      const refusal = unavailable('cannot check the keys per device right now; retry', error);
-      for (const pending of batch) pending.reject(refusal);
-      return;
-    }
-    const unseeded: [Pending, number[]][] = [];
-    batch.forEach((pending, i) => {
-      const reply = replies[i] as number[];
-      pending.rounds++;
-      if (reply[0] === 0) pending.resolve({ accepted: true });
-      else if (reply[0] === 2) {
+      if (reply[0] === 0) return { accepted: true };
+      if (reply[0] === 2) {
         const over: [number, number][] = [];
-        for (let j = 1; j < reply.length; j += 2) over.push([(reply[j] as number) - 1, reply[j + 1] as number]);
-        pending.resolve({ accepted: false, over });
-      } else if (pending.rounds >= MAX_ROUNDS) pending.reject(unavailable('the value-key registry is busy; retry'));
-      else unseeded.push([pending, reply.slice(1).map((position) => position - 1)]);
-    });
-    // Seeding does not hold the call slot: the next call can go while device_state answers.
-    if (unseeded.length > 0) void this.#seed(unseeded);
+        for (let i = 1; i < reply.length; i += 2) over.push([(reply[i] as number) - 1, reply[i + 1] as number]);
+        return { accepted: false, over };
+      }
+      const positions = reply.slice(1).map((position) => position - 1);
+      let stored: string[][];
+      try {
+        stored = await Promise.all(
+          positions.map((position) => this.#seeds.submit({ tenantId: claim.tenantId, device: (claim.devices[position] as DeviceKeyClaim).device })),
+        );
+      } catch (error) {
+        throw unavailable('cannot check the keys per device right now; retry', error);
+      }
+      positions.forEach((position, i) => seeds.set(position, (stored[i] as string[]).map(valueKeyDigest).join('')));
+    }
+    throw unavailable('the value-key registry is busy; retry');
   }
 
-  #arguments(batch: Pending[]): [string[], (string | number)[]] {
+  async #runScript(redis: Redis, items: ScriptItem[]): Promise<number[][]> {
     const keys: string[] = [];
     const args: (string | number)[] = [this.#options.maxKeysPerDevice, this.#options.ttlSeconds];
-    for (const pending of batch) {
-      args.push(pending.claim.devices.length);
-      pending.claim.devices.forEach((device, position) => {
+    for (const { claim, seeds } of items) {
+      args.push(claim.devices.length);
+      claim.devices.forEach((device, position) => {
         keys.push(device.key);
-        args.push(device.packed, pending.seeds.get(position) ?? NO_SEED);
+        args.push(device.packed, seeds.get(position) ?? NO_SEED);
       });
     }
-    return [keys, args];
+    return (await CLAIM_DEVICE_KEYS.run(redis, keys, args)) as number[][];
   }
+}
 
-  /** Reads the stored keys of every device the script found without an entry, then claims again. */
-  async #seed(unseeded: [Pending, number[]][]): Promise<void> {
-    const tenants: string[] = [];
-    const devices: string[] = [];
-    for (const [pending, positions] of unseeded) {
-      for (const position of positions) {
-        tenants.push(pending.claim.tenantId);
-        devices.push((pending.claim.devices[position] as DeviceKeyClaim).device);
-      }
-    }
-    let stored: Map<number, string[]>;
-    try {
-      stored = await selectDeviceValueKeys(this.#pool, tenants, devices);
-    } catch (error) {
-      const refusal = unavailable('cannot check the keys per device right now; retry', error);
-      for (const [pending] of unseeded) pending.reject(refusal);
-      return;
-    }
-    let pair = 0;
-    for (const [pending, positions] of unseeded) {
-      for (const position of positions) pending.seeds.set(position, (stored.get(pair++) ?? []).map(valueKeyDigest).join(''));
-    }
-    // Ahead of newer claims: these have waited longest.
-    this.#queue.unshift(...unseeded.map(([pending]) => pending));
-    this.#pump();
-  }
+/** The keys each device's stored state holds (none for a device without state yet). */
+async function readSeeds(pool: Pool, items: SeedItem[]): Promise<string[][]> {
+  const stored = await selectDeviceValueKeys(
+    pool,
+    items.map((item) => item.tenantId),
+    items.map((item) => item.device),
+  );
+  return items.map((_, i) => stored.get(i) ?? []);
 }

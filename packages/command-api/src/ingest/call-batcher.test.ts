@@ -1,0 +1,64 @@
+import t from 'tap';
+import { CallBatcher } from './call-batcher.ts';
+
+/** A server whose calls answer only when the test says so, recording what each call carried. */
+function server() {
+  const calls: { items: number[]; answer: (error?: Error) => void }[] = [];
+  const run = (items: number[]) =>
+    new Promise<number[]>((resolve, reject) =>
+      calls.push({ items, answer: (error) => (error ? reject(error) : resolve(items.map((item) => item * 10))) }),
+    );
+  return { calls, run };
+}
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+t.test('idle: an item goes at once; busy: items wait and share the next call', async (t) => {
+  const { calls, run } = server();
+  const batcher = new CallBatcher(run, { callsInFlight: 1, maxWeight: 100, weight: () => 1 });
+  const first = batcher.submit(1);
+  t.same(calls.map((c) => c.items), [[1]], 'the first item did not wait for company');
+  const rest = [2, 3, 4].map((item) => batcher.submit(item));
+  t.equal(calls.length, 1, 'nothing more while the slot is busy');
+  calls[0]?.answer();
+  t.equal(await first, 10);
+  await tick();
+  t.same(calls.map((c) => c.items), [[1], [2, 3, 4]], 'the waiting items went together');
+  calls[1]?.answer();
+  t.same(await Promise.all(rest), [20, 30, 40], 'each gets its own answer');
+});
+
+t.test('a call carries at most maxWeight; a heavier item goes alone, never split', async (t) => {
+  const { calls, run } = server();
+  const batcher = new CallBatcher(run, { callsInFlight: 1, maxWeight: 5, weight: (item) => item });
+  const answers = [1, 2, 2, 2, 9, 1].map((item) => batcher.submit(item));
+  for (let answered = 0; answered < calls.length; answered++) {
+    calls[answered]?.answer();
+    await tick();
+  }
+  t.same(calls.map((c) => c.items), [[1], [2, 2], [2], [9], [1]]);
+  t.same(await Promise.all(answers), [10, 20, 20, 20, 90, 10]);
+});
+
+t.test('an isolated error retries each item alone, so only its cause fails; other errors fail the call', async (t) => {
+  const calls: number[][] = [];
+  const batcher = new CallBatcher(
+    async (items: number[]) => {
+      calls.push(items);
+      await tick();
+      if (items.includes(13)) throw Object.assign(new Error(items.length > 1 ? 'shared' : 'own'), { isolate: true });
+      if (items.includes(0)) throw new Error('away');
+      return items;
+    },
+    { callsInFlight: 1, maxWeight: 100, weight: () => 1, isolate: (error) => (error as { isolate?: boolean }).isolate === true },
+  );
+  const busy = batcher.submit(1);
+  const outcomes = Promise.allSettled([12, 13, 14].map((item) => batcher.submit(item)));
+  await busy;
+  const settled = await outcomes;
+  t.same(settled.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the item that fails alone is refused');
+  t.match((settled[1] as PromiseRejectedResult).reason, { message: 'own' });
+  t.same(calls, [[1], [12, 13, 14], [12], [13], [14]]);
+
+  const away = await Promise.allSettled([batcher.submit(2), batcher.submit(0), batcher.submit(3)]);
+  t.same(away.map((o) => o.status), ['fulfilled', 'rejected', 'rejected'], 'an error that is not isolated fails its whole call');
+});

@@ -1,0 +1,86 @@
+export interface CallBatcherOptions<Item> {
+  /** Calls in flight at once; items submitted meanwhile wait and share the next call. */
+  callsInFlight: number;
+  /** Weight one call carries at most (an item heavier than that goes alone; items are never split). */
+  maxWeight: number;
+  weight: (item: Item) => number;
+  /**
+   * A failed call of several items whose error this accepts is retried item by item, each in a call
+   * of its own, so that what one item carries cannot fail the others. Other errors (the server away
+   * or slow) fail every item of the call at once, as they would have alone.
+   */
+  isolate?: (error: unknown) => boolean;
+}
+
+interface Waiting<Item, Result> {
+  item: Item;
+  alone: boolean;
+  resolve: (result: Result) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Turns one round trip per request into one per group of concurrent requests, without a timer: an
+ * item submitted while a call slot is free goes at once (no added latency when idle); items that
+ * arrive while every slot is busy wait and go together when one frees, so the calls grow with the
+ * load instead of multiplying. `run` answers the items of a call in order.
+ */
+export class CallBatcher<Item, Result> {
+  readonly #run: (items: Item[]) => Promise<Result[]>;
+  readonly #options: CallBatcherOptions<Item>;
+  #queue: Waiting<Item, Result>[] = [];
+  #calls = 0;
+
+  constructor(run: (items: Item[]) => Promise<Result[]>, options: CallBatcherOptions<Item>) {
+    this.#run = run;
+    this.#options = options;
+  }
+
+  submit(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.#queue.push({ item, alone: false, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#calls < this.#options.callsInFlight && this.#queue.length > 0) {
+      const batch = this.#take();
+      this.#calls++;
+      void this.#call(batch).finally(() => {
+        this.#calls--;
+        this.#pump();
+      });
+    }
+  }
+
+  /** The oldest waiting items, up to the weight bound (at least one). */
+  #take(): Waiting<Item, Result>[] {
+    let weight = 0;
+    let count = 0;
+    for (const waiting of this.#queue) {
+      const next = this.#options.weight(waiting.item);
+      if (count > 0 && (waiting.alone || weight + next > this.#options.maxWeight)) break;
+      weight += next;
+      count++;
+      if (waiting.alone) break;
+    }
+    return this.#queue.splice(0, count);
+  }
+
+  async #call(batch: Waiting<Item, Result>[]): Promise<void> {
+    let results: Result[];
+    try {
+      results = await this.#run(batch.map((waiting) => waiting.item));
+    } catch (error) {
+      if (batch.length > 1 && this.#options.isolate?.(error)) {
+        for (const waiting of batch) waiting.alone = true;
+        this.#queue.unshift(...batch);
+        return;
+      }
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    batch.forEach((waiting, i) => waiting.resolve(results[i] as Result));
+  }
+}
