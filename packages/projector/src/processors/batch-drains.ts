@@ -80,7 +80,7 @@ async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }
  * changes nothing). Two transactions at most, each whole for the batches it holds.
  */
 async function projectPreferringStaging(pool: Pool, batches: DrainedBatch[]): Promise<DrainResult> {
-  const staged = await projectStagedDrain(pool, batches.map((batch) => batch.batchId));
+  const staged = await projectStagedDrain(pool, batches);
   const missing = batches.filter((batch) => !staged.found.has(batch.batchId));
   if (missing.length === 0) return staged;
   const fromJobs = await projectDrain(pool, missing);
