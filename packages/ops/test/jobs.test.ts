@@ -39,8 +39,8 @@ t.test('retention drops only daily partitions older than the window, never DEFAU
   const oldFirstDay = utcDay(Date.now(), -40);
   await pool.query('SELECT ensure_event_partitions($1::date, 12)', [oldFirstDay]); // -40 .. -29
   const tenant = '6f1c1a52-1111-4a4a-9b9b-000000000001';
-  const insert = `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
-                  VALUES ($1, 'd1', $2, 'k', 'reading', '{}', gen_random_uuid())`;
+  const insert = `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
+                  VALUES ($1, 'd1', $2, 'k', 'reading', '{}')`;
   await pool.query(insert, [tenant, new Date(Date.now() - 39 * 86_400_000).toISOString()]);
   // Without a partition, these rows live in DEFAULT: one far in the past, one inside the window.
   await pool.query(insert, [tenant, '2001-01-01T00:00:00Z']);

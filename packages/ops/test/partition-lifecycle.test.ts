@@ -22,8 +22,8 @@ const partition = (ms: number): string => `events_${utcDay(ms).replaceAll('-', '
 
 async function insertEvents(device: string, times: number[]): Promise<void> {
   await pool.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
-     SELECT $1, $2, t, 'k' || n, 'reading', '{"v": 1}', gen_random_uuid() FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(t, n)`,
+    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
+     SELECT $1, $2, t, 'k' || n, 'reading', '{"v": 1}' FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(t, n)`,
     [tenant, device, times.map((ms) => new Date(ms).toISOString())],
   );
 }

@@ -18,12 +18,12 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  */
 const projection = (input: string, whole: string, extra = ''): string => `
 WITH ${input}, inserted AS (
-  INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
-  SELECT tenant_id, device, ts, event_key, type, vals, batch_id
+  INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
+  SELECT tenant_id, device, ts, event_key, type, vals
     FROM input
    ORDER BY tenant_id, device, ts, event_key
   ON CONFLICT DO NOTHING
-  RETURNING tenant_id, device, ts, type, "values", batch_id
+  RETURNING tenant_id, device, ts, event_key, type, "values"
 ), noted AS (
   -- Aggregates are not written here: the minutes the new rows fall in are noted, one row per tenant
   -- and minute (never per event), and the refresher recomputes them from history (migration 0014).
@@ -58,19 +58,25 @@ WITH ${input}, inserted AS (
     updated_at = now(),
     version = s.version + 1
   RETURNING tenant_id, device, ts, state, updated_at, version
+), inserted_by_batch AS (
+  -- History does not keep batch ids (migration 0016): each new row is matched back to its input
+  -- row. An event carried by two batches of the drain was inserted once and counts for one of them.
+  SELECT b.batch_id, count(*) AS n
+    FROM (SELECT DISTINCT ON (x.tenant_id, x.device, x.ts, x.event_key) i.batch_id
+            FROM inserted x
+            JOIN input i ON i.tenant_id = x.tenant_id AND i.device = x.device AND i.ts = x.ts AND i.event_key = x.event_key
+           ORDER BY x.tenant_id, x.device, x.ts, x.event_key, i.batch_id) b
+   GROUP BY b.batch_id
 ), applied AS (
   INSERT INTO applied_batches (batch_id, event_count, inserted)
-  SELECT i.batch_id, count(*), (SELECT count(*) FROM inserted x WHERE x.batch_id = i.batch_id)
+  SELECT i.batch_id, count(*), coalesce((SELECT n FROM inserted_by_batch c WHERE c.batch_id = i.batch_id), 0)
     FROM input i
    WHERE ${whole}
    GROUP BY i.batch_id
   ON CONFLICT (batch_id) DO NOTHING
-), inserted_by_batch AS (
-  SELECT coalesce(jsonb_object_agg(batch_id, n), '{}'::jsonb) AS counts
-    FROM (SELECT batch_id, count(*) AS n FROM inserted GROUP BY batch_id) c
 )${extra}
 SELECT (SELECT count(*) FROM inserted)::int AS inserted,
-       (SELECT counts FROM inserted_by_batch) AS inserted_by_batch,
+       (SELECT coalesce(jsonb_object_agg(batch_id, n), '{}'::jsonb) FROM inserted_by_batch) AS inserted_by_batch,
        (SELECT array_agg(DISTINCT batch_id)::text[] FROM input) AS found,
        -- One row, the changed devices as one JSON array: one parse on the client, not a row and
        -- several JSON columns per device. Times as epoch ms. The merged state and the incoming
