@@ -4,8 +4,8 @@ import { writeThroughStates } from '../cache/write-through-states.ts';
 import type { ProjectorDeps } from '../deps.ts';
 
 /**
- * Projects one batch from the job's own copy of the events (staging may have been truncated by a
- * crash; the job never is) — in a drain with the other jobs active at once — then writes the new
+ * Projects one batch — in a drain with the other jobs active at once, from its staged rows, or from the
+ * job's own copy of the events when staging lost them in a crash (decision 0068) — then writes the new
  * states through to the cache. The database is the
  * truth: a failed cache write is logged and counted, never a reason to redo the projection.
  */
