@@ -52,12 +52,18 @@ export class DeviceKeyRegistry {
   /**
    * Registers the value keys of a request's (valid) events, or throws 400 (field `values`) naming the
    * events of every device that would pass the cap; then nothing of the request is registered.
+   * Returns undefined, synchronously, when this process knows every name to be registered already
+   * (the steady state: no round trip, and no promise to wait for).
    */
-  async claim(tenantId: string, events: NormalizedEvent[]): Promise<void> {
+  claim(tenantId: string, events: NormalizedEvent[]): Promise<void> | undefined {
     const claims = this.#unknownNames(tenantId, events);
-    if (claims.length === 0) return;
+    if (claims.length === 0) return undefined;
     const over = claims.filter((claim) => claim.names.size > this.#options.maxKeysPerDevice);
     if (over.length > 0) this.#refuse(over.map((claim) => [claim, claim.names.size]));
+    return this.#register(tenantId, claims);
+  }
+
+  async #register(tenantId: string, claims: DeviceClaim[]): Promise<void> {
 
     // Each name's digest is computed once per request, however many devices carry it.
     const digests = new Map<string, string>();

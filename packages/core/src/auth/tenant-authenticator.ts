@@ -80,7 +80,7 @@ export class TenantAuthenticator {
   async authenticate(credential: string | undefined, clientAddress: string): Promise<KeyIdentity> {
     const key = credential === undefined ? undefined : stripScheme(credential);
     const now = this.#options.clock.now();
-    const digest = key !== undefined && isWellFormedApiKey(key) ? hashApiKey(key).toString('base64') : undefined;
+    const digest = digestOf(key);
     // Verify first: a key that verifies is never refused by the failed-attempt limit, so a client
     // spraying bad keys from an address cannot lock that address's valid keys out. Unknown keys stay
     // cheap: the wrong shape costs no lookup, a repeated one is answered by the miss cache.
@@ -95,6 +95,17 @@ export class TenantAuthenticator {
     const retryAfter = await this.#limiterCall(() => recordAuthFailure(this.#limit, clientAddressBucket(clientAddress), now));
     if (retryAfter !== undefined) throw tooManyRequests('too many failed authentications from this address', retryAfter);
     throw unauthorized(key === undefined || key === '' ? 'missing Authorization: Bearer <api key>' : 'invalid API key');
+  }
+
+  /**
+   * The identity behind a credential when this process has it cached and fresh, else undefined (then
+   * authenticate() decides). Synchronous, so the steady state of a keep-alive client costs no promise.
+   */
+  cached(credential: string | undefined): KeyIdentity | undefined {
+    const digest = digestOf(credential === undefined ? undefined : stripScheme(credential));
+    if (digest === undefined) return undefined;
+    const hit = this.#hits.get(digest);
+    return hit && hit.expires > this.#options.clock.now() ? hit.identity : undefined;
   }
 
   /** Subscribes to the revocation channel in the background; readiness never waits for Redis. */
@@ -182,6 +193,11 @@ export class TenantAuthenticator {
     this.#hits.clear();
     this.#misses.clear();
   };
+}
+
+/** The cache key of a key: its SHA-256, never the key itself; none for a key of the wrong shape. */
+function digestOf(key: string | undefined): string | undefined {
+  return key !== undefined && isWellFormedApiKey(key) ? hashApiKey(key).toString('base64') : undefined;
 }
 
 function stripScheme(credential: string): string {

@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 export interface RouteAuthenticationOptions {
-  authenticator: Pick<TenantAuthenticator, 'authenticate'>;
+  authenticator: Pick<TenantAuthenticator, 'authenticate'> & Partial<Pick<TenantAuthenticator, 'cached'>>;
   /** Where the key is taken from; defaults to the Authorization header (`Bearer <key>`). */
   credential?: (request: FastifyRequest) => string | undefined;
 }
@@ -29,16 +29,41 @@ export interface RouteAuthenticationOptions {
  * test of the raw URL can be walked around (issue 9, finding 1). Public routes skip it; `read` and
  * `write` routes need a valid key with that scope; a route that declares nothing needs scope `all`;
  * a request no route matched needs a valid key of any scope before it learns the 404.
+ *
+ * A callback hook, not an async one: a key already cached (every request of a steady client) is
+ * answered synchronously, and an async hook costs a promise and two turns of the microtask queue on
+ * every request (measured: ~2-3 µs each, against ~0.5 µs for a callback hook).
  */
 export function registerRouteAuthentication(app: FastifyInstance, options: RouteAuthenticationOptions): void {
   const credential = options.credential ?? ((request: FastifyRequest) => request.headers.authorization);
+  const { authenticator } = options;
   app.decorateRequest('auth', null as unknown as KeyIdentity);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const access = request.routeOptions.config?.access;
-    if (access === 'public') return;
-    const identity = await options.authenticator.authenticate(credential(request), request.ip);
-    request.auth = identity;
-    if (request.routeOptions.url === undefined) return;
-    requireScope(identity, access ?? 'all');
+    if (access === 'public') return done();
+    let presented: string | undefined;
+    let known: KeyIdentity | undefined;
+    try {
+      presented = credential(request);
+      known = authenticator.cached?.(presented);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (known !== undefined) return authorize(request, known, access, done);
+    authenticator.authenticate(presented, request.ip).then(
+      (identity) => authorize(request, identity, access, done),
+      (error: unknown) => done(error as Error),
+    );
   });
+}
+
+function authorize(request: FastifyRequest, identity: KeyIdentity, access: Exclude<RouteAccess, 'public'> | undefined, done: (error?: Error) => void): void {
+  request.auth = identity;
+  if (request.routeOptions.url === undefined) return done();
+  try {
+    requireScope(identity, access ?? 'all');
+  } catch (error) {
+    return done(error as Error);
+  }
+  done();
 }
