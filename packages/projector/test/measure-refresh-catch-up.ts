@@ -48,9 +48,9 @@ try {
   // The bench's series device: evenly spaced readings, one number each, ids s0…s(N-1).
   const step = (end - start) / events;
   await db.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
+    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
      SELECT $1, 'series-device', to_timestamp(floor($2::float8 + i * $3::float8) / 1000), 'i:s' || i, 'reading',
-            jsonb_build_object('temp', round((i % 500) / 10.0, 1)), gen_random_uuid()
+            jsonb_build_object('temp', round((i % 500) / 10.0, 1))
        FROM generate_series(0, $4::int - 1) AS i`,
     [tenant, start, step, events],
   );

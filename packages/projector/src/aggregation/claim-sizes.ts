@@ -32,7 +32,7 @@ export class ClaimSizes {
   readonly #max: number;
 
   constructor(options: ClaimSizesOptions = {}) {
-    this.#targetMs = options.targetMs ?? 250;
+    this.#targetMs = options.targetMs ?? 500;
     this.#initial = options.initial ?? 240;
     this.#max = options.max ?? 20_160;
   }
