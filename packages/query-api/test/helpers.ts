@@ -63,13 +63,12 @@ export interface SeedEvent {
 
 export async function seedEvents(pool: Pool, tenant: string, device: string, events: SeedEvent[]): Promise<void> {
   await pool.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", batch_id)
-     SELECT $1, $2, e.ts, e.key, e.type, e.values, $3
-       FROM unnest($4::timestamptz[], $5::text[], $6::text[], $7::jsonb[]) AS e(ts, key, type, values)`,
+    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
+     SELECT $1, $2, e.ts, e.key, e.type, e.values
+       FROM unnest($3::timestamptz[], $4::text[], $5::text[], $6::jsonb[]) AS e(ts, key, type, values)`,
     [
       tenant,
       device,
-      randomUUID(),
       events.map((e) => new Date(e.ts).toISOString()),
       events.map((e) => e.key),
       events.map((e) => e.type ?? 'reading'),
