@@ -27,7 +27,7 @@ export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
   // JIT off unless a pool asks for it: Strata's statements are short, and the planner's estimates for
   // a drain's statement or a refresh pass jit_above_cost, where compiling took longer than running
   // (1.4 s of a 2.3 s refresh, decision 0064). docs/operations.md recommends jit=off server-wide too.
-  const settings = { jit: 'off', ...options.settings };
+  const settings: Record<string, string> = { jit: 'off', ...options.settings };
   if (options.statementTimeoutMs) settings.statement_timeout = String(options.statementTimeoutMs);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
