@@ -56,9 +56,13 @@ t.test('onRevoked listeners hear the key id; a lookup in flight during a revocat
   revokeDuringLookup = false;
   await revokeApiKey(db, tenant.keyId);
   t.equal(await statusOf(auth.authenticate(tenant.apiKey, '127.0.0.1')), 401, 'but its answer was not cached');
-  await redis.publish(`${config.redisPrefix}:auth:revoked`, 'some-key-id');
-  // Pub/sub delivery under a loaded CI machine can take longer than half a second; wait up to 5 s.
-  for (let i = 0; i < 500 && heard.length < 2; i++) await sleep(10);
-  t.same(heard, [tenant.keyId, 'some-key-id']);
+  // Pub/sub is fire-and-forget: a message published while the subscription is being re-established
+  // is lost by design (the first test shows how the cache copes). So publish again every half second
+  // until it is heard, up to 10 s: the claim is that a delivered message reaches the listeners.
+  for (let i = 0; i < 1000 && heard.length < 2; i++) {
+    if (i % 50 === 0) await redis.publish(`${config.redisPrefix}:auth:revoked`, 'some-key-id');
+    await sleep(10);
+  }
+  t.same(heard.slice(0, 2), [tenant.keyId, 'some-key-id']);
   stop();
 });
