@@ -134,3 +134,37 @@ t.test('a run that fails mid-transaction rolls its claim back and counts a faile
   t.equal(await dueNotes(ctx.db, ctx.tenant), 0);
   await assertMaterialized(t, ctx.db, ctx.tenant);
 });
+
+t.test('rows whose events left history disappear at every level when their minutes are refreshed again', async (t) => {
+  const ctx = await startTestProjector(t, NO_TICKS);
+  // Two devices over 90 minutes (two hours, maybe two days): one keeps its events, one loses a value
+  // in some minutes and every event in others, as when history rows are removed under the aggregates.
+  await ctx.project([...minutesOfReadings('keeps', 90), ...minutesOfReadings('loses', 90)]);
+  const loop = buildAggregateRefreshLoop(ctx.deps);
+  t.teardown(() => loop.stop());
+  await loop.runOnce();
+  await assertMaterialized(t, ctx.db, ctx.tenant);
+  const before = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM rollups_1m WHERE tenant_id = $1 AND device = 'loses'`, [ctx.tenant]);
+
+  // Minutes 0-29 of 'loses' drop value w; minutes 30-59 lose their events entirely. The changed minutes
+  // are noted as the projection notes new rows.
+  await ctx.db.query(
+    `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM events WHERE tenant_id = $1 AND device = 'loses')
+     UPDATE events e SET "values" = e."values" - 'w' FROM ranked r WHERE e.tenant_id = $1 AND e.device = 'loses' AND e.ts = r.ts AND r.i < 30`,
+    [ctx.tenant],
+  );
+  await ctx.db.query(
+    `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM events WHERE tenant_id = $1 AND device = 'loses')
+     DELETE FROM events e USING ranked r WHERE e.tenant_id = $1 AND e.device = 'loses' AND e.ts = r.ts AND r.i BETWEEN 30 AND 59`,
+    [ctx.tenant],
+  );
+  await ctx.db.query(
+    `INSERT INTO aggregate_dirty (tenant_id, bucket)
+     SELECT $1, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') FROM events WHERE tenant_id = $1 AND device = 'keeps'`,
+    [ctx.tenant],
+  );
+  await loop.runOnce();
+  await assertMaterialized(t, ctx.db, ctx.tenant);
+  const after = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM rollups_1m WHERE tenant_id = $1 AND device = 'loses'`, [ctx.tenant]);
+  t.equal(after.rows[0]?.n, (before.rows[0]?.n ?? 0) - 30 - 60, 'minute rows: 30 lost w, 30 minutes lost both values');
+});
