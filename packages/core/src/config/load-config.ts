@@ -81,7 +81,7 @@ export function loadConfig(env: Env): Config {
     trustProxy: trustedProxies(str('TRUST_PROXY', ''), problems),
     projectorConcurrency: int('PROJECTOR_CONCURRENCY', 16, 1, 256),
     projectorDrainsInFlight: int('PROJECTOR_DRAINS_IN_FLIGHT', 2, 1, 64),
-    projectorDrainMaxEvents: int('PROJECTOR_DRAIN_MAX_EVENTS', 5000, 1, 100_000),
+    projectorDrainMaxEvents: int('PROJECTOR_DRAIN_MAX_EVENTS', 2500, 1, 100_000),
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
     aggregateRefreshIntervalMs: int('AGGREGATE_REFRESH_INTERVAL_MS', 1000, 50, 3_600_000),
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
