@@ -1,16 +1,5 @@
 import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core';
 
-/*
- * The whole projection of one drain — one or several batches — in one statement (one snapshot, one
- * round trip, one implicit transaction that commits synchronously):
- *  - history insert that skips rows already stored (a re-sent event or a retried job adds nothing);
- *  - a note of each (tenant, minute) the rows this statement really inserted fall in: the aggregate
- *    refresher recomputes those minutes from history, so every event is counted once, off this path;
- *  - device_state merged per value by event time (merge_value_state), so order never matters;
- *  - the batches' staged rows removed and each batch recorded as applied (what tokens refer to).
- * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
- * and cannot deadlock each other.
- */
 /**
  * The projection after its input: `input` is a CTE with one row per event (batch_id, tenant_id, device,
  * event_key, ts, type, vals); `whole` is an SQL boolean saying whether the input holds whole batches
