@@ -14,10 +14,10 @@ import {
 } from '@strata/core';
 import type { Registry } from 'prom-client';
 import { LiveHub } from './live/live-hub.ts';
-import { createQueryMetrics, type QueryMetrics } from './metrics.ts';
-import { Breaker, type BreakerOptions } from './replicas/breaker.ts';
-import { ReplicaSet } from './replicas/replica-set.ts';
-import { createSourceErrorLog, type SourceErrorLog } from './replicas/source-error-log.ts';
+import { createQueryMetrics, type QueryMetrics } from './metrics/create-query-metrics.ts';
+import { Breaker, type BreakerOptions } from './read-routing/breaker.ts';
+import { ReplicaSet } from './read-routing/replica-set.ts';
+import { createSourceErrorLog, type SourceErrorLog } from './read-routing/source-error-log.ts';
 
 export interface Deps {
   config: Config;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createLogger, createPool, issueApiKey, systemClock } from '@strata/core';
-import { Breaker } from '../src/replicas/breaker.ts';
+import { Breaker } from '../src/read-routing/breaker.ts';
 import { encodeCursor } from '../src/params/cursor.ts';
 import { buildTestApp, get, newTenant, seedDeviceState, seedEvents } from './helpers.ts';
 import { recentBaseTime } from '../../../test/support/recent-base-time.ts';
@@ -80,7 +80,7 @@ t.test('a data exception from PostgreSQL is a 400 and never counts against a bre
 
   // Defence in depth on the primary: a value the params layer let through still comes back as 400.
   const { apiKey } = await newTenant(deps.pool);
-  const { routeRead } = await import('../src/routing/route-read.ts');
+  const { routeRead } = await import('../src/read-routing/route-read.ts');
   const options = { consistency: 'strong' as const, afterBatchId: undefined, maxStalenessMs: 3000 };
   await t.rejects(
     routeRead(deps, options, { database: (db) => db.query(`SELECT $1::timestamptz`, ['junk']) }),

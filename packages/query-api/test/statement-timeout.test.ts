@@ -1,6 +1,6 @@
 import t from 'tap';
 import { systemClock } from '@strata/core';
-import { Breaker } from '../src/replicas/breaker.ts';
+import { Breaker } from '../src/read-routing/breaker.ts';
 import { buildTestApp, get, newTenant, seedDeviceState } from './helpers.ts';
 
 // Issue 9 review: a read the database cancels for taking too long (SQLSTATE 57014) is a 503 the

@@ -5,7 +5,8 @@ import t from 'tap';
 import { liveStreamKey, redisKeys } from '@strata/core';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
-import { mergeValueState, valueStateOf, type ValueState } from '../src/reads/merge-value-state.ts';
+import type { ValueState } from '../src/model/value-state.ts';
+import { mergeValueState, valueStateOf } from '../src/reads/merge-value-state.ts';
 import { buildTestApp, get, newTenant, seedDeviceState, seedEvents, type SeedEvent } from './helpers.ts';
 import { createTestEnvironment } from '@strata/core';
 

@@ -1,5 +1,5 @@
 import { redisKeys, type Redis } from '@strata/core';
-import type { LatestState } from '../reads/latest-state.ts';
+import type { LatestState } from '../model/latest-state.ts';
 
 export type CacheLookup = { result: 'hit'; state: LatestState } | { result: 'miss' } | { result: 'error'; error: unknown };
 

@@ -1,12 +1,6 @@
 import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
+import type { DeviceSort, SortOrder } from '../model/device-sort.ts';
 
-export type SortOrder = 'asc' | 'desc';
-
-/** How the device list is ordered; `device` breaks every tie so the order is total. */
-export type DeviceSort =
-  | { kind: 'device'; order: SortOrder }
-  | { kind: 'ts'; order: SortOrder }
-  | { kind: 'value'; key: string; order: SortOrder };
 
 /** `sort=device|ts|values.<key>` and `order=asc|desc`, from an allow-list only. */
 export function parseDeviceSort(sort: string | undefined, order: string | undefined): DeviceSort {

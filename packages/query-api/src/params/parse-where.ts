@@ -1,14 +1,6 @@
 import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
+import type { WhereCondition, WhereOperator } from '../model/where-condition.ts';
 
-export type WhereOperator = '=' | '!=' | '>' | '>=' | '<' | '<=';
-
-/** One `key<op>value` condition; `number` is set (canonical text) when the value text is a finite number. */
-export interface WhereCondition {
-  key: string;
-  op: WhereOperator;
-  text: string;
-  number: string | undefined;
-}
 
 const MAX_CONDITIONS = 20;
 // Operators cannot occur in value keys ([A-Za-z0-9_.:-]), so the first operator ends the key.

@@ -1,6 +1,6 @@
 import type { EventValues, Queryable } from '@strata/core';
-import type { DeviceSort } from '../params/parse-device-sort.ts';
-import type { WhereCondition } from '../params/parse-where.ts';
+import type { DeviceSort } from '../model/device-sort.ts';
+import type { WhereCondition } from '../model/where-condition.ts';
 
 export interface ListDeviceStatesQuery {
   tenantId: string;

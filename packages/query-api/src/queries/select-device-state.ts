@@ -1,6 +1,7 @@
 import type { Queryable } from '@strata/core';
 import type { EventValues } from '@strata/core';
-import { isoTime, type LatestState } from '../reads/latest-state.ts';
+import { isoTime } from '../model/iso-time.ts';
+import type { LatestState } from '../model/latest-state.ts';
 
 const SQL = `
   SELECT device, ts, "values", updated_at

@@ -1,5 +1,5 @@
 import type { EventValues, Queryable } from '@strata/core';
-import type { ValueState } from '../reads/merge-value-state.ts';
+import type { ValueState } from '../model/value-state.ts';
 
 // One statement, hence one snapshot: a batch the projector moves from staging into device_state
 // between two separate reads would otherwise be seen twice or not at all.

@@ -1,5 +1,5 @@
 import type { Queryable } from '@strata/core';
-import type { ValueState } from '../reads/merge-value-state.ts';
+import type { ValueState } from '../model/value-state.ts';
 
 const SQL = `
   SELECT state

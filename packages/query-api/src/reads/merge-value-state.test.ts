@@ -1,5 +1,6 @@
 import t from 'tap';
-import { mergeValueState, valueStateOf, valuesOf, type ValueState } from './merge-value-state.ts';
+import type { ValueState } from '../model/value-state.ts';
+import { mergeValueState, valueStateOf, valuesOf } from './merge-value-state.ts';
 
 t.test('newest event time wins per key, whatever the merge order', async (t) => {
   const state: ValueState = { temp: { v: 37, t: 2000 }, status: { v: 'ok', t: 1000 } };

@@ -2,10 +2,13 @@ import { readCachedState } from '../cache/read-cached-state.ts';
 import type { Deps } from '../deps.ts';
 import { selectDeviceState } from '../queries/select-device-state.ts';
 import { selectStateWithStaged, type StateWithStaged } from '../queries/select-state-with-staged.ts';
-import type { ReadMeta, ReadOptions } from '../routing/consistency.ts';
-import { routeRead } from '../routing/route-read.ts';
-import { isoTime, type LatestState } from './latest-state.ts';
-import { emptyValueState, mergeValueState, valueStateOf, valuesOf } from './merge-value-state.ts';
+import type { ReadMeta } from '../model/read-meta.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import { routeRead } from '../read-routing/route-read.ts';
+import { isoTime } from '../model/iso-time.ts';
+import type { LatestState } from '../model/latest-state.ts';
+import { emptyValueState } from '../model/value-state.ts';
+import { mergeValueState, valueStateOf, valuesOf } from './merge-value-state.ts';
 
 /** A hung cache must cost a read little more than a miss. */
 const CACHE_TIMEOUT_MS = 250;

@@ -2,9 +2,10 @@ import type { Queryable } from '@strata/core';
 import { selectStateWithStaged } from '../queries/select-state-with-staged.ts';
 import { selectValueState } from '../queries/select-value-state.ts';
 import { selectValuesAt } from '../queries/select-values-at.ts';
-import type { ReadOptions } from '../routing/consistency.ts';
-import { isoTime } from './latest-state.ts';
-import { emptyValueState, mergeValueState, valueStateOf, type ValueState } from './merge-value-state.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import { isoTime } from '../model/iso-time.ts';
+import { emptyValueState, type ValueState } from '../model/value-state.ts';
+import { mergeValueState, valueStateOf } from './merge-value-state.ts';
 
 const HOUR_MS = 3_600_000;
 /**

@@ -2,7 +2,7 @@ import { notFound } from '@strata/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../deps.ts';
 import { readLatestState } from '../reads/read-latest-state.ts';
-import { parseReadOptions } from '../routing/parse-read-options.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
 import { DeviceParams, ReadOptionsQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 

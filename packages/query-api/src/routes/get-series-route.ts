@@ -5,9 +5,9 @@ import { INTERVALS, parseAggregates, parseInterval, type Aggregate } from '../pa
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { selectSeriesBuckets, type SeriesBucketRow } from '../queries/select-series-buckets.ts';
 import { createBucketTimeFormatter } from '../reads/bucket-time-formatter.ts';
-import { isoTime } from '../reads/latest-state.ts';
-import { parseReadOptions } from '../routing/parse-read-options.ts';
-import { routeRead } from '../routing/route-read.ts';
+import { isoTime } from '../model/iso-time.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
+import { routeRead } from '../read-routing/route-read.ts';
 import { DeviceParams, SeriesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 

@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { notFound } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { parseTime } from '../params/parse-time.ts';
-import { isoTime } from '../reads/latest-state.ts';
+import { isoTime } from '../model/iso-time.ts';
 import { valuesOf } from '../reads/merge-value-state.ts';
 import { readStateAt } from '../reads/read-state-at.ts';
-import { parseReadOptions } from '../routing/parse-read-options.ts';
-import { routeRead } from '../routing/route-read.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
+import { routeRead } from '../read-routing/route-read.ts';
 import { DeviceParams, StateAtQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 

@@ -5,9 +5,9 @@ import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { selectEventCounts } from '../queries/select-event-counts.ts';
 import { createBucketTimeFormatter } from '../reads/bucket-time-formatter.ts';
-import { isoTime } from '../reads/latest-state.ts';
-import { parseReadOptions } from '../routing/parse-read-options.ts';
-import { routeRead } from '../routing/route-read.ts';
+import { isoTime } from '../model/iso-time.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
+import { routeRead } from '../read-routing/route-read.ts';
 import { StatsQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 

@@ -6,9 +6,9 @@ import { parseDeviceSort, sortIdentity } from '../params/parse-device-sort.ts';
 import { parseLimit } from '../params/parse-time.ts';
 import { parseWhere } from '../params/parse-where.ts';
 import { listDeviceStates } from '../queries/list-device-states.ts';
-import { isoTime } from '../reads/latest-state.ts';
-import { routeRead } from '../routing/route-read.ts';
-import { parseReadOptions } from '../routing/parse-read-options.ts';
+import { isoTime } from '../model/iso-time.ts';
+import { routeRead } from '../read-routing/route-read.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
 import { ListDevicesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 

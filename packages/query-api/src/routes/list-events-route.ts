@@ -5,9 +5,9 @@ import { decodeCursor, encodeCursor } from '../params/cursor.ts';
 import { LIST_PAGE_MAX_BYTES } from '../params/list-page-max-bytes.ts';
 import { parseLimit, parseTime } from '../params/parse-time.ts';
 import { selectDeviceEvents } from '../queries/select-device-events.ts';
-import { isoTime } from '../reads/latest-state.ts';
-import { parseReadOptions } from '../routing/parse-read-options.ts';
-import { routeRead } from '../routing/route-read.ts';
+import { isoTime } from '../model/iso-time.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
+import { routeRead } from '../read-routing/route-read.ts';
 import { DeviceParams, EventsQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 

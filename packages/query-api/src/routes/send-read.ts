@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Deps } from '../deps.ts';
-import type { ReadMeta } from '../routing/consistency.ts';
+import type { ReadMeta } from '../model/read-meta.ts';
 
 /** Every read answers with `meta` in the body and the same facts in `X-Read-*` headers, and is counted. */
 export function sendRead<T extends object>(deps: Deps, reply: FastifyReply, meta: ReadMeta, body: T): T & { meta: ReadMeta } {

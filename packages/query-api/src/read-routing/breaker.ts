@@ -1,6 +1,6 @@
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { Clock, Logger } from '@strata/core';
-import { isClientError, isStatementTimeout } from '../routing/data-exception.ts';
+import { isClientError, isStatementTimeout } from './data-exception.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

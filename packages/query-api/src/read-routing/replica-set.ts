@@ -1,6 +1,6 @@
 import { createPool, type Clock, type Logger, type Pool, type ReplicaTarget } from '@strata/core';
 import { selectWalInsertPosition } from '../queries/select-wal-insert-position.ts';
-import type { ReplicaStatus } from '../routing/choose-sources.ts';
+import type { ReplicaStatus } from '../read-routing/choose-sources.ts';
 import { Breaker, type BreakerOptions } from './breaker.ts';
 import { probeReplica } from './probe-replica.ts';
 import type { ReplicaNode } from './replica-node.ts';

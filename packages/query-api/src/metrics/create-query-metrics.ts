@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Breaker, BreakerState } from './replicas/breaker.ts';
-import type { ReplicaSet } from './replicas/replica-set.ts';
+import type { Breaker, BreakerState } from '../read-routing/breaker.ts';
+import type { ReplicaSet } from '../read-routing/replica-set.ts';
 
 export interface QueryMetrics {
   reads: Counter<'source' | 'consistency'>;

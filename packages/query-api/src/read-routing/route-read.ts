@@ -1,9 +1,11 @@
 import type { Queryable } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { selectBatchApplied } from '../queries/select-batch-applied.ts';
-import type { ReplicaNode } from '../replicas/replica-node.ts';
+import type { ReplicaNode } from './replica-node.ts';
 import { chooseSources, type SourceCandidate } from './choose-sources.ts';
-import { sourceLabel, type ReadMeta, type ReadOptions } from './consistency.ts';
+import type { ReadMeta } from '../model/read-meta.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import { sourceLabel } from '../model/read-source.ts';
 import { databaseErrorToAppError, isClientError } from './data-exception.ts';
 
 /** How one read is done on each kind of source. */

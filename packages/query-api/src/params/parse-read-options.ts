@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { badRequest, decodeToken } from '@strata/core';
-import { CONSISTENCY_LEVELS, type Consistency, type ReadOptions } from './consistency.ts';
+import { CONSISTENCY_LEVELS, type Consistency } from '../model/consistency.ts';
+import type { ReadOptions } from '../model/read-options.ts';
 
 /** The read-option query parameters every read route accepts. */
 export interface ReadOptionQuery {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { chooseSources, type AvailableSources, type ReplicaStatus, type SourceCandidate } from './choose-sources.ts';
-import { sourceLabel, type ReadOptions } from './consistency.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import { sourceLabel } from '../model/read-source.ts';
 
 const options = (overrides: Partial<ReadOptions> = {}): ReadOptions => ({
   consistency: 'eventual',

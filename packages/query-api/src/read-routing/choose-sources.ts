@@ -1,4 +1,5 @@
-import type { ReadOptions, ReadSource } from './consistency.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import type { ReadSource } from '../model/read-source.ts';
 
 /** A replica as the router sees it at the moment of the read. */
 export interface ReplicaStatus {
