@@ -1,5 +1,5 @@
 import type { ReadOptions } from '../model/read-options.ts';
-import type { ReadSource } from '../model/read-source.ts';
+import type { SourceCandidate } from '../model/source-candidate.ts';
 
 /** A replica as the router sees it at the moment of the read. */
 export interface ReplicaStatus {
@@ -23,42 +23,36 @@ export interface AvailableSources {
   replicas: ReplicaStatus[];
 }
 
-/** One source in the fallback chain, with the lag to report if it answers. */
-export interface SourceCandidate {
-  source: ReadSource;
-  lagMs: number;
-  /** Set on a replica whose applying of the token is unknown: check it there before reading. */
-  verifyAfter?: string;
-}
-
 /**
  * The ordered list of sources to try for a read; the caller tries them in order and moves on when
  * one fails or misses. The primary always ends the chain, so a read never fails because an optional
  * source did. Pure, so every routing rule is tested without servers.
  *
- * - strong: the primary only (only it sees staged, not yet projected, events).
+ * - strong: the primary only, with staged (not yet projected) events merged in (only it holds them).
  * - eventual: replicas that are healthy, have a closed breaker, are within the staleness bound and
  *   have applied `after` (or may have: then verifyAfter is set), least lagged first; then the primary.
  *   A replica is judged by its own state, never by another's.
  * - cache: the cache, then as eventual. The cache holds versions, not batches, so a token cannot be
  *   checked there: with `after`, the cache is skipped.
+ * - with `after`, the primary at the end of the chain also merges staged events: the token's batch
+ *   may still be staged there.
  */
 export function chooseSources(options: ReadOptions, available: AvailableSources): SourceCandidate[] {
-  const primary: SourceCandidate = { source: { kind: 'primary' }, lagMs: 0 };
-  if (options.consistency === 'strong') return [primary];
   const after = options.afterBatchId;
+  const primary: SourceCandidate = { source: { kind: 'primary' }, lagMs: 0, includeStaged: options.consistency === 'strong' || after !== undefined };
+  if (options.consistency === 'strong') return [primary];
   const replicas = available.replicas
     .filter((replica) => replica.healthy && replica.breaker === 'closed' && replica.lagMs <= options.maxStalenessMs)
     .filter((replica) => after === undefined || replica.appliedAfter !== false)
     .sort((a, b) => a.lagMs - b.lagMs || a.name.localeCompare(b.name))
     .map((replica): SourceCandidate => {
-      const candidate: SourceCandidate = { source: { kind: 'replica', name: replica.name }, lagMs: replica.lagMs };
+      const candidate: SourceCandidate = { source: { kind: 'replica', name: replica.name }, lagMs: replica.lagMs, includeStaged: false };
       if (after !== undefined && replica.appliedAfter === undefined) candidate.verifyAfter = after;
       return candidate;
     });
   const eventual = [...replicas, primary];
   if (options.consistency === 'cache' && available.cache && after === undefined) {
-    return [{ source: { kind: 'cache' }, lagMs: 0 }, ...eventual];
+    return [{ source: { kind: 'cache' }, lagMs: 0, includeStaged: false }, ...eventual];
   }
   return eventual;
 }

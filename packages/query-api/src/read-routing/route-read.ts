@@ -2,7 +2,8 @@ import type { Queryable } from '@strata/core';
 import type { Deps } from '../deps.ts';
 import { selectBatchApplied } from '../queries/select-batch-applied.ts';
 import type { ReplicaNode } from './replica-node.ts';
-import { chooseSources, type SourceCandidate } from './choose-sources.ts';
+import type { SourceCandidate } from '../model/source-candidate.ts';
+import { chooseSources } from './choose-sources.ts';
 import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import { sourceLabel } from '../model/read-source.ts';
@@ -10,8 +11,8 @@ import { databaseErrorToAppError, isClientError } from './data-exception.ts';
 
 /** How one read is done on each kind of source. */
 export interface ReadPlan<T> {
-  /** The read on a database; `on` tells whether staging (primary only, never replicated) may be used. */
-  database(db: Queryable, on: 'primary' | 'replica'): Promise<T>;
+  /** The read on a database; the chosen source says whether staged events must be merged in. */
+  database(db: Queryable, source: SourceCandidate): Promise<T>;
   /** The read from the cache: undefined on a miss, throws on a cache failure. Absent: no cache for this read. */
   cache?: () => Promise<T | undefined>;
 }
@@ -39,7 +40,7 @@ export async function routeRead<T>(deps: Deps, options: ReadOptions, plan: ReadP
   for (const candidate of chain) {
     const meta: ReadMeta = { source: sourceLabel(candidate.source), consistency: options.consistency, lagMs: Math.round(candidate.lagMs) };
     const { source } = candidate;
-    if (source.kind === 'primary') return { value: await plan.database(deps.pool, 'primary').catch(asClientError), meta };
+    if (source.kind === 'primary') return { value: await plan.database(deps.pool, candidate).catch(asClientError), meta };
     if (source.kind === 'cache' && plan.cache) {
       const read = plan.cache;
       const value = await deps.cacheBreaker.execute(read).catch((error: unknown) => {
@@ -65,7 +66,7 @@ async function readOnReplica<T>(deps: Deps, node: ReplicaNode, candidate: Source
       if (candidate.verifyAfter !== undefined && !(await selectBatchApplied(node.pool, candidate.verifyAfter))) {
         return { ok: false, reason: 'token' };
       }
-      return { ok: true, value: await plan.database(node.pool, 'replica') };
+      return { ok: true, value: await plan.database(node.pool, candidate) };
     });
   } catch (error) {
     // The primary would refuse the same values: answer the client now, and blame no replica.

@@ -21,14 +21,8 @@ export interface LatestStateRead {
 /** Latest state of one device from the first source in the routing chain that answers. */
 export async function readLatestState(deps: Deps, tenantId: string, device: string, options: ReadOptions): Promise<LatestStateRead> {
   const { value, meta } = await routeRead<LatestState | undefined>(deps, options, {
-    database: async (db, on) => {
-      // On the primary, a token may name a batch that is still staged; merging staging honours it
-      // for the price of the strong read, without first asking whether the batch was applied.
-      // Replicas never hold staging (UNLOGGED tables are not replicated) and are only chosen for a
-      // token once they have applied it.
-      const mergeStaged = on === 'primary' && (options.consistency === 'strong' || options.afterBatchId !== undefined);
-      return mergeStaged ? mergeStagedRows(device, await selectStateWithStaged(db, tenantId, device)) : selectDeviceState(db, tenantId, device);
-    },
+    database: async (db, source) =>
+      source.includeStaged ? mergeStagedRows(device, await selectStateWithStaged(db, tenantId, device)) : selectDeviceState(db, tenantId, device),
     cache: async () => {
       const lookup = await readCachedState(deps.cache, { prefix: deps.config.redisPrefix, tenantId, device }, CACHE_TIMEOUT_MS);
       deps.metrics.cacheLookups.inc({ result: lookup.result });

@@ -2,7 +2,6 @@ import type { Queryable } from '@strata/core';
 import { selectStateWithStaged } from '../queries/select-state-with-staged.ts';
 import { selectValueState } from '../queries/select-value-state.ts';
 import { selectValuesAt } from '../queries/select-values-at.ts';
-import type { ReadOptions } from '../model/read-options.ts';
 import { isoTime } from '../model/iso-time.ts';
 import { emptyValueState, type ValueState } from '../model/value-state.ts';
 import { mergeValueState, valueStateOf } from './merge-value-state.ts';
@@ -23,19 +22,17 @@ export interface StateAt {
 /**
  * State as of `atMs`: per value key, the newest value with event time <= at. The latest state
  * answers every key whose newest value is not after `at` (the newest overall is then the newest up
- * to `at`, even when its history has expired); only the other keys are looked up in history. On the
- * primary, a strong read (or one after a token) also folds in the device's still-staged events.
+ * to `at`, even when its history has expired); only the other keys are looked up in history. When the
+ * chosen source says so (the primary, for a strong or token read), the still-staged events are folded in.
  */
 export async function readStateAt(
   db: Queryable,
-  on: 'primary' | 'replica',
-  options: ReadOptions,
+  includeStaged: boolean,
   query: { tenantId: string; device: string; atMs: number },
 ): Promise<StateAt | undefined> {
-  const withStaged = on === 'primary' && (options.consistency === 'strong' || options.afterBatchId !== undefined);
   let latest: ValueState | undefined;
   let staged = emptyValueState();
-  if (withStaged) {
+  if (includeStaged) {
     const rows = await selectStateWithStaged(db, query.tenantId, query.device);
     latest = rows.state?.state;
     for (const row of rows.staged) {

@@ -21,7 +21,7 @@ export function getStateAtRoute(deps: Deps): FastifyPluginAsyncTypebox {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
       const atMs = parseTime(request.query.at, 'at') ?? deps.clock.now();
       const query = { tenantId: request.auth.tenantId, device: request.params.device, atMs };
-      const { value, meta } = await routeRead(deps, options, { database: (db, on) => readStateAt(db, on, options, query) });
+      const { value, meta } = await routeRead(deps, options, { database: (db, source) => readStateAt(db, source.includeStaged, query) });
       if (!value) throw notFound(`no device "${request.params.device}"`);
       const times = Object.values(value.state).map((entry) => entry.t);
       return sendRead(deps, reply, meta, {
