@@ -1,4 +1,5 @@
-import { postgresWorkloadSettings, type Pool } from '@strata/core';
+import type { Pool } from '@strata/core';
+import { postgresWorkloadSettings } from '@strata/devstack';
 
 export interface PostgresDescription {
   version: string;

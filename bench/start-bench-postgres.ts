@@ -1,7 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPrivatePostgres } from '@strata/core';
+import { startPrivatePostgres } from '@strata/devstack';
 import { freePort } from '../test/support/free-port.ts';
 
 /**

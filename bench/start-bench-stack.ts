@@ -1,16 +1,6 @@
 import pg from 'pg';
-import {
-  createLogger,
-  createPool,
-  createTenant,
-  deleteKeysWithPrefix,
-  ensureDatabase,
-  runMigrations,
-  Redis,
-  type Config,
-  type Pool,
-  INGEST_QUEUE,
-} from '@strata/core';
+import { createLogger, createPool, Redis, type Config, type Pool, INGEST_QUEUE } from '@strata/core';
+import { createTenant, deleteKeysWithPrefix, ensureDatabase, runMigrations } from '@strata/testkit';
 import { freePort } from '../test/support/free-port.ts';
 import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from '../test/support/start-service-process.ts';
 import { BENCH_START_MS } from './event-bodies.ts';

@@ -161,7 +161,7 @@ async function runToEnd(child: ChildProcess): Promise<void> {
 async function dropThrowaways(databaseUrl: URL, prefix: string, redisUrl: string): Promise<void> {
   const { default: pg } = await import('pg');
   const { Redis } = await import('ioredis');
-  const { deleteKeysWithPrefix } = await import('@strata/core');
+  const { deleteKeysWithPrefix } = await import('@strata/testkit');
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });

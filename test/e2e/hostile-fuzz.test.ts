@@ -1,6 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { DEVICE_PATTERN, createLogger, createPool, createTenant } from '@strata/core';
+import { DEVICE_PATTERN, createLogger, createPool } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { apiClient, waitForToken } from '../support/client.ts';
 import { recentBaseTime } from '../support/recent-base-time.ts';
 import { startSystem } from '../support/start-system.ts';

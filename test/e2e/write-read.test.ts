@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createPool, createTenant, createLogger } from '@strata/core';
+import { createPool, createLogger } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { apiClient, waitForToken } from '../support/client.ts';
 import { PROMTOOL, promtoolProblems } from '../support/promtool.ts';
 import { startSystem } from '../support/start-system.ts';

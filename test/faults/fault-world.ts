@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, createPool, createTenant, ensureDatabase, runMigrations, type Pool } from '@strata/core';
+import { createLogger, createPool, type Pool } from '@strata/core';
+import { createTenant, ensureDatabase, runMigrations } from '@strata/testkit';
 import { freePort } from '../support/free-port.ts';
 import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from '../support/start-service-process.ts';
 import { PrivateStores } from './private-stores.ts';

@@ -10,7 +10,7 @@ import {
   startPrivatePostgres,
   startPrivateRedis,
   type PrivateServer,
-} from '@strata/core';
+} from '@strata/devstack';
 import { freePort } from '../support/free-port.ts';
 
 /**

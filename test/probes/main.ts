@@ -3,7 +3,8 @@
 // line per probe with what it expected and what it got, and `probes: N passed, N failed`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createTenant, decodeToken } from '@strata/core';
+import { decodeToken } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { recentBaseTime } from '../support/recent-base-time.ts';
 import { startSystem } from '../support/start-system.ts';
 import { eventually, http, rawRequest, runOps, type Answer } from './probe-kit.ts';

@@ -4,7 +4,8 @@
 // completed, never retried) and no daily partition is missing. Exit code 1 otherwise.
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPool, createTestEnvironment } from '@strata/core';
+import { createPool } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { freePort } from '../support/free-port.ts';
 import { startServiceProcess, waitUntilReady, type ServiceProcess } from '../support/start-service-process.ts';
 import { countMissingPartitions, jobRunsPerTick } from './schedule-report.ts';

@@ -1,4 +1,5 @@
-import { createTestEnvironment, type Config, type Teardownable } from '@strata/core';
+import type { Config } from '@strata/core';
+import { createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { freePort } from './free-port.ts';
 import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from './start-service-process.ts';
 

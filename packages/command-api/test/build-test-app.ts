@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { INGEST_QUEUE, createPool, createTenant, createTestEnvironment, type Config, type IngestJobData, type Teardownable } from '@strata/core';
+import { INGEST_QUEUE, createPool, type Config, type IngestJobData } from '@strata/core';
+import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 

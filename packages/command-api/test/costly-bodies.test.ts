@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createTenant } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { buildTestApp, countStaged, type CommandTestContext } from './build-test-app.ts';
 
 /*

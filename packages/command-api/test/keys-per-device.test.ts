@@ -1,7 +1,8 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { createTenant, redisKeys } from '@strata/core';
+import { redisKeys } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { buildTestApp } from './build-test-app.ts';

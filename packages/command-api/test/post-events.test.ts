@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createTenant, decodeToken } from '@strata/core';
+import { decodeToken } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { buildTestApp, countStaged } from './build-test-app.ts';
 
 t.test('POST /v1/events', async (t) => {

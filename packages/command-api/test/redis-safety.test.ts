@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { decodeToken, startPrivateRedis } from '@strata/core';
+import { decodeToken } from '@strata/core';
+import { startPrivateRedis } from '@strata/devstack';
 import { buildTestApp } from './build-test-app.ts';
 import { freePort } from '../../../test/support/free-port.ts';
 

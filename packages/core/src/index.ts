@@ -6,13 +6,10 @@ export { loadConfigOrExit } from './config/load-config-or-exit.ts';
 
 export { createPool, type Pool, type PoolClient, type Queryable, type PoolOptions } from './db/create-pool.ts';
 export { withTransaction } from './db/with-transaction.ts';
-export { ensureDatabase } from './db/ensure-database.ts';
-export { runMigrations, MIGRATIONS_DIR } from './db/run-migrations.ts';
 
 export { createRedis, Redis, type RedisOptions } from './redis/create-redis.ts';
 export { redisKeys } from './redis/redis-keys.ts';
 export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
-export { deleteKeysWithPrefix } from './redis/delete-keys-with-prefix.ts';
 
 export { INGEST_QUEUE, INGEST_JOB, type IngestJobData, type BatchEvent } from './queues/ingest-queue.ts';
 export { batchEventColumns, type BatchEventColumns } from './queues/batch-event-columns.ts';
@@ -24,7 +21,6 @@ export { eventKey } from './schemas/event-key.ts';
 export { encodeToken, decodeToken } from './tokens/consistency-token.ts';
 
 export { generateApiKey, hashApiKey, isWellFormedApiKey, API_KEY_PATTERN } from './auth/api-key.ts';
-export { createTenant } from './auth/create-tenant.ts';
 export { issueApiKey, type IssueKeyOptions, type IssuedKey } from './auth/issue-api-key.ts';
 export { findKeyByHash } from './auth/find-key-by-hash.ts';
 export { listApiKeys, type ApiKeyListing } from './auth/list-api-keys.ts';
@@ -55,23 +51,7 @@ export { answerNotFound, registerErrorHandler } from './errors/register-error-ha
 export { type Clock, systemClock } from './time/clock.ts';
 export { parseEventTime } from './time/parse-event-time.ts';
 
-export { createTestEnvironment, type TestEnvironment, type Teardownable } from './testing/create-test-environment.ts';
-
-export { isPostgresUp } from './embedded/is-postgres-up.ts';
-export { isRedisUp } from './embedded/is-redis-up.ts';
-export { startPrivatePostgres, type PrivatePostgresOptions } from './embedded/start-private-postgres.ts';
-export { postgresWorkloadSettings } from './embedded/postgres-workload-settings.ts';
-export { startPrivateRedis, type PrivateRedisOptions } from './embedded/start-private-redis.ts';
-export { type PrivateServer } from './embedded/private-server.ts';
-export { findPostgresBinDir } from './embedded/find-postgres-bin-dir.ts';
-export { hasRedisServer } from './embedded/has-redis-server.ts';
-export { runProcess, runProcessOrThrow, isRoot, type ProcessResult, type RunProcessOptions } from './embedded/run-process.ts';
 export { ingestJobOptions } from './queues/ingest-job-options.ts';
 
 export { parseReplicaEntries, type ReplicaTarget } from './config/parse-replica-entries.ts';
-export { startStreamingReplica, type StreamingReplica, type StreamingReplicaOptions } from './replicas/start-streaming-replica.ts';
-export { stopPostgresCluster, type StopClusterOptions } from './replicas/stop-postgres-cluster.ts';
-export { removeStreamingReplica } from './replicas/remove-streaming-replica.ts';
-export { checkReplicationAccess } from './replicas/check-replication-access.ts';
-export { replicaDataDir, replicationSlotName, REPLICA_NAME_PATTERN } from './replicas/replica-paths.ts';
 export { liveStreamKey, LIVE_STREAM_MAXLEN } from './redis/live-stream-key.ts';

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPool, createRedis, createTenant, createTestEnvironment, revokeApiKey, systemClock, TenantAuthenticator, type AppError } from '../src/index.ts';
+import { createTenant, createTestEnvironment } from '@strata/testkit';
+import { createPool, createRedis, revokeApiKey, systemClock, TenantAuthenticator, type AppError } from '../src/index.ts';
 
 const { config, logger } = await createTestEnvironment(t);
 const db = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'authenticator-test' }, logger);

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createLogger, createPool, createTestEnvironment, withTransaction } from '../src/index.ts';
+import { createTestEnvironment } from '@strata/testkit';
+import { createLogger, createPool, withTransaction } from '../src/index.ts';
 
 t.test('a connection killed inside a transaction fails that transaction, not the process', async (t) => {
   const { config } = await createTestEnvironment(t);

@@ -3,11 +3,7 @@ import type { CliIo } from './cli-io.ts';
 import { dlqCommand } from './commands/dlq-command.ts';
 import { healthCommand } from './commands/health-command.ts';
 import { keyCommand } from './commands/key-command.ts';
-import { migrateCommand } from './commands/migrate-command.ts';
 import { partitionsCommand } from './commands/partitions-command.ts';
-import { replicaCommand } from './commands/replica-command.ts';
-import { tenantCommand } from './commands/tenant-command.ts';
-import { runStack } from './stack/run-stack.ts';
 
 export const USAGE = `usage: pnpm ops <command>
 
@@ -37,10 +33,12 @@ export async function runCli(argv: string[], config: Config, io: CliIo): Promise
   const [command, ...args] = argv;
   try {
     switch (command) {
+      // Loaded on demand, here and below: main.ts imports this file, and the ops service must not
+      // load the migration runner, tenant creation or the process-spawning stack at start-up (0069).
       case 'migrate':
-        return await migrateCommand(config, io);
+        return await (await import('./commands/migrate-command.ts')).migrateCommand(config, io);
       case 'tenant':
-        return await tenantCommand(args, config, io);
+        return await (await import('./commands/tenant-command.ts')).tenantCommand(args, config, io);
       case 'key':
         return await keyCommand(args, config, io);
       case 'health':
@@ -50,9 +48,9 @@ export async function runCli(argv: string[], config: Config, io: CliIo): Promise
       case 'dlq':
         return await dlqCommand(args, config, io);
       case 'replica':
-        return await replicaCommand(args, config, io);
+        return await (await import('./commands/replica-command.ts')).replicaCommand(args, config, io);
       case 'stack':
-        return await runStack(config, io);
+        return await (await import('./stack/run-stack.ts')).runStack(config, io);
       case 'help':
       case '--help':
       case '-h':

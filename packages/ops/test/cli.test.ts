@@ -1,6 +1,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TenantAuthenticator, createPool, createTestEnvironment, systemClock } from '@strata/core';
+import { TenantAuthenticator, createPool, systemClock } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import { captureIo } from './helpers.ts';
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Queue } from 'bullmq';
-import { INGEST_JOB, INGEST_QUEUE, createPool, createTenant, createTestEnvironment, ingestJobOptions, type IngestJobData } from '@strata/core';
+import { INGEST_JOB, INGEST_QUEUE, createPool, ingestJobOptions, type IngestJobData } from '@strata/core';
+import { createTenant, createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import { sweepStaging, STAGING_SWEEP_LOCK } from '../src/jobs/sweep-staging.ts';
 import { captureIo } from './helpers.ts';

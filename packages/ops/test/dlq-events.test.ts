@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { INGEST_JOB, INGEST_QUEUE, createPool, createTenant, createTestEnvironment, type BatchEvent, type IngestJobData } from '@strata/core';
+import { INGEST_JOB, INGEST_QUEUE, createPool, type BatchEvent, type IngestJobData } from '@strata/core';
+import { createTenant, createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import { captureIo, freePort } from './helpers.ts';
 

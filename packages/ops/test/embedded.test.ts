@@ -4,7 +4,15 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { findPostgresBinDir, hasRedisServer, isPostgresUp, isRedisUp, postgresWorkloadSettings, startPrivatePostgres, startPrivateRedis } from '@strata/core';
+import {
+  findPostgresBinDir,
+  hasRedisServer,
+  isPostgresUp,
+  isRedisUp,
+  postgresWorkloadSettings,
+  startPrivatePostgres,
+  startPrivateRedis,
+} from '@strata/devstack';
 import { freePort } from './helpers.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'strata-embedded-'));

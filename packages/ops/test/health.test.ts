@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createPool, createTestEnvironment } from '@strata/core';
+import { createPool } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import type { HealthReport } from '../src/health/health-report.ts';
 import { utcDay } from '../src/partitions/utc-day.ts';

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPool, createTestEnvironment } from '@strata/core';
+import { createPool } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { createHeartbeatLoop } from '../src/jobs/heartbeat-loop.ts';
 import { readHeartbeatAge } from '../src/queries/read-heartbeat-age.ts';
 

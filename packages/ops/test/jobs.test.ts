@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createPool, createTestEnvironment, type Clock } from '@strata/core';
+import { createPool, type Clock } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import type { MaintenanceJobDeps } from '../src/jobs/maintenance-job.ts';
 import { partitionPremakeJob } from '../src/jobs/partition-premake-job.ts';
 import { partitionRetentionJob } from '../src/jobs/partition-retention-job.ts';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createPool, createTestEnvironment, type Clock } from '@strata/core';
+import { createPool, type Clock } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import type { MaintenanceJobDeps } from '../src/jobs/maintenance-job.ts';
 import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';
 import { partitionAnalyzeJob } from '../src/jobs/partition-analyze-job.ts';

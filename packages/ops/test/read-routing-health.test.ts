@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createTestEnvironment, loadConfig } from '@strata/core';
+import { loadConfig } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { freePort } from '../../../test/support/free-port.ts';
 import { startServiceProcess, waitUntilReady } from '../../../test/support/start-service-process.ts';
 import { runCli } from '../src/cli.ts';

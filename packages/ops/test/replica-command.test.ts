@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import pg from 'pg';
-import { loadConfig, startPrivatePostgres } from '@strata/core';
+import { loadConfig } from '@strata/core';
+import { startPrivatePostgres } from '@strata/devstack';
 import { runCli } from '../src/cli.ts';
 import { captureIo, freePort } from './helpers.ts';
 

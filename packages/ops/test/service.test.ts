@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createTestEnvironment } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createTenant, type Config, type Pool } from '@strata/core';
+import type { Config, Pool } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { ClaimSizes } from '../src/aggregation/claim-sizes.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';

@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createLogger, runMigrations, type BatchEvent } from '@strata/core';
+import { createLogger, type BatchEvent } from '@strata/core';
+import { runMigrations } from '@strata/testkit';
 import { projectBatch } from '../src/queries/project-batch.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
 

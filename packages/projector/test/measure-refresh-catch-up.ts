@@ -14,7 +14,8 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createLogger, createTenant, loadConfig, runMigrations } from '@strata/core';
+import { createLogger, loadConfig } from '@strata/core';
+import { createTenant, runMigrations } from '@strata/testkit';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 

@@ -5,14 +5,12 @@ import {
   INGEST_JOB,
   INGEST_QUEUE,
   createPool,
-  createTenant,
-  createTestEnvironment,
   normalizeEvent,
   type BatchEvent,
   type Config,
   type IngestJobData,
-  type Teardownable,
 } from '@strata/core';
+import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { refreshAggregates, type RefreshOutcome } from '../src/aggregation/refresh-aggregates.ts';
 import { closeDeps, createDeps, type ProjectorDeps } from '../src/deps.ts';
 import { buildWorkers } from '../src/workers.ts';

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTenant, issueApiKey } from '@strata/core';
+import { issueApiKey } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { runCli } from '../../ops/src/cli.ts';
 import { rawHttpStatus } from '../../../test/support/raw-http-status.ts';
 import { buildTestApp, get, seedDeviceState } from './helpers.ts';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createTenant, createTestEnvironment, redisKeys, type Config, type EventValues, type Pool, type Redis } from '@strata/core';
+import { redisKeys, type Config, type EventValues, type Pool, type Redis } from '@strata/core';
+import { createTenant, createTestEnvironment } from '@strata/testkit';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps, type CreateDepsOptions, type Deps } from '../src/deps.ts';

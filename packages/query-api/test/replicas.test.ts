@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { createTenant } from '@strata/core';
+import { createTenant } from '@strata/testkit';
 import { apiClient } from '../../../test/support/client.ts';
 import { PROMTOOL, promtoolProblems } from '../../../test/support/promtool.ts';
 import { computeRollups, get, seedCache, seedDeviceState, seedEvents, seedRollups, type SeedEvent } from './helpers.ts';

@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { createTestEnvironment, issueApiKey, liveStreamKey, publishKeyRevocation, redisKeys, type Config } from '@strata/core';
+import { issueApiKey, liveStreamKey, publishKeyRevocation, redisKeys, type Config } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps, type Deps } from '../src/deps.ts';
 import { newTenant } from './helpers.ts';

@@ -8,7 +8,7 @@ import { closeDeps, createDeps } from '../src/deps.ts';
 import type { ValueState } from '../src/model/value-state.ts';
 import { mergeValueState, valueStateOf } from '../src/reads/merge-value-state.ts';
 import { buildTestApp, get, newTenant, seedDeviceState, seedEvents, type SeedEvent } from './helpers.ts';
-import { createTestEnvironment } from '@strata/core';
+import { createTestEnvironment } from '@strata/testkit';
 
 t.test('state?at equals an oracle over raw history at 20 random instants', async (t) => {
   const { app, deps } = await buildTestApp(t);

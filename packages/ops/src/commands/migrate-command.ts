@@ -1,4 +1,6 @@
-import { createLogger, ensureDatabase, runMigrations, type Config } from '@strata/core';
+import { createLogger, type Config } from '@strata/core';
+import { ensureDatabase } from '../migrations/ensure-database.ts';
+import { runMigrations } from '../migrations/run-migrations.ts';
 import type { CliIo } from '../cli-io.ts';
 
 /** Creates the database when missing, applies pending migrations, prints each applied name. */

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Config } from '@strata/core';
 import {
   checkReplicationAccess,
   isPostgresUp,
@@ -7,8 +8,7 @@ import {
   replicaDataDir,
   startStreamingReplica,
   stopPostgresCluster,
-  type Config,
-} from '@strata/core';
+} from '@strata/devstack';
 import type { CliIo } from '../cli-io.ts';
 
 const USAGE = 'usage: pnpm ops replica [--name r1] [--port 5433] [--stop | --remove | --status]';

@@ -1,4 +1,5 @@
-import { DEVICE_PATTERN, KEY_SCOPES, createTenant, issueApiKey, type Config, type KeyScope } from '@strata/core';
+import { DEVICE_PATTERN, KEY_SCOPES, issueApiKey, type Config, type KeyScope } from '@strata/core';
+import { createTenant } from '../queries/create-tenant.ts';
 import type { CliIo } from '../cli-io.ts';
 import { UUID_PATTERN } from './uuid-pattern.ts';
 import { withCliPool } from './with-cli-pool.ts';

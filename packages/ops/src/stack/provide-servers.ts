@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Config } from '@strata/core';
 import {
   findPostgresBinDir,
   hasRedisServer,
@@ -6,9 +7,8 @@ import {
   isRedisUp,
   startPrivatePostgres,
   startPrivateRedis,
-  type Config,
   type PrivateServer,
-} from '@strata/core';
+} from '@strata/devstack';
 import { isLoopbackHost } from './is-loopback-host.ts';
 
 export interface ProvidedServers {

@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
-import { createLogger, ensureDatabase, runMigrations, type Config, type PrivateServer } from '@strata/core';
+import { createLogger, type Config } from '@strata/core';
+import type { PrivateServer } from '@strata/devstack';
+import { ensureDatabase } from '../migrations/ensure-database.ts';
+import { runMigrations } from '../migrations/run-migrations.ts';
 import type { CliIo } from '../cli-io.ts';
 import { provideServers } from './provide-servers.ts';
 import { ServiceProcess, type ServiceExit } from './service-process.ts';

@@ -1,17 +1,14 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger, createPool, type Config, type Pool } from '@strata/core';
 import {
-  createLogger,
-  createPool,
   startPrivatePostgres,
   startPrivateRedis,
   startStreamingReplica,
-  type Config,
-  type Pool,
   type PrivateServer,
   type StreamingReplica,
-} from '@strata/core';
+} from '@strata/devstack';
 import { freePort } from '../../../../test/support/free-port.ts';
 import { startSystem, type RunningSystem } from '../../../../test/support/start-system.ts';
 import { buildApp } from '../../src/app.ts';

@@ -1,5 +1,4 @@
-import type { Queryable } from '../db/create-pool.ts';
-import { issueApiKey } from './issue-api-key.ts';
+import { issueApiKey, type Queryable } from '@strata/core';
 
 const SQL = 'INSERT INTO tenants (name) VALUES ($1) RETURNING id';
 

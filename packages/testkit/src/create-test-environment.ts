@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import type { Config } from '../config/config.ts';
-import { loadConfig } from '../config/load-config.ts';
-import { runMigrations } from '../db/run-migrations.ts';
-import { createLogger, type Logger } from '../logging/create-logger.ts';
-import { deleteKeysWithPrefix } from '../redis/delete-keys-with-prefix.ts';
+import { createLogger, loadConfig, type Config, type Logger } from '@strata/core';
+import { runMigrations } from '@strata/ops/run-migrations';
+import { deleteKeysWithPrefix } from './delete-keys-with-prefix.ts';
 
-/** The part of a tap test this helper needs; keeps core free of a dependency on tap. */
+/** The part of a tap test this helper needs; keeps the testkit free of a dependency on tap. */
 export interface Teardownable {
   teardown(fn: () => unknown): void;
 }

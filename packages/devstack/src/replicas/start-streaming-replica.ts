@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { findPostgresBinDir } from '../embedded/find-postgres-bin-dir.ts';
-import type { PrivateServer } from '../embedded/private-server.ts';
-import { isRoot, runProcessOrThrow } from '../embedded/run-process.ts';
-import { startPrivatePostgres } from '../embedded/start-private-postgres.ts';
+import { findPostgresBinDir } from '../servers/find-postgres-bin-dir.ts';
+import type { PrivateServer } from '../servers/private-server.ts';
+import { isRoot, runProcessOrThrow } from '../servers/run-process.ts';
+import { startPrivatePostgres } from '../servers/start-private-postgres.ts';
 import { replicationSlotName } from './replica-paths.ts';
 import { stopPostgresCluster } from './stop-postgres-cluster.ts';
 

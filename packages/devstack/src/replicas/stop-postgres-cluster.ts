@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { findPostgresBinDir } from '../embedded/find-postgres-bin-dir.ts';
-import { isRoot, runProcess, runProcessOrThrow } from '../embedded/run-process.ts';
+import { findPostgresBinDir } from '../servers/find-postgres-bin-dir.ts';
+import { isRoot, runProcess, runProcessOrThrow } from '../servers/run-process.ts';
 
 export interface StopClusterOptions {
   /** `fast` disconnects clients and checkpoints; `immediate` is a crash (recovery on next start). */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
-import type { Logger } from '../logging/create-logger.ts';
+import type { Logger } from '@strata/core';
 
 /** The repository's `migrations/` folder: SQL files, forward-only. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../migrations', import.meta.url));
