@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decodeToken } from '@strata/core';
-import { closeDeps as closeProjectorDeps, createDeps as createProjectorDeps } from '../../projector/src/deps.ts';
+import { closeProjectorDeps, createProjectorDeps } from '../../projector/src/deps.ts';
 import { buildWorkers } from '../../projector/src/workers.ts';
 import { buildTestApp, countStaged, type CommandTestContext } from './build-test-app.ts';
 

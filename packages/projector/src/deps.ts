@@ -33,7 +33,15 @@ export interface ProjectorDeps {
   drains: DrainCombiner<DrainedBatch, BatchOutcome>;
 }
 
-export function createDeps(config: Config, logger = createLogger('projector', config.logLevel), clock = systemClock): ProjectorDeps {
+/** Test knobs; production passes none. */
+export interface ProjectorDepsOverrides {
+  logger: Logger;
+  clock: Clock;
+}
+
+export function createProjectorDeps(config: Config, overrides: Partial<ProjectorDepsOverrides> = {}): ProjectorDeps {
+  const logger = overrides.logger ?? createLogger('projector', config.logLevel);
+  const clock = overrides.clock ?? systemClock;
   const pool = createPool(
     {
       connectionString: config.databaseUrl,
@@ -60,7 +68,7 @@ export function createDeps(config: Config, logger = createLogger('projector', co
   return { config, logger, clock, pool, queueRedis, cache, registry, metrics, drains };
 }
 
-export async function closeDeps(deps: ProjectorDeps): Promise<void> {
+export async function closeProjectorDeps(deps: ProjectorDeps): Promise<void> {
   await closeAll(deps.logger, [
     ['cache', () => deps.cache.quit()],
     ['queueRedis', () => deps.queueRedis.quit()],

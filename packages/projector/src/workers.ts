@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { INGEST_QUEUE, type IngestJobData } from '@strata/core';
 import type { ProjectorDeps } from './deps.ts';
-import { handleIngestJob } from './processors/handle-ingest-job.ts';
+import { processIngestJob } from './processors/process-ingest-job.ts';
 
 /*
  * Stalled-job recovery, tuned so the batches of a worker killed with `kill -9` are retried within
@@ -17,9 +17,9 @@ export const LOCK_MS = 10_000;
 export const STALLED_INTERVAL_MS = 3_000;
 export const MAX_STALLED_COUNT = 10;
 
-/** The ingest worker. See handleIngestJob for what a failure does to a batch. */
+/** The ingest worker, not yet running (service.ts runs it). See processIngestJob for what a failure does to a batch. */
 export function buildWorkers(deps: ProjectorDeps): Worker<IngestJobData> {
-  const worker = new Worker<IngestJobData>(INGEST_QUEUE, (job, token) => handleIngestJob(deps, job, token), {
+  const worker = new Worker<IngestJobData>(INGEST_QUEUE, (job, token) => processIngestJob(deps, job, token), {
     connection: deps.queueRedis,
     prefix: deps.config.redisPrefix,
     concurrency: deps.config.projectorConcurrency,

@@ -4,7 +4,7 @@ import { createTenant } from '@strata/testkit';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { ClaimSizes } from '../src/aggregation/claim-sizes.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { startTestProjector } from './start-test-projector.ts';
 
 /*
@@ -104,8 +104,8 @@ t.test('two processes working off one backlog together materialize every minute 
   const ctx = await startTestProjector(t, NO_TICKS);
   await ctx.project(minutesOfReadings('a', 2_000));
   await ctx.project(minutesOfReadings('b', 1_500, 4));
-  const other = createDeps(ctx.config);
-  t.teardown(() => closeDeps(other));
+  const other = createProjectorDeps(ctx.config);
+  t.teardown(() => closeProjectorDeps(other));
   const loops = [buildAggregateRefreshLoop(ctx.deps), buildAggregateRefreshLoop(other)];
   await Promise.all(loops.map((loop) => loop.runOnce()));
   // A process that found the tenant locked by the other ends its run; whatever is left, a next run takes.

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { createLogger, loadConfig } from '@strata/core';
 import { createTenant, runMigrations } from '@strata/testkit';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,7 +70,7 @@ try {
 
   if (!args['no-refresh']) {
     const config = { ...loadConfig({ DATABASE_URL: url }), logLevel: 'warn' as const };
-    const deps = createDeps(config, logger);
+    const deps = createProjectorDeps(config, { logger });
     const loop = buildAggregateRefreshLoop(deps);
     const started = performance.now();
     loop.start();
@@ -84,7 +84,7 @@ try {
     await loop.stop();
     const rows = await deps.pool.query<{ n: number }>(`SELECT sum(count)::int AS n FROM event_counts_1h`);
     console.log(`refresh loop (interval ${config.aggregateRefreshIntervalMs} ms) caught up in ${seconds.toFixed(1)} s; ${rows.rows[0]?.n} events counted in event_counts_1h`);
-    await closeDeps(deps);
+    await closeProjectorDeps(deps);
   }
 } finally {
   if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

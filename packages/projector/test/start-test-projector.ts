@@ -12,7 +12,7 @@ import {
 } from '@strata/core';
 import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { refreshAggregates, type RefreshOutcome } from '../src/aggregation/refresh-aggregates.ts';
-import { closeDeps, createDeps, type ProjectorDeps } from '../src/deps.ts';
+import { closeProjectorDeps, createProjectorDeps, type ProjectorDeps } from '../src/deps.ts';
 import { buildWorkers } from '../src/workers.ts';
 
 export interface ProjectorTestContext {
@@ -30,8 +30,8 @@ export interface ProjectorTestContext {
 /** A running projector worker on a private database and Redis prefix. */
 export async function startTestProjector(t: Teardownable, overrides: Partial<Config> = {}): Promise<ProjectorTestContext> {
   const { config, logger } = await createTestEnvironment(t, overrides);
-  const deps = createDeps(config, logger);
-  t.teardown(() => closeDeps(deps));
+  const deps = createProjectorDeps(config, { logger });
+  t.teardown(() => closeProjectorDeps(deps));
   const worker = buildWorkers(deps);
   void worker.run();
   t.teardown(() => worker.close());

@@ -1,7 +1,11 @@
-import { IntervalLoop } from '@strata/core';
+import { IntervalLoop, type Config } from '@strata/core';
 import type { ProjectorDeps } from '../deps.ts';
 import { ClaimSizes } from './claim-sizes.ts';
 import { refreshAggregates } from './refresh-aggregates.ts';
+
+export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'pool' | 'metrics'> {
+  config: Pick<Config, 'aggregateRefreshIntervalMs'>;
+}
 
 export interface AggregateRefreshLoop {
   start(): void;
@@ -19,7 +23,7 @@ export interface AggregateRefreshLoop {
  * tick later: catch-up is bounded by the work, not by the interval (one round a second caught up a
  * month of one device in 180 s; decision 0064). stop() is heard between transactions.
  */
-export function buildAggregateRefreshLoop(deps: ProjectorDeps): AggregateRefreshLoop {
+export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): AggregateRefreshLoop {
   const { metrics } = deps;
   const claimSizes = new ClaimSizes();
   let stopping = false;

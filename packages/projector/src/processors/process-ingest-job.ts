@@ -1,33 +1,48 @@
-import type { Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { IngestJobData } from '@strata/core';
-import { writeThroughStates } from '../cache/write-through-states.ts';
-import type { ProjectorDeps } from '../deps.ts';
+import { checkJobData } from './check-job-data.ts';
+import { classifyFailure } from './classify-failure.ts';
+import { projectIngestJob, type ProjectIngestJobDeps } from './project-ingest-job.ts';
+
+/** How long a batch waits when the database is away before it is tried again. */
+export const DEFER_MS = 2000;
+/**
+ * Deferrals do not use up attempts, but a batch must not circle forever if "unavailable" was a
+ * misreading: after this many starts (about 30 minutes of outage) failures count as attempts again.
+ */
+export const MAX_STARTS_BEFORE_COUNTING = 900;
 
 /**
- * Projects one batch — in a drain with the other jobs active at once, from its staged rows, or from the
- * job's own copy of the events when staging lost them in a crash (decision 0068) — then writes the new
- * states through to the cache. The database is the
- * truth: a failed cache write is logged and counted, never a reason to redo the projection.
+ * The worker's processor: decides what a failure means for the batch. A payload that can never be
+ * projected (a foreign or corrupted job) is failed at once (UnrecoverableError: one attempt, then
+ * BullMQ's failed set; the staging sweeper rebuilds such a batch from its staged rows, so it pins
+ * nothing). Events PostgreSQL refuses never fail their batch: projectIngestJob splits it and
+ * dead-letters only those events; a data error that still escapes (the dead-letter write itself
+ * refused) fails the job as before. A database that is away defers the batch without spending an
+ * attempt, so an outage longer than the backoff cannot fail good batches. Anything else retries
+ * with the job's backoff and lands in the failed set when its attempts run out.
  */
-export async function processIngestJob(deps: ProjectorDeps, job: Job<IngestJobData>): Promise<{ inserted: number; refused: number }> {
-  const { batchId, events, acceptedAt } = job.data;
-  const started = performance.now();
-  const result = await deps.drains.submit({ batchId, events }, events.length);
-  deps.metrics.flushDuration.observe((performance.now() - started) / 1000);
-  deps.metrics.batchEvents.observe(events.length);
-  deps.metrics.eventsProjected.inc({ result: 'inserted' }, result.inserted);
-  deps.metrics.eventsProjected.inc({ result: 'duplicate' }, events.length - result.inserted - result.refused);
-  deps.metrics.eventsProjected.inc({ result: 'dead_lettered' }, result.refused);
-  deps.metrics.projectionLag.observe(Math.max(0, deps.clock.now() - acceptedAt) / 1000);
-
+export async function processIngestJob(deps: ProjectIngestJobDeps, job: Job<IngestJobData>, token?: string): Promise<{ inserted: number; refused: number }> {
+  const problem = checkJobData(job.data);
+  if (problem) throw new UnrecoverableError(`invalid payload: ${problem}`);
   try {
-    const options = { prefix: deps.config.redisPrefix, ttlSeconds: deps.config.cacheTtlSeconds, liveStreamMaxBytes: deps.config.liveStreamMaxBytes };
-    const written = await writeThroughStates(deps.cache, options, result.states);
-    deps.metrics.cacheWrites.inc({ outcome: 'written' }, written);
-    deps.metrics.cacheWrites.inc({ outcome: 'stale' }, result.states.length - written);
+    return await projectIngestJob(deps, job);
   } catch (error) {
-    deps.metrics.cacheWrites.inc({ outcome: 'error' }, result.states.length);
-    deps.logger.warn({ err: error, batchId }, 'cache write-through failed; cache reads fall back to the database');
+    const kind = classifyFailure(error);
+    const reason = describe(error);
+    if (kind === 'poison') throw new UnrecoverableError(`cannot be projected: ${reason}`);
+    if (kind === 'unavailable' && token && job.attemptsStarted <= MAX_STARTS_BEFORE_COUNTING) {
+      await job.moveToDelayed(Date.now() + DEFER_MS, token);
+      deps.metrics.jobs.inc({ outcome: 'deferred' });
+      deps.logger.warn({ batchId: job.data.batchId, reason }, 'database unavailable; batch deferred');
+      throw new DelayedError();
+    }
+    throw error;
   }
-  return { inserted: result.inserted, refused: result.refused };
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${message} (${code})` : message;
 }
