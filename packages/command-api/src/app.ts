@@ -12,7 +12,7 @@ import {
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { MAX_BODY_NESTING, NESTING_SCAN_MIN_BYTES, exceedsNesting } from './ingest/exceeds-nesting.ts';
-import { registerPostEvents } from './routes/post-events.ts';
+import { registerPostEventsRoute } from './routes/post-events-route.ts';
 
 const REJECTION_REASONS: Record<number, string> = {
   400: 'invalid',
@@ -24,9 +24,14 @@ const REJECTION_REASONS: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** The command API: everything but listening, so tests build the very same app. */
-export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
-  let closing = false;
+export interface CommandAppOptions {
+  /** The running service's own flag (service.ts): new requests and readiness get 503 once it is set. */
+  isClosing: () => boolean;
+}
+
+/** The command API without side effects (nothing started, not listening); service.ts starts it. */
+export async function buildApp(deps: CommandDeps, options: CommandAppOptions): Promise<FastifyInstance> {
+  const { isClosing } = options;
   const app = createHttpServer(deps.logger, { limits: deps.config, bodyLimit: deps.config.maxBodyBytes, keepPrototypeKeys: true });
   // Only JSON and NDJSON are event formats; Fastify's default text/plain parser would accept junk.
   app.removeContentTypeParser('text/plain');
@@ -47,31 +52,27 @@ export async function buildApp(deps: CommandDeps): Promise<FastifyInstance> {
 
   // Callback hooks on the hot path: an async hook costs a promise and microtask turns per request.
   app.addHook('onRequest', (_request, _reply, done) => {
-    if (closing) return done(new AppError(503, 'unavailable', 'shutting down', { headers: { connection: 'close', 'retry-after': '1' } }));
+    if (isClosing()) return done(new AppError(503, 'unavailable', 'shutting down', { headers: { connection: 'close', 'retry-after': '1' } }));
     done();
   });
   // By the matched route's declared access, never the raw URL (issue 9, finding 1).
   registerRouteAuthentication(app, { authenticator: deps.authenticator });
-  void deps.authenticator.start();
   registerRequestMetrics(app, deps.registry);
   app.addHook('onResponse', (request, reply, done) => {
     const reason = REJECTION_REASONS[reply.statusCode];
     if (reason && request.routeOptions.url === '/v1/events') deps.metrics.requestsRejected.inc({ reason });
     done();
   });
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
 
   // The ingest rate limit counts events, not requests, so it runs in the route once the body is read
-  // (routes/post-events.ts, IngestRateLimiter); Redis-backed, per tenant, shared by every instance.
+  // (routes/post-events-route.ts, IngestRateLimiter); Redis-backed, per tenant, shared by every instance.
 
   registerProbeRoutes(app, {
     registry: deps.registry,
     checks: { postgres: postgresCheck(deps.pool), redis: redisCheck(deps.redis), queueRedisPolicy: queueRedisCheck(deps.redis) },
-    isClosing: () => closing,
+    isClosing,
   });
-  registerPostEvents(app, deps);
+  registerPostEventsRoute(app, deps);
   return app;
 }
 

@@ -45,7 +45,15 @@ export interface CommandDeps {
   keyRegistry: DeviceKeyRegistry;
 }
 
-export function createDeps(config: Config, logger = createLogger('command-api', config.logLevel), clock = systemClock): CommandDeps {
+/** Test knobs; production passes none. */
+export interface CommandDepsOverrides {
+  logger: Logger;
+  clock: Clock;
+}
+
+export function createCommandDeps(config: Config, overrides: Partial<CommandDepsOverrides> = {}): CommandDeps {
+  const logger = overrides.logger ?? createLogger('command-api', config.logLevel);
+  const clock = overrides.clock ?? systemClock;
   const pool = createPool(
     {
       connectionString: config.databaseUrl,
@@ -105,11 +113,13 @@ export function createDeps(config: Config, logger = createLogger('command-api', 
   return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, committer, rateLimiter, keyRegistry };
 }
 
-/** Finishes acknowledging what was taken in, then closes connections in reverse order of creation. */
-export async function closeDeps(deps: CommandDeps): Promise<void> {
+/**
+ * Finishes acknowledging what was taken in, then closes connections in reverse order of creation.
+ * Called after the service has stopped (its authenticator no longer subscribed, no request in flight).
+ */
+export async function closeCommandDeps(deps: CommandDeps): Promise<void> {
   await closeAll(deps.logger, [
     ['committer', () => deps.committer.stop()],
-    ['authenticator', () => deps.authenticator.stop()],
     ['auth subscriber', async () => deps.authSubscriber.disconnect()],
     ['queue', () => deps.queue.close()],
     ['redis', () => deps.redis.quit()],

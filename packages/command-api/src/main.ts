@@ -1,13 +1,11 @@
 import { installShutdown, loadConfigOrExit } from '@strata/core';
-import { buildApp } from './app.ts';
-import { closeDeps, createDeps } from './deps.ts';
+import { closeCommandDeps, createCommandDeps } from './deps.ts';
+import { startCommandApi } from './service.ts';
 
 const config = loadConfigOrExit(process.env);
-const deps = createDeps(config);
-const app = await buildApp(deps);
-// Stop intake first (Fastify answers 503 to new requests), then acknowledge what was taken in.
+const deps = createCommandDeps(config);
+const service = await startCommandApi(deps);
 installShutdown(deps.logger, async () => {
-  await app.close();
-  await closeDeps(deps);
+  await service.stop();
+  await closeCommandDeps(deps);
 });
-await app.listen({ host: config.host, port: config.commandApiPort });

@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { createPool, issueApiKey, type Config, type Pool } from '@strata/core';
 import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps, type CommandDeps } from '../src/deps.ts';
+import { closeCommandDeps, createCommandDeps, type CommandDeps } from '../src/deps.ts';
+import { startCommandApi } from '../src/service.ts';
 import { runCli } from '../../ops/src/cli.ts';
 import { rawHttpStatus } from '../../../test/support/raw-http-status.ts';
 
@@ -19,7 +19,7 @@ interface Instance {
 }
 
 async function startInstance(t: Teardownable, config: Config): Promise<Instance> {
-  const deps = createDeps(config);
+  const deps = createCommandDeps(config);
   const submitted: string[] = [];
   const submit = deps.committer.submit.bind(deps.committer);
   deps.committer.submit = (tenantId, events) => {
@@ -32,10 +32,10 @@ async function startInstance(t: Teardownable, config: Config): Promise<Instance>
     count += 1;
     return query(...args);
   };
-  const app = await buildApp(deps);
+  const { app, stop } = await startCommandApi(deps);
   t.teardown(async () => {
-    await app.close();
-    await closeDeps(deps);
+    await stop();
+    await closeCommandDeps(deps);
   });
   await deps.authenticator.ready;
   return { app, deps, submitted, queries: () => count };
@@ -57,7 +57,6 @@ const post = (app: FastifyInstance, key: string | undefined, payload = body(), e
 
 t.test('encoded and absolute-form paths without a key get 401, never reach the handler, never fail another tenant', async (t) => {
   const one = await startInstance(t, config);
-  await one.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (one.app.server.address() as { port: number }).port;
   const targets = ['/v1/events', '/%76%31/events', '/v%31/events', '/%76%31/%65vents', '/v1/events?x=1', 'http://h/v1/events', 'http://h/%76%31/events'];
   for (const target of targets) {

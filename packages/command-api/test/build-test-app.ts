@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { INGEST_QUEUE, createPool, type Config, type IngestJobData } from '@strata/core';
 import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeCommandDeps, createCommandDeps } from '../src/deps.ts';
+import { startCommandApi } from '../src/service.ts';
 
 export interface CommandTestContext {
   app: FastifyInstance;
@@ -19,10 +19,12 @@ export async function buildTestApp(t: Teardownable, overrides: Partial<Config> =
   // The fixtures date from 2025 and 2026; a retention of a century keeps them inside the window
   // whatever day the tests run. The retention test sets its own.
   const { config, logger } = await createTestEnvironment(t, { retentionDays: 36500, ...overrides });
-  const deps = createDeps(config, logger);
-  t.teardown(() => closeDeps(deps));
-  const app = await buildApp(deps);
-  t.teardown(() => app.close());
+  const deps = createCommandDeps(config, { logger });
+  const { app, stop } = await startCommandApi(deps);
+  t.teardown(async () => {
+    await stop();
+    await closeCommandDeps(deps);
+  });
   const db = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'test' }, logger);
   t.teardown(() => db.end());
   const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });

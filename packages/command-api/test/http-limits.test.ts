@@ -32,8 +32,8 @@ function closedByServer(socket: Socket, withinMs: number): Promise<string> {
 }
 
 async function listen(t: Parameters<typeof buildTestApp>[0], overrides: Parameters<typeof buildTestApp>[1]) {
+  // The started service already listens, on the test environment's 127.0.0.1 and port 0.
   const ctx = await buildTestApp(t, overrides);
-  await ctx.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = ctx.app.server.address() as AddressInfo;
   const postOk = () =>
     fetch(`http://127.0.0.1:${port}/v1/events`, {

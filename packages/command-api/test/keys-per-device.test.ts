@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { redisKeys } from '@strata/core';
 import { createTenant } from '@strata/testkit';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeCommandDeps, createCommandDeps } from '../src/deps.ts';
+import { startCommandApi } from '../src/service.ts';
 import { buildTestApp } from './build-test-app.ts';
 
 /*
@@ -16,10 +16,12 @@ const CAP = 10;
 t.test('two instances and concurrent requests cannot push a device past the cap', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: CAP });
   // A second instance of the command API on the same database and Redis.
-  const deps2 = createDeps(ctx.config);
-  t.teardown(() => closeDeps(deps2));
-  const app2 = await buildApp(deps2);
-  t.teardown(() => app2.close());
+  const deps2 = createCommandDeps(ctx.config);
+  const { app: app2, stop } = await startCommandApi(deps2);
+  t.teardown(async () => {
+    await stop();
+    await closeCommandDeps(deps2);
+  });
   const other = await createTenant(ctx.db, 'other tenant');
   const post = (app: FastifyInstance, apiKey: string, payload: unknown) =>
     app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: payload as object });

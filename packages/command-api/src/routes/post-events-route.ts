@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, encodeToken, isDeviceBound, requireDevice } from '@strata/core';
+import { AppError, encodeToken, isDeviceBound, requireDevice, type Config } from '@strata/core';
 import type { CommandDeps } from '../deps.ts';
 import { readEventList } from '../ingest/read-event-list.ts';
 import { validateEvents } from '../ingest/validate-events.ts';
@@ -7,7 +7,11 @@ import { validateEvents } from '../ingest/validate-events.ts';
 /** Most clients fix a batch by reading the first problems; the total tells them how many remain. */
 const MAX_REPORTED_ERRORS = 1000;
 
-export function registerPostEvents(app: FastifyInstance, deps: CommandDeps): void {
+export interface PostEventsRouteDeps extends Pick<CommandDeps, 'clock' | 'metrics' | 'rateLimiter' | 'keyRegistry' | 'committer'> {
+  config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
+}
+
+export function registerPostEventsRoute(app: FastifyInstance, deps: PostEventsRouteDeps): void {
   app.post('/v1/events', { config: { access: 'write' } }, async (request, reply) => {
     const { events: raw, errors: parseErrors } = readEventList(request.body);
     const { auth } = request;
