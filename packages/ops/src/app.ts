@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { createHttpServer, postgresCheck, queueRedisCheck, redisCheck, registerProbeRoutes } from '@strata/core';
 import type { OpsDeps } from './deps.ts';
-import { queryApiUrlFor } from './health/query-api-url-for.ts';
-import { collectHealth } from './health/collect-health.ts';
+import { registerHealthRoute } from './routes/health-route.ts';
 
-export interface AppOptions {
-  isClosing?: () => boolean;
+export interface OpsAppOptions {
+  /** The running service's own flag (service.ts): readiness answers 503 once it is set. */
+  isClosing: () => boolean;
 }
 
-/** The ops HTTP surface: probes, metrics and the same health report as `pnpm ops health`. */
-export function buildApp(deps: OpsDeps, options: AppOptions = {}): FastifyInstance {
+/** The ops HTTP surface without side effects (not listening): probes, metrics and the health report. */
+export function buildApp(deps: OpsDeps, options: OpsAppOptions): FastifyInstance {
   const app = createHttpServer(deps.logger, { limits: deps.config });
   registerProbeRoutes(app, {
     registry: deps.registry,
@@ -18,11 +18,8 @@ export function buildApp(deps: OpsDeps, options: AppOptions = {}): FastifyInstan
       queueRedis: queueRedisCheck(deps.queueRedis),
       cacheRedis: redisCheck(deps.cacheRedis),
     },
-    ...(options.isClosing ? { isClosing: options.isClosing } : {}),
+    isClosing: options.isClosing,
   });
-  app.get('/health', async (_request, reply) => {
-    const report = await collectHealth({ ...deps, queryApiUrl: queryApiUrlFor(deps.config) });
-    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
-  });
+  registerHealthRoute(app, deps);
   return app;
 }

@@ -35,15 +35,16 @@ export interface OpsDeps {
   metrics: OpsMetrics;
 }
 
-export interface CreateDepsOptions {
-  logger?: Logger;
-  clock?: Clock;
+/** Test knobs (and the CLI's silent logger); the service passes none. */
+export interface OpsDepsOverrides {
+  logger: Logger;
+  clock: Clock;
 }
 
 /** Creates every client the ops service uses; nothing connects until first used (or boss.start()). */
-export function createDeps(config: Config, options: CreateDepsOptions = {}): OpsDeps {
-  const logger = options.logger ?? createLogger('ops', config.logLevel);
-  const clock = options.clock ?? systemClock;
+export function createOpsDeps(config: Config, overrides: Partial<OpsDepsOverrides> = {}): OpsDeps {
+  const logger = overrides.logger ?? createLogger('ops', config.logLevel);
+  const clock = overrides.clock ?? systemClock;
   const pool = createPool(
     { connectionString: config.databaseUrl, max: 4, applicationName: 'strata-ops', statementTimeoutMs: 60_000 },
     logger,
@@ -69,7 +70,7 @@ export function createDeps(config: Config, options: CreateDepsOptions = {}): Ops
 }
 
 /** Closes the clients in reverse order of creation; pg-boss is stopped by the scheduler that started it. */
-export async function closeDeps(deps: OpsDeps): Promise<void> {
+export async function closeOpsDeps(deps: OpsDeps): Promise<void> {
   await closeAll(deps.logger, [
     ['ingest queue', () => deps.ingestQueue.close()],
     ...(deps.cacheRedis === deps.queueRedis ? [] : [['cache redis', () => deps.cacheRedis.quit()] as [string, () => Promise<unknown>]]),

@@ -2,7 +2,7 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool } from '@strata/core';
 import { createTestEnvironment } from '@strata/testkit';
-import { createHeartbeatLoop } from '../src/jobs/heartbeat-loop.ts';
+import { buildHeartbeatLoop } from '../src/jobs/build-heartbeat-loop.ts';
 import { readHeartbeatAge } from '../src/queries/read-heartbeat-age.ts';
 
 const { config, logger } = await createTestEnvironment(t);
@@ -12,7 +12,7 @@ t.teardown(() => pool.end());
 t.test('the loop keeps beat_at fresh every second', async (t) => {
   await pool.query("UPDATE replication_heartbeat SET beat_at = now() - interval '1 hour'");
   let errors = 0;
-  const loop = createHeartbeatLoop({ db: pool, logger, intervalMs: 1000, onError: () => errors++ });
+  const loop = buildHeartbeatLoop({ db: pool, logger, intervalMs: 1000, onError: () => errors++ });
   loop.start();
   t.teardown(() => loop.stop());
   await sleep(1300);
@@ -29,7 +29,7 @@ t.test('a failing write is counted and the loop goes on', async (t) => {
   const broken = createPool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', max: 1, applicationName: 'x', connectionTimeoutMs: 500 }, logger);
   t.teardown(() => broken.end());
   let errors = 0;
-  const loop = createHeartbeatLoop({ db: broken, logger, intervalMs: 100, onError: () => errors++ });
+  const loop = buildHeartbeatLoop({ db: broken, logger, intervalMs: 100, onError: () => errors++ });
   await loop.runOnce();
   t.equal(errors, 1);
   await loop.runOnce();

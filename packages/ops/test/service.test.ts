@@ -2,22 +2,21 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createTestEnvironment } from '@strata/testkit';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeOpsDeps, createOpsDeps } from '../src/deps.ts';
 import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';
-import { buildScheduler } from '../src/scheduler.ts';
+import { startOps } from '../src/service.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
 
 const { config, logger } = await createTestEnvironment(t);
-const deps = createDeps(config, { logger });
-t.teardown(() => closeDeps(deps));
-const scheduler = buildScheduler(deps);
-t.teardown(() => scheduler.stop());
+const deps = createOpsDeps(config, { logger });
 await deps.pool.query('DROP TABLE IF EXISTS ' + `events_${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '')}`);
-await scheduler.start();
-const app = buildApp(deps);
-t.teardown(() => app.close());
+const service = await startOps(deps);
+t.teardown(async () => {
+  await service.stop();
+  await closeOpsDeps(deps);
+});
+const { app } = service;
 
 t.test('start schedules every maintenance job in pg-boss and runs premake at once', async (t) => {
   const schedules = await deps.boss.getSchedules();

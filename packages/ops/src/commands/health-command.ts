@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Config } from '@strata/core';
 import type { CliIo } from '../cli-io.ts';
-import { closeDeps, createDeps } from '../deps.ts';
+import { closeOpsDeps, createOpsDeps } from '../deps.ts';
 import { queryApiUrlFor } from '../health/query-api-url-for.ts';
 import { collectHealth } from '../health/collect-health.ts';
 
@@ -10,12 +10,12 @@ const CLOSE_TIMEOUT_MS = 3000;
 
 /** Prints the health report as JSON; exit 0 when healthy, 1 when any check fails. */
 export async function healthCommand(config: Config, io: CliIo): Promise<number> {
-  const deps = createDeps(config, { logger: createLogger('ops', 'silent') });
+  const deps = createOpsDeps(config, { logger: createLogger('ops', 'silent') });
   try {
     const report = await collectHealth({ ...deps, queryApiUrl: queryApiUrlFor(deps.config) });
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.status === 'ok' ? 0 : 1;
   } finally {
-    await Promise.race([closeDeps(deps), sleep(CLOSE_TIMEOUT_MS, undefined, { ref: false })]);
+    await Promise.race([closeOpsDeps(deps), sleep(CLOSE_TIMEOUT_MS, undefined, { ref: false })]);
   }
 }

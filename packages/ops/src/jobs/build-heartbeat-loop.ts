@@ -12,7 +12,7 @@ export interface HeartbeatLoopOptions {
  * Writes the replication heartbeat every interval on the primary. Replicas measure their lag by
  * the age of their copy of the row, so a missed beat shows as lag, never as a crash.
  */
-export function createHeartbeatLoop(options: HeartbeatLoopOptions): IntervalLoop {
+export function buildHeartbeatLoop(options: HeartbeatLoopOptions): IntervalLoop {
   return new IntervalLoop({
     name: 'heartbeat',
     intervalMs: options.intervalMs,
