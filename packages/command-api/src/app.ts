@@ -24,14 +24,17 @@ const REJECTION_REASONS: Record<number, string> = {
   503: 'unavailable',
 };
 
-export interface CommandAppOptions {
-  /** The running service's own flag (service.ts): new requests and readiness get 503 once it is set. */
-  isClosing: () => boolean;
+export interface BuildAppOptions {
+  /** True once shutdown has begun (startCommandApi tracks it): new requests and readiness then get 503. */
+  isClosing?: () => boolean;
 }
 
-/** The command API without side effects (nothing started, not listening); service.ts starts it. */
-export async function buildApp(deps: CommandDeps, options: CommandAppOptions): Promise<FastifyInstance> {
-  const { isClosing } = options;
+/**
+ * The command API as a Fastify instance, not listening, with nothing started: tests and
+ * startCommandApi both build it here, and startCommandApi starts what it relies on.
+ */
+export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const isClosing = options.isClosing ?? (() => false);
   const app = createHttpServer(deps.logger, { limits: deps.config, bodyLimit: deps.config.maxBodyBytes, keepPrototypeKeys: true });
   // Only JSON and NDJSON are event formats; Fastify's default text/plain parser would accept junk.
   app.removeContentTypeParser('text/plain');

@@ -26,8 +26,34 @@ import { createCommandMetrics, registerHeldEventsGauge, type CommandMetrics } fr
 /** Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents). */
 const MAX_HELD_EVENTS = 50_000;
 
+/** The configuration the command API reads; each component takes its own slice of it. */
+export type CommandConfig = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'dbPoolSize'
+  | 'redisUrl'
+  | 'redisPrefix'
+  | 'host'
+  | 'commandApiPort'
+  | 'logLevel'
+  | 'retentionDays'
+  | 'maxFutureSkewMs'
+  | 'maxBodyBytes'
+  | 'ingestMaxBatchEvents'
+  | 'ingestMaxWaitMs'
+  | 'ingestRateLimitEventsPerSecond'
+  | 'authFailuresPerMinute'
+  | 'maxKeysPerDevice'
+  | 'projectorBatchAttempts'
+  | 'httpRequestTimeoutMs'
+  | 'httpConnectionTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
+  | 'trustProxy'
+>;
+
 export interface CommandDeps {
-  config: Config;
+  config: CommandConfig;
   logger: Logger;
   clock: Clock;
   pool: Pool;
@@ -45,12 +71,13 @@ export interface CommandDeps {
   keyRegistry: DeviceKeyRegistry;
 }
 
-/** Test knobs; production passes none. */
+/** Test knobs; production takes every default. */
 export interface CommandDepsOverrides {
   logger: Logger;
   clock: Clock;
 }
 
+/** Opens what the command API uses (pool, Redis connections, queue); nothing is started or subscribed yet. */
 export function createCommandDeps(config: Config, overrides: Partial<CommandDepsOverrides> = {}): CommandDeps {
   const logger = overrides.logger ?? createLogger('command-api', config.logLevel);
   const clock = overrides.clock ?? systemClock;

@@ -3,13 +3,13 @@ import { createHttpServer, postgresCheck, queueRedisCheck, redisCheck, registerP
 import type { OpsDeps } from './deps.ts';
 import { registerHealthRoute } from './routes/health-route.ts';
 
-export interface OpsAppOptions {
-  /** The running service's own flag (service.ts): readiness answers 503 once it is set. */
-  isClosing: () => boolean;
+export interface BuildAppOptions {
+  /** True once shutdown has begun (startOps tracks it): readiness then answers 503. */
+  isClosing?: () => boolean;
 }
 
-/** The ops HTTP surface without side effects (not listening): probes, metrics and the health report. */
-export function buildApp(deps: OpsDeps, options: OpsAppOptions): FastifyInstance {
+/** The ops HTTP surface (probes, metrics, the health report), not listening, with nothing started. */
+export function buildApp(deps: OpsDeps, options: BuildAppOptions = {}): FastifyInstance {
   const app = createHttpServer(deps.logger, { limits: deps.config });
   registerProbeRoutes(app, {
     registry: deps.registry,
@@ -18,7 +18,7 @@ export function buildApp(deps: OpsDeps, options: OpsAppOptions): FastifyInstance
       queueRedis: queueRedisCheck(deps.queueRedis),
       cacheRedis: redisCheck(deps.cacheRedis),
     },
-    isClosing: options.isClosing,
+    ...(options.isClosing ? { isClosing: options.isClosing } : {}),
   });
   registerHealthRoute(app, deps);
   return app;

@@ -20,8 +20,32 @@ import { createOpsMetrics, type OpsMetrics } from './metrics.ts';
 /** pg-boss keeps its tables in a schema of their own, out of the way of the application's. */
 export const PGBOSS_SCHEMA = 'pgboss';
 
+/** The configuration the ops service reads; each component takes its own slice of it. */
+export type OpsConfig = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'replicas'
+  | 'redisUrl'
+  | 'cacheRedisUrl'
+  | 'redisPrefix'
+  | 'host'
+  | 'opsPort'
+  | 'queryApiPort'
+  | 'logLevel'
+  | 'retentionDays'
+  | 'maxFutureSkewMs'
+  | 'projectorBatchAttempts'
+  | 'stagingSweepIntervalMs'
+  | 'stagingSweepAgeMs'
+  | 'httpRequestTimeoutMs'
+  | 'httpConnectionTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
+  | 'trustProxy'
+>;
+
 export interface OpsDeps {
-  config: Config;
+  config: OpsConfig;
   logger: Logger;
   clock: Clock;
   /** The primary: maintenance DDL and the heartbeat must run there. */
@@ -35,7 +59,7 @@ export interface OpsDeps {
   metrics: OpsMetrics;
 }
 
-/** Test knobs (and the CLI's silent logger); the service passes none. */
+/** Test knobs (and the CLI's silent logger); the service takes every default. */
 export interface OpsDepsOverrides {
   logger: Logger;
   clock: Clock;

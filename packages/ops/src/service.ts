@@ -15,15 +15,17 @@ export interface StartOpsOptions {
 }
 
 export interface RunningOps {
-  /** The listening app (tests send requests with `app.inject`). */
+  /** The listening app (tests inject into it; with OPS_PORT 0 its address has the port). */
   app: FastifyInstance;
-  /** True from the moment stop() is called: readiness then answers 503. */
-  isClosing(): boolean;
-  /** Stops intake, the sweeper and the heartbeat (after a round in flight), then pg-boss (graceful, bounded). */
+  /**
+   * Stops intake (readiness 503, app closed), lets a sweep or beat in flight finish, then lets pg-boss
+   * finish its jobs (graceful, bounded); deps stay open.
+   */
   stop(): Promise<void>;
+  isClosing(): boolean;
 }
 
-/** Starts the heartbeat, the staging sweeper and the pg-boss schedules, then listens on OPS_PORT. */
+/** Starts the heartbeat, the staging sweeper and the pg-boss schedules, then listens on config.host:opsPort. */
 export async function startOps(deps: OpsDeps, options: StartOpsOptions = {}): Promise<RunningOps> {
   let closing = false;
   const app = buildApp(deps, { isClosing: () => closing });
@@ -35,19 +37,26 @@ export async function startOps(deps: OpsDeps, options: StartOpsOptions = {}): Pr
     onError: () => deps.metrics.heartbeatErrors.inc(),
   });
   const sweeper = buildStagingSweepLoop(deps);
-  heartbeat.start();
-  sweeper.start();
-  await scheduler.start();
-  await app.listen({ host: deps.config.host, port: deps.config.opsPort });
-  return {
-    app,
-    isClosing: () => closing,
-    async stop() {
-      closing = true;
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    closing = true;
+    stopped ??= (async () => {
       await app.close();
       await sweeper.stop();
       await heartbeat.stop();
       await scheduler.stop();
-    },
+    })();
+    return stopped;
   };
+  heartbeat.start();
+  sweeper.start();
+  try {
+    await scheduler.start();
+    await app.listen({ host: deps.config.host, port: deps.config.opsPort });
+  } catch (error) {
+    // The caller gets no handle to stop what was started, so it is stopped here.
+    await stop();
+    throw error;
+  }
+  return { app, stop, isClosing: () => closing };
 }

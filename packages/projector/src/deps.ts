@@ -18,8 +18,31 @@ import { createBatchDrains, type BatchOutcome } from './processors/batch-drains.
 import type { DrainCombiner } from './processors/drain-combiner.ts';
 import type { DrainedBatch } from './queries/project-batch.ts';
 
+/** The configuration the projector reads; each component takes its own slice of it. */
+export type ProjectorConfig = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'redisUrl'
+  | 'cacheRedisUrl'
+  | 'redisPrefix'
+  | 'host'
+  | 'projectorMetricsPort'
+  | 'logLevel'
+  | 'cacheTtlSeconds'
+  | 'liveStreamMaxBytes'
+  | 'projectorConcurrency'
+  | 'projectorDrainsInFlight'
+  | 'projectorDrainMaxEvents'
+  | 'aggregateRefreshIntervalMs'
+  | 'httpRequestTimeoutMs'
+  | 'httpConnectionTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
+  | 'trustProxy'
+>;
+
 export interface ProjectorDeps {
-  config: Config;
+  config: ProjectorConfig;
   logger: Logger;
   clock: Clock;
   pool: Pool;
@@ -33,12 +56,13 @@ export interface ProjectorDeps {
   drains: DrainCombiner<DrainedBatch, BatchOutcome>;
 }
 
-/** Test knobs; production passes none. */
+/** Test knobs; production takes every default. */
 export interface ProjectorDepsOverrides {
   logger: Logger;
   clock: Clock;
 }
 
+/** Opens what the projector uses (pool, Redis connections, drains); nothing is started yet. */
 export function createProjectorDeps(config: Config, overrides: Partial<ProjectorDepsOverrides> = {}): ProjectorDeps {
   const logger = overrides.logger ?? createLogger('projector', config.logLevel);
   const clock = overrides.clock ?? systemClock;

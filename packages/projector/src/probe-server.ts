@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { createHttpServer, postgresCheck, queueRedisCheck, redisCheck, registerProbeRoutes } from '@strata/core';
 import type { ProjectorDeps } from './deps.ts';
 
-export interface ProbeServerOptions {
-  /** The running service's own flag (service.ts): readiness answers 503 once it is set. */
-  isClosing: () => boolean;
+export interface BuildProbeServerOptions {
+  /** True once shutdown has begun (startProjector tracks it): readiness then answers 503. */
+  isClosing?: () => boolean;
 }
 
-/** The projector serves no API, only /livez, /readyz and /metrics for operators. */
-export function buildProbeServer(deps: ProjectorDeps, options: ProbeServerOptions): FastifyInstance {
+/** The projector serves no API, only /livez, /readyz and /metrics for operators; not listening yet. */
+export function buildProbeServer(deps: ProjectorDeps, options: BuildProbeServerOptions = {}): FastifyInstance {
   const app = createHttpServer(deps.logger, { limits: deps.config });
   registerProbeRoutes(app, {
     registry: deps.registry,
@@ -18,7 +18,7 @@ export function buildProbeServer(deps: ProjectorDeps, options: ProbeServerOption
       queueRedisPolicy: queueRedisCheck(deps.queueRedis),
       cacheRedis: redisCheck(deps.cache),
     },
-    isClosing: options.isClosing,
+    ...(options.isClosing ? { isClosing: options.isClosing } : {}),
   });
   return app;
 }

@@ -5,34 +5,40 @@ import { buildProbeServer } from './probe-server.ts';
 import { buildWorkers } from './workers.ts';
 
 export interface RunningProjector {
-  /** The listening probe server (/livez, /readyz, /metrics). */
+  /** The listening probe server (/livez, /readyz, /metrics; with PROJECTOR_METRICS_PORT 0 its address has the port). */
   probes: FastifyInstance;
-  /** True from the moment stop() is called: readiness then answers 503. */
-  isClosing(): boolean;
-  /** Stops taking jobs, lets the batches in hand finish, then ends the refresher and the probe server. */
+  /** Stops taking jobs and lets the batches in hand finish, then the refresher, then the probe server; deps stay open. */
   stop(): Promise<void>;
+  isClosing(): boolean;
 }
 
-/** Builds the ingest worker, the aggregate refresher and the probe server, and starts all three. */
+/** Builds the ingest worker, the aggregate refresher and the probe server; listens on config.host:projectorMetricsPort, then starts the other two. */
 export async function startProjector(deps: ProjectorDeps): Promise<RunningProjector> {
   let closing = false;
   const worker = buildWorkers(deps);
   const refresher = buildAggregateRefreshLoop(deps);
   const probes = buildProbeServer(deps, { isClosing: () => closing });
-  await probes.listen({ host: deps.config.host, port: deps.config.projectorMetricsPort });
-  void worker.run();
-  refresher.start();
-  deps.logger.info({ concurrency: deps.config.projectorConcurrency }, 'projector started');
-  return {
-    probes,
-    isClosing: () => closing,
-    async stop() {
-      closing = true;
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    closing = true;
+    stopped ??= (async () => {
       // worker.close waits for the active jobs, so every batch taken is projected and completed.
       await worker.close();
       await refresher.stop();
       // Last, so /readyz keeps answering 503 (not refusing connections) while the rest stops.
       await probes.close();
-    },
+    })();
+    return stopped;
   };
+  try {
+    await probes.listen({ host: deps.config.host, port: deps.config.projectorMetricsPort });
+  } catch (error) {
+    // The caller gets no handle to stop what was built, so it is stopped here.
+    await stop();
+    throw error;
+  }
+  void worker.run();
+  refresher.start();
+  deps.logger.info({ concurrency: deps.config.projectorConcurrency }, 'projector started');
+  return { probes, stop, isClosing: () => closing };
 }
