@@ -1,41 +1,51 @@
 import type { FastifyInstance } from 'fastify';
-import { createHttpServer, registerRequestMetrics, postgresCheck, registerProbeRoutes } from '@strata/core';
-import type { Deps } from './deps.ts';
+import { createHttpServer, postgresCheck, registerProbeRoutes, registerRequestMetrics } from '@strata/core';
+import type { QueryDeps } from './deps.ts';
+import { registerGetDeviceRoute } from './routes/get-device-route.ts';
+import { registerGetSeriesRoute } from './routes/get-series-route.ts';
+import { registerGetStateAtRoute } from './routes/get-state-at-route.ts';
+import { registerGetStatsRoute } from './routes/get-stats-route.ts';
+import { registerListDevicesRoute } from './routes/list-devices-route.ts';
+import { registerListEventsRoute } from './routes/list-events-route.ts';
 import { registerReplicasRoute } from './routes/replicas-route.ts';
-import { v1Routes } from './routes/v1-routes.ts';
+import { registerStreamRoute } from './routes/stream-route.ts';
+import { registerTenantScope } from './routes/register-tenant-scope.ts';
 
-/** The query API as a Fastify instance, not yet listening; tests and main.ts both build it here. */
-export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+export interface BuildAppOptions {
+  /** True once shutdown has begun (startQueryApi tracks it): readiness then answers 503. */
+  isClosing?: () => boolean;
+}
+
+/**
+ * The query API as a Fastify instance, ready but not listening, with nothing started: tests and
+ * startQueryApi both build it here, and startQueryApi starts the background work it relies on.
+ */
+export async function buildApp(deps: QueryDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = createHttpServer(deps.logger, { limits: deps.config });
-
-  let closing = false;
-  // A revoked key's open streams end within the revocation's own delay (pub/sub, under a second).
-  const stopEndingRevoked = deps.authenticator.onRevoked((keyId) => endStreamsOfRevokedKey(deps, keyId));
-  app.addHook('preClose', async () => {
-    closing = true;
-    stopEndingRevoked();
-    // Open SSE responses would keep the server from closing.
-    deps.live.hub.endAll('shutting down');
-  });
+  // Open SSE responses would keep the server from closing.
+  app.addHook('preClose', async () => deps.live.hub.endAll('shutting down'));
   registerRequestMetrics(app, deps.registry);
   registerProbeRoutes(app, {
     registry: deps.registry,
     // Only the primary is required: without the cache Redis, `cache` reads fall back to the database,
     // so a cache outage must not take every query-api instance out of rotation.
     checks: { postgres: postgresCheck(deps.pool) },
-    isClosing: () => closing,
+    ...(options.isClosing ? { isClosing: options.isClosing } : {}),
   });
   registerReplicasRoute(app, deps);
-  await app.register(v1Routes(deps), { prefix: '/v1' });
+  await app.register(
+    async (v1) => {
+      await registerTenantScope(v1, deps);
+      registerGetDeviceRoute(v1, deps);
+      registerListDevicesRoute(v1, deps);
+      registerListEventsRoute(v1, deps);
+      registerGetSeriesRoute(v1, deps);
+      registerGetStateAtRoute(v1, deps);
+      registerGetStatsRoute(v1, deps);
+      registerStreamRoute(v1, deps);
+    },
+    { prefix: '/v1' },
+  );
   await app.ready();
-  // Replicas, like the cache, are optional: readiness does not wait for them, and until a first
-  // probe answers a replica simply takes no reads.
-  await deps.replicas.start();
-  deps.live.hub.start();
   return app;
-}
-
-/** What a key revocation does to this process's live streams: every stream the key opened ends. */
-export function endStreamsOfRevokedKey(deps: Deps, keyId: string): number {
-  return deps.live.hub.endKey(keyId, 'key revoked');
 }

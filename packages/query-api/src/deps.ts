@@ -14,13 +14,40 @@ import {
 } from '@strata/core';
 import type { Registry } from 'prom-client';
 import { LiveHub } from './live/live-hub.ts';
-import { createQueryMetrics, type QueryMetrics } from './metrics/create-query-metrics.ts';
+import { createQueryMetrics } from './metrics/create-query-metrics.ts';
+import type { QueryMetrics } from './model/query-metrics.ts';
 import { Breaker, type BreakerOptions } from './read-routing/breaker.ts';
+import type { ReadRouter } from './read-routing/read-router.ts';
 import { ReplicaSet } from './read-routing/replica-set.ts';
-import { createSourceErrorLog, type SourceErrorLog } from './read-routing/source-error-log.ts';
+import { createSourceErrorLog } from './read-routing/source-error-log.ts';
 
-export interface Deps {
-  config: Config;
+/** The configuration the query API reads; each component takes its own slice of it. */
+export type QueryConfig = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'dbPoolSize'
+  | 'replicas'
+  | 'redisUrl'
+  | 'cacheRedisUrl'
+  | 'redisPrefix'
+  | 'host'
+  | 'queryApiPort'
+  | 'logLevel'
+  | 'maxStalenessMs'
+  | 'readRateLimitPerSecond'
+  | 'authFailuresPerMinute'
+  | 'streamsPerTenant'
+  | 'streamsTotal'
+  | 'streamMaxBufferBytes'
+  | 'httpRequestTimeoutMs'
+  | 'httpConnectionTimeoutMs'
+  | 'httpKeepAliveTimeoutMs'
+  | 'httpMaxConnections'
+  | 'trustProxy'
+>;
+
+export interface QueryDeps {
+  config: QueryConfig;
   logger: Logger;
   pool: Pool;
   /** The cache Redis (CACHE_REDIS_URL); optional for reads, so it fails fast instead of queueing. */
@@ -31,10 +58,11 @@ export interface Deps {
   /** The authenticator's own connection to REDIS_URL, subscribed to key revocations. */
   authSubscriber: Redis;
   clock: Clock;
-  /** Read replicas (DATABASE_REPLICA_URLS) with their lag monitor and breakers; started by buildApp. */
+  /** Read replicas (DATABASE_REPLICA_URLS) with their breakers; startQueryApi starts their lag monitor. */
   replicas: ReplicaSet;
   cacheBreaker: Breaker;
-  sourceErrors: SourceErrorLog;
+  /** What every routed read is given: the sources, their breakers and the routing counters. */
+  router: ReadRouter;
   /** Live updates for GET /v1/stream: one Redis subscription per process, shared by every client. */
   live: LiveDeps;
 }
@@ -48,10 +76,13 @@ export interface LiveDeps {
   retryMs: number;
 }
 
-export interface CreateDepsOptions {
-  liveHeartbeatMs?: number;
+/** Test knobs; production takes every default. */
+export interface QueryDepsOverrides {
+  logger: Logger;
+  clock: Clock;
   /** The primary pool's statement_timeout; tests shorten it to reach a timeout quickly. */
-  statementTimeoutMs?: number;
+  statementTimeoutMs: number;
+  liveHeartbeatMs: number;
 }
 
 /** A slow read is cancelled by the server rather than holding a pooled connection indefinitely. */
@@ -59,30 +90,40 @@ const STATEMENT_TIMEOUT_MS = 5000;
 
 // Replicas are optional, so they are held to a much shorter leash than the primary: a read that
 // takes a second there is better served by the next source. Five consecutive failures open a
-// breaker; two seconds later one call (a probe, for replicas) tries again.
+// breaker; two seconds later one call (a probe, for replicas) tries again. The breaker's timeout is
+// a replica read's one deadline; the replica pool's statement_timeout, a little above it, only has
+// the server end the statement the router abandoned.
 const REPLICA_BREAKER: BreakerOptions = { failures: 5, halfOpenAfterMs: 2000, timeoutMs: 1000 };
-const CACHE_BREAKER: BreakerOptions = { failures: 5, halfOpenAfterMs: 2000, timeoutMs: 300 };
-/** Probes every 250 ms keep lag figures fresh to within a quarter second at ~4 queries/s per replica. */
-const PROBE_INTERVAL_MS = 250;
+// A cache read has one deadline: this breaker's timeout (250 ms: a hung cache must cost a read little
+// more than a miss). It is the breaker's and not the connection's because it must count towards
+// opening the breaker; a race of its own inside the breaker's used to make one of the two dead code.
+// ioredis' commandTimeout (below) is not lowered to match: the same connection serves the read rate
+// limit, failed-auth counters and live replay, which want a looser bound; for a cache read it only
+// ends the command the router abandoned.
+const CACHE_BREAKER: BreakerOptions = { failures: 5, halfOpenAfterMs: 2000, timeoutMs: 250 };
+const CACHE_COMMAND_TIMEOUT_MS = 2000;
+/** A probe's deadline (and the primary's WAL position read for a probe round). */
 const PROBE_TIMEOUT_MS = 500;
 
 const LIVE_HEARTBEAT_MS = 15_000;
 const LIVE_RETRY_MS = 1000;
 
-export function createDeps(config: Config, clock: Clock = systemClock, options: CreateDepsOptions = {}): Deps {
-  const logger = createLogger('query-api', config.logLevel);
+/** Opens what the query API uses (pools, Redis connections); nothing is started or subscribed yet. */
+export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOverrides> = {}): QueryDeps {
+  const logger = overrides.logger ?? createLogger('query-api', config.logLevel);
+  const clock = overrides.clock ?? systemClock;
   const pool = createPool(
     {
       connectionString: config.databaseUrl,
       max: config.dbPoolSize,
       applicationName: 'strata-query-api',
-      statementTimeoutMs: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
+      statementTimeoutMs: overrides.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
     },
     logger,
   );
   const cache = createRedis(
     config.cacheRedisUrl,
-    { maxRetriesPerRequest: 1, connectionName: 'strata-query-api-cache', commandTimeoutMs: 2000 },
+    { maxRetriesPerRequest: 1, connectionName: 'strata-query-api-cache', commandTimeoutMs: CACHE_COMMAND_TIMEOUT_MS },
     logger,
   );
   const registry = createMetricsRegistry('query-api');
@@ -92,27 +133,12 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
     clock,
     logger,
     breaker: REPLICA_BREAKER,
-    probeIntervalMs: PROBE_INTERVAL_MS,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     statementTimeoutMs: REPLICA_BREAKER.timeoutMs + 500,
   });
   const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
-  const breakers = [...replicas.nodes.map((node) => node.breaker), cacheBreaker];
-  // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
-  const subscriber = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-live' }, logger);
-  const live: LiveDeps = {
-    hub: new LiveHub({
-      subscriber,
-      prefix: config.redisPrefix,
-      logger,
-      streamsPerTenant: config.streamsPerTenant,
-      streamsTotal: config.streamsTotal,
-    }),
-    subscriber,
-    // A stream with nothing written for HTTP_CONNECTION_TIMEOUT_MS is closed as idle by the server.
-    heartbeatMs: options.liveHeartbeatMs ?? Math.min(LIVE_HEARTBEAT_MS, Math.floor(config.httpConnectionTimeoutMs / 2)),
-    retryMs: LIVE_RETRY_MS,
-  };
+  const live = createLiveDeps(config, logger, overrides.liveHeartbeatMs);
+  const metrics = createQueryMetrics(registry, { replicas, breakers: [...replicas.nodes.map((node) => node.breaker), cacheBreaker], live: live.hub });
   // Revocations are published on REDIS_URL (what `ops key revoke` knows), whatever CACHE_REDIS_URL is.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-auth' }, logger);
   const authenticator = new TenantAuthenticator({
@@ -125,32 +151,41 @@ export function createDeps(config: Config, clock: Clock = systemClock, options: 
     prefix: config.redisPrefix,
     authFailuresPerMinute: config.authFailuresPerMinute,
   });
-  return {
-    config,
-    logger,
-    pool,
-    cache,
-    registry,
-    metrics: createQueryMetrics(registry, { replicas, breakers, live: live.hub }),
-    authenticator,
-    authSubscriber,
-    clock,
+  const router: ReadRouter = {
+    primary: pool,
     replicas,
-    cacheBreaker,
+    cache: { connected: () => cache.status === 'ready', breaker: cacheBreaker },
+    metrics,
     sourceErrors: createSourceErrorLog(logger),
-    live,
+    clock,
+  };
+  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, live };
+}
+
+function createLiveDeps(
+  config: Pick<Config, 'cacheRedisUrl' | 'redisPrefix' | 'streamsPerTenant' | 'streamsTotal' | 'httpConnectionTimeoutMs'>,
+  logger: Logger,
+  heartbeatMs: number | undefined,
+): LiveDeps {
+  // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
+  const subscriber = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-live' }, logger);
+  return {
+    hub: new LiveHub({ subscriber, prefix: config.redisPrefix, logger, streamsPerTenant: config.streamsPerTenant, streamsTotal: config.streamsTotal }),
+    subscriber,
+    // A stream with nothing written for HTTP_CONNECTION_TIMEOUT_MS is closed as idle by the server.
+    heartbeatMs: heartbeatMs ?? Math.min(LIVE_HEARTBEAT_MS, Math.floor(config.httpConnectionTimeoutMs / 2)),
+    retryMs: LIVE_RETRY_MS,
   };
 }
 
-/** Closes what createDeps opened, in reverse order. */
-export async function closeDeps(deps: Deps): Promise<void> {
+/** Closes what createQueryDeps opened, in reverse order; startQueryApi's stop() must have run first. */
+export async function closeQueryDeps(deps: QueryDeps): Promise<void> {
   await closeAll(deps.logger, [
-    ['authenticator', () => deps.authenticator.stop()],
     ['auth subscriber', async () => deps.authSubscriber.disconnect()],
     ['live subscriber', async () => deps.live.subscriber.disconnect()],
     // QUIT needs a live connection; a cache that is down is just disconnected, ending its reconnect loop.
     ['cache redis', async () => (deps.cache.status === 'ready' ? deps.cache.quit() : deps.cache.disconnect())],
-    ['replicas', async () => deps.replicas.stop()],
+    ['replica pools', async () => deps.replicas.close()],
     ['postgres pool', async () => deps.pool.end()],
   ]);
 }

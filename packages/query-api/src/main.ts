@@ -1,13 +1,12 @@
 import { installShutdown, loadConfigOrExit } from '@strata/core';
-import { buildApp } from './app.ts';
-import { closeDeps, createDeps } from './deps.ts';
+import { closeQueryDeps, createQueryDeps } from './deps.ts';
+import { startQueryApi } from './service.ts';
 
-// Composition root: the only place that reads the environment, listens and handles signals.
+// Composition root: the only place that reads the environment and handles signals.
 const config = loadConfigOrExit(process.env);
-const deps = createDeps(config);
-const app = await buildApp(deps);
+const deps = createQueryDeps(config);
+const service = await startQueryApi(deps);
 installShutdown(deps.logger, async () => {
-  await app.close();
-  await closeDeps(deps);
+  await service.stop();
+  await closeQueryDeps(deps);
 });
-await app.listen({ host: config.host, port: config.queryApiPort });

@@ -7,9 +7,7 @@ import { runCli } from '../../ops/src/cli.ts';
 import { rawHttpStatus } from '../../../test/support/raw-http-status.ts';
 import { buildTestApp, get, seedDeviceState } from './helpers.ts';
 
-const { app, deps, config } = await buildTestApp(t);
-await app.listen({ host: '127.0.0.1', port: 0 });
-const port = (app.server.address() as { port: number }).port;
+const { app, deps, config, port } = await buildTestApp(t);
 await deps.authenticator.ready;
 const tenant = await createTenant(deps.pool, 'reader');
 const now = Date.now();

@@ -83,7 +83,7 @@ t.test('a data exception from PostgreSQL is a 400 and never counts against a bre
   const { routeRead } = await import('../src/read-routing/route-read.ts');
   const options = { consistency: 'strong' as const, afterBatchId: undefined, maxStalenessMs: 3000 };
   await t.rejects(
-    routeRead(deps, options, { database: (db) => db.query(`SELECT $1::timestamptz`, ['junk']) }),
+    routeRead(deps.router, options, { database: (db) => db.query(`SELECT $1::timestamptz`, ['junk']) }),
     { status: 400, code: 'invalid_request' },
   );
   t.equal((await get(app, '/v1/devices', apiKey)).status, 200);
@@ -190,15 +190,15 @@ t.test('device-bound read keys read their device only', async (t) => {
 });
 
 t.test('reads are rate-limited per tenant: A over its limit gets 429 while B is served, on every instance', async (t) => {
-  const { app, deps } = await buildTestApp(t, { readRateLimitPerSecond: 5 });
+  const { app, deps, config } = await buildTestApp(t, { readRateLimitPerSecond: 5 });
   // A second instance on the same Redis: the limit is shared, not per process.
-  const { createDeps, closeDeps } = await import('../src/deps.ts');
+  const { createQueryDeps, closeQueryDeps } = await import('../src/deps.ts');
   const { buildApp } = await import('../src/app.ts');
-  const other = createDeps(deps.config);
+  const other = createQueryDeps(config);
   const otherApp = await buildApp(other);
   t.teardown(async () => {
     await otherApp.close();
-    await closeDeps(other);
+    await closeQueryDeps(other);
   });
   const a = await newTenant(deps.pool, 'a');
   const b = await newTenant(deps.pool, 'b');

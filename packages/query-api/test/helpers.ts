@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { redisKeys, type Config, type EventValues, type Pool, type Redis } from '@strata/core';
 import { createTenant, createTestEnvironment } from '@strata/testkit';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps, type CreateDepsOptions, type Deps } from '../src/deps.ts';
+import { closeQueryDeps, createQueryDeps, type QueryDeps, type QueryDepsOverrides } from '../src/deps.ts';
+import { startQueryApi } from '../src/service.ts';
 
 interface Test {
   teardown(fn: () => unknown): void;
@@ -11,20 +11,33 @@ interface Test {
 
 export interface TestApp {
   app: FastifyInstance;
-  deps: Deps;
+  deps: QueryDeps;
   config: Config;
+  /** Where the app listens (an ephemeral port on 127.0.0.1). */
+  port: number;
 }
 
-/** The real app on a fresh database and Redis prefix, closed (app, then deps) at teardown. */
-export async function buildTestApp(t: Test, overrides: Partial<Config> = {}, depsOptions: CreateDepsOptions = {}): Promise<TestApp> {
-  const { config } = await createTestEnvironment(t, overrides);
-  const deps = createDeps(config, undefined, depsOptions);
-  const app = await buildApp(deps);
-  t.teardown(async () => {
-    await app.close();
-    await closeDeps(deps);
+/**
+ * The real service (startQueryApi: background work started, listening on an ephemeral port) on a
+ * fresh database and Redis prefix, stopped and its deps closed at teardown.
+ */
+export async function buildTestApp(t: Test, overrides: Partial<Config> = {}, depsOverrides: Partial<QueryDepsOverrides> = {}): Promise<TestApp> {
+  const { config } = await createTestEnvironment(t, { host: '127.0.0.1', queryApiPort: 0, ...overrides });
+  return startTestService(t, config, depsOverrides);
+}
+
+/** startQueryApi on `config` (whose queryApiPort should be 0), stopped and closed at teardown. */
+export async function startTestService(t: Test, config: Config, depsOverrides: Partial<QueryDepsOverrides> = {}): Promise<TestApp> {
+  const deps = createQueryDeps(config, depsOverrides);
+  const service = await startQueryApi(deps).catch(async (error: unknown) => {
+    await closeQueryDeps(deps);
+    throw error;
   });
-  return { app, deps, config };
+  t.teardown(async () => {
+    await service.stop();
+    await closeQueryDeps(deps);
+  });
+  return { app: service.app, deps, config, port: (service.app.server.address() as { port: number }).port };
 }
 
 export async function newTenant(pool: Pool, name = 'tenant'): Promise<{ tenant: string; apiKey: string }> {

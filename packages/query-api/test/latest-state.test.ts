@@ -1,7 +1,7 @@
 import t from 'tap';
 import { encodeToken } from '@strata/core';
 import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeQueryDeps, createQueryDeps } from '../src/deps.ts';
 import { buildTestApp, get, newTenant, seedCache, seedDeviceState, seedStaged } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 12);
@@ -93,11 +93,11 @@ t.test('a broken cache entry or an unreachable cache Redis never fails the read'
   t.equal(garbled.headers['x-read-source'], 'primary');
 
   // Same database, but a cache Redis nobody listens on.
-  const downDeps = createDeps({ ...config, cacheRedisUrl: 'redis://127.0.0.1:1' });
+  const downDeps = createQueryDeps({ ...config, cacheRedisUrl: 'redis://127.0.0.1:1' });
   const downApp = await buildApp(downDeps);
   t.teardown(async () => {
     await downApp.close();
-    await closeDeps(downDeps);
+    await closeQueryDeps(downDeps);
   });
   for (let i = 0; i < 3; i++) {
     const read = await get(downApp, '/v1/devices/a?consistency=cache', apiKey);

@@ -66,8 +66,7 @@ t.test('series buckets at every interval equal an oracle over the raw events', a
 
 t.test('defaults: avg over 1m buckets for the last 24 hours', async (t) => {
   const now = Date.UTC(2026, 10, 20, 12, 0, 30);
-  const { app, deps } = await buildTestApp(t);
-  deps.clock = { now: () => now };
+  const { app, deps } = await buildTestApp(t, {}, { clock: { now: () => now } });
   const { tenant, apiKey } = await newTenant(deps.pool);
   const events: SeedEvent[] = [
     { ts: now - 25 * 3_600_000, key: 'old', values: { temp: 1 } },

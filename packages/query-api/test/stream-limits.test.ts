@@ -3,27 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { issueApiKey, liveStreamKey, publishKeyRevocation, redisKeys, type Config } from '@strata/core';
 import { createTestEnvironment } from '@strata/testkit';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps, type Deps } from '../src/deps.ts';
-import { newTenant } from './helpers.ts';
+import type { QueryDeps } from '../src/deps.ts';
+import { newTenant, startTestService, type TestApp } from './helpers.ts';
 
-interface Running {
-  deps: Deps;
-  config: Config;
-  port: number;
-}
-
-async function startServer(t: Parameters<typeof createTestEnvironment>[0], overrides: Partial<Config>): Promise<Running> {
-  const { config } = await createTestEnvironment(t, overrides);
-  const deps = createDeps(config, undefined, { liveHeartbeatMs: 60_000 });
-  const app = await buildApp(deps);
-  t.teardown(async () => {
-    await app.close();
-    await closeDeps(deps);
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  await deps.live.hub.ready;
-  return { deps, config, port: (app.server.address() as { port: number }).port };
+async function startServer(t: Parameters<typeof createTestEnvironment>[0], overrides: Partial<Config>): Promise<TestApp> {
+  const { config } = await createTestEnvironment(t, { host: '127.0.0.1', queryApiPort: 0, ...overrides });
+  const running = await startTestService(t, config, { liveHeartbeatMs: 60_000 });
+  await running.deps.live.hub.ready;
+  return running;
 }
 
 /** A raw HTTP/1.1 GET on its own socket; resolves with the status line's code and the socket, still open. */
@@ -49,7 +36,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): 
 }
 
 /** What the projector's script does: append to the tenant stream, publish with the entry id. */
-async function publish(deps: Deps, config: Config, tenant: string, device: string, values: Record<string, unknown>): Promise<void> {
+async function publish(deps: QueryDeps, config: Config, tenant: string, device: string, values: Record<string, unknown>): Promise<void> {
   const body = JSON.stringify({ device, ts: new Date().toISOString(), values, updatedAt: new Date().toISOString(), version: 1 });
   const id = await deps.cache.xadd(liveStreamKey(config.redisPrefix, tenant), 'MAXLEN', '~', '100', '*', 'u', body);
   await deps.cache.publish(redisKeys.liveChannel(config.redisPrefix, tenant), `{"id":"${id}",${body.slice(1)}`);

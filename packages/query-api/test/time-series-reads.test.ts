@@ -3,11 +3,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { liveStreamKey, redisKeys } from '@strata/core';
-import { buildApp } from '../src/app.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
 import type { ValueState } from '../src/model/value-state.ts';
 import { mergeValueState, valueStateOf } from '../src/reads/merge-value-state.ts';
-import { buildTestApp, get, newTenant, seedDeviceState, seedEvents, type SeedEvent } from './helpers.ts';
+import { buildTestApp, get, newTenant, seedDeviceState, seedEvents, startTestService, type SeedEvent } from './helpers.ts';
 import { createTestEnvironment } from '@strata/testkit';
 
 t.test('state?at equals an oracle over raw history at 20 random instants', async (t) => {
@@ -92,17 +90,10 @@ t.test('stats counts per bucket and type equal the raw counts', async (t) => {
 });
 
 t.test('SSE: a real EventSource gets each update of its device once, in order, across a reconnect', async (t) => {
-  const { config } = await createTestEnvironment(t);
-  const deps = createDeps(config, undefined, { liveHeartbeatMs: 200 });
-  const app = await buildApp(deps);
-  t.teardown(async () => {
-    await app.close();
-    await closeDeps(deps);
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { config } = await createTestEnvironment(t, { host: '127.0.0.1', queryApiPort: 0 });
+  const { deps, port } = await startTestService(t, config, { liveHeartbeatMs: 200 });
   await deps.live.hub.ready;
   const { tenant, apiKey } = await newTenant(deps.pool);
-  const { port } = app.server.address() as { port: number };
   let version = 0;
   // What the projector's script does: append to the tenant stream, publish with the entry id.
   const publish = async (device: string, n: number): Promise<void> => {

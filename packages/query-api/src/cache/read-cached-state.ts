@@ -1,32 +1,23 @@
 import { redisKeys, type Redis } from '@strata/core';
 import type { LatestState } from '../model/latest-state.ts';
 
-export type CacheLookup = { result: 'hit'; state: LatestState } | { result: 'miss' } | { result: 'error'; error: unknown };
+/** Where the projector writes latest states through: the cache Redis and the deployment's prefix. */
+export interface StateCache {
+  redis: Redis;
+  prefix: string;
+}
 
 /**
- * The cached latest state (HASH field `b`, written through by the projector). Never throws: a
- * failing, slow or garbled cache is a miss with a reason, and the read falls back to PostgreSQL.
- * The timeout matters because a hung Redis would otherwise hold the request until ioredis gives up.
+ * The cached latest state (HASH field `b`, written through by the projector), or undefined on a miss.
+ * A failing or garbled cache throws, and the read falls back to PostgreSQL. No deadline of its own:
+ * the router runs it under the cache breaker's, the one a cache read has.
  */
-export async function readCachedState(
-  redis: Redis,
-  key: { prefix: string; tenantId: string; device: string },
-  timeoutMs: number,
-): Promise<CacheLookup> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`cache did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const body = await Promise.race([redis.hget(redisKeys.deviceState(key.prefix, key.tenantId, key.device), 'b'), timeout]);
-    if (body === null) return { result: 'miss' };
-    const state = parseBody(body, key.device);
-    return state ? { result: 'hit', state } : { result: 'error', error: new Error('malformed cache entry') };
-  } catch (error) {
-    return { result: 'error', error };
-  } finally {
-    clearTimeout(timer);
-  }
+export async function readCachedState(cache: StateCache, key: { tenantId: string; device: string }): Promise<LatestState | undefined> {
+  const body = await cache.redis.hget(redisKeys.deviceState(cache.prefix, key.tenantId, key.device), 'b');
+  if (body === null) return undefined;
+  const state = parseBody(body, key.device);
+  if (!state) throw new Error('malformed cache entry');
+  return state;
 }
 
 function parseBody(body: string, device: string): LatestState | undefined {

@@ -1,19 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { QueryMetrics } from '../model/query-metrics.ts';
 import type { Breaker, BreakerState } from '../read-routing/breaker.ts';
 import type { ReplicaSet } from '../read-routing/replica-set.ts';
 
-export interface QueryMetrics {
-  reads: Counter<'source' | 'consistency'>;
-  cacheLookups: Counter<'result'>;
-  replicaSkips: Counter<'replica' | 'reason'>;
-  streamClients: Gauge;
-  streamsEnded: Counter<'reason'>;
-}
-
 /** What the gauges read at scrape time, so they can never disagree with the router's own view. */
 export interface RoutingState {
-  replicas: ReplicaSet;
-  breakers: Breaker[];
+  replicas: Pick<ReplicaSet, 'views'>;
+  breakers: Pick<Breaker, 'target' | 'state'>[];
   /** The live hub, for the unsent bytes its stream clients hold. */
   live: { bufferedBytes(): number };
 }

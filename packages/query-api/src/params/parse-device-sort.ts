@@ -1,5 +1,5 @@
 import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
-import type { DeviceSort, SortOrder } from '../model/device-sort.ts';
+import type { DeviceSort } from '../model/device-sort.ts';
 
 
 /** `sort=device|ts|values.<key>` and `order=asc|desc`, from an allow-list only. */

@@ -1,4 +1,4 @@
-import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, timeout, TimeoutStrategy, wrap } from 'cockatiel';
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, TaskCancelledError, timeout, TimeoutStrategy, wrap, type IPolicy } from 'cockatiel';
 import type { Clock, Logger } from '@strata/core';
 import { isClientError, isStatementTimeout } from './data-exception.ts';
 
@@ -9,7 +9,10 @@ export interface BreakerOptions {
   failures: number;
   /** How long it stays open before one trial call may pass. */
   halfOpenAfterMs: number;
-  /** A call slower than this fails (and counts as a failure): a slow source is as bad as a dead one. */
+  /**
+   * A call slower than this fails (and counts as a failure): a slow source is as bad as a dead one.
+   * It is the call's only deadline on the client side; a call may ask for its own (execute).
+   */
   timeoutMs: number;
 }
 
@@ -23,7 +26,8 @@ export class Breaker {
   readonly #options: BreakerOptions;
   readonly #clock: Clock;
   readonly #breaker;
-  readonly #policy;
+  /** The breaker wrapped in a timeout, per timeout a call asked for (a read's, a probe's). */
+  readonly #policies = new Map<number, IPolicy>();
   #openedAt = 0;
 
   constructor(target: string, options: BreakerOptions, clock: Clock, logger: Logger) {
@@ -40,7 +44,6 @@ export class Breaker {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.failures),
     });
-    this.#policy = wrap(this.#breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
     this.#breaker.onBreak(() => {
       this.#openedAt = clock.now();
       logger.warn({ target }, 'circuit breaker opened: reads skip this source');
@@ -49,9 +52,24 @@ export class Breaker {
     this.#breaker.onReset(() => logger.info({ target }, 'circuit breaker closed: source back in use'));
   }
 
-  /** Runs `fn` through the breaker; rejects at once (BrokenCircuitError) while it is open. */
-  execute<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#policy.execute(fn);
+  /**
+   * Runs `fn` through the breaker under one deadline, `timeoutMs` (default: the breaker's own);
+   * rejects at once (BrokenCircuitError) while it is open, and with "no answer within N ms" when the
+   * deadline passes, which counts as a failure.
+   */
+  async execute<T>(fn: () => Promise<T>, timeoutMs = this.#options.timeoutMs): Promise<T> {
+    let policy = this.#policies.get(timeoutMs);
+    if (!policy) {
+      policy = wrap(this.#breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
+      this.#policies.set(timeoutMs, policy);
+    }
+    try {
+      return await policy.execute(fn);
+    } catch (error) {
+      // (cockatiel 3.2's isTaskCancelledError tests for the bulkhead's marker, so never matches.)
+      if (error instanceof TaskCancelledError) throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    }
   }
 
   state(): BreakerState {

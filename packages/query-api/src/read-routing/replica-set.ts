@@ -1,6 +1,6 @@
 import { createPool, type Clock, type Logger, type Pool, type ReplicaTarget } from '@strata/core';
 import { selectWalInsertPosition } from '../queries/select-wal-insert-position.ts';
-import type { ReplicaStatus } from '../read-routing/choose-sources.ts';
+import type { ReplicaStatus } from './choose-sources.ts';
 import { Breaker, type BreakerOptions } from './breaker.ts';
 import { probeReplica } from './probe-replica.ts';
 import type { ReplicaNode } from './replica-node.ts';
@@ -12,7 +12,7 @@ export interface ReplicaSetOptions {
   clock: Clock;
   logger: Logger;
   breaker: BreakerOptions;
-  probeIntervalMs: number;
+  /** A probe's one deadline, and the bound on reading the primary's WAL position for a round. */
   probeTimeoutMs: number;
   /** Server-side limit for reads on a replica; a little above the breaker's timeout. */
   statementTimeoutMs: number;
@@ -31,14 +31,13 @@ export interface ReplicaView {
 }
 
 /**
- * The configured read replicas and the lag monitor that probes them every interval. Until a replica's
- * first probe succeeds it is not used, so a fresh process never routes to a replica it knows nothing of.
+ * The configured read replicas: a pool, a breaker and the last probe of each. The replica monitor
+ * loop (buildReplicaMonitorLoop) runs the probe rounds. Until a replica's first probe succeeds it is
+ * not used, so a fresh process never routes to a replica it knows nothing of.
  */
 export class ReplicaSet {
   readonly nodes: ReplicaNode[];
   readonly #options: ReplicaSetOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #round: Promise<void> | undefined;
 
   constructor(options: ReplicaSetOptions) {
     this.#options = options;
@@ -60,23 +59,8 @@ export class ReplicaSet {
     }));
   }
 
-  /** Probes once (so the first reads can already use healthy replicas), then every interval. */
-  async start(): Promise<void> {
-    if (this.#timer || this.nodes.length === 0) return;
-    await this.probeAll();
-    this.#timer = setInterval(() => void this.probeAll(), this.#options.probeIntervalMs);
-    this.#timer.unref();
-  }
-
-  /** One probe round; a round still running when the next is due is not overlapped. */
+  /** One probe round over every replica; never rejects (a failed probe is recorded as one). */
   async probeAll(): Promise<void> {
-    this.#round ??= this.#probeRound().finally(() => {
-      this.#round = undefined;
-    });
-    await this.#round;
-  }
-
-  async #probeRound(): Promise<void> {
     const { clock, primary, probeTimeoutMs } = this.#options;
     const startedAt = clock.now();
     // Without the primary's position, lag falls back to the heartbeat and replay ages: still bounds.
@@ -120,11 +104,8 @@ export class ReplicaSet {
     });
   }
 
-  /** Stops probing, waits for a round in flight, and closes every replica pool. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#round;
+  /** Closes every replica pool; the monitor loop must have stopped first. */
+  async close(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.pool.end()));
   }
 }

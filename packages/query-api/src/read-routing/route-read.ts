@@ -1,13 +1,14 @@
 import type { Queryable } from '@strata/core';
-import type { Deps } from '../deps.ts';
-import { selectBatchApplied } from '../queries/select-batch-applied.ts';
-import type { ReplicaNode } from './replica-node.ts';
-import type { SourceCandidate } from '../model/source-candidate.ts';
-import { chooseSources } from './choose-sources.ts';
+import { isBrokenCircuitError } from 'cockatiel';
 import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import { sourceLabel } from '../model/read-source.ts';
+import type { SourceCandidate } from '../model/source-candidate.ts';
+import { selectBatchApplied } from '../queries/select-batch-applied.ts';
+import { chooseSources } from './choose-sources.ts';
 import { databaseErrorToAppError, isClientError } from './data-exception.ts';
+import type { ReadRouter } from './read-router.ts';
+import type { ReplicaNode } from './replica-node.ts';
 
 /** How one read is done on each kind of source. */
 export interface ReadPlan<T> {
@@ -32,34 +33,44 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; reason: 'token' | 'error
  * A statement timeout (57014) is a 503 `timeout`; on a replica it is not counted either (Breaker)
  * and the read moves on down the chain, whose primary has the longer statement_timeout.
  */
-export async function routeRead<T>(deps: Deps, options: ReadOptions, plan: ReadPlan<T>): Promise<RoutedRead<T>> {
+export async function routeRead<T>(router: ReadRouter, options: ReadOptions, plan: ReadPlan<T>): Promise<RoutedRead<T>> {
   const chain = chooseSources(options, {
-    cache: plan.cache !== undefined && deps.cache.status === 'ready' && deps.cacheBreaker.admits(),
-    replicas: deps.replicas.statuses(deps.clock.now()),
+    cache: plan.cache !== undefined && router.cache.connected() && router.cache.breaker.admits(),
+    replicas: router.replicas.statuses(router.clock.now()),
   });
   for (const candidate of chain) {
     const meta: ReadMeta = { source: sourceLabel(candidate.source), consistency: options.consistency, lagMs: Math.round(candidate.lagMs) };
     const { source } = candidate;
-    if (source.kind === 'primary') return { value: await plan.database(deps.pool, candidate).catch(asClientError), meta };
+    if (source.kind === 'primary') return { value: await plan.database(router.primary, candidate).catch(asClientError), meta };
     if (source.kind === 'cache' && plan.cache) {
-      const read = plan.cache;
-      const value = await deps.cacheBreaker.execute(read).catch((error: unknown) => {
-        deps.sourceErrors.note('cache', error);
-        return undefined;
-      });
+      const value = await readFromCache(router, plan.cache);
       if (value !== undefined) return { value, meta };
       continue;
     }
-    const node = source.kind === 'replica' ? deps.replicas.node(source.name) : undefined;
+    const node = source.kind === 'replica' ? router.replicas.node(source.name) : undefined;
     if (!node) continue;
-    const attempt = await readOnReplica(deps, node, candidate, plan);
+    const attempt = await readOnReplica(router, node, candidate, plan);
     if (attempt.ok) return { value: attempt.value, meta };
-    deps.metrics.replicaSkips.inc({ replica: node.name, reason: attempt.reason });
+    router.metrics.replicaSkips.inc({ replica: node.name, reason: attempt.reason });
   }
   throw new Error('routing chain ended without the primary');
 }
 
-async function readOnReplica<T>(deps: Deps, node: ReplicaNode, candidate: SourceCandidate, plan: ReadPlan<T>): Promise<Attempt<T>> {
+/** The cached value, or undefined on a miss or any failure (then the chain moves on). */
+async function readFromCache<T>(router: ReadRouter, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    const value = await router.cache.breaker.execute(read);
+    router.metrics.cacheLookups.inc({ result: value === undefined ? 'miss' : 'hit' });
+    return value;
+  } catch (error) {
+    // A call the open breaker refused never reached the cache: it was no lookup.
+    if (!isBrokenCircuitError(error)) router.metrics.cacheLookups.inc({ result: 'error' });
+    router.sourceErrors.note('cache', error);
+    return undefined;
+  }
+}
+
+async function readOnReplica<T>(router: ReadRouter, node: ReplicaNode, candidate: SourceCandidate, plan: ReadPlan<T>): Promise<Attempt<T>> {
   try {
     return await node.breaker.execute(async (): Promise<Attempt<T>> => {
       // Replay only moves forward, so the read that follows sees at least what the check saw.
@@ -71,8 +82,8 @@ async function readOnReplica<T>(deps: Deps, node: ReplicaNode, candidate: Source
   } catch (error) {
     // The primary would refuse the same values: answer the client now, and blame no replica.
     if (isClientError(error)) asClientError(error);
-    const open = error instanceof Error && error.name === 'BrokenCircuitError';
-    if (!open) deps.sourceErrors.note(`replica:${node.name}`, error);
+    const open = isBrokenCircuitError(error);
+    if (!open) router.sourceErrors.note(`replica:${node.name}`, error);
     return { ok: false, reason: open ? 'breaker' : 'error' };
   }
 }

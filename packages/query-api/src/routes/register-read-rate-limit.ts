@@ -1,7 +1,12 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { AppError, redisKeys } from '@strata/core';
-import type { Deps } from '../deps.ts';
+import { AppError, redisKeys, type Config, type Redis } from '@strata/core';
+
+export interface ReadRateLimitDeps {
+  /** The cache Redis: the counters are shared by every query-api instance. */
+  cache: Redis;
+  config: Pick<Config, 'readRateLimitPerSecond' | 'redisPrefix'>;
+}
 
 /**
  * READ_RATE_LIMIT_PER_SECOND per tenant (0 turns it off): without it one tenant's reads can take
@@ -11,7 +16,7 @@ import type { Deps } from '../deps.ts';
  * them. Without that Redis (down, or failing) reads are not refused: the limit protects the
  * database, and a cache outage must not become a read outage.
  */
-export async function registerReadRateLimit(app: FastifyInstance, deps: Deps): Promise<void> {
+export async function registerReadRateLimit(app: FastifyInstance, deps: ReadRateLimitDeps): Promise<void> {
   const max = deps.config.readRateLimitPerSecond;
   if (max <= 0) return;
   await app.register(rateLimit, {

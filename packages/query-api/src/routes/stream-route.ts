@@ -1,10 +1,27 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { forbidden, isDeviceBound, requireDevice, unavailable } from '@strata/core';
-import type { Deps } from '../deps.ts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { forbidden, isDeviceBound, requireDevice, unavailable, type Config, type Logger, type Redis } from '@strata/core';
+import type { LiveHub } from '../live/live-hub.ts';
 import { compareStreamIds, STREAM_ID_PATTERN, type LiveUpdate } from '../live/live-update.ts';
 import { readLiveEntries } from '../live/read-live-entries.ts';
 import { SseConnection } from '../live/sse-connection.ts';
+import type { QueryMetrics } from '../model/query-metrics.ts';
 import { StreamQuery } from './schemas.ts';
+
+export interface StreamRouteDeps {
+  live: {
+    hub: Pick<LiveHub, 'subscribe'>;
+    /** Comment lines this often keep idle SSE connections open through proxies. */
+    heartbeatMs: number;
+    /** The `retry:` advice to EventSource clients: how soon to reconnect after a drop. */
+    retryMs: number;
+  };
+  /** The cache Redis, holding each tenant's replayable stream of updates. */
+  cache: Redis;
+  metrics: Pick<QueryMetrics, 'streamClients' | 'streamsEnded'>;
+  config: Pick<Config, 'streamMaxBufferBytes' | 'redisPrefix'>;
+  logger: Logger;
+}
 
 /**
  * `GET /v1/stream?device=`: Server-Sent Events of the tenant's live updates (`event: update`, `id` =
@@ -19,87 +36,85 @@ import { StreamQuery } from './schemas.ts';
  * The framing is written directly (a handful of lines) because replay-then-live needs control of
  * the order of writes that an SSE plugin's async-iterator API does not add anything to.
  */
-export function streamRoute(deps: Deps): FastifyPluginAsyncTypebox {
-  return async (app) => {
-    app.get('/stream', { config: { access: 'read' }, schema: { querystring: StreamQuery } }, async (request, reply) => {
-      const { device } = request.query;
-      const auth = request.auth;
-      if (isDeviceBound(auth)) {
-        if (device === undefined) throw forbidden('this key is bound to one device: add ?device=<its device>');
-        requireDevice(auth, device);
-      }
-      if (deps.cache.status !== 'ready') throw unavailable('live updates are unavailable: the cache Redis is down');
-      const header = request.headers['last-event-id'];
-      const resumeFrom = typeof header === 'string' && STREAM_ID_PATTERN.test(header) ? header : undefined;
-      const tenantId = auth.tenantId;
-      const maxBufferBytes = deps.config.streamMaxBufferBytes;
+export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/stream', { config: { access: 'read' }, schema: { querystring: StreamQuery } }, async (request, reply) => {
+    const { device } = request.query;
+    const auth = request.auth;
+    if (isDeviceBound(auth)) {
+      if (device === undefined) throw forbidden('this key is bound to one device: add ?device=<its device>');
+      requireDevice(auth, device);
+    }
+    if (deps.cache.status !== 'ready') throw unavailable('live updates are unavailable: the cache Redis is down');
+    const header = request.headers['last-event-id'];
+    const resumeFrom = typeof header === 'string' && STREAM_ID_PATTERN.test(header) ? header : undefined;
+    const tenantId = auth.tenantId;
+    const maxBufferBytes = deps.config.streamMaxBufferBytes;
 
-      let lastSent = resumeFrom;
-      let replaying = resumeFrom !== undefined;
-      const held: LiveUpdate[] = [];
-      let heldBytes = 0;
-      let connection: SseConnection | undefined;
-      const send = (update: LiveUpdate): void => {
-        if (!connection || connection.ended) return;
-        if (lastSent !== undefined && compareStreamIds(update.id, lastSent) <= 0) return;
-        lastSent = update.id;
-        if (device !== undefined && update.device !== device) return;
-        connection.write(`id: ${update.id}\nevent: update\ndata: ${update.data}\n\n`);
-      };
-      // Admission throws (429/503) before anything is written, so a refused client gets a plain answer.
-      const unsubscribe = deps.live.hub.subscribe({
-        tenantId,
-        keyId: auth.keyId,
-        deliver: (update) => {
-          if (!replaying) return send(update);
-          // Live updates wait while the gap is replayed; they are bounded like the socket's buffer.
-          held.push(update);
-          heldBytes += update.data.length;
-          if (heldBytes > maxBufferBytes) connection?.end('slow');
-        },
-        close: (reason) => connection?.end(reason),
-        bufferedBytes: () => connection?.bufferedBytes ?? 0,
-      });
-
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const heartbeat = setInterval(() => connection?.write(': heartbeat\n\n'), deps.live.heartbeatMs);
-      deps.metrics.streamClients.inc();
-      connection = new SseConnection(response, maxBufferBytes, (reason) => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        held.length = 0;
-        deps.metrics.streamClients.dec();
-        deps.metrics.streamsEnded.inc({ reason: reason === 'closed' || reason === 'slow' ? reason : 'server' });
-      });
-      connection.write(`retry: ${deps.live.retryMs}\n\n`);
-
-      if (resumeFrom !== undefined) {
-        try {
-          for (;;) {
-            const page = await readLiveEntries(deps.cache, deps.config.redisPrefix, tenantId, lastSent ?? resumeFrom);
-            for (const update of page) {
-              await connection.writable();
-              send(update);
-            }
-            if (page.length === 0 || connection.ended) break;
-          }
-        } catch (error) {
-          // Without the replay the client would miss updates silently; ending makes it reconnect and retry.
-          deps.logger.warn({ err: error }, 'live stream replay failed');
-          connection.end('replay failed');
-          return;
-        }
-        replaying = false;
-        for (const update of held.splice(0)) send(update);
-        heldBytes = 0;
-      }
+    let lastSent = resumeFrom;
+    let replaying = resumeFrom !== undefined;
+    const held: LiveUpdate[] = [];
+    let heldBytes = 0;
+    let connection: SseConnection | undefined;
+    const send = (update: LiveUpdate): void => {
+      if (!connection || connection.ended) return;
+      if (lastSent !== undefined && compareStreamIds(update.id, lastSent) <= 0) return;
+      lastSent = update.id;
+      if (device !== undefined && update.device !== device) return;
+      connection.write(`id: ${update.id}\nevent: update\ndata: ${update.data}\n\n`);
+    };
+    // Admission throws (429/503) before anything is written, so a refused client gets a plain answer.
+    const unsubscribe = deps.live.hub.subscribe({
+      tenantId,
+      keyId: auth.keyId,
+      deliver: (update) => {
+        if (!replaying) return send(update);
+        // Live updates wait while the gap is replayed; they are bounded like the socket's buffer.
+        held.push(update);
+        heldBytes += update.data.length;
+        if (heldBytes > maxBufferBytes) connection?.end('slow');
+      },
+      close: (reason) => connection?.end(reason),
+      bufferedBytes: () => connection?.bufferedBytes ?? 0,
     });
-  };
+
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const heartbeat = setInterval(() => connection?.write(': heartbeat\n\n'), deps.live.heartbeatMs);
+    deps.metrics.streamClients.inc();
+    connection = new SseConnection(response, maxBufferBytes, (reason) => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      held.length = 0;
+      deps.metrics.streamClients.dec();
+      deps.metrics.streamsEnded.inc({ reason: reason === 'closed' || reason === 'slow' ? reason : 'server' });
+    });
+    connection.write(`retry: ${deps.live.retryMs}\n\n`);
+
+    if (resumeFrom !== undefined) {
+      try {
+        for (;;) {
+          const page = await readLiveEntries(deps.cache, deps.config.redisPrefix, tenantId, lastSent ?? resumeFrom);
+          for (const update of page) {
+            await connection.writable();
+            send(update);
+          }
+          if (page.length === 0 || connection.ended) break;
+        }
+      } catch (error) {
+        // Without the replay the client would miss updates silently; ending makes it reconnect and retry.
+        deps.logger.warn({ err: error }, 'live stream replay failed');
+        connection.end('replay failed');
+        return;
+      }
+      replaying = false;
+      for (const update of held.splice(0)) send(update);
+      heldBytes = 0;
+    }
+  });
 }

@@ -11,8 +11,8 @@ import {
 } from '@strata/devstack';
 import { freePort } from '../../../../test/support/free-port.ts';
 import { startSystem, type RunningSystem } from '../../../../test/support/start-system.ts';
-import { buildApp } from '../../src/app.ts';
-import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
+import type { QueryDeps } from '../../src/deps.ts';
+import { startTestService } from '../helpers.ts';
 import type { FastifyInstance } from 'fastify';
 
 interface Test {
@@ -26,7 +26,7 @@ export interface ReplicaCluster {
   replicas: Record<'r1' | 'r2', { server: StreamingReplica; url: string; pool: Pool }>;
   cacheRedis: { url: string; server: PrivateServer; restart(): Promise<void> };
   /** A query-api in this process routing over the named replicas (all when omitted). */
-  queryApi(names?: ('r1' | 'r2')[]): Promise<{ app: FastifyInstance; deps: Deps }>;
+  queryApi(names?: ('r1' | 'r2')[]): Promise<{ app: FastifyInstance; deps: QueryDeps }>;
 }
 
 /**
@@ -76,13 +76,16 @@ export async function startReplicaCluster(t: Test): Promise<ReplicaCluster> {
 
   const queryApi = async (names: ('r1' | 'r2')[] = ['r1', 'r2']) => {
     const targets = names.map((name) => ({ name, url: replicas[name].url }));
-    const config: Config = { ...system.config, replicas: targets, replicaUrls: targets.map((r) => r.url), cacheRedisUrl: cacheRedis.url, logLevel: 'silent' };
-    const deps = createDeps(config);
-    const app = await buildApp(deps);
-    t.teardown(async () => {
-      await app.close();
-      await closeDeps(deps);
-    });
+    const config: Config = {
+      ...system.config,
+      replicas: targets,
+      replicaUrls: targets.map((r) => r.url),
+      cacheRedisUrl: cacheRedis.url,
+      logLevel: 'silent',
+      host: '127.0.0.1',
+      queryApiPort: 0,
+    };
+    const { app, deps } = await startTestService(t, config);
     return { app, deps };
   };
   return { system, primary, replicas, cacheRedis, queryApi };
