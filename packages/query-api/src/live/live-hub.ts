@@ -35,15 +35,15 @@ export interface LiveHubOptions {
  * `streamsTotal` in all (503 with Retry-After: this instance is full, another may not be).
  */
 export class LiveHub {
-  private readonly byTenant = new Map<string, Set<LiveClient>>();
-  private readonly all = new Set<LiveClient>();
-  private readonly channelPrefix: string;
-  private subscribedOnce = false;
-  private readonly options: LiveHubOptions;
+  readonly #byTenant = new Map<string, Set<LiveClient>>();
+  readonly #all = new Set<LiveClient>();
+  readonly #channelPrefix: string;
+  #subscribedOnce = false;
+  readonly #options: LiveHubOptions;
 
   constructor(options: LiveHubOptions) {
-    this.options = options;
-    this.channelPrefix = `${options.prefix}:live:`;
+    this.#options = options;
+    this.#channelPrefix = `${options.prefix}:live:`;
   }
 
   /** Resolves once the subscription is active; a Redis that is down delays it, never the caller. */
@@ -51,14 +51,14 @@ export class LiveHub {
 
   /** Subscribes in the background: readiness of the query API does not depend on live updates. */
   start(): void {
-    const { subscriber, logger } = this.options;
-    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.deliver(channel, message));
+    const { subscriber, logger } = this.#options;
+    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.#deliver(channel, message));
     subscriber.on('ready', () => {
-      if (this.subscribedOnce) this.endAll('live subscription re-established');
+      if (this.#subscribedOnce) this.endAll('live subscription re-established');
     });
-    this.ready = subscriber.psubscribe(`${this.channelPrefix}*`).then(
+    this.ready = subscriber.psubscribe(`${this.#channelPrefix}*`).then(
       () => {
-        this.subscribedOnce = true;
+        this.#subscribedOnce = true;
       },
       (error: unknown) => logger.warn({ err: error }, 'live subscription failed'),
     );
@@ -70,60 +70,60 @@ export class LiveHub {
    * Returns the function that unregisters it.
    */
   subscribe(client: LiveClient): () => void {
-    const tenant = this.byTenant.get(client.tenantId) ?? new Set<LiveClient>();
-    if (tenant.size >= this.options.streamsPerTenant) {
-      throw new AppError(429, 'too_many_streams', `this tenant already has ${this.options.streamsPerTenant} open live streams; close one first`, {
+    const tenant = this.#byTenant.get(client.tenantId) ?? new Set<LiveClient>();
+    if (tenant.size >= this.#options.streamsPerTenant) {
+      throw new AppError(429, 'too_many_streams', `this tenant already has ${this.#options.streamsPerTenant} open live streams; close one first`, {
         headers: { 'retry-after': '5' },
       });
     }
-    if (this.all.size >= this.options.streamsTotal) {
+    if (this.#all.size >= this.#options.streamsTotal) {
       throw new AppError(503, 'unavailable', 'this instance serves no more live streams right now; retry later', {
         headers: { 'retry-after': '5' },
       });
     }
     tenant.add(client);
-    this.byTenant.set(client.tenantId, tenant);
-    this.all.add(client);
+    this.#byTenant.set(client.tenantId, tenant);
+    this.#all.add(client);
     return () => {
       tenant.delete(client);
-      if (tenant.size === 0 && this.byTenant.get(client.tenantId) === tenant) this.byTenant.delete(client.tenantId);
-      this.all.delete(client);
+      if (tenant.size === 0 && this.#byTenant.get(client.tenantId) === tenant) this.#byTenant.delete(client.tenantId);
+      this.#all.delete(client);
     };
   }
 
   get clients(): number {
-    return this.all.size;
+    return this.#all.size;
   }
 
   /** Open streams of one tenant on this process. */
   tenantClients(tenantId: string): number {
-    return this.byTenant.get(tenantId)?.size ?? 0;
+    return this.#byTenant.get(tenantId)?.size ?? 0;
   }
 
   /** Unsent bytes over every client: bounded by clients × (STREAM_MAX_BUFFER_BYTES + one update). */
   bufferedBytes(): number {
     let total = 0;
-    for (const client of this.all) total += client.bufferedBytes();
+    for (const client of this.#all) total += client.bufferedBytes();
     return total;
   }
 
   /** Ends every client's stream; used at shutdown so the HTTP server can close. */
   endAll(reason: string): void {
-    if (this.all.size > 0) this.options.logger.info({ clients: this.all.size, reason }, 'ending live streams');
-    for (const client of [...this.all]) client.close(reason);
+    if (this.#all.size > 0) this.#options.logger.info({ clients: this.#all.size, reason }, 'ending live streams');
+    for (const client of [...this.#all]) client.close(reason);
   }
 
   /** Ends every stream opened with this key: a revoked key must stop receiving at once. */
   endKey(keyId: string, reason: string): number {
-    const clients = [...this.all].filter((client) => client.keyId === keyId);
-    if (clients.length > 0) this.options.logger.info({ keyId, clients: clients.length, reason }, 'ending live streams of a key');
+    const clients = [...this.#all].filter((client) => client.keyId === keyId);
+    if (clients.length > 0) this.#options.logger.info({ keyId, clients: clients.length, reason }, 'ending live streams of a key');
     for (const client of clients) client.close(reason);
     return clients.length;
   }
 
-  private deliver(channel: string, message: string): void {
-    if (!channel.startsWith(this.channelPrefix)) return;
-    const clients = this.byTenant.get(channel.slice(this.channelPrefix.length));
+  #deliver(channel: string, message: string): void {
+    if (!channel.startsWith(this.#channelPrefix)) return;
+    const clients = this.#byTenant.get(channel.slice(this.#channelPrefix.length));
     if (!clients) return;
     // The message is passed on as the projector published it (the changed values only): it is
     // parsed once for its id and device, never re-encoded per client.
