@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import {
+  type CallBatcher,
   closeAll,
   createLogger,
   createMetricsRegistry,
@@ -15,7 +16,6 @@ import {
 import { defineWriteStateCommand } from './cache/write-through-states.ts';
 import { createProjectorMetrics, type ProjectorMetrics } from './metrics.ts';
 import { createBatchDrains, type BatchOutcome } from './processors/batch-drains.ts';
-import type { DrainCombiner } from './processors/drain-combiner.ts';
 import type { DrainedBatch } from './queries/project-batch.ts';
 
 /** The configuration the projector reads; each component takes its own slice of it. */
@@ -53,7 +53,7 @@ export interface ProjectorDeps {
   registry: Registry;
   metrics: ProjectorMetrics;
   /** Where jobs hand their batches: drained together, one transaction for the jobs active at once. */
-  drains: DrainCombiner<DrainedBatch, BatchOutcome>;
+  drains: CallBatcher<DrainedBatch, BatchOutcome>;
 }
 
 /** Test knobs; production takes every default. */

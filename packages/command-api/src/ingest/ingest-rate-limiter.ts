@@ -1,5 +1,4 @@
-import { AppError, redisKeys, type Logger, type Redis } from '@strata/core';
-import { CallBatcher } from './call-batcher.ts';
+import { AppError, CallBatcher, redisKeys, type Logger, type Redis } from '@strata/core';
 import { LuaScript } from './lua-script.ts';
 
 // GCRA (a token bucket kept as one number): the key holds the "theoretical arrival time" (TAT) of the

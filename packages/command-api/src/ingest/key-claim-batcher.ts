@@ -1,6 +1,5 @@
-import { unavailable, type Pool, type Redis } from '@strata/core';
+import { CallBatcher, unavailable, type Pool, type Redis } from '@strata/core';
 import { selectDeviceValueKeys } from '../queries/select-device-value-keys.ts';
-import { CallBatcher } from './call-batcher.ts';
 import { CLAIM_DEVICE_KEYS, NO_SEED } from './claim-device-keys-script.ts';
 import { isReplyError } from './is-reply-error.ts';
 import { valueKeyDigest } from './value-key-digest.ts';

@@ -1,8 +1,7 @@
-import type { Logger, Pool } from '@strata/core';
+import { CallBatcher, type Logger, type Pool } from '@strata/core';
 import type { ProjectorMetrics } from '../metrics.ts';
 import { projectDrain, projectStagedDrain, type DrainedBatch, type DrainResult, type ProjectedState } from '../queries/project-batch.ts';
 import { classifyFailure } from './classify-failure.ts';
-import { DrainCombiner } from './drain-combiner.ts';
 import { finishSplitBatch } from './finish-split-batch.ts';
 import { projectSplittingRefused } from './project-splitting-refused.ts';
 
@@ -21,13 +20,15 @@ export interface BatchDrainDeps {
 }
 
 /**
- * The projector's drains: the batches of the jobs active at once go to PostgreSQL together, one
- * statement and one synchronous commit for all (DrainCombiner). A drain that fails is retried batch
- * by batch, so each batch keeps its own outcome: a data error splits only its own batch.
+ * The projector's drains: group commit on the projector's side. The batches of the jobs active at
+ * once go to PostgreSQL together, one statement and one synchronous commit for all, with no wait of
+ * its own: a batch starts at once while a drain slot is free, and batches arriving while all are
+ * busy combine into the next drain. A combined drain that fails is retried batch by batch (each
+ * whatever the error), so each batch keeps its own failure handling — deferral while PostgreSQL is
+ * away, split-on-refusal, retries — and one batch's refused data never fails the others.
  */
-export function createBatchDrains(deps: BatchDrainDeps): DrainCombiner<DrainedBatch, BatchOutcome> {
-  return new DrainCombiner<DrainedBatch, BatchOutcome>(
-    { maxInFlight: deps.options.drainsInFlight, maxItems: deps.options.concurrency, maxWeight: deps.options.drainMaxEvents },
+export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatch, BatchOutcome> {
+  return new CallBatcher<DrainedBatch, BatchOutcome>(
     async (batches) => {
       const result = await projectPreferringStaging(deps.pool, batches);
       deps.metrics.drainBatches.observe(batches.length);
@@ -44,9 +45,16 @@ export function createBatchDrains(deps: BatchDrainDeps): DrainCombiner<DrainedBa
       for (const state of result.states) states[owner.get(`${state.tenantId}\u0000${state.device}`) ?? 0]?.push(state);
       return batches.map((batch, index) => ({ inserted: result.insertedByBatch.get(batch.batchId) ?? 0, states: states[index] ?? [], refused: 0 }));
     },
-    async (batch) => {
-      deps.metrics.drainBatches.observe(1);
-      return projectIsolatingRefused(deps, batch);
+    {
+      callsInFlight: deps.options.drainsInFlight,
+      maxItems: deps.options.concurrency,
+      maxWeight: deps.options.drainMaxEvents,
+      weight: (batch) => batch.events.length,
+      isolate: () => true,
+      runOne: async (batch) => {
+        deps.metrics.drainBatches.observe(1);
+        return projectIsolatingRefused(deps, batch);
+      },
     },
   );
 }

@@ -16,7 +16,7 @@ export interface ProjectIngestJobDeps extends Pick<ProjectorDeps, 'logger' | 'cl
 export async function projectIngestJob(deps: ProjectIngestJobDeps, job: Job<IngestJobData>): Promise<{ inserted: number; refused: number }> {
   const { batchId, events, acceptedAt } = job.data;
   const started = performance.now();
-  const result = await deps.drains.submit({ batchId, events }, events.length);
+  const result = await deps.drains.submit({ batchId, events });
   deps.metrics.flushDuration.observe((performance.now() - started) / 1000);
   deps.metrics.batchEvents.observe(events.length);
   deps.metrics.eventsProjected.inc({ result: 'inserted' }, result.inserted);

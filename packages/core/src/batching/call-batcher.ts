@@ -1,8 +1,10 @@
-export interface CallBatcherOptions<Item> {
+export interface CallBatcherOptions<Item, Result> {
   /** Calls in flight at once; items submitted meanwhile wait and share the next call. */
   callsInFlight: number;
   /** Weight one call carries at most (an item heavier than that goes alone; items are never split). */
   maxWeight: number;
+  /** Items one call carries at most (default: no bound but the weight). */
+  maxItems?: number;
   weight: (item: Item) => number;
   /**
    * A failed call of several items whose error this accepts is retried item by item, each in a call
@@ -10,6 +12,11 @@ export interface CallBatcherOptions<Item> {
    * or slow) fail every item of the call at once, as they would have alone.
    */
   isolate?: (error: unknown) => boolean;
+  /**
+   * How a call that holds one item runs, when that differs from `run([item])`: the projector's lone
+   * batch goes through its split-on-refusal path, which a combined drain cannot take.
+   */
+  runOne?: (item: Item) => Promise<Result>;
 }
 
 interface Waiting<Item, Result> {
@@ -24,14 +31,17 @@ interface Waiting<Item, Result> {
  * item submitted while a call slot is free goes at once (no added latency when idle); items that
  * arrive while every slot is busy wait and go together when one frees, so the calls grow with the
  * load instead of multiplying. `run` answers the items of a call in order.
+ *
+ * The one mechanism behind command-api's batched registry and rate-limiter round trips and the
+ * projector's drains (the jobs active at once projected in one transaction).
  */
 export class CallBatcher<Item, Result> {
   readonly #run: (items: Item[]) => Promise<Result[]>;
-  readonly #options: CallBatcherOptions<Item>;
+  readonly #options: CallBatcherOptions<Item, Result>;
   #queue: Waiting<Item, Result>[] = [];
   #calls = 0;
 
-  constructor(run: (items: Item[]) => Promise<Result[]>, options: CallBatcherOptions<Item>) {
+  constructor(run: (items: Item[]) => Promise<Result[]>, options: CallBatcherOptions<Item, Result>) {
     this.#run = run;
     this.#options = options;
   }
@@ -54,13 +64,14 @@ export class CallBatcher<Item, Result> {
     }
   }
 
-  /** The oldest waiting items, up to the weight bound (at least one). */
+  /** The oldest waiting items, up to the item and weight bounds (at least one). */
   #take(): Waiting<Item, Result>[] {
+    const maxItems = this.#options.maxItems ?? Number.POSITIVE_INFINITY;
     let weight = 0;
     let count = 0;
     for (const waiting of this.#queue) {
       const next = this.#options.weight(waiting.item);
-      if (count > 0 && (waiting.alone || weight + next > this.#options.maxWeight)) break;
+      if (count > 0 && (waiting.alone || count >= maxItems || weight + next > this.#options.maxWeight)) break;
       weight += next;
       count++;
       if (waiting.alone) break;
@@ -71,7 +82,8 @@ export class CallBatcher<Item, Result> {
   async #call(batch: Waiting<Item, Result>[]): Promise<void> {
     let results: Result[];
     try {
-      results = await this.#run(batch.map((waiting) => waiting.item));
+      const only = batch.length === 1 ? (batch[0] as Waiting<Item, Result>) : undefined;
+      results = only && this.#options.runOne ? [await this.#options.runOne(only.item)] : await this.#run(batch.map((waiting) => waiting.item));
     } catch (error) {
       if (batch.length > 1 && this.#options.isolate?.(error)) {
         for (const waiting of batch) waiting.alone = true;

@@ -62,3 +62,69 @@ t.test('an isolated error retries each item alone, so only its cause fails; othe
   const away = await Promise.allSettled([batcher.submit(2), batcher.submit(0), batcher.submit(3)]);
   t.same(away.map((o) => o.status), ['fulfilled', 'rejected', 'rejected'], 'an error that is not isolated fails its whole call');
 });
+
+t.test('a call carries at most maxItems', async (t) => {
+  const { calls, run } = server();
+  const batcher = new CallBatcher(run, { callsInFlight: 1, maxItems: 3, maxWeight: 10, weight: (item) => item });
+  const answers = [0, 1, 1, 1, 1, 9, 1].map((item) => batcher.submit(item));
+  for (let answered = 0; answered < calls.length; answered++) {
+    calls[answered]?.answer();
+    await tick();
+  }
+  t.same(calls.map((c) => c.items), [[0], [1, 1, 1], [1, 9], [1]], 'three items at most; 1 + 9 weigh 10, adding 1 would pass the bound');
+  t.same(await Promise.all(answers), [0, 10, 10, 10, 10, 90, 10]);
+});
+
+t.test('runOne takes every call of one item, also the items a failed combined call isolates', async (t) => {
+  const together: number[][] = [];
+  const alone: number[] = [];
+  const blocker = { open: () => {}, opened: Promise.resolve() };
+  blocker.opened = new Promise<void>((resolve) => (blocker.open = resolve));
+  const batcher = new CallBatcher<number, number>(
+    async (items) => {
+      together.push(items);
+      throw new Error('one item poisoned the call');
+    },
+    {
+      callsInFlight: 1,
+      maxWeight: 100,
+      weight: () => 1,
+      isolate: () => true,
+      runOne: async (item) => {
+        alone.push(item);
+        if (item === 0) await blocker.opened;
+        if (item === 2) throw new Error('item 2 is bad on its own');
+        return item * 10;
+      },
+    },
+  );
+  const zero = batcher.submit(0);
+  const others = [1, 2, 3].map((item) => batcher.submit(item));
+  blocker.open();
+  t.equal(await zero, 0);
+  const settled = await Promise.allSettled(others);
+  t.same(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+  t.match((settled[1] as PromiseRejectedResult).reason, { message: 'item 2 is bad on its own' });
+  t.same(together, [[1, 2, 3]], 'the lone first item never went through run');
+  t.same(alone, [0, 1, 2, 3], 'each item of the failed call ran alone, in order');
+});
+
+t.test('several calls may run at once', async (t) => {
+  let running = 0;
+  let most = 0;
+  const batcher = new CallBatcher<number, number>(async (items) => items, {
+    callsInFlight: 3,
+    maxItems: 1,
+    maxWeight: 100,
+    weight: () => 1,
+    runOne: async (item) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      return item;
+    },
+  });
+  await Promise.all(Array.from({ length: 9 }, (_, i) => batcher.submit(i)));
+  t.equal(most, 3);
+});
