@@ -41,6 +41,7 @@ export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-che
 
 export { createLogger, type Logger } from './logging/create-logger.ts';
 export { installShutdown } from './lifecycle/install-shutdown.ts';
+export { runService, type StoppableService } from './lifecycle/run-service.ts';
 export { closeAll } from './lifecycle/close-all.ts';
 export { CallBatcher, type CallBatcherOptions } from './batching/call-batcher.ts';
 export { IntervalLoop, type IntervalLoopOptions } from './lifecycle/interval-loop.ts';
@@ -51,6 +52,7 @@ export { answerNotFound, registerErrorHandler } from './errors/register-error-ha
 
 export { type Clock, systemClock } from './time/clock.ts';
 export { parseEventTime } from './time/parse-event-time.ts';
+export { withTimeout, TimeoutError, type WithTimeoutOptions } from './time/with-timeout.ts';
 
 export { ingestJobOptions } from './queues/ingest-job-options.ts';
 

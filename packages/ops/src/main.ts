@@ -1,6 +1,6 @@
 // Composition root of the ops package: the only file that reads process.env and argv, installs
 // signal handlers and listens. `node src/main.ts [serve]` runs the service; anything else is the CLI.
-import { installShutdown, loadConfigOrExit } from '@strata/core';
+import { loadConfigOrExit, runService } from '@strata/core';
 import { runCli } from './cli.ts';
 import { closeOpsDeps, createOpsDeps } from './deps.ts';
 import { maintenanceJobs } from './jobs/maintenance-jobs.ts';
@@ -33,9 +33,5 @@ async function serve(): Promise<void> {
   const cron = process.env.OPS_SCHEDULE_CRON;
   const jobs = cron ? maintenanceJobs.map((job) => ({ ...job, cron })) : maintenanceJobs;
   const deps = createOpsDeps(config);
-  const service = await startOps(deps, { jobs });
-  installShutdown(deps.logger, async () => {
-    await service.stop();
-    await closeOpsDeps(deps);
-  });
+  runService(deps.logger, () => startOps(deps, { jobs }), () => closeOpsDeps(deps));
 }
