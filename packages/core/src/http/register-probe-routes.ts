@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { withTimeout } from '../time/with-timeout.ts';
 
 /** A readiness check: resolves when the dependency answers, rejects with the reason when not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -33,15 +34,10 @@ export function registerProbeRoutes(app: FastifyInstance, options: ProbeOptions)
 }
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
   try {
-    return await Promise.race([check().then(() => undefined), timeout]);
+    await withTimeout(check(), timeoutMs);
+    return undefined;
   } catch (error) {
     return error instanceof Error ? error.message || error.name : String(error);
-  } finally {
-    clearTimeout(timer);
   }
 }

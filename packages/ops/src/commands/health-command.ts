@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, type Config } from '@strata/core';
+import { createLogger, TimeoutError, withTimeout, type Config } from '@strata/core';
 import type { CliIo } from '../cli-io.ts';
 import { closeOpsDeps, createOpsDeps } from '../deps.ts';
 import { queryApiUrlFor } from '../health/query-api-url-for.ts';
@@ -16,6 +15,8 @@ export async function healthCommand(config: Config, io: CliIo): Promise<number> 
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.status === 'ok' ? 0 : 1;
   } finally {
-    await Promise.race([closeOpsDeps(deps), sleep(CLOSE_TIMEOUT_MS, undefined, { ref: false })]);
+    await withTimeout(closeOpsDeps(deps), CLOSE_TIMEOUT_MS, { keepAlive: false }).catch((error: unknown) => {
+      if (!(error instanceof TimeoutError)) throw error;
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { withTimeout } from '@strata/core';
 import type { CheckResult } from './health-report.ts';
 
 /**
@@ -5,16 +6,10 @@ import type { CheckResult } from './health-report.ts';
  * reason; a hanging dependency must make the report say so, not make the report hang.
  */
 export async function runCheck(timeoutMs: number, check: () => Promise<CheckResult>): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
-  });
   try {
-    return await Promise.race([check(), timeout]);
+    return await withTimeout(check(), timeoutMs);
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message || error.name : String(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,5 @@
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, TaskCancelledError, timeout, TimeoutStrategy, wrap, type IPolicy } from 'cockatiel';
-import type { Clock, Logger } from '@strata/core';
+import { TimeoutError, type Clock, type Logger } from '@strata/core';
 import { isClientError, isStatementTimeout } from './data-exception.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -67,7 +67,7 @@ export class Breaker {
       return await policy.execute(fn);
     } catch (error) {
       // (cockatiel 3.2's isTaskCancelledError tests for the bulkhead's marker, so never matches.)
-      if (error instanceof TaskCancelledError) throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+      if (error instanceof TaskCancelledError) throw new TimeoutError(timeoutMs, { cause: error });
       throw error;
     }
   }

@@ -1,10 +1,9 @@
-import { createPool, type Clock, type Logger, type Pool, type ReplicaTarget } from '@strata/core';
+import { createPool, withTimeout, type Clock, type Logger, type Pool, type ReplicaTarget } from '@strata/core';
 import { selectWalInsertPosition } from '../queries/select-wal-insert-position.ts';
 import type { ReplicaStatus } from './choose-sources.ts';
 import { Breaker, type BreakerOptions } from './breaker.ts';
 import { probeReplica } from './probe-replica.ts';
 import type { ReplicaNode } from './replica-node.ts';
-import { withTimeout } from './with-timeout.ts';
 
 export interface ReplicaSetOptions {
   targets: ReplicaTarget[];
