@@ -1,3 +1,4 @@
+import { ServiceStopper } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { CommandDeps } from './deps.ts';
@@ -12,26 +13,16 @@ export interface RunningCommandApi {
 
 /** Builds the app, starts the key revocation subscription and listens on config.host:commandApiPort. */
 export async function startCommandApi(deps: CommandDeps): Promise<RunningCommandApi> {
-  let closing = false;
-  const app = await buildApp(deps, { isClosing: () => closing });
+  const stopper = new ServiceStopper(async () => {
+    // Fastify's close waits for the requests in hand, so each one's batch is written and answered.
+    await app.close();
+    await deps.authenticator.stop();
+  });
+  const app = await buildApp(deps, { isClosing: stopper.isClosing });
   // In the background: readiness never waits for Redis.
   void deps.authenticator.start();
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    closing = true;
-    stopped ??= (async () => {
-      // Fastify's close waits for the requests in hand, so each one's batch is written and answered.
-      await app.close();
-      await deps.authenticator.stop();
-    })();
-    return stopped;
-  };
-  try {
+  await stopper.guardStart(async () => {
     await app.listen({ host: deps.config.host, port: deps.config.commandApiPort });
-  } catch (error) {
-    // The caller gets no handle to stop what was started, so it is stopped here.
-    await stop();
-    throw error;
-  }
-  return { app, stop, isClosing: () => closing };
+  });
+  return { app, stop: stopper.stop, isClosing: stopper.isClosing };
 }

@@ -42,6 +42,7 @@ export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-che
 export { createLogger, type Logger } from './logging/create-logger.ts';
 export { installShutdown } from './lifecycle/install-shutdown.ts';
 export { runService, type StoppableService } from './lifecycle/run-service.ts';
+export { ServiceStopper } from './lifecycle/service-stopper.ts';
 export { closeAll } from './lifecycle/close-all.ts';
 export { CallBatcher, type CallBatcherOptions } from './batching/call-batcher.ts';
 export { IntervalLoop, type IntervalLoopOptions } from './lifecycle/interval-loop.ts';

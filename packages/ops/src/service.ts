@@ -1,3 +1,4 @@
+import { ServiceStopper } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { OpsDeps } from './deps.ts';
@@ -27,8 +28,13 @@ export interface RunningOps {
 
 /** Starts the heartbeat, the staging sweeper and the pg-boss schedules, then listens on config.host:opsPort. */
 export async function startOps(deps: OpsDeps, options: StartOpsOptions = {}): Promise<RunningOps> {
-  let closing = false;
-  const app = buildApp(deps, { isClosing: () => closing });
+  const stopper = new ServiceStopper(async () => {
+    await app.close();
+    await sweeper.stop();
+    await heartbeat.stop();
+    await scheduler.stop();
+  });
+  const app = buildApp(deps, { isClosing: stopper.isClosing });
   const scheduler = buildScheduler(deps, options.jobs);
   const heartbeat = buildHeartbeatLoop({
     db: deps.pool,
@@ -37,26 +43,11 @@ export async function startOps(deps: OpsDeps, options: StartOpsOptions = {}): Pr
     onError: () => deps.metrics.heartbeatErrors.inc(),
   });
   const sweeper = buildStagingSweepLoop(deps);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    closing = true;
-    stopped ??= (async () => {
-      await app.close();
-      await sweeper.stop();
-      await heartbeat.stop();
-      await scheduler.stop();
-    })();
-    return stopped;
-  };
   heartbeat.start();
   sweeper.start();
-  try {
+  await stopper.guardStart(async () => {
     await scheduler.start();
     await app.listen({ host: deps.config.host, port: deps.config.opsPort });
-  } catch (error) {
-    // The caller gets no handle to stop what was started, so it is stopped here.
-    await stop();
-    throw error;
-  }
-  return { app, stop, isClosing: () => closing };
+  });
+  return { app, stop: stopper.stop, isClosing: stopper.isClosing };
 }

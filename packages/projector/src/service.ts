@@ -1,3 +1,4 @@
+import { ServiceStopper } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { buildAggregateRefreshLoop } from './aggregation/build-aggregate-refresh-loop.ts';
 import type { ProjectorDeps } from './deps.ts';
@@ -14,31 +15,21 @@ export interface RunningProjector {
 
 /** Builds the ingest worker, the aggregate refresher and the probe server; listens on config.host:projectorMetricsPort, then starts the other two. */
 export async function startProjector(deps: ProjectorDeps): Promise<RunningProjector> {
-  let closing = false;
+  const stopper = new ServiceStopper(async () => {
+    // worker.close waits for the active jobs, so every batch taken is projected and completed.
+    await worker.close();
+    await refresher.stop();
+    // Last, so /readyz keeps answering 503 (not refusing connections) while the rest stops.
+    await probes.close();
+  });
   const worker = buildWorkers(deps);
   const refresher = buildAggregateRefreshLoop(deps);
-  const probes = buildProbeServer(deps, { isClosing: () => closing });
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    closing = true;
-    stopped ??= (async () => {
-      // worker.close waits for the active jobs, so every batch taken is projected and completed.
-      await worker.close();
-      await refresher.stop();
-      // Last, so /readyz keeps answering 503 (not refusing connections) while the rest stops.
-      await probes.close();
-    })();
-    return stopped;
-  };
-  try {
+  const probes = buildProbeServer(deps, { isClosing: stopper.isClosing });
+  await stopper.guardStart(async () => {
     await probes.listen({ host: deps.config.host, port: deps.config.projectorMetricsPort });
-  } catch (error) {
-    // The caller gets no handle to stop what was built, so it is stopped here.
-    await stop();
-    throw error;
-  }
+  });
   void worker.run();
   refresher.start();
   deps.logger.info({ concurrency: deps.config.projectorConcurrency }, 'projector started');
-  return { probes, stop, isClosing: () => closing };
+  return { probes, stop: stopper.stop, isClosing: stopper.isClosing };
 }

@@ -1,3 +1,4 @@
+import { ServiceStopper } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { QueryDeps } from './deps.ts';
@@ -16,8 +17,13 @@ export interface RunningQueryApi {
  * updates subscription, replica lag monitor) and listens on config.host:queryApiPort.
  */
 export async function startQueryApi(deps: QueryDeps): Promise<RunningQueryApi> {
-  let closing = false;
-  const app = await buildApp(deps, { isClosing: () => closing });
+  const stopper = new ServiceStopper(async () => {
+    await app.close();
+    stopEndingRevoked();
+    await deps.authenticator.stop();
+    await monitor.stop();
+  });
+  const app = await buildApp(deps, { isClosing: stopper.isClosing });
   const monitor = buildReplicaMonitorLoop(deps.replicas, { logger: deps.logger });
   // A revoked key's open streams end within the revocation's own delay (pub/sub, under a second).
   const stopEndingRevoked = deps.authenticator.onRevoked((keyId) => deps.live.hub.endKey(keyId, 'key revoked'));
@@ -27,23 +33,8 @@ export async function startQueryApi(deps: QueryDeps): Promise<RunningQueryApi> {
   // Replicas, like the cache, are optional: readiness does not wait for them either, but the first
   // probe round is awaited so the first reads can already use the healthy ones.
   await monitor.start();
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    closing = true;
-    stopped ??= (async () => {
-      await app.close();
-      stopEndingRevoked();
-      await deps.authenticator.stop();
-      await monitor.stop();
-    })();
-    return stopped;
-  };
-  try {
+  await stopper.guardStart(async () => {
     await app.listen({ host: deps.config.host, port: deps.config.queryApiPort });
-  } catch (error) {
-    // The caller gets no handle to stop what was started, so it is stopped here.
-    await stop();
-    throw error;
-  }
-  return { app, stop, isClosing: () => closing };
+  });
+  return { app, stop: stopper.stop, isClosing: stopper.isClosing };
 }
