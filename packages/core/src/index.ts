@@ -40,6 +40,7 @@ export { registerRouteAuthentication, type RouteAccess, type RouteAuthentication
 export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-checks.ts';
 
 export { createLogger, type Logger } from './logging/create-logger.ts';
+export { ThrottledLogger } from './logging/throttled-logger.ts';
 export { installShutdown } from './lifecycle/install-shutdown.ts';
 export { runService, type StoppableService } from './lifecycle/run-service.ts';
 export { ServiceStopper } from './lifecycle/service-stopper.ts';

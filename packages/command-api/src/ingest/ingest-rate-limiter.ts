@@ -1,4 +1,4 @@
-import { AppError, CallBatcher, redisKeys, type Logger, type Redis } from '@strata/core';
+import { AppError, CallBatcher, redisKeys, ThrottledLogger, type Logger, type Redis } from '@strata/core';
 import { LuaScript } from './lua-script.ts';
 
 // GCRA (a token bucket kept as one number): the key holds the "theoretical arrival time" (TAT) of the
@@ -47,14 +47,13 @@ interface Take {
 export class IngestRateLimiter {
   readonly #prefix: string;
   readonly #eventsPerSecond: number;
-  readonly #logger: Logger;
+  readonly #unavailable: ThrottledLogger;
   readonly #calls: CallBatcher<Take, number>;
-  #lastWarned = 0;
 
   constructor(redis: Redis, prefix: string, eventsPerSecond: number, logger: Logger) {
     this.#prefix = prefix;
     this.#eventsPerSecond = eventsPerSecond;
-    this.#logger = logger;
+    this.#unavailable = new ThrottledLogger(logger, 5000);
     this.#calls = new CallBatcher(
       async (takes) => {
         const args = [1_000_000 / this.#eventsPerSecond, BURST_MICROS, ...takes.map((take) => take.events)];
@@ -79,10 +78,7 @@ export class IngestRateLimiter {
       // A Redis that cannot count cannot take the batch either: the queue write will answer 503.
       // Refusing here too would only add a second way to fail.
       // Once every few seconds is enough while Redis is away: every request would otherwise log.
-      if (Date.now() - this.#lastWarned > 5000) {
-        this.#lastWarned = Date.now();
-        this.#logger.warn({ err: error }, 'ingest rate limit unavailable; requests let through');
-      }
+      this.#unavailable.warn('ingest rate', { err: error }, 'ingest rate limit unavailable; requests let through');
       return;
     }
     if (waitMicros <= 0) return;

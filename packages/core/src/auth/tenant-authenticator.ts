@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Queryable } from '../db/create-pool.ts';
 import type { Logger } from '../logging/create-logger.ts';
+import { ThrottledLogger } from '../logging/throttled-logger.ts';
 import type { Clock } from '../time/clock.ts';
 import { tooManyRequests, unauthorized, unavailable } from '../errors/app-error.ts';
 import { redisKeys } from '../redis/redis-keys.ts';
@@ -59,7 +60,7 @@ export class TenantAuthenticator {
   #epoch = 0;
   #started = false;
   #subscribedOnce = false;
-  #lastWarned = 0;
+  readonly #limiterErrors: ThrottledLogger;
   /** Resolves once the revocation subscription is active (or has failed and been logged). */
   ready: Promise<void> = Promise.resolve();
 
@@ -70,6 +71,7 @@ export class TenantAuthenticator {
     this.#hits = new LruCache(options.maxEntries ?? 10_000);
     this.#misses = new LruCache(options.maxMisses ?? 1000);
     this.#channel = redisKeys.keyRevocations(options.prefix);
+    this.#limiterErrors = new ThrottledLogger(options.logger, WARN_EVERY_MS, () => options.clock.now());
   }
 
   /**
@@ -173,11 +175,7 @@ export class TenantAuthenticator {
     try {
       return await call();
     } catch (error) {
-      const now = this.#options.clock.now();
-      if (now - this.#lastWarned > WARN_EVERY_MS) {
-        this.#lastWarned = now;
-        this.#options.logger.warn({ err: error }, 'failed-authentication limit skipped: Redis did not answer');
-      }
+      this.#limiterErrors.warn('limiter', { err: error }, 'failed-authentication limit skipped: Redis did not answer');
       return undefined;
     }
   }

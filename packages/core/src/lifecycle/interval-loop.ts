@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/create-logger.ts';
+import { ThrottledLogger } from '../logging/throttled-logger.ts';
 
 export interface IntervalLoopOptions {
   /** Names the loop in log lines. */
@@ -18,12 +19,13 @@ export interface IntervalLoopOptions {
  */
 export class IntervalLoop {
   readonly #options: IntervalLoopOptions;
+  readonly #failures: ThrottledLogger;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
-  #lastLogged = 0;
 
   constructor(options: IntervalLoopOptions) {
     this.#options = options;
+    this.#failures = new ThrottledLogger(options.logger, 10_000);
   }
 
   start(): void {
@@ -39,10 +41,8 @@ export class IntervalLoop {
       .run()
       .catch((error: unknown) => {
         this.#options.onError?.(error);
-        if (Date.now() - this.#lastLogged > 10_000) {
-          this.#lastLogged = Date.now();
-          this.#options.logger.warn({ err: error, loop: this.#options.name }, `${this.#options.name} failed; trying again next round`);
-        }
+        const { name } = this.#options;
+        this.#failures.warn(name, { err: error, loop: name }, `${name} failed; trying again next round`);
       })
       .finally(() => {
         this.#inFlight = undefined;

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logging/create-logger.ts';
+import { ThrottledLogger } from '../logging/throttled-logger.ts';
 
 export { Redis };
 
@@ -25,13 +26,10 @@ export function createRedis(url: string, options: RedisOptions, logger: Logger):
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
-  let lastLogged = 0;
+  // Reconnect loops emit an error per attempt; one line a few seconds is enough to see it.
+  const errors = new ThrottledLogger(logger, 5000);
   redis.on('error', (error) => {
-    // Reconnect loops emit an error per attempt; one line a few seconds is enough to see it.
-    if (Date.now() - lastLogged > 5000) {
-      lastLogged = Date.now();
-      logger.warn({ err: error, connection: options.connectionName }, 'redis connection error');
-    }
+    errors.warn(options.connectionName, { err: error, connection: options.connectionName }, 'redis connection error');
   });
   return redis;
 }

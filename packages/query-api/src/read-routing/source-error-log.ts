@@ -1,4 +1,4 @@
-import type { Logger } from '@strata/core';
+import { ThrottledLogger, type Logger } from '@strata/core';
 
 export interface SourceErrorLog {
   note(source: string, error: unknown): void;
@@ -9,13 +9,10 @@ export interface SourceErrorLog {
  * seconds: a dead replica under load would otherwise write a line per read.
  */
 export function createSourceErrorLog(logger: Logger, intervalMs = 5000): SourceErrorLog {
-  const lastLogged = new Map<string, number>();
+  const log = new ThrottledLogger(logger, intervalMs);
   return {
     note(source, error) {
-      const now = Date.now();
-      if (now - (lastLogged.get(source) ?? 0) < intervalMs) return;
-      lastLogged.set(source, now);
-      logger.warn({ err: error, source }, 'read source failed; the read moved on to the next source');
+      log.warn(source, { err: error, source }, 'read source failed; the read moved on to the next source');
     },
   };
 }
