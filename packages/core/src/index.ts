@@ -17,6 +17,7 @@ export { batchEventColumns, type BatchEventColumns } from './queues/batch-event-
 export * from './schemas/event.ts';
 export { normalizeEvent } from './schemas/normalize-event.ts';
 export { eventKey } from './schemas/event-key.ts';
+export { UUID_PATTERN } from './schemas/uuid-pattern.ts';
 
 export { encodeToken, decodeToken } from './tokens/consistency-token.ts';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, unavailable, type BatchEvent, type Clock, type Logger, type NormalizedEvent } from '@strata/core';
+import { AppError, unavailable, UUID_PATTERN, type BatchEvent, type Clock, type Logger, type NormalizedEvent } from '@strata/core';
 import type { CommandMetrics } from '../metrics.ts';
 
 export interface GroupCommitOptions {
@@ -18,10 +18,6 @@ export interface GroupCommitOptions {
    */
   maxHeldEvents: number;
 }
-
-// Staging's tenant_id is a uuid column: one request with anything else would make PostgreSQL refuse
-// the whole shared insert, failing every other tenant's request in the same batch (issue 9).
-const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type WriteBatch = (batchId: string, events: BatchEvent[], acceptedAt: number) => Promise<void>;
 
@@ -76,10 +72,11 @@ export class GroupCommitter {
   /**
    * Resolves with the batch id once the events are durable in staging and the queue. Throws at once,
    * before anything is queued, when the tenant id is not a UUID: authentication should have made that
-   * impossible, and a request that slipped past it must fail alone, never the batch it would share.
+   * impossible, and a request that slipped past it must fail alone, never the batch it would share
+   * (staging's tenant_id is a uuid column: PostgreSQL would refuse the whole shared insert, issue 9).
    */
   submit(tenantId: string, events: NormalizedEvent[]): Promise<string> {
-    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) {
+    if (typeof tenantId !== 'string' || !UUID_PATTERN.test(tenantId)) {
       throw new AppError(401, 'unauthorized', 'the request has no authenticated tenant');
     }
     if (this.#stopped) return Promise.reject(unavailable('shutting down'));

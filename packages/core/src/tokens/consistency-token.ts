@@ -2,8 +2,9 @@
  * A consistency token names the batch a write joined. It is opaque to clients; the version prefix
  * lets the format change later while old tokens are still understood or clearly refused.
  */
+import { UUID_PATTERN } from '../schemas/uuid-pattern.ts';
+
 const PREFIX = 'b1.';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeToken(batchId: string): string {
   return PREFIX + batchId;
@@ -13,5 +14,6 @@ export function encodeToken(batchId: string): string {
 export function decodeToken(token: string): string | undefined {
   if (!token.startsWith(PREFIX)) return undefined;
   const batchId = token.slice(PREFIX.length);
-  return UUID.test(batchId) ? batchId : undefined;
+  // Tokens carry the batch id as randomUUID prints it, lower case: any other spelling was not issued here.
+  return UUID_PATTERN.test(batchId) && batchId === batchId.toLowerCase() ? batchId : undefined;
 }

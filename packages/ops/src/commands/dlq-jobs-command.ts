@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import type { Config, IngestJobData } from '@strata/core';
+import { UUID_PATTERN, type Config, type IngestJobData } from '@strata/core';
 import type { CliIo } from '../cli-io.ts';
 import { deleteStagedBatches } from '../queries/delete-staged-batches.ts';
 import { withCliPool } from './with-cli-pool.ts';
@@ -9,7 +9,6 @@ const USAGE = 'usage: pnpm ops dlq jobs list [--json] | dlq jobs retry <job-id>|
 const PAGE = 500;
 /** Bounds `retry --all` (PAGE × this many jobs); run it again for a larger failed set. */
 const MAX_PAGES = 200;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * BullMQ's failed set of the ingest queue: whole jobs, not events. Refused events never land here
@@ -73,7 +72,7 @@ async function drop(queue: Queue<IngestJobData>, config: Config, io: CliIo, targ
   if (!job) return 1;
   const batchId = job.data?.batchId;
   // Staged rows first: if the job went first and we died in between, the sweeper would revive the batch.
-  const stagedRows = typeof batchId === 'string' && UUID.test(batchId) ? await withCliPool(config, (pool) => deleteStagedBatches(pool, [batchId])) : 0;
+  const stagedRows = typeof batchId === 'string' && UUID_PATTERN.test(batchId) ? await withCliPool(config, (pool) => deleteStagedBatches(pool, [batchId])) : 0;
   await job.remove();
   io.stdout.write(`${JSON.stringify({ dropped: job.id, stagedRows })}\n`);
   return 0;

@@ -1,6 +1,5 @@
-import { createLogger, createRedis, listApiKeys, publishKeyRevocation, revokeApiKey, type Config } from '@strata/core';
+import { createLogger, createRedis, listApiKeys, publishKeyRevocation, revokeApiKey, UUID_PATTERN, type Config } from '@strata/core';
 import type { CliIo } from '../cli-io.ts';
-import { UUID_PATTERN } from './uuid-pattern.ts';
 import { withCliPool } from './with-cli-pool.ts';
 
 const USAGE = 'usage: pnpm ops key list <tenant-id> | pnpm ops key revoke <key-id>\n';

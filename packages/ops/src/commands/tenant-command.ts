@@ -1,7 +1,6 @@
-import { DEVICE_PATTERN, KEY_SCOPES, issueApiKey, type Config, type KeyScope } from '@strata/core';
+import { DEVICE_PATTERN, KEY_SCOPES, issueApiKey, UUID_PATTERN, type Config, type KeyScope } from '@strata/core';
 import { createTenant } from '../queries/create-tenant.ts';
 import type { CliIo } from '../cli-io.ts';
-import { UUID_PATTERN } from './uuid-pattern.ts';
 import { withCliPool } from './with-cli-pool.ts';
 
 const USAGE =
