@@ -36,9 +36,11 @@ export { clientAddressBucket } from './auth/client-address-bucket.ts';
 export { createMetricsRegistry } from './metrics/create-metrics-registry.ts';
 export { createHttpServer, type HttpServerOptions } from './http/create-http-server.ts';
 export { registerRequestMetrics } from './http/register-request-metrics.ts';
-export { registerProbeRoutes, type ReadinessCheck, type ProbeOptions } from './http/register-probe-routes.ts';
+export { registerProbeRoutes, type ProbeOptions } from './http/register-probe-routes.ts';
 export { registerRouteAuthentication, type RouteAccess, type RouteAuthenticationOptions } from './http/register-route-authentication.ts';
-export { postgresCheck, redisCheck, queueRedisCheck } from './http/readiness-checks.ts';
+export { postgresCheck, redisCheck, queueRedisCheck } from './health/dependency-checks.ts';
+export { runCheck } from './health/run-check.ts';
+export type { CheckResult, HealthCheck } from './health/check-result.ts';
 
 export { createLogger, type Logger } from './logging/create-logger.ts';
 export { ThrottledLogger } from './logging/throttled-logger.ts';

@@ -1,15 +1,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock, Logger, Pool } from '@strata/core';
 import type { Queue } from 'bullmq';
-import { missingPartitions } from './partitions/missing-partitions.ts';
 import { countDeadLetters } from './queries/count-dead-letters.ts';
 import { countStagingBacklog } from './queries/count-staging-backlog.ts';
-import { listEventPartitions } from './queries/list-event-partitions.ts';
-
-/** Days ahead (after today) whose partitions must exist; the premake job makes a week. */
-export const PARTITION_LOOKAHEAD_DAYS = 7;
-
-const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+import { countIngestJobs, INGEST_JOB_STATES } from './status/count-ingest-jobs.ts';
+import { PARTITION_LOOKAHEAD_DAYS, readPartitionCoverage } from './status/read-partition-coverage.ts';
 
 export interface OpsMetrics {
   jobRuns: Counter<'job' | 'result'>;
@@ -31,6 +26,7 @@ export interface OpsMetricSources {
  * The ops service's metrics. Gauges about shared state (partitions, staging, queue) are read at
  * scrape time, so every ops instance reports the same truth and nothing goes stale between runs.
  * A failing source leaves its gauge unset for that scrape rather than failing the whole scrape.
+ * Each fact is read by the same function the health report uses (status/), so the two never disagree.
  */
 export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
   const { registry, pool, ingestQueue, clock } = sources;
@@ -49,9 +45,9 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     registers: [registry],
     async collect() {
       await safely('strata_event_partitions', async () => {
-        const partitions = await listEventPartitions(pool);
-        this.set({ kind: 'daily' }, partitions.filter((partition) => !partition.isDefault).length);
-        this.set({ kind: 'default' }, partitions.filter((partition) => partition.isDefault).length);
+        const coverage = await readPartitionCoverage(pool, clock.now());
+        this.set({ kind: 'daily' }, coverage.daily);
+        this.set({ kind: 'default' }, coverage.default);
       });
     },
   });
@@ -61,8 +57,7 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     registers: [registry],
     async collect() {
       await safely('strata_event_partitions_missing', async () => {
-        const names = (await listEventPartitions(pool)).map((partition) => partition.name);
-        this.set(missingPartitions(names, clock.now(), PARTITION_LOOKAHEAD_DAYS).length);
+        this.set((await readPartitionCoverage(pool, clock.now())).missing.length);
       });
     },
   });
@@ -81,8 +76,8 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     registers: [registry],
     async collect() {
       await safely('strata_ingest_queue_jobs', async () => {
-        const counts = await ingestQueue.getJobCounts(...QUEUE_STATES);
-        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+        const counts = await countIngestJobs(ingestQueue);
+        for (const state of INGEST_JOB_STATES) this.set({ state }, counts[state]);
       });
     },
   });
@@ -91,7 +86,7 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     help: 'Ingest batch jobs in BullMQ failed set (invalid payload, or out of attempts): not projected until retried (ops dlq jobs)',
     registers: [registry],
     async collect() {
-      await safely('strata_dead_letter_batches', async () => this.set(await ingestQueue.getFailedCount()));
+      await safely('strata_dead_letter_batches', async () => this.set((await countIngestJobs(ingestQueue)).failed));
     },
   });
   new Gauge({

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { withTimeout } from '../time/with-timeout.ts';
-
-/** A readiness check: resolves when the dependency answers, rejects with the reason when not. */
-export type ReadinessCheck = () => Promise<void>;
+import type { CheckResult, HealthCheck } from '../health/check-result.ts';
+import { runCheck } from '../health/run-check.ts';
 
 export interface ProbeOptions {
   registry: Registry;
-  checks: Record<string, ReadinessCheck>;
+  /** Readiness: each must be `ok` (health/dependency-checks.ts); a failure answers 503 with its reason. */
+  checks: Record<string, HealthCheck>;
   /** A check slower than this counts as failed: a dependency that hangs is as bad as one that is down. */
   checkTimeoutMs?: number;
   /** True once shutdown has begun: readiness then fails so load balancers stop sending work. */
@@ -21,7 +20,7 @@ export function registerProbeRoutes(app: FastifyInstance, options: ProbeOptions)
   app.get('/readyz', { logLevel: 'warn', config: { access: 'public' } }, async (_request, reply) => {
     if (options.isClosing?.()) return reply.code(503).send({ status: 'unavailable', reasons: { process: 'shutting down' } });
     const results = await Promise.all(
-      Object.entries(options.checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const),
+      Object.entries(options.checks).map(async ([name, check]) => [name, failureOf(await runCheck(check, timeoutMs))] as const),
     );
     const reasons = Object.fromEntries(results.filter(([, reason]) => reason !== undefined));
     if (Object.keys(reasons).length > 0) return reply.code(503).send({ status: 'unavailable', reasons });
@@ -33,11 +32,7 @@ export function registerProbeRoutes(app: FastifyInstance, options: ProbeOptions)
   });
 }
 
-async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<string | undefined> {
-  try {
-    await withTimeout(check(), timeoutMs);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-  }
+/** Readiness answers with the reason of a failed check only; the details are for `ops health`. */
+function failureOf(result: CheckResult): string | undefined {
+  return result.ok ? undefined : (result.error ?? 'failed');
 }

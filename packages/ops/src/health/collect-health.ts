@@ -1,14 +1,12 @@
 import type { Queue } from 'bullmq';
-import { readEvictionPolicy, type Clock, type Pool, type Redis } from '@strata/core';
-import { PARTITION_LOOKAHEAD_DAYS } from '../metrics.ts';
-import { missingPartitions } from '../partitions/missing-partitions.ts';
+import { postgresCheck, queueRedisCheck, redisCheck, runCheck, type Clock, type HealthCheck, type Pool, type Redis } from '@strata/core';
 import { countDeadLetters } from '../queries/count-dead-letters.ts';
 import { countStagingBacklog } from '../queries/count-staging-backlog.ts';
-import { listEventPartitions } from '../queries/list-event-partitions.ts';
 import { readHeartbeatAge } from '../queries/read-heartbeat-age.ts';
-import type { CheckResult, HealthReport } from './health-report.ts';
+import { countIngestJobs } from '../status/count-ingest-jobs.ts';
+import { readPartitionCoverage } from '../status/read-partition-coverage.ts';
+import type { HealthReport } from './health-report.ts';
 import { readRoutingHealth } from './read-routing-health.ts';
-import { runCheck, timed } from './run-check.ts';
 
 export interface HealthSources {
   pool: Pool;
@@ -30,29 +28,16 @@ const CHECK_TIMEOUT_MS = 3000;
 /** Every check at once, each under its own time limit; the report is unhealthy if any fails. */
 export async function collectHealth(sources: HealthSources): Promise<HealthReport> {
   const { pool, queueRedis, cacheRedis, ingestQueue, clock, queryApiUrl } = sources;
-  const checks: Record<string, () => Promise<CheckResult>> = {
-    postgres: async () => {
-      const { latencyMs } = await timed(() => pool.query('SELECT 1'));
-      return { ok: true, latencyMs };
-    },
-    queueRedis: async () => {
-      const { latencyMs } = await timed(() => queueRedis.ping());
-      const maxmemoryPolicy = await readEvictionPolicy(queueRedis);
-      // BullMQ jobs evicted under memory pressure are acknowledged batches silently lost.
-      const ok = maxmemoryPolicy === 'noeviction';
-      return { ok, latencyMs, maxmemoryPolicy, ...(ok ? {} : { error: 'maxmemory-policy must be noeviction' }) };
-    },
-    cacheRedis: async () => {
-      const { latencyMs } = await timed(() => cacheRedis.ping());
-      return { ok: true, latencyMs };
-    },
+  const checks: Record<string, HealthCheck> = {
+    postgres: postgresCheck(pool),
+    // Reachable (latency), then never evicting: the same two checks as the services' readiness.
+    queueRedis: async () => ({ ...(await redisCheck(queueRedis)()), ...(await queueRedisCheck(queueRedis)()) }),
+    cacheRedis: redisCheck(cacheRedis),
     stagingBacklog: async () => ({ ok: true, ...(await countStagingBacklog(pool)) }),
     ingestQueue: async () => {
-      const counts = await ingestQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
-      const failed = counts.failed ?? 0;
-      const depth = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+      const { waiting, delayed, prioritized, active, failed } = await countIngestJobs(ingestQueue);
       // A failed job is an acknowledged batch that is not projected: someone must retry it.
-      return { ok: failed === 0, depth, active: counts.active ?? 0, failed, ...(failed ? { error: `${failed} failed batch jobs (see pnpm ops dlq jobs list)` } : {}) };
+      return { ok: failed === 0, depth: waiting + delayed + prioritized, active, failed, ...(failed ? { error: `${failed} failed batch jobs (see pnpm ops dlq jobs list)` } : {}) };
     },
     // An event the database refused after it was acknowledged: stored nowhere else, so it needs an operator.
     deadLetters: async () => {
@@ -60,9 +45,7 @@ export async function collectHealth(sources: HealthSources): Promise<HealthRepor
       return { ok: events === 0, events, tenants, ...(events ? { error: `${events} dead-lettered events (see pnpm ops dlq list)` } : {}) };
     },
     partitions: async () => {
-      const partitions = await listEventPartitions(pool);
-      const missing = missingPartitions(partitions.map((p) => p.name), clock.now(), PARTITION_LOOKAHEAD_DAYS);
-      const present = partitions.filter((p) => !p.isDefault).length;
+      const { daily: present, missing } = await readPartitionCoverage(pool, clock.now());
       return { ok: missing.length === 0, present, missing, ...(missing.length ? { error: `missing ${missing.join(', ')}` } : {}) };
     },
     heartbeat: async () => {
@@ -74,7 +57,7 @@ export async function collectHealth(sources: HealthSources): Promise<HealthRepor
   };
   if (queryApiUrl) checks.readRouting = () => readRoutingHealth(queryApiUrl, CHECK_TIMEOUT_MS - 500);
   const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => [name, await runCheck(CHECK_TIMEOUT_MS, check)] as const),
+    Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, CHECK_TIMEOUT_MS)] as const),
   );
   const results = Object.fromEntries(entries);
   const ok = entries.every(([, result]) => result.ok);

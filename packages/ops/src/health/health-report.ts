@@ -1,10 +1,6 @@
-/** One line of the health report; `ok: false` makes the whole report (and `ops health`) unhealthy. */
-export interface CheckResult {
-  ok: boolean;
-  error?: string;
-  [detail: string]: unknown;
-}
+import type { CheckResult } from '@strata/core';
 
+/** The report of `ops health` and `GET /health`: unhealthy when any check is `ok: false`. */
 export interface HealthReport {
   status: 'ok' | 'unhealthy';
   checkedAt: string;

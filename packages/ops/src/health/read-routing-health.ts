@@ -1,4 +1,4 @@
-import type { CheckResult } from './health-report.ts';
+import type { CheckResult } from '@strata/core';
 
 interface ReplicaView {
   name: string;
