@@ -36,6 +36,8 @@ export const EVENT_LIMITS = {
 } as const;
 
 export const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** DEVICE_PATTERN in words: every refusal of a device name (API, CLI) says it this way. */
+export const DEVICE_RULE = `1-${EVENT_LIMITS.deviceMaxLength} characters of [A-Za-z0-9._:-]`;
 
 /**
  * A name: 1-128 code points of any Unicode a database can store, i.e. no U+0000 and no lone
@@ -45,6 +47,8 @@ export const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
  * passes as half of a pair, and a pair counts as one character.
  */
 export const NAME_PATTERN = /^(?:[^\0\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]){1,128}$/;
+/** NAME_PATTERN in words: the write side's refusals and the read side's query parameters say it alike. */
+export const NAME_RULE = `1-${EVENT_LIMITS.nameMaxLength} characters of well-formed Unicode without U+0000`;
 /** Value keys and event types are names (kept as separate exports for the readers that use them). */
 export const VALUE_KEY_PATTERN = NAME_PATTERN;
 export const TYPE_PATTERN = NAME_PATTERN;

@@ -2,12 +2,12 @@ import type { FieldError } from '../errors/app-error.ts';
 import { parseEventTime } from '../time/parse-event-time.ts';
 import { eventKey } from './event-key.ts';
 import { isStorableText } from './is-storable-text.ts';
-import { DEVICE_PATTERN, EVENT_LIMITS, NAME_PATTERN, type EventValue, type EventValues, type NormalizedEvent } from './event.ts';
+import { DEVICE_PATTERN, DEVICE_RULE, EVENT_LIMITS, NAME_PATTERN, NAME_RULE, type EventValue, type EventValues, type NormalizedEvent } from './event.ts';
 
 /** Top-level fields with a meaning of their own; in the flat form every other scalar is a value. */
 const RESERVED = new Set(['device', 'id', 'ts', 'timestamp', 'type', 'values']);
 
-const NAME_RULE = `must be 1-${EVENT_LIMITS.nameMaxLength} characters of well-formed Unicode without U+0000`;
+const MUST_BE_NAME = `must be ${NAME_RULE}`;
 const TEXT_RULE = 'must be well-formed Unicode without U+0000 (no lone surrogates)';
 // Below this many UTF-16 units a string cannot exceed the byte limit (3 bytes per unit at most).
 const SURELY_SMALL_STRING = Math.floor(EVENT_LIMITS.stringValueMaxBytes / 3);
@@ -33,7 +33,7 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
 
   const device = input.device;
   if (typeof device !== 'string') fail('device', 'is required and must be a string');
-  else if (!DEVICE_PATTERN.test(device)) fail('device', 'must be 1-128 characters of [A-Za-z0-9._:-]');
+  else if (!DEVICE_PATTERN.test(device)) fail('device', `must be ${DEVICE_RULE}`);
 
   const tsField = input.ts !== undefined ? 'ts' : 'timestamp';
   const tsInput = input.ts ?? input.timestamp;
@@ -47,7 +47,7 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
 
   let type = 'reading';
   if (input.type !== undefined) {
-    if (typeof input.type !== 'string' || !isName(input.type)) fail('type', NAME_RULE);
+    if (typeof input.type !== 'string' || !isName(input.type)) fail('type', MUST_BE_NAME);
     else type = input.type;
   }
 
@@ -86,7 +86,7 @@ function collectValues(input: Record<string, unknown>, fail: (field: string, rea
   }
   for (const [key, value] of entries) {
     if (!isName(key)) {
-      fail(prefix + shorten(key), `value names ${NAME_RULE}`);
+      fail(prefix + shorten(key), `value names ${MUST_BE_NAME}`);
       continue;
     }
     const reason = valueProblem(value);

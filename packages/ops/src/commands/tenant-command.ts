@@ -1,4 +1,4 @@
-import { DEVICE_PATTERN, KEY_SCOPES, issueApiKey, UUID_PATTERN, type Config, type KeyScope } from '@strata/core';
+import { DEVICE_PATTERN, DEVICE_RULE, KEY_SCOPES, issueApiKey, UUID_PATTERN, type Config, type KeyScope } from '@strata/core';
 import { createTenant } from '../queries/create-tenant.ts';
 import type { CliIo } from '../cli-io.ts';
 import { withCliPool } from './with-cli-pool.ts';
@@ -54,7 +54,7 @@ function parseKeyArgs(args: string[]): { tenant: string; scope: KeyScope; device
         if (!KEY_SCOPES.includes(value as KeyScope)) return `--scope must be one of ${KEY_SCOPES.join(', ')}`;
         scope = value as KeyScope;
       } else {
-        if (!DEVICE_PATTERN.test(value)) return '--device must be 1-128 characters of [A-Za-z0-9._:-]';
+        if (!DEVICE_PATTERN.test(value)) return `--device must be ${DEVICE_RULE}`;
         device = value;
       }
     } else if (tenant === undefined && !arg.startsWith('--')) {

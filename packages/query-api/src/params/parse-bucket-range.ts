@@ -1,6 +1,7 @@
 import { badRequest } from '@strata/core';
 import { INTERVALS, type IntervalName } from './parse-series-params.ts';
 import { parseTime } from './parse-time.ts';
+import { refuseEmptyRange } from './refuse-empty-range.ts';
 
 const MAX_BUCKETS = 10_000;
 const DEFAULT_RANGE_MS = 86_400_000;
@@ -22,7 +23,7 @@ export function parseBucketRange(
 ): { start: number; end: number } {
   const to = parseTime(query.to, 'to') ?? now;
   const from = parseTime(query.from, 'from') ?? to - DEFAULT_RANGE_MS;
-  if (from >= to) throw badRequest('empty time range', [{ field: 'to', reason: 'must be later than from' }]);
+  refuseEmptyRange(from, to);
   const width = INTERVALS[interval].ms;
   const start = Math.floor(from / width) * width;
   const end = Math.ceil(to / width) * width;

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, VALUE_KEY_PATTERN } from '@strata/core';
 import { isoTime } from '../model/iso-time.ts';
+import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseAggregates, parseInterval } from '../params/parse-series-params.ts';
@@ -22,9 +22,7 @@ export function registerGetSeriesRoute(app: FastifyInstance, deps: ReadRouteDeps
     async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
-      if (!VALUE_KEY_PATTERN.test(q.value)) {
-        throw badRequest('invalid value', [{ field: 'value', reason: 'must be a value key: 1-128 characters of well-formed Unicode without U+0000' }]);
-      }
+      checkNameParam('value', q.value);
       const interval = parseInterval(q.interval);
       const aggregates = parseAggregates(q.agg);
       const { start, end } = parseBucketRange(q, interval, deps.clock.now());

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, TYPE_PATTERN } from '@strata/core';
 import { isoTime } from '../model/iso-time.ts';
+import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
@@ -19,9 +19,7 @@ export function registerGetStatsRoute(app: FastifyInstance, deps: ReadRouteDeps)
   app.withTypeProvider<TypeBoxTypeProvider>().get('/stats', { config: { access: 'read' }, schema: { querystring: StatsQuery } }, async (request, reply) => {
     const q = request.query;
     const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
-    if (q.type !== undefined && !TYPE_PATTERN.test(q.type)) {
-      throw badRequest('invalid type', [{ field: 'type', reason: 'must be an event type: 1-128 characters of well-formed Unicode without U+0000' }]);
-    }
+    checkNameParam('type', q.type);
     const interval = parseInterval(q.interval ?? '1h');
     const { start, end } = parseBucketRange(q, interval, deps.clock.now());
     const query = { tenantId: request.auth.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };

@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, TYPE_PATTERN } from '@strata/core';
 import { isoTime } from '../model/iso-time.ts';
+import { checkNameParam } from '../params/check-name-param.ts';
 import { decodeCursor } from '../params/cursor.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { parseLimit, parseTime } from '../params/parse-time.ts';
+import { refuseEmptyRange } from '../params/refuse-empty-range.ts';
 import { EVENTS_ORDERING, readEvents } from '../reads/read-events.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
 import { DeviceParams, EventsQuery } from './schemas.ts';
@@ -20,12 +21,8 @@ export function registerListEventsRoute(app: FastifyInstance, deps: ReadRouteDep
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       const from = parseTime(q.from, 'from');
       const to = parseTime(q.to, 'to');
-      if (from !== undefined && to !== undefined && from >= to) {
-        throw badRequest('empty time range', [{ field: 'to', reason: 'must be later than from' }]);
-      }
-      if (q.type !== undefined && !TYPE_PATTERN.test(q.type)) {
-        throw badRequest('invalid type', [{ field: 'type', reason: 'must be an event type: 1-128 characters of well-formed Unicode without U+0000' }]);
-      }
+      refuseEmptyRange(from, to);
+      checkNameParam('type', q.type);
       const limit = parseLimit(q.limit, 100, 1000);
       const position = q.cursor === undefined ? undefined : decodeCursor(q.cursor, EVENTS_ORDERING, ['timestamp', 'event-key']);
       const query = {
