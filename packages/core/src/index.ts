@@ -18,6 +18,7 @@ export * from './schemas/event.ts';
 export { normalizeEvent } from './schemas/normalize-event.ts';
 export { eventKey } from './schemas/event-key.ts';
 export { UUID_PATTERN } from './schemas/uuid-pattern.ts';
+export { REPLICAS_PATH, type ReplicasResponse, type ReplicaView, type BreakerState } from './schemas/replicas-response.ts';
 
 export { encodeToken, decodeToken } from './tokens/consistency-token.ts';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Config } from '@strata/core';
+import { REPLICAS_PATH, type Config } from '@strata/core';
 import {
   checkReplicationAccess,
   isPostgresUp,
@@ -60,7 +60,7 @@ export async function replicaCommand(args: string[], config: Config, io: CliIo):
 }
 
 async function printRouterView(config: Config, io: CliIo): Promise<number> {
-  const url = `http://${config.host}:${config.queryApiPort}/replicas`;
+  const url = `http://${config.host}:${config.queryApiPort}${REPLICAS_PATH}`;
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
   io.stdout.write(`${JSON.stringify(await response.json(), null, 2)}\n`);
   return response.ok ? 0 : 1;

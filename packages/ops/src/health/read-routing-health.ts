@@ -1,16 +1,4 @@
-import type { CheckResult } from '@strata/core';
-
-interface ReplicaView {
-  name: string;
-  healthy: boolean;
-  lagMs: number | null;
-  breaker: string;
-}
-
-interface RoutingView {
-  replicas: ReplicaView[];
-  cache: { connected: boolean; breaker: string };
-}
+import { REPLICAS_PATH, type CheckResult, type ReplicasResponse } from '@strata/core';
 
 /**
  * Replica and breaker state as the query API sees it (its `GET /replicas`): only query-api probes
@@ -19,9 +7,10 @@ interface RoutingView {
  * query API cannot be asked.
  */
 export async function readRoutingHealth(queryApiUrl: string, timeoutMs: number): Promise<CheckResult> {
-  const response = await fetch(`${queryApiUrl}/replicas`, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) return { ok: false, error: `query-api answered ${response.status} at ${queryApiUrl}/replicas` };
-  const view = (await response.json()) as RoutingView;
+  const url = `${queryApiUrl}${REPLICAS_PATH}`;
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) return { ok: false, error: `query-api answered ${response.status} at ${url}` };
+  const view = (await response.json()) as ReplicasResponse;
   const down = view.replicas.filter((replica) => !replica.healthy).map((replica) => `${replica.name} (breaker ${replica.breaker})`);
   return {
     ok: down.length === 0,

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { QueryMetrics } from '../model/query-metrics.ts';
-import type { Breaker, BreakerState } from '../read-routing/breaker.ts';
+import type { BreakerState } from '@strata/core';
+import type { Breaker } from '../read-routing/breaker.ts';
 import type { ReplicaSet } from '../read-routing/replica-set.ts';
 
 /** What the gauges read at scrape time, so they can never disagree with the router's own view. */

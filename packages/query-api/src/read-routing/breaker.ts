@@ -1,8 +1,6 @@
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, TaskCancelledError, timeout, TimeoutStrategy, wrap, type IPolicy } from 'cockatiel';
-import { TimeoutError, type Clock, type Logger } from '@strata/core';
+import { TimeoutError, type BreakerState, type Clock, type Logger } from '@strata/core';
 import { isClientError, isStatementTimeout } from './data-exception.ts';
-
-export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface BreakerOptions {
   /** Consecutive failures (errors or timeouts) that open the breaker. */

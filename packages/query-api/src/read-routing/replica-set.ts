@@ -1,4 +1,4 @@
-import { createPool, withTimeout, type Clock, type Logger, type Pool, type ReplicaTarget } from '@strata/core';
+import { createPool, withTimeout, type Clock, type Logger, type Pool, type ReplicaTarget, type ReplicaView } from '@strata/core';
 import { selectWalInsertPosition } from '../queries/select-wal-insert-position.ts';
 import type { ReplicaStatus } from './choose-sources.ts';
 import { Breaker, type BreakerOptions } from './breaker.ts';
@@ -15,18 +15,6 @@ export interface ReplicaSetOptions {
   probeTimeoutMs: number;
   /** Server-side limit for reads on a replica; a little above the breaker's timeout. */
   statementTimeoutMs: number;
-}
-
-/** What /replicas and the metrics show for one replica. */
-export interface ReplicaView {
-  name: string;
-  healthy: boolean;
-  lagMs: number | null;
-  breaker: string;
-  replayLsn: string | null;
-  inRecovery: boolean;
-  probedAt: string | null;
-  error?: string;
 }
 
 /**
@@ -86,6 +74,7 @@ export class ReplicaSet {
     return this.nodes.find((node) => node.name === name);
   }
 
+  /** What /replicas and the metrics show for each replica. */
   views(now: number): ReplicaView[] {
     return this.nodes.map((node) => {
       const probe = node.probe;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Clock, Config, Redis } from '@strata/core';
+import { REPLICAS_PATH, type Clock, type Config, type Redis, type ReplicasResponse } from '@strata/core';
 import type { Breaker } from '../read-routing/breaker.ts';
 import type { ReplicaSet } from '../read-routing/replica-set.ts';
 
@@ -13,11 +13,10 @@ export interface ReplicasRouteDeps {
 
 /**
  * `GET /replicas`: this instance's routing view (per replica: healthy, lag, breaker, replay
- * position; and the cache breaker). Beside /metrics rather than under /v1 because it is for
- * operators (`pnpm ops replica --status` reads it), and like /metrics it carries no tenant data.
+ * position; and the cache breaker), in the shape core's ReplicasResponse declares for ops.
  */
 export function registerReplicasRoute(app: FastifyInstance, deps: ReplicasRouteDeps): void {
-  app.get('/replicas', { logLevel: 'warn' }, async () => ({
+  app.get(REPLICAS_PATH, { logLevel: 'warn' }, async (): Promise<ReplicasResponse> => ({
     replicas: deps.replicas.views(deps.clock.now()),
     cache: { connected: deps.cache.status === 'ready', breaker: deps.cacheBreaker.state() },
     maxStalenessMs: deps.config.maxStalenessMs,
