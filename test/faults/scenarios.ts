@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { liveStreamKey } from '@strata/core';
+import { redisKeys } from '@strata/core';
 import type { FaultWorld } from './fault-world.ts';
 import { describeTally, runHostileSender } from './hostile-sender.ts';
 import type { Tally } from './verify-against-oracle.ts';
@@ -203,7 +203,7 @@ export const scenarios: Scenario[] = [
       if (growth > REDIS_GROWTH_BOUND) ctx.failures.push(`Redis grew by ${growth} bytes, past ${REDIS_GROWTH_BOUND}`);
       const redis = new Redis(ctx.world.stores.redisUrl, { maxRetriesPerRequest: 1 });
       try {
-        const streamBytes = Number((await redis.memory('USAGE', liveStreamKey('strata', hostileTenant))) ?? 0);
+        const streamBytes = Number((await redis.memory('USAGE', redisKeys.liveStream('strata', hostileTenant))) ?? 0);
         ctx.notes.push(`hostile live stream ${(streamBytes / 1024).toFixed(0)} KiB`);
       } finally {
         redis.disconnect();

@@ -63,4 +63,4 @@ export { withTimeout, TimeoutError, type WithTimeoutOptions } from './time/with-
 export { ingestJobOptions } from './queues/ingest-job-options.ts';
 
 export { parseReplicaEntries, type ReplicaTarget } from './config/parse-replica-entries.ts';
-export { liveStreamKey, LIVE_STREAM_MAXLEN } from './redis/live-stream-key.ts';
+export { LIVE_STREAM_MAXLEN } from './redis/live-stream-key.ts';

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { INGEST_JOB, liveStreamKey, redisKeys, type BatchEvent } from '@strata/core';
-import { liveStreamBytesKey } from '../src/cache/write-through-states.ts';
+import { INGEST_JOB, redisKeys, type BatchEvent } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
 /*
@@ -47,10 +46,10 @@ t.test('live updates carry only the changed values, and the stream stays under i
   const largest = Math.max(...messages.map((message) => Buffer.byteLength(message)));
   t.ok(largest <= 1024, `no live message passes the bound (largest ${largest} bytes)`);
 
-  const stream = liveStreamKey(ctx.config.redisPrefix, ctx.tenant);
+  const stream = redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant);
   const memory = Number(await ctx.deps.cache.call('MEMORY', 'USAGE', stream, 'SAMPLES', '0'));
   const length = await ctx.deps.cache.xlen(stream);
-  const counted = Number(await ctx.deps.cache.get(liveStreamBytesKey(ctx.config.redisPrefix, ctx.tenant)));
+  const counted = Number(await ctx.deps.cache.get(redisKeys.liveStreamBytes(ctx.config.redisPrefix, ctx.tenant)));
   t.ok(length < batches.length, `the oldest entries were trimmed (${length} of ${batches.length} kept)`);
   t.ok(counted <= LIVE_STREAM_MAX_BYTES, `counted bytes under the cap (${counted})`);
   t.ok(memory <= LIVE_STREAM_MAX_BYTES, `the stream's memory is under the cap (${memory} bytes, ${length} entries)`);
@@ -60,10 +59,10 @@ t.test('live updates carry only the changed values, and the stream stays under i
   t.equal(Object.keys(cached.values).length, 2000, 'the cache keeps whole states (one key per device)');
 
   // A lost byte count is rebuilt from the stream, not restarted from zero.
-  await ctx.deps.cache.del(liveStreamBytesKey(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.deps.cache.del(redisKeys.liveStreamBytes(ctx.config.redisPrefix, ctx.tenant));
   const id = randomUUID();
   await ctx.queue.add(INGEST_JOB, { batchId: id, acceptedAt: Date.now(), events: [event(500, { key8: 'z'.repeat(900) })] }, { jobId: id });
   for (let n = 0; n < 400 && !(await ctx.db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [id])).rowCount; n++) await new Promise((r) => setTimeout(r, 10));
-  const recounted = Number(await ctx.deps.cache.get(liveStreamBytesKey(ctx.config.redisPrefix, ctx.tenant)));
+  const recounted = Number(await ctx.deps.cache.get(redisKeys.liveStreamBytes(ctx.config.redisPrefix, ctx.tenant)));
   t.ok(recounted > counted / 2 && recounted <= LIVE_STREAM_MAX_BYTES, `recounted (${recounted})`);
 });

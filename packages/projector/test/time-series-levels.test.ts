@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { liveStreamKey, redisKeys } from '@strata/core';
+import { redisKeys } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
 const DAY = 86_400_000;
@@ -58,7 +58,7 @@ t.test('each live update is appended to the tenant stream and published with its
   await ctx.project([{ device: 'live', ts: '2026-11-20T12:00:00Z', values: { v: 1.0000000000000002 } }]);
   await ctx.project([{ device: 'live', ts: '2026-11-20T12:00:01Z', values: { v: 2 } }]);
   for (let i = 0; i < 100 && messages.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  const entries = await ctx.deps.cache.xrange(liveStreamKey(ctx.config.redisPrefix, ctx.tenant), '-', '+');
+  const entries = await ctx.deps.cache.xrange(redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant), '-', '+');
   t.equal(entries.length, 2);
   const published = messages.map((message) => JSON.parse(message));
   t.same(published.map((message) => message.id), entries.map(([id]) => id), 'published ids are the stream ids, in order');

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { issueApiKey, liveStreamKey, publishKeyRevocation, redisKeys, type Config } from '@strata/core';
+import { issueApiKey, publishKeyRevocation, redisKeys, type Config } from '@strata/core';
 import { createTestEnvironment } from '@strata/testkit';
 import type { QueryDeps } from '../src/deps.ts';
 import { newTenant, startTestService, type TestApp } from './helpers.ts';
@@ -38,7 +38,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): 
 /** What the projector's script does: append to the tenant stream, publish with the entry id. */
 async function publish(deps: QueryDeps, config: Config, tenant: string, device: string, values: Record<string, unknown>): Promise<void> {
   const body = JSON.stringify({ device, ts: new Date().toISOString(), values, updatedAt: new Date().toISOString(), version: 1 });
-  const id = await deps.cache.xadd(liveStreamKey(config.redisPrefix, tenant), 'MAXLEN', '~', '100', '*', 'u', body);
+  const id = await deps.cache.xadd(redisKeys.liveStream(config.redisPrefix, tenant), 'MAXLEN', '~', '100', '*', 'u', body);
   await deps.cache.publish(redisKeys.liveChannel(config.redisPrefix, tenant), `{"id":"${id}",${body.slice(1)}`);
 }
 

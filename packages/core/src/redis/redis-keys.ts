@@ -5,7 +5,18 @@
 export const redisKeys = {
   deviceState: (prefix: string, tenantId: string, device: string): string =>
     `${prefix}:state:${tenantId}:${device}`,
-  liveChannel: (prefix: string, tenantId: string): string => `${prefix}:live:${tenantId}`,
+  /** Pub/sub channel of a tenant's live updates, published by the projector. */
+  liveChannel: (prefix: string, tenantId: string): string => `${liveChannelPrefix(prefix)}${tenantId}`,
+  /** Every tenant's live channel, for one PSUBSCRIBE; a channel minus liveChannelPrefix is its tenant. */
+  liveChannelPattern: (prefix: string): string => `${liveChannelPrefix(prefix)}*`,
+  liveChannelPrefix,
+  /**
+   * The tenant's replayable log of live updates, a Redis stream written in the same script as the
+   * PUBLISH on liveChannel; its entry ids are the SSE event ids (Last-Event-ID replay).
+   */
+  liveStream,
+  /** The running byte count of a tenant's live stream (LIVE_STREAM_MAX_BYTES), kept by the projector. */
+  liveStreamBytes: (prefix: string, tenantId: string): string => `${liveStream(prefix, tenantId)}:bytes`,
   rateLimit: (prefix: string): string => `${prefix}:ratelimit:`,
   /** Pub/sub channel on REDIS_URL: a revoked key's id, so every process drops it from its auth cache. */
   keyRevocations: (prefix: string): string => `${prefix}:auth:revoked`,
@@ -18,3 +29,11 @@ export const redisKeys = {
   deviceKeys: (prefix: string, tenantId: string, device: string): string =>
     `${prefix}:device-keys:${tenantId}:${device}`,
 };
+
+function liveChannelPrefix(prefix: string): string {
+  return `${prefix}:live:`;
+}
+
+function liveStream(prefix: string, tenantId: string): string {
+  return `${prefix}:livelog:${tenantId}`;
+}

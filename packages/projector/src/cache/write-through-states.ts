@@ -1,4 +1,4 @@
-import { LIVE_STREAM_MAXLEN, liveStreamKey, redisKeys, type Redis } from '@strata/core';
+import { LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 
@@ -111,9 +111,6 @@ const STATES_PER_CALL = 200;
 
 type ScriptRunner = (numberOfKeys: number, ...args: (string | number)[]) => unknown;
 
-/** The running byte count of a tenant's live stream, beside it. */
-export const liveStreamBytesKey = (prefix: string, tenantId: string): string => `${liveStreamKey(prefix, tenantId)}:bytes`;
-
 /** Registers the script on a connection once (ioredis then calls it by SHA, loading it if needed). */
 export function defineWriteStateCommand(redis: Redis): void {
   redis.defineCommand(COMMAND, { lua: SCRIPT });
@@ -142,7 +139,7 @@ export async function writeThroughStates(redis: Redis, options: WriteThroughOpti
   for (const [tenantId, tenantStates] of byTenant) {
     for (let from = 0; from < tenantStates.length; from += STATES_PER_CALL) {
       const chunk = tenantStates.slice(from, from + STATES_PER_CALL);
-      const keys = [redisKeys.liveChannel(prefix, tenantId), liveStreamKey(prefix, tenantId), liveStreamBytesKey(prefix, tenantId)];
+      const keys = [redisKeys.liveChannel(prefix, tenantId), redisKeys.liveStream(prefix, tenantId), redisKeys.liveStreamBytes(prefix, tenantId)];
       const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES];
       for (const state of chunk) {
         keys.push(redisKeys.deviceState(prefix, tenantId, state.device));

@@ -1,4 +1,4 @@
-import { AppError, type Logger, type Redis } from '@strata/core';
+import { AppError, redisKeys, type Logger, type Redis } from '@strata/core';
 import { updateFromMessage, type LiveUpdate } from './live-update.ts';
 
 /** One open stream as the hub sees it. */
@@ -43,7 +43,7 @@ export class LiveHub {
 
   constructor(options: LiveHubOptions) {
     this.#options = options;
-    this.#channelPrefix = `${options.prefix}:live:`;
+    this.#channelPrefix = redisKeys.liveChannelPrefix(options.prefix);
   }
 
   /** Resolves once the subscription is active; a Redis that is down delays it, never the caller. */
@@ -51,12 +51,12 @@ export class LiveHub {
 
   /** Subscribes in the background: readiness of the query API does not depend on live updates. */
   start(): void {
-    const { subscriber, logger } = this.#options;
+    const { subscriber, logger, prefix } = this.#options;
     subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.#deliver(channel, message));
     subscriber.on('ready', () => {
       if (this.#subscribedOnce) this.endAll('live subscription re-established');
     });
-    this.ready = subscriber.psubscribe(`${this.#channelPrefix}*`).then(
+    this.ready = subscriber.psubscribe(redisKeys.liveChannelPattern(prefix)).then(
       () => {
         this.#subscribedOnce = true;
       },

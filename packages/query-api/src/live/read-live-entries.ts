@@ -1,4 +1,4 @@
-import { liveStreamKey, type Redis } from '@strata/core';
+import { redisKeys, type Redis } from '@strata/core';
 import { updateFromEntry, type LiveUpdate } from './live-update.ts';
 
 /** Replay is paged so one reconnect never asks Redis for the whole capped stream at once. */
@@ -6,7 +6,7 @@ const PAGE = 500;
 
 /** The tenant's live updates after `afterId` (exclusive), oldest first, one page. */
 export async function readLiveEntries(redis: Redis, prefix: string, tenantId: string, afterId: string): Promise<LiveUpdate[]> {
-  const entries = await redis.xrange(liveStreamKey(prefix, tenantId), `(${afterId}`, '+', 'COUNT', PAGE);
+  const entries = await redis.xrange(redisKeys.liveStream(prefix, tenantId), `(${afterId}`, '+', 'COUNT', PAGE);
   const updates: LiveUpdate[] = [];
   for (const [id, fields] of entries) {
     const at = fields.indexOf('u');
