@@ -63,4 +63,12 @@ export { withTimeout, TimeoutError, type WithTimeoutOptions } from './time/with-
 export { ingestJobOptions } from './queues/ingest-job-options.ts';
 
 export { parseReplicaEntries, type ReplicaTarget } from './config/parse-replica-entries.ts';
-export { LIVE_STREAM_MAXLEN } from './redis/live-stream-key.ts';
+export {
+  LIVE_ENTRY_FIELD,
+  LIVE_STREAM_MAXLEN,
+  encodeLiveDelta,
+  liveMessageFromEntry,
+  decodeLiveMessage,
+  type LiveDelta,
+  type LiveMessage,
+} from './schemas/live-message.ts';

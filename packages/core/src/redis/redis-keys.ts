@@ -5,7 +5,7 @@
 export const redisKeys = {
   deviceState: (prefix: string, tenantId: string, device: string): string =>
     `${prefix}:state:${tenantId}:${device}`,
-  /** Pub/sub channel of a tenant's live updates, published by the projector. */
+  /** Pub/sub channel of a tenant's live updates (schemas/live-message.ts), published by the projector. */
   liveChannel: (prefix: string, tenantId: string): string => `${liveChannelPrefix(prefix)}${tenantId}`,
   /** Every tenant's live channel, for one PSUBSCRIBE; a channel minus liveChannelPrefix is its tenant. */
   liveChannelPattern: (prefix: string): string => `${liveChannelPrefix(prefix)}*`,

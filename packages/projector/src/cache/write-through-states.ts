@@ -1,4 +1,4 @@
-import { LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
+import { LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 
@@ -21,8 +21,9 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
  * (KEYS[2]) and published with the entry id (KEYS[1]), so a query-api can tell live messages from
  * replayed ones and resume an SSE client exactly where it left off; both happen here, so the
  * stream's order is the publish order. Deltas carry per-value times, so every one is published,
- * whatever the cache did with its state. The id is spliced into the JSON text rather than
- * re-encoded with cjson, which would round numbers to 14 digits.
+ * whatever the cache did with its state. The message format is core's (schemas/live-message.ts):
+ * the id is spliced into the JSON text as its liveMessageFromEntry does, rather than re-encoded with
+ * cjson, which would round numbers to 14 digits (test/live-message-format.test.ts holds the two alike).
  * The stream is capped by entries (ARGV[2]) and by bytes (ARGV[3]): KEYS[3] holds a running count
  * of the bytes it holds (each text charged 3/2 of its length plus ARGV[4]), and the oldest entries
  * are trimmed exactly (XTRIM MINID) until both caps hold; the newest entry always stays. Within one
@@ -88,7 +89,7 @@ for i = 4, #KEYS do
         end
       end
     end
-    local id = redis.call('XADD', KEYS[2], '*', 'u', live)
+    local id = redis.call('XADD', KEYS[2], '*', '${LIVE_ENTRY_FIELD}', live)
     len = len + 1
     bytes = bytes + charge(live)
     if len > maxLen + math.floor(maxLen / 8) or bytes > maxBytes + math.floor(maxBytes / 8) then trim() end

@@ -1,3 +1,5 @@
+import { decodeLiveMessage, liveMessageFromEntry } from '@strata/core';
+
 /** One live update as it goes to SSE clients: the stream entry id, the device, and the JSON text sent as `data`. */
 export interface LiveUpdate {
   id: string;
@@ -19,16 +21,11 @@ export const STREAM_ID_PATTERN = /^\d{1,20}-\d{1,20}$/;
 
 /** A live update from the stream's stored text (the projector's JSON without the id): same `data` as a published one. */
 export function updateFromEntry(id: string, stored: string): LiveUpdate | undefined {
-  return updateFromMessage(`{"id":"${id}",${stored.slice(1)}`);
+  return updateFromMessage(liveMessageFromEntry(id, stored));
 }
 
 /** A published message (`{"id", "device", ...}`), or undefined when it is not one. */
 export function updateFromMessage(text: string): LiveUpdate | undefined {
-  try {
-    const parsed = JSON.parse(text) as { id?: unknown; device?: unknown };
-    if (typeof parsed.id !== 'string' || typeof parsed.device !== 'string') return undefined;
-    return { id: parsed.id, device: parsed.device, data: text };
-  } catch {
-    return undefined;
-  }
+  const message = decodeLiveMessage(text);
+  return message && { id: message.id, device: message.device, data: text };
 }

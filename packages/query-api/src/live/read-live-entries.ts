@@ -1,4 +1,4 @@
-import { redisKeys, type Redis } from '@strata/core';
+import { LIVE_ENTRY_FIELD, redisKeys, type Redis } from '@strata/core';
 import { updateFromEntry, type LiveUpdate } from './live-update.ts';
 
 /** Replay is paged so one reconnect never asks Redis for the whole capped stream at once. */
@@ -9,7 +9,7 @@ export async function readLiveEntries(redis: Redis, prefix: string, tenantId: st
   const entries = await redis.xrange(redisKeys.liveStream(prefix, tenantId), `(${afterId}`, '+', 'COUNT', PAGE);
   const updates: LiveUpdate[] = [];
   for (const [id, fields] of entries) {
-    const at = fields.indexOf('u');
+    const at = fields.indexOf(LIVE_ENTRY_FIELD);
     const stored = at < 0 ? undefined : fields[at + 1];
     const update = stored === undefined ? undefined : updateFromEntry(id, stored);
     if (update) updates.push(update);
