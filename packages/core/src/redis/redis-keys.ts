@@ -17,7 +17,8 @@ export const redisKeys = {
   liveStream,
   /** The running byte count of a tenant's live stream (LIVE_STREAM_MAX_BYTES), kept by the projector. */
   liveStreamBytes: (prefix: string, tenantId: string): string => `${liveStream(prefix, tenantId)}:bytes`,
-  rateLimit: (prefix: string): string => `${prefix}:ratelimit:`,
+  /** Key prefix of the per-tenant read rate counters (@fastify/rate-limit appends the tenant). */
+  readRateLimit: (prefix: string): string => `${prefix}:ratelimit:read:`,
   /** Pub/sub channel on REDIS_URL: a revoked key's id, so every process drops it from its auth cache. */
   keyRevocations: (prefix: string): string => `${prefix}:auth:revoked`,
   /** Failed authentications of one client address in one minute window (expires with the window). */

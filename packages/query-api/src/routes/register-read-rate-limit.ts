@@ -25,7 +25,7 @@ export async function registerReadRateLimit(app: FastifyInstance, deps: ReadRate
     timeWindow: 1000,
     hook: 'preHandler',
     redis: deps.cache,
-    nameSpace: `${redisKeys.rateLimit(deps.config.redisPrefix)}read:`,
+    nameSpace: redisKeys.readRateLimit(deps.config.redisPrefix),
     keyGenerator: (request) => request.auth.tenantId,
     // A cache Redis that is not connected would make every read wait for its command timeout first.
     allowList: () => deps.cache.status !== 'ready',
