@@ -38,7 +38,7 @@ if (embedded) {
 }
 const config = loadConfigOrExit(env);
 log('starting a fresh strata_bench database and the four services');
-const stack = await startBenchStack(config, env, values.profile);
+const stack = await startBenchStack(config, values.profile);
 const results: RunResult[] = [];
 let postgres;
 let seriesCheck;

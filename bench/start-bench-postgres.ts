@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPrivatePostgres } from '@strata/devstack';
-import { freePort } from '../test/support/free-port.ts';
+import { freePort } from '@strata/testkit';
 
 /**
  * `--embedded`: a throwaway PostgreSQL started exactly as `pnpm start` starts its private one (same

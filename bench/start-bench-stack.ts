@@ -1,8 +1,6 @@
 import pg from 'pg';
 import { createLogger, createPool, Redis, type Config, type Pool, INGEST_QUEUE } from '@strata/core';
-import { createTenant, deleteKeysWithPrefix, ensureDatabase, runMigrations } from '@strata/testkit';
-import { freePort } from '../test/support/free-port.ts';
-import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from '../test/support/start-service-process.ts';
+import { createTenant, deleteKeysWithPrefix, ensureDatabase, launchSystem, runMigrations, type ServiceName } from '@strata/testkit';
 import { BENCH_START_MS } from './event-bodies.ts';
 import { SERIES_DAYS } from './load-series-device.ts';
 
@@ -23,7 +21,7 @@ export interface BenchStack {
  * A fresh `strata_bench` database beside the configured one and the four services as their own
  * processes, exactly as `pnpm start` runs them. Starting from nothing each time keeps runs comparable.
  */
-export async function startBenchStack(config: Config, env: Record<string, string>, profileDir?: string): Promise<BenchStack> {
+export async function startBenchStack(config: Config, profileDir?: string): Promise<BenchStack> {
   const logger = createLogger('bench', 'warn');
   // Config is the server to measure: DATABASE_URL, or the private server main.ts started for --embedded.
   const url = new URL(config.databaseUrl);
@@ -41,48 +39,29 @@ export async function startBenchStack(config: Config, env: Record<string, string
   const redis = new Redis(config.redisUrl);
   await deleteKeysWithPrefix(redis, 'bench');
 
-  const names: ServiceName[] = ['ops', 'projector', 'command-api', 'query-api'];
-  const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()]))) as Record<ServiceName, number>;
-  const serviceEnv = {
-    ...env,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: config.redisUrl,
-    CACHE_REDIS_URL: config.cacheRedisUrl,
-    REDIS_PREFIX: 'bench',
-    LOG_LEVEL: 'warn',
-    // The per-tenant limits are on by default; this load is one tenant far above them, on purpose.
-    INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
-    READ_RATE_LIMIT_PER_SECOND: '0',
-    AUTH_FAILURES_PER_MINUTE: '0',
+  const services = await launchSystem({
+    databaseUrl,
+    redisUrl: config.redisUrl,
+    cacheRedisUrl: config.cacheRedisUrl,
+    redisPrefix: 'bench',
     // The series device holds 30 days of history, which the default retention would refuse at its edge.
-    RETENTION_DAYS: '60',
-    COMMAND_API_PORT: String(ports['command-api']),
-    QUERY_API_PORT: String(ports['query-api']),
-    OPS_PORT: String(ports.ops),
-    PROJECTOR_METRICS_PORT: String(ports.projector),
-  };
-  const processes: ServiceProcess[] = [];
-  const urls = {} as Record<ServiceName, string>;
-  for (const name of names) {
+    env: { RETENTION_DAYS: '60' },
     // --profile: each service writes a V8 CPU profile when it exits (open it in Chrome DevTools).
-    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    const service = startServiceProcess(name, serviceEnv, [], nodeArgs);
-    processes.push(service);
-    urls[name] = `http://127.0.0.1:${ports[name]}`;
-  }
-  await Promise.all(processes.map((service) => waitUntilReady(`${urls[service.name]}/readyz`, service)));
+    nodeArgs: (name) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+    // A profile is written on the way out: give every service time to finish it.
+    stopTimeoutMs: 60_000,
+  });
   const { tenant, apiKey } = await createTenant(db, 'bench');
   return {
     databaseUrl,
     db,
-    urls,
+    urls: services.urls,
     apiKey,
     tenant,
     redis,
     queueKey: `bench:${INGEST_QUEUE}`,
     async stop() {
-      for (const service of processes) service.child.kill('SIGTERM');
-      await Promise.all(processes.map((service) => service.exited));
+      await services.stop();
       redis.disconnect();
       await db.end();
     },

@@ -112,7 +112,7 @@ async function measureAll(argv: string[]): Promise<void> {
 
 async function measureService(name: string, baseEnv: Record<string, string>): Promise<StartupModules> {
   const service = SERVICES[name] as (typeof SERVICES)[string];
-  const { freePort } = await import('../test/support/free-port.ts');
+  const { freePort } = await import('@strata/testkit');
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', import.meta.url, join(ROOT, service.main), ...service.args], {
     cwd: ROOT,

@@ -1,10 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { DEVICE_PATTERN, createLogger, createPool } from '@strata/core';
-import { createTenant } from '@strata/testkit';
-import { apiClient, waitForToken } from '../support/client.ts';
-import { recentBaseTime } from '../support/recent-base-time.ts';
-import { startSystem } from '../support/start-system.ts';
+import { apiClient, createTenant, recentBaseTime, startSystem, waitForToken } from '@strata/testkit';
 
 /*
  * Random and hostile bodies and parameters from tenant A while tenant B writes valid events through

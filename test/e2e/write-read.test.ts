@@ -1,10 +1,6 @@
 import t from 'tap';
 import { createPool, createLogger } from '@strata/core';
-import { createTenant } from '@strata/testkit';
-import { apiClient, waitForToken } from '../support/client.ts';
-import { PROMTOOL, promtoolProblems } from '../support/promtool.ts';
-import { startSystem } from '../support/start-system.ts';
-import { recentBaseTime } from '../support/recent-base-time.ts';
+import { apiClient, createTenant, PROMTOOL, promtoolProblems, recentBaseTime, startSystem, waitForToken } from '@strata/testkit';
 
 const BASE = recentBaseTime();
 

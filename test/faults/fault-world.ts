@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createPool, type Pool } from '@strata/core';
-import { createTenant, ensureDatabase, runMigrations } from '@strata/testkit';
-import { freePort } from '../support/free-port.ts';
-import { startServiceProcess, waitUntilReady, type ServiceName, type ServiceProcess } from '../support/start-service-process.ts';
+import { createTenant, ensureDatabase, launchSystem, runMigrations, type RunningSystem, type ServiceName, type ServiceProcess } from '@strata/testkit';
 import { PrivateStores } from './private-stores.ts';
 
 /** The services the fault suite runs (query-api serves reads only and plays no part in durability). */
 export type FaultService = Extract<ServiceName, 'ops' | 'projector' | 'command-api'>;
-const SERVICES: FaultService[] = ['ops', 'projector', 'command-api'];
-const PORT_VARIABLE: Record<FaultService, string> = { ops: 'OPS_PORT', projector: 'PROJECTOR_METRICS_PORT', 'command-api': 'COMMAND_API_PORT' };
 
 /**
  * A private PostgreSQL and Redis plus the Strata services as separate OS processes, each of which
@@ -17,15 +13,12 @@ const PORT_VARIABLE: Record<FaultService, string> = { ops: 'OPS_PORT', projector
 export class FaultWorld {
   readonly stores: PrivateStores;
   readonly db: Pool;
-  readonly #env: Record<string, string>;
-  readonly #ports: Record<FaultService, number>;
-  readonly #processes = new Map<FaultService, ServiceProcess>();
+  readonly #services: RunningSystem;
 
-  private constructor(stores: PrivateStores, db: Pool, env: Record<string, string>, ports: Record<FaultService, number>) {
+  private constructor(stores: PrivateStores, db: Pool, services: RunningSystem) {
     this.stores = stores;
     this.db = db;
-    this.#env = env;
-    this.#ports = ports;
+    this.#services = services;
   }
 
   static async start(): Promise<FaultWorld> {
@@ -33,26 +26,19 @@ export class FaultWorld {
     try {
       await ensureDatabase(stores.databaseUrl);
       await runMigrations(stores.databaseUrl, createLogger('faults', 'silent'));
-      const ports = { ops: await freePort(), projector: await freePort(), 'command-api': await freePort() };
-      const env: Record<string, string> = {
-        DATABASE_URL: stores.databaseUrl,
-        REDIS_URL: stores.redisUrl,
-        CACHE_REDIS_URL: stores.redisUrl,
-        REDIS_PREFIX: 'strata',
-        LOG_LEVEL: 'error',
+      const services = await launchSystem({
+        databaseUrl: stores.databaseUrl,
+        redisUrl: stores.redisUrl,
+        redisPrefix: 'strata',
+        services: ['ops', 'projector', 'command-api'],
+        logLevel: 'error',
         // Find jobless staged batches within seconds rather than the production 30 s.
-        STAGING_SWEEP_AGE_MS: '5000',
-        STAGING_SWEEP_INTERVAL_MS: '1000',
-        // The per-tenant limits are on by default; this load is one tenant far above them, on purpose.
-        INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
-        READ_RATE_LIMIT_PER_SECOND: '0',
-        AUTH_FAILURES_PER_MINUTE: '0',
-        ...Object.fromEntries(SERVICES.map((name) => [PORT_VARIABLE[name], String(ports[name])])),
-      };
+        env: { STAGING_SWEEP_AGE_MS: '5000', STAGING_SWEEP_INTERVAL_MS: '1000' },
+        readyTimeoutMs: 60_000,
+        stopTimeoutMs: 20_000,
+      });
       const db = createPool({ connectionString: stores.databaseUrl, max: 4, applicationName: 'strata-faults', connectionTimeoutMs: 2000 }, createLogger('faults', 'silent'));
-      const world = new FaultWorld(stores, db, env, ports);
-      for (const name of SERVICES) await world.startService(name);
-      return world;
+      return new FaultWorld(stores, db, services);
     } catch (error) {
       await stores.stop();
       throw error;
@@ -60,26 +46,22 @@ export class FaultWorld {
   }
 
   url(name: FaultService): string {
-    return `http://127.0.0.1:${this.#ports[name]}`;
+    return this.#services.urls[name];
   }
 
   process(name: FaultService): ServiceProcess {
-    const service = this.#processes.get(name);
-    if (!service) throw new Error(`${name} is not running`);
-    return service;
+    return this.#services.process(name);
   }
 
   async startService(name: FaultService): Promise<void> {
-    const service = startServiceProcess(name, this.#env);
-    this.#processes.set(name, service);
-    await waitUntilReady(`${this.url(name)}/readyz`, service, 60_000);
+    await this.#services.start(name);
   }
 
   /** Sends `signal` and resolves with how the process ended and how long it took. */
   async signal(name: FaultService, signal: NodeJS.Signals): Promise<{ exit: number | string; ms: number }> {
     const service = this.process(name);
     const started = Date.now();
-    service.child.kill(signal);
+    service.signal(signal);
     const exit = await service.exited;
     return { exit, ms: Date.now() - started };
   }
@@ -115,13 +97,7 @@ export class FaultWorld {
   }
 
   async stop(): Promise<void> {
-    for (const service of this.#processes.values()) {
-      if (service.child.exitCode !== null || service.child.signalCode !== null) continue;
-      service.child.kill('SIGTERM');
-      const timer = setTimeout(() => service.child.kill('SIGKILL'), 20_000);
-      await service.exited;
-      clearTimeout(timer);
-    }
+    await this.#services.stop();
     await this.db.end().catch(() => {});
     await this.stores.stop();
   }

@@ -11,7 +11,7 @@ import {
   startPrivateRedis,
   type PrivateServer,
 } from '@strata/devstack';
-import { freePort } from '../support/free-port.ts';
+import { freePort } from '@strata/testkit';
 
 /**
  * A PostgreSQL and a Redis of the fault suite's own (temporary data dirs, free loopback ports), so

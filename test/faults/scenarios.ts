@@ -139,10 +139,10 @@ export const scenarios: Scenario[] = [
       for (const [index, fraction] of [0.2, 0.45, 0.7].entries()) {
         await waitForAcked(ctx, fraction);
         // Pause the projector so acknowledged jobs pile up in Redis and are really lost with it.
-        ctx.world.process('projector').child.kill('SIGSTOP');
+        ctx.world.process('projector').signal('SIGSTOP');
         await waitForAcked(ctx, fraction + 0.08);
         await ctx.world.stores.killRedisAndWipe();
-        ctx.world.process('projector').child.kill('SIGCONT');
+        ctx.world.process('projector').signal('SIGCONT');
         await sleep(500);
         await ctx.world.stores.startRedis();
         await probeRecovery(ctx, `restart ${index + 1}`, Date.now(), 30_000);

@@ -4,9 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { decodeToken } from '@strata/core';
-import { createTenant } from '@strata/testkit';
-import { recentBaseTime } from '../support/recent-base-time.ts';
-import { startSystem } from '../support/start-system.ts';
+import { createTenant, recentBaseTime, startSystem } from '@strata/testkit';
 import { eventually, http, rawRequest, runOps, type Answer } from './probe-kit.ts';
 
 const teardowns: (() => unknown)[] = [];

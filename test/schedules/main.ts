@@ -5,9 +5,7 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
-import { freePort } from '../support/free-port.ts';
-import { startServiceProcess, waitUntilReady, type ServiceProcess } from '../support/start-service-process.ts';
+import { createTestEnvironment, freePort, startServiceProcess, waitUntilReady, type ServiceProcess } from '@strata/testkit';
 import { countMissingPartitions, jobRunsPerTick } from './schedule-report.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' } } });
@@ -36,15 +34,14 @@ try {
     await sleep(Math.min(60_000 + Math.random() * 60_000, Math.max(0, began + minutes * 60_000 - Date.now())));
     if (Date.now() - began >= minutes * 60_000) break;
     const victim = kills % 2;
-    instances[victim]?.child.kill('SIGKILL');
+    instances[victim]?.signal('SIGKILL');
     await instances[victim]?.exited;
     kills++;
     instances[victim] = await start(ports[victim] as number);
   }
   await sleep(5000); // let the last tick's jobs finish
 } finally {
-  for (const ops of instances) ops.child.kill('SIGTERM');
-  await Promise.all(instances.map((ops) => ops.exited));
+  await Promise.all(instances.map((ops) => ops.stop(60_000)));
 }
 
 const pool = createPool({ connectionString: config.databaseUrl, max: 1, applicationName: 'schedules' }, logger);

@@ -3,11 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { createPool, issueApiKey, type Config, type Pool } from '@strata/core';
-import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
+import { createTenant, createTestEnvironment, rawHttpStatus, runOpsCli, type Teardownable } from '@strata/testkit';
 import { closeCommandDeps, createCommandDeps, type CommandDeps } from '../src/deps.ts';
 import { startCommandApi } from '../src/service.ts';
-import { runCli } from '../../ops/src/cli.ts';
-import { rawHttpStatus } from '../../../test/support/raw-http-status.ts';
 
 interface Instance {
   app: FastifyInstance;
@@ -198,7 +196,7 @@ t.test('ops key revoke is effective within a second on every process', async (t)
   t.equal((await post(two.app, key)).statusCode, 202, 'cached on instance two');
 
   const listIo = capture();
-  t.equal(await runCli(['key', 'list', tenant.tenant], config, listIo), 0);
+  t.equal(await runOpsCli(['key', 'list', tenant.tenant], config, listIo), 0);
   const listed = listIo.out().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   const entry = listed.find((row) => row.keyId === issued?.keyId);
   t.match(entry, { scope: 'all', device: null, revokedAt: null });
@@ -207,7 +205,7 @@ t.test('ops key revoke is effective within a second on every process', async (t)
 
   const revokeIo = capture();
   const revokedAt = Date.now();
-  t.equal(await runCli(['key', 'revoke', issued?.keyId as string], config, revokeIo), 0, revokeIo.err());
+  t.equal(await runOpsCli(['key', 'revoke', issued?.keyId as string], config, revokeIo), 0, revokeIo.err());
   t.ok((JSON.parse(revokeIo.out()) as { processesNotified: number }).processesNotified >= 2, 'both processes heard it');
   for (const instance of [one, two]) {
     let status = 0;
@@ -220,22 +218,22 @@ t.test('ops key revoke is effective within a second on every process', async (t)
   }
   t.equal((await post(one.app, tenant.apiKey)).statusCode, 202, 'the tenant\'s other keys still work');
   const listedAfter = capture();
-  await runCli(['key', 'list', tenant.tenant], config, listedAfter);
+  await runOpsCli(['key', 'list', tenant.tenant], config, listedAfter);
   t.match(listedAfter.out(), new RegExp(`"keyId":"${issued?.keyId}".*"revokedAt":"\\d{4}-`));
   const unknown = capture();
-  t.equal(await runCli(['key', 'revoke', '6f1c1a52-1111-4a4a-9b9b-000000000000'], config, unknown), 1);
+  t.equal(await runOpsCli(['key', 'revoke', '6f1c1a52-1111-4a4a-9b9b-000000000000'], config, unknown), 1);
   t.match(unknown.err(), /no key/);
 });
 
 t.test('ops tenant key --scope --device prints the key and refuses bad options', async (t) => {
   const io = capture();
-  t.equal(await runCli(['tenant', 'key', tenant.tenant, '--scope', 'write', '--device', 'pump-9'], config, io), 0, io.err());
+  t.equal(await runOpsCli(['tenant', 'key', tenant.tenant, '--scope', 'write', '--device', 'pump-9'], config, io), 0, io.err());
   const issued = JSON.parse(io.out()) as Record<string, unknown>;
   t.same(Object.keys(issued), ['keyId', 'apiKey', 'scope', 'device']);
   t.match(issued, { scope: 'write', device: 'pump-9' });
   for (const bad of [['--scope', 'admin'], ['--device', 'a b'], ['--scope']]) {
     const badIo = capture();
-    t.equal(await runCli(['tenant', 'key', tenant.tenant, ...bad], config, badIo), 2, bad.join(' '));
+    t.equal(await runOpsCli(['tenant', 'key', tenant.tenant, ...bad], config, badIo), 2, bad.join(' '));
     t.equal(badIo.out(), '');
   }
 });

@@ -1,7 +1,5 @@
 import t from 'tap';
-import { decodeToken } from '@strata/core';
-import { closeProjectorDeps, createProjectorDeps } from '../../projector/src/deps.ts';
-import { buildWorkers } from '../../projector/src/workers.ts';
+import { startInProcessProjector, waitForToken } from '@strata/testkit';
 import { buildTestApp, countStaged, type CommandTestContext } from './build-test-app.ts';
 
 /*
@@ -19,16 +17,6 @@ function poster(ctx: CommandTestContext) {
       headers: { authorization: `Bearer ${ctx.tenant.apiKey}`, 'content-type': contentType },
       payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
     });
-}
-
-/** Waits until the projector has applied the batch a 202's token names. */
-async function waitApplied(ctx: CommandTestContext, token: string): Promise<void> {
-  const batchId = decodeToken(token);
-  for (let i = 0; i < 400; i++) {
-    if ((await ctx.db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [batchId])).rowCount) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`batch ${batchId} was not applied`);
 }
 
 t.test('hostile values are refused at the door, by index, field and reason, and nothing is stored', async (t) => {
@@ -80,11 +68,7 @@ t.test('the allowed future skew is MAX_FUTURE_SKEW_MS', async (t) => {
 
 t.test('names of any storable Unicode and __proto__ keys reach history exactly as sent (JSON and NDJSON)', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, retentionDays: 30 });
-  const projector = createProjectorDeps(ctx.config);
-  t.teardown(() => closeProjectorDeps(projector));
-  const worker = buildWorkers(projector);
-  void worker.run();
-  t.teardown(() => worker.close());
+  await startInProcessProjector(t, ctx.config);
   const post = poster(ctx);
   const ts = Date.now() - HOUR;
 
@@ -99,7 +83,7 @@ t.test('names of any storable Unicode and __proto__ keys reach history exactly a
   const unicode = await post({ device: 'names', ts, type: 'door opened, "front"', values: Object.fromEntries(names.map((n, i) => [n, i])) });
   t.equal(unicode.statusCode, 202, 'names with spaces, commas, quotes and non-ASCII are accepted');
 
-  for (const response of [json, ndjson, unicode]) await waitApplied(ctx, response.json().token);
+  for (const response of [json, ndjson, unicode]) await waitForToken(ctx.db, response.json().token);
   const stored = await ctx.db.query<{ device: string; type: string; values: string }>(
     `SELECT device, type, "values"::text AS values FROM events WHERE device IN ('proto-json', 'proto-ndjson', 'names') ORDER BY device`,
   );

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { decodeToken } from '@strata/core';
 import { startPrivateRedis } from '@strata/devstack';
 import { buildTestApp } from './build-test-app.ts';
-import { freePort } from '../../../test/support/free-port.ts';
+import { freePort } from '@strata/testkit';
 
 // A Redis of our own: these tests change its memory settings, which must never touch a shared one.
 const dataDir = await mkdtemp(join(tmpdir(), 'strata-redis-safety-'));

@@ -4,7 +4,7 @@ import { INGEST_JOB, INGEST_QUEUE, createPool, ingestJobOptions, type IngestJobD
 import { createTenant, createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import { sweepStaging, STAGING_SWEEP_LOCK } from '../src/jobs/sweep-staging.ts';
-import { captureIo } from './helpers.ts';
+import { captureIo } from './capture-io.ts';
 
 const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 3, applicationName: 'ops-test' }, logger);
@@ -39,6 +39,8 @@ t.test('the sweeper re-enqueues a jobless staged batch under its own id, exactly
   await stage(queued, 5000, [{ device: 'd3', key: 'i:d', ms: 1750240803000, values: { v: 3 } }]);
   await queue.add(INGEST_JOB, { batchId: queued, acceptedAt: 1, events: [] }, ingestJobOptions(queued, 3));
   await stage(applied, 5000, [{ device: 'd4', key: 'i:e', ms: 1750240804000, values: { v: 4 } }]);
+  // By hand on purpose: a batch both staged and applied is a state the projection never leaves (it
+  // unstages in the statement that applies), which the sweeper must still leave alone.
   await pool.query('INSERT INTO applied_batches (batch_id, event_count, inserted) VALUES ($1, 1, 1)', [applied]);
 
   const outcome = await sweepStaging(sweepDeps);

@@ -1,18 +1,15 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { INGEST_JOB, INGEST_QUEUE, createPool, type BatchEvent, type IngestJobData } from '@strata/core';
-import { createTenant, createTestEnvironment } from '@strata/testkit';
+import { createTenant, createTestEnvironment, freePort, startServiceProcess, waitUntilReady } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
-import { captureIo, freePort } from './helpers.ts';
+import { captureIo } from './capture-io.ts';
 
 /*
  * `ops dlq` on dead letters (single events with their reason), against a real projector process:
  * retry goes through the projector's own path, so a still-refused event stays and a fixed one goes.
  */
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 3, applicationName: 'ops-dlq-test' }, logger);
 t.teardown(() => pool.end());
@@ -20,22 +17,17 @@ const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: { url: config
 t.teardown(() => queue.close());
 const { tenant } = await createTenant(pool, 'dlq');
 
-const projector = spawn(process.execPath, ['packages/projector/src/main.ts'], {
-  cwd: ROOT,
-  env: {
-    ...process.env,
-    DATABASE_URL: config.databaseUrl,
-    REDIS_URL: config.redisUrl,
-    CACHE_REDIS_URL: config.cacheRedisUrl,
-    REDIS_PREFIX: config.redisPrefix,
-    PROJECTOR_METRICS_PORT: String(await freePort()),
-    LOG_LEVEL: 'error',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const projectorPort = await freePort();
+const projector = startServiceProcess('projector', {
+  DATABASE_URL: config.databaseUrl,
+  REDIS_URL: config.redisUrl,
+  CACHE_REDIS_URL: config.cacheRedisUrl,
+  REDIS_PREFIX: config.redisPrefix,
+  PROJECTOR_METRICS_PORT: String(projectorPort),
+  LOG_LEVEL: 'error',
 });
-t.teardown(() => {
-  projector.kill('SIGTERM');
-});
+t.teardown(() => projector.stop());
+await waitUntilReady(`http://127.0.0.1:${projectorPort}/readyz`, projector);
 
 const now = Date.now();
 const event = (key: string, values: BatchEvent['values']): BatchEvent => ({ tenantId: tenant, device: 'dl', key, ts: now, type: 'reading', values });

@@ -13,7 +13,7 @@ import {
   startPrivatePostgres,
   startPrivateRedis,
 } from '@strata/devstack';
-import { freePort } from './helpers.ts';
+import { freePort } from '@strata/testkit';
 
 const root = await mkdtemp(join(tmpdir(), 'strata-embedded-'));
 // The postgres OS user (we may be root) must be able to reach the data dir inside.

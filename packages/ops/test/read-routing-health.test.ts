@@ -1,11 +1,9 @@
 import t from 'tap';
 import { loadConfig } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
-import { freePort } from '../../../test/support/free-port.ts';
-import { startServiceProcess, waitUntilReady } from '../../../test/support/start-service-process.ts';
+import { createTestEnvironment, freePort, startServiceProcess, waitUntilReady } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import type { HealthReport } from '../src/health/health-report.ts';
-import { captureIo } from './helpers.ts';
+import { captureIo } from './capture-io.ts';
 
 // ops health asks the running query API for its replica view; here a real query-api process
 // routes over a configured replica that does not answer, so its breaker and probes report it.
@@ -28,10 +26,7 @@ t.test('with replicas configured, ops health reports the query API routing view'
     DATABASE_REPLICA_URLS: deadReplica,
     LOG_LEVEL: 'silent',
   });
-  t.teardown(async () => {
-    queryApi.child.kill('SIGTERM');
-    await queryApi.exited;
-  });
+  t.teardown(() => queryApi.stop());
   await waitUntilReady(`http://127.0.0.1:${queryApiPort}/readyz`, queryApi);
 
   const again = captureIo();

@@ -2,9 +2,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { issueApiKey } from '@strata/core';
-import { createTenant } from '@strata/testkit';
-import { runCli } from '../../ops/src/cli.ts';
-import { rawHttpStatus } from '../../../test/support/raw-http-status.ts';
+import { createTenant, rawHttpStatus, runOpsCli } from '@strata/testkit';
 import { buildTestApp, get, seedDeviceState } from './helpers.ts';
 
 const { app, deps, config, port } = await buildTestApp(t);
@@ -113,7 +111,7 @@ t.test('ops key revoke refuses the key within a second and ends its open stream'
 
   const io = { out: '', err: '' };
   const revokedAt = Date.now();
-  const code = await runCli(['key', 'revoke', issued?.keyId as string], config, {
+  const code = await runOpsCli(['key', 'revoke', issued?.keyId as string], config, {
     stdout: { write: (chunk: string) => (io.out += chunk) },
     stderr: { write: (chunk: string) => (io.err += chunk) },
   });

@@ -2,8 +2,8 @@ import t from 'tap';
 import { createLogger, createPool, issueApiKey, systemClock } from '@strata/core';
 import { Breaker } from '../src/read-routing/breaker.ts';
 import { encodeCursor } from '../src/params/cursor.ts';
+import { recentBaseTime } from '@strata/testkit';
 import { buildTestApp, get, newTenant, seedDeviceState, seedEvents } from './helpers.ts';
-import { recentBaseTime } from '../../../test/support/recent-base-time.ts';
 
 const BASE = recentBaseTime();
 const forged = (parts: unknown[]): string => encodeURIComponent(Buffer.from(JSON.stringify(parts)).toString('base64url'));

@@ -1,11 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { createTenant } from '@strata/testkit';
-import { apiClient } from '../../../test/support/client.ts';
-import { PROMTOOL, promtoolProblems } from '../../../test/support/promtool.ts';
+import { apiClient, createTenant, PROMTOOL, promtoolProblems, recentBaseTime } from '@strata/testkit';
 import { computeRollups, get, seedCache, seedDeviceState, seedEvents, seedRollups, type SeedEvent } from './helpers.ts';
 import { eventually, startReplicaCluster } from './support/replica-cluster.ts';
-import { recentBaseTime } from '../../../test/support/recent-base-time.ts';
 
 const BASE = recentBaseTime();
 

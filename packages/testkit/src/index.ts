@@ -1,10 +1,28 @@
 // @strata/testkit: what tests (and the bench) need around the real code: a migrated database and a
-// Redis prefix per test file, tenants to act as. Never imported by any package's src/ (decision 0069).
+// Redis prefix per test file, tenants to act as, the services as OS processes. Never imported by any
+// package's src/ (decision 0069); the one place tests reach into another service's code.
 export { createTestEnvironment, type TestEnvironment, type Teardownable } from './create-test-environment.ts';
 export { deleteKeysWithPrefix } from './delete-keys-with-prefix.ts';
+export { freePort } from './free-port.ts';
+export { recentBaseTime } from './recent-base-time.ts';
 
-// Migrating and creating tenants are ops' work in production (`pnpm ops migrate`, `pnpm ops tenant
-// create`); tests reach that same code through here rather than depending on ops themselves.
+// Processes: one launcher for tests, the fault suite, the probes and the bench.
+export { startServiceProcess, ServiceProcess, type ServiceName, type StartServiceOptions } from './start-service-process.ts';
+export { waitUntilReady } from './wait-until-ready.ts';
+export { launchSystem, RunningSystem, type LaunchSystemOptions } from './launch-system.ts';
+export { startSystem, type TestSystem } from './start-system.ts';
+export { startInProcessProjector } from './start-in-process-projector.ts';
+
+// Talking to them.
+export { apiClient, type Answer } from './api-client.ts';
+export { waitForToken } from './wait-for-token.ts';
+export { rawHttpStatus } from './raw-http-status.ts';
+export { PROMTOOL, promtoolProblems } from './promtool.ts';
+
+// Migrating, creating tenants and the CLI are ops' work in production (`pnpm ops migrate`, `pnpm ops
+// tenant create`, `pnpm ops key revoke`); tests reach that same code through here rather than
+// depending on ops themselves.
 export { runMigrations } from '@strata/ops/run-migrations';
 export { ensureDatabase } from '@strata/ops/ensure-database';
 export { createTenant } from '@strata/ops/create-tenant';
+export { runCli as runOpsCli } from '@strata/ops/cli';

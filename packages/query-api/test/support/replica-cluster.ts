@@ -9,8 +9,7 @@ import {
   type PrivateServer,
   type StreamingReplica,
 } from '@strata/devstack';
-import { freePort } from '../../../../test/support/free-port.ts';
-import { startSystem, type RunningSystem } from '../../../../test/support/start-system.ts';
+import { freePort, startSystem, type TestSystem } from '@strata/testkit';
 import type { QueryDeps } from '../../src/deps.ts';
 import { startTestService } from '../helpers.ts';
 import type { FastifyInstance } from 'fastify';
@@ -20,7 +19,7 @@ interface Test {
 }
 
 export interface ReplicaCluster {
-  system: RunningSystem;
+  system: TestSystem;
   /** The test database on the private primary. */
   primary: Pool;
   replicas: Record<'r1' | 'r2', { server: StreamingReplica; url: string; pool: Pool }>;

@@ -1,6 +1,3 @@
-import { decodeToken } from '@strata/core';
-import type pg from 'pg';
-
 export interface Answer {
   status: number;
   headers: Headers;
@@ -22,17 +19,4 @@ export function apiClient(baseUrl: string, apiKey: string) {
     get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
     post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
   };
-}
-
-/** Resolves once the batch a token names is projected (its applied_batches row is committed). */
-export async function waitForToken(db: pg.Pool, token: string, timeoutMs = 15_000): Promise<void> {
-  const batchId = decodeToken(token);
-  if (!batchId) throw new Error(`not a token: ${token}`);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [batchId]);
-    if (found.rowCount) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`batch ${batchId} not applied within ${timeoutMs} ms`);
 }
