@@ -2,7 +2,7 @@ import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { redisKeys } from '@strata/core';
-import { createTenant } from '@strata/testkit';
+import { createTenant, seedEvents } from '@strata/testkit';
 import { closeCommandDeps, createCommandDeps } from '../src/deps.ts';
 import { startCommandApi } from '../src/service.ts';
 import { buildTestApp } from './build-test-app.ts';
@@ -72,11 +72,9 @@ t.test('two instances and concurrent requests cannot push a device past the cap'
 
 t.test('a device without a registry entry starts from the keys its stored state holds', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: CAP });
-  const state = Object.fromEntries(Array.from({ length: CAP - 1 }, (_, i) => [`s${i}`, { v: i, t: 1 }]));
-  await ctx.db.query(
-    `INSERT INTO device_state (tenant_id, device, ts, state, "values") VALUES ($1, 'old', now(), $2::jsonb, '{}'::jsonb)`,
-    [ctx.tenant.tenant, JSON.stringify(state)],
-  );
+  // Projected before the registry knew it (its Redis entry gone): only device_state holds its keys.
+  const values = Object.fromEntries(Array.from({ length: CAP - 1 }, (_, i) => [`s${i}`, i]));
+  await seedEvents(ctx.db, [{ tenantId: ctx.tenant.tenant, device: 'old', ts: Date.now() - 60_000, values }]);
   const post = (values: Record<string, number>) =>
     ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: { device: 'old', ts: Date.now(), values } });
   t.equal((await post({ s0: 1, n1: 1, n2: 2 })).statusCode, 400, 'the 9 stored keys count: two more would make 11');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createPool, type Clock } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
+import { createTestEnvironment, seedEvents } from '@strata/testkit';
 import type { MaintenanceJobDeps } from '../src/jobs/maintenance-job.ts';
 import { partitionPremakeJob } from '../src/jobs/partition-premake-job.ts';
 import { partitionRetentionJob } from '../src/jobs/partition-retention-job.ts';
@@ -40,12 +40,10 @@ t.test('retention drops only daily partitions older than the window, never DEFAU
   const oldFirstDay = utcDay(Date.now(), -40);
   await pool.query('SELECT ensure_event_partitions($1::date, 12)', [oldFirstDay]); // -40 .. -29
   const tenant = '6f1c1a52-1111-4a4a-9b9b-000000000001';
-  const insert = `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
-                  VALUES ($1, 'd1', $2, 'k', 'reading', '{}')`;
-  await pool.query(insert, [tenant, new Date(Date.now() - 39 * 86_400_000).toISOString()]);
+  const event = (ts: number) => ({ tenantId: tenant, device: 'd1', ts, key: 'k', values: {} });
+  await seedEvents(pool, [event(Date.now() - 39 * 86_400_000)]);
   // Without a partition, these rows live in DEFAULT: one far in the past, one inside the window.
-  await pool.query(insert, [tenant, '2001-01-01T00:00:00Z']);
-  await pool.query(insert, [tenant, new Date(Date.now() - 20 * 86_400_000).toISOString()]);
+  await seedEvents(pool, [event(Date.parse('2001-01-01T00:00:00Z')), event(Date.now() - 20 * 86_400_000)]);
   const outcome = await partitionRetentionJob.run(deps);
   t.equal(outcome.result, 'completed');
   const dropped = outcome.detail?.dropped as string[];

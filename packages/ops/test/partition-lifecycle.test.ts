@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createPool, type Clock } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
+import { createTestEnvironment, seedEvents } from '@strata/testkit';
 import type { MaintenanceJobDeps } from '../src/jobs/maintenance-job.ts';
 import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';
 import { partitionAnalyzeJob } from '../src/jobs/partition-analyze-job.ts';
@@ -21,12 +21,9 @@ const tenant = '6f1c1a52-1111-4a4a-9b9b-000000000002';
 const names = async (): Promise<string[]> => (await listEventPartitions(pool)).map((p) => p.name);
 const partition = (ms: number): string => `events_${utcDay(ms).replaceAll('-', '')}`;
 
+/** Events of `device` at `times`, through the projection (history rows land wherever its day lives). */
 async function insertEvents(device: string, times: number[]): Promise<void> {
-  await pool.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
-     SELECT $1, $2, t, 'k' || n, 'reading', '{"v": 1}' FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(t, n)`,
-    [tenant, device, times.map((ms) => new Date(ms).toISOString())],
-  );
+  await seedEvents(pool, times.map((ts, n) => ({ tenantId: tenant, device, ts, key: `k${n + 1}`, values: { v: 1 } })));
 }
 
 t.test('rows in DEFAULT (far future, days back) move into day partitions, readable throughout', async (t) => {

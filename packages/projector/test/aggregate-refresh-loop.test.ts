@@ -148,7 +148,8 @@ t.test('rows whose events left history disappear at every level when their minut
   const before = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM rollups_1m WHERE tenant_id = $1 AND device = 'loses'`, [ctx.tenant]);
 
   // Minutes 0-29 of 'loses' drop value w; minutes 30-59 lose their events entirely. The changed minutes
-  // are noted as the projection notes new rows.
+  // are noted as the projection notes new rows. By hand on purpose: no projection rewrites or deletes
+  // history, and the refresher must still recompute whatever history its notes point at.
   await ctx.db.query(
     `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM events WHERE tenant_id = $1 AND device = 'loses')
      UPDATE events e SET "values" = e."values" - 'w' FROM ranked r WHERE e.tenant_id = $1 AND e.device = 'loses' AND e.ts = r.ts AND r.i < 30`,

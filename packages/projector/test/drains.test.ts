@@ -1,6 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { INGEST_JOB, type BatchEvent } from '@strata/core';
+import { stageEvents } from '@strata/testkit';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
 /*
@@ -93,16 +94,6 @@ t.test("a drain holding one batch the database refuses: the others are projected
   t.same(dead.rows.map((row) => row.device), ['bad'], 'only the refused event is dead-lettered');
 });
 
-/** Stages a batch as command-api does (the same rows its job carries). */
-async function stage(ctx: ProjectorTestContext, batchId: string, events: BatchEvent[]): Promise<void> {
-  await ctx.db.query(
-    `INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values")
-     SELECT $1, tenant_id, device, event_key, to_timestamp(ms / 1000.0), type, vals
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[]) AS u(tenant_id, device, event_key, ms, type, vals)`,
-    [batchId, events.map((e) => e.tenantId), events.map((e) => e.device), events.map((e) => e.key), events.map((e) => e.ts), events.map((e) => e.type), events.map((e) => JSON.stringify(e.values))],
-  );
-}
-
 t.test('staged batches are moved out of staging; batches staging lost are projected from their jobs; the same guarantees', async (t) => {
   const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 1, projectorDrainMaxEvents: 5000 });
   const event = (i: number): BatchEvent => ({
@@ -114,7 +105,7 @@ t.test('staged batches are moved out of staging; batches staging lost are projec
   batches[3] = batches[2] as BatchEvent[];
   await ctx.queue.pause();
   const ids = batches.map(() => randomUUID());
-  for (const [b, events] of batches.entries()) if (b % 2 === 0) await stage(ctx, ids[b] as string, events);
+  for (const [b, events] of batches.entries()) if (b % 2 === 0) await stageEvents(ctx.db, events, ids[b] as string);
   await ctx.queue.addBulk(batches.map((events, index) => ({
     name: INGEST_JOB, data: { batchId: ids[index] as string, acceptedAt: Date.now(), events }, opts: { jobId: ids[index] as string, attempts: 3 },
   })));

@@ -2,15 +2,17 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { issueApiKey } from '@strata/core';
-import { createTenant, rawHttpStatus, runOpsCli } from '@strata/testkit';
-import { buildTestApp, get, seedDeviceState } from './helpers.ts';
+import { createTenant, rawHttpStatus, runOpsCli, seedEvents } from '@strata/testkit';
+import { buildTestApp, get } from './helpers.ts';
 
 const { app, deps, config, port } = await buildTestApp(t);
 await deps.authenticator.ready;
 const tenant = await createTenant(deps.pool, 'reader');
 const now = Date.now();
-await seedDeviceState(deps.pool, { tenant: tenant.tenant, device: 'pump-1', values: { v: { v: 1, t: now - 60_000 } } });
-await seedDeviceState(deps.pool, { tenant: tenant.tenant, device: 'pump-2', values: { v: { v: 2, t: now - 60_000 } } });
+await seedEvents(deps.pool, [
+  { tenantId: tenant.tenant, device: 'pump-1', ts: now - 60_000, values: { v: 1 } },
+  { tenantId: tenant.tenant, device: 'pump-2', ts: now - 60_000, values: { v: 2 } },
+]);
 const from = new Date(now - 3_600_000).toISOString();
 const to = new Date(now).toISOString();
 

@@ -2,8 +2,8 @@ import t from 'tap';
 import { createLogger, createPool, issueApiKey, systemClock } from '@strata/core';
 import { Breaker } from '../src/read-routing/breaker.ts';
 import { encodeCursor } from '../src/params/cursor.ts';
-import { recentBaseTime } from '@strata/testkit';
-import { buildTestApp, get, newTenant, seedDeviceState, seedEvents } from './helpers.ts';
+import { recentBaseTime, seedEvents, stageEvents, type SeedEvent } from '@strata/testkit';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 
 const BASE = recentBaseTime();
 const forged = (parts: unknown[]): string => encodeURIComponent(Buffer.from(JSON.stringify(parts)).toString('base64url'));
@@ -12,8 +12,7 @@ const junk = (bytes: number[]): string => encodeURIComponent(Buffer.from(bytes).
 t.test('client mistakes on every read route are 400 naming the parameter, never 5xx', async (t) => {
   const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
-  await seedDeviceState(deps.pool, { tenant, device: 'dev', values: { temp: { v: 20, t: BASE } } });
-  await seedEvents(deps.pool, tenant, 'dev', [{ ts: BASE, key: 'i:1', values: { temp: 20 } }]);
+  await seedEvents(deps.pool, [{ tenantId: tenant, device: 'dev', ts: BASE, key: 'i:1', values: { temp: 20 } }]);
 
   const cases: [string, string][] = [
     // Forged and garbled cursors: each position is what a statement casts.
@@ -92,10 +91,9 @@ t.test('a data exception from PostgreSQL is a 400 and never counts against a bre
 t.test('strong reads keep value keys named toString, constructor and __proto__', async (t) => {
   const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
-  const state = JSON.parse(
-    `{"toString":{"v":1,"t":${BASE}},"constructor":{"v":"c","t":${BASE}},"__proto__":{"v":true,"t":${BASE}},"hasOwnProperty":{"v":2,"t":${BASE}}}`,
-  ) as Record<string, { v: unknown; t: number }>;
-  await seedDeviceState(deps.pool, { tenant, device: 'proto', values: state });
+  // Parsed from text: an object literal would set the prototype instead of a `__proto__` key.
+  const values = JSON.parse('{"toString":1,"constructor":"c","__proto__":true,"hasOwnProperty":2}') as SeedEvent['values'];
+  await seedEvents(deps.pool, [{ tenantId: tenant, device: 'proto', ts: BASE, values }]);
   const expected = JSON.parse('{"toString":1,"constructor":"c","__proto__":true,"hasOwnProperty":2}') as unknown;
   for (const consistency of ['strong', 'eventual']) {
     const answer = await get(app, `/v1/devices/proto?consistency=${consistency}`, apiKey);
@@ -107,10 +105,9 @@ t.test('strong reads keep value keys named toString, constructor and __proto__',
     t.same(Object.entries(answer.body.values).sort(), Object.entries(expected as object).sort(), `${consistency} state?at`);
   }
   // Still-staged events with such keys are merged too.
-  await deps.pool.query(
-    `INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values") VALUES (gen_random_uuid(), $1, 'proto', 'i:s', $2, 'reading', $3)`,
-    [tenant, new Date(BASE + 1).toISOString(), '{"toString":5,"__proto__":false}'],
-  );
+  await stageEvents(deps.pool, [
+    { tenantId: tenant, device: 'proto', ts: BASE + 1, key: 'i:s', values: JSON.parse('{"toString":5,"__proto__":false}') as SeedEvent['values'] },
+  ]);
   const merged = await get(app, '/v1/devices/proto?consistency=strong', apiKey);
   t.equal(merged.body.values.toString, 5);
   t.equal(Object.getOwnPropertyDescriptor(merged.body.values, '__proto__')?.value, false);
@@ -121,8 +118,7 @@ t.test('a device of 128 characters is read back, not answered 414', async (t) =>
   const { tenant, apiKey } = await newTenant(deps.pool);
   const device = `d${'x'.repeat(126)}:`;
   t.equal(device.length, 128);
-  await seedDeviceState(deps.pool, { tenant, device, values: { temp: { v: 7, t: BASE } } });
-  await seedEvents(deps.pool, tenant, device, [{ ts: BASE, key: 'i:1', values: { temp: 7 } }]);
+  await seedEvents(deps.pool, [{ tenantId: tenant, device, ts: BASE, key: 'i:1', values: { temp: 7 } }]);
   const state = await get(app, `/v1/devices/${device}`, apiKey);
   t.equal(state.status, 200);
   t.equal(state.body.device, device);
@@ -135,11 +131,8 @@ t.test('list pages are bounded in bytes as well as rows', async (t) => {
   const { tenant, apiKey } = await newTenant(deps.pool);
   // 12 devices of ~1 MiB of values each: a page of 100 would be 12 MiB.
   const big = 'v'.repeat(64 * 1024);
-  for (let d = 0; d < 12; d++) {
-    const values: Record<string, { v: unknown; t: number }> = {};
-    for (let k = 0; k < 16; k++) values[`k${k}`] = { v: big, t: BASE };
-    await seedDeviceState(deps.pool, { tenant, device: `big-${String(d).padStart(2, '0')}`, values });
-  }
+  const values = Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`k${k}`, big]));
+  await seedEvents(deps.pool, Array.from({ length: 12 }, (_, d) => ({ tenantId: tenant, device: `big-${String(d).padStart(2, '0')}`, ts: BASE, values })));
   const seen: string[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -163,9 +156,7 @@ t.test('list pages are bounded in bytes as well as rows', async (t) => {
 
   await seedEvents(
     deps.pool,
-    tenant,
-    'big-00',
-    Array.from({ length: 80 }, (_, i) => ({ ts: BASE + i, key: `i:${i}`, values: { s: big } })),
+    Array.from({ length: 80 }, (_, i) => ({ tenantId: tenant, device: 'big-00', ts: BASE + i, key: `i:${i}`, values: { s: big } })),
   );
   const events = await get(app, '/v1/devices/big-00/events?limit=1000', apiKey);
   t.ok(events.body.items.length < 80 && events.body.items.length > 0, `${events.body.items.length} events in the first page`);
@@ -175,8 +166,10 @@ t.test('list pages are bounded in bytes as well as rows', async (t) => {
 t.test('device-bound read keys read their device only', async (t) => {
   const { app, deps } = await buildTestApp(t);
   const { tenant } = await newTenant(deps.pool);
-  await seedDeviceState(deps.pool, { tenant, device: 'mine', values: { temp: { v: 1, t: BASE } } });
-  await seedDeviceState(deps.pool, { tenant, device: 'theirs', values: { temp: { v: 2, t: BASE } } });
+  await seedEvents(deps.pool, [
+    { tenantId: tenant, device: 'mine', ts: BASE, values: { temp: 1 } },
+    { tenantId: tenant, device: 'theirs', ts: BASE, values: { temp: 2 } },
+  ]);
   const key = (await issueApiKey(deps.pool, tenant, { scope: 'read', device: 'mine' }))!.apiKey;
   for (const url of ['/v1/devices/mine', '/v1/devices/mine/events', '/v1/devices/mine/series?value=temp', '/v1/devices/mine/state']) {
     t.equal((await get(app, url, key)).status, 200, url);

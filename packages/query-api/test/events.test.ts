@@ -1,5 +1,6 @@
 import t from 'tap';
-import { buildTestApp, get, newTenant, seedEvents, type SeedEvent } from './helpers.ts';
+import { seedEvents, type SeedEvent } from '@strata/testkit';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 12);
 
@@ -10,9 +11,9 @@ t.test('history is newest first and pages through ties at the same instant', asy
   for (let i = 0; i < 40; i++) {
     // Groups of four events share an instant, so page boundaries fall inside groups.
     const key = i % 2 === 0 ? `i:id-${i}` : `h:digest${String(i).padStart(3, '0')}`;
-    events.push({ ts: T0 + Math.floor(i / 4) * 1000, key, type: i % 3 === 0 ? 'alarm' : 'reading', values: { n: i } });
+    events.push({ tenantId: tenant, device: 'band', ts: T0 + Math.floor(i / 4) * 1000, key, type: i % 3 === 0 ? 'alarm' : 'reading', values: { n: i } });
   }
-  await seedEvents(deps.pool, tenant, 'band', events);
+  await seedEvents(deps.pool, events);
 
   const seen: number[] = [];
   let cursor: string | null = null;

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { buildTestApp, get, newTenant, seedDeviceState } from './helpers.ts';
+import type { EventValues } from '@strata/core';
+import { seedEvents, type SeedEvent } from '@strata/testkit';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 12);
 
@@ -17,19 +19,21 @@ t.test('pagination visits every device exactly once for every sort and order', a
   const { tenant, apiKey } = await newTenant(deps.pool);
   const next = random(42);
   const devices: string[] = [];
+  const events: SeedEvent[] = [];
   for (let i = 0; i < 250; i++) {
     const device = `dev-${String(i).padStart(3, '0')}`;
     devices.push(device);
     // Few distinct timestamps and temps, so ties must be broken by device; some temps missing or not numbers.
-    const t = T0 + Math.floor(next() * 20) * 1000;
+    const ts = T0 + Math.floor(next() * 20) * 1000;
     const roll = next();
-    const values: Record<string, { v: unknown; t: number }> = { n: { v: i, t } };
-    if (roll < 0.7) values.temp = { v: 35 + Math.floor(next() * 10) / 2, t };
-    else if (roll < 0.8) values.temp = { v: 'hot', t };
-    else if (roll < 0.85) values.temp = { v: null, t };
-    else if (roll < 0.9) values.temp = { v: true, t };
-    await seedDeviceState(deps.pool, { tenant, device, values });
+    const values: EventValues = { n: i };
+    if (roll < 0.7) values.temp = 35 + Math.floor(next() * 10) / 2;
+    else if (roll < 0.8) values.temp = 'hot';
+    else if (roll < 0.85) values.temp = null;
+    else if (roll < 0.9) values.temp = true;
+    events.push({ tenantId: tenant, device, ts, values });
   }
+  await seedEvents(deps.pool, events);
 
   for (const sort of ['device', 'ts', 'values.temp']) {
     for (const order of ['asc', 'desc']) {
@@ -69,7 +73,7 @@ t.test('pagination visits every device exactly once for every sort and order', a
 t.test('where filters compare numbers numerically and everything else as text', async (t) => {
   const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
-  const rows: [string, Record<string, unknown>][] = [
+  const rows: [string, EventValues][] = [
     ['a', { temp: 36.4, status: 'ok' }],
     ['b', { temp: 36.5, status: 'ok' }],
     ['c', { temp: 37, status: 'alarm' }],
@@ -77,10 +81,7 @@ t.test('where filters compare numbers numerically and everything else as text', 
     ['e', { status: 'ok' }],
     ['f', { temp: 100, on: true, code: '007' }],
   ];
-  for (const [device, values] of rows) {
-    const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v, t: T0 }]));
-    await seedDeviceState(deps.pool, { tenant, device, values: state });
-  }
+  await seedEvents(deps.pool, rows.map(([device, values]) => ({ tenantId: tenant, device, ts: T0, values })));
   const list = async (where: string): Promise<string[]> => {
     const response = await get(app, `/v1/devices?where=${encodeURIComponent(where)}`, apiKey);
     t.equal(response.status, 200, where);

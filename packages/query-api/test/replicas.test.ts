@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { apiClient, createTenant, PROMTOOL, promtoolProblems, recentBaseTime } from '@strata/testkit';
-import { computeRollups, get, seedCache, seedDeviceState, seedEvents, seedRollups, type SeedEvent } from './helpers.ts';
+import { apiClient, createTenant, PROMTOOL, promtoolProblems, recentBaseTime, seedCache, seedEvents, type SeedEvent } from '@strata/testkit';
+import { get } from './helpers.ts';
 import { eventually, startReplicaCluster } from './support/replica-cluster.ts';
 
 const BASE = recentBaseTime();
@@ -14,10 +14,9 @@ t.test('read routing over two real streaming replicas', async (t) => {
   const read = (url: string, headers: Record<string, string> = {}) => get(app, url, tenant.apiKey, headers);
   const onReplica = (name: 'r1' | 'r2', sql: string, values: unknown[] = []) => replicas[name].pool.query(sql, values);
 
-  const events: SeedEvent[] = Array.from({ length: 30 }, (_, i) => ({ ts: BASE + i * 20_000, key: `i:${i}`, values: { temp: 20 + i } }));
-  await seedEvents(primary, tenant.tenant, 'dev', events);
-  await seedRollups(primary, tenant.tenant, 'dev', computeRollups(events));
-  await seedDeviceState(primary, { tenant: tenant.tenant, device: 'dev', values: { temp: { v: 49, t: BASE + 29 * 20_000 } } });
+  // History, latest state (temp 49, the last reading) and rollups.
+  const events: SeedEvent[] = Array.from({ length: 30 }, (_, i) => ({ tenantId: tenant.tenant, device: 'dev', ts: BASE + i * 20_000, key: `i:${i}`, values: { temp: 20 + i } }));
+  await seedEvents(primary, events);
   for (const name of ['r1', 'r2'] as const) {
     await eventually(`${name} has the seed`, async () => (await onReplica(name, `SELECT 1 FROM device_state WHERE device = 'dev'`)).rowCount === 1);
   }
@@ -57,18 +56,13 @@ t.test('read routing over two real streaming replicas', async (t) => {
   t.test('a paused replica: its lag grows, reads leave it at the bound, none is staler than its bound', async (t) => {
     const only2 = await cluster.queryApi(['r2']);
     const bound = 1000;
-    // A clock on the primary: every 50 ms the time of writing, so a read shows how old its data is.
+    // A clock on the primary: every 50 ms the time of writing, projected (not refreshed: the clock is
+    // read as latest state), so a read shows how old its data is.
     let writing = true;
     const writer = (async () => {
       while (writing) {
-        await primary.query(
-          `INSERT INTO device_state (tenant_id, device, ts, state, "values", updated_at, version)
-           VALUES ($1, 'clock', now(), jsonb_build_object('at', jsonb_build_object('v', $2::bigint, 't', $2::bigint)),
-                   jsonb_build_object('at', $2::bigint), now(), 1)
-           ON CONFLICT (tenant_id, device) DO UPDATE SET state = EXCLUDED.state, "values" = EXCLUDED."values",
-                   updated_at = now(), version = device_state.version + 1`,
-          [tenant.tenant, Date.now()],
-        );
+        const at = Date.now();
+        await seedEvents(primary, [{ tenantId: tenant.tenant, device: 'clock', ts: at, values: { at } }], { refresh: false });
         await sleep(50);
       }
     })();
@@ -176,8 +170,8 @@ t.test('read routing over two real streaming replicas', async (t) => {
   });
 
   t.test('cache Redis stopped: cache reads fall through without errors and recover when it returns', async (t) => {
-    const body = { device: 'dev', ts: new Date(BASE).toISOString(), values: { temp: 1 }, updatedAt: new Date(BASE).toISOString() };
-    await seedCache(deps.cache, deps.config.redisPrefix, tenant.tenant, body);
+    const body = { tenantId: tenant.tenant, device: 'dev', ts: new Date(BASE).toISOString(), values: { temp: 1 }, updatedAt: new Date(BASE).toISOString() };
+    await seedCache(deps.cache, deps.config.redisPrefix, [body]);
     const hit = await read('/v1/devices/dev?consistency=cache');
     t.equal(hit.headers['x-read-source'], 'cache');
     await cluster.cacheRedis.server.stop();
@@ -190,7 +184,7 @@ t.test('read routing over two real streaming replicas', async (t) => {
     t.same(fallback.body.values, { temp: 49 }, 'the database answered');
     await cluster.cacheRedis.restart();
     await eventually('cache back', async () => {
-      await seedCache(deps.cache, deps.config.redisPrefix, tenant.tenant, body);
+      await seedCache(deps.cache, deps.config.redisPrefix, [body]);
       return (await read('/v1/devices/dev?consistency=cache')).headers['x-read-source'] === 'cache';
     });
     t.pass('cache reads recovered');

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { BatchEvent, Pool } from '@strata/core';
-// Test-only reach into the projector: the aggregates must come from the real projection and the real
-// refresher, not from rows seeded by hand (services themselves never import each other).
-import { projectBatch } from '../../projector/src/queries/project-batch.ts';
-import { refreshAggregates } from '../../projector/src/aggregation/refresh-aggregates.ts';
+// The projector's own projection and refresher, through the testkit, with batch ids and refresh rounds
+// under the test's control.
+import { projectBatch, refreshAggregates } from '@strata/testkit';
 import { buildTestApp, get, newTenant } from './helpers.ts';
 
 /*

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { buildTestApp, computeRollups, get, newTenant, seedRollups, type SeedEvent } from './helpers.ts';
+import { seedEvents, type SeedEvent } from '@strata/testkit';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 
 const INTERVAL_MS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
 
@@ -34,9 +35,9 @@ t.test('series buckets at every interval equal an oracle over the raw events', a
   for (let i = 0; i < 5500; i++) {
     const values: SeedEvent['values'] = { temp: Math.round((20 + 10 * Math.sin(i / 50) + (i % 7) * 0.25) * 100) / 100 };
     if (i % 11 === 0) values.label = 'text values are not rolled up';
-    events.push({ ts: first + i * 47_000, key: `h:${i}`, values });
+    events.push({ tenantId: tenant, device: 'band', ts: first + i * 47_000, key: `h:${i}`, values });
   }
-  await seedRollups(deps.pool, tenant, 'band', computeRollups(events));
+  await seedEvents(deps.pool, events);
 
   const from = first + 3_600_000 + 1234;
   const to = first + 2.5 * 86_400_000;
@@ -69,11 +70,11 @@ t.test('defaults: avg over 1m buckets for the last 24 hours', async (t) => {
   const { app, deps } = await buildTestApp(t, {}, { clock: { now: () => now } });
   const { tenant, apiKey } = await newTenant(deps.pool);
   const events: SeedEvent[] = [
-    { ts: now - 25 * 3_600_000, key: 'old', values: { temp: 1 } },
-    { ts: now - 10_000, key: 'a', values: { temp: 2 } },
-    { ts: now - 5_000, key: 'b', values: { temp: 4 } },
+    { tenantId: tenant, device: 'band', ts: now - 25 * 3_600_000, key: 'old', values: { temp: 1 } },
+    { tenantId: tenant, device: 'band', ts: now - 10_000, key: 'a', values: { temp: 2 } },
+    { tenantId: tenant, device: 'band', ts: now - 5_000, key: 'b', values: { temp: 4 } },
   ];
-  await seedRollups(deps.pool, tenant, 'band', computeRollups(events));
+  await seedEvents(deps.pool, events);
   const response = await get(app, '/v1/devices/band/series?value=temp', apiKey);
   t.same(response.body, {
     device: 'band',

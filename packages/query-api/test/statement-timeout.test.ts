@@ -1,7 +1,8 @@
 import t from 'tap';
 import { systemClock } from '@strata/core';
 import { Breaker } from '../src/read-routing/breaker.ts';
-import { buildTestApp, get, newTenant, seedDeviceState } from './helpers.ts';
+import { seedEvents } from '@strata/testkit';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 
 // Issue 9 review: a read the database cancels for taking too long (SQLSTATE 57014) is a 503 the
 // client can act on, not an `internal` 500, and it never opens a breaker.
@@ -9,7 +10,7 @@ import { buildTestApp, get, newTenant, seedDeviceState } from './helpers.ts';
 t.test('a read that reaches the statement timeout on the primary is 503 timeout with Retry-After', async (t) => {
   const { app, deps } = await buildTestApp(t, {}, { statementTimeoutMs: 300 });
   const { tenant, apiKey } = await newTenant(deps.pool);
-  await seedDeviceState(deps.pool, { tenant, device: 'dev', values: { temp: { v: 20, t: Date.now() - 1000 } } });
+  await seedEvents(deps.pool, [{ tenantId: tenant, device: 'dev', ts: Date.now() - 1000, values: { temp: 20 } }]);
   t.equal((await get(app, '/v1/devices/dev?consistency=strong', apiKey)).status, 200, 'answers while nothing is in the way');
 
   // Hold the table so the read waits until its statement_timeout cancels it (as a huge read would).

@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { liveStreamKey, redisKeys } from '@strata/core';
+import { createTestEnvironment, seedCache, seedEvents, type SeedEvent } from '@strata/testkit';
 import type { ValueState } from '../src/model/value-state.ts';
 import { mergeValueState, valueStateOf } from '../src/reads/merge-value-state.ts';
-import { buildTestApp, get, newTenant, seedDeviceState, seedEvents, startTestService, type SeedEvent } from './helpers.ts';
-import { createTestEnvironment } from '@strata/testkit';
+import { buildTestApp, get, newTenant, startTestService } from './helpers.ts';
 
 t.test('state?at equals an oracle over raw history at 20 random instants', async (t) => {
   const { app, deps } = await buildTestApp(t);
@@ -20,13 +19,10 @@ t.test('state?at equals an oracle over raw history at 20 random instants', async
     if (random() < 0.8) values.temp = Math.round(random() * 1000) / 10;
     if (random() < 0.3) values.status = random() < 0.5 ? 'ok' : 'warn';
     if (i % 97 === 0) values.rare = i; // sparse: answered from windows far back
-    events.push({ ts: base + Math.floor(random() * 15 * 86_400_000), key: `k${i}`, values });
+    events.push({ tenantId: tenant, device: 'band', ts: base + Math.floor(random() * 15 * 86_400_000), key: `k${i}`, values });
   }
-  events.push({ ts: events[5]!.ts, key: 'tie', values: { temp: 999 } }); // same instant: larger text wins
-  await seedEvents(deps.pool, tenant, 'band', events);
-  let latest: ValueState = {};
-  for (const e of events) latest = mergeValueState(latest, valueStateOf(e.values, e.ts));
-  await seedDeviceState(deps.pool, { tenant, device: 'band', values: latest });
+  events.push({ tenantId: tenant, device: 'band', ts: events[5]!.ts, key: 'tie', values: { temp: 999 } }); // same instant: larger text wins
+  await seedEvents(deps.pool, events);
 
   const oracle = (at: number): Record<string, unknown> => {
     let state: ValueState = {};
@@ -50,22 +46,15 @@ t.test('stats counts per bucket and type equal the raw counts', async (t) => {
   const { tenant, apiKey } = await newTenant(deps.pool);
   const base = Date.UTC(2026, 10, 10, 7, 30);
   const events: SeedEvent[] = Array.from({ length: 500 }, (_, i) => ({
+    tenantId: tenant,
+    device: 'dev',
     ts: base + i * 397_000,
     key: `e${i}`,
     type: i % 3 === 0 ? 'door' : i % 3 === 1 ? 'tap' : 'reading',
     values: { n: i },
   }));
-  await seedEvents(deps.pool, tenant, 'dev', events);
-  // The counters as the refresher materializes them (computed here from history; nothing is noted, so
-  // reads take them as stored). series-exact.test.ts covers the real projection and refresher.
-  for (const [table, width] of [['event_counts_1m', '1 minute'], ['event_counts_1h', '1 hour']]) {
-    await deps.pool.query(
-      `INSERT INTO ${table} (tenant_id, bucket, type, count)
-       SELECT tenant_id, date_bin($2::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type, count(*)
-         FROM events WHERE tenant_id = $1 GROUP BY 1, 2, 3`,
-      [tenant, width],
-    );
-  }
+  // History, and the counters per minute and hour as the projector's refresher materializes them.
+  await seedEvents(deps.pool, events);
   const widths: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
   const from = base + 1_000_000;
   const to = base + 150_000_000;
@@ -95,11 +84,11 @@ t.test('SSE: a real EventSource gets each update of its device once, in order, a
   await deps.live.hub.ready;
   const { tenant, apiKey } = await newTenant(deps.pool);
   let version = 0;
-  // What the projector's script does: append to the tenant stream, publish with the entry id.
+  // A projection's live update, sent by the projector's own script: appended to the tenant stream
+  // and published with the entry id.
   const publish = async (device: string, n: number): Promise<void> => {
-    const body = JSON.stringify({ device, ts: new Date(Date.UTC(2026, 10, 20) + n).toISOString(), values: { n }, updatedAt: new Date().toISOString(), version: ++version });
-    const id = await deps.cache.xadd(liveStreamKey(config.redisPrefix, tenant), '*', 'u', body);
-    await deps.cache.publish(redisKeys.liveChannel(config.redisPrefix, tenant), `{"id":"${id}",${body.slice(1)}`);
+    const state = { tenantId: tenant, device, ts: new Date(Date.UTC(2026, 10, 20) + n).toISOString(), values: { n }, updatedAt: new Date().toISOString() };
+    await seedCache(deps.cache, config.redisPrefix, [{ ...state, version: ++version, live: true }]);
   };
 
   const heartbeat = await fetch(`http://127.0.0.1:${port}/v1/stream`, { headers: { authorization: `Bearer ${apiKey}` } });

@@ -1,6 +1,7 @@
 // @strata/testkit: what tests (and the bench) need around the real code: a migrated database and a
-// Redis prefix per test file, tenants to act as, the services as OS processes. Never imported by any
-// package's src/ (decision 0069); the one place tests reach into another service's code.
+// Redis prefix per test file, tenants to act as, the services as OS processes, and read models
+// seeded through the projector's own code. Never imported by any package's src/ (decision 0069);
+// the one place tests reach into another service's code.
 export { createTestEnvironment, type TestEnvironment, type Teardownable } from './create-test-environment.ts';
 export { deleteKeysWithPrefix } from './delete-keys-with-prefix.ts';
 export { freePort } from './free-port.ts';
@@ -18,6 +19,18 @@ export { apiClient, type Answer } from './api-client.ts';
 export { waitForToken } from './wait-for-token.ts';
 export { rawHttpStatus } from './raw-http-status.ts';
 export { PROMTOOL, promtoolProblems } from './promtool.ts';
+
+// Read models, seeded only through the projector's projection, refresher and cache script; staged
+// (accepted, not yet projected) events through command-api's own statement.
+export { toBatchEvent, type SeedEvent } from './seed-event.ts';
+export { seedEvents, type SeedEventsOptions } from './seed-events.ts';
+export { stageEvents } from './stage-events.ts';
+export { refreshAllAggregates } from './refresh-all-aggregates.ts';
+export { seedCache, type SeedCachedState } from './seed-cache.ts';
+// For tests of the projection itself seen through reads (series-exact, stats-type-names): batch ids
+// and refresh rounds under the test's control.
+export { projectBatch } from '@strata/projector/project-batch';
+export { refreshAggregates } from '@strata/projector/refresh-aggregates';
 
 // Migrating, creating tenants and the CLI are ops' work in production (`pnpm ops migrate`, `pnpm ops
 // tenant create`, `pnpm ops key revoke`); tests reach that same code through here rather than
