@@ -41,6 +41,14 @@ export default {
       to: { path: '^packages/testkit/' },
     },
     {
+      name: 'tests-reach-other-services-through-testkit',
+      comment:
+        "A package's tests use another service's code only through @strata/testkit (seeding, launchers, the ops CLI), so one place depends on those internals.",
+      severity: 'error',
+      from: { path: '^packages/(command-api|projector|query-api|ops|core)/test/' },
+      to: { path: '^packages/(command-api|projector|query-api|ops)/src/', pathNot: '^packages/$1/src/' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'An import the check cannot resolve is one it cannot judge (e.g. a service package that exports nothing).',
       severity: 'error',
