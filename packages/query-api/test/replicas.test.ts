@@ -154,7 +154,10 @@ t.test('read routing over two real streaming replicas', async (t) => {
     await stopping;
     const skips = await only1.deps.metrics.replicaSkips.get();
     const readFailures = skips.values.find((v) => v.labels.replica === 'r1' && v.labels.reason === 'error')?.value ?? 0;
-    t.ok(readFailures <= 5, `${readFailures} reads failed on r1 before its breaker opened (${openMs} ms after the crash began)`);
+    // Five consecutive failures open the breaker; reads already running on r1 at that moment (a read
+    // starts every 5 ms) fail just after it opened and count too. What must not happen is reads going
+    // on failing there: 5 + 3 bounds the ones in flight, where no breaker would leave hundreds.
+    t.ok(readFailures <= 8, `${readFailures} reads failed on r1 before its breaker opened (${openMs} ms after the crash began)`);
     await sleep(1000);
     const restartAt = Date.now();
     await replicas.r1.server.start();

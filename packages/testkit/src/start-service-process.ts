@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { ServiceProcess as StackProcess, type ServiceExit } from '@strata/ops/service-process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -13,32 +12,30 @@ export interface StartServiceOptions {
   nodeArgs?: string[];
 }
 
+/** How a test reads an exit: the code, or the signal's name when a signal ended it. */
+const exitOf = (exit: ServiceExit): number | string => exit.code ?? exit.signal ?? 'unknown';
+
 /**
- * One Strata service as its own OS process. Unlike ops' stack launcher (which only ever stops its
- * services, SIGTERM then SIGKILL) tests send any single signal: a bare SIGKILL, SIGSTOP, SIGCONT.
+ * One Strata service as its own OS process, launched by ops' stack launcher (the one launcher), with
+ * its output kept for failure messages instead of printed.
  */
 export class ServiceProcess {
   readonly name: ServiceName;
   /** Resolves with the exit code (or signal name) once the process has ended. */
   readonly exited: Promise<number | string>;
-  readonly #child: ChildProcess;
+  readonly #process: StackProcess;
   #output = '';
 
-  constructor(name: ServiceName, child: ChildProcess) {
+  constructor(name: ServiceName, env: Record<string, string | undefined>, options: StartServiceOptions = {}) {
     this.name = name;
-    this.#child = child;
-    const collect = (chunk: Buffer): void => {
-      this.#output = (this.#output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    });
+    const keep = { write: (chunk: string) => (this.#output = (this.#output + chunk).slice(-20_000)) };
+    const spec = { name, script: `packages/${name}/src/main.ts`, args: options.args ?? [], cwd: ROOT, nodeArgs: options.nodeArgs ?? [] };
+    this.#process = new StackProcess(spec, env, { stdout: keep, stderr: keep }, name.length);
+    this.exited = this.#process.exited.then(exitOf);
   }
 
   get running(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null;
+    return this.#process.running;
   }
 
   /** The last 20,000 characters the process wrote, for failure messages. */
@@ -46,27 +43,18 @@ export class ServiceProcess {
     return this.#output;
   }
 
-  /** Sends `signal` alone, if the process still runs. */
+  /** Sends `signal` alone, if the process still runs: a bare SIGKILL, SIGSTOP, SIGCONT. */
   signal(signal: NodeJS.Signals): void {
-    if (this.running) this.#child.kill(signal);
+    this.#process.signal(signal);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `timeoutMs`. Resolves once it is gone. */
   async stop(timeoutMs = 10_000): Promise<number | string> {
-    if (!this.running) return this.exited;
-    this.#child.kill('SIGTERM');
-    const killed = sleep(timeoutMs, 'timeout' as const, { ref: false });
-    if ((await Promise.race([this.exited, killed])) === 'timeout') this.#child.kill('SIGKILL');
-    return this.exited;
+    return exitOf(await this.#process.stop(timeoutMs));
   }
 }
 
 /** Starts one Strata service as `pnpm start` would (`packages/<name>/src/main.ts`), with `env` added to this process's. */
 export function startServiceProcess(name: ServiceName, env: Record<string, string>, options: StartServiceOptions = {}): ServiceProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), `packages/${name}/src/main.ts`, ...(options.args ?? [])], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new ServiceProcess(name, child);
+  return new ServiceProcess(name, { ...process.env, ...env }, options);
 }

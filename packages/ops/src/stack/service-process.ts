@@ -8,6 +8,8 @@ export interface ServiceSpec {
   script: string;
   args: string[];
   cwd: string;
+  /** Node's own flags, before the script (the bench's `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface ServiceExit {
@@ -16,7 +18,10 @@ export interface ServiceExit {
   signal: NodeJS.Signals | null;
 }
 
-/** One Strata process run by the stack, its output prefixed and merged into the stack's. */
+/**
+ * One Strata process run by the stack, its output prefixed and merged into the stack's. The one
+ * launcher: the testkit's ServiceProcess (tests, the fault suite, the bench) wraps it.
+ */
 export class ServiceProcess {
   readonly name: string;
   readonly exited: Promise<ServiceExit>;
@@ -27,7 +32,7 @@ export class ServiceProcess {
     this.name = spec.name;
     // Own process group: a terminal Ctrl-C reaches only the stack, which then stops each service
     // with one SIGTERM (a second signal makes close-with-grace exit at once, skipping the drain).
-    this.#child = spawn(process.execPath, [spec.script, ...spec.args], {
+    this.#child = spawn(process.execPath, [...(spec.nodeArgs ?? []), spec.script, ...spec.args], {
       cwd: spec.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +60,11 @@ export class ServiceProcess {
 
   get running(): boolean {
     return this.#running;
+  }
+
+  /** Sends `signal` alone, if the process still runs (the fault suite's SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.#running) this.#child.kill(signal);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `timeoutMs`. Resolves once it is gone. */
