@@ -1,69 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, encodeToken, isDeviceBound, requireDevice, type Config } from '@strata/core';
-import type { CommandDeps } from '../deps.ts';
+import { encodeToken } from '@strata/core';
+import { acceptEvents, type AcceptEventsDeps } from '../ingest/accept-events.ts';
 import { readEventList } from '../ingest/read-event-list.ts';
-import { validateEvents } from '../ingest/validate-events.ts';
 
-/** Most clients fix a batch by reading the first problems; the total tells them how many remain. */
-const MAX_REPORTED_ERRORS = 1000;
-
-export interface PostEventsRouteDeps extends Pick<CommandDeps, 'clock' | 'metrics' | 'rateLimiter' | 'keyRegistry' | 'committer'> {
-  config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
-}
+export type PostEventsRouteDeps = AcceptEventsDeps;
 
 export function registerPostEventsRoute(app: FastifyInstance, deps: PostEventsRouteDeps): void {
   app.post('/v1/events', { config: { access: 'write' } }, async (request, reply) => {
-    const { events: raw, errors: parseErrors } = readEventList(request.body);
-    const { auth } = request;
-    // The rate counts every event a request carries, valid or not, and is charged before validation:
-    // otherwise a flood of invalid events would cost validation without ever being limited.
-    try {
-      if (deps.rateLimiter.enabled) await deps.rateLimiter.take(auth.tenantId, raw.length);
-    } catch (error) {
-      deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, raw.length);
-      throw error;
-    }
-    const { events, errors, complete } = validateEvents(raw, parseErrors, {
-      nowMs: deps.clock.now(),
-      days: deps.config.retentionDays,
-      maxFutureSkewMs: deps.config.maxFutureSkewMs,
-    }, MAX_REPORTED_ERRORS);
-    if (errors.length > 0) {
-      const invalid = new Set(errors.map((error) => error.index)).size;
-      deps.metrics.eventsRejected.inc({ reason: 'invalid' }, raw.length);
-      const counted = complete ? `${invalid}` : `at least ${invalid}`;
-      throw new AppError(400, 'invalid_events', `${counted} of ${raw.length} events are invalid; nothing was stored`, {
-        details: errors,
-      });
-    }
-    try {
-      // A key bound to one device writes only as that device (SPEC: Scopes).
-      if (isDeviceBound(auth)) for (const event of events) requireDevice(auth, event.device);
-      // The key registry is asked only once the request is valid and within its rate, so a refused
-      // request registers no keys. Nothing to wait for when every name is known (the steady state).
-      const claimed = deps.keyRegistry.claim(auth.tenantId, events);
-      if (claimed) await claimed;
-    } catch (error) {
-      deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
-      throw error;
-    }
-    let batchId: string;
-    try {
-      batchId = await deps.committer.submit(auth.tenantId, events);
-    } catch (error) {
-      deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
-      throw error;
-    }
-    deps.metrics.eventsAccepted.inc(events.length);
-    return reply.code(202).send({ accepted: events.length, token: encodeToken(batchId) });
+    const { events, errors } = readEventList(request.body);
+    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, errors);
+    return reply.code(202).send({ accepted, token: encodeToken(batchId) });
   });
-}
-
-function rejectionReason(error: unknown): string {
-  if (!(error instanceof AppError)) return 'unavailable';
-  if (error.status === 400) return 'too_many_keys';
-  if (error.status === 403) return 'forbidden';
-  if (error.status === 429) return 'rate_limited';
-  if (error.status === 401) return 'unauthorized';
-  return 'unavailable';
 }

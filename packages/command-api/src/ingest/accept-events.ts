@@ -1,0 +1,71 @@
+import { AppError, isDeviceBound, requireDevice, type Config, type FieldError, type KeyIdentity } from '@strata/core';
+import type { CommandDeps } from '../deps.ts';
+import { validateEvents } from './validate-events.ts';
+
+/** Most clients fix a batch by reading the first problems; the total tells them how many remain. */
+const MAX_REPORTED_ERRORS = 1000;
+
+export interface AcceptEventsDeps extends Pick<CommandDeps, 'clock' | 'metrics' | 'rateLimiter' | 'keyRegistry' | 'committer'> {
+  config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
+}
+
+/**
+ * The one way events enter Strata, whatever carried them (HTTP JSON, line protocol, MQTT): the
+ * tenant's rate, validation of every event (all or nothing), the key's device binding, the device's
+ * key budget, then the group commit. Resolves with the batch id once the events are in staging and
+ * the queue (what a 202 or a PUBACK promises); throws an AppError saying why otherwise, having
+ * stored nothing. `raw` are event objects as read from the body; `parseErrors` are problems the
+ * transport found while reading them (by index).
+ */
+export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
+  // The rate counts every event a request carries, valid or not, and is charged before validation:
+  // otherwise a flood of invalid events would cost validation without ever being limited.
+  try {
+    if (deps.rateLimiter.enabled) await deps.rateLimiter.take(auth.tenantId, raw.length);
+  } catch (error) {
+    deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, raw.length);
+    throw error;
+  }
+  const { events, errors, complete } = validateEvents(raw, parseErrors, {
+    nowMs: deps.clock.now(),
+    days: deps.config.retentionDays,
+    maxFutureSkewMs: deps.config.maxFutureSkewMs,
+  }, MAX_REPORTED_ERRORS);
+  if (errors.length > 0) {
+    const invalid = new Set(errors.map((error) => error.index)).size;
+    deps.metrics.eventsRejected.inc({ reason: 'invalid' }, raw.length);
+    const counted = complete ? `${invalid}` : `at least ${invalid}`;
+    throw new AppError(400, 'invalid_events', `${counted} of ${raw.length} events are invalid; nothing was stored`, {
+      details: errors,
+    });
+  }
+  try {
+    // A key bound to one device writes only as that device (SPEC: Scopes).
+    if (isDeviceBound(auth)) for (const event of events) requireDevice(auth, event.device);
+    // The key registry is asked only once the request is valid and within its rate, so a refused
+    // request registers no keys. Nothing to wait for when every name is known (the steady state).
+    const claimed = deps.keyRegistry.claim(auth.tenantId, events);
+    if (claimed) await claimed;
+  } catch (error) {
+    deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
+    throw error;
+  }
+  let batchId: string;
+  try {
+    batchId = await deps.committer.submit(auth.tenantId, events);
+  } catch (error) {
+    deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
+    throw error;
+  }
+  deps.metrics.eventsAccepted.inc(events.length);
+  return { accepted: events.length, batchId };
+}
+
+function rejectionReason(error: unknown): string {
+  if (!(error instanceof AppError)) return 'unavailable';
+  if (error.status === 400) return 'too_many_keys';
+  if (error.status === 403) return 'forbidden';
+  if (error.status === 429) return 'rate_limited';
+  if (error.status === 401) return 'unauthorized';
+  return 'unavailable';
+}
