@@ -72,3 +72,4 @@ export {
   type LiveDelta,
   type LiveMessage,
 } from './schemas/live-message.ts';
+export { CACHED_STATE_FIELDS, encodeCachedState, decodeCachedState, type CachedState } from './schemas/cached-state.ts';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { INGEST_JOB, redisKeys, type BatchEvent } from '@strata/core';
+import { CACHED_STATE_FIELDS, INGEST_JOB, redisKeys, type BatchEvent } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
 /*
@@ -55,7 +55,7 @@ t.test('live updates carry only the changed values, and the stream stays under i
   t.ok(memory <= LIVE_STREAM_MAX_BYTES, `the stream's memory is under the cap (${memory} bytes, ${length} entries)`);
   const entries = await ctx.deps.cache.xrange(stream, '-', '+');
   t.equal(entries.at(-1)?.[0], JSON.parse(messages.at(-1)!).id, 'the newest update is kept');
-  const cached = JSON.parse((await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'wide'), 'b')) as string);
+  const cached = JSON.parse((await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'wide'), CACHED_STATE_FIELDS.body)) as string);
   t.equal(Object.keys(cached.values).length, 2000, 'the cache keeps whole states (one key per device)');
 
   // A lost byte count is rebuilt from the stream, not restarted from zero.

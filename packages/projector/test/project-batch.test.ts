@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { redisKeys } from '@strata/core';
+import { CACHED_STATE_FIELDS, redisKeys } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
 t.test('projection of batches', async (t) => {
@@ -80,7 +80,7 @@ t.test('an older version never overwrites a newer one in the cache', async (t) =
   const options = { prefix: ctx.config.redisPrefix, ttlSeconds: 60, liveStreamMaxBytes: ctx.config.liveStreamMaxBytes };
   t.equal(await writeThroughStates(ctx.deps.cache, options, [state(5, 5)]), 1);
   t.equal(await writeThroughStates(ctx.deps.cache, options, [state(4, 4)]), 0, 'stale write refused');
-  const body = await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'race'), 'b');
+  const body = await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'race'), CACHED_STATE_FIELDS.body);
   t.same(JSON.parse(body as string).values, { v: 5 });
 });
 

@@ -1,4 +1,4 @@
-import { LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
+import { CACHED_STATE_FIELDS, encodeCachedState, LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 
@@ -15,7 +15,8 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
  * each made Redis the busiest process of the projection, issue 10).
  * Cache: newer-version-wins, atomically in Redis, per device: two projectors may finish batches for
  * one device in either order, and the cache must end on the highest device_state.version (whole
- * states, one key per device, so its size is bounded by the device's own). KEYS[4..] are the device
+ * states, one key per device, so its size is bounded by the device's own; the entry is core's
+ * schemas/cached-state.ts). KEYS[4..] are the device
  * keys; ARGV[5 + 3(i-1) ..] their version, body and live delta.
  * Live: each projection's delta (empty when nothing changed) is appended to the tenant's stream
  * (KEYS[2]) and published with the entry id (KEYS[1]), so a query-api can tell live messages from
@@ -64,9 +65,9 @@ for i = 4, #KEYS do
   local version = ARGV[at]
   local live = ARGV[at + 2]
   written[i - 3] = 0
-  local current = redis.call('HGET', KEYS[i], 'v')
+  local current = redis.call('HGET', KEYS[i], '${CACHED_STATE_FIELDS.version}')
   if not current or tonumber(current) < tonumber(version) then
-    redis.call('HSET', KEYS[i], 'v', version, 'b', ARGV[at + 1])
+    redis.call('HSET', KEYS[i], '${CACHED_STATE_FIELDS.version}', version, '${CACHED_STATE_FIELDS.body}', ARGV[at + 1])
     redis.call('EXPIRE', KEYS[i], ttl)
     written[i - 3] = 1
   end
@@ -144,7 +145,7 @@ export async function writeThroughStates(redis: Redis, options: WriteThroughOpti
       const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES];
       for (const state of chunk) {
         keys.push(redisKeys.deviceState(prefix, tenantId, state.device));
-        const body = JSON.stringify({ device: state.device, ts: state.ts, values: state.values, updatedAt: state.updatedAt });
+        const body = encodeCachedState(state);
         args.push(state.version, body, liveDelta(state, maxMessage) ?? '');
       }
       run.call(pipeline, keys.length, ...keys, ...args);
