@@ -10,6 +10,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Omitted on a route means it needs a key with scope `all` (deny by default). */
     access?: RouteAccess;
+    /**
+     * Where the route reads its key, by a name in RouteAuthenticationOptions.credentialSources;
+     * omitted, the Authorization header (`Bearer <key>`). Command-api's InfluxDB routes declare
+     * `'influx'` (Token, Basic auth password or `p=`, as InfluxDB clients send it).
+     */
+    keyFrom?: string;
   }
   interface FastifyRequest {
     /** The verified key; set on every route that is not public (null on public routes). */
@@ -21,6 +27,12 @@ export interface RouteAuthenticationOptions {
   authenticator: Pick<TenantAuthenticator, 'authenticate'> & Partial<Pick<TenantAuthenticator, 'cached'>>;
   /** Where the key is taken from; defaults to the Authorization header (`Bearer <key>`). */
   credential?: (request: FastifyRequest) => string | undefined;
+  /**
+   * Other places a key may come from, each read only for the routes that declare its name as
+   * `config: { keyFrom }`; every other route keeps `credential`. A route naming a source that is not
+   * here fails at registration, never by accepting a key from the wrong place.
+   */
+  credentialSources?: Record<string, (request: FastifyRequest) => string | undefined>;
 }
 
 /**
@@ -36,15 +48,23 @@ export interface RouteAuthenticationOptions {
  */
 export function registerRouteAuthentication(app: FastifyInstance, options: RouteAuthenticationOptions): void {
   const credential = options.credential ?? ((request: FastifyRequest) => request.headers.authorization);
+  const sources = new Map(Object.entries(options.credentialSources ?? {}));
   const { authenticator } = options;
   app.decorateRequest('auth', null as unknown as KeyIdentity);
+  app.addHook('onRoute', (route) => {
+    const keyFrom = route.config?.keyFrom;
+    if (keyFrom !== undefined && !sources.has(keyFrom)) {
+      throw new Error(`route ${String(route.method)} ${route.url} reads its key from "${keyFrom}", which registerRouteAuthentication was not given`);
+    }
+  });
   app.addHook('onRequest', (request, _reply, done) => {
-    const access = request.routeOptions.config?.access;
+    const config = request.routeOptions.config;
+    const access = config?.access;
     if (access === 'public') return done();
     let presented: string | undefined;
     let known: KeyIdentity | undefined;
     try {
-      presented = credential(request);
+      presented = (config?.keyFrom === undefined ? credential : (sources.get(config.keyFrom) ?? credential))(request);
       known = authenticator.cached?.(presented);
     } catch (error) {
       return done(error as Error);
