@@ -12,7 +12,16 @@ import {
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { MAX_BODY_NESTING, NESTING_SCAN_MIN_BYTES, exceedsNesting } from './ingest/exceeds-nesting.ts';
+import { registerInfluxPingRoute } from './routes/influx-ping-route.ts';
+import { registerInfluxQueryRoute } from './routes/influx-query-route.ts';
+import { registerPostApiV2WriteRoute } from './routes/post-api-v2-write-route.ts';
 import { registerPostEventsRoute } from './routes/post-events-route.ts';
+import { registerPostWriteRoute } from './routes/post-write-route.ts';
+import { prepareLineProtocolScope } from './transports/line-protocol/prepare-line-protocol-scope.ts';
+import { readInfluxCredential } from './transports/line-protocol/read-influx-credential.ts';
+
+/** The routes that take events, whose refusals strata_ingest_requests_rejected_total counts. */
+const WRITE_ROUTES = new Set(['/v1/events', '/api/v2/write', '/write']);
 
 const REJECTION_REASONS: Record<number, string> = {
   400: 'invalid',
@@ -59,11 +68,13 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     done();
   });
   // By the matched route's declared access, never the raw URL (issue 9, finding 1).
-  registerRouteAuthentication(app, { authenticator: deps.authenticator });
+  // InfluxDB clients send the key as `Token`, Basic auth or `p=`: only routes declaring
+  // `keyFrom: 'influx'` read it there.
+  registerRouteAuthentication(app, { authenticator: deps.authenticator, credentialSources: { influx: readInfluxCredential } });
   registerRequestMetrics(app, deps.registry);
   app.addHook('onResponse', (request, reply, done) => {
     const reason = REJECTION_REASONS[reply.statusCode];
-    if (reason && request.routeOptions.url === '/v1/events') deps.metrics.requestsRejected.inc({ reason });
+    if (reason && WRITE_ROUTES.has(request.routeOptions.url ?? '')) deps.metrics.requestsRejected.inc({ reason });
     done();
   });
 
@@ -76,6 +87,15 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     isClosing,
   });
   registerPostEventsRoute(app, deps);
+  // InfluxDB line protocol (decision 0072), in a scope of its own: its body parsers, error shape and
+  // headers are InfluxDB's, and none of them may reach /v1/events.
+  await app.register(async (scope) => {
+    prepareLineProtocolScope(scope, deps.config);
+    registerPostApiV2WriteRoute(scope, deps);
+    registerPostWriteRoute(scope, deps);
+    registerInfluxQueryRoute(scope);
+    registerInfluxPingRoute(scope);
+  });
   return app;
 }
 
