@@ -54,6 +54,8 @@ export async function createTestEnvironment(
     ingestRateLimitEventsPerSecond: 0,
     readRateLimitPerSecond: 0,
     authFailuresPerMinute: 0,
+    // Off unless a test asks for it with a port of its own: the default 1884 would be shared by every file.
+    mqttPort: 0,
     ...overrides,
     databaseUrl: databaseUrl.toString(),
     redisPrefix: `test_${suffix}`,

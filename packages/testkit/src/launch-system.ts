@@ -56,6 +56,8 @@ export class RunningSystem {
       INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
       READ_RATE_LIMIT_PER_SECOND: '0',
       AUTH_FAILURES_PER_MINUTE: '0',
+      // The MQTT listener is off unless asked for (MQTT_PORT in `env`): its default port is one per machine.
+      MQTT_PORT: '0',
       ...Object.fromEntries(names.map((name) => [PORT_VARIABLE[name], String(ports[name])])),
       ...options.env,
     };

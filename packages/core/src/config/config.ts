@@ -46,6 +46,17 @@ export interface Config {
   httpConnectionTimeoutMs: number;
   httpKeepAliveTimeoutMs: number;
   httpMaxConnections: number;
+  /** The command API's MQTT listener (MQTT_PORT; 0 turns it off) and its bounds (README "MQTT"). */
+  mqttPort: number;
+  /** Open MQTT sockets per command-api process, and authenticated connections per tenant per process. */
+  mqttMaxConnections: number;
+  mqttMaxConnectionsPerTenant: number;
+  /** A socket that has not sent CONNECT (and been answered) within this is closed. */
+  mqttConnectTimeoutMs: number;
+  /** The keep-alive a client may ask for; a client asking none or more is held to this (MQTT 5 is told). */
+  mqttMaxKeepAliveSeconds: number;
+  /** Messages one connection may have unacknowledged (MQTT 5 Receive Maximum); reading pauses at it. */
+  mqttMaxInFlight: number;
   /**
    * Addresses or CIDRs of the operator's reverse proxies (TRUST_PROXY, comma-separated; empty trusts
    * none): only a request from one of them has its client address taken from X-Forwarded-For.
