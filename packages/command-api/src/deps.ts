@@ -23,8 +23,12 @@ import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
 import { createCommandMetrics, registerHeldEventsGauge, type CommandMetrics } from './metrics.ts';
 
-/** Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents). */
-const MAX_HELD_EVENTS = 50_000;
+/**
+ * Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents): far
+ * above what healthy load holds (a few batches), low enough to bound memory (~1 KB an event with its
+ * job copy) while PostgreSQL or Redis stalls; at least five of the largest requests.
+ */
+export const HELD_EVENTS_LIMIT = Math.max(50_000, 5 * EVENT_LIMITS.maxEventsPerRequest);
 
 /** The configuration the command API reads; each component takes its own slice of it. */
 export type CommandConfig = Pick<
@@ -50,6 +54,12 @@ export type CommandConfig = Pick<
   | 'httpKeepAliveTimeoutMs'
   | 'httpMaxConnections'
   | 'trustProxy'
+  | 'mqttPort'
+  | 'mqttMaxConnections'
+  | 'mqttMaxConnectionsPerTenant'
+  | 'mqttConnectTimeoutMs'
+  | 'mqttMaxKeepAliveSeconds'
+  | 'mqttMaxInFlight'
 >;
 
 export interface CommandDeps {
@@ -108,9 +118,7 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
       // Each write holds a pool connection for its staging insert; the rest of the pool stays free for
       // key lookups and registry seeds, so a slow insert cannot starve authentication.
       writesInFlight: Math.max(1, Math.floor(config.dbPoolSize / 2)),
-      // Far above what healthy load holds (a few batches), low enough to bound memory (~1 KB an event
-      // with its job copy) while PostgreSQL or Redis stalls; at least five of the largest requests.
-      maxHeldEvents: Math.max(MAX_HELD_EVENTS, 5 * EVENT_LIMITS.maxEventsPerRequest),
+      maxHeldEvents: HELD_EVENTS_LIMIT,
     },
     clock,
     logger,

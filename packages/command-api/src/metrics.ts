@@ -7,10 +7,13 @@ export interface CommandMetrics {
   batchEvents: Histogram;
   batchRequests: Histogram;
   batchWriteDuration: Histogram<'outcome'>;
+  mqttConnections: Gauge<'state'>;
+  mqttMessages: Counter<'outcome'>;
+  mqttRefusals: Counter<'reason'>;
 }
 
 export function createCommandMetrics(registry: Registry): CommandMetrics {
-  return {
+  const metrics: CommandMetrics = {
     eventsAccepted: new Counter({
       name: 'strata_events_accepted_total',
       help: 'Events acknowledged with 202 (in staging and the queue).',
@@ -47,7 +50,28 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    mqttConnections: new Gauge({
+      name: 'strata_mqtt_connections',
+      help: 'Open MQTT connections, by state (connecting: before CONNACK; connected).',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    mqttMessages: new Counter({
+      name: 'strata_mqtt_messages_total',
+      help: 'MQTT PUBLISH messages by outcome (accepted: stored as a 202 would be; invalid_topic, invalid_payload, too_large, forbidden, rate_limited, unavailable, qos_not_supported, protocol_error).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    mqttRefusals: new Counter({
+      name: 'strata_mqtt_refusals_total',
+      help: 'MQTT connections refused or closed by the server, by reason (bad_key, forbidden, auth_rate_limited, connection_cap, tenant_cap, connect_timeout, keepalive_timeout, revoked, packet_too_large, malformed, protocol_error, a message refusal that ends the connection, ...).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
+  // Both states are exported from the start, so a dashboard sees 0 rather than no series.
+  for (const state of ['connecting', 'connected']) metrics.mqttConnections.set({ state }, 0);
+  return metrics;
 }
 
 /** Events the group committer holds (gathering, waiting, being written); read at scrape time only. */

@@ -1,0 +1,179 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Config, KeyIdentity, Logger, TenantAuthenticator } from '@strata/core';
+import { authenticateConnect } from './authenticate-connect.ts';
+import { MqttConnection, type ConnectionHost, type MqttConnectionOptions } from './mqtt-connection.ts';
+import { MqttRefusal, disconnection } from './mqtt-refusal.ts';
+import { publishTelemetry, type PublishTelemetryDeps } from './publish-telemetry.ts';
+import { CONNACK_RETURN_CODES, REASON_CODES } from './reason-codes.ts';
+import { SaturationGate } from './saturation-gate.ts';
+
+/** Room in a packet beside its payload (MAX_BODY_BYTES): a topic of at most 150 bytes and MQTT 5 properties. */
+const PACKET_OVERHEAD_BYTES = 64 * 1024;
+
+export type MqttConfig = Pick<
+  Config,
+  'host' | 'mqttPort' | 'mqttMaxConnections' | 'mqttMaxConnectionsPerTenant' | 'mqttConnectTimeoutMs' | 'mqttMaxKeepAliveSeconds' | 'mqttMaxInFlight' | 'maxBodyBytes'
+>;
+
+export interface MqttListenerDeps extends PublishTelemetryDeps {
+  config: PublishTelemetryDeps['config'] & MqttConfig;
+  authenticator: Pick<TenantAuthenticator, 'cached' | 'authenticate' | 'onRevoked'>;
+  logger: Logger;
+}
+
+export interface MqttListenerOptions {
+  /** Events held by the group committer at which sockets stop being read; reading resumes below half. */
+  pauseAtHeldEvents: number;
+  /** How long a closing connection may take to store and acknowledge its messages; 15 s by default. */
+  closeGraceMs?: number;
+}
+
+/**
+ * The command API's MQTT door (decision 0073): a TCP server on MQTT_PORT whose connections publish
+ * telemetry into acceptEvents, the path HTTP writes take. It holds only per-connection state (and a
+ * per-process count of each tenant's connections), so any number of instances run side by side.
+ */
+export class MqttListener {
+  readonly #deps: MqttListenerDeps;
+  readonly #server: Server;
+  readonly #connections = new Set<MqttConnection>();
+  readonly #connectionsPerTenant = new Map<string, number>();
+  readonly #gate: SaturationGate;
+  readonly #connectionOptions: MqttConnectionOptions;
+  readonly #host: ConnectionHost;
+  #stopEndingRevoked: (() => void) | undefined;
+  #closing = false;
+
+  constructor(deps: MqttListenerDeps, options: MqttListenerOptions) {
+    this.#deps = deps;
+    const { config } = deps;
+    this.#connectionOptions = {
+      connectTimeoutMs: config.mqttConnectTimeoutMs,
+      maxKeepAliveSeconds: config.mqttMaxKeepAliveSeconds,
+      maxInFlight: config.mqttMaxInFlight,
+      maxPacketBytes: config.maxBodyBytes + PACKET_OVERHEAD_BYTES,
+      closeGraceMs: options.closeGraceMs ?? 15_000,
+    };
+    this.#gate = new SaturationGate({
+      heldEvents: () => deps.committer.heldEvents,
+      pauseAt: options.pauseAtHeldEvents,
+      resumeBelow: Math.floor(options.pauseAtHeldEvents / 2),
+      pollMs: 5,
+      onChange: (saturated) => {
+        for (const connection of this.#connections) connection.setSaturated(saturated);
+      },
+    });
+    this.#host = this.#buildHost();
+    this.#server = createServer(this.#onSocket);
+  }
+
+  /** Listens on HOST:MQTT_PORT and starts disconnecting revoked keys. */
+  async start(): Promise<void> {
+    this.#stopEndingRevoked = this.#deps.authenticator.onRevoked((keyId) => this.#endKey(keyId));
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen({ host: this.#deps.config.host, port: this.#deps.config.mqttPort }, () => {
+        this.#server.off('error', reject);
+        // Once listening, a failed accept (EMFILE) costs that client, never the process.
+        this.#server.on('error', (error) => this.#deps.logger.warn({ err: error }, 'MQTT listener error'));
+        resolve();
+      });
+    });
+  }
+
+  address(): AddressInfo | null {
+    const address = this.#server.address();
+    return typeof address === 'object' ? address : null;
+  }
+
+  /** Connections open now (any state). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Stops accepting connections, then lets every connection store and acknowledge the messages it
+   * holds (reading nothing new), tells MQTT 5 clients the server is shutting down, and closes them.
+   */
+  async stop(): Promise<void> {
+    this.#closing = true;
+    this.#stopEndingRevoked?.();
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const shuttingDown = disconnection(REASON_CODES.serverShuttingDown, 'shutting_down', 'the server is shutting down; reconnect');
+    await Promise.all([...this.#connections].map((connection) => connection.shutdown(shuttingDown)));
+    await closed;
+    this.#gate.stop();
+  }
+
+  readonly #onSocket = (socket: Socket): void => {
+    if (this.#closing || this.#connections.size >= this.#deps.config.mqttMaxConnections) {
+      // Before a byte is read: a refused socket costs nothing but its accept.
+      this.#deps.metrics.mqttRefusals.inc({ reason: this.#closing ? 'shutting_down' : 'connection_cap' });
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(new MqttConnection(socket, this.#host, this.#connectionOptions));
+    this.#deps.metrics.mqttConnections.inc({ state: 'connecting' });
+  };
+
+  #endKey(keyId: string): void {
+    const revoked = disconnection(REASON_CODES.notAuthorized, 'revoked', 'the key was revoked');
+    let ended = 0;
+    for (const connection of this.#connections) {
+      if (connection.keyId !== keyId) continue;
+      ended++;
+      this.#deps.metrics.mqttRefusals.inc({ reason: 'revoked' });
+      void connection.shutdown(revoked);
+    }
+    if (ended > 0) this.#deps.logger.info({ keyId, connections: ended }, 'ending the MQTT connections of a revoked key');
+  }
+
+  #admit(identity: KeyIdentity): void {
+    if (this.#closing) {
+      throw new MqttRefusal(REASON_CODES.serverUnavailable, 'shutting_down', 'the server is shutting down; reconnect', { returnCode: CONNACK_RETURN_CODES.serverUnavailable });
+    }
+    const held = this.#connectionsPerTenant.get(identity.tenantId) ?? 0;
+    if (held >= this.#deps.config.mqttMaxConnectionsPerTenant) {
+      throw new MqttRefusal(REASON_CODES.quotaExceeded, 'tenant_cap', `the tenant has ${held} connections to this server (MQTT_MAX_CONNECTIONS_PER_TENANT)`, {
+        returnCode: CONNACK_RETURN_CODES.serverUnavailable,
+      });
+    }
+    this.#connectionsPerTenant.set(identity.tenantId, held + 1);
+  }
+
+  #release(tenantId: string): void {
+    const held = (this.#connectionsPerTenant.get(tenantId) ?? 1) - 1;
+    if (held <= 0) this.#connectionsPerTenant.delete(tenantId);
+    else this.#connectionsPerTenant.set(tenantId, held);
+  }
+
+  #buildHost(): ConnectionHost {
+    const deps = this.#deps;
+    return {
+      authenticate: (packet, clientAddress) => authenticateConnect(deps.authenticator, packet, clientAddress),
+      admit: (identity) => this.#admit(identity),
+      publish: async (key, message) => {
+        this.#gate.check();
+        try {
+          return await publishTelemetry(deps, key, message);
+        } finally {
+          this.#gate.check();
+        }
+      },
+      arrivalMs: () => deps.clock.now(),
+      saturated: () => this.#gate.saturated,
+      connected: () => {
+        deps.metrics.mqttConnections.dec({ state: 'connecting' });
+        deps.metrics.mqttConnections.inc({ state: 'connected' });
+      },
+      closed: (connection, tenantId) => {
+        this.#connections.delete(connection);
+        deps.metrics.mqttConnections.dec({ state: tenantId === undefined ? 'connecting' : 'connected' });
+        if (tenantId !== undefined) this.#release(tenantId);
+      },
+      countMessage: (outcome) => deps.metrics.mqttMessages.inc({ outcome }),
+      countRefusal: (reason) => deps.metrics.mqttRefusals.inc({ reason }),
+      warn: (error, message) => deps.logger.warn({ err: error }, message),
+    };
+  }
+}
