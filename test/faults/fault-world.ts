@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createPool, type Pool } from '@strata/core';
-import { createTenant, ensureDatabase, launchSystem, runMigrations, type RunningSystem, type ServiceName, type ServiceProcess } from '@strata/testkit';
+import { createTenant, ensureDatabase, freePort, launchSystem, runMigrations, type RunningSystem, type ServiceName, type ServiceProcess } from '@strata/testkit';
 import { PrivateStores } from './private-stores.ts';
 
 /** The services the fault suite runs (query-api serves reads only and plays no part in durability). */
@@ -13,12 +13,15 @@ export type FaultService = Extract<ServiceName, 'ops' | 'projector' | 'command-a
 export class FaultWorld {
   readonly stores: PrivateStores;
   readonly db: Pool;
+  /** command-api's MQTT listener (the same port after every restart). */
+  readonly mqttUrl: string;
   readonly #services: RunningSystem;
 
-  private constructor(stores: PrivateStores, db: Pool, services: RunningSystem) {
+  private constructor(stores: PrivateStores, db: Pool, services: RunningSystem, mqttPort: number) {
     this.stores = stores;
     this.db = db;
     this.#services = services;
+    this.mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
   }
 
   static async start(): Promise<FaultWorld> {
@@ -26,6 +29,7 @@ export class FaultWorld {
     try {
       await ensureDatabase(stores.databaseUrl);
       await runMigrations(stores.databaseUrl, createLogger('faults', 'silent'));
+      const mqttPort = await freePort();
       const services = await launchSystem({
         databaseUrl: stores.databaseUrl,
         redisUrl: stores.redisUrl,
@@ -33,12 +37,12 @@ export class FaultWorld {
         services: ['ops', 'projector', 'command-api'],
         logLevel: 'error',
         // Find jobless staged batches within seconds rather than the production 30 s.
-        env: { STAGING_SWEEP_AGE_MS: '5000', STAGING_SWEEP_INTERVAL_MS: '1000' },
+        env: { STAGING_SWEEP_AGE_MS: '5000', STAGING_SWEEP_INTERVAL_MS: '1000', MQTT_PORT: String(mqttPort) },
         readyTimeoutMs: 60_000,
         stopTimeoutMs: 20_000,
       });
       const db = createPool({ connectionString: stores.databaseUrl, max: 4, applicationName: 'strata-faults', connectionTimeoutMs: 2000 }, createLogger('faults', 'silent'));
-      return new FaultWorld(stores, db, services);
+      return new FaultWorld(stores, db, services, mqttPort);
     } catch (error) {
       await stores.stop();
       throw error;

@@ -10,7 +10,8 @@ import { WriteLog, runWriters, type WriterOptions } from './writers.ts';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-const CLEAN_STATUSES = new Set(['202', '503', '429', 'connection-error']);
+// 'puback': an MQTT message acknowledged (the MQTT scenario's 202).
+const CLEAN_STATUSES = new Set(['202', '503', '429', 'connection-error', 'puback']);
 
 const world = await FaultWorld.start();
 let passed = 0;

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { redisKeys } from '@strata/core';
 import type { FaultWorld } from './fault-world.ts';
 import { describeTally, runHostileSender } from './hostile-sender.ts';
+import { runMqttWriters } from './mqtt-writers.ts';
 import type { Tally } from './verify-against-oracle.ts';
 import type { FaultEvent } from './workload.ts';
 import { runWriters, type WriteLog, type WriterOptions } from './writers.ts';
@@ -152,6 +153,31 @@ export const scenarios: Scenario[] = [
       const requeued = (await ctx.world.metric('ops', 'strata_staging_batches_requeued_total')) - requeuedBefore;
       ctx.notes.push(`${requeued} batches re-enqueued from staging by the sweeper`);
       if (requeued === 0) ctx.failures.push('no batch was lost with Redis: the scenario did not test the sweeper');
+    },
+  },
+  {
+    // Devices publish QoS 1 over MQTT (MQTT.js, half MQTT 5, half 3.1.1; no HTTP writers) while
+    // command-api is killed (-9) twice mid-stream and restarted. "Accepted" is PUBACKed: every
+    // PUBACKed message must be stored once, and MQTT.js re-sends what was not acknowledged.
+    name: 'command-api-kill-9-mqtt',
+    events: { full: 20_000, quick: 4_000 },
+    devices: { full: 200, quick: 50 },
+    writers: 0,
+    batch: [1, 1],
+    delayMs: [0, 0],
+    async inject(ctx) {
+      const publishing = runMqttWriters(
+        { url: () => ctx.world.mqttUrl, apiKey: ctx.writerOptions.apiKey, events: ctx.writerOptions.events, connections: 16, inFlight: 20, delayMs: 5, giveUpAfterMs: 120_000 },
+        ctx.log,
+      );
+      for (const fraction of [0.3, 0.6]) {
+        await waitForAcked(ctx, fraction);
+        const { exit } = await ctx.world.signal('command-api', 'SIGKILL');
+        if (exit !== 'SIGKILL') ctx.failures.push(`command-api ended with ${exit}, not SIGKILL`);
+        await ctx.world.startService('command-api');
+      }
+      await publishing;
+      ctx.notes.push(`command-api killed 2× mid-stream; ${ctx.log.statuses.get('connection-error') ?? 0} MQTT disconnects`);
     },
   },
   {
