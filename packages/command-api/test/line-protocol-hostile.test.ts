@@ -86,6 +86,7 @@ t.test('hostile line protocol', async (t) => {
     await refusedLines(t, '2^63 i', `m,host=a v=9223372036854775808i ${ns()}`, /line 1: integer field "v" is out of range/);
     await refusedLines(t, '-1u', `m,host=a v=-1u ${ns()}`, /line 1: unsigned integer field "v" is negative/);
     await refusedLines(t, 'a timestamp past int64', `m,host=a v=1 92233720368547758070`, /line 1: timestamp is out of the range/);
+    await refusedLines(t, 'a timestamp in 1971 (never read as Unix seconds)', `m,host=a v=1 31536000000000000`, /line 1: timestamp: older than the retention/);
     await refusedLines(t, 'a timestamp before 1970', `m,host=a v=1 -1000000000`, /line 1: timestamp: is before 1970/);
     await refusedLines(t, 'a timestamp in the far future', `m,host=a v=1 9223372036854775806`, /line 1: timestamp: later than/);
   });
