@@ -1,5 +1,6 @@
-import { READ_RATE } from './measure-reads.ts';
 import { FLEET_RATE } from './measure-device-fleet.ts';
+import { MQTT_CONNECTIONS, MQTT_EVENTS_PER_MESSAGE } from './measure-mqtt-ingest.ts';
+import { READ_RATE, type Reads } from './measure-reads.ts';
 import { median } from './percentiles.ts';
 import type { RunResult } from './run-once.ts';
 
@@ -11,58 +12,88 @@ export interface Row {
 }
 
 /**
- * The medians across runs of every number the issue asks for, with its target where it has one.
- * Every ratio is Strata's number over the SQL ceiling measured in the same run.
+ * The medians across runs of every number the issue asks for, with its target where it has one; a
+ * row whose phase did not run (`--only`) is left out. Every ratio to "SQL ceiling" is Strata's number
+ * over the SQL ceiling measured in the same run, every ratio to "HTTP batches" over the batch phase's
+ * end-to-end rate of the same run.
  */
 export function summarize(runs: RunResult[]): Row[] {
-  const m = (pick: (run: RunResult) => number) => median(runs.map(pick));
-  return [
-    { metric: 'SQL ceiling (plain SQL, same server, same run)', value: m((r) => r.ceiling.rowsPerSec), unit: 'rows/s' },
-    { metric: 'batches of 500, accepted', value: m((r) => r.batch.acceptedEventsPerSec), unit: 'events/s' },
-    { metric: 'batches of 500, end to end (in history)', value: m((r) => r.batch.endToEndEventsPerSec), unit: 'events/s', target: { op: '>=', value: 50_000 } },
-    { metric: 'batches end to end / SQL ceiling', value: m((r) => r.batch.endToEndEventsPerSec / r.ceiling.rowsPerSec), unit: '×', target: { op: '>=', value: 0.4 } },
-    { metric: 'batches: backlog slope while loading', value: m((r) => r.batch.backlog.slopeEventsPerSec), unit: 'events/s' },
-    { metric: 'batches: drain after the load', value: m((r) => r.batch.drainMs), unit: 'ms' },
-    { metric: 'bytes per event, all-in (batch workload)', value: m((r) => r.bytes.allIn), unit: 'B', target: { op: '<=', value: 250 } },
-    { metric: 'bytes: ended minutes not yet materialized', value: m((r) => r.batchAggregated.notedMinutes), unit: 'minutes' },
-    { metric: `fleet: offered`, value: FLEET_RATE, unit: 'req/s' },
-    { metric: 'fleet: achieved', value: m((r) => r.fleet.achievedPerSec), unit: 'req/s', target: { op: '>=', value: FLEET_RATE * 0.99 } },
-    { metric: 'fleet: achieved / SQL ceiling', value: m((r) => r.fleet.achievedPerSec / r.ceiling.rowsPerSec), unit: '×' },
-    { metric: 'fleet: p50', value: m((r) => r.fleet.p50Ms), unit: 'ms' },
-    { metric: 'fleet: p99', value: m((r) => r.fleet.p99Ms), unit: 'ms', target: { op: '<=', value: 25 } },
-    { metric: 'fleet: backlog slope', value: m((r) => r.fleet.backlog.slopeEventsPerSec), unit: 'events/s', target: { op: '<=', value: FLEET_RATE * 0.01 } },
-    { metric: 'fleet: freshness p99, latest state', value: m((r) => r.fleet.freshness.latestP99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
-    { metric: 'fleet: freshness p99, series', value: m((r) => r.fleet.freshness.seriesP99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
-    { metric: 'single events, 64 connections', value: m((r) => r.single.requestsPerSec), unit: 'req/s', target: { op: '>=', value: 12_000 } },
-    { metric: 'single events / SQL ceiling', value: m((r) => r.single.requestsPerSec / r.ceiling.rowsPerSec), unit: '×' },
-    { metric: 'single events p50', value: m((r) => r.single.p50Ms), unit: 'ms' },
-    { metric: 'single events p99', value: m((r) => r.single.p99Ms), unit: 'ms', target: { op: '<=', value: 25 } },
-    { metric: 'freshness: background load', value: m((r) => r.freshness.backgroundEventsPerSec), unit: 'events/s' },
-    { metric: 'freshness p50, latest state', value: m((r) => r.freshness.latestP50Ms), unit: 'ms' },
-    { metric: 'freshness p99, latest state', value: m((r) => r.freshness.latestP99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
-    { metric: 'freshness p99, series', value: m((r) => r.freshness.seriesP99Ms), unit: 'ms', target: { op: '<=', value: 250 } },
-    { metric: `reads at ${READ_RATE} req/s each, beside ingest of`, value: m((r) => r.reads.background.eventsPerSec), unit: 'events/s' },
-    { metric: 'reads: ended minutes not yet materialized', value: m((r) => r.aggregatedBeforeReads.notedMinutes), unit: 'minutes' },
-    { metric: 'latest state, cache p50', value: m((r) => r.reads.cache.p50Ms), unit: 'ms' },
-    { metric: 'latest state, cache p99', value: m((r) => r.reads.cache.p99Ms), unit: 'ms' },
-    { metric: 'latest state, strong p50', value: m((r) => r.reads.strong.p50Ms), unit: 'ms' },
-    { metric: 'latest state, strong p99', value: m((r) => r.reads.strong.p99Ms), unit: 'ms' },
-    { metric: 'series 24 h @ 1m p50', value: m((r) => r.reads.series24h1m.p50Ms), unit: 'ms' },
-    { metric: 'series 24 h @ 1m p99', value: m((r) => r.reads.series24h1m.p99Ms), unit: 'ms', target: { op: '<=', value: 20 } },
-    { metric: 'series 30 d @ 1h p50', value: m((r) => r.reads.series30d1h.p50Ms), unit: 'ms' },
-    { metric: 'series 30 d @ 1h p99', value: m((r) => r.reads.series30d1h.p99Ms), unit: 'ms', target: { op: '<=', value: 20 } },
-    { metric: 'stats 24 h @ 1m p50', value: m((r) => r.reads.stats24h1m.p50Ms), unit: 'ms' },
-    { metric: 'stats 24 h @ 1m p99', value: m((r) => r.reads.stats24h1m.p99Ms), unit: 'ms', target: { op: '<=', value: 20 } },
-    { metric: 'reads refused or failed', value: m((r) => sumRefused(r)), unit: 'requests', target: { op: '<=', value: 0 } },
-    { metric: 'generator CPU: batches', value: m((r) => r.cpu.batch), unit: '% of a core' },
-    { metric: 'generator CPU: fleet', value: m((r) => r.cpu.fleet), unit: '% of a core' },
-    { metric: 'generator CPU: single events', value: m((r) => r.cpu.single), unit: '% of a core' },
-    { metric: 'generator CPU: reads', value: m((r) => r.cpu.reads), unit: '% of a core' },
+  const specs: Spec[] = [
+    { metric: 'SQL ceiling (plain SQL, same server, same run)', pick: (r) => r.ceiling?.rowsPerSec, unit: 'rows/s' },
+    { metric: 'batches of 500, accepted', pick: (r) => r.batch?.acceptedEventsPerSec, unit: 'events/s' },
+    { metric: 'batches of 500, end to end (in history)', pick: (r) => r.batch?.endToEndEventsPerSec, unit: 'events/s', target: { op: '>=', value: 50_000 } },
+    { metric: 'batches end to end / SQL ceiling', pick: (r) => ratio(r.batch?.endToEndEventsPerSec, r.ceiling?.rowsPerSec), unit: '×', target: { op: '>=', value: 0.4 } },
+    { metric: 'batches: backlog slope while loading', pick: (r) => r.batch?.backlog.slopeEventsPerSec, unit: 'events/s' },
+    { metric: 'batches: drain after the load', pick: (r) => r.batch?.drainMs, unit: 'ms' },
+    { metric: 'bytes per event, all-in (batch workload)', pick: (r) => r.bytes?.allIn, unit: 'B', target: { op: '<=', value: 250 } },
+    { metric: 'bytes: ended minutes not yet materialized', pick: (r) => r.batchAggregated?.notedMinutes, unit: 'minutes' },
+    { metric: 'line protocol, 500 points gzip, accepted', pick: (r) => r.lp?.acceptedPointsPerSec, unit: 'points/s' },
+    { metric: 'line protocol, end to end (in history)', pick: (r) => r.lp?.endToEndPointsPerSec, unit: 'points/s' },
+    { metric: 'line protocol end to end / HTTP batches', pick: (r) => ratio(r.lp?.endToEndPointsPerSec, r.batch?.endToEndEventsPerSec), unit: '×', target: { op: '>=', value: 0.8 } },
+    { metric: 'line protocol: request p99', pick: (r) => r.lp?.requestP99Ms, unit: 'ms' },
+    { metric: 'line protocol: refused or unanswered', pick: (r) => r.lp && r.lp.refused + r.lp.unanswered, unit: 'requests', target: { op: '<=', value: 0 } },
+    { metric: `MQTT QoS 1, ${MQTT_CONNECTIONS} conns × ${MQTT_EVENTS_PER_MESSAGE} events, PUBACKed`, pick: (r) => r.mqtt?.acceptedEventsPerSec, unit: 'events/s' },
+    { metric: 'MQTT, end to end (in history)', pick: (r) => r.mqtt?.endToEndEventsPerSec, unit: 'events/s' },
+    { metric: 'MQTT end to end / HTTP batches', pick: (r) => ratio(r.mqtt?.endToEndEventsPerSec, r.batch?.endToEndEventsPerSec), unit: '×', target: { op: '>=', value: 0.8 } },
+    { metric: 'MQTT publish → PUBACK p50', pick: (r) => r.mqtt?.publishP50Ms, unit: 'ms' },
+    { metric: 'MQTT publish → PUBACK p99', pick: (r) => r.mqtt?.publishP99Ms, unit: 'ms' },
+    { metric: 'MQTT: refused or unanswered', pick: (r) => r.mqtt && r.mqtt.refused + r.mqtt.unanswered, unit: 'messages', target: { op: '<=', value: 0 } },
+    { metric: `fleet: offered`, pick: (r) => r.fleet && FLEET_RATE, unit: 'req/s' },
+    { metric: 'fleet: achieved', pick: (r) => r.fleet?.achievedPerSec, unit: 'req/s', target: { op: '>=', value: FLEET_RATE * 0.99 } },
+    { metric: 'fleet: achieved / SQL ceiling', pick: (r) => ratio(r.fleet?.achievedPerSec, r.ceiling?.rowsPerSec), unit: '×' },
+    { metric: 'fleet: p50', pick: (r) => r.fleet?.p50Ms, unit: 'ms' },
+    { metric: 'fleet: p99', pick: (r) => r.fleet?.p99Ms, unit: 'ms', target: { op: '<=', value: 25 } },
+    { metric: 'fleet: backlog slope', pick: (r) => r.fleet?.backlog.slopeEventsPerSec, unit: 'events/s', target: { op: '<=', value: FLEET_RATE * 0.01 } },
+    { metric: 'fleet: freshness p99, latest state', pick: (r) => r.fleet?.freshness.latestP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
+    { metric: 'fleet: freshness p99, series', pick: (r) => r.fleet?.freshness.seriesP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
+    { metric: 'single events, 64 connections', pick: (r) => r.single?.requestsPerSec, unit: 'req/s', target: { op: '>=', value: 12_000 } },
+    { metric: 'single events / SQL ceiling', pick: (r) => ratio(r.single?.requestsPerSec, r.ceiling?.rowsPerSec), unit: '×' },
+    { metric: 'single events p50', pick: (r) => r.single?.p50Ms, unit: 'ms' },
+    { metric: 'single events p99', pick: (r) => r.single?.p99Ms, unit: 'ms', target: { op: '<=', value: 25 } },
+    { metric: 'freshness: background load', pick: (r) => r.freshness?.backgroundEventsPerSec, unit: 'events/s' },
+    { metric: 'freshness p50, latest state', pick: (r) => r.freshness?.latestP50Ms, unit: 'ms' },
+    { metric: 'freshness p99, latest state', pick: (r) => r.freshness?.latestP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
+    { metric: 'freshness p99, series', pick: (r) => r.freshness?.seriesP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
+    { metric: `reads at ${READ_RATE} req/s each, beside ingest of`, pick: (r) => r.reads?.background.eventsPerSec, unit: 'events/s' },
+    { metric: 'reads: ended minutes not yet materialized', pick: (r) => r.aggregatedBeforeReads?.notedMinutes, unit: 'minutes' },
+    { metric: 'latest state, cache p50', pick: (r) => r.reads?.cache.p50Ms, unit: 'ms' },
+    { metric: 'latest state, cache p99', pick: (r) => r.reads?.cache.p99Ms, unit: 'ms' },
+    { metric: 'latest state, strong p50', pick: (r) => r.reads?.strong.p50Ms, unit: 'ms' },
+    { metric: 'latest state, strong p99', pick: (r) => r.reads?.strong.p99Ms, unit: 'ms' },
+    { metric: 'series 24 h @ 1m p50', pick: (r) => r.reads?.series24h1m.p50Ms, unit: 'ms' },
+    { metric: 'series 24 h @ 1m p99', pick: (r) => r.reads?.series24h1m.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
+    { metric: 'series 30 d @ 1h p50', pick: (r) => r.reads?.series30d1h.p50Ms, unit: 'ms' },
+    { metric: 'series 30 d @ 1h p99', pick: (r) => r.reads?.series30d1h.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
+    { metric: 'stats 24 h @ 1m p50', pick: (r) => r.reads?.stats24h1m.p50Ms, unit: 'ms' },
+    { metric: 'stats 24 h @ 1m p99', pick: (r) => r.reads?.stats24h1m.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
+    { metric: 'reads refused or failed', pick: (r) => r.reads && sumRefused(r.reads), unit: 'requests', target: { op: '<=', value: 0 } },
+    { metric: 'generator CPU: batches', pick: (r) => r.cpu.batch, unit: '% of a core' },
+    { metric: 'generator CPU: line protocol', pick: (r) => r.cpu.lp, unit: '% of a core' },
+    { metric: 'generator CPU: MQTT', pick: (r) => r.cpu.mqtt, unit: '% of a core' },
+    { metric: 'generator CPU: fleet', pick: (r) => r.cpu.fleet, unit: '% of a core' },
+    { metric: 'generator CPU: single events', pick: (r) => r.cpu.single, unit: '% of a core' },
+    { metric: 'generator CPU: reads', pick: (r) => r.cpu.reads, unit: '% of a core' },
   ];
+  const rows: Row[] = [];
+  for (const { pick, ...row } of specs) {
+    const values = runs.map(pick);
+    if (values.some((value) => value === undefined)) continue;
+    rows.push({ ...row, value: median(values as number[]) });
+  }
+  return rows;
 }
 
-function sumRefused(run: RunResult): number {
-  const { cache, strong, series24h1m, series30d1h, stats24h1m } = run.reads;
+interface Spec extends Omit<Row, 'value'> {
+  /** The run's number, undefined when a phase it needs did not run. */
+  pick: (run: RunResult) => number | undefined;
+}
+
+function ratio(value: number | undefined, of: number | undefined): number | undefined {
+  return value === undefined || of === undefined ? undefined : value / of;
+}
+
+function sumRefused(reads: Reads): number {
+  const { cache, strong, series24h1m, series30d1h, stats24h1m } = reads;
   return [cache, strong, series24h1m, series30d1h, stats24h1m].reduce((sum, load) => sum + load.non2xx + load.errors, 0);
 }
 

@@ -30,6 +30,27 @@ export function singleBody(options: BodyOptions, n: number): string {
   return eventJson(options, n, Date.now());
 }
 
+/**
+ * The n-th MQTT message of a phase: `eventsPerMessage` buffered readings of the topic's device, ids
+ * unique across every connection as in a batch body, the newest stamped now and the others 1 ms apart
+ * before it (readings of one device at one instant would tie in latest state). No `device`: the
+ * topic names it, as firmware publishing to its own topic sends.
+ */
+export function telemetryPayload(phase: string, n: number, eventsPerMessage: number): string {
+  const now = Date.now();
+  const events: string[] = [];
+  for (let j = 0; j < eventsPerMessage; j++) {
+    const i = n * eventsPerMessage + j;
+    events.push(`{"id":"${phase}-${i}","ts":${now - (eventsPerMessage - 1 - j)},"values":${valuesJson(i)}}`);
+  }
+  return `{"events":[${events.join(',')}]}`;
+}
+
 function eventJson(options: BodyOptions, i: number, ts: number): string {
-  return `{"device":"${options.devicePrefix}${i % options.devices}","id":"${options.phase}-${i}","ts":${ts},"values":{"temp":${(i % 400) / 10},"hr":${60 + (i % 90)},"status":"${i % 10 === 0 ? 'warn' : 'ok'}"}}`;
+  return `{"device":"${options.devicePrefix}${i % options.devices}","id":"${options.phase}-${i}","ts":${ts},"values":${valuesJson(i)}}`;
+}
+
+/** The readings of the i-th event of a phase: the same three values in every phase and transport. */
+function valuesJson(i: number): string {
+  return `{"temp":${(i % 400) / 10},"hr":${60 + (i % 90)},"status":"${i % 10 === 0 ? 'warn' : 'ok'}"}`;
 }

@@ -4,6 +4,8 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@strata/core';
 import { formatTable, summarize } from './bench-report.ts';
+import { selectPhases, type BenchPhase } from './bench-phases.ts';
+import { describeCheck } from './check-stored-events.ts';
 import { describePostgres } from './describe-postgres.ts';
 import { loadSeriesDevice } from './load-series-device.ts';
 import { median } from './percentiles.ts';
@@ -12,18 +14,34 @@ import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
 import { waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 
-// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR]`: the composition root of the benchmark.
+// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--only PHASE,…]`: the composition root of the benchmark.
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, runs: { type: 'string', default: '1' }, embedded: { type: 'boolean', default: false }, profile: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '1' },
+    embedded: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    only: { type: 'string' },
+  },
 });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 9) {
   process.stderr.write('bench: --runs takes 1..9\n');
   process.exit(2);
 }
+let phases: BenchPhase[];
+try {
+  phases = selectPhases(values.only);
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exit(2);
+}
 const plan: BenchPlan = values.quick
-  ? { batchS: 10, fleetS: 15, singleS: 5, freshnessS: 5, readsS: 3, ceilingRows: 200_000, seriesEvents: 100_000 }
-  : { batchS: 30, fleetS: 60, singleS: 10, freshnessS: 10, readsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000 };
+  ? { phases, batchS: 10, lpS: 10, mqttS: 10, fleetS: 15, singleS: 5, freshnessS: 5, readsS: 3, ceilingRows: 200_000, seriesEvents: 100_000 }
+  : { phases, batchS: 30, lpS: 30, mqttS: 30, fleetS: 60, singleS: 10, freshnessS: 10, readsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000 };
+// Only the reads read the series device: a run without them does not load it.
+const withSeries = phases.includes('reads');
+const partial = values.only !== undefined;
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 // Taken before the services start: that is the code they run, even if HEAD moves meanwhile.
 const commit = gitCommit();
@@ -45,12 +63,15 @@ let seriesCheck;
 let seriesAggregated: Aggregated | undefined;
 try {
   postgres = await describePostgres(stack.db, totalmem());
-  log(`loading ${plan.seriesEvents.toLocaleString('en-US')} events for the series device`);
-  const loadStarted = performance.now();
-  seriesCheck = await loadSeriesDevice(stack, plan.seriesEvents);
-  log(`  in history after ${Math.round((performance.now() - loadStarted) / 1000)} s; waiting for the aggregates`);
-  seriesAggregated = await waitUntilAggregated(stack.db, 900_000, log);
-  log(`  aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} after ${Math.round(seriesAggregated.waitedMs / 1000)} s`);
+  if (partial) log(`phases: ${phases.join(', ')} (--only)`);
+  if (withSeries) {
+    log(`loading ${plan.seriesEvents.toLocaleString('en-US')} events for the series device`);
+    const loadStarted = performance.now();
+    seriesCheck = await loadSeriesDevice(stack, plan.seriesEvents);
+    log(`  in history after ${Math.round((performance.now() - loadStarted) / 1000)} s; waiting for the aggregates`);
+    seriesAggregated = await waitUntilAggregated(stack.db, 900_000, log);
+    log(`  aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} after ${Math.round(seriesAggregated.waitedMs / 1000)} s`);
+  }
   for (let run = 1; run <= runs; run++) results.push(await runOnce(stack, plan, run, log));
 } finally {
   await stack.stop();
@@ -61,13 +82,17 @@ const rows = summarize(results);
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 const out = (text: string) => process.stdout.write(`${text}\n`);
 out(`\nStrata benchmark (${values.quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB), commit ${commit}`);
+if (partial) out(`phases: ${phases.join(', ')} (--only)`);
 out(`PostgreSQL ${postgres.version}${embedded ? ' (private, --embedded)' : ` at ${new URL(config.databaseUrl).host}`}: ${Object.entries(postgres.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 out(postgres.differsFromRecommended.length === 0 ? 'settings: as recommended (docs/operations.md)' : `settings differing from docs/operations.md: ${postgres.differsFromRecommended.join(', ')}`);
 out('');
 out(formatTable(rows, runs));
 const last = results.at(-1) as RunResult;
-out(`\nbytes per event by table (last run): ${Object.entries(last.bytes.byTable).map(([k, v]) => `${k} ${v}`).join(', ')}; staging grew ${last.bytes.staging.toFixed(1)} B/event (transient)`);
-for (const [name, backlog] of [['batches', last.batch.backlog], ['fleet', last.fleet.backlog]] as const) {
+if (last.bytes) {
+  out(`\nbytes per event by table (last run): ${Object.entries(last.bytes.byTable).map(([k, v]) => `${k} ${v}`).join(', ')}; staging grew ${last.bytes.staging.toFixed(1)} B/event (transient)`);
+}
+for (const [name, backlog] of [['batches', last.batch?.backlog], ['line protocol', last.lp?.backlog], ['MQTT', last.mqtt?.backlog], ['fleet', last.fleet?.backlog]] as const) {
+  if (!backlog) continue;
   const series = backlog.samples.map((s) => s.stagedEvents);
   const maxJobs = Math.max(0, ...backlog.samples.map((s) => s.queuedJobs));
   out(`projector backlog, ${name} (last run): staged events each second ${series.join(' ')}; max ${backlog.maxStagedEvents} events / ${maxJobs} queued jobs, slope ${Math.round(backlog.slopeEventsPerSec)} events/s`);
@@ -75,14 +100,17 @@ for (const [name, backlog] of [['batches', last.batch.backlog], ['fleet', last.f
 if (seriesAggregated) {
   out(`series device (${plan.seriesEvents.toLocaleString('en-US')} events over 30 days): aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} ${Math.round(seriesAggregated.waitedMs / 1000)} s after it was in history`);
 }
-const checks = [seriesCheck, ...results.flatMap((r) => r.checks)];
+if (last.mqtt?.firstError) out(`MQTT (last run): first error: ${last.mqtt.firstError}`);
+const checks = [...(seriesCheck ? [seriesCheck] : []), ...results.flatMap((r) => r.checks)];
 const failed = checks.filter((c) => !c.ok);
-for (const c of failed) out(`FAIL ${c.scenario}: ${c.acknowledged} events acknowledged, ${c.stored} stored`);
-out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length} checks (median ceiling move ${Math.round(median(results.map((r) => r.ceiling.moveMs)))} ms, copy ${Math.round(median(results.map((r) => r.ceiling.copyMs)))} ms)`);
+for (const c of failed) out(`FAIL ${describeCheck(c)}`);
+const ceilings = results.flatMap((r) => (r.ceiling ? [r.ceiling] : []));
+const ceilingNote = ceilings.length > 0 ? ` (median ceiling move ${Math.round(median(ceilings.map((c) => c.moveMs)))} ms, copy ${Math.round(median(ceilings.map((c) => c.copyMs)))} ms)` : '';
+out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length} checks${ceilingNote}`);
 
 const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 15);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}.json`, import.meta.url);
+const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}.json`, import.meta.url);
 const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, seriesAggregated, summary: rows, checks, runs: results };
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 out(`\nwritten ${file.pathname}`);

@@ -10,8 +10,19 @@ export interface LoadOptions {
   /** Requests per second across all connections (open-loop); unset = as fast as answers come. */
   overallRate?: number;
   method?: 'GET' | 'POST';
-  /** Builds the n-th request: its body for POST, its path for GET. n counts across all connections. */
-  next: (n: number) => { body?: string; path?: string };
+  /** Request headers; by default the tenant's key as `Bearer` and a JSON body. */
+  headers?: Record<string, string>;
+  /**
+   * Builds the n-th request: its body for POST, its path for GET, and for a body answered `204`
+   * without a count (line protocol) the events it carries. n counts across all connections.
+   */
+  next: (n: number) => LoadRequest;
+}
+
+export interface LoadRequest {
+  body?: string | Buffer;
+  path?: string;
+  events?: number;
 }
 
 export interface LoadResult {
@@ -27,16 +38,19 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   requestsPerSec: number;
-  /** The sum of `accepted` over every 202 answer: the events the service acknowledged. */
+  /** The sum of `accepted` over every 202 answer, and of the events of every 204'd body: the events the service acknowledged. */
   acceptedEvents: number;
 }
 
 const ACCEPTED = /"accepted":(\d+)/;
 const SETTLE_LIMIT_MS = 30_000;
+const BODY_HEADERS = new Set(['content-length', 'content-encoding']);
 
 interface RequestContext {
   /** Set when the request in flight on this connection belongs to the load. */
   load?: boolean;
+  /** The events of the request in flight, as `next` counted them. */
+  events?: number;
 }
 
 /**
@@ -66,7 +80,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         connections: options.connections,
         ...(options.amount ? { amount: options.amount } : { duration: (options.duration ?? 10) + SETTLE_LIMIT_MS / 1000 }),
         ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-        headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
+        headers: options.headers ?? { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
         requests: [
           {
             setupRequest: (request, context) => {
@@ -75,11 +89,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
                 // autocannon reuses the header object it wrote the last POST's Content-Length into: a
                 // GET carrying it makes the server wait for a body that never comes (and read the next
                 // request as that body), which put 100–440 ms answers and resets into the phase's p99.
-                const headers = Object.fromEntries(Object.entries(request.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'content-length'));
+                // Content-Encoding goes too: it describes the load's bodies, and a GET has none.
+                const headers = Object.fromEntries(Object.entries(request.headers ?? {}).filter(([name]) => !BODY_HEADERS.has(name.toLowerCase())));
                 return { ...request, method: 'GET', path: '/livez', body: undefined, headers };
               }
-              (context as RequestContext).load = true;
               const built = options.next(n++);
+              Object.assign(context as RequestContext, { load: true, events: built.events });
               return { ...request, ...(built.body !== undefined ? { body: built.body } : {}), ...(built.path ? { path: built.path } : {}) };
             },
             onResponse: (status, body, context) => {
@@ -90,6 +105,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
               if (status === 202) {
                 const match = ACCEPTED.exec(body);
                 if (match) acceptedEvents += Number(match[1]);
+              } else if (status === 204) {
+                acceptedEvents += (context as RequestContext).events ?? 0;
               }
               settle();
             },

@@ -1,19 +1,26 @@
+import type { BenchPhase } from './bench-phases.ts';
 import { bytesPerEvent, type BytesPerEvent } from './bytes-per-event.ts';
-import { checkStoredEvents, type StoredCheck } from './check-stored-events.ts';
+import { checkStoredEvents, type PointIdentity, type StoredCheck } from './check-stored-events.ts';
 import { withGeneratorCpu } from './generator-cpu.ts';
 import { measureBatchIngest, type BatchIngest } from './measure-batch-ingest.ts';
 import { measureDeviceFleet, type DeviceFleet } from './measure-device-fleet.ts';
 import { measureFreshness, type FreshnessUnderLoad } from './measure-freshness.ts';
+import { measureLineProtocolIngest, type LineProtocolIngest } from './measure-line-protocol-ingest.ts';
+import { measureMqttIngest, type MqttIngest } from './measure-mqtt-ingest.ts';
 import { measureReads, READ_BACKGROUND_EVENTS, type Reads } from './measure-reads.ts';
 import { measureSingleEvent, type SingleEvent } from './measure-single-event.ts';
 import { measureSqlCeiling, type SqlCeiling } from './measure-sql-ceiling.ts';
-import { measureSettledSizes, measureTableSizes } from './measure-table-sizes.ts';
+import { measureSettledSizes, measureTableSizes, type TableSizes } from './measure-table-sizes.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 import { waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 import { waitUntilSettled } from './wait-until-projected.ts';
 
 export interface BenchPlan {
+  /** The phases each run measures (`--only`, with what they need; all by default), in run order. */
+  phases: BenchPhase[];
   batchS: number;
+  lpS: number;
+  mqttS: number;
   fleetS: number;
   singleS: number;
   freshnessS: number;
@@ -22,75 +29,112 @@ export interface BenchPlan {
   seriesEvents: number;
 }
 
+/** Every measurement of one run; a phase left out by `--only` is absent. */
 export interface RunResult {
-  ceiling: SqlCeiling;
-  batch: BatchIngest;
-  bytes: BytesPerEvent;
-  fleet: DeviceFleet;
-  single: SingleEvent;
-  freshness: FreshnessUnderLoad;
-  reads: Reads;
+  ceiling?: SqlCeiling;
+  batch?: BatchIngest;
+  bytes?: BytesPerEvent;
+  lp?: LineProtocolIngest;
+  mqtt?: MqttIngest;
+  fleet?: DeviceFleet;
+  single?: SingleEvent;
+  freshness?: FreshnessUnderLoad;
+  reads?: Reads;
   /** The refresher's state when reads began (they are measured once it has caught up, or after 2 min). */
-  aggregatedBeforeReads: Aggregated;
+  aggregatedBeforeReads?: Aggregated;
   /** The refresher's state when bytes per event were measured. */
-  batchAggregated: Aggregated;
+  batchAggregated?: Aggregated;
   checks: StoredCheck[];
-  cpu: { batch: number; fleet: number; single: number; reads: number };
+  /** The load generator's CPU per phase, % of a core. */
+  cpu: Partial<Record<'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'reads', number>>;
 }
 
-/** One pass over every measurement, each phase alone on the machine, each checked stored = acknowledged. */
+/** One pass over the plan's phases, each alone on the machine, each checked stored = acknowledged. */
 export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, log: (line: string) => void): Promise<RunResult> {
-  const checks: StoredCheck[] = [];
-  const check = async (scenario: string, window: { fromMs: number; toMs: number }, acknowledged: number) => {
-    checks.push(await checkStoredEvents(stack.db, stack.tenant, `run ${run}: ${scenario}`, window, acknowledged));
+  const has = (phase: BenchPhase) => plan.phases.includes(phase);
+  const result: RunResult = { checks: [], cpu: {} };
+  const check = async (scenario: string, window: { fromMs: number; toMs: number }, acknowledged: number, identity?: PointIdentity) => {
+    result.checks.push(await checkStoredEvents(stack.db, stack.tenant, `run ${run}: ${scenario}`, window, acknowledged, identity));
   };
-  await waitUntilSettled(stack.db);
-  log(`run ${run}: SQL ceiling (${plan.ceilingRows.toLocaleString('en-US')} rows, plain SQL on one connection)`);
-  const ceiling = await measureSqlCeiling(stack.databaseUrl, plan.ceilingRows, Date.now());
+  if (has('ceiling')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: SQL ceiling (${plan.ceilingRows.toLocaleString('en-US')} rows, plain SQL on one connection)`);
+    result.ceiling = await measureSqlCeiling(stack.databaseUrl, plan.ceilingRows, Date.now());
+  }
 
-  await waitUntilSettled(stack.db);
-  log(`run ${run}: batches of 500 over 10k devices (${plan.batchS} s, end to end)`);
-  const sizesBefore = await measureTableSizes(stack.db);
-  const batch = await withGeneratorCpu(() => measureBatchIngest(stack, plan.batchS, run));
-  await check('batches of 500', batch.result.window, batch.result.acknowledged);
-  // Bytes per event count the aggregates of the phase's minutes too: the last one is materialized
-  // only after it has ended.
-  const batchAggregated = await waitUntilAggregated(stack.db, 180_000, log, batch.result.window.toMs);
-  const bytes = bytesPerEvent(sizesBefore, await measureSettledSizes(stack.db, 30_000), batch.result.acknowledged);
+  if (has('batch')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: batches of 500 over 10k devices (${plan.batchS} s, end to end)`);
+    const sizesBefore: TableSizes | undefined = has('bytes') ? await measureTableSizes(stack.db) : undefined;
+    const batch = await withGeneratorCpu(() => measureBatchIngest(stack, plan.batchS, run));
+    result.batch = batch.result;
+    result.cpu.batch = batch.generatorCpuPercent;
+    await check('batches of 500', batch.result.window, batch.result.acknowledged);
+    if (sizesBefore) {
+      // Bytes per event count the aggregates of the phase's minutes too: the last one is materialized
+      // only after it has ended.
+      result.batchAggregated = await waitUntilAggregated(stack.db, 180_000, log, batch.result.window.toMs);
+      result.bytes = bytesPerEvent(sizesBefore, await measureSettledSizes(stack.db, 30_000), batch.result.acknowledged);
+    }
+  }
 
-  await waitUntilSettled(stack.db);
-  log(`run ${run}: fleet of 10k devices at 1 event/s each (${plan.fleetS} s)`);
-  const fleet = await withGeneratorCpu(() => measureDeviceFleet(stack, plan.fleetS, run));
-  await waitUntilSettled(stack.db);
-  await check('fleet', fleet.result.window, fleet.result.acknowledged);
+  if (has('lp')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: line protocol, gzipped bodies of 500 points over 10k devices (${plan.lpS} s, end to end)`);
+    const lp = await withGeneratorCpu(() => measureLineProtocolIngest(stack, plan.lpS, run));
+    result.lp = lp.result;
+    result.cpu.lp = lp.generatorCpuPercent;
+    await check('line protocol', lp.result.window, lp.result.acknowledged, 'seq');
+  }
 
-  log(`run ${run}: single events, 64 connections (${plan.singleS} s)`);
-  const single = await withGeneratorCpu(() => measureSingleEvent(stack, plan.singleS, run));
-  await waitUntilSettled(stack.db);
-  await check('single events', single.result.window, single.result.acknowledged);
+  if (has('mqtt')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: MQTT QoS 1, 100 connections, 20 events a message (${plan.mqttS} s, end to end)`);
+    const mqtt = await withGeneratorCpu(() => measureMqttIngest(stack, plan.mqttS, run));
+    result.mqtt = mqtt.result;
+    result.cpu.mqtt = mqtt.generatorCpuPercent;
+    await check('MQTT', mqtt.result.window, mqtt.result.acknowledged, 'id');
+  }
 
-  log(`run ${run}: freshness at half the batch rate (${plan.freshnessS} s)`);
-  const freshness = await measureFreshness(stack, batch.result.endToEndEventsPerSec / 2, plan.freshnessS, run);
-  await waitUntilSettled(stack.db);
-  await check('freshness', freshness.window, freshness.totalAcknowledged);
+  if (has('fleet')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: fleet of 10k devices at 1 event/s each (${plan.fleetS} s)`);
+    const fleet = await withGeneratorCpu(() => measureDeviceFleet(stack, plan.fleetS, run));
+    result.fleet = fleet.result;
+    result.cpu.fleet = fleet.generatorCpuPercent;
+    await waitUntilSettled(stack.db);
+    await check('fleet', fleet.result.window, fleet.result.acknowledged);
+  }
 
-  const aggregatedBeforeReads = await waitUntilAggregated(stack.db, 120_000, log);
-  const readBackground = Math.min(READ_BACKGROUND_EVENTS, batch.result.endToEndEventsPerSec / 2);
-  log(`run ${run}: reads under ingest of ${Math.round(readBackground)} events/s (${plan.readsS} s each)`);
-  const reads = await withGeneratorCpu(() => measureReads(stack, plan.readsS, readBackground, run));
-  await waitUntilSettled(stack.db);
-  await check('reads (background ingest)', reads.result.window, reads.result.background.acknowledged);
-  return {
-    ceiling,
-    batch: batch.result,
-    bytes,
-    fleet: fleet.result,
-    single: single.result,
-    freshness,
-    reads: reads.result,
-    aggregatedBeforeReads,
-    batchAggregated,
-    checks,
-    cpu: { batch: batch.generatorCpuPercent, fleet: fleet.generatorCpuPercent, single: single.generatorCpuPercent, reads: reads.generatorCpuPercent },
-  };
+  if (has('single')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: single events, 64 connections (${plan.singleS} s)`);
+    const single = await withGeneratorCpu(() => measureSingleEvent(stack, plan.singleS, run));
+    result.single = single.result;
+    result.cpu.single = single.generatorCpuPercent;
+    await waitUntilSettled(stack.db);
+    await check('single events', single.result.window, single.result.acknowledged);
+  }
+
+  const batchRate = result.batch?.endToEndEventsPerSec ?? 0;
+  if (has('freshness')) {
+    await waitUntilSettled(stack.db);
+    log(`run ${run}: freshness at half the batch rate (${plan.freshnessS} s)`);
+    result.freshness = await measureFreshness(stack, batchRate / 2, plan.freshnessS, run);
+    await waitUntilSettled(stack.db);
+    await check('freshness', result.freshness.window, result.freshness.totalAcknowledged);
+  }
+
+  if (has('reads')) {
+    await waitUntilSettled(stack.db);
+    result.aggregatedBeforeReads = await waitUntilAggregated(stack.db, 120_000, log);
+    const readBackground = Math.min(READ_BACKGROUND_EVENTS, batchRate / 2);
+    log(`run ${run}: reads under ingest of ${Math.round(readBackground)} events/s (${plan.readsS} s each)`);
+    const reads = await withGeneratorCpu(() => measureReads(stack, plan.readsS, readBackground, run));
+    result.reads = reads.result;
+    result.cpu.reads = reads.generatorCpuPercent;
+    await waitUntilSettled(stack.db);
+    await check('reads (background ingest)', reads.result.window, reads.result.background.acknowledged);
+  }
+  return result;
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createLogger, createPool, Redis, type Config, type Pool, INGEST_QUEUE } from '@strata/core';
-import { createTenant, deleteKeysWithPrefix, ensureDatabase, launchSystem, runMigrations, type ServiceName } from '@strata/testkit';
+import { createTenant, deleteKeysWithPrefix, ensureDatabase, freePort, launchSystem, runMigrations, type ServiceName } from '@strata/testkit';
 import { BENCH_START_MS } from './event-bodies.ts';
 import { SERIES_DAYS } from './load-series-device.ts';
 
@@ -8,6 +8,8 @@ export interface BenchStack {
   databaseUrl: string;
   db: Pool;
   urls: Record<ServiceName, string>;
+  /** command-api's MQTT listener, `mqtt://127.0.0.1:<port>`. */
+  mqttUrl: string;
   apiKey: string;
   tenant: string;
   /** The queue Redis, for sampling the ingest queue's depth. */
@@ -39,13 +41,15 @@ export async function startBenchStack(config: Config, profileDir?: string): Prom
   const redis = new Redis(config.redisUrl);
   await deleteKeysWithPrefix(redis, 'bench');
 
+  // MQTT is on, as `pnpm start` runs command-api, on a free port rather than the one default per machine.
+  const mqttPort = await freePort();
   const services = await launchSystem({
     databaseUrl,
     redisUrl: config.redisUrl,
     cacheRedisUrl: config.cacheRedisUrl,
     redisPrefix: 'bench',
     // The series device holds 30 days of history, which the default retention would refuse at its edge.
-    env: { RETENTION_DAYS: '60' },
+    env: { RETENTION_DAYS: '60', MQTT_PORT: String(mqttPort) },
     // --profile: each service writes a V8 CPU profile when it exits (open it in Chrome DevTools).
     nodeArgs: (name) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
     // A profile is written on the way out: give every service time to finish it.
@@ -56,6 +60,7 @@ export async function startBenchStack(config: Config, profileDir?: string): Prom
     databaseUrl,
     db,
     urls: services.urls,
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     apiKey,
     tenant,
     redis,
