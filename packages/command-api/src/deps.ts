@@ -57,6 +57,7 @@ export type CommandConfig = Pick<
   | 'mqttPort'
   | 'mqttMaxConnections'
   | 'mqttMaxConnectionsPerTenant'
+  | 'mqttMaxPendingConnections'
   | 'mqttConnectTimeoutMs'
   | 'mqttMaxKeepAliveSeconds'
   | 'mqttMaxInFlight'

@@ -196,7 +196,9 @@ t.test('connection caps and the tenant rate', async (t) => {
   t.teardown(() => neighbour.end());
   t.pass('another tenant still connects');
   const fourth = await RawMqttClient.open(ctx.port);
-  t.ok(await fourth.closedWithin(1000), 'past MQTT_MAX_CONNECTIONS: closed at once');
+  fourth.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'c4', clean: true, keepalive: 60, username: 'c4', password: Buffer.from(other.apiKey) });
+  t.equal(codeOf(await fourth.next('connack')), 0x89, 'past MQTT_MAX_CONNECTIONS authenticated connections: CONNACK 0x89 server busy');
+  t.ok(await fourth.closedWithin(3000));
   t.equal(await ctx.metric('strata_mqtt_refusals_total', 'reason="connection_cap"'), 1);
 
   // A tenant without a backlog may send one message of any size; it then owes the rate for it.

@@ -48,9 +48,14 @@ export interface Config {
   httpMaxConnections: number;
   /** The command API's MQTT listener (MQTT_PORT; 0 turns it off) and its bounds (README "MQTT"). */
   mqttPort: number;
-  /** Open MQTT sockets per command-api process, and authenticated connections per tenant per process. */
+  /** Authenticated MQTT connections per command-api process, and per tenant per process. */
   mqttMaxConnections: number;
   mqttMaxConnectionsPerTenant: number;
+  /**
+   * Sockets that have not finished CONNECT, per process: past it the oldest is closed to make room,
+   * so keyless sockets can never hold the slots of authenticated devices.
+   */
+  mqttMaxPendingConnections: number;
   /** A socket that has not sent CONNECT (and been answered) within this is closed. */
   mqttConnectTimeoutMs: number;
   /** The keep-alive a client may ask for; a client asking none or more is held to this (MQTT 5 is told). */

@@ -81,6 +81,7 @@ export function loadConfig(env: Env): Config {
     mqttPort: int('MQTT_PORT', 1884, 0, 65535),
     mqttMaxConnections: int('MQTT_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     mqttMaxConnectionsPerTenant: int('MQTT_MAX_CONNECTIONS_PER_TENANT', 5000, 1, 1_000_000),
+    mqttMaxPendingConnections: int('MQTT_MAX_PENDING_CONNECTIONS', 1000, 1, 1_000_000),
     mqttConnectTimeoutMs: int('MQTT_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     mqttMaxKeepAliveSeconds: int('MQTT_MAX_KEEP_ALIVE_SECONDS', 300, 5, 65_535),
     mqttMaxInFlight: int('MQTT_MAX_IN_FLIGHT', 100, 1, 65_535),

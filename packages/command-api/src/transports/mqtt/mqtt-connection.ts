@@ -122,6 +122,11 @@ export class MqttConnection {
     await this.closed;
   }
 
+  /** Closes a socket that has not finished CONNECT, to make room for newer ones (the listener's bound). */
+  abandon(): void {
+    if (this.#state === 'awaiting-connect' || this.#state === 'authenticating') this.#socket.destroy();
+  }
+
   readonly #onData = (chunk: Buffer): void => {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     if (this.#state === 'connected') this.#timer.refresh();

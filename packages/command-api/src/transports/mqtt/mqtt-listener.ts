@@ -9,10 +9,15 @@ import { SaturationGate } from './saturation-gate.ts';
 
 /** Room in a packet beside its payload (MAX_BODY_BYTES): a topic of at most 150 bytes and MQTT 5 properties. */
 const PACKET_OVERHEAD_BYTES = 64 * 1024;
+/**
+ * Sockets one client address may have before CONNECT is answered; past it its own oldest is closed.
+ * Generous for devices behind one NAT reconnecting at once (each retries), small beside the whole pool.
+ */
+const MAX_PENDING_PER_ADDRESS = 64;
 
 export type MqttConfig = Pick<
   Config,
-  'host' | 'mqttPort' | 'mqttMaxConnections' | 'mqttMaxConnectionsPerTenant' | 'mqttConnectTimeoutMs' | 'mqttMaxKeepAliveSeconds' | 'mqttMaxInFlight' | 'maxBodyBytes'
+  'host' | 'mqttPort' | 'mqttMaxConnections' | 'mqttMaxConnectionsPerTenant' | 'mqttMaxPendingConnections' | 'mqttConnectTimeoutMs' | 'mqttMaxKeepAliveSeconds' | 'mqttMaxInFlight' | 'maxBodyBytes'
 >;
 
 export interface MqttListenerDeps extends PublishTelemetryDeps {
@@ -37,6 +42,14 @@ export class MqttListener {
   readonly #deps: MqttListenerDeps;
   readonly #server: Server;
   readonly #connections = new Set<MqttConnection>();
+  /**
+   * Sockets not yet past CONNECT, oldest first, and how many each address holds. They are bounded
+   * apart from the authenticated connections (MQTT_MAX_CONNECTIONS), and the oldest give way to new
+   * ones: a socket that never sends CONNECT can hold no slot a device with a key needs.
+   */
+  readonly #pending = new Set<MqttConnection>();
+  readonly #pendingPerAddress = new Map<string, number>();
+  #authenticated = 0;
   readonly #connectionsPerTenant = new Map<string, number>();
   readonly #gate: SaturationGate;
   readonly #connectionOptions: MqttConnectionOptions;
@@ -106,15 +119,39 @@ export class MqttListener {
   }
 
   readonly #onSocket = (socket: Socket): void => {
-    if (this.#closing || this.#connections.size >= this.#deps.config.mqttMaxConnections) {
+    if (this.#closing) {
       // Before a byte is read: a refused socket costs nothing but its accept.
-      this.#deps.metrics.mqttRefusals.inc({ reason: this.#closing ? 'shutting_down' : 'connection_cap' });
+      this.#deps.metrics.mqttRefusals.inc({ reason: 'shutting_down' });
       socket.destroy();
       return;
     }
-    this.#connections.add(new MqttConnection(socket, this.#host, this.#connectionOptions));
+    const address = socket.remoteAddress ?? '';
+    if ((this.#pendingPerAddress.get(address) ?? 0) >= MAX_PENDING_PER_ADDRESS) this.#evictPending(address);
+    if (this.#pending.size >= this.#deps.config.mqttMaxPendingConnections) this.#evictPending(undefined);
+    const connection = new MqttConnection(socket, this.#host, this.#connectionOptions);
+    this.#connections.add(connection);
+    this.#pending.add(connection);
+    this.#pendingPerAddress.set(address, (this.#pendingPerAddress.get(address) ?? 0) + 1);
     this.#deps.metrics.mqttConnections.inc({ state: 'connecting' });
   };
+
+  /** Closes the oldest socket still before CONNECT (of `address`, or of anyone), to make room. */
+  #evictPending(address: string | undefined): void {
+    for (const connection of this.#pending) {
+      if (address !== undefined && connection.clientAddress !== address) continue;
+      this.#leavePending(connection);
+      this.#deps.metrics.mqttRefusals.inc({ reason: 'pending_evicted' });
+      connection.abandon();
+      return;
+    }
+  }
+
+  #leavePending(connection: MqttConnection): void {
+    if (!this.#pending.delete(connection)) return;
+    const left = (this.#pendingPerAddress.get(connection.clientAddress) ?? 1) - 1;
+    if (left <= 0) this.#pendingPerAddress.delete(connection.clientAddress);
+    else this.#pendingPerAddress.set(connection.clientAddress, left);
+  }
 
   #endKey(keyId: string): void {
     const revoked = disconnection(REASON_CODES.notAuthorized, 'revoked', 'the key was revoked');
@@ -132,6 +169,11 @@ export class MqttListener {
     if (this.#closing) {
       throw new MqttRefusal(REASON_CODES.serverUnavailable, 'shutting_down', 'the server is shutting down; reconnect', { returnCode: CONNACK_RETURN_CODES.serverUnavailable });
     }
+    if (this.#authenticated >= this.#deps.config.mqttMaxConnections) {
+      throw new MqttRefusal(REASON_CODES.serverBusy, 'connection_cap', `this server holds ${this.#authenticated} connections (MQTT_MAX_CONNECTIONS); try another or later`, {
+        returnCode: CONNACK_RETURN_CODES.serverUnavailable,
+      });
+    }
     const held = this.#connectionsPerTenant.get(identity.tenantId) ?? 0;
     if (held >= this.#deps.config.mqttMaxConnectionsPerTenant) {
       throw new MqttRefusal(REASON_CODES.quotaExceeded, 'tenant_cap', `the tenant has ${held} connections to this server (MQTT_MAX_CONNECTIONS_PER_TENANT)`, {
@@ -139,12 +181,14 @@ export class MqttListener {
       });
     }
     this.#connectionsPerTenant.set(identity.tenantId, held + 1);
+    this.#authenticated++;
   }
 
   #release(tenantId: string): void {
     const held = (this.#connectionsPerTenant.get(tenantId) ?? 1) - 1;
     if (held <= 0) this.#connectionsPerTenant.delete(tenantId);
     else this.#connectionsPerTenant.set(tenantId, held);
+    this.#authenticated--;
   }
 
   #buildHost(): ConnectionHost {
@@ -162,12 +206,14 @@ export class MqttListener {
       },
       arrivalMs: () => deps.clock.now(),
       saturated: () => this.#gate.saturated,
-      connected: () => {
+      connected: (connection) => {
+        this.#leavePending(connection);
         deps.metrics.mqttConnections.dec({ state: 'connecting' });
         deps.metrics.mqttConnections.inc({ state: 'connected' });
       },
       closed: (connection, tenantId) => {
         this.#connections.delete(connection);
+        this.#leavePending(connection);
         deps.metrics.mqttConnections.dec({ state: tenantId === undefined ? 'connecting' : 'connected' });
         if (tenantId !== undefined) this.#release(tenantId);
       },
