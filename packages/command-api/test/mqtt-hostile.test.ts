@@ -208,4 +208,10 @@ t.test('connection caps and the tenant rate', async (t) => {
   first.publish('v1/devices/rated/telemetry', batch(100), 2);
   t.equal(codeOf(await first.next('puback')), 0x97, 'over the tenant rate: PUBACK 0x97 quota exceeded');
   t.equal((await ctx.staged('rated')).length, 20, 'nothing of the refused message stored');
+  // The refused client is not read until the rate allows more (retry-after, at least a second): a
+  // flood waits in its TCP window rather than being parsed and refused on the shared cores.
+  first.publish('v1/devices/rated/telemetry', batch(200), 3);
+  await t.rejects(first.next('puback', 500), /no puback within 500 ms/, 'the next message is not even read for a while');
+  t.ok(await first.next('puback', 10_000), 'then it is read and answered');
+  t.notOk(first.socket.destroyed, 'the connection stays open throughout');
 });

@@ -20,12 +20,14 @@ export class MqttRefusal extends Error {
   readonly effect: RefusalEffect;
   /** Metric label: strata_mqtt_messages_total{outcome} or strata_mqtt_refusals_total{reason}. */
   readonly label: string;
+  /** How long the client should wait before sending more (the tenant's rate): its socket is not read meanwhile. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     reasonCode: number,
     label: string,
     message: string,
-    options: { effect?: RefusalEffect; returnCode?: number; cause?: unknown } = {},
+    options: { effect?: RefusalEffect; returnCode?: number; cause?: unknown; retryAfterMs?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'MqttRefusal';
@@ -33,6 +35,7 @@ export class MqttRefusal extends Error {
     this.label = label;
     this.effect = options.effect ?? 'nack';
     this.returnCode = options.returnCode ?? CONNACK_RETURN_CODES.serverUnavailable;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -23,8 +23,13 @@ export function refusalFromError(error: unknown): MqttRefusal {
     case 401:
     case 403:
       return new MqttRefusal(REASON_CODES.notAuthorized, 'forbidden', message, { cause: error });
-    case 429:
-      return new MqttRefusal(REASON_CODES.quotaExceeded, 'rate_limited', message, { cause: error });
+    case 429: {
+      const seconds = Number(error.headers?.['retry-after']);
+      return new MqttRefusal(REASON_CODES.quotaExceeded, 'rate_limited', message, {
+        cause: error,
+        retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000,
+      });
+    }
     default:
       return new MqttRefusal(REASON_CODES.serverBusy, 'unavailable', message, { effect: 'disconnect', cause: error });
   }
