@@ -46,6 +46,16 @@ t.test('hostile MQTT input', async (t) => {
     t.equal(codeOf(await client.next('puback')), 0, 'the connection still works');
   });
 
+  t.test('a QoS 1 PUBLISH with packet identifier 0 is a protocol error: DISCONNECT 0x82, nothing stored', async (t) => {
+    const client = await RawMqttClient.connected(ctx.port, key);
+    const before = await countStaged(ctx);
+    client.publish('v1/devices/zero-id/telemetry', event({ v: 1 }), 0);
+    t.equal(codeOf(await client.next('disconnect')), 0x82);
+    t.ok(await client.closedWithin(3000), 'closed');
+    t.equal(client.packets.filter((packet) => packet.cmd === 'puback').length, 0, 'no PUBACK');
+    t.equal(await countStaged(ctx), before, 'nothing staged');
+  });
+
   t.test('MQTT 3.1.1: a refused topic closes the connection', async (t) => {
     const client = await RawMqttClient.connected(ctx.port, key, 4);
     client.publish('v1/devices/+/telemetry', event({ v: 1 }));

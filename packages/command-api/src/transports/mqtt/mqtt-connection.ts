@@ -228,6 +228,11 @@ export class MqttConnection {
       this.#host.countMessage('qos_not_supported');
       return this.#refuse(disconnection(REASON_CODES.qosNotSupported, 'qos_not_supported', 'QoS 2 is not supported (Maximum QoS is 1); publish with QoS 1'));
     }
+    if (packet.qos === 1 && !packet.messageId) {
+      // MQTT: a QoS 1 PUBLISH carries a non-zero packet identifier; its PUBACK could name nothing else.
+      this.#host.countMessage('protocol_error');
+      return this.#refuse(disconnection(REASON_CODES.protocolError, 'protocol_error', 'a QoS 1 PUBLISH needs a packet identifier other than 0'));
+    }
     if (packet.properties?.topicAlias !== undefined) {
       this.#host.countMessage('protocol_error');
       return this.#refuse(disconnection(REASON_CODES.topicAliasInvalid, 'protocol_error', 'topic aliases are not supported (Topic Alias Maximum is 0)'));
