@@ -4,6 +4,8 @@
  * window of event time and can be counted there.
  */
 export const BENCH_START_MS = Math.floor(Date.now() / 60_000) * 60_000;
+/** Days of history the series device holds before BENCH_START_MS (the stack gives them partitions). */
+export const SERIES_DAYS = 30;
 
 export interface BodyOptions {
   /** Distinguishes one phase's ids from every other's, so no phase re-sends another's events. */

@@ -1,5 +1,5 @@
 import { checkStoredEvents, type StoredCheck } from './check-stored-events.ts';
-import { BENCH_START_MS } from './event-bodies.ts';
+import { BENCH_START_MS, SERIES_DAYS } from './event-bodies.ts';
 import { runLoad } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 import { waitUntilDrained } from './wait-until-projected.ts';
@@ -7,7 +7,6 @@ import { waitUntilDrained } from './wait-until-projected.ts';
 export const SERIES_DEVICE = 'series-device';
 /** The series device's history ends where the bench starts, before any phase's events. */
 export const SERIES_END_MS = BENCH_START_MS;
-export const SERIES_DAYS = 30;
 const SPAN_MS = SERIES_DAYS * 86_400_000;
 
 /**

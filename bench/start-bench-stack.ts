@@ -1,8 +1,7 @@
 import pg from 'pg';
 import { createLogger, createPool, Redis, type Config, type Pool, INGEST_QUEUE } from '@strata/core';
 import { createTenant, deleteKeysWithPrefix, ensureDatabase, freePort, launchSystem, runMigrations, type ServiceName } from '@strata/testkit';
-import { BENCH_START_MS } from './event-bodies.ts';
-import { SERIES_DAYS } from './load-series-device.ts';
+import { BENCH_START_MS, SERIES_DAYS } from './event-bodies.ts';
 
 export interface BenchStack {
   databaseUrl: string;
