@@ -1,11 +1,19 @@
-import { AppError, isDeviceBound, requireDevice, type Config, type FieldError, type KeyIdentity } from '@strata/core';
-import type { CommandDeps } from '../deps.ts';
+import { AppError, isDeviceBound, requireDevice, type Clock, type Config, type FieldError, type KeyIdentity } from '@strata/core';
+import type { CommandMetrics } from '../metrics.ts';
+import type { DeviceKeyRegistry } from './device-key-registry.ts';
+import type { GroupCommitter } from './group-committer.ts';
+import type { IngestRateLimiter } from './ingest-rate-limiter.ts';
 import { validateEvents } from './validate-events.ts';
 
 /** Most clients fix a batch by reading the first problems; the total tells them how many remain. */
 const MAX_REPORTED_ERRORS = 1000;
 
-export interface AcceptEventsDeps extends Pick<CommandDeps, 'clock' | 'metrics' | 'rateLimiter' | 'keyRegistry' | 'committer'> {
+export interface AcceptEventsDeps {
+  clock: Clock;
+  metrics: CommandMetrics;
+  rateLimiter: IngestRateLimiter;
+  keyRegistry: DeviceKeyRegistry;
+  committer: GroupCommitter;
   config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
 }
 
