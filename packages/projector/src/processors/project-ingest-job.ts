@@ -1,9 +1,17 @@
 import type { Job } from 'bullmq';
-import type { Config, IngestJobData } from '@strata/core';
+import type { CallBatcher, Clock, Config, IngestJobData, Logger, Redis } from '@strata/core';
 import { writeThroughStates } from '../cache/write-through-states.ts';
-import type { ProjectorDeps } from '../deps.ts';
+import type { ProjectorMetrics } from '../metrics.ts';
+import type { DrainedBatch } from '../queries/project-batch.ts';
+import type { BatchOutcome } from './batch-drains.ts';
 
-export interface ProjectIngestJobDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'cache' | 'metrics' | 'drains'> {
+export interface ProjectIngestJobDeps {
+  logger: Logger;
+  clock: Clock;
+  /** The latest-state cache and live channel. */
+  cache: Redis;
+  metrics: ProjectorMetrics;
+  drains: CallBatcher<DrainedBatch, BatchOutcome>;
   config: Pick<Config, 'redisPrefix' | 'cacheTtlSeconds' | 'liveStreamMaxBytes'>;
 }
 
