@@ -1,3 +1,4 @@
+import { withTimeout } from '@strata/core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { quantile } from './percentiles.ts';
 
@@ -50,8 +51,10 @@ const SETTLE_LIMIT_MS = 30_000;
  */
 export async function runMqttLoad(options: MqttLoadOptions): Promise<MqttLoadResult> {
   const connecting = await Promise.allSettled(
+    // Each under a deadline of its own: a socket the server closes before CONNACK leaves MQTT.js's
+    // promise unsettled when it may not reconnect, and the bench would wait forever.
     Array.from({ length: options.connections }, (_, c) =>
-      mqtt.connectAsync(options.url, {
+      withTimeout(mqtt.connectAsync(options.url, {
         protocolVersion: 5,
         username: options.apiKey,
         clientId: `${options.clientPrefix}-${c}`,
@@ -61,7 +64,7 @@ export async function runMqttLoad(options: MqttLoadOptions): Promise<MqttLoadRes
         // A broken connection counts its messages in flight as unanswered: a re-send after a
         // reconnect would blur what was acknowledged when.
         reconnectPeriod: 0,
-      }),
+      }), 15_000),
     ),
   );
   const clients = connecting.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));

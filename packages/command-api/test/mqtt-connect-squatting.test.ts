@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { createTenant } from '@strata/testkit';
 import { RawMqttClient, startMqttTestApp } from './mqtt-harness.ts';
@@ -29,6 +30,11 @@ t.test('past MQTT_MAX_PENDING_CONNECTIONS the oldest silent socket gives way to 
   const device = await createTenant(ctx.db, 'a tenant whose devices must still connect');
   const squatters = await Promise.all(Array.from({ length: 3 }, () => RawMqttClient.open(ctx.port)));
   t.teardown(() => squatters.forEach((socket) => socket.end()));
+  // Only a socket silent past the grace (1 s) gives way: one that has just arrived never does.
+  const early = await RawMqttClient.open(ctx.port);
+  t.ok(await early.closedWithin(2000), 'a fourth socket arriving while all three are fresh is refused');
+  t.notOk(squatters[0]?.socket.destroyed, 'and no fresh socket was evicted for it');
+  await sleep(1200);
   const client = await RawMqttClient.open(ctx.port);
   t.teardown(() => client.end());
   t.ok(await squatters[0]?.closedWithin(2000), 'the oldest keyless socket was closed to make room');
@@ -37,4 +43,5 @@ t.test('past MQTT_MAX_PENDING_CONNECTIONS the oldest silent socket gives way to 
   const connack = (await client.next('connack', 3000)) as { reasonCode?: number } | undefined;
   t.equal(connack?.reasonCode, 0, 'the device that came last, with a key, is connected');
   t.equal(await ctx.metric('strata_mqtt_refusals_total', 'reason="pending_evicted"'), 1);
+  t.equal(await ctx.metric('strata_mqtt_refusals_total', 'reason="pending_cap"'), 1);
 });

@@ -10,10 +10,12 @@ import { SaturationGate } from './saturation-gate.ts';
 /** Room in a packet beside its payload (MAX_BODY_BYTES): a topic of at most 150 bytes and MQTT 5 properties. */
 const PACKET_OVERHEAD_BYTES = 64 * 1024;
 /**
- * Sockets one client address may have before CONNECT is answered; past it its own oldest is closed.
- * Generous for devices behind one NAT reconnecting at once (each retries), small beside the whole pool.
+ * How long a socket may sit before CONNECT before it gives way to a new one when the pending pool is
+ * full. A device with a key sends CONNECT within a round trip; a socket still silent after this is
+ * the likelier squatter, and one that has only just arrived is never evicted (a reconnect storm of a
+ * whole fleet, often from one NAT address, must not cut its own handshakes).
  */
-const MAX_PENDING_PER_ADDRESS = 64;
+const PENDING_GRACE_MS = 1000;
 
 export type MqttConfig = Pick<
   Config,
@@ -43,12 +45,11 @@ export class MqttListener {
   readonly #server: Server;
   readonly #connections = new Set<MqttConnection>();
   /**
-   * Sockets not yet past CONNECT, oldest first, and how many each address holds. They are bounded
-   * apart from the authenticated connections (MQTT_MAX_CONNECTIONS), and the oldest give way to new
-   * ones: a socket that never sends CONNECT can hold no slot a device with a key needs.
+   * Sockets not yet past CONNECT, oldest first, with when each arrived. They are bounded apart from
+   * the authenticated connections (MQTT_MAX_CONNECTIONS), and the oldest give way to new ones: a
+   * socket that never sends CONNECT can hold no slot a device with a key needs.
    */
-  readonly #pending = new Set<MqttConnection>();
-  readonly #pendingPerAddress = new Map<string, number>();
+  readonly #pending = new Map<MqttConnection, number>();
   #authenticated = 0;
   readonly #connectionsPerTenant = new Map<string, number>();
   readonly #gate: SaturationGate;
@@ -125,32 +126,32 @@ export class MqttListener {
       socket.destroy();
       return;
     }
-    const address = socket.remoteAddress ?? '';
-    if ((this.#pendingPerAddress.get(address) ?? 0) >= MAX_PENDING_PER_ADDRESS) this.#evictPending(address);
-    if (this.#pending.size >= this.#deps.config.mqttMaxPendingConnections) this.#evictPending(undefined);
+    if (this.#pending.size >= this.#deps.config.mqttMaxPendingConnections && !this.#evictOldestPending()) {
+      // Every waiting socket arrived just now (a reconnect storm): this one is refused, and retries.
+      this.#deps.metrics.mqttRefusals.inc({ reason: 'pending_cap' });
+      socket.destroy();
+      return;
+    }
     const connection = new MqttConnection(socket, this.#host, this.#connectionOptions);
     this.#connections.add(connection);
-    this.#pending.add(connection);
-    this.#pendingPerAddress.set(address, (this.#pendingPerAddress.get(address) ?? 0) + 1);
+    this.#pending.set(connection, this.#deps.clock.now());
     this.#deps.metrics.mqttConnections.inc({ state: 'connecting' });
   };
 
-  /** Closes the oldest socket still before CONNECT (of `address`, or of anyone), to make room. */
-  #evictPending(address: string | undefined): void {
-    for (const connection of this.#pending) {
-      if (address !== undefined && connection.clientAddress !== address) continue;
-      this.#leavePending(connection);
-      this.#deps.metrics.mqttRefusals.inc({ reason: 'pending_evicted' });
-      connection.abandon();
-      return;
-    }
+  /** Closes the oldest socket still before CONNECT if it has waited past the grace; false if none has. */
+  #evictOldestPending(): boolean {
+    const oldest = this.#pending.entries().next();
+    if (oldest.done) return false;
+    const [connection, since] = oldest.value;
+    if (this.#deps.clock.now() - since < PENDING_GRACE_MS) return false;
+    this.#pending.delete(connection);
+    this.#deps.metrics.mqttRefusals.inc({ reason: 'pending_evicted' });
+    connection.abandon();
+    return true;
   }
 
   #leavePending(connection: MqttConnection): void {
-    if (!this.#pending.delete(connection)) return;
-    const left = (this.#pendingPerAddress.get(connection.clientAddress) ?? 1) - 1;
-    if (left <= 0) this.#pendingPerAddress.delete(connection.clientAddress);
-    else this.#pendingPerAddress.set(connection.clientAddress, left);
+    this.#pending.delete(connection);
   }
 
   #endKey(keyId: string): void {
