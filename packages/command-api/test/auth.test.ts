@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { createPool, issueApiKey, type Config, type Pool } from '@strata/core';
-import { createTenant, createTestEnvironment, rawHttpStatus, runOpsCli, type Teardownable } from '@strata/testkit';
+import { captureIo, createTenant, createTestEnvironment, rawHttpStatus, runOpsCli, type Teardownable } from '@strata/testkit';
 import { closeCommandDeps, createCommandDeps, type CommandDeps } from '../src/deps.ts';
 import { startCommandApi } from '../src/service.ts';
 
@@ -195,7 +195,7 @@ t.test('ops key revoke is effective within a second on every process', async (t)
   t.equal((await post(one.app, key)).statusCode, 202, 'cached on instance one');
   t.equal((await post(two.app, key)).statusCode, 202, 'cached on instance two');
 
-  const listIo = capture();
+  const listIo = captureIo();
   t.equal(await runOpsCli(['key', 'list', tenant.tenant], config, listIo), 0);
   const listed = listIo.out().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   const entry = listed.find((row) => row.keyId === issued?.keyId);
@@ -203,7 +203,7 @@ t.test('ops key revoke is effective within a second on every process', async (t)
   t.ok(entry?.lastUsedAt, 'last use is recorded');
   t.notMatch(listIo.out(), /sk_/, 'no secrets listed');
 
-  const revokeIo = capture();
+  const revokeIo = captureIo();
   const revokedAt = Date.now();
   t.equal(await runOpsCli(['key', 'revoke', issued?.keyId as string], config, revokeIo), 0, revokeIo.err());
   t.ok((JSON.parse(revokeIo.out()) as { processesNotified: number }).processesNotified >= 2, 'both processes heard it');
@@ -217,34 +217,23 @@ t.test('ops key revoke is effective within a second on every process', async (t)
     t.equal(status, 401, `refused within 1 s (after ${Date.now() - revokedAt} ms)`);
   }
   t.equal((await post(one.app, tenant.apiKey)).statusCode, 202, 'the tenant\'s other keys still work');
-  const listedAfter = capture();
+  const listedAfter = captureIo();
   await runOpsCli(['key', 'list', tenant.tenant], config, listedAfter);
   t.match(listedAfter.out(), new RegExp(`"keyId":"${issued?.keyId}".*"revokedAt":"\\d{4}-`));
-  const unknown = capture();
+  const unknown = captureIo();
   t.equal(await runOpsCli(['key', 'revoke', '6f1c1a52-1111-4a4a-9b9b-000000000000'], config, unknown), 1);
   t.match(unknown.err(), /no key/);
 });
 
 t.test('ops tenant key --scope --device prints the key and refuses bad options', async (t) => {
-  const io = capture();
+  const io = captureIo();
   t.equal(await runOpsCli(['tenant', 'key', tenant.tenant, '--scope', 'write', '--device', 'pump-9'], config, io), 0, io.err());
   const issued = JSON.parse(io.out()) as Record<string, unknown>;
   t.same(Object.keys(issued), ['keyId', 'apiKey', 'scope', 'device']);
   t.match(issued, { scope: 'write', device: 'pump-9' });
   for (const bad of [['--scope', 'admin'], ['--device', 'a b'], ['--scope']]) {
-    const badIo = capture();
+    const badIo = captureIo();
     t.equal(await runOpsCli(['tenant', 'key', tenant.tenant, ...bad], config, badIo), 2, bad.join(' '));
     t.equal(badIo.out(), '');
   }
 });
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (chunk: string) => (out += chunk) },
-    stderr: { write: (chunk: string) => (err += chunk) },
-    out: () => out,
-    err: () => err,
-  };
-}

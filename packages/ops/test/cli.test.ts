@@ -1,9 +1,8 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenantAuthenticator, createPool, systemClock } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
+import { captureIo, createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
-import { captureIo } from './capture-io.ts';
 
 const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'ops-test' }, logger);

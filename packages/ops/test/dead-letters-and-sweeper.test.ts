@@ -1,10 +1,9 @@
 import t from 'tap';
 import { Queue } from 'bullmq';
 import { INGEST_JOB, INGEST_QUEUE, createPool, ingestJobOptions, type IngestJobData } from '@strata/core';
-import { createTenant, createTestEnvironment } from '@strata/testkit';
+import { captureIo, createTenant, createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import { sweepStaging, STAGING_SWEEP_LOCK } from '../src/jobs/sweep-staging.ts';
-import { captureIo } from './capture-io.ts';
 
 const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 3, applicationName: 'ops-test' }, logger);

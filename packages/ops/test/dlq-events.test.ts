@@ -2,9 +2,8 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { INGEST_JOB, INGEST_QUEUE, createPool, type BatchEvent, type IngestJobData } from '@strata/core';
-import { createTenant, createTestEnvironment, freePort, startServiceProcess, waitUntilReady } from '@strata/testkit';
+import { captureIo, createTenant, createTestEnvironment, freePort, startServiceProcess, waitUntilReady } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
-import { captureIo } from './capture-io.ts';
 
 /*
  * `ops dlq` on dead letters (single events with their reason), against a real projector process:

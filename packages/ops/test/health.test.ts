@@ -1,11 +1,10 @@
 import t from 'tap';
 import { createPool } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
+import { captureIo, createTestEnvironment } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import type { HealthReport } from '../src/health/health-report.ts';
 import { utcDay } from '../src/partitions/utc-day.ts';
 import { touchHeartbeat } from '../src/queries/touch-heartbeat.ts';
-import { captureIo } from './capture-io.ts';
 
 const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'ops-test' }, logger);

@@ -1,9 +1,8 @@
 import t from 'tap';
 import { loadConfig } from '@strata/core';
-import { createTestEnvironment, freePort, startServiceProcess, waitUntilReady } from '@strata/testkit';
+import { captureIo, createTestEnvironment, freePort, startServiceProcess, waitUntilReady } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
 import type { HealthReport } from '../src/health/health-report.ts';
-import { captureIo } from './capture-io.ts';
 
 // ops health asks the running query API for its replica view; here a real query-api process
 // routes over a configured replica that does not answer, so its breaker and probes report it.

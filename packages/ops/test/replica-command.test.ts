@@ -5,9 +5,8 @@ import t from 'tap';
 import pg from 'pg';
 import { loadConfig } from '@strata/core';
 import { startPrivatePostgres } from '@strata/devstack';
-import { freePort } from '@strata/testkit';
+import { captureIo, freePort } from '@strata/testkit';
 import { runCli } from '../src/cli.ts';
-import { captureIo } from './capture-io.ts';
 
 // A private primary (initdb's pg_hba allows loopback replication), so the test never depends on
 // how the system cluster's pg_hba is set up.

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess } from '../src/stack/service-process.ts';
-import { captureIo } from './capture-io.ts';
+import { captureIo } from '@strata/testkit';
 
 const dir = await mkdtemp(join(tmpdir(), 'strata-stack-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));

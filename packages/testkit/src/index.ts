@@ -39,3 +39,4 @@ export { runMigrations } from '@strata/ops/run-migrations';
 export { ensureDatabase } from '@strata/ops/ensure-database';
 export { createTenant } from '@strata/ops/create-tenant';
 export { runCli as runOpsCli } from '@strata/ops/cli';
+export { captureIo } from './capture-io.ts';
