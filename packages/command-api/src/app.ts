@@ -70,7 +70,11 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   // By the matched route's declared access, never the raw URL (issue 9, finding 1).
   // InfluxDB clients send the key as `Token`, Basic auth or `p=`: only routes declaring
   // `keyFrom: 'influx'` read it there.
-  registerRouteAuthentication(app, { authenticator: deps.authenticator, credentialSources: { influx: readInfluxCredential } });
+  registerRouteAuthentication(app, {
+    authenticator: deps.authenticator,
+    credentialSources: { influx: readInfluxCredential },
+    missingKeyMessages: { influx: 'missing API key: send it as Authorization: Token <key> (or Bearer <key>), as the Basic auth password, or as the p= parameter' },
+  });
   registerRequestMetrics(app, deps.registry);
   app.addHook('onResponse', (request, reply, done) => {
     const reason = REJECTION_REASONS[reply.statusCode];

@@ -40,6 +40,7 @@ t.test('line-protocol keys', async (t) => {
     const missing = await post(v2, {});
     t.equal(missing.statusCode, 401);
     t.equal(missing.json().code, 'unauthorized');
+    t.match(missing.json().message, /send it as Authorization: Token <key>.*Basic auth password.*p= parameter/, 'told where these routes read the key');
     const v1 = await post('/write?db=x&p=wrong', {});
     t.equal(v1.statusCode, 401);
     t.match(v1.json(), { error: /invalid API key/ });

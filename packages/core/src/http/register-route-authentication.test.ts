@@ -34,3 +34,21 @@ t.test('a route naming a source that was not given fails at registration', async
   registerRouteAuthentication(app, { authenticator });
   t.throws(() => app.post('/x', { config: { access: 'write', keyFrom: 'influx' } }, async () => 'never'), /reads its key from "influx"/);
 });
+
+t.test('a missing key on a source with its own message is told where that source reads it; other refusals stay as they were', async (t) => {
+  const app = Fastify();
+  t.teardown(() => app.close());
+  app.setErrorHandler((error: AppError, _request, reply) => reply.code(error.status).send({ message: error.message }));
+  registerRouteAuthentication(app, {
+    authenticator,
+    credentialSources: { custom: (request) => request.headers['x-key'] as string | undefined },
+    missingKeyMessages: { custom: 'send the key in X-Key' },
+  });
+  app.post('/custom', { config: { access: 'write', keyFrom: 'custom' } }, async () => 'ok');
+  app.post('/plain', { config: { access: 'write' } }, async () => 'ok');
+  const missing = await app.inject({ method: 'POST', url: '/custom' });
+  t.equal(missing.statusCode, 401);
+  t.same(missing.json(), { message: 'send the key in X-Key' });
+  t.same((await app.inject({ method: 'POST', url: '/custom', headers: { 'x-key': 'bad' } })).json(), { message: 'refused bad' }, 'a wrong key keeps its answer');
+  t.same((await app.inject({ method: 'POST', url: '/plain' })).json(), { message: 'refused undefined' }, 'a route without the source keeps the authenticator\'s');
+});

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyIdentity } from '../auth/key-identity.ts';
 import { requireScope } from '../auth/require-access.ts';
 import type { TenantAuthenticator } from '../auth/tenant-authenticator.ts';
+import { AppError } from '../errors/app-error.ts';
 
 /** What a route needs, declared in its options as `config: { access }`. */
 export type RouteAccess = 'public' | 'read' | 'write';
@@ -33,6 +34,11 @@ export interface RouteAuthenticationOptions {
    * here fails at registration, never by accepting a key from the wrong place.
    */
   credentialSources?: Record<string, (request: FastifyRequest) => string | undefined>;
+  /**
+   * What a 401 for a missing key says on the routes of a source (by the same name), so a client of
+   * those routes is told where they read the key, not about the Bearer header they never read.
+   */
+  missingKeyMessages?: Record<string, string>;
 }
 
 /**
@@ -72,9 +78,16 @@ export function registerRouteAuthentication(app: FastifyInstance, options: Route
     if (known !== undefined) return authorize(request, known, access, done);
     authenticator.authenticate(presented, request.ip).then(
       (identity) => authorize(request, identity, access, done),
-      (error: unknown) => done(error as Error),
+      (error: unknown) => done(missingKeyError(error, presented, config?.keyFrom, options.missingKeyMessages)),
     );
   });
+}
+
+/** The authenticator's 401 for no key at all, told in the words of the route's own key source. */
+function missingKeyError(error: unknown, presented: string | undefined, keyFrom: string | undefined, messages: Record<string, string> | undefined): Error {
+  const message = keyFrom === undefined ? undefined : messages?.[keyFrom];
+  if (message === undefined || (presented !== undefined && presented !== '') || !(error instanceof AppError) || error.status !== 401) return error as Error;
+  return new AppError(401, error.code, message, { headers: error.headers, cause: error });
 }
 
 function authorize(request: FastifyRequest, identity: KeyIdentity, access: Exclude<RouteAccess, 'public'> | undefined, done: (error?: Error) => void): void {
