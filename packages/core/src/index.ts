@@ -45,7 +45,6 @@ export type { CheckResult, HealthCheck } from './health/check-result.ts';
 
 export { createLogger, type Logger } from './logging/create-logger.ts';
 export { ThrottledLogger } from './logging/throttled-logger.ts';
-export { installShutdown } from './lifecycle/install-shutdown.ts';
 export { runService, type StoppableService } from './lifecycle/run-service.ts';
 export { ServiceStopper } from './lifecycle/service-stopper.ts';
 export { closeAll } from './lifecycle/close-all.ts';
