@@ -18,6 +18,8 @@ export interface Config {
   projectorMetricsPort: number;
   logLevel: LevelWithSilent;
   retentionDays: number;
+  /** Days rollups, counts and group aggregates are kept (issue 13); never fewer than retentionDays. */
+  aggregateRetentionDays: number;
   maxStalenessMs: number;
   cacheTtlSeconds: number;
   /** Group commit: a batch closes at this many events or this many milliseconds after its first request. */

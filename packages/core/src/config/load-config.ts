@@ -60,6 +60,7 @@ export function loadConfig(env: Env): Config {
     projectorMetricsPort: int('PROJECTOR_METRICS_PORT', 3003, 0, 65535),
     logLevel: logLevel as LevelWithSilent,
     retentionDays: int('RETENTION_DAYS', 30, 1, 36500),
+    aggregateRetentionDays: int('AGGREGATE_RETENTION_DAYS', 400, 1, 36500),
     maxStalenessMs: int('MAX_STALENESS_MS', 3000, 0, 86_400_000),
     cacheTtlSeconds: int('CACHE_TTL_SECONDS', 86_400, 1, 31_536_000),
     ingestMaxBatchEvents: int('INGEST_MAX_BATCH_EVENTS', 2000, 1, 10_000),
@@ -96,6 +97,13 @@ export function loadConfig(env: Env): Config {
     stagingSweepAgeMs: int('STAGING_SWEEP_AGE_MS', 30_000, 1000, 86_400_000),
     dataDir: str('STRATA_DATA_DIR', '.strata'),
   };
+  // Aggregates answer for ranges whose raw history is gone, never the other way round: with fewer
+  // aggregate days, a range still in raw history would lose its series and totals.
+  if (config.aggregateRetentionDays < config.retentionDays) {
+    problems.push(
+      `AGGREGATE_RETENTION_DAYS: must be at least RETENTION_DAYS (${config.retentionDays}), got ${config.aggregateRetentionDays}`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

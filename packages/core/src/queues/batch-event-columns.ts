@@ -10,6 +10,8 @@ export interface BatchEventColumns {
   types: string[];
   /** JSON text of each event's values, cast to jsonb by the statement. */
   values: string[];
+  /** JSON text of each event's labels, or null when it has none (history stores NULL: no bytes). */
+  labels: (string | null)[];
 }
 
 export function batchEventColumns(events: BatchEvent[]): BatchEventColumns {
@@ -21,6 +23,7 @@ export function batchEventColumns(events: BatchEvent[]): BatchEventColumns {
     times: new Array<number>(n),
     types: new Array<string>(n),
     values: new Array<string>(n),
+    labels: new Array<string | null>(n),
   };
   for (let i = 0; i < n; i++) {
     const event = events[i] as BatchEvent;
@@ -30,6 +33,7 @@ export function batchEventColumns(events: BatchEvent[]): BatchEventColumns {
     columns.times[i] = event.ts;
     columns.types[i] = event.type;
     columns.values[i] = JSON.stringify(event.values);
+    columns.labels[i] = event.labels === undefined ? null : JSON.stringify(event.labels);
   }
   return columns;
 }

@@ -4,7 +4,7 @@ import type { NormalizedEvent } from '../schemas/event.ts';
 export const INGEST_QUEUE = 'ingest';
 export const INGEST_JOB = 'batch';
 
-/** One staged event together with its tenant (a batch may mix tenants). */
+/** One staged event together with its tenant (a batch may mix tenants); `labels` as NormalizedEvent's. */
 export interface BatchEvent extends NormalizedEvent {
   tenantId: string;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventValues } from './event.ts';
+import type { EventValues, Labels } from './event.ts';
 
 /**
  * The identity of an event within (tenant, device, ts). With an `id` it is the id; without one it is
@@ -9,9 +9,18 @@ import type { EventValues } from './event.ts';
  * ill-formed id would reach PostgreSQL as U+FFFD and two different ids would become one, silently
  * deduplicating an acknowledged event. Values come without a prototype, so `__proto__` is a key the
  * digest sees like any other.
+ * Labels (issue 13) join the digest only when the event has some, sorted by name: two points that
+ * differ only in their tags are two events (InfluxDB's series key), while an event without labels
+ * keeps exactly the key it had before labels existed, so a re-send from before an upgrade is still
+ * stored once.
  */
-export function eventKey(id: string | undefined, type: string, values: EventValues): string {
+export function eventKey(id: string | undefined, type: string, values: EventValues, labels?: Labels): string {
   if (id !== undefined) return `i:${id}`;
-  const canonical = JSON.stringify([type, Object.keys(values).sort().map((key) => [key, values[key]])]);
+  const content: unknown[] = [type, Object.keys(values).sort().map((key) => [key, values[key]])];
+  if (labels !== undefined) {
+    const names = Object.keys(labels).sort();
+    if (names.length > 0) content.push(names.map((name) => [name, labels[name]]));
+  }
+  const canonical = JSON.stringify(content);
   return `h:${createHash('sha256').update(canonical).digest('base64url').slice(0, 32)}`;
 }

@@ -1,6 +1,8 @@
 /** A flat map of readings: the only shapes a device value may take. */
 export type EventValue = number | string | boolean | null;
 export type EventValues = Record<string, EventValue>;
+/** A device's labels (issue 13): label name → value, both names (NAME_RULE). */
+export type Labels = Record<string, string>;
 
 /** An event after validation and normalisation: what staging, the queue job and history hold. */
 export interface NormalizedEvent {
@@ -16,6 +18,11 @@ export interface NormalizedEvent {
    * it by its own keys (Object.keys / Object.hasOwn), never by `in` or a bare lookup of any name.
    */
   values: EventValues;
+  /**
+   * The labels this event samples at its ts (decision 0074); absent when it names none (an empty map
+   * is normalised away, so the event keeps its label-less key and stores NULL). Own keys only, as values.
+   */
+  labels?: Labels;
 }
 
 export const EVENT_LIMITS = {
@@ -24,6 +31,8 @@ export const EVENT_LIMITS = {
   /** Names (value keys, `type`, label keys): characters, i.e. Unicode code points. */
   nameMaxLength: 128,
   maxValues: 200,
+  /** Labels one event (or one PUT/PATCH) may name; a device holds at most this many too. */
+  maxLabels: 32,
   /** String values, in UTF-8 bytes (64 KiB). */
   stringValueMaxBytes: 64 * 1024,
   /**

@@ -1,11 +1,25 @@
 import type { FieldError } from '../errors/app-error.ts';
 import { parseEventTime } from '../time/parse-event-time.ts';
+import { checkLabels } from './check-labels.ts';
 import { eventKey } from './event-key.ts';
 import { isStorableText } from './is-storable-text.ts';
-import { DEVICE_PATTERN, DEVICE_RULE, EVENT_LIMITS, NAME_PATTERN, NAME_RULE, type EventValue, type EventValues, type NormalizedEvent } from './event.ts';
+import {
+  DEVICE_PATTERN,
+  DEVICE_RULE,
+  EVENT_LIMITS,
+  NAME_PATTERN,
+  NAME_RULE,
+  type EventValue,
+  type EventValues,
+  type Labels,
+  type NormalizedEvent,
+} from './event.ts';
 
-/** Top-level fields with a meaning of their own; in the flat form every other scalar is a value. */
-const RESERVED = new Set(['device', 'id', 'ts', 'timestamp', 'type', 'values']);
+/**
+ * Top-level fields with a meaning of their own; in the flat form every other scalar is a value.
+ * `labels` joined in issue 13: a flat event's `labels` is its label map, never a value named labels.
+ */
+const RESERVED = new Set(['device', 'id', 'ts', 'timestamp', 'type', 'values', 'labels']);
 
 const MUST_BE_NAME = `must be ${NAME_RULE}`;
 const TEXT_RULE = 'must be well-formed Unicode without U+0000 (no lone surrogates)';
@@ -61,8 +75,22 @@ export function normalizeEvent(raw: unknown, index?: number): Result {
   }
 
   const values = collectValues(input, fail);
+  const labels = collectLabels(input.labels, fail);
   if (errors.length > 0) return { errors };
-  return { event: { device: device as string, key: eventKey(id, type, values), ts, type, values } };
+  const event: NormalizedEvent = { device: device as string, key: eventKey(id, type, values, labels), ts, type, values };
+  if (labels !== undefined) event.labels = labels;
+  return { event };
+}
+
+/** An event's labels; absent, `null` and `{}` all mean none (the event keeps its label-less key). */
+function collectLabels(input: unknown, fail: (field: string, reason: string) => void): Labels | undefined {
+  if (input === undefined || input === null) return undefined;
+  const checked = checkLabels(input);
+  if ('problems' in checked) {
+    for (const problem of checked.problems) fail(problem.field, problem.reason);
+    return undefined;
+  }
+  return Object.keys(checked.labels).length > 0 ? checked.labels : undefined;
 }
 
 function collectValues(input: Record<string, unknown>, fail: (field: string, reason: string) => void): EventValues {
