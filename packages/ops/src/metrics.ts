@@ -3,6 +3,8 @@ import type { Clock, Logger, Pool } from '@strata/core';
 import type { Queue } from 'bullmq';
 import { countDeadLetters } from './queries/count-dead-letters.ts';
 import { countStagingBacklog } from './queries/count-staging-backlog.ts';
+import { maintenanceJobs } from './jobs/maintenance-jobs.ts';
+import { registerAlertingGauges } from './register-alerting-gauges.ts';
 import { countIngestJobs, INGEST_JOB_STATES } from './status/count-ingest-jobs.ts';
 import { PARTITION_LOOKAHEAD_DAYS, readPartitionCoverage } from './status/read-partition-coverage.ts';
 
@@ -98,7 +100,9 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     },
   });
 
-  return {
+  registerAlertingGauges({ registry, pool, safely });
+
+  const metrics: OpsMetrics = {
     jobRuns: new Counter({
       name: 'strata_pgboss_jobs_total',
       help: 'Scheduled maintenance job runs by job and result (completed, skipped, failed)',
@@ -127,4 +131,11 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
       registers: [registry],
     }),
   };
+  // Every outcome is exported at 0 from the start: Prometheus' increase() cannot see a counter's first
+  // step from no series to 1, so an alert on the first failure after a restart would never fire.
+  for (const job of maintenanceJobs) {
+    for (const result of ['completed', 'skipped', 'failed']) metrics.jobRuns.inc({ job: job.name, result }, 0);
+  }
+  for (const result of ['completed', 'skipped', 'failed']) metrics.stagingSweeps.inc({ result }, 0);
+  return metrics;
 }
