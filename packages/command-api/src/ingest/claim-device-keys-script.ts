@@ -1,9 +1,16 @@
+import { EVENT_LIMITS } from '@strata/core';
 import { LuaScript } from './lua-script.ts';
 
 /** The length of every registry member (a digest of a value-key name). */
 export const DIGEST_LENGTH = 11;
 /** The seed argument of a device whose stored keys were not sent. */
 export const NO_SEED = '*';
+/**
+ * A registry set whose name ends so holds a device's label names (issue 13), capped at
+ * EVENT_LIMITS.maxLabels instead of MAX_KEYS_PER_DEVICE. `#` cannot occur in a device name
+ * (DEVICE_PATTERN), so no device's value-key set can end this way.
+ */
+export const LABEL_SET_SUFFIX = '#labels';
 
 /**
  * One atomic step for several requests at once (KeyClaimBatcher gathers the requests in flight
@@ -14,7 +21,8 @@ export const NO_SEED = '*';
  * key digests the caller did not already know, and optionally the digests of the keys the device's
  * stored state holds (the seed, for a registry entry that does not exist yet).
  *
- * ARGV: cap, ttlSeconds, then per request its number of devices n followed by, per device, two
+ * ARGV: cap (of value-key sets; label sets have EVENT_LIMITS.maxLabels), ttlSeconds, then per
+ * request its number of devices n followed by, per device, two
  * strings: its digests packed end to end (every digest is 11 characters, so a request of 10,000
  * devices × 20 new keys is 20,000 arguments, not 220,000, which overflowed the call stack spreading
  * them), and its seed packed the same way, or "*" for no seed.
@@ -25,9 +33,17 @@ export const NO_SEED = '*';
  * fits, so a refused request leaves no trace, whatever the other requests of the call do.
  */
 export const CLAIM_DEVICE_KEYS = new LuaScript(`
-local cap = tonumber(ARGV[1])
+local value_cap = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local CHUNK = 1000
+local LABEL_SUFFIX = '${LABEL_SET_SUFFIX}'
+local LABEL_CAP = ${EVENT_LIMITS.maxLabels}
+
+-- Label-name sets (the key ends in LABEL_SUFFIX) have the label cap, value-key sets ARGV[1].
+local function cap_of(key)
+  if string.sub(key, -#LABEL_SUFFIX) == LABEL_SUFFIX then return LABEL_CAP end
+  return value_cap
+end
 
 local function each_chunk(first, last, fn)
   local from = first
@@ -77,7 +93,7 @@ local function claim(first_key, first_arg, devices)
           if not seen[digest] then seen[digest] = true; added[#added + 1] = digest end
         end
       end
-      if #added > 0 and count + #added > cap then
+      if #added > 0 and count + #added > cap_of(key) then
         over[#over + 1] = i
         over[#over + 1] = count + #added
       end

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { KnownDeviceKeys } from './known-device-keys.ts';
+import { KnownDeviceKeys, LABEL_MARK } from './known-device-keys.ts';
 
 const T1 = '00000000-0000-0000-0000-000000000001';
 const T2 = '00000000-0000-0000-0000-000000000002';
@@ -20,4 +20,16 @@ t.test('known keys are per tenant and device, bounded by names, least recently u
   known.add(T1, 'huge', ['1', '2', '3', '4', '5', '6', '7']);
   t.ok(known.get(T1, 'huge'), 'the device just added to is never the one evicted');
   t.equal(known.get(T1, 'a'), undefined);
+});
+
+t.test('forget drops a device and its count; label names are marked apart from value keys', async (t) => {
+  const known = new KnownDeviceKeys(10);
+  known.add(T1, 'a', ['team', `${LABEL_MARK}team`]);
+  t.equal(known.names, 2, 'the label team and the value key team are two entries');
+  known.add(T1, 'b', ['x']);
+  known.forget(T1, 'a');
+  t.equal(known.get(T1, 'a'), undefined);
+  t.equal(known.names, 1);
+  known.forget(T1, 'nobody');
+  t.equal(known.names, 1, 'forgetting an unknown device changes nothing');
 });

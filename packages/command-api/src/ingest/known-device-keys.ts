@@ -1,5 +1,11 @@
 /**
- * The value keys this process knows a device already holds in the shared registry, so a device that
+ * Label names (issue 13) share a device's set here, marked by this first character: a value key is a
+ * name and can never hold U+0000, so `team` the label and `team` the value key stay two entries.
+ */
+export const LABEL_MARK = '\0';
+
+/**
+ * The value keys (and marked label names) this process knows a device already holds in the shared registry, so a device that
  * sends its usual keys costs no Redis round trip. A subset is always safe: a key missing here only
  * means asking Redis. Bounded by the total number of names held; the least recently used devices go
  * first (a Map iterates in insertion order, and a hit re-inserts its device).
@@ -36,6 +42,15 @@ export class KnownDeviceKeys {
       this.#names++;
     }
     this.#evict(id);
+  }
+
+  /** Drops what is known of a device (its labels were replaced: the registry starts it afresh). */
+  forget(tenantId: string, device: string): void {
+    const id = deviceId(tenantId, device);
+    const keys = this.#devices.get(id);
+    if (!keys) return;
+    this.#devices.delete(id);
+    this.#names -= keys.size;
   }
 
   get names(): number {

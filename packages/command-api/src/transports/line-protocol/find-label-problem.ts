@@ -1,28 +1,23 @@
-import { NAME_PATTERN, NAME_RULE, type FieldError } from '@strata/core';
+import { EVENT_LIMITS, isLabelName, NAME_RULE, type FieldError } from '@strata/core';
 
-/** SPEC "Groups (labels)": at most 32 labels a device. */
-export const MAX_LABELS = 32;
+/** SPEC "Groups (labels)": at most 32 labels a device, so at most 32 on one point. */
+export const MAX_LABELS = EVENT_LIMITS.maxLabels;
 
 /**
- * Why a line's other tags (those that are not its device tag) could not be a device's labels, or
- * undefined. Labels are not stored yet (issue 13); checking them now keeps what is accepted today
- * acceptable once they are (decision 0072). A label key and value are both names: 1-128 characters
- * of well-formed Unicode without U+0000.
+ * Why a line's other tags (those that are not its device tag) cannot be the device's labels, or
+ * undefined. They become the event's `labels` (lines-to-raw-events), which core checks again; this
+ * check comes first so the answer names the tag as the line wrote it, not as `labels.<name>`. A label
+ * name and value are both names: 1-128 characters of well-formed Unicode without U+0000.
  */
 export function findLabelProblem(tags: [string, string][]): Omit<FieldError, 'index'> | undefined {
   if (tags.length > MAX_LABELS) {
     return { field: 'tags', reason: `at most ${MAX_LABELS} tags besides the device tag (they are the device's labels)` };
   }
   for (const [key, value] of tags) {
-    if (!isName(key)) return { field: `tag ${echo(key)}`, reason: `tag keys must be ${NAME_RULE}` };
-    if (!isName(value)) return { field: `tag ${echo(key)}`, reason: `tag values must be ${NAME_RULE}` };
+    if (!isLabelName(key)) return { field: `tag ${echo(key)}`, reason: `tag keys must be ${NAME_RULE}` };
+    if (!isLabelName(value)) return { field: `tag ${echo(key)}`, reason: `tag values must be ${NAME_RULE}` };
   }
   return undefined;
-}
-
-function isName(text: string): boolean {
-  // The length test first: a megabyte tag is refused without running the pattern over it.
-  return text.length <= 256 && NAME_PATTERN.test(text);
 }
 
 function echo(name: string): string {

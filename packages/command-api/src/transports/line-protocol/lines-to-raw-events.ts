@@ -28,9 +28,10 @@ export interface LineEvents {
 
 /**
  * Line-protocol entries as the raw events every transport hands to acceptEvents: measurement →
- * `type`, the device tag → `device`, fields → `values`, timestamp → `ts`. No `id`: an event's key is
- * then the digest of its content (core eventKey), so a line sent twice is stored once. The other tags
- * are checked by the label rules and not stored (decision 0072).
+ * `type`, the device tag → `device`, the other tags → `labels` (sampled at the point's time, decision
+ * 0074), fields → `values`, timestamp → `ts`. No `id`: an event's key is then the digest of its
+ * content, labels included (core eventKey), so a line sent twice is stored once while two points that
+ * differ only in a tag are two events, as they are two series in InfluxDB.
  */
 export function linesToRawEvents(entries: LineEntry[], options: LineEventOptions): LineEvents {
   const events: unknown[] = [];
@@ -60,7 +61,8 @@ function toRawEvent(point: LinePoint, options: LineEventOptions, arrival: number
     return { field: 'device tag', reason: `missing: a line names its device in the tag ${JSON.stringify(options.deviceTag)}, or else "host"` };
   }
   const device = (point.tags[deviceAt] as [string, string])[1];
-  const labelProblem = findLabelProblem(point.tags.filter((_, at) => at !== deviceAt));
+  const tags = point.tags.filter((_, at) => at !== deviceAt);
+  const labelProblem = findLabelProblem(tags);
   if (labelProblem) return labelProblem;
   let ms = arrival;
   if (point.timestamp !== undefined) {
@@ -71,7 +73,15 @@ function toRawEvent(point: LinePoint, options: LineEventOptions, arrival: number
   // Prototype-less: a field named `__proto__` is a plain key, as it is in a JSON body.
   const values: Record<string, unknown> = Object.create(null);
   for (const [key, value] of point.fields) values[key] = value;
-  return { event: { device, ts: ms >= SECONDS_THRESHOLD ? ms : new Date(ms).toISOString(), type: point.measurement, values } };
+  const event: Record<string, unknown> = { device, ts: ms >= SECONDS_THRESHOLD ? ms : new Date(ms).toISOString(), type: point.measurement, values };
+  if (tags.length > 0) {
+    // Prototype-less for the same reason (a tag named `__proto__` is a label); the parser has already
+    // refused a tag key repeated on one line.
+    const labels: Record<string, string> = Object.create(null);
+    for (const [key, value] of tags) labels[key] = value;
+    event.labels = labels;
+  }
+  return { event };
 }
 
 function spansInvalidUtf8(point: LinePoint, invalid: ReadonlySet<number>): boolean {

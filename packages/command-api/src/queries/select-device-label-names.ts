@@ -1,0 +1,26 @@
+import type { Queryable } from '@strata/core';
+
+// The labels each device holds now: its newest version of each label, when that version has a value
+// (a removed label's newest version holds NULL). The primary key (tenant, device, label, valid_from)
+// serves each pair. Pairs of (tenant, device) as in select-device-value-keys, by position.
+const SQL = `
+  SELECT u.n::int AS n, array_agg(v.label) AS names
+    FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(tenant_id, device, n)
+    JOIN label_versions v ON v.tenant_id = u.tenant_id AND v.device = u.device
+   WHERE v.valid_to = 'infinity' AND v.value IS NOT NULL
+   GROUP BY u.n`;
+
+interface Row {
+  n: number;
+  names: string[];
+}
+
+/**
+ * The label names each pair (tenants[i], devices[i]) holds, by i; a device without labels is absent.
+ * What the label-name registry counts beside a request's new names, so an entry that expired (or a
+ * Redis that lost it) cannot let a device past EVENT_LIMITS.maxLabels.
+ */
+export async function selectDeviceLabelNames(db: Queryable, tenants: string[], devices: string[]): Promise<Map<number, string[]>> {
+  const result = await db.query<Row>({ name: 'select-device-label-names', text: SQL, values: [tenants, devices] });
+  return new Map(result.rows.map((row) => [row.n - 1, row.names]));
+}
