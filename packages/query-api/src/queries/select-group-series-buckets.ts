@@ -1,0 +1,159 @@
+import type { Queryable } from '@strata/core';
+
+/*
+ * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
+ * snapshot, built like a device's series (0060, 0065):
+ *  - `dirty`: the range's noted minutes: the tenant's (aggregate_dirty: events not yet refreshed)
+ *    and this group's (group_dirty: a label change re-attributed the minute's events);
+ *  - `stored`: the group rows of the level (group_rollups_1m for 1m, 5m, 15m; _1h; _1d) whose bucket
+ *    holds no noted minute (`held`, an equality anti-join);
+ *  - `minutes`: for an hour or day that is held, its other minutes from group_rollups_1m;
+ *  - `live`: each noted minute from its members' history: every version of the label value that
+ *    overlaps the minute gives one primary-key range of its device's events, cut to the version's
+ *    validity, so each event counts under the value its device held at the event's time.
+ * Parts combine exactly (numeric sums, `last` by newest event time, the larger on a tie).
+ *
+ * `devices` (distinct reporters) cannot be added up across minutes. A stored row of the interval's
+ * own width carries it; a combined bucket (a held one, or any 5m/15m bucket) counts the members that
+ * reported in it: a device rollup minute wholly inside the bucket and the member's version (rollup
+ * rows exist only for minutes with a numeric value, and events are never removed from history while
+ * a rollup is stale), or else an event of the value in history within the bucket and the version.
+ * Exact while raw history is kept; after raw retention a member whose version began or ended inside
+ * one of the bucket's minutes is counted only if it reported in a whole minute of it. It costs one
+ * or two index probes per member and combined bucket, so it is read only when `devices` is asked for.
+ *
+ * LATERAL subqueries kept apart by OFFSET 0 (one primary-key range each whatever the estimates) and
+ * history bounded by the noted minute alone keep PostgreSQL on its generic plan (decision 0065).
+ * Buckets leave as epoch milliseconds.
+ */
+const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
+const GROUP = 'tenant_id = $1 AND label = $2 AND label_value = $3';
+
+const statement = (table: string, width: string, passThrough: boolean, withDevices: boolean): string => `
+WITH dirty AS (
+  SELECT bucket FROM aggregate_dirty
+   WHERE tenant_id = $1 AND bucket >= $6::timestamptz AND bucket < $7::timestamptz
+  UNION
+  SELECT bucket FROM group_dirty
+   WHERE ${GROUP} AND bucket >= $6::timestamptz AND bucket < $7::timestamptz
+), held AS (
+  SELECT DISTINCT date_bin('${width}', bucket, ${EPOCH}) AS bucket FROM dirty
+), stored AS (
+  SELECT r.bucket, r.count, r.sum, r.min, r.max, r.last, r.last_ts, r.devices
+    FROM ${table} r
+   WHERE r.tenant_id = $1 AND r.label = $2 AND r.label_value = $3 AND r.value_key = $4
+     AND r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+     AND NOT EXISTS (SELECT 1 FROM held h WHERE h.bucket = r.bucket)
+), minutes AS (
+  SELECT m.bucket, m.count, m.sum, m.min, m.max, m.last, m.last_ts
+    FROM held c
+   CROSS JOIN LATERAL (
+     SELECT bucket, count, sum, min, max, last, last_ts FROM group_rollups_1m
+      WHERE '${width}' <> '1 minute' AND ${GROUP} AND value_key = $4
+        AND bucket >= c.bucket AND bucket < c.bucket + interval '${width}'
+     OFFSET 0
+   ) m
+   WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = m.bucket)
+), live AS (
+  SELECT d.bucket, count(*) AS count, sum(e.v::numeric) AS sum, min(e.v::float8) AS min, max(e.v::float8) AS max,
+         (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
+    FROM dirty d
+   CROSS JOIN LATERAL (
+     SELECT device, valid_from, valid_to FROM label_versions
+      WHERE tenant_id = $1 AND label = $2 AND value = $3
+        AND valid_to > d.bucket AND valid_from < d.bucket + interval '1 minute'
+     OFFSET 0
+   ) m
+   CROSS JOIN LATERAL (
+     SELECT ts, "values" -> $4 AS v FROM events
+      WHERE tenant_id = $1 AND device = m.device
+        AND ts >= d.bucket AND ts < d.bucket + interval '1 minute' AND ts >= m.valid_from AND ts < m.valid_to
+     OFFSET 0
+   ) e
+   WHERE jsonb_typeof(e.v) = 'number'
+   GROUP BY d.bucket
+), combined AS (
+  SELECT date_bin($5::interval, bucket, ${EPOCH}) AS bucket, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+         (array_agg(last ORDER BY last_ts DESC, last DESC))[1] AS last
+    FROM (${passThrough ? '' : 'SELECT bucket, count, sum, min, max, last, last_ts FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM live) parts
+   GROUP BY 1
+)${withDevices ? reportersPart : ''}
+SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::float8 AS sum, min, max, last, devices
+  FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last, devices FROM stored UNION ALL ' : ''}
+        SELECT c.bucket, c.count, c.sum, c.min, c.max, c.last, ${withDevices ? 'coalesce(p.devices, 0)' : 'NULL::int'} AS devices
+          FROM combined c${withDevices ? ' LEFT JOIN reporters p ON p.bucket = c.bucket' : ''}) answer
+ ORDER BY bucket`;
+
+const reportersPart = `, reporters AS (
+  SELECT c.bucket, count(DISTINCT m.device)::int AS devices
+    FROM combined c
+   CROSS JOIN LATERAL (
+     SELECT device, valid_from, valid_to FROM label_versions
+      WHERE tenant_id = $1 AND label = $2 AND value = $3
+        AND valid_to > c.bucket AND valid_from < c.bucket + $5::interval
+     OFFSET 0
+   ) m
+   WHERE EXISTS (
+           SELECT 1 FROM rollups_1m r
+            WHERE r.tenant_id = $1 AND r.device = m.device AND r.value_key = $4
+              AND r.bucket >= c.bucket AND r.bucket >= m.valid_from
+              AND r.bucket + interval '1 minute' <= c.bucket + $5::interval AND r.bucket + interval '1 minute' <= m.valid_to)
+      OR EXISTS (
+           SELECT 1 FROM events e
+            WHERE e.tenant_id = $1 AND e.device = m.device
+              AND e.ts >= c.bucket AND e.ts < c.bucket + $5::interval AND e.ts >= m.valid_from AND e.ts < m.valid_to
+              AND jsonb_typeof(e."values" -> $4) = 'number')
+   GROUP BY c.bucket
+)`;
+
+/** Statements per interval (and whether `devices` is read), from a fixed list: table names never come from the request. */
+const LEVELS: Record<string, [string, string, boolean]> = {
+  '1 minute': ['group_rollups_1m', '1 minute', true],
+  '5 minutes': ['group_rollups_1m', '1 minute', false],
+  '15 minutes': ['group_rollups_1m', '1 minute', false],
+  '1 hour': ['group_rollups_1h', '1 hour', true],
+  '1 day': ['group_rollups_1d', '1 day', true],
+};
+const STATEMENTS = new Map<string, { name: string; text: string }>();
+for (const [interval, [table, width, passThrough]] of Object.entries(LEVELS)) {
+  for (const withDevices of [false, true]) {
+    const name = `query-group-series-${interval.replace(' ', '-')}${withDevices ? '-devices' : ''}`;
+    STATEMENTS.set(`${interval}|${withDevices}`, { name, text: statement(table, width, passThrough, withDevices) });
+  }
+}
+
+export interface GroupSeriesBucketRow {
+  /** The bucket's start, epoch milliseconds. */
+  ms: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  /** Distinct reporting members; null when not asked for (and a pass-through row's stored count otherwise). */
+  devices: number | null;
+}
+
+export interface SelectGroupSeriesQuery {
+  tenantId: string;
+  label: string;
+  labelValue: string;
+  valueKey: string;
+  /** A PostgreSQL interval, e.g. '5 minutes'. */
+  interval: string;
+  /** Bucket-aligned bounds, ISO-8601; from inclusive, to exclusive. */
+  from: string;
+  to: string;
+  withDevices: boolean;
+}
+
+export async function selectGroupSeriesBuckets(db: Queryable, query: SelectGroupSeriesQuery): Promise<GroupSeriesBucketRow[]> {
+  const statement = STATEMENTS.get(`${query.interval}|${query.withDevices}`);
+  if (!statement) throw new Error(`no group rollup level for interval ${query.interval}`);
+  const result = await db.query<GroupSeriesBucketRow>({
+    name: statement.name,
+    text: statement.text,
+    values: [query.tenantId, query.label, query.labelValue, query.valueKey, query.interval, query.from, query.to],
+  });
+  return result.rows;
+}

@@ -1,0 +1,36 @@
+import type { ReadMeta } from '../model/read-meta.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import type { GroupAggregate } from '../params/parse-group-params.ts';
+import { selectGroupSeriesBuckets, type GroupSeriesBucketRow, type SelectGroupSeriesQuery } from '../queries/select-group-series-buckets.ts';
+import type { ReadRouter } from '../read-routing/read-router.ts';
+import { routeRead } from '../read-routing/route-read.ts';
+import { createBucketTimeFormatter } from './bucket-time-formatter.ts';
+
+export type GroupSeriesBucket = Record<string, number | string>;
+
+/**
+ * One value's aggregates per bucket over a group's members, in the order asked, from the group
+ * rollups and the live tail on the first source that answers (never staged events, as a device's
+ * series). `devices` is read only when asked for: in combined buckets it costs a probe per member.
+ */
+export async function readGroupSeries(
+  router: ReadRouter,
+  query: Omit<SelectGroupSeriesQuery, 'withDevices'>,
+  aggregates: GroupAggregate[],
+  options: ReadOptions,
+): Promise<{ buckets: GroupSeriesBucket[]; meta: ReadMeta }> {
+  const withDevices = aggregates.includes('devices');
+  const { value: rows, meta } = await routeRead(router, options, {
+    database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices }),
+  });
+  const formatTime = createBucketTimeFormatter();
+  return { buckets: rows.map((row) => bucketOf(row, formatTime(row.ms), aggregates)), meta };
+}
+
+function bucketOf(row: GroupSeriesBucketRow, ts: string, aggregates: GroupAggregate[]): GroupSeriesBucket {
+  const bucket: GroupSeriesBucket = { ts };
+  for (const aggregate of aggregates) {
+    bucket[aggregate] = aggregate === 'avg' ? row.sum / row.count : Number(row[aggregate]);
+  }
+  return bucket;
+}

@@ -1,0 +1,23 @@
+import { isoTime } from '../model/iso-time.ts';
+import type { ReadMeta } from '../model/read-meta.ts';
+import type { ReadOptions } from '../model/read-options.ts';
+import { selectGroupTotal, type SelectGroupTotalQuery } from '../queries/select-group-total.ts';
+import type { ReadRouter } from '../read-routing/read-router.ts';
+import { routeRead } from '../read-routing/route-read.ts';
+
+export interface GroupTotalRead {
+  total: number;
+  at: string;
+  /** `exactAt`: the instant the total is exact up to and including, when that is earlier than `at`. */
+  meta: ReadMeta & { exactAt?: string };
+}
+
+/** The running sum of a value over a group up to and including `at`, on the first source that answers. */
+export async function readGroupTotal(router: ReadRouter, query: SelectGroupTotalQuery, options: ReadOptions): Promise<GroupTotalRead> {
+  const { value: row, meta } = await routeRead(router, options, { database: (db) => selectGroupTotal(db, query) });
+  return {
+    total: row.total,
+    at: query.at,
+    meta: row.exact_at_ms === null ? meta : { ...meta, exactAt: isoTime(row.exact_at_ms) },
+  };
+}

@@ -1,0 +1,31 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { checkLabelParam } from '../params/parse-group-params.ts';
+import { parseReadOptions } from '../params/parse-read-options.ts';
+import { readGroupValues } from '../reads/read-group-values.ts';
+import { GroupParams, GroupValuesResponse, groupErrorResponses } from './group-schemas.ts';
+import type { ReadRouteDeps } from './read-route-deps.ts';
+import { ReadOptionsQuery } from './schemas.ts';
+import { sendRead } from './send-read.ts';
+
+/** `GET /v1/groups/:label`: the label's values with how many devices hold each now. */
+export function registerGetGroupsRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/groups/:label',
+    {
+      config: { access: 'read' },
+      schema: {
+        description: "A label's values with their device counts (current labels: PUT/PATCH at once, event labels once their minute is refreshed).",
+        params: GroupParams,
+        querystring: ReadOptionsQuery,
+        response: { 200: GroupValuesResponse, ...groupErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
+      const label = checkLabelParam('label', request.params.label, 'a label name');
+      const { values, meta } = await readGroupValues(deps.router, { tenantId: request.auth.tenantId, label }, options);
+      return sendRead(deps.metrics, reply, meta, { label, values });
+    },
+  );
+}
