@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ProjectorMetrics {
   jobs: Counter<'outcome'>;
@@ -12,6 +12,8 @@ export interface ProjectorMetrics {
   aggregateRefreshes: Counter<'result'>;
   aggregateMinutesRefreshed: Counter;
   aggregateRefreshDuration: Histogram;
+  groupNotes: Gauge;
+  labelFolds: Counter<'source'>;
 }
 
 export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
@@ -78,6 +80,17 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       name: 'strata_aggregate_refresh_duration_seconds',
       help: 'Time of one completed round of the aggregate refresher.',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    groupNotes: new Gauge({
+      name: 'strata_group_notes',
+      help: 'Group minutes noted for recomputation by label changes (group_dirty rows, counted up to 1,000,000) after the last refresh round: the backlog of retroactive relabels.',
+      registers: [registry],
+    }),
+    labelFolds: new Counter({
+      name: 'strata_label_folds_total',
+      help: "Label samples folded into label versions, by source (event: an event's labels, folded by the refresher).",
+      labelNames: ['source'],
       registers: [registry],
     }),
   };

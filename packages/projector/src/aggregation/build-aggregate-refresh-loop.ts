@@ -1,5 +1,6 @@
 import { IntervalLoop, type Config } from '@strata/core';
 import type { ProjectorDeps } from '../deps.ts';
+import { countGroupNotes } from '../queries/count-group-notes.ts';
 import { ClaimSizes } from './claim-sizes.ts';
 import { refreshAggregates } from './refresh-aggregates.ts';
 
@@ -38,7 +39,11 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
         stop();
         metrics.aggregateRefreshes.inc({ result: 'completed' });
         metrics.aggregateMinutesRefreshed.inc(outcome.minutes);
-        if (outcome.backloggedTenants === 0 || stopping) return;
+        if (outcome.labelSamples > 0) metrics.labelFolds.inc({ source: 'event' }, outcome.labelSamples);
+        if (outcome.backloggedTenants === 0 || stopping) {
+          metrics.groupNotes.set(await countGroupNotes(deps.pool));
+          return;
+        }
       }
     },
     onError: () => metrics.aggregateRefreshes.inc({ result: 'failed' }),

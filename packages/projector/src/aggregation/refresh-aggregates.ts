@@ -1,10 +1,17 @@
-import { withTransaction, type Pool } from '@strata/core';
+import { withTransaction, type Pool, type PoolClient } from '@strata/core';
 import { claimDirtyMinutes } from '../queries/claim-dirty-minutes.ts';
+import { claimGroupNotes } from '../queries/claim-group-notes.ts';
+import { foldClaimedLabelSamples } from '../queries/fold-claimed-label-samples.ts';
+import type { GroupKey } from '../queries/group-minute-sql.ts';
 import { lockTenantAggregates } from '../queries/lock-tenant-aggregates.ts';
+import { replaceCoarserGroupRollups } from '../queries/replace-coarser-group-rollups.ts';
 import { replaceCoarserRollups } from '../queries/replace-coarser-rollups.ts';
+import { replaceGroupMinutes } from '../queries/replace-group-minutes.ts';
 import { replaceHourCounts } from '../queries/replace-hour-counts.ts';
 import { replaceMinuteAggregates } from '../queries/replace-minute-aggregates.ts';
+import { replaceNotedGroupMinutes } from '../queries/replace-noted-group-minutes.ts';
 import { selectDirtyTenants } from '../queries/select-dirty-tenants.ts';
+import { selectGroupNotedTenants } from '../queries/select-group-noted-tenants.ts';
 import { ClaimSizes } from './claim-sizes.ts';
 
 export interface RefreshAggregatesOptions {
@@ -21,22 +28,31 @@ export interface RefreshAggregatesOptions {
 }
 
 export interface RefreshOutcome {
-  /** Minutes recomputed and committed. */
+  /** Minutes recomputed and committed: tenant minutes plus group-noted minutes. */
   minutes: number;
   /** Tenants left for another process that was refreshing them. */
   skippedTenants: number;
   /** Tenants whose claim was full: more of their minutes are probably due, so another round can follow at once. */
   backloggedTenants: number;
+  /** Label samples of claimed minutes folded into label_versions (events' `labels`). */
+  labelSamples: number;
+}
+
+/** What one tenant transaction did. */
+interface TenantRefresh {
+  minutes: number;
+  labelSamples: number;
 }
 
 /**
- * One round of the aggregate refresher: for each tenant with noted minutes that have ended, one
- * transaction that claims (deletes) their notes, recomputes those minutes from history, the hours
- * and days holding them from the level below, and the tenant's counts per minute and hour, each
- * written over what was there. A crash or error anywhere rolls the whole transaction back, notes
- * included, so the minutes are recomputed next round; a second run of a committed refresh changes
- * nothing. Only closed minutes are refreshed: a device reporting every second would otherwise have
- * its current minute recomputed sixty times, and reads answer noted minutes from history anyway.
+ * One round of the aggregate refresher: for each tenant with noted minutes that have ended (tenant
+ * notes, or group notes left by label changes), one transaction that claims (deletes) their notes,
+ * recomputes those minutes from history, the hours and days holding them from the level below, and the
+ * tenant's counts per minute and hour, each written over what was there; group levels beside device
+ * levels (decision 0074). A crash or error anywhere rolls the whole transaction back, notes included,
+ * so the minutes are recomputed next round; a second run of a committed refresh changes nothing. Only
+ * closed minutes are refreshed: a device reporting every second would otherwise have its current
+ * minute recomputed sixty times, and reads answer noted minutes from history anyway.
  * Every due tenant (up to `maxTenants`, oldest note first) gets one transaction per round, each
  * sized to a bounded time, so one tenant's backlog delays another's fresh minutes by about one
  * transaction, not by the backlog (decision 0064).
@@ -44,29 +60,58 @@ export interface RefreshOutcome {
 export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOptions): Promise<RefreshOutcome> {
   const closedBy = new Date(options.now).toISOString();
   const sizes = options.claimSizes ?? new ClaimSizes();
-  const tenants = await selectDirtyTenants(pool, { closedBy, limit: options.maxTenants ?? 32 });
-  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0 };
+  const limit = options.maxTenants ?? 32;
+  const noted = await selectDirtyTenants(pool, { closedBy, limit });
+  // Tenants whose only due work is group notes (a retroactive label change); none without labels.
+  const grouped = await selectGroupNotedTenants(pool, { closedBy, limit });
+  const tenants = [...new Set([...noted, ...grouped])].slice(0, limit);
+  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0 };
   for (const tenantId of tenants) {
     if (options.stopping?.()) break;
     const size = options.maxMinutes ?? sizes.minutesFor(tenantId);
     const started = performance.now();
     const refreshed = await withTransaction(pool, async (client) => {
       if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-      const minutes = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
-      if (minutes.length === 0) return 0;
-      const hours = await replaceMinuteAggregates(client, { tenantId, minutes });
-      const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
-      await replaceCoarserRollups(client, { tenantId, level: 'day', touched: days });
-      await replaceHourCounts(client, tenantId, minutes);
-      return minutes.length;
+      return refreshTenant(client, tenantId, closedBy, size);
     });
     if (refreshed === undefined) {
       outcome.skippedTenants++;
       continue;
     }
-    sizes.record(tenantId, { claimed: refreshed, size, elapsedMs: performance.now() - started });
-    outcome.minutes += refreshed;
-    if (refreshed >= size) outcome.backloggedTenants++;
+    sizes.record(tenantId, { claimed: refreshed.minutes, size, elapsedMs: performance.now() - started });
+    outcome.minutes += refreshed.minutes;
+    outcome.labelSamples += refreshed.labelSamples;
+    if (refreshed.minutes >= size) outcome.backloggedTenants++;
   }
   return outcome;
+}
+
+/**
+ * One tenant's claim, in the order decision 0074 gives: tenant minutes claimed → their label samples
+ * folded (which notes the group minutes a change moved) → device minutes → every group's rows of the
+ * claimed minutes → group-noted minutes of other ended minutes, in what is left of the claim's size →
+ * device hours and days → group hours and days (their `devices` read the device levels just written)
+ * → tenant hour counts.
+ */
+async function refreshTenant(client: PoolClient, tenantId: string, closedBy: string, size: number): Promise<TenantRefresh> {
+  const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
+  const labelSamples = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : 0;
+  let hours: Awaited<ReturnType<typeof replaceMinuteAggregates>> = [];
+  let groupHours: GroupKey[] = [];
+  if (minutes.length > 0) {
+    hours = await replaceMinuteAggregates(client, { tenantId, minutes });
+    groupHours = await replaceGroupMinutes(client, { tenantId, minutes });
+  }
+  // Group notes share the claim's size: a tenant's fresh minutes come first, its retroactive moves
+  // follow in what is left (at least one minute, so they never starve behind a steady stream).
+  const groupNoted = await claimGroupNotes(client, { tenantId, closedBy, limit: Math.max(1, size - minutes.length) });
+  if (groupNoted.length > 0) groupHours = groupHours.concat(await replaceNotedGroupMinutes(client, { tenantId, minutes: groupNoted }));
+  if (minutes.length > 0) {
+    const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
+    await replaceCoarserRollups(client, { tenantId, level: 'day', touched: days });
+  }
+  const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
+  await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
+  if (minutes.length > 0) await replaceHourCounts(client, tenantId, minutes);
+  return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples };
 }

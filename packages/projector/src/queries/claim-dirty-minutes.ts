@@ -7,15 +7,21 @@ export interface ClaimDirtyMinutesQuery {
   limit: number;
 }
 
+/** Claimed minutes, ISO-8601, oldest first; `labelled`: those of them a note said hold rows with labels. */
+export interface ClaimedMinutes {
+  minutes: string[];
+  labelled: string[];
+}
+
 /**
  * Deletes the notes of a tenant's oldest due minutes (at most `limit` minutes) and returns those
- * minutes, ISO-8601. Meant for the refresher's transaction: it recomputes them next, in a later
+ * minutes, with the ones whose new rows carried labels (the refresher folds their label samples). Meant for the refresher's transaction: it recomputes them next, in a later
  * statement whose snapshot sees every event whose note this one deleted (a note commits with its
  * events). Notes committed after this statement stay and bring the minute back in a later round.
  * A rollback restores the notes.
  */
-export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQuery): Promise<string[]> {
-  const result = await db.query<{ ms: number }>({
+export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQuery): Promise<ClaimedMinutes> {
+  const result = await db.query<{ ms: number; labelled: boolean }>({
     name: 'claim-dirty-minutes',
     text: `WITH minutes AS (
              SELECT DISTINCT bucket FROM aggregate_dirty
@@ -25,10 +31,16 @@ export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQ
              -- The oldest due minutes: every note of this snapshot up to the last of them is theirs (one index range).
              DELETE FROM aggregate_dirty d
               WHERE d.tenant_id = $1 AND d.bucket <= (SELECT max(bucket) FROM minutes)
-             RETURNING d.bucket
+             RETURNING d.bucket, d.labelled
            )
-           SELECT DISTINCT (extract(epoch FROM bucket) * 1000)::float8 AS ms FROM claimed ORDER BY 1`,
+           SELECT (extract(epoch FROM bucket) * 1000)::float8 AS ms, bool_or(labelled) AS labelled FROM claimed GROUP BY 1 ORDER BY 1`,
     values: [query.tenantId, query.closedBy, query.limit],
   });
-  return result.rows.map((row) => new Date(row.ms).toISOString());
+  const claimed: ClaimedMinutes = { minutes: [], labelled: [] };
+  for (const row of result.rows) {
+    const minute = new Date(row.ms).toISOString();
+    claimed.minutes.push(minute);
+    if (row.labelled) claimed.labelled.push(minute);
+  }
+  return claimed;
 }

@@ -2,22 +2,26 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
 
 /**
  * The projection after its input: `input` is a CTE with one row per event (batch_id, tenant_id, device,
- * event_key, ts, type, vals); `whole` is an SQL boolean saying whether the input holds whole batches
+ * event_key, ts, type, vals, labels); `whole` is an SQL boolean saying whether the input holds whole batches
  * (then each batch in it is marked applied); `extra` adds CTEs (the job form unstages its batches).
  */
 const projection = (input: string, whole: string, extra = ''): string => `
 WITH ${input}, inserted AS (
-  INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
-  SELECT tenant_id, device, ts, event_key, type, vals
+  INSERT INTO events (tenant_id, device, ts, event_key, type, "values", labels)
+  SELECT tenant_id, device, ts, event_key, type, vals, labels
     FROM input
    ORDER BY tenant_id, device, ts, event_key
   ON CONFLICT DO NOTHING
-  RETURNING tenant_id, device, ts, event_key, type, "values"
+  RETURNING tenant_id, device, ts, event_key, type, "values", labels
 ), noted AS (
   -- Aggregates are not written here: the minutes the new rows fall in are noted, one row per tenant
   -- and minute (never per event), and the refresher recomputes them from history (migration 0014).
-  INSERT INTO aggregate_dirty (tenant_id, bucket)
-  SELECT DISTINCT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') FROM inserted
+  -- \`labelled\` says a new row of the minute carries labels: the refresher folds only such minutes'
+  -- label samples into label_versions (decision 0074); the drain itself looks nothing up.
+  INSERT INTO aggregate_dirty (tenant_id, bucket, labelled)
+  SELECT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), bool_or(labels IS NOT NULL)
+    FROM inserted
+   GROUP BY 1, 2
 ), per_device AS (
   -- Per device, each value's newest entry. jsonb_object_agg keeps the last of duplicate keys, and the
   -- rows come sorted oldest first (ties: the larger value text last), so the newest stays: one sort
@@ -101,7 +105,7 @@ const FROM_STAGING = projection(
    WHERE (SELECT count(*) FROM staging_events s WHERE s.batch_id = b.id) = b.n
 ), input AS (
   DELETE FROM staging_events WHERE batch_id IN (SELECT id FROM whole_batches)
-  RETURNING batch_id, tenant_id, device, event_key, ts, type, "values" AS vals
+  RETURNING batch_id, tenant_id, device, event_key, ts, type, "values" AS vals, labels
 )`,
   'true',
 );
@@ -109,9 +113,10 @@ const FROM_STAGING = projection(
 const FROM_JOBS = projection(
   `input AS (
   -- part: the 1-based position of the event's batch in $1.
-  SELECT ($1::uuid[])[part] AS batch_id, tenant_id, device, event_key, to_timestamp(ms / 1000.0) AS ts, type, vals
-    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[], $9::int[])
-      AS u(tenant_id, device, event_key, ms, type, vals, part)
+  -- labels: NULL for an event that carries none.
+  SELECT ($1::uuid[])[part] AS batch_id, tenant_id, device, event_key, to_timestamp(ms / 1000.0) AS ts, type, vals, labels
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[], $9::int[], $10::jsonb[])
+      AS u(tenant_id, device, event_key, ms, type, vals, part, labels)
 )`,
   '$8::boolean',
   `, unstaged AS (
@@ -207,7 +212,7 @@ export async function projectDrain(db: Queryable, batches: DrainedBatch[], optio
   const result = await db.query<Row>({
     name: 'project-batch',
     text: FROM_JOBS,
-    values: [batches.map((batch) => batch.batchId), c.tenants, c.devices, c.keys, c.times, c.types, c.values, options.whole, parts],
+    values: [batches.map((batch) => batch.batchId), c.tenants, c.devices, c.keys, c.times, c.types, c.values, options.whole, parts, c.labels],
   });
   return drainResult(result.rows);
 }

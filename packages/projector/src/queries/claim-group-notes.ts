@@ -1,0 +1,37 @@
+import type { Queryable } from '@strata/core';
+import type { GroupMinute } from './replace-noted-group-minutes.ts';
+
+export interface ClaimGroupNotesQuery {
+  tenantId: string;
+  /** Only minutes that ended at or before this instant (ISO-8601) are claimed. */
+  closedBy: string;
+  /** Minutes at most (any number of groups each). */
+  limit: number;
+}
+
+/**
+ * Deletes the group notes of a tenant's oldest due group-noted minutes (at most `limit` minutes) and
+ * returns the (label, value, minute)s they named, for replaceNotedGroupMinutes in the same transaction.
+ * A minute the tenant has noted too is left: its claim recomputes every group of it (and deletes its
+ * group notes), and until then reads answer it live. Group notes are written only under the tenant's
+ * aggregate lock (the refresher's fold, command-api's label writes), which this transaction holds, so
+ * none can commit between this claim and the recomputation. A rollback restores them.
+ */
+export async function claimGroupNotes(db: Queryable, query: ClaimGroupNotesQuery): Promise<GroupMinute[]> {
+  const result = await db.query<{ label: string; label_value: string; ms: number }>({
+    name: 'claim-group-notes',
+    text: `WITH minutes AS (
+             SELECT DISTINCT g.bucket FROM group_dirty g
+              WHERE g.tenant_id = $1 AND g.bucket <= $2::timestamptz - interval '1 minute'
+                AND NOT EXISTS (SELECT 1 FROM aggregate_dirty a WHERE a.tenant_id = $1 AND a.bucket = g.bucket)
+              ORDER BY g.bucket LIMIT $3
+           ), claimed AS (
+             DELETE FROM group_dirty d USING minutes m
+              WHERE d.tenant_id = $1 AND d.bucket = m.bucket
+             RETURNING d.label, d.label_value, d.bucket
+           )
+           SELECT DISTINCT label, label_value, (extract(epoch FROM bucket) * 1000)::float8 AS ms FROM claimed ORDER BY 3, 1, 2`,
+    values: [query.tenantId, query.closedBy, query.limit],
+  });
+  return result.rows.map((row) => ({ label: row.label, labelValue: row.label_value, bucket: new Date(row.ms).toISOString() }));
+}

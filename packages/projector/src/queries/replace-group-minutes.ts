@@ -1,0 +1,74 @@
+import type { Queryable } from '@strata/core';
+import { GROUP_MINUTE_AGGREGATE, groupKeys, TOUCHED_GROUP_HOURS, WRITE_GROUP_MINUTES, type GroupKey, type GroupKeyRow } from './group-minute-sql.ts';
+
+/*
+ * Every group's rows of a tenant's claimed minutes, recomputed from history under the label versions
+ * in force now and written over group_rollups_1m; rows of those minutes no group has any more are
+ * deleted, and so are the minutes' group notes (this recomputation covers them). Replace, never add
+ * (decision 0074, as 0060 for device rollups).
+ *
+ * It starts from the versions, not from history: the versions overlapping each run of claimed minutes
+ * (gaps and islands, as replace-minute-aggregates.ts), then one primary-key range of history per
+ * member device and run (LATERAL, OFFSET 0), joined back to the device's versions in memory. A tenant
+ * without labels finds no version and reads no history here: its refresh costs this statement's
+ * round trip and two empty index probes (the group rows and notes of the claim's span).
+ * $3/$4 bound all ranges (partitions outside the claim pruned at plan time, index ranges for the deletes).
+ */
+const SQL = `
+WITH minutes AS (
+  SELECT DISTINCT unnest($2::timestamptz[]) AS bucket
+), ranges AS (
+  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
+    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
+   GROUP BY island
+), versions AS (
+  SELECT v.device, v.label, v.value AS label_value, g.lo, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
+    FROM ranges g
+    JOIN label_versions v ON v.tenant_id = $1 AND v.valid_to > g.lo AND v.valid_from < g.hi AND v.value IS NOT NULL
+), spans AS (
+  SELECT device, lo, min(a) AS a, max(b) AS b FROM versions GROUP BY device, lo
+), history AS (
+  SELECT s.device, s.lo, e.ts, e."values"
+    FROM spans s
+   CROSS JOIN LATERAL (
+     SELECT ts, "values" FROM events
+      WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b AND ts >= $3::timestamptz AND ts < $4::timestamptz
+     OFFSET 0 -- one primary-key range per member and run
+   ) e
+), attributed AS (
+  SELECT v.label, v.label_value, h.device, h.ts, h."values"
+    FROM history h JOIN versions v ON v.device = h.device AND v.lo = h.lo AND h.ts >= v.a AND h.ts < v.b
+), ${GROUP_MINUTE_AGGREGATE}, ${WRITE_GROUP_MINUTES}, gone AS (
+  SELECT r.label, r.label_value, r.value_key, r.bucket
+    FROM ranges g JOIN group_rollups_1m r
+      ON r.tenant_id = $1 AND r.bucket >= g.lo AND r.bucket < g.hi AND r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+  EXCEPT
+  SELECT label, label_value, value_key, bucket FROM fresh
+), removed AS (
+  DELETE FROM group_rollups_1m r USING gone x
+   WHERE r.tenant_id = $1 AND r.label = x.label AND r.label_value = x.label_value AND r.value_key = x.value_key AND r.bucket = x.bucket
+  RETURNING r.label, r.label_value, r.value_key, r.bucket
+), unnoted AS (
+  DELETE FROM group_dirty d USING ranges g
+   WHERE d.tenant_id = $1 AND d.bucket >= g.lo AND d.bucket < g.hi AND d.bucket >= $3::timestamptz AND d.bucket < $4::timestamptz
+)
+${TOUCHED_GROUP_HOURS}`;
+
+export interface ReplaceGroupMinutesQuery {
+  tenantId: string;
+  /** The claimed minute buckets, ISO-8601. */
+  minutes: string[];
+}
+
+/** Returns the group keys written or deleted, binned to the hour (the group hour level's input). */
+export async function replaceGroupMinutes(db: Queryable, query: ReplaceGroupMinutesQuery): Promise<GroupKey[]> {
+  const times = query.minutes.map((minute) => Date.parse(minute));
+  const from = new Date(Math.min(...times)).toISOString();
+  const to = new Date(Math.max(...times) + 60_000).toISOString();
+  const result = await db.query<GroupKeyRow>({
+    name: 'replace-group-minutes',
+    text: SQL,
+    values: [query.tenantId, query.minutes, from, to],
+  });
+  return groupKeys(result.rows);
+}
