@@ -5,8 +5,8 @@ import { buildTestApp, type CommandTestContext } from './build-test-app.ts';
 
 /*
  * Line protocol over a real socket, projected into history by the real projector (decision 0072):
- * a Telegraf-shaped gzip body, every escaping case stored exactly as meant, and a re-sent body stored
- * once.
+ * a Telegraf-shaped gzip body, every escaping case stored exactly as meant, a re-sent body stored
+ * once, and tags other than the device tag stored as the event's labels (issue 13).
  */
 
 const HOUR = 3_600_000;
@@ -89,5 +89,37 @@ t.test('line protocol, projected', async (t) => {
     await waitForToken(ctx.db, twice.token as string);
     const once = await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'twice'`);
     t.equal(once.rows[0].n, 1);
+  });
+
+  t.test('tags other than the device tag are the labels; a tag alone makes another event; a re-sent line is stored once', async (t) => {
+    const ns = (offset: number) => `${BigInt(base + offset) * 1_000_000n}`;
+    const body = [
+      `taps,device=tap-1,team=red,site=north\\ hall v=1 ${ns(0)}`,
+      `taps,host=tap-2,team=blue v=1 ${ns(0)}`,
+      `taps,device=tap-3,team=red v=1 ${ns(0)}`,
+      `taps,device=tap-3,team=blue v=1 ${ns(0)}`,
+      `taps,device=tap-4,host=gw-1,__proto__=p v=1 ${ns(0)}`,
+      `taps,device=tap-5 v=1 ${ns(0)}`,
+    ].join('\n');
+    for (let i = 0; i < 2; i++) {
+      const response = await send('/api/v2/write?bucket=b', body);
+      t.equal(response.status, 204, response.text);
+      await waitForToken(ctx.db, response.token as string);
+    }
+    const rows = await ctx.db.query<{ device: string; labels: string | null }>(
+      `SELECT device, labels::text AS labels FROM events WHERE device LIKE 'tap-%' ORDER BY device, labels::text`,
+    );
+    t.same(
+      rows.rows.map((row) => [row.device, row.labels === null ? null : JSON.parse(row.labels)]),
+      [
+        ['tap-1', { site: 'north hall', team: 'red' }],
+        ['tap-2', { team: 'blue' }],
+        ['tap-3', { team: 'blue' }],
+        ['tap-3', { team: 'red' }],
+        ['tap-4', JSON.parse('{"__proto__": "p", "host": "gw-1"}')],
+        ['tap-5', null],
+      ],
+      'each line once (sent twice), the device tag never a label, host a label when device names the device',
+    );
   });
 });

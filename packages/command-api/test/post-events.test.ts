@@ -78,6 +78,73 @@ t.test('POST /v1/events', async (t) => {
     t.same(response.json().error.details, [{ index: 1, field: 'event', reason: 'line is not valid JSON' }]);
   });
 
+  t.test('labels ride with events: staged and queued in JSON, flat and NDJSON forms', async (t) => {
+    // As text: an object literal's `__proto__: 'kept'` would not even be a key.
+    const response = await post(`{"events": [
+      {"device": "lab-1", "ts": "2026-11-20T12:00:00Z", "values": {"taps": 1}, "labels": {"team": "red", "site": "Köln, Süd"}},
+      {"device": "lab-2", "ts": "2026-11-20T12:00:00Z", "taps": 1, "labels": {"team": "blue", "__proto__": "kept"}},
+      {"device": "lab-3", "ts": "2026-11-20T12:00:00Z", "values": {"taps": 1}, "labels": {}},
+      {"device": "lab-4", "ts": "2026-11-20T12:00:00Z", "values": {"taps": 1}, "labels": null}
+    ]}`);
+    t.equal(response.statusCode, 202);
+    const batchId = decodeToken(response.json().token) as string;
+    const staged = await ctx.db.query('SELECT device, "values", labels FROM staging_events WHERE batch_id = $1 ORDER BY device', [batchId]);
+    t.same(staged.rows, [
+      { device: 'lab-1', values: { taps: 1 }, labels: { team: 'red', site: 'Köln, Süd' } },
+      { device: 'lab-2', values: { taps: 1 }, labels: JSON.parse('{"team":"blue","__proto__":"kept"}') },
+      { device: 'lab-3', values: { taps: 1 }, labels: null },
+      { device: 'lab-4', values: { taps: 1 }, labels: null },
+    ]);
+    t.ok(Object.hasOwn(staged.rows[1].labels, '__proto__'), 'a label named __proto__ is a plain label, not a prototype');
+    t.notOk(Object.hasOwn(staged.rows[1].values, 'labels'), 'the flat form never turns labels into a value');
+    const job = await ctx.queue.getJob(batchId);
+    t.same(job?.data.events.map((event) => event.labels), [{ team: 'red', site: 'Köln, Süd' }, JSON.parse('{"team":"blue","__proto__":"kept"}'), undefined, undefined]);
+    const ndjson = await post('{"device":"lab-5","ts":"2026-11-20T12:00:00Z","values":{"taps":1},"labels":{"team":"green"}}\n', { 'content-type': 'application/x-ndjson' });
+    t.equal(ndjson.statusCode, 202);
+    const row = await ctx.db.query('SELECT labels FROM staging_events WHERE batch_id = $1', [decodeToken(ndjson.json().token)]);
+    t.same(row.rows[0]?.labels, { team: 'green' });
+  });
+
+  t.test('the same event with other labels is another event; without labels its key is unchanged', async (t) => {
+    const base = { device: 'lab-key', ts: '2026-11-20T12:00:00Z', values: { taps: 1 } };
+    const plain = await post(base);
+    const red = await post({ ...base, labels: { team: 'red' } });
+    const blue = await post({ ...base, labels: { team: 'blue' } });
+    const empty = await post({ ...base, labels: {} });
+    const keys = await Promise.all([plain, red, blue, empty].map(async (response) => {
+      const rows = await ctx.db.query<{ event_key: string }>('SELECT event_key FROM staging_events WHERE batch_id = $1', [decodeToken(response.json().token)]);
+      return rows.rows[0]?.event_key;
+    }));
+    t.equal(new Set(keys.slice(0, 3)).size, 3, 'plain, red and blue are three events');
+    t.equal(keys[3], keys[0], 'empty labels are no labels: the same key');
+  });
+
+  t.test('bad labels: 400 naming each event and field, and nothing of the batch is stored', async (t) => {
+    const before = await countStaged(ctx.db);
+    const jobsBefore = await ctx.queue.count();
+    const ts = '2026-11-20T12:00:00Z';
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v']));
+    const response = await post({
+      events: [
+        { device: 'ok', ts, values: { a: 1 }, labels: { team: 'red' } },
+        { device: 'b1', ts, labels: many },
+        { device: 'b2', ts, labels: { team: 'x'.repeat(129) } },
+        { device: 'b3', ts, labels: { team: 7 } },
+        { device: 'b4', ts, labels: { ['\uD800team']: 'red' } },
+        { device: 'b5', ts, labels: { team: 're\u0000d' } },
+        { device: 'b6', ts, labels: 'team=red' },
+        { device: 'b7', ts, labels: { team: '' } },
+      ],
+    });
+    t.equal(response.statusCode, 400);
+    const details = response.json().error.details as { index: number; field: string; reason: string }[];
+    t.same(details.map((d) => d.index), [1, 2, 3, 4, 5, 6, 7], 'every bad event, and only those');
+    t.ok(details.every((d) => d.field === 'labels' || d.field.startsWith('labels.')), 'each names the labels field');
+    t.match(details[0]?.reason, /32/);
+    t.equal(await countStaged(ctx.db), before, 'nothing staged');
+    t.equal(await ctx.queue.count(), jobsBefore, 'nothing queued');
+  });
+
   t.test('malformed JSON, empty and oversized batches are 400', async (t) => {
     t.equal((await post('{"device":')).statusCode, 400);
     t.equal((await post({ events: [] })).statusCode, 400);
