@@ -10,6 +10,7 @@ export interface CommandMetrics {
   mqttConnections: Gauge<'state'>;
   mqttMessages: Counter<'outcome'>;
   mqttRefusals: Counter<'reason'>;
+  labelFolds: Counter<'source'>;
 }
 
 export function createCommandMetrics(registry: Registry): CommandMetrics {
@@ -68,7 +69,14 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    labelFolds: new Counter({
+      name: 'strata_label_folds_total',
+      help: "Label writes folded into the devices' label versions, by source (put, patch: the HTTP API, folded at once; events' labels are folded by the projector's refresher).",
+      labelNames: ['source'],
+      registers: [registry],
+    }),
   };
+  for (const source of ['put', 'patch']) metrics.labelFolds.inc({ source }, 0);
   // Both states are exported from the start, so a dashboard sees 0 rather than no series.
   for (const state of ['connecting', 'connected']) metrics.mqttConnections.set({ state }, 0);
   return metrics;

@@ -1,0 +1,89 @@
+import { AppError, EVENT_LIMITS, withTransaction, type LabelPatch, type Logger, type Pool } from '@strata/core';
+import type { DeviceKeyRegistry } from '../ingest/device-key-registry.ts';
+import type { CommandMetrics } from '../metrics.ts';
+import { foldApiLabels } from '../queries/fold-api-labels.ts';
+import { lockTenantLabels } from '../queries/lock-tenant-labels.ts';
+import { selectDeviceLabelsAt } from '../queries/select-device-labels-at.ts';
+
+/**
+ * How long a PUT/PATCH waits for the tenant's aggregate lock. The refresher holds it for one claim
+ * (about half a second at bench density, decision 0064); four times that means it is stuck or the
+ * database is, and the client is better told to retry than held.
+ */
+export const LABEL_LOCK_TIMEOUT_MS = 2000;
+
+/** PostgreSQL's lock_not_available: lock_timeout passed. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+export interface WriteDeviceLabelsDeps {
+  pool: Pool;
+  logger: Logger;
+  metrics: Pick<CommandMetrics, 'labelFolds'>;
+  keyRegistry: Pick<DeviceKeyRegistry, 'forgetLabels'>;
+  /** LABEL_LOCK_TIMEOUT_MS unless a test shortens it. */
+  labelLockTimeoutMs?: number;
+}
+
+export interface DeviceLabelsWrite {
+  tenantId: string;
+  device: string;
+  labels: LabelPatch;
+  /** PUT: labels not named become absent; PATCH: they keep their value. */
+  replace: boolean;
+}
+
+export interface WrittenDeviceLabels {
+  device: string;
+  labels: Record<string, string>;
+  effectiveFrom: string;
+}
+
+/**
+ * PUT/PATCH of a device's labels (SPEC "Groups"): folded at once into label_versions in one
+ * transaction under the tenant's aggregate lock, the refresher's (decision 0074: versions have one
+ * writer per tenant at a time), effective from the database's now. Answers the labels in force from
+ * then on. A PATCH that would leave the device more than EVENT_LIMITS.maxLabels labels changes
+ * nothing (400, field `labels`).
+ */
+export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: DeviceLabelsWrite): Promise<WrittenDeviceLabels> {
+  const { tenantId, device } = write;
+  let written: WrittenDeviceLabels;
+  try {
+    written = await withTransaction(deps.pool, async (client) => {
+      await lockTenantLabels(client, tenantId, deps.labelLockTimeoutMs ?? LABEL_LOCK_TIMEOUT_MS);
+      const { effectiveFrom } = await foldApiLabels(client, tenantId, device, write.labels, write.replace);
+      const labels = await selectDeviceLabelsAt(client, tenantId, device, effectiveFrom);
+      const count = Object.keys(labels).length;
+      if (count > EVENT_LIMITS.maxLabels) {
+        throw new AppError(400, 'invalid_request', 'body is invalid', {
+          details: [{ field: 'labels', reason: `device "${device}" would hold ${count} labels; at most ${EVENT_LIMITS.maxLabels} are allowed (null removes one)` }],
+        });
+      }
+      return { device, labels, effectiveFrom: effectiveFrom.toISOString() };
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
+      throw new AppError(503, 'unavailable', "the tenant's labels are being written by the aggregate refresher; retry", {
+        cause: error,
+        headers: { 'retry-after': '1' },
+      });
+    }
+    throw error;
+  }
+  deps.metrics.labelFolds.inc({ source: write.replace ? 'put' : 'patch' });
+  await afterCommit(deps, tenantId, device);
+  return written;
+}
+
+/**
+ * The write is committed: what follows may fail without taking it back. The label-name registry of
+ * the device is dropped so its next claim starts from the labels it now holds (a removed label frees
+ * its place).
+ */
+async function afterCommit(deps: WriteDeviceLabelsDeps, tenantId: string, device: string): Promise<void> {
+  try {
+    await deps.keyRegistry.forgetLabels(tenantId, device);
+  } catch (error) {
+    deps.logger.warn({ err: error, device }, 'labels written; their registry entry could not be dropped (it expires on its own)');
+  }
+}

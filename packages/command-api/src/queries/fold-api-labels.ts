@@ -1,0 +1,50 @@
+import type { LabelPatch, Queryable } from '@strata/core';
+
+// One statement: the instant (the database clock cut to the millisecond, so every writer of versions
+// agrees on one clock), the samples, the fold. A PUT also samples as absent every label in force at
+// that instant that its body does not name (decision 0074: PUT replaces). Each sample is an API
+// sample ('a'): it starts a version of its own at the instant, so a late event sample folded later
+// reaches at most up to it. fold_label_samples (migration 0021) re-notes the group minutes a change
+// touches; the caller holds the tenant's aggregate lock (lockTenantLabels).
+const SQL = `
+  WITH clock AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS now),
+  body AS (
+    SELECT key AS label, CASE jsonb_typeof(value) WHEN 'string' THEN value #>> '{}' END AS value
+      FROM jsonb_each($3::jsonb)),
+  held AS (
+    SELECT v.label
+      FROM label_versions v, clock
+     WHERE v.tenant_id = $1 AND v.device = $2 AND v.valid_from <= clock.now AND v.valid_to > clock.now
+       AND v.value IS NOT NULL),
+  samples AS (
+    SELECT label, value FROM body
+    UNION ALL
+    SELECT label, NULL FROM held WHERE $4::boolean AND NOT EXISTS (SELECT 1 FROM body WHERE body.label = held.label)),
+  folded AS (
+    SELECT f.*
+      FROM clock, fold_label_samples($1::uuid, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object('device', $2::text, 'label', s.label, 'ts', clock.now, 'value', s.value, 'origin', 'a')), '[]'::jsonb)
+          FROM samples s)) f)
+  SELECT clock.now AS effective_from, (SELECT count(*) FROM folded)::int AS changes FROM clock`;
+
+interface Row {
+  effective_from: Date;
+  changes: number;
+}
+
+export interface FoldedApiLabels {
+  /** The write's instant, to the millisecond. */
+  effectiveFrom: Date;
+  /** Versions the fold changed (0 when every sample equalled the value in force). */
+  changes: number;
+}
+
+/**
+ * Samples a device's labels at the database's now: `labels` as given (null = absent), and with
+ * `replace` (PUT) every other label in force as absent. Returns the instant used.
+ */
+export async function foldApiLabels(db: Queryable, tenantId: string, device: string, labels: LabelPatch, replace: boolean): Promise<FoldedApiLabels> {
+  const result = await db.query<Row>({ name: 'fold-api-labels', text: SQL, values: [tenantId, device, JSON.stringify(labels), replace] });
+  const row = result.rows[0] as Row;
+  return { effectiveFrom: row.effective_from, changes: row.changes };
+}
