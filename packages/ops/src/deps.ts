@@ -9,6 +9,7 @@ import {
   createPool,
   createRedis,
   systemClock,
+  TenantAuthenticator,
   type Clock,
   type Config,
   type Logger,
@@ -19,6 +20,9 @@ import { createOpsMetrics, type OpsMetrics } from './metrics.ts';
 
 /** pg-boss keeps its tables in a schema of their own, out of the way of the application's. */
 export const PGBOSS_SCHEMA = 'pgboss';
+
+/** How long ops trusts a verified key without asking the database again. */
+const KEY_TTL_MS = 1000;
 
 /** The configuration the ops service reads; each component takes its own slice of it. */
 export type OpsConfig = Pick<
@@ -42,6 +46,7 @@ export type OpsConfig = Pick<
   | 'httpKeepAliveTimeoutMs'
   | 'httpMaxConnections'
   | 'trustProxy'
+  | 'authFailuresPerMinute'
 >;
 
 export interface OpsDeps {
@@ -52,11 +57,13 @@ export interface OpsDeps {
   pool: Pool;
   queueRedis: Redis;
   cacheRedis: Redis;
-  /** Read-only use: depth and failed counts of the projector's queue. */
+  /** Depth and failed counts of the projector's queue; dead-letter retries are added to it as new batches. */
   ingestQueue: Queue;
   boss: PgBoss;
   registry: Registry;
   metrics: OpsMetrics;
+  /** Verifies the keys the status page's dead-letter actions are sent with (decision 0080). */
+  authenticator: TenantAuthenticator;
 }
 
 /** Test knobs (and the CLI's silent logger); the service takes every default. */
@@ -90,7 +97,19 @@ export function createOpsDeps(config: Config, overrides: Partial<OpsDepsOverride
   boss.on('error', (error) => logger.warn({ err: error }, 'pg-boss error'));
   const registry = createMetricsRegistry('ops');
   const metrics = createOpsMetrics({ registry, pool, ingestQueue, clock, logger });
-  return { config, logger, clock, pool, queueRedis, cacheRedis, ingestQueue, boss, registry, metrics };
+  const authenticator = new TenantAuthenticator({
+    db: pool,
+    clock,
+    logger,
+    redis: cacheRedis,
+    prefix: config.redisPrefix,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    // No revocation subscription (and no connection held for one): a key is trusted for at most this
+    // long, which keeps `ops key revoke` effective within 1 s here too. The status page sends a key a
+    // few times a minute, so looking it up again each second costs nothing.
+    ttlMs: KEY_TTL_MS,
+  });
+  return { config, logger, clock, pool, queueRedis, cacheRedis, ingestQueue, boss, registry, metrics, authenticator };
 }
 
 /** Closes the clients in reverse order of creation; pg-boss is stopped by the scheduler that started it. */
