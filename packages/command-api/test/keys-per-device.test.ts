@@ -126,3 +126,66 @@ t.test('claims of concurrent requests share registry calls, yet one request whos
   t.equal(crowd.filter((r) => r.statusCode === 202).length, CAP, `exactly ${CAP} of 20 concurrent new keys got in`);
   t.equal(await redis.scard(redisKeys.deviceKeys(ctx.config.redisPrefix, other.tenant, 'shared')), CAP, 'and the registry holds exactly those');
 });
+
+/*
+ * Issue 13: a device holds at most 32 distinct labels (EVENT_LIMITS.maxLabels), counted apart from its
+ * value keys, across instances and concurrent requests, and starting from the labels it holds.
+ */
+t.test('labels: at most 32 a device, across instances, apart from value keys, refused as field labels', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, maxKeysPerDevice: CAP });
+  const deps2 = createCommandDeps(ctx.config);
+  const { app: app2, stop } = await startCommandApi(deps2);
+  t.teardown(async () => {
+    await stop();
+    await closeCommandDeps(deps2);
+  });
+  const post = (app: FastifyInstance, payload: unknown) =>
+    app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: payload as object });
+  const ts = Date.now() - 60_000;
+  const responses = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => post(i % 2 === 0 ? ctx.app : app2, { device: 'tagged', ts: ts + i, values: { v: 1 }, labels: { [`l${i}`]: 'x' } })),
+  );
+  t.equal(responses.filter((r) => r.statusCode === 202).length, 32, 'exactly 32 labels got in');
+  const refused = responses.filter((r) => r.statusCode === 400);
+  t.equal(refused.length, 8);
+  t.same(refused[0]?.json().error.details, [{ index: 0, field: 'labels', reason: 'device "tagged" would hold 33 distinct labels; at most 32 are allowed' }]);
+  const staged = await ctx.db.query<{ n: number }>(
+    `SELECT count(DISTINCT k)::int AS n FROM staging_events, jsonb_object_keys(labels) k WHERE device = 'tagged'`,
+  );
+  t.equal(staged.rows[0]?.n, 32, 'staging holds exactly 32 distinct labels');
+
+  const held = responses.flatMap((r, i) => (r.statusCode === 202 ? [`l${i}`] : []));
+  const again = await post(app2, { device: 'tagged', ts: ts + 100, values: { v: 2 }, labels: Object.fromEntries(held.map((name) => [name, 'y'])) });
+  t.equal(again.statusCode, 202, 'the labels it holds can be sent again, with other values');
+
+  const both = await post(ctx.app, { device: 'tagged', ts, values: Object.fromEntries(Array.from({ length: CAP - 1 }, (_, i) => [`n${i}`, i])), labels: { late: 'x' } });
+  t.equal(both.statusCode, 400, 'new value keys within their cap, but a 33rd label: refused whole');
+  t.same(both.json().error.details.map((d: { field: string }) => d.field), ['labels']);
+  const values = await post(app2, { device: 'tagged', ts, values: Object.fromEntries(Array.from({ length: CAP - 1 }, (_, i) => [`w${i}`, i])) });
+  t.equal(values.statusCode, 202, 'the refused request registered none of its value keys (v, w0..w8 make 10)');
+
+  const sameNames = await post(ctx.app, { device: 'named', ts, values: Object.fromEntries(Array.from({ length: CAP }, (_, i) => [`k${i}`, i])), labels: Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, 'x'])) });
+  t.equal(sameNames.statusCode, 202, 'a label and a value key of the same name count once each, in their own cap');
+  const other = await post(ctx.app, { device: 'other', ts, labels: Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`z${i}`, 'x'])) });
+  t.equal(other.statusCode, 202, 'another device of the tenant is unaffected');
+});
+
+t.test('labels: a device without a registry entry starts from the labels it holds', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
+  // 31 labels in force and one removed, as folds leave them; the registry (Redis) knows none of them.
+  await ctx.db.query(
+    `INSERT INTO label_versions (tenant_id, device, label, valid_from, value, last_sample, origin)
+     SELECT $1, 'holder', 'h' || i, now() - interval '1 day', CASE WHEN i = 31 THEN NULL ELSE 'x' END, now() - interval '1 day', 'a'
+       FROM generate_series(0, 31) i`,
+    [ctx.tenant.tenant],
+  );
+  const post = (labels: Record<string, string>) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: { device: 'holder', ts: Date.now(), labels } });
+  const two = await post({ h0: 'y', n1: 'x', n2: 'x' });
+  t.equal(two.statusCode, 400, 'the 31 held labels count: two more would make 33');
+  t.match(two.json().error.details[0].reason, /would hold 33 distinct labels/);
+  t.equal((await post({ h0: 'y', h31: 'back', n1: 'x' })).statusCode, 400, 'a removed label is not held: it counts as new');
+  t.equal((await post({ h5: 'y', n1: 'x' })).statusCode, 202, 'one more makes 32');
+  t.equal((await post({ n2: 'x' })).statusCode, 400, 'and then the device is full');
+  t.equal((await post({ h30: 'z', n1: 'w' })).statusCode, 202, 'its labels can take new values');
+});
