@@ -37,6 +37,7 @@ t.test('strong merges staged rows per value by event time; eventual does not', a
     device: 'band',
     ts: iso(T0 + 2000),
     values: { temp: 37, status: 'ok' },
+    labels: {},
     meta: { source: 'primary', consistency: 'eventual', lagMs: 0 },
   });
   // When the projection ran (the database's clock, the same machine's), not an event time.
@@ -71,7 +72,7 @@ t.test('cache reads hit Redis first and fall back to PostgreSQL on a miss', asyn
   await seedCache(deps.cache, config.redisPrefix, [{ tenantId: tenant, ...cached, version: 7 }]);
 
   const hit = await get(app, '/v1/devices/a?consistency=cache', apiKey);
-  t.same(hit.body, { ...cached, meta: { source: 'cache', consistency: 'cache', lagMs: 0 } });
+  t.same(hit.body, { ...cached, labels: {}, meta: { source: 'cache', consistency: 'cache', lagMs: 0 } });
   t.equal(hit.headers['x-read-source'], 'cache');
 
   const miss = await get(app, '/v1/devices/b', apiKey, { 'x-consistency': 'cache' });
@@ -113,4 +114,62 @@ t.test('a broken cache entry or an unreachable cache Redis never fails the read'
   }
   const ready = await get(downApp, '/readyz', undefined);
   t.equal(ready.status, 200, 'a cache outage does not make query-api unready: cache reads fall back');
+});
+
+t.test('labels: current versions, laid over by samples of noted minutes; cached labels on cache reads', async (t) => {
+  const { app, deps, config } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const other = await newTenant(deps.pool, 'other');
+  await seedEvents(deps.pool, [
+    { tenantId: tenant, device: 'door', ts: T0, values: { crossing: 1 } },
+    { tenantId: other.tenant, device: 'door', ts: T0, values: { crossing: 1 } },
+  ]);
+  // Versions as fold_label_samples leaves them (written by SQL until the PUT route lands): space was
+  // hall until T0 + 60 s, lobby since; a removed label (NULL value) and the other tenant's label.
+  const version = (tenantId: string, label: string, from: number, to: number | null, value: string | null, lastSample = from): Promise<unknown> =>
+    deps.pool.query(
+      `INSERT INTO label_versions (tenant_id, device, label, valid_from, valid_to, value, last_sample, origin)
+       VALUES ($1, 'door', $2, $3, coalesce($4::timestamptz, 'infinity'), $5, $6, 'a')`,
+      [tenantId, label, iso(from), to === null ? null : iso(to), value, iso(lastSample)],
+    );
+  await version(tenant, 'space', T0 - 60_000, T0 + 60_000, 'hall');
+  await version(tenant, 'space', T0 + 60_000, null, 'lobby', T0 + 90_000);
+  await version(tenant, 'floor', T0 - 60_000, T0, '1');
+  await version(tenant, 'floor', T0, null, null);
+  await version(tenant, '__proto__', T0, null, 'x');
+  await version(other.tenant, 'team', T0, null, 'red');
+
+  for (const consistency of ['eventual', 'strong']) {
+    const read = await get(app, `/v1/devices/door?consistency=${consistency}`, apiKey);
+    t.equal(read.status, 200);
+    t.same(read.body.labels, JSON.parse('{"__proto__": "x", "space": "lobby"}'), `${consistency}: current values, removed and ended ones left out`);
+    t.ok(Object.hasOwn(read.body.labels, '__proto__'), `${consistency}: __proto__ is an own key`);
+  }
+  t.same((await get(app, '/v1/devices/door', other.apiKey)).body.labels, { team: 'red' }, "another tenant's labels stay its own");
+
+  // An event's labels reach latest state with its values, before the refresher folds them: a newer
+  // sample wins, an older one (before the version's last sample) does not, an equal time goes to the larger text.
+  const { projectBatch } = await import('@strata/testkit');
+  const labelled = (ts: number, key: string, labels: Record<string, string>) => ({ tenantId: tenant, device: 'door', ts, key, type: 'reading', values: { crossing: 1 }, labels });
+  await projectBatch(deps.pool, crypto.randomUUID(), [
+    labelled(T0 + 80_000, 'i:older', { space: 'garage' }),
+    labelled(T0 + 90_000, 'i:tie', { space: 'atrium' }),
+    labelled(T0 + 100_000, 'i:newer', { floor: '2' }),
+  ]);
+  const noted = await get(app, '/v1/devices/door', apiKey);
+  t.same(noted.body.labels, JSON.parse('{"__proto__": "x", "floor": "2", "space": "lobby"}'), 'noted samples laid over versions (lobby > atrium on the tie)');
+
+  // Cache: the written-through labels entry, `{}` without one, PostgreSQL when it is garbled.
+  const cached = { device: 'door', ts: iso(T0), values: { crossing: 9 }, updatedAt: iso(T0) };
+  await seedCache(deps.cache, config.redisPrefix, [{ tenantId: tenant, ...cached, version: 3 }]);
+  t.same((await get(app, '/v1/devices/door?consistency=cache', apiKey)).body.labels, {}, 'no labels entry: none');
+  const key = `${config.redisPrefix}:labels:${tenant}:door`;
+  await deps.cache.set(key, JSON.stringify({ v: 5, labels: { space: 'attic' } }));
+  const hit = await get(app, '/v1/devices/door?consistency=cache', apiKey);
+  t.equal(hit.headers['x-read-source'], 'cache');
+  t.same(hit.body.labels, { space: 'attic' });
+  await deps.cache.set(key, JSON.stringify({ v: 5, labels: { space: 7 } }));
+  const garbled = await get(app, '/v1/devices/door?consistency=cache', apiKey);
+  t.equal(garbled.headers['x-read-source'], 'primary', 'a garbled labels entry falls back to the database');
+  t.equal(garbled.body.labels.space, 'lobby');
 });

@@ -6,6 +6,7 @@ import { selectDeviceState } from '../queries/select-device-state.ts';
 import { selectStateWithStaged } from '../queries/select-state-with-staged.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
+import { mergeStagedLabels } from './merge-staged-labels.ts';
 import { mergeStagedRows } from './merge-staged-rows.ts';
 
 export interface LatestStateRead {
@@ -13,7 +14,10 @@ export interface LatestStateRead {
   meta: ReadMeta;
 }
 
-/** Latest state of one device from the first source in the routing chain that answers. */
+/**
+ * Latest state of one device, with its labels, from the first source in the routing chain that
+ * answers. Staged events' values and labels are merged on a source that includes them (strong, token).
+ */
 export async function readLatestState(
   router: ReadRouter,
   cache: StateCache,
@@ -22,8 +26,12 @@ export async function readLatestState(
 ): Promise<LatestStateRead> {
   const { tenantId, device } = query;
   const { value, meta } = await routeRead<LatestState | undefined>(router, options, {
-    database: async (db, source) =>
-      source.includeStaged ? mergeStagedRows(device, await selectStateWithStaged(db, tenantId, device)) : selectDeviceState(db, tenantId, device),
+    database: async (db, source) => {
+      if (!source.includeStaged) return selectDeviceState(db, tenantId, device);
+      const rows = await selectStateWithStaged(db, tenantId, device);
+      const state = mergeStagedRows(device, rows);
+      return state && { ...state, labels: mergeStagedLabels(rows) };
+    },
     cache: () => readCachedState(cache, query),
   });
   return { state: value, meta };
