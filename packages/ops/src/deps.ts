@@ -37,6 +37,7 @@ export type OpsConfig = Pick<
   | 'queryApiPort'
   | 'logLevel'
   | 'retentionDays'
+  | 'aggregateRetentionDays'
   | 'maxFutureSkewMs'
   | 'projectorBatchAttempts'
   | 'stagingSweepIntervalMs'

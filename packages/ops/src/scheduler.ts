@@ -23,6 +23,7 @@ export function buildScheduler(deps: OpsDeps, jobs: MaintenanceJob[] = maintenan
     clock: deps.clock,
     logger: deps.logger,
     retentionDays: deps.config.retentionDays,
+    aggregateRetentionDays: deps.config.aggregateRetentionDays,
     maxFutureSkewMs: deps.config.maxFutureSkewMs,
   };
   const runNow = async (job: MaintenanceJob): Promise<void> => {

@@ -11,7 +11,7 @@ const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 3, applicationName: 'ops-test' }, logger);
 t.teardown(() => pool.end());
 const clock: Clock = { now: () => Date.now() };
-const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30, maxFutureSkewMs: 3_600_000 };
+const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30, aggregateRetentionDays: 400, maxFutureSkewMs: 3_600_000 };
 const names = async (): Promise<string[]> => (await listEventPartitions(pool)).map((p) => p.name);
 const partition = (offsetDays: number): string => `events_${utcDay(Date.now(), offsetDays).replaceAll('-', '')}`;
 

@@ -16,7 +16,7 @@ const { config, logger } = await createTestEnvironment(t);
 const pool = createPool({ connectionString: config.databaseUrl, max: 6, applicationName: 'ops-lifecycle-test' }, logger);
 t.teardown(() => pool.end());
 const clock: Clock = { now: () => Date.now() };
-const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30, maxFutureSkewMs: 3_600_000 };
+const deps: MaintenanceJobDeps = { pool, clock, logger, retentionDays: 30, aggregateRetentionDays: 400, maxFutureSkewMs: 3_600_000 };
 const tenant = '6f1c1a52-1111-4a4a-9b9b-000000000002';
 const names = async (): Promise<string[]> => (await listEventPartitions(pool)).map((p) => p.name);
 const partition = (ms: number): string => `events_${utcDay(ms).replaceAll('-', '')}`;

@@ -6,6 +6,8 @@ export interface MaintenanceJobDeps {
   clock: Clock;
   logger: Logger;
   retentionDays: number;
+  /** Days aggregates are kept (AGGREGATE_RETENTION_DAYS, at least retentionDays). */
+  aggregateRetentionDays: number;
   /** How far ahead of now the door accepts event times (MAX_FUTURE_SKEW_MS): bounds the partitions made ahead. */
   maxFutureSkewMs: number;
 }
