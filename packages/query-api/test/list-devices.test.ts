@@ -133,3 +133,75 @@ t.test('list parameters are validated', async (t) => {
     t.equal(response.body.error.details[0].field, field, query);
   }
 });
+
+t.test('labels: each item carries its current labels; a label filter pages through exactly the members', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const other = await newTenant(deps.pool, 'other');
+  const devices = Array.from({ length: 30 }, (_, i) => `d-${String(i).padStart(2, '0')}`);
+  await seedEvents(deps.pool, [
+    ...devices.map((device) => ({ tenantId: tenant, device, ts: T0, values: { n: 1 } })),
+    { tenantId: other.tenant, device: 'd-00', ts: T0, values: { n: 1 } },
+  ]);
+  // Versions as fold_label_samples leaves them, written by SQL until the PUT route lands: every third
+  // device is in team red now; d-01 was red until T0 (ended); d-02 had red removed (NULL); a value with
+  // colons; and the other tenant's d-00 is red too.
+  const version = (tenantId: string, device: string, label: string, from: number, to: number | null, value: string | null): Promise<unknown> =>
+    deps.pool.query(
+      `INSERT INTO label_versions (tenant_id, device, label, valid_from, valid_to, value, last_sample, origin)
+       VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, 'infinity'), $6, $4, 'a')`,
+      [tenantId, device, label, new Date(from).toISOString(), to === null ? null : new Date(to).toISOString(), value],
+    );
+  const red = devices.filter((_, i) => i % 3 === 0);
+  for (const device of red) await version(tenant, device, 'team', T0 - 1000, null, 'red');
+  await version(tenant, 'd-01', 'team', T0 - 5000, T0, 'red');
+  await version(tenant, 'd-01', 'team', T0, null, 'blue');
+  await version(tenant, 'd-02', 'team', T0 - 5000, T0, 'red');
+  await version(tenant, 'd-02', 'team', T0, null, null);
+  await version(tenant, 'd-03', 'url', T0, null, 'http://x:8080/a');
+  await version(other.tenant, 'd-00', 'team', T0, null, 'red');
+
+  const all = await get(app, '/v1/devices?limit=5', apiKey);
+  t.equal(all.status, 200);
+  t.same(
+    all.body.items.map((item: { device: string; labels: Record<string, string> }) => [item.device, item.labels]),
+    [['d-00', { team: 'red' }], ['d-01', { team: 'blue' }], ['d-02', {}], ['d-03', { team: 'red', url: 'http://x:8080/a' }], ['d-04', {}]],
+    'current labels on each item, removed and ended ones left out',
+  );
+
+  // The filter through the read (the route passes `?label=` once wired): every member once, across pages.
+  const { readDeviceList } = await import('../src/reads/read-device-list.ts');
+  const { parseDeviceSort, sortIdentity } = await import('../src/params/parse-device-sort.ts');
+  const { decodeCursor } = await import('../src/params/cursor.ts');
+  const { parseLabelFilter } = await import('../src/params/parse-group-params.ts');
+  const options = { consistency: 'eventual' as const, afterBatchId: undefined, maxStalenessMs: 1000 };
+  const list = async (tenantId: string, label: string, sortText?: string, order?: string): Promise<string[]> => {
+    const sort = parseDeviceSort(sortText, order);
+    const ordering = sortIdentity(sort);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const after: string[] | undefined = cursor === null ? undefined : decodeCursor(cursor, ordering, sort.kind === 'device' ? ['device'] : ['timestamp', 'device']);
+      const page = await readDeviceList(deps.router, { tenantId, sort, where: [], labelFilter: parseLabelFilter(label), after, limit: 4, ordering }, options);
+      seen.push(...page.items.map((item) => item.device));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return seen;
+  };
+  t.same(await list(tenant, 'team:red'), red, 'members now, in device order, each once');
+  t.same(await list(tenant, 'team:red', 'device', 'desc'), [...red].reverse(), 'descending');
+  t.same((await list(tenant, 'team:red', 'ts')).sort(), red, 'by ts');
+  t.same(await list(tenant, 'team:blue'), ['d-01']);
+  t.same(await list(tenant, 'url:http://x:8080/a'), ['d-03'], 'split at the first colon');
+  t.same(await list(tenant, 'team:green'), []);
+  t.same(await list(other.tenant, 'team:red'), ['d-00'], "another tenant's members are its own");
+});
+
+t.test('label filters are validated', async (t) => {
+  const { parseLabelFilter } = await import('../src/params/parse-group-params.ts');
+  for (const bad of ['team', ':red', 'team:', `${'x'.repeat(129)}:red`, `team:${'x'.repeat(129)}`]) {
+    t.throws(() => parseLabelFilter(bad), { status: 400, details: [{ field: 'label' }] }, bad);
+  }
+  t.same(parseLabelFilter('a:b:c'), { name: 'a', value: 'b:c' });
+  t.equal(parseLabelFilter(undefined), undefined);
+});

@@ -1,4 +1,4 @@
-import type { EventValues, Queryable } from '@strata/core';
+import type { EventValues, Labels, Queryable } from '@strata/core';
 import type { DeviceSort } from '../model/device-sort.ts';
 import type { WhereCondition } from '../model/where-condition.ts';
 
@@ -6,6 +6,8 @@ export interface ListDeviceStatesQuery {
   tenantId: string;
   sort: DeviceSort;
   where: WhereCondition[];
+  /** `?label=name:value`: only devices holding that label value now (their current version). */
+  labelFilter?: { name: string; value: string } | undefined;
   /** Keyset position from the cursor: [device] or [ts or value text, device]. */
   after: string[] | undefined;
   limit: number;
@@ -18,6 +20,8 @@ export interface DeviceStateRow {
   ts: string;
   /** Null for a row that would take the page past `maxBytes`: the page ends before it. */
   values: EventValues | null;
+  /** The device's labels now (current versions); null with `values` past `maxBytes`. */
+  labels: Labels | null;
   updated_at: string;
   /** The sort value as text (timestamptz or jsonb text), exact enough to resume from. */
   sort_key: string | null;
@@ -49,6 +53,13 @@ export async function listDeviceStates(db: Queryable, query: ListDeviceStatesQue
   const cast = query.sort.kind === 'ts' ? 'timestamptz' : 'jsonb';
 
   const conditions = ['tenant_id = $1', ...query.where.map((condition) => whereSql(condition, param))];
+  if (query.labelFilter) {
+    // label_versions_group_idx: (tenant, label, value, valid_to = infinity, device), a current member each.
+    conditions.push(
+      `EXISTS (SELECT 1 FROM label_versions v WHERE v.tenant_id = $1 AND v.label = ${param(query.labelFilter.name)}::text
+                  AND v.value = ${param(query.labelFilter.value)}::text AND v.valid_to = 'infinity' AND v.device = s.device)`,
+    );
+  }
   if (query.after) {
     const [first, second] = query.after;
     conditions.push(
@@ -58,17 +69,26 @@ export async function listDeviceStates(db: Queryable, query: ListDeviceStatesQue
     );
   }
   const order = `${sortExpression === undefined ? '' : `${sortExpression} ${direction}, `}device ${direction}`;
-  // A page is bounded in bytes as well as rows (a device may hold 1,000 values of 64 KiB): a running
+  // Labels are the current versions (as `?label=` and GET /v1/groups see them; latest state also lays
+  // the samples of noted minutes over them). A page is bounded in bytes as well as rows (a device may
+  // hold 1,000 values of 64 KiB, and 32 labels): a running
   // sum of the values' JSON size, in the page's own order, is computed as the rows stream out of the
   // ordered scan (one sort, the LIMIT still stops it early), and rows that start past the bound come
   // back without their values, only to tell the caller where the page ends. The first row always fits.
+  const maxBytes = param(query.maxBytes);
   const text = `
-    SELECT device, ts, CASE WHEN bytes_before < ${param(query.maxBytes)}::bigint THEN "values" END AS "values", updated_at, sort_key
+    SELECT device, ts, CASE WHEN bytes_before < ${maxBytes}::bigint THEN "values" END AS "values",
+           CASE WHEN bytes_before < ${maxBytes}::bigint THEN labels END AS labels, updated_at, sort_key
       FROM (
-        SELECT device, ts, "values", updated_at, ${sortExpression === undefined ? 'NULL' : `${sortExpression}::text`} AS sort_key,
+        SELECT device, ts, "values", labels, updated_at, ${sortExpression === undefined ? 'NULL' : `${sortExpression}::text`} AS sort_key,
                row_number() OVER w AS position,
-               coalesce(sum(octet_length("values"::text)) OVER w, 0) - octet_length("values"::text) AS bytes_before
-          FROM device_state
+               coalesce(sum(octet_length("values"::text) + octet_length(labels::text)) OVER w, 0)
+                 - octet_length("values"::text) - octet_length(labels::text) AS bytes_before
+          FROM device_state s
+         CROSS JOIN LATERAL (
+           SELECT coalesce(jsonb_object_agg(v.label, v.value), '{}'::jsonb) AS labels FROM label_versions v
+            WHERE v.tenant_id = s.tenant_id AND v.device = s.device AND v.valid_to = 'infinity' AND v.value IS NOT NULL
+         ) l
          WHERE ${conditions.join('\n           AND ')}
         WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)
          ORDER BY ${order}

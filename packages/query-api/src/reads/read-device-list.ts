@@ -1,4 +1,4 @@
-import type { EventValues } from '@strata/core';
+import type { EventValues, Labels } from '@strata/core';
 import { isoTime } from '../model/iso-time.ts';
 import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
@@ -13,6 +13,8 @@ export interface DeviceListItem {
   ts: string;
   values: EventValues;
   updatedAt: string;
+  /** The device's labels now (current versions, as `?label=` filters by). */
+  labels: Labels;
 }
 
 export interface DeviceListPage {
@@ -24,7 +26,9 @@ export interface DeviceListPage {
 /**
  * One page of latest states from the projection (the cache holds single devices, so `cache` reads
  * as `eventual`; strong listing does not merge staging yet). `ordering` is what the next cursor is
- * bound to, the one the request's cursor was decoded with.
+ * bound to, the one the request's cursor was decoded with; `labelFilter` (`?label=name:value`) keeps
+ * the devices holding that label value now. The cursor need not bind the filter: a keyset position
+ * is valid under any filter.
  */
 export async function readDeviceList(
   router: ReadRouter,
@@ -45,6 +49,7 @@ export async function readDeviceList(
     ts: isoTime(row.ts),
     values: row.values ?? {},
     updatedAt: isoTime(row.updated_at),
+    labels: row.labels ?? {},
   }));
   return { items, nextCursor, meta };
 }
