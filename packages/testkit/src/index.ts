@@ -17,6 +17,8 @@ export { startInProcessProjector } from './start-in-process-projector.ts';
 // Talking to them.
 export { apiClient, type Answer } from './api-client.ts';
 export { waitForToken } from './wait-for-token.ts';
+export { waitForNoNotes } from './wait-for-no-notes.ts';
+export { seededRandom, shuffle } from './seeded-random.ts';
 export { rawHttpStatus } from './raw-http-status.ts';
 export { PROMTOOL, promtoolProblems } from './promtool.ts';
 
@@ -39,4 +41,7 @@ export { runMigrations } from '@strata/ops/run-migrations';
 export { ensureDatabase } from '@strata/ops/ensure-database';
 export { createTenant } from '@strata/ops/create-tenant';
 export { runCli as runOpsCli } from '@strata/ops/cli';
+// Retention as the ops scheduler runs it, with the test's clock and windows (seed 002 drops raw days).
+export { partitionRetentionJob } from '@strata/ops/partition-retention-job';
+export { aggregateRetentionJob } from '@strata/ops/aggregate-retention-job';
 export { captureIo } from './capture-io.ts';
