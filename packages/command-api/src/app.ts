@@ -1,3 +1,5 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import {
   createHttpServer,
@@ -7,11 +9,13 @@ import {
   postgresCheck,
   queueRedisCheck,
   redisCheck,
+  registerApiDocs,
   registerProbeRoutes,
   registerRouteAuthentication,
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { MAX_BODY_NESTING, NESTING_SCAN_MIN_BYTES, exceedsNesting } from './ingest/exceeds-nesting.ts';
+import { COMMAND_API_DOCS } from './routes/command-api-docs.ts';
 import { registerInfluxPingRoute } from './routes/influx-ping-route.ts';
 import { registerInfluxQueryRoute } from './routes/influx-query-route.ts';
 import { registerPostApiV2WriteRoute } from './routes/post-api-v2-write-route.ts';
@@ -76,6 +80,8 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     missingKeyMessages: { influx: 'missing API key: send it as Authorization: Token <key> (or Bearer <key>), as the Basic auth password, or as the p= parameter' },
   });
   registerRequestMetrics(app, deps.registry);
+  // Before every route: the OpenAPI document collects routes as they are registered (/docs, /docs/json; public).
+  await registerApiDocs(app, { ...COMMAND_API_DOCS, plugins: { swagger, swaggerUi } });
   app.addHook('onResponse', (request, reply, done) => {
     const reason = REJECTION_REASONS[reply.statusCode];
     if (reason && WRITE_ROUTES.has(request.routeOptions.url ?? '')) deps.metrics.requestsRejected.inc({ reason });

@@ -40,6 +40,8 @@ export { createHttpServer, type HttpServerOptions } from './http/create-http-ser
 export { registerRequestMetrics } from './http/register-request-metrics.ts';
 export { registerProbeRoutes, type ProbeOptions } from './http/register-probe-routes.ts';
 export { registerRouteAuthentication, type RouteAccess, type RouteAuthenticationOptions } from './http/register-route-authentication.ts';
+export { registerApiDocs, DOCS_PATH, type ApiDocsOptions, type SecurityRequirement } from './http/register-api-docs.ts';
+export { ErrorBody, errorResponse, errorResponses } from './http/error-responses.ts';
 export { postgresCheck, redisCheck, queueRedisCheck } from './health/dependency-checks.ts';
 export { runCheck } from './health/run-check.ts';
 export type { CheckResult, HealthCheck } from './health/check-result.ts';
