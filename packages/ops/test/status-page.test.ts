@@ -14,7 +14,9 @@ import type { StatusReport } from '../src/status/status-report.ts';
 // Nothing listens on this port: the page must say query-api is unreachable, not invent breaker states.
 const root = t;
 const { config, logger } = await createTestEnvironment(t, { queryApiPort: await freePort(), authFailuresPerMinute: 0 });
-const deps = createOpsDeps(config, { logger });
+// Readings are reused for a second: each status() moves this clock past that, to see every change at once.
+let skewMs = 0;
+const deps = createOpsDeps(config, { logger, clock: { now: () => Date.now() + skewMs } });
 const app = buildApp(deps);
 await app.ready();
 t.teardown(async () => {
@@ -26,7 +28,10 @@ const alice = await createTenant(pool, 'alice');
 const bob = await createTenant(pool, 'bob');
 const key = async (tenant: string, scope: 'read' | 'write' | 'all', device?: string) =>
   (await issueApiKey(pool, tenant, { scope, device: device ?? null }))?.apiKey as string;
-const status = async (): Promise<StatusReport> => (await app.inject({ url: '/status.json' })).json();
+const status = async (): Promise<StatusReport> => {
+  skewMs += 1001;
+  return (await app.inject({ url: '/status.json' })).json();
+};
 const bearer = (apiKey: string) => ({ authorization: `Bearer ${apiKey}` });
 const MINUTE = 60_000;
 const base = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
@@ -52,9 +57,9 @@ t.test('the page, its script and stylesheet are served with a policy that runs n
 t.test('status.json shows the numbers of the state this test made, with no tenant data', async (t) => {
   await stageEvents(pool, [0, 1, 2].map((i) => ({ tenantId: alice.tenant, device: 'staged', ts: base + i, values: { v: i } })));
   await seedEvents(pool, [0, 1, 2, 3, 4].map((i) => ({ tenantId: alice.tenant, device: 'seen', ts: base + i * 1000, values: { v: i } })), { refresh: false });
-  const report = await status();
   const response = await app.inject({ url: '/status.json' });
   t.equal(response.headers['cache-control'], 'no-store');
+  const report = await status();
   t.match(report.ingest, { ok: true, events60s: 5, inserted60s: 5, batches60s: 1, eventsPerSecond60s: 5 / 60 });
   t.ok(report.ingest.ok && report.ingest.lastAppliedAgeMs !== null && report.ingest.lastAppliedAgeMs < 30_000);
   t.match(report.staging, { ok: true, events: 3, batches: 1 });
@@ -68,6 +73,9 @@ t.test('status.json shows the numbers of the state this test made, with no tenan
   t.match(report.routing, { reachable: false, configuredReplicas: 0, error: 'query-api not reachable' });
   t.notMatch(JSON.stringify(report), new RegExp(`${alice.tenant}|staged|seen`), 'no tenant id or device name');
 
+  const reused = (await app.inject({ url: '/status.json' })).json();
+  t.equal(reused.checkedAt, report.checkedAt, 'a poll within a second of a reading gets that reading');
+
   const gone = `events_${new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '')}`;
   await pool.query(`DROP TABLE ${gone}`);
   const after = await status();
@@ -79,11 +87,12 @@ const hostile = '<img src=x onerror=alert(1)>';
 let aliceFirst = '';
 let aliceSecond = '';
 let bobs = '';
+let queue: Queue<IngestJobData>;
 
 // Dead letters the way `ops dlq` tests make them: batches with events PostgreSQL refuses, through a real projector.
 t.test('dead letters are made through the projector', async (t) => {
   await startInProcessProjector(root, config);
-  const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
+  queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
   root.teardown(() => queue.close());
   const deadLetter = async (tenant: string, key: string): Promise<string> => {
     const batchId = randomUUID();
@@ -191,4 +200,21 @@ t.test('hostile input is a 400 naming the field, and changes nothing', async (t)
   t.same(asBob.deadLetters.map((l: { id: string }) => l.id), [bobs], 'a tenant in the query is ignored: the key decides');
   const after = (await pool.query('SELECT count(*)::int AS n, sum(failures)::int AS f FROM dead_letters')).rows[0];
   t.same(after, before, 'nothing stored, dropped or retried');
+});
+
+t.test('two retries at a time per process, the rest 429; a retry the projector does not apply in time is pending', async (t) => {
+  await queue.pause();
+  const answers = await Promise.all([0, 1, 2].map(() => app.inject({ method: 'POST', url: '/dead-letters/retry', payload: { ids: [bobs] }, headers: bearer(bob.apiKey) })));
+  await queue.resume();
+  const byStatus = answers.map((answer) => answer.statusCode).sort();
+  t.same(byStatus, [200, 200, 429]);
+  const limited = answers.find((answer) => answer.statusCode === 429);
+  t.equal(limited?.headers['retry-after'], '10');
+  t.same(answers.filter((answer) => answer.statusCode === 200).map((answer) => answer.json()), [
+    { retried: 1, projected: 0, refused: 0, pending: 1, notFound: 0 },
+    { retried: 1, projected: 0, refused: 0, pending: 1, notFound: 0 },
+  ]);
+  const busy = async () => Object.values(await queue.getJobCounts('waiting', 'active')).some((count) => count > 0);
+  for (let i = 0; i < 200 && (await busy()); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok((await pool.query('SELECT 1 FROM dead_letters WHERE id = $1', [bobs])).rowCount, 'kept: pending is not projected');
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { forbidden, isDeviceBound, registerRouteAuthentication, type Config, type IngestJobData, type KeyIdentity } from '@strata/core';
+import { forbidden, isDeviceBound, registerRouteAuthentication, tooManyRequests, type Config, type IngestJobData, type KeyIdentity } from '@strata/core';
 import type { Queue } from 'bullmq';
 import type { OpsDeps } from '../deps.ts';
 import { retryDeadLetters, type RetrySummary } from '../commands/retry-dead-letters.ts';
@@ -15,6 +15,12 @@ export interface DeadLetterRoutesDeps extends Pick<OpsDeps, 'pool' | 'ingestQueu
 
 /** How long a retry request waits for the projector to apply its batch before answering `pending`. */
 const RETRY_WAIT_MS = 10_000;
+/**
+ * Retries this process runs at once. Each polls the primary until its batch is applied, through ops'
+ * small pool (4 connections): without a bound, one key could fire hundreds and starve /health,
+ * /metrics and the status page. An operator clicks one at a time; more is answered 429.
+ */
+const MAX_RETRIES_IN_FLIGHT = 2;
 
 /**
  * The status page's dead-letter actions (decision 0080), each for the key's own tenant only: there is
@@ -24,6 +30,7 @@ const RETRY_WAIT_MS = 10_000;
  */
 export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterRoutesDeps): void {
   // Its own plugin scope, so the key check guards these routes only, never the probes or the page.
+  let retriesInFlight = 0;
   void app.register(async (scope) => {
     registerRouteAuthentication(scope, { authenticator: deps.authenticator });
     scope.addHook('onSend', async (_request, reply) => {
@@ -55,13 +62,17 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
     scope.post('/dead-letters/retry', async (request) => {
       const ids = parseDeadLetterIds(request.body);
       const own = await selectTenantDeadLetterIds(deps.pool, tenantOf(request.auth), ids);
-      const empty: RetrySummary = { retried: 0, projected: 0, refused: 0, pending: 0 };
       // Never hand retryDeadLetters an empty or null list: null would mean every tenant's dead letters.
-      const summary =
-        own.length === 0
-          ? empty
-          : await retryDeadLetters(deps.pool, deps.ingestQueue as Queue<IngestJobData>, own, { attempts: deps.config.projectorBatchAttempts, waitMs: RETRY_WAIT_MS });
-      return { ...summary, notFound: ids.length - own.length };
+      if (own.length === 0) return { retried: 0, projected: 0, refused: 0, pending: 0, notFound: ids.length };
+      if (retriesInFlight >= MAX_RETRIES_IN_FLIGHT) throw tooManyRequests('other dead-letter retries are running; try again in a few seconds', Math.ceil(RETRY_WAIT_MS / 1000));
+      retriesInFlight++;
+      try {
+        const queue = deps.ingestQueue as Queue<IngestJobData>;
+        const summary: RetrySummary = await retryDeadLetters(deps.pool, queue, own, { attempts: deps.config.projectorBatchAttempts, waitMs: RETRY_WAIT_MS });
+        return { ...summary, notFound: ids.length - own.length };
+      } finally {
+        retriesInFlight--;
+      }
     });
 
     scope.post('/dead-letters/drop', async (request) => {
