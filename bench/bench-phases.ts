@@ -1,5 +1,5 @@
 /** The phases of a run, in the order they run (docs/performance.md "What it measures"). */
-export const BENCH_PHASES = ['ceiling', 'batch', 'bytes', 'lp', 'mqtt', 'fleet', 'single', 'freshness', 'reads'] as const;
+export const BENCH_PHASES = ['ceiling', 'batch', 'bytes', 'lp', 'mqtt', 'fleet', 'single', 'freshness', 'reads', 'groups'] as const;
 
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 
@@ -15,6 +15,7 @@ const NEEDS: Partial<Record<BenchPhase, BenchPhase[]>> = {
   mqtt: ['batch'],
   freshness: ['batch'],
   reads: ['batch'],
+  groups: ['batch'],
 };
 
 /**

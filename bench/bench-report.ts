@@ -1,3 +1,4 @@
+import type { GroupReads } from './measure-group-reads.ts';
 import { FLEET_RATE } from './measure-device-fleet.ts';
 import { MQTT_CONNECTIONS, MQTT_EVENTS_PER_MESSAGE } from './measure-mqtt-ingest.ts';
 import { READ_RATE, type Reads } from './measure-reads.ts';
@@ -67,12 +68,21 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'stats 24 h @ 1m p50', pick: (r) => r.reads?.stats24h1m.p50Ms, unit: 'ms' },
     { metric: 'stats 24 h @ 1m p99', pick: (r) => r.reads?.stats24h1m.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
     { metric: 'reads refused or failed', pick: (r) => r.reads && sumRefused(r.reads), unit: 'requests', target: { op: '<=', value: 0 } },
+    { metric: `group reads at ${READ_RATE} req/s each, beside ingest of`, pick: (r) => r.groups?.background.eventsPerSec, unit: 'events/s' },
+    { metric: 'groups: noted minutes not yet materialized', pick: (r) => r.aggregatedBeforeGroups && r.aggregatedBeforeGroups.notedMinutes + r.aggregatedBeforeGroups.groupNotes, unit: 'minutes' },
+    { metric: 'group series 24 h @ 1h, 1,000 devices p50', pick: (r) => r.groups?.series24h1h.p50Ms, unit: 'ms' },
+    { metric: 'group series 24 h @ 1h, 1,000 devices p99', pick: (r) => r.groups?.series24h1h.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
+    { metric: 'group total at a random instant p50', pick: (r) => r.groups?.totalAtRandom.p50Ms, unit: 'ms' },
+    { metric: 'group total at a random instant p99', pick: (r) => r.groups?.totalAtRandom.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
+    { metric: 'group reads refused or failed', pick: (r) => r.groups && sumGroupRefused(r.groups), unit: 'requests', target: { op: '<=', value: 0 } },
+    { metric: 'group answers differing from SQL (sampled)', pick: (r) => r.groupExactness?.mismatches.length, unit: 'answers', target: { op: '<=', value: 0 } },
     { metric: 'generator CPU: batches', pick: (r) => r.cpu.batch, unit: '% of a core' },
     { metric: 'generator CPU: line protocol', pick: (r) => r.cpu.lp, unit: '% of a core' },
     { metric: 'generator CPU: MQTT', pick: (r) => r.cpu.mqtt, unit: '% of a core' },
     { metric: 'generator CPU: fleet', pick: (r) => r.cpu.fleet, unit: '% of a core' },
     { metric: 'generator CPU: single events', pick: (r) => r.cpu.single, unit: '% of a core' },
     { metric: 'generator CPU: reads', pick: (r) => r.cpu.reads, unit: '% of a core' },
+    { metric: 'generator CPU: group reads', pick: (r) => r.cpu.groups, unit: '% of a core' },
   ];
   const rows: Row[] = [];
   for (const { pick, ...row } of specs) {
@@ -95,6 +105,10 @@ function ratio(value: number | undefined, of: number | undefined): number | unde
 function sumRefused(reads: Reads): number {
   const { cache, strong, series24h1m, series30d1h, stats24h1m } = reads;
   return [cache, strong, series24h1m, series30d1h, stats24h1m].reduce((sum, load) => sum + load.non2xx + load.errors, 0);
+}
+
+function sumGroupRefused(groups: GroupReads): number {
+  return [groups.series24h1h, groups.totalAtRandom].reduce((sum, load) => sum + load.non2xx + load.errors, 0);
 }
 
 export function formatTable(rows: Row[], runs: number): string {

@@ -7,12 +7,13 @@ import { formatTable, summarize } from './bench-report.ts';
 import { selectPhases, type BenchPhase } from './bench-phases.ts';
 import { describeCheck } from './check-stored-events.ts';
 import { describePostgres } from './describe-postgres.ts';
+import { loadGroupHistory } from './load-group-history.ts';
 import { loadSeriesDevice } from './load-series-device.ts';
 import { median } from './percentiles.ts';
 import { runOnce, type BenchPlan, type RunResult } from './run-once.ts';
 import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
-import { waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
+import { describeLeft, waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 
 // `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--only PHASE,…]`: the composition root of the benchmark.
 const { values } = parseArgs({
@@ -37,10 +38,12 @@ try {
   process.exit(2);
 }
 const plan: BenchPlan = values.quick
-  ? { phases, batchS: 10, lpS: 10, mqttS: 10, fleetS: 15, singleS: 5, freshnessS: 5, readsS: 3, ceilingRows: 200_000, seriesEvents: 100_000 }
-  : { phases, batchS: 30, lpS: 30, mqttS: 30, fleetS: 60, singleS: 10, freshnessS: 10, readsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000 };
+  ? { phases, batchS: 10, lpS: 10, mqttS: 10, fleetS: 15, singleS: 5, freshnessS: 5, readsS: 3, groupsS: 3, ceilingRows: 200_000, seriesEvents: 100_000, groupEveryMinutes: 5 }
+  : { phases, batchS: 30, lpS: 30, mqttS: 30, fleetS: 60, singleS: 10, freshnessS: 10, readsS: 10, groupsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000, groupEveryMinutes: 5 };
 // Only the reads read the series device: a run without them does not load it.
 const withSeries = phases.includes('reads');
+// Only the group reads read the group history (the same size with --quick: the group's size is the point).
+const withGroups = phases.includes('groups');
 const partial = values.only !== undefined;
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 // Taken before the services start: that is the code they run, even if HEAD moves meanwhile.
@@ -61,6 +64,8 @@ const results: RunResult[] = [];
 let postgres;
 let seriesCheck;
 let seriesAggregated: Aggregated | undefined;
+let groupCheck;
+let groupAggregated: Aggregated | undefined;
 try {
   postgres = await describePostgres(stack.db, totalmem());
   if (partial) log(`phases: ${phases.join(', ')} (--only)`);
@@ -70,7 +75,15 @@ try {
     seriesCheck = await loadSeriesDevice(stack, plan.seriesEvents);
     log(`  in history after ${Math.round((performance.now() - loadStarted) / 1000)} s; waiting for the aggregates`);
     seriesAggregated = await waitUntilAggregated(stack.db, 900_000, log);
-    log(`  aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} after ${Math.round(seriesAggregated.waitedMs / 1000)} s`);
+    log(`  aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${describeLeft(seriesAggregated)})`} after ${Math.round(seriesAggregated.waitedMs / 1000)} s`);
+  }
+  if (withGroups) {
+    log(`loading the group history: 1,000 devices labelled fleet=bench, a reading every ${plan.groupEveryMinutes} min over 25 h`);
+    const loadStarted = performance.now();
+    groupCheck = await loadGroupHistory(stack, plan.groupEveryMinutes);
+    log(`  in history after ${Math.round((performance.now() - loadStarted) / 1000)} s; waiting for the aggregates (tenant and group notes)`);
+    groupAggregated = await waitUntilAggregated(stack.db, 900_000, log);
+    log(`  aggregates ${groupAggregated.caughtUp ? 'caught up' : `NOT caught up (${describeLeft(groupAggregated)})`} after ${Math.round(groupAggregated.waitedMs / 1000)} s`);
   }
   for (let run = 1; run <= runs; run++) results.push(await runOnce(stack, plan, run, log));
 } finally {
@@ -98,12 +111,22 @@ for (const [name, backlog] of [['batches', last.batch?.backlog], ['line protocol
   out(`projector backlog, ${name} (last run): staged events each second ${series.join(' ')}; max ${backlog.maxStagedEvents} events / ${maxJobs} queued jobs, slope ${Math.round(backlog.slopeEventsPerSec)} events/s`);
 }
 if (seriesAggregated) {
-  out(`series device (${plan.seriesEvents.toLocaleString('en-US')} events over 30 days): aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${seriesAggregated.notedMinutes} noted minutes left)`} ${Math.round(seriesAggregated.waitedMs / 1000)} s after it was in history`);
+  out(`series device (${plan.seriesEvents.toLocaleString('en-US')} events over 30 days): aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${describeLeft(seriesAggregated)})`} ${Math.round(seriesAggregated.waitedMs / 1000)} s after it was in history`);
+}
+if (groupAggregated && groupCheck) {
+  out(`group history (${groupCheck.acknowledged.toLocaleString('en-US')} events, 1,000 devices over 25 h): aggregates ${groupAggregated.caughtUp ? 'caught up' : `NOT caught up (${describeLeft(groupAggregated)})`} ${Math.round(groupAggregated.waitedMs / 1000)} s after it was in history`);
 }
 if (last.mqtt?.firstError) out(`MQTT (last run): first error: ${last.mqtt.firstError}`);
-const checks = [...(seriesCheck ? [seriesCheck] : []), ...results.flatMap((r) => r.checks)];
+const checks = [...(seriesCheck ? [seriesCheck] : []), ...(groupCheck ? [groupCheck] : []), ...results.flatMap((r) => r.checks)];
 const failed = checks.filter((c) => !c.ok);
 for (const c of failed) out(`FAIL ${describeCheck(c)}`);
+// Group answers that differ from SQL over history fail the command as a lost event does.
+const inexact = results.flatMap((r, i) => (r.groupExactness && !r.groupExactness.ok ? [{ run: i + 1, exactness: r.groupExactness }] : []));
+for (const { run, exactness } of inexact) {
+  for (const line of exactness.mismatches.length > 0 ? exactness.mismatches : ['nothing compared']) out(`FAIL run ${run}: group reads differ from SQL: ${line}`);
+}
+const exactRuns = results.filter((r) => r.groupExactness).length;
+if (exactRuns > 0) out(`group reads = SQL over history: ${exactRuns - inexact.length} of ${exactRuns} runs (${results.reduce((n, r) => n + (r.groupExactness?.compared ?? 0), 0)} answers compared)`);
 const ceilings = results.flatMap((r) => (r.ceiling ? [r.ceiling] : []));
 const ceilingNote = ceilings.length > 0 ? ` (median ceiling move ${Math.round(median(ceilings.map((c) => c.moveMs)))} ms, copy ${Math.round(median(ceilings.map((c) => c.copyMs)))} ms)` : '';
 out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length} checks${ceilingNote}`);
@@ -111,10 +134,10 @@ out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length}
 const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 15);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}.json`, import.meta.url);
-const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, seriesAggregated, summary: rows, checks, runs: results };
+const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, seriesAggregated, groupAggregated, summary: rows, checks, runs: results };
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 out(`\nwritten ${file.pathname}`);
-if (failed.length > 0) process.exitCode = 1;
+if (failed.length > 0 || inexact.length > 0) process.exitCode = 1;
 
 function gitCommit(): string {
   try {

@@ -1,10 +1,12 @@
 import type { BenchPhase } from './bench-phases.ts';
 import { bytesPerEvent, type BytesPerEvent } from './bytes-per-event.ts';
+import { checkGroupExactness, type GroupExactness } from './check-group-exactness.ts';
 import { checkStoredEvents, type PointIdentity, type StoredCheck } from './check-stored-events.ts';
 import { withGeneratorCpu } from './generator-cpu.ts';
 import { measureBatchIngest, type BatchIngest } from './measure-batch-ingest.ts';
 import { measureDeviceFleet, type DeviceFleet } from './measure-device-fleet.ts';
 import { measureFreshness, type FreshnessUnderLoad } from './measure-freshness.ts';
+import { measureGroupReads, type GroupReads } from './measure-group-reads.ts';
 import { measureLineProtocolIngest, type LineProtocolIngest } from './measure-line-protocol-ingest.ts';
 import { measureMqttIngest, type MqttIngest } from './measure-mqtt-ingest.ts';
 import { measureReads, READ_BACKGROUND_EVENTS, type Reads } from './measure-reads.ts';
@@ -25,8 +27,12 @@ export interface BenchPlan {
   singleS: number;
   freshnessS: number;
   readsS: number;
+  /** Seconds of each group read measurement. */
+  groupsS: number;
   ceilingRows: number;
   seriesEvents: number;
+  /** Minutes between two readings of each device of the group history (5: ≈300k events over 25 h). */
+  groupEveryMinutes: number;
 }
 
 /** Every measurement of one run; a phase left out by `--only` is absent. */
@@ -40,13 +46,18 @@ export interface RunResult {
   single?: SingleEvent;
   freshness?: FreshnessUnderLoad;
   reads?: Reads;
+  groups?: GroupReads;
+  /** Sampled group answers compared with plain SQL over history, after the group reads. */
+  groupExactness?: GroupExactness;
   /** The refresher's state when reads began (they are measured once it has caught up, or after 2 min). */
   aggregatedBeforeReads?: Aggregated;
+  /** The refresher's state when group reads began. */
+  aggregatedBeforeGroups?: Aggregated;
   /** The refresher's state when bytes per event were measured. */
   batchAggregated?: Aggregated;
   checks: StoredCheck[];
   /** The load generator's CPU per phase, % of a core. */
-  cpu: Partial<Record<'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'reads', number>>;
+  cpu: Partial<Record<'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'reads' | 'groups', number>>;
 }
 
 /** One pass over the plan's phases, each alone on the machine, each checked stored = acknowledged. */
@@ -135,6 +146,19 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     result.cpu.reads = reads.generatorCpuPercent;
     await waitUntilSettled(stack.db);
     await check('reads (background ingest)', reads.result.window, reads.result.background.acknowledged);
+  }
+
+  if (has('groups')) {
+    await waitUntilSettled(stack.db);
+    result.aggregatedBeforeGroups = await waitUntilAggregated(stack.db, 120_000, log);
+    const readBackground = Math.min(READ_BACKGROUND_EVENTS, batchRate / 2);
+    log(`run ${run}: group reads over 1,000 devices under ingest of ${Math.round(readBackground)} events/s (${plan.groupsS} s each)`);
+    const groups = await withGeneratorCpu(() => measureGroupReads(stack, plan.groupsS, readBackground, run));
+    result.groups = groups.result;
+    result.cpu.groups = groups.generatorCpuPercent;
+    await waitUntilSettled(stack.db);
+    await check('group reads (background ingest)', groups.result.window, groups.result.background.acknowledged);
+    result.groupExactness = await checkGroupExactness(stack, run, plan.groupEveryMinutes);
   }
   return result;
 }

@@ -1,0 +1,97 @@
+import type { Pool } from '@strata/core';
+import { GROUP_DEVICE_PATTERN, GROUP_START_MS, GROUP_VALUE_KEY, groupReading } from './load-group-history.ts';
+import { SERIES_END_MS } from './load-series-device.ts';
+import { GROUP_SERIES_PATH, groupTotalInstant, groupTotalPath } from './measure-group-reads.ts';
+import type { BenchStack } from './start-bench-stack.ts';
+
+export interface GroupExactness {
+  /** Series buckets and totals compared with plain SQL over history. */
+  compared: number;
+  /** One line per answer that differs from SQL (or did not come): empty when exact. */
+  mismatches: string[];
+  ok: boolean;
+}
+
+// The oracle: plain SQL over the group's devices' history rows, nothing of Strata's aggregates. Every
+// reading of a g-… device carries the group's label from its first event on, so membership is the
+// device name; `values` is the column (quoted: a keyword).
+const ONLY_GROUP = `tenant_id = $1 AND device LIKE '${GROUP_DEVICE_PATTERN}' AND jsonb_typeof("values" -> $2) = 'number'`;
+const BUCKETS_SQL = `SELECT (date_part('epoch', date_bin('1 hour', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) * 1000)::float8 AS ms,
+       count(*)::int AS count, sum(("values" ->> $2)::numeric)::text AS sum, count(DISTINCT device)::int AS devices
+  FROM events WHERE ${ONLY_GROUP} AND ts >= $3 AND ts < $4 GROUP BY 1 ORDER BY 1`;
+const TOTAL_SQL = `SELECT coalesce(sum(("values" ->> $2)::numeric), 0)::text AS sum FROM events WHERE ${ONLY_GROUP} AND ts <= $3`;
+
+const HOUR_MS = 3_600_000;
+
+interface Bucket {
+  ts: string;
+  sum: number;
+  avg: number;
+  count: number;
+  devices: number;
+}
+
+/**
+ * Compares what the measured requests read with SQL over `events`: every bucket of the 24 h @ 1h group
+ * series (count, sum, avg, devices, and no bucket missing or extra) and the total at the first measured
+ * instants, before the group's first reading (0), at its end (everything), exactly at one reading's
+ * time and 1 ms before it (`at` is inclusive). Sums compare exactly: both sides are numeric sums
+ * rounded once to a double. Each mismatch prints `FAIL …` at once; the command then exits 1.
+ */
+export async function checkGroupExactness(stack: BenchStack, run: number, everyMinutes: number): Promise<GroupExactness> {
+  const mismatches: string[] = [];
+  const get = async (path: string): Promise<unknown> => {
+    const response = await fetch(`${stack.urls['query-api']}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+    const body = await response.text();
+    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${body.slice(0, 200)}`);
+    return JSON.parse(body);
+  };
+  let compared = 0;
+  try {
+    compared += await compareSeries(stack, (await get(GROUP_SERIES_PATH)) as { buckets: Bucket[] }, mismatches);
+    const reading = groupReading(7, 100, everyMinutes * 60_000).ts;
+    const instants = [0, 1, 2, 3].map(groupTotalInstant).concat([GROUP_START_MS - 1, SERIES_END_MS, reading, reading - 1]);
+    for (const at of instants) {
+      const answer = (await get(groupTotalPath(at))) as { total: number; meta?: { exactAt?: string } };
+      const oracle = Number((await stack.db.query<{ sum: string }>(TOTAL_SQL, [stack.tenant, GROUP_VALUE_KEY, new Date(at)])).rows[0]?.sum);
+      if (answer.total !== oracle) mismatches.push(`total at ${new Date(at).toISOString()}: ${answer.total}, SQL ${oracle}`);
+      if (answer.meta?.exactAt !== undefined) mismatches.push(`total at ${new Date(at).toISOString()}: exact only at ${answer.meta.exactAt} with raw history kept`);
+      compared++;
+    }
+  } catch (error) {
+    mismatches.push((error as Error).message);
+  }
+  for (const line of mismatches) process.stderr.write(`FAIL run ${run}: group reads differ from SQL: ${line}\n`);
+  return { compared, mismatches, ok: mismatches.length === 0 && compared > 0 };
+}
+
+async function compareSeries(stack: BenchStack, answer: { buckets: Bucket[] }, mismatches: string[]): Promise<number> {
+  const buckets = answer.buckets;
+  if (!Array.isArray(buckets) || buckets.length === 0) {
+    mismatches.push('group series: no buckets');
+    return 0;
+  }
+  // The read widens from/to to whole hours (SPEC: whole buckets), and so does the oracle.
+  const startMs = Math.floor((SERIES_END_MS - 86_400_000) / HOUR_MS) * HOUR_MS;
+  const endMs = Math.ceil(SERIES_END_MS / HOUR_MS) * HOUR_MS;
+  const expected = await oracleBuckets(stack.db, stack.tenant, startMs, endMs);
+  if (expected.length !== buckets.length) mismatches.push(`group series: ${buckets.length} buckets, SQL ${expected.length}`);
+  for (const [i, want] of expected.entries()) {
+    const got = buckets[i];
+    const at = new Date(want.ms).toISOString();
+    if (!got || Date.parse(got.ts) !== want.ms) {
+      mismatches.push(`group series bucket ${at}: answered ${got?.ts ?? 'none'} in its place`);
+      continue;
+    }
+    const sum = Number(want.sum);
+    for (const [name, value, oracle] of [['count', got.count, want.count], ['sum', got.sum, sum], ['avg', got.avg, sum / want.count], ['devices', got.devices, want.devices]] as const) {
+      if (value !== oracle) mismatches.push(`group series bucket ${at} ${name}: ${value}, SQL ${oracle}`);
+    }
+  }
+  return expected.length;
+}
+
+async function oracleBuckets(db: Pool, tenant: string, startMs: number, endMs: number) {
+  const result = await db.query<{ ms: number; count: number; sum: string; devices: number }>(BUCKETS_SQL, [tenant, GROUP_VALUE_KEY, new Date(startMs), new Date(endMs)]);
+  return result.rows;
+}
