@@ -34,7 +34,7 @@ interface Bucket {
 /**
  * Compares what the measured requests read with SQL over `events`: every bucket of the 24 h @ 1h group
  * series (count, sum, avg, devices, and no bucket missing or extra) and the total at the first measured
- * instants, before the group's first reading (0), at its end (everything), exactly at one reading's
+ * instants, 1 ms before the group's history (0), at its end (everything), exactly at one reading's
  * time and 1 ms before it (`at` is inclusive). Sums compare exactly: both sides are numeric sums
  * rounded once to a double. Each mismatch prints `FAIL …` at once; the command then exits 1.
  */
