@@ -10,6 +10,13 @@ export function checkLabelParam(field: string, text: string | undefined, what: '
   throw badRequest(`invalid ${field}`, [{ field, reason: `must be ${what}: ${NAME_RULE}` }]);
 }
 
+/** `?value=`, the value key a group read aggregates: required, and a name as the write side takes it. */
+export function requireValueKey(text: string | undefined): string {
+  if (text === undefined) throw badRequest('missing value', [{ field: 'value', reason: `required: the value key to aggregate (${NAME_RULE})` }]);
+  if (!NAME_PATTERN.test(text)) throw badRequest('invalid value', [{ field: 'value', reason: `must be a value key: ${NAME_RULE}` }]);
+  return text;
+}
+
 /**
  * `?label=name:value` of the device list: split at the first `:`, so a value may hold colons (a
  * name cannot be asked for with one; such a label is still listed by its groups). Both halves

@@ -1,9 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { isoTime } from '../model/iso-time.ts';
-import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
-import { checkLabelParam, parseGroupAggregates } from '../params/parse-group-params.ts';
+import { checkLabelParam, parseGroupAggregates, requireValueKey } from '../params/parse-group-params.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
 import { readGroupSeries } from '../reads/read-group-series.ts';
@@ -32,7 +31,7 @@ export function registerGetGroupSeriesRoute(app: FastifyInstance, deps: ReadRout
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       const label = checkLabelParam('label', request.params.label, 'a label name');
       const labelValue = checkLabelParam('labelValue', request.params.labelValue, 'a label value');
-      checkNameParam('value', q.value);
+      const valueKey = requireValueKey(q.value);
       const interval = parseInterval(q.interval);
       const aggregates = parseGroupAggregates(q.agg);
       const { start, end } = parseBucketRange(q, interval, deps.clock.now());
@@ -40,13 +39,13 @@ export function registerGetGroupSeriesRoute(app: FastifyInstance, deps: ReadRout
         tenantId: request.auth.tenantId,
         label,
         labelValue,
-        valueKey: q.value,
+        valueKey,
         interval: INTERVALS[interval].sql,
         from: isoTime(start),
         to: isoTime(end),
       };
       const { buckets, meta } = await readGroupSeries(deps.router, query, aggregates, options);
-      return sendRead(deps.metrics, reply, meta, { label, labelValue, value: q.value, interval, buckets });
+      return sendRead(deps.metrics, reply, meta, { label, labelValue, value: valueKey, interval, buckets });
     },
   );
 }

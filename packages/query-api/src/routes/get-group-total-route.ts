@@ -2,8 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '@strata/core';
 import { isoTime } from '../model/iso-time.ts';
-import { checkNameParam } from '../params/check-name-param.ts';
-import { checkLabelParam } from '../params/parse-group-params.ts';
+import { checkLabelParam, requireValueKey } from '../params/parse-group-params.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { parseTime } from '../params/parse-time.ts';
 import { readGroupTotal } from '../reads/read-group-total.ts';
@@ -36,10 +35,10 @@ export function registerGetGroupTotalRoute(app: FastifyInstance, deps: ReadRoute
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
       const label = checkLabelParam('label', request.params.label, 'a label name');
       const labelValue = checkLabelParam('labelValue', request.params.labelValue, 'a label value');
-      checkNameParam('value', q.value);
+      const valueKey = requireValueKey(q.value);
       const at = parseTime(q.at, 'at') ?? deps.clock.now();
       if (at >= LAST_AT_MS) throw badRequest('invalid at', [{ field: 'at', reason: 'must be before 9999-12-31' }]);
-      const query = { tenantId: request.auth.tenantId, label, labelValue, valueKey: q.value, at: isoTime(at) };
+      const query = { tenantId: request.auth.tenantId, label, labelValue, valueKey, at: isoTime(at) };
       const { total, meta } = await readGroupTotal(deps.router, query, options);
       return sendRead(deps.metrics, reply, meta, { total, at: query.at });
     },

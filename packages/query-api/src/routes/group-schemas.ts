@@ -2,9 +2,10 @@ import { Type, type TSchema } from 'typebox';
 import { readOptionProperties } from './schemas.ts';
 
 // The group routes' schemas, complete (params, query and every response) so the OpenAPI document
-// describes them. Query and path parameters are strings checked by params/ helpers, so every
+// describes them. Query and path parameters are strings checked by params/ helpers (even `value`,
+// required there, not here: a schema's missing-property error names only `querystring`), so every
 // problem is a 400 naming the parameter in the same words on every route.
-const name = (description: string) => Type.String({ minLength: 1, maxLength: 512, description });
+const name = (description: string) => Type.String({ description });
 
 export const GroupParams = Type.Object({
   label: name('the label name (1-128 characters of well-formed Unicode without U+0000), percent-encoded'),
@@ -17,7 +18,7 @@ export const GroupValueParams = Type.Object({
 
 export const GroupSeriesQuery = Type.Object({
   ...readOptionProperties,
-  value: Type.String({ minLength: 1, maxLength: 128, description: 'the value key aggregated over the group' }),
+  value: Type.Optional(Type.String({ maxLength: 4096, description: 'required: the value key aggregated over the group' })),
   from: Type.Optional(Type.String({ maxLength: 4096, description: 'RFC 3339 or Unix seconds/ms; default to - 24 h; widened to whole buckets' })),
   to: Type.Optional(Type.String({ maxLength: 4096, description: 'RFC 3339 or Unix seconds/ms, exclusive; default now' })),
   interval: Type.Optional(Type.String({ maxLength: 16, description: '1m (default) | 5m | 15m | 1h | 1d' })),
@@ -26,7 +27,7 @@ export const GroupSeriesQuery = Type.Object({
 
 export const GroupTotalQuery = Type.Object({
   ...readOptionProperties,
-  value: Type.String({ minLength: 1, maxLength: 128, description: 'the value key summed over the group' }),
+  value: Type.Optional(Type.String({ maxLength: 4096, description: 'required: the value key summed over the group' })),
   at: Type.Optional(Type.String({ maxLength: 4096, description: 'RFC 3339 or Unix seconds/ms; events at this instant count; default now' })),
 });
 
