@@ -174,19 +174,26 @@ const sampleArbitrary = fc.record({
   device: fc.constantFrom('d1', 'd1', 'd1', 'd2'),
   label: fc.constantFrom('space', 'space', 'space', '__proto__'),
   at: fc.integer({ min: 0, max: 12 }),
-  value: fc.option(fc.constantFrom(...VALUES), { freq: 5 }),
+  value: fc.option(fc.constantFrom('a', ...VALUES), { freq: 5 }),
   origin: fc.constantFrom<Origin>('e', 'e', 'a'),
 });
 
+// A scenario: optionally a settled stretch (samples of one value folded first, so versions hold many
+// samples inside), then random samples folded in a random order and random batches.
 const scenarioArbitrary = fc
-  .array(sampleArbitrary, { minLength: 1, maxLength: 24 })
-  .chain((raw) => {
+  .tuple(fc.uniqueArray(fc.integer({ min: 0, max: 12 }), { maxLength: 6 }), fc.array(sampleArbitrary, { minLength: 1, maxLength: 24 }))
+  .chain(([settledAt, raw]) => {
+    const settled: Sample[] = settledAt.map((at) => ({ device: 'd1', label: 'space', at, value: 'a', origin: 'e' }));
     // Events carry strings only; an event may sample both labels of its device at once.
-    const samples: Sample[] = raw.map((s) => (s.origin === 'e' ? { ...s, value: s.value ?? 'a' } : s));
+    const random: Sample[] = raw.map((s) => (s.origin === 'e' ? { ...s, value: s.value ?? 'a' } : s));
+    const samples = [...settled, ...random];
+    const first = settled.map((_, i) => i);
     return fc.record({
       samples: fc.constant(samples),
-      order: fc.shuffledSubarray(samples.map((_, i) => i), { minLength: samples.length, maxLength: samples.length }),
-      cuts: fc.array(fc.boolean(), { minLength: samples.length, maxLength: samples.length }),
+      order: fc
+        .shuffledSubarray(random.map((_, i) => settled.length + i), { minLength: random.length, maxLength: random.length })
+        .map((rest) => [...first, ...rest]),
+      cuts: fc.array(fc.boolean(), { minLength: samples.length, maxLength: samples.length }).map((cuts) => cuts.map((cut, i) => cut || i === first.length - 1)),
       historyFirst: fc.boolean(),
       pairEvents: fc.boolean(),
     });
