@@ -2,7 +2,8 @@
 -- Folding label samples into label_versions (decision 0074), one function for both writers: command-api's
 -- PUT/PATCH (origin 'a', at now) and the refresher (origin 'e', the labels of history rows of claimed
 -- minutes). The caller holds the tenant's aggregate lock, pg_advisory_xact_lock(60060, hashtext(tenant)),
--- the refresher's class (projector lock-tenant-aggregates.ts): one writer of a tenant's versions at a time.
+-- the refresher's class (projector lock-tenant-aggregates.ts): one writer of a tenant's versions at a time
+-- (the function takes it again, re-entrantly, so a caller that forgot still serializes).
 --
 -- The definition: a label's value at t is that of its newest sample at or before t; equal times: the
 -- larger text in byte order (COLLATE "C") wins, absent (NULL, only from the API) the smallest.
@@ -111,41 +112,45 @@ $$;
 CREATE TYPE label_sample AS (device text, label text, ts timestamptz, value text, origin "char");
 
 -- Parses and checks a batch of samples: [{device, label, ts, value|null, origin}], ts an ISO-8601
--- string or epoch milliseconds. Raises naming the field; callers validate first, this is the last guard.
-CREATE FUNCTION parse_label_samples(samples jsonb) RETURNS SETOF label_sample
+-- string with its offset or epoch milliseconds. Set-wise (a claim may carry 10^5 samples): one pass finds
+-- the first bad sample and raises naming its field; callers validate first, this is the last guard.
+CREATE FUNCTION parse_label_samples(samples jsonb) RETURNS label_sample[]
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  item jsonb;
-  parsed label_sample;
+  bad record;
+  parsed label_sample[];
 BEGIN
   IF jsonb_typeof(samples) IS DISTINCT FROM 'array' THEN
     RAISE EXCEPTION 'fold_label_samples: samples must be a JSON array' USING ERRCODE = '22023';
   END IF;
-  FOR item IN SELECT jsonb_array_elements(samples) LOOP
-    IF jsonb_typeof(item -> 'device') IS DISTINCT FROM 'string' THEN
-      RAISE EXCEPTION 'fold_label_samples: sample device must be a string: %', item USING ERRCODE = '22023';
-    ELSIF jsonb_typeof(item -> 'label') IS DISTINCT FROM 'string' THEN
-      RAISE EXCEPTION 'fold_label_samples: sample label must be a string: %', item USING ERRCODE = '22023';
-    ELSIF jsonb_typeof(item -> 'ts') NOT IN ('string', 'number') OR item -> 'ts' IS NULL THEN
-      RAISE EXCEPTION 'fold_label_samples: sample ts must be an ISO-8601 string or epoch ms: %', item USING ERRCODE = '22023';
-    ELSIF item ->> 'origin' IS NULL OR item ->> 'origin' NOT IN ('e', 'a') THEN
-      RAISE EXCEPTION 'fold_label_samples: sample origin must be "e" or "a": %', item USING ERRCODE = '22023';
-    ELSIF coalesce(jsonb_typeof(item -> 'value'), 'null') NOT IN ('string', 'null')
-          OR (item ->> 'origin' = 'e' AND item ->> 'value' IS NULL) THEN
-      RAISE EXCEPTION 'fold_label_samples: sample value must be a string (or null from the API): %', item USING ERRCODE = '22023';
-    END IF;
-    parsed.device := item ->> 'device';
-    parsed.label := item ->> 'label';
-    parsed.ts := CASE WHEN jsonb_typeof(item -> 'ts') = 'number'
-               THEN 'epoch'::timestamptz + (item ->> 'ts')::float8 * interval '1 millisecond'
-               ELSE (item ->> 'ts')::timestamptz END;
-    IF NOT isfinite(parsed.ts) THEN
-      RAISE EXCEPTION 'fold_label_samples: sample ts must be finite: %', item USING ERRCODE = '22023';
-    END IF;
-    parsed.value := item ->> 'value';
-    parsed.origin := (item ->> 'origin')::"char";
-    RETURN NEXT parsed;
-  END LOOP;
+  SELECT item, CASE
+           WHEN jsonb_typeof(item -> 'device') IS DISTINCT FROM 'string' THEN 'device must be a string'
+           WHEN jsonb_typeof(item -> 'label') IS DISTINCT FROM 'string' THEN 'label must be a string'
+           WHEN coalesce(jsonb_typeof(item -> 'ts'), 'null') NOT IN ('string', 'number') THEN 'ts must be an ISO-8601 string or epoch ms'
+           WHEN coalesce(item ->> 'origin', '') NOT IN ('e', 'a') THEN 'origin must be "e" or "a"'
+           WHEN coalesce(jsonb_typeof(item -> 'value'), 'null') NOT IN ('string', 'null') OR (item ->> 'origin' = 'e' AND item ->> 'value' IS NULL)
+             THEN 'value must be a string (or null from the API)'
+         END AS problem
+    INTO bad
+    FROM jsonb_array_elements(samples) AS item
+   WHERE jsonb_typeof(item -> 'device') IS DISTINCT FROM 'string' OR jsonb_typeof(item -> 'label') IS DISTINCT FROM 'string'
+      OR coalesce(jsonb_typeof(item -> 'ts'), 'null') NOT IN ('string', 'number') OR coalesce(item ->> 'origin', '') NOT IN ('e', 'a')
+      OR coalesce(jsonb_typeof(item -> 'value'), 'null') NOT IN ('string', 'null') OR (item ->> 'origin' = 'e' AND item ->> 'value' IS NULL)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'fold_label_samples: sample %: %', bad.problem, bad.item USING ERRCODE = '22023';
+  END IF;
+  parsed := ARRAY(
+    SELECT ROW(item ->> 'device', item ->> 'label',
+               CASE WHEN jsonb_typeof(item -> 'ts') = 'number'
+                    THEN 'epoch'::timestamptz + (item ->> 'ts')::float8 * interval '1 millisecond'
+                    ELSE (item ->> 'ts')::timestamptz END,
+               item ->> 'value', (item ->> 'origin')::"char")::label_sample
+      FROM jsonb_array_elements(samples) AS item);
+  IF EXISTS (SELECT 1 FROM unnest(parsed) p WHERE NOT isfinite(p.ts)) THEN
+    RAISE EXCEPTION 'fold_label_samples: sample ts must be finite' USING ERRCODE = '22023';
+  END IF;
+  RETURN parsed;
 END;
 $$;
 
@@ -164,13 +169,11 @@ DECLARE
   rest label_sample[];
   one label_sample;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_locks l
-                  WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
-                    AND l.classid = 60060 AND l.objid = hashtext(tenant::text)::oid AND l.objsubid = 2) THEN
-    RAISE EXCEPTION 'fold_label_samples: the caller must hold pg_advisory_xact_lock(60060, hashtext(tenant)), the tenant aggregate lock'
-      USING ERRCODE = '55000';
-  END IF;
-  batch := ARRAY(SELECT p FROM parse_label_samples(samples) p);
+  -- Callers take this lock first (command-api under its lock_timeout, the refresher with its try-lock),
+  -- so it is theirs already and this is a re-entrant no-op; it is taken here too so that no caller can
+  -- ever fold a tenant's versions without it.
+  PERFORM pg_advisory_xact_lock(60060, hashtext(tenant::text));
+  batch := parse_label_samples(samples);
 
   -- The versions the batch can change (those ending after its earliest sample of their label), as they were.
   SELECT coalesce(array_agg(lv), '{}') INTO prior

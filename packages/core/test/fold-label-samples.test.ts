@@ -273,31 +273,36 @@ function checkShape(versions: Version[]): void {
   }
 }
 
-t.test('a fold without the tenant lock is refused; bad samples name themselves', async (t) => {
+t.test('a fold holds the tenant aggregate lock to its commit; bad samples name their field', async (t) => {
   const { config } = await createTestEnvironment(t);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
   t.teardown(() => pool.end());
   const tenant = randomUUID();
   const sample = (extra: object): string => JSON.stringify([{ device: 'd', label: 'L', ts: '2026-01-05T00:00:00Z', value: 'a', origin: 'a', ...extra }]);
-  await t.rejects(pool.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, sample({})]), /pg_advisory_xact_lock\(60060/);
   const client = await pool.connect();
   try {
+    // A caller that forgot the lock still serializes with the refresher (its try-lock fails meanwhile).
+    await client.query('BEGIN');
+    await client.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, sample({})]);
+    const other = await pool.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(60060, hashtext($1::text)) AS locked', [tenant]);
+    t.equal(other.rows[0]?.locked, false, 'the refresher cannot take the tenant while the fold is open');
+    await client.query('COMMIT');
     for (const [extra, pattern] of [
-      [{ origin: 'x' }, /origin/],
-      [{ device: null }, /device/],
-      [{ ts: null }, /ts/],
-      [{ origin: 'e', value: null }, /value/],
+      [{ origin: 'x' }, /origin must be/],
+      [{ device: null }, /device must be/],
+      [{ label: 7 }, /label must be/],
+      [{ ts: null }, /ts must be/],
+      [{ ts: 'infinity' }, /ts must be finite/],
+      [{ origin: 'e', value: null }, /value must be/],
+      [{ value: ['a'] }, /value must be/],
     ] as const) {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [tenant]);
       await t.rejects(client.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, sample(extra)]), pattern);
       await client.query('ROLLBACK');
     }
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [tenant]);
+    await t.rejects(client.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, '{"device":"d"}']), /must be a JSON array/);
     const empty = await client.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, '[]']);
     t.equal(empty.rowCount, 0, 'no samples, no changes');
-    await client.query('COMMIT');
   } finally {
     client.release();
   }
