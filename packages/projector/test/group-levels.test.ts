@@ -201,9 +201,12 @@ function scenario(next: () => number): Scenario {
     }
     events.push(event);
   }
-  // A dense minute: more than 128 distinct times of one group (its steps are NULL), and one at 128 exactly.
-  for (let i = 0; i < 130; i++) events.push({ device: 'd0', id: `dense${i}`, ts: BASE + 3 * HOUR + i * 400, type: 'reading', values: { n: i % 7 } });
-  for (let i = 0; i < 128; i++) events.push({ device: 'd2', id: `edge${i}`, ts: BASE + 5 * HOUR + i * 300, type: 'reading', values: { n: 1 } });
+  // A dense minute: more than 128 distinct times of one group (its steps are NULL), and one at 128 exactly;
+  // devices of their own, labelled once before, that no random sample moves.
+  events.push({ device: 'dense', id: 'dense-start', ts: BASE, type: 'reading', values: {}, labels: { team: 'dense' } });
+  events.push({ device: 'edge', id: 'edge-start', ts: BASE, type: 'reading', values: {}, labels: { team: 'edge' } });
+  for (let i = 0; i < 130; i++) events.push({ device: 'dense', id: `dense${i}`, ts: BASE + 3 * HOUR + i * 400, type: 'reading', values: { n: i % 7 } });
+  for (let i = 0; i < 128; i++) events.push({ device: 'edge', id: `edge${i}`, ts: BASE + 5 * HOUR + i * 300, type: 'reading', values: { n: 1 } });
   // Labels from the start for most devices (their first events), so groups have members throughout.
   for (const device of DEVICES.slice(0, 5)) {
     events.push({ device, id: `${device}-start`, ts: BASE - MINUTE, type: 'reading', values: { n: 0 }, labels: { team: pick(LABELS.team), zone: pick(LABELS.zone) } });

@@ -19,28 +19,28 @@ samples AS (
          a.device, a.ts, (k.value)::float8 AS f, (k.value)::numeric AS n
     FROM attributed a CROSS JOIN LATERAL jsonb_each(a."values") k
    WHERE jsonb_typeof(k.value) = 'number'
-), stepped AS (
-  SELECT label, label_value, value_key, bucket, ts,
-         sum(sum(n)) OVER (PARTITION BY label, label_value, value_key, bucket ORDER BY ts) AS running,
-         count(*) OVER (PARTITION BY label, label_value, value_key, bucket) AS times
-    FROM samples
-   GROUP BY 1, 2, 3, 4, 5
-), steps AS (
-  SELECT label, label_value, value_key, bucket,
-         array_agg((extract(epoch FROM ts - bucket) * 1000000)::int ORDER BY ts) AS step_us,
-         array_agg(running ORDER BY ts) AS step_sum
-    FROM stepped
-   WHERE times <= 128
-   GROUP BY 1, 2, 3, 4
+), at_times AS (
+  -- One row per distinct event time of a group minute, in time order within it, with the running sum.
+  -- One sort serves the grouping, the window and the aggregates below (their input arrives in this
+  -- order, so array_agg keeps it and the newest time's max is the minute's last, ties to the larger).
+  SELECT label, label_value, value_key, bucket, ts, n_count, n_sum, f_min, f_max,
+         sum(n_sum) OVER (PARTITION BY label, label_value, value_key, bucket ORDER BY ts) AS running
+    FROM (SELECT label, label_value, value_key, bucket, ts, count(*) AS n_count, sum(n) AS n_sum, min(f) AS f_min, max(f) AS f_max
+            FROM samples GROUP BY 1, 2, 3, 4, 5) t
+   ORDER BY label, label_value, value_key, bucket, ts
 ), totals AS (
-  SELECT label, label_value, value_key, bucket, count(*) AS count, sum(n) AS sum, min(f) AS min, max(f) AS max,
-         (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts, min(ts) AS first_ts,
-         count(DISTINCT device)::int AS devices
-    FROM samples
+  SELECT label, label_value, value_key, bucket, sum(n_count) AS count, sum(n_sum) AS sum, min(f_min) AS min, max(f_max) AS max,
+         (array_agg(f_max))[count(*)] AS last, max(ts) AS last_ts, min(ts) AS first_ts,
+         CASE WHEN count(*) <= 128 THEN array_agg((extract(epoch FROM ts - bucket) * 1000000)::int) END AS step_us,
+         CASE WHEN count(*) <= 128 THEN array_agg(running) END AS step_sum
+    FROM at_times
+   GROUP BY 1, 2, 3, 4
+), reporters AS (
+  SELECT label, label_value, value_key, bucket, count(*)::int AS devices
+    FROM (SELECT DISTINCT label, label_value, value_key, bucket, device FROM samples) d
    GROUP BY 1, 2, 3, 4
 ), fresh AS (
-  SELECT t.*, s.step_us, s.step_sum
-    FROM totals t LEFT JOIN steps s USING (label, label_value, value_key, bucket)
+  SELECT t.*, r.devices FROM totals t JOIN reporters r USING (label, label_value, value_key, bucket)
 )`;
 
 /** Writes `fresh` over group_rollups_1m (full values; rows that did not change are left alone). CTE `written`. */
