@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import type { BatchEvent, Pool } from '@strata/core';
+// The projector's own projection and refresher (drain with labels, folds, group levels), with batch
+// ids and refresh rounds under the test's control.
+import { projectBatch, refreshAggregates } from '@strata/testkit';
+import { get, newTenant } from './helpers.ts';
+import { buildGroupTestApp } from './support/group-test-app.ts';
+import { foldLabelSamples } from './support/label-samples.ts';
+
+/*
+ * Decisions 0074 and 0060: a group's series equals an oracle over raw history at every moment, each
+ * event counted under the label value its device held at the event's time (label_versions of the
+ * same snapshot) — before any refresh (all live), after refreshes (stored group rows), with tenant-
+ * noted minutes (late events), group-noted minutes (a device moved in the past by an API sample, a
+ * late event's labels), and the current minute the refresher leaves to live reads.
+ */
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const INTERVALS = { '1m': '1 minute', '5m': '5 minutes', '15m': '15 minutes', '1h': '1 hour', '1d': '1 day' } as const;
+const AGGS = 'count,sum,min,max,last,avg,devices';
+
+t.test('group series equal an oracle over raw history and versions before, during and after refreshes', async (t) => {
+  const { app, deps } = await buildGroupTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const other = await newTenant(deps.pool, 'other');
+  const now = Date.now();
+  const from = new Date(now - 4 * DAY).toISOString();
+  const to = new Date(now + 2 * MINUTE).toISOString();
+  let seed = 7;
+  const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  let n = 0;
+  const devices = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5'];
+  const event = (ts: number, device: string, labels?: Record<string, string>, tenantId = tenant): BatchEvent => ({
+    tenantId,
+    device,
+    key: `i:${n++}`,
+    ts,
+    type: 'reading',
+    // Decimal fractions: numeric sums do not depend on the order of addition. Some events lack v.
+    values: random() < 0.1 ? { other: 1 } : { v: Math.round(random() * 2000 - 1000) / 10, w: 0.1 },
+    ...(labels ? { labels } : {}),
+  });
+  const project = (events: BatchEvent[], batchId = randomUUID()): Promise<unknown> => projectBatch(deps.pool, batchId, events);
+  const refresh = async (): Promise<number> => {
+    let minutes = 0;
+    // The refresher's clock stays at the test's start, so the current minute is never refreshed here.
+    for (let round = 1; round > 0; minutes += round) round = (await refreshAggregates(deps.pool, { now })).minutes;
+    return minutes;
+  };
+  const check = async (label: string): Promise<void> => {
+    for (const value of ['red', 'blue']) {
+      for (const [interval, width] of Object.entries(INTERVALS)) {
+        const answer = await get(app, `/v1/groups/team/${value}/series?value=v&interval=${interval}&agg=${AGGS}&from=${from}&to=${to}`, apiKey);
+        t.equal(answer.status, 200, `${label}: ${value} ${interval}`);
+        t.same(answer.body.buckets, await oracle(deps.pool, tenant, value, width, from, to), `${label}: ${value} ${interval} = raw history × versions`);
+      }
+    }
+  };
+
+  // Teams from five days back: red d0 d1 d2 d5, blue d3 d4. The other tenant's d0 is red too.
+  await foldLabelSamples(deps.pool, tenant, devices.map((device) => ({ device, label: 'team', ts: now - 5 * DAY, value: ['d3', 'd4'].includes(device) ? 'blue' : 'red' })));
+  await foldLabelSamples(deps.pool, other.tenant, [{ device: 'd0', label: 'team', ts: now - 5 * DAY, value: 'red' }]);
+
+  // Three days of history; d2 says "team blue" in its events from the middle on (samples folded by the refresher).
+  const history = Array.from({ length: 900 }, (_, i) => {
+    const ts = now - 3 * DAY + i * 287_000 + Math.floor(random() * 1000);
+    const device = devices[i % devices.length] as string;
+    return event(ts, device, device === 'd2' && i > 450 ? { team: 'blue' } : undefined);
+  });
+  const current = Array.from({ length: 6 }, (_, i) => event(Math.floor(now / MINUTE) * MINUTE + i * 10, devices[i] as string));
+  for (let i = 0; i < history.length; i += 150) await project(history.slice(i, i + 150));
+  await project([...current, ...Array.from({ length: 20 }, (_, i) => event(now - 2 * DAY + i * MINUTE, 'd0', undefined, other.tenant))]);
+  await check('(a) nothing refreshed: every minute live');
+
+  t.ok((await refresh()) > 0, 'the refresher materialized the ended minutes');
+  const blue = await deps.pool.query(`SELECT count(*)::int AS n FROM label_versions WHERE tenant_id = $1 AND device = 'd2' AND value = 'blue'`, [tenant]);
+  t.ok(blue.rows[0].n >= 1, "d2's event labels were folded into versions");
+  const stored = await deps.pool.query(`SELECT count(*)::int AS n FROM group_rollups_1h WHERE tenant_id = $1`, [tenant]);
+  t.ok(stored.rows[0].n > 0, 'group hours are stored');
+  await check('(b) after a refresh: stored group rows, the current minute live');
+
+  // Late events (two days back, into stored minutes and hours), re-sent ones, a late event moving d5
+  // to blue from two days back, and an API sample moving d1 to blue from one day back (group notes).
+  const late = Array.from({ length: 40 }, () => event(now - 2 * DAY + Math.floor(random() * DAY), devices[Math.floor(random() * 6)] as string));
+  const retriedId = randomUUID();
+  await project(late.slice(20).reverse(), retriedId);
+  await project(late.slice(20).reverse(), retriedId);
+  await project([...late.slice(0, 20), ...history.slice(0, 30), event(now - 2 * DAY - 7 * MINUTE, 'd5', { team: 'blue' })]);
+  await foldLabelSamples(deps.pool, tenant, [{ device: 'd1', label: 'team', ts: now - DAY + 12_345, value: 'blue' }]);
+  const groupNotes = await deps.pool.query(`SELECT count(*)::int AS n FROM group_dirty WHERE tenant_id = $1`, [tenant]);
+  t.ok(groupNotes.rows[0].n > 0, "d1's move noted its group minutes");
+  await check('(c) late events, a moved device, before a refresh');
+  await refresh();
+  const d5 = await deps.pool.query(`SELECT count(*)::int AS n FROM label_versions WHERE tenant_id = $1 AND device = 'd5' AND value = 'blue'`, [tenant]);
+  t.equal(d5.rows[0].n, 1, "d5's late label was folded");
+  await check('(c) after a refresh');
+  await refresh();
+  await check('a second refresh of nothing changes nothing');
+});
+
+/** The series straight from history and label_versions: what every read must equal. */
+async function oracle(pool: Pool, tenant: string, value: string, width: string, from: string, to: string): Promise<Record<string, number | string>[]> {
+  const result = await pool.query<{ ms: number; count: number; sum: number; min: number; max: number; last: number; devices: number }>(
+    `SELECT date_part('epoch', date_bin($3::interval, e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) * 1000 AS ms,
+            count(*)::float8 AS count, sum((e."values" -> 'v')::numeric)::float8 AS sum,
+            min((e."values" -> 'v')::float8) AS min, max((e."values" -> 'v')::float8) AS max,
+            (array_agg((e."values" -> 'v')::float8 ORDER BY e.ts DESC, (e."values" -> 'v')::float8 DESC))[1] AS last,
+            count(DISTINCT e.device)::int AS devices
+       FROM events e
+       JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'team' AND l.value = $2
+                            AND l.valid_from <= e.ts AND e.ts < l.valid_to
+      WHERE e.tenant_id = $1 AND jsonb_typeof(e."values" -> 'v') = 'number'
+        AND e.ts >= date_bin($3::interval, $4::timestamptz, TIMESTAMPTZ '1970-01-01 00:00:00+00') AND e.ts < $5::timestamptz
+      GROUP BY 1 ORDER BY 1`,
+    [tenant, value, width, from, to],
+  );
+  return result.rows.map((row) => ({
+    ts: new Date(row.ms).toISOString(),
+    count: row.count,
+    sum: row.sum,
+    min: row.min,
+    max: row.max,
+    last: row.last,
+    avg: row.sum / row.count,
+    devices: row.devices,
+  }));
+}
