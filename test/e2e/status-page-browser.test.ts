@@ -100,6 +100,12 @@ t.test('the status page, in Chromium', { skip: SKIP }, async (t) => {
     await desktop.waitForSelector('#dl-list li.letter');
     const screenshot = process.env.STATUS_PAGE_SCREENSHOT;
     if (screenshot) {
+      // Some traffic of the last seconds, so the picture has a rate in it.
+      for (let i = 0; i < 10; i++) {
+        const batch = await write.post('/v1/events', { events: Array.from({ length: 20 }, (_, j) => ({ device: `meter-${(j % 4) + 1}`, ts: BASE + 60_000 + i * 20_000 + j * 1000, values: { kw: j } })) });
+        await waitForToken(db, batch.body.token);
+      }
+      await desktop.waitForFunction(() => Number((globalThis as unknown as BrowserGlobals).document.querySelector('#ingest-eps10')?.textContent) >= 10);
       mkdirSync(dirname(screenshot), { recursive: true });
       await desktop.screenshot({ path: screenshot, fullPage: true });
     }

@@ -5,6 +5,7 @@ import { INGEST_JOB, INGEST_QUEUE, issueApiKey, type BatchEvent, type IngestJobD
 import { createTenant, createTestEnvironment, freePort, seedEvents, stageEvents, startInProcessProjector } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { closeOpsDeps, createOpsDeps } from '../src/deps.ts';
+import { STATUS_PAGE_FILES } from '../src/routes/status-page-route.ts';
 import type { StatusReport } from '../src/status/status-report.ts';
 
 /*
@@ -44,13 +45,18 @@ t.test('the page, its script and stylesheet are served with a policy that runs n
   t.match(page.headers['content-security-policy'], /frame-ancestors 'none'/);
   t.equal(page.headers['x-content-type-options'], 'nosniff');
   t.notMatch(page.body, /<script>|onclick=|style=/i, 'no inline script, handler or style the policy would block');
-  for (const [path, type] of [['/status-page/status-page.js', /^text\/javascript/], ['/status-page/status-page.css', /^text\/css/]] as const) {
-    const file = await app.inject({ url: path });
-    t.equal(file.statusCode, 200, path);
-    t.match(file.headers['content-type'], type);
+  let script = '';
+  for (const { url, type } of STATUS_PAGE_FILES) {
+    const file = await app.inject({ url });
+    t.equal(file.statusCode, 200, url);
+    t.equal(file.headers['content-type'], type, url);
+    t.match(file.headers['content-security-policy'], /default-src 'none'/, url);
+    if (url.endsWith('.js')) script += file.body;
   }
-  const script = (await app.inject({ url: '/status-page/status-page.js' })).body;
-  t.notMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'server text never becomes HTML');
+  for (const url of ['/status-page/../deps.ts', '/status-page/..%2fdeps.ts', '/status-page/index.html.bak', '/status-page/']) {
+    t.equal((await app.inject({ url })).statusCode, 404, `${url}: only the listed files are served`);
+  }
+  t.notMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/, 'server text never becomes HTML or code');
   t.notMatch(script, /localStorage|sessionStorage|document\.cookie/, 'the key is kept in memory only');
 });
 

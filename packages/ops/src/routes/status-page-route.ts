@@ -17,15 +17,21 @@ const PAGE_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-const FILES = [
+const SCRIPT = 'text/javascript; charset=utf-8';
+/** The page and its files, each at a fixed path: nothing here maps a URL onto the file system. */
+export const STATUS_PAGE_FILES = [
   { url: '/', file: 'index.html', type: 'text/html; charset=utf-8' },
-  { url: '/status-page/status-page.js', file: 'status-page.js', type: 'text/javascript; charset=utf-8' },
   { url: '/status-page/status-page.css', file: 'status-page.css', type: 'text/css; charset=utf-8' },
+  // ES modules: the entry imports the others (same origin, as the policy allows).
+  { url: '/status-page/status-page.js', file: 'status-page.js', type: SCRIPT },
+  { url: '/status-page/dom.js', file: 'dom.js', type: SCRIPT },
+  { url: '/status-page/status-view.js', file: 'status-view.js', type: SCRIPT },
+  { url: '/status-page/dead-letters.js', file: 'dead-letters.js', type: SCRIPT },
 ] as const;
 
-/** `GET /`: the live status page, one static HTML, script and stylesheet shipped in this package. */
+/** `GET /`: the live status page, static HTML, scripts and a stylesheet shipped in this package. */
 export function registerStatusPageRoute(app: FastifyInstance): void {
-  for (const { url, file, type } of FILES) {
+  for (const { url, file, type } of STATUS_PAGE_FILES) {
     // Read once, at registration: a missing file fails the start, not a visitor's request.
     const body = readFileSync(new URL(file, PAGE_DIR));
     app.get(url, { logLevel: 'warn' }, (_request, reply: FastifyReply) => reply.headers(PAGE_HEADERS).type(type).send(body));
