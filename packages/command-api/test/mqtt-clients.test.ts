@@ -55,6 +55,30 @@ t.test('MQTT with the mqtt npm package', async (t) => {
         t.ok(flat >= before - 5 && flat <= Date.now() + 5, 'a flat object takes the arrival time');
       });
 
+      t.test('labels in a JSON payload are staged with their events; bad labels store nothing', async (t) => {
+        const client = await open(t, version);
+        const device = `labelled-v${version}`;
+        const topic = `v1/devices/${device}/telemetry`;
+        await client.publishAsync(topic, JSON.stringify({ ts: BASE, values: { people: 1 }, labels: { space: 'lobby' } }), { qos: 1 });
+        await client.publishAsync(topic, JSON.stringify({ ts: BASE + 1, people: -1, labels: { space: 'hall', floor: '2' } }), { qos: 1 });
+        const labelsOf = async () =>
+          (await ctx.db.query('SELECT "values", labels FROM staging_events WHERE device = $1 ORDER BY ts', [device])).rows;
+        t.same(await labelsOf(), [
+          { values: { people: 1 }, labels: { space: 'lobby' } },
+          { values: { people: -1 }, labels: { space: 'hall', floor: '2' } },
+        ], 'the flat form too: labels is the label map, never a value');
+        const bad = JSON.stringify([{ ts: BASE + 2, values: { people: 1 } }, { ts: BASE + 3, values: { people: 1 }, labels: { space: 'x'.repeat(129) } }]);
+        if (version === 5) {
+          const error = await client.publishAsync(topic, bad, { qos: 1 }).then(() => undefined, (e: { code?: number }) => e);
+          t.equal(error?.code, 0x99, 'PUBACK 0x99 payload format invalid');
+        } else {
+          const closed = closedBy(client);
+          client.publish(topic, bad, { qos: 1 });
+          await closed;
+        }
+        t.equal((await labelsOf()).length, 2, 'nothing of the bad message is stored');
+      });
+
       t.test('QoS 0 takes the same path, unacknowledged', async (t) => {
         const client = await open(t, version);
         await client.publishAsync(`v1/devices/q0-v${version}/telemetry`, JSON.stringify({ ts: BASE, values: { v: 0 } }), { qos: 0 });

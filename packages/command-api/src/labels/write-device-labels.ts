@@ -51,15 +51,15 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
   try {
     written = await withTransaction(deps.pool, async (client) => {
       await lockTenantLabels(client, tenantId, deps.labelLockTimeoutMs ?? LABEL_LOCK_TIMEOUT_MS);
-      const { effectiveFrom } = await foldApiLabels(client, tenantId, device, write.labels, write.replace);
-      const labels = await selectDeviceLabelsAt(client, tenantId, device, effectiveFrom);
+      const { effectiveMs } = await foldApiLabels(client, tenantId, device, write.labels, write.replace);
+      const labels = await selectDeviceLabelsAt(client, tenantId, device, effectiveMs);
       const count = Object.keys(labels).length;
       if (count > EVENT_LIMITS.maxLabels) {
         throw new AppError(400, 'invalid_request', 'body is invalid', {
           details: [{ field: 'labels', reason: `device "${device}" would hold ${count} labels; at most ${EVENT_LIMITS.maxLabels} are allowed (null removes one)` }],
         });
       }
-      return { device, labels, effectiveFrom: effectiveFrom.toISOString() };
+      return { device, labels, effectiveFrom: new Date(effectiveMs).toISOString() };
     });
   } catch (error) {
     if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {

@@ -4,8 +4,9 @@ import type { LabelPatch, Queryable } from '@strata/core';
 // agrees on one clock), the samples, the fold. A PUT also samples as absent every label in force at
 // that instant that its body does not name (decision 0074: PUT replaces). Each sample is an API
 // sample ('a'): it starts a version of its own at the instant, so a late event sample folded later
-// reaches at most up to it. fold_label_samples (migration 0021) re-notes the group minutes a change
-// touches; the caller holds the tenant's aggregate lock (lockTenantLabels).
+// reaches at most up to it. note_label_changes (migration 0021) notes the group minutes the changed
+// ranges hold events in (at now, usually none: a PUT re-notes nothing of the past, decision 0074).
+// The caller holds the tenant's aggregate lock (lockTenantLabels), which the fold checks.
 const SQL = `
   WITH clock AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS now),
   body AS (
@@ -24,19 +25,25 @@ const SQL = `
     SELECT f.*
       FROM clock, fold_label_samples($1::uuid, (
         SELECT coalesce(jsonb_agg(jsonb_build_object('device', $2::text, 'label', s.label, 'ts', clock.now, 'value', s.value, 'origin', 'a')), '[]'::jsonb)
-          FROM samples s)) f)
-  SELECT clock.now AS effective_from, (SELECT count(*) FROM folded)::int AS changes FROM clock`;
+          FROM samples s)) f),
+  noted AS (SELECT note_label_changes($1::uuid, (SELECT jsonb_agg(to_jsonb(f)) FROM folded f)) AS notes)
+  SELECT (extract(epoch FROM clock.now) * 1000)::float8 AS effective_ms, (SELECT count(*) FROM folded)::int AS changes,
+         (SELECT notes FROM noted)::int AS notes
+    FROM clock`;
 
 interface Row {
-  effective_from: Date;
+  effective_ms: number;
   changes: number;
+  notes: number;
 }
 
 export interface FoldedApiLabels {
-  /** The write's instant, to the millisecond. */
-  effectiveFrom: Date;
-  /** Versions the fold changed (0 when every sample equalled the value in force). */
+  /** The write's instant, epoch milliseconds (the database clock cut to the millisecond). */
+  effectiveMs: number;
+  /** Ranges of (label, old value, new value) the fold changed (0 when every sample equalled the value in force). */
   changes: number;
+  /** Group minutes noted for the refresher. */
+  notes: number;
 }
 
 /**
@@ -46,5 +53,5 @@ export interface FoldedApiLabels {
 export async function foldApiLabels(db: Queryable, tenantId: string, device: string, labels: LabelPatch, replace: boolean): Promise<FoldedApiLabels> {
   const result = await db.query<Row>({ name: 'fold-api-labels', text: SQL, values: [tenantId, device, JSON.stringify(labels), replace] });
   const row = result.rows[0] as Row;
-  return { effectiveFrom: row.effective_from, changes: row.changes };
+  return { effectiveMs: row.effective_ms, changes: row.changes, notes: row.notes };
 }

@@ -1,11 +1,13 @@
 import type { Queryable } from '@strata/core';
 
 // The device's labels in force at one instant: of each label, the version holding the instant, when
-// it has a value. The primary key (tenant, device, label, valid_from) serves it.
+// it has a value. The primary key (tenant, device, label, valid_from) serves it. The instant comes as
+// epoch milliseconds, turned into a timestamp exactly (no float seconds).
 const SQL = `
+  WITH at AS (SELECT 'epoch'::timestamptz + $3::float8 * interval '1 millisecond' AS t)
   SELECT label, value
-    FROM label_versions
-   WHERE tenant_id = $1 AND device = $2 AND valid_from <= $3 AND valid_to > $3 AND value IS NOT NULL
+    FROM label_versions, at
+   WHERE tenant_id = $1 AND device = $2 AND valid_from <= at.t AND valid_to > at.t AND value IS NOT NULL
    ORDER BY label COLLATE "C"`;
 
 interface Row {
@@ -13,9 +15,9 @@ interface Row {
   value: string;
 }
 
-/** Label → value at `at`, in name order (code points); `__proto__` is an own key like any other. */
-export async function selectDeviceLabelsAt(db: Queryable, tenantId: string, device: string, at: Date): Promise<Record<string, string>> {
-  const result = await db.query<Row>({ name: 'select-device-labels-at', text: SQL, values: [tenantId, device, at] });
+/** Label → value at `atMs`, in name order (code points); `__proto__` is an own key like any other. */
+export async function selectDeviceLabelsAt(db: Queryable, tenantId: string, device: string, atMs: number): Promise<Record<string, string>> {
+  const result = await db.query<Row>({ name: 'select-device-labels-at', text: SQL, values: [tenantId, device, atMs] });
   const labels: Record<string, string> = {};
   for (const row of result.rows) Object.defineProperty(labels, row.label, { value: row.value, enumerable: true, writable: true, configurable: true });
   return labels;

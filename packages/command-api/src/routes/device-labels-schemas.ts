@@ -1,8 +1,11 @@
 import { DEVICE_PATTERN, EVENT_LIMITS, LABEL_RULE } from '@strata/core';
 import { Type } from 'typebox';
 
-// The label routes' schemas document the API (OpenAPI) and shape the 200; the routes attach Fastify's
-// validation and check bodies with core's checkLabels, so a refusal names the field as an event's would.
+// The label routes' schemas document the API (OpenAPI) and shape the 200; the routes check params and
+// bodies themselves with core's checkLabels, so a refusal names the field as an event's would.
+
+/** A validator that accepts anything and changes nothing: the schema is documentation only. */
+export const documentOnly = () => (): boolean => true;
 
 export const LabelsParams = Type.Object({
   device: Type.String({ pattern: DEVICE_PATTERN.source, description: 'the device whose labels are set; it need not have sent an event yet' }),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireDevice } from '@strata/core';
 import { readLabelsBody, readLabelsDevice } from '../labels/read-labels-body.ts';
 import { writeDeviceLabels, type WriteDeviceLabelsDeps } from '../labels/write-device-labels.ts';
-import { LabelsParams, PatchLabelsBody, labelsResponses } from './device-labels-schemas.ts';
+import { LabelsParams, documentOnly, PatchLabelsBody, labelsResponses } from './device-labels-schemas.ts';
 
 export type PatchDeviceLabelsRouteDeps = WriteDeviceLabelsDeps;
 
@@ -19,8 +19,9 @@ const schema = {
 
 /** `PATCH /v1/devices/:device/labels` (SPEC "Groups"): merge (null removes), effective from now. */
 export function registerPatchDeviceLabelsRoute(app: FastifyInstance, deps: PatchDeviceLabelsRouteDeps): void {
-  // attachValidation: the schema documents; readLabelsBody checks, naming fields as events' checks do.
-  app.patch('/v1/devices/:device/labels', { config: { access: 'write' }, schema, attachValidation: true }, async (request) => {
+  // The schema documents; readLabelsBody checks, naming fields as events' checks do. Fastify's own
+  // validation is off (documentOnly): it would also coerce the body (7 → "7", ["a"] → "a") before the check.
+  app.patch('/v1/devices/:device/labels', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request) => {
     const device = readLabelsDevice(request.params);
     requireDevice(request.auth, device);
     const labels = readLabelsBody(request.body, true);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireDevice } from '@strata/core';
 import { readLabelsBody, readLabelsDevice } from '../labels/read-labels-body.ts';
 import { writeDeviceLabels, type WriteDeviceLabelsDeps } from '../labels/write-device-labels.ts';
-import { LabelsParams, PutLabelsBody, labelsResponses } from './device-labels-schemas.ts';
+import { LabelsParams, documentOnly, PutLabelsBody, labelsResponses } from './device-labels-schemas.ts';
 
 export type PutDeviceLabelsRouteDeps = WriteDeviceLabelsDeps;
 
@@ -19,8 +19,9 @@ const schema = {
 
 /** `PUT /v1/devices/:device/labels` (SPEC "Groups"): replace, effective from now. */
 export function registerPutDeviceLabelsRoute(app: FastifyInstance, deps: PutDeviceLabelsRouteDeps): void {
-  // attachValidation: the schema documents; readLabelsBody checks, naming fields as events' checks do.
-  app.put('/v1/devices/:device/labels', { config: { access: 'write' }, schema, attachValidation: true }, async (request) => {
+  // The schema documents; readLabelsBody checks, naming fields as events' checks do. Fastify's own
+  // validation is off (documentOnly): it would also coerce the body (7 → "7", ["a"] → "a") before the check.
+  app.put('/v1/devices/:device/labels', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request) => {
     const device = readLabelsDevice(request.params);
     requireDevice(request.auth, device);
     const labels = readLabelsBody(request.body, false);
