@@ -224,3 +224,20 @@ t.test('two retries at a time per process, the rest 429; a retry the projector d
   for (let i = 0; i < 200 && (await busy()); i++) await new Promise((r) => setTimeout(r, 50));
   t.ok((await pool.query('SELECT 1 FROM dead_letters WHERE id = $1', [bobs])).rowCount, 'kept: pending is not projected');
 });
+
+t.test('a source that fails is reported as such and the others still answer', async (t) => {
+  const broken = createOpsDeps({ ...config, redisUrl: 'redis://127.0.0.1:1', cacheRedisUrl: 'redis://127.0.0.1:1' }, { logger });
+  const brokenApp = buildApp(broken);
+  t.teardown(async () => {
+    await brokenApp.close();
+    await closeOpsDeps(broken);
+  });
+  const answer = await brokenApp.inject({ url: '/status.json' });
+  t.equal(answer.statusCode, 200);
+  const report = answer.json() as StatusReport;
+  t.equal(report.queue.ok, false, 'the queue Redis is down');
+  t.type(!report.queue.ok && report.queue.error, 'string');
+  t.match(report.staging, { ok: true }, 'PostgreSQL still answers');
+  t.match(report.deadLetters, { ok: true });
+  t.equal((await brokenApp.inject({ url: '/' })).statusCode, 200, 'the page itself needs neither');
+});
