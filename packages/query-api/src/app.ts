@@ -1,5 +1,7 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { createHttpServer, postgresCheck, registerProbeRoutes, registerRequestMetrics } from '@strata/core';
+import { createHttpServer, postgresCheck, registerApiDocs, registerProbeRoutes, registerRequestMetrics } from '@strata/core';
 import type { QueryDeps } from './deps.ts';
 import { registerGetDeviceRoute } from './routes/get-device-route.ts';
 import { registerGetSeriesRoute } from './routes/get-series-route.ts';
@@ -7,6 +9,7 @@ import { registerGetStateAtRoute } from './routes/get-state-at-route.ts';
 import { registerGetStatsRoute } from './routes/get-stats-route.ts';
 import { registerListDevicesRoute } from './routes/list-devices-route.ts';
 import { registerListEventsRoute } from './routes/list-events-route.ts';
+import { QUERY_API_DOCS } from './routes/query-api-docs.ts';
 import { registerReplicasRoute } from './routes/replicas-route.ts';
 import { registerStreamRoute } from './routes/stream-route.ts';
 import { registerTenantScope } from './routes/register-tenant-scope.ts';
@@ -25,6 +28,9 @@ export async function buildApp(deps: QueryDeps, options: BuildAppOptions = {}): 
   // Open SSE responses would keep the server from closing.
   app.addHook('preClose', async () => deps.live.hub.endAll('shutting down'));
   registerRequestMetrics(app, deps.registry);
+  // Before every route: the document collects routes as they are registered. /docs sits at the root,
+  // outside the /v1 scope: no key, no tenant rate limit, not counted as a read.
+  await registerApiDocs(app, { ...QUERY_API_DOCS, plugins: { swagger, swaggerUi } });
   registerProbeRoutes(app, {
     registry: deps.registry,
     // Only the primary is required: without the cache Redis, `cache` reads fall back to the database,

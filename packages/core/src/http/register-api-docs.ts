@@ -3,6 +3,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback, RouteO
 /** Where the API reference is served: Swagger UI here, the OpenAPI document at `${DOCS_PATH}/json`. */
 export const DOCS_PATH = '/docs';
 
+/** A plain word mark for the top bar of Swagger UI. */
+const LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32" viewBox="0 0 120 32">' +
+  '<text x="0" y="24" font-family="sans-serif" font-size="24" font-weight="bold" fill="#fff">Strata</text></svg>';
+
 /** A security requirement of OpenAPI: scheme name → scopes (always none here). */
 export type SecurityRequirement = Record<string, string[]>;
 
@@ -58,6 +63,10 @@ export async function registerApiDocs(app: FastifyInstance, options: ApiDocsOpti
     await docs.register(options.plugins.swaggerUi as unknown as FastifyPluginAsync<Record<string, unknown>>, {
       routePrefix: DOCS_PATH,
       uiConfig: { docExpansion: 'list', deepLinking: true },
+      // Given, so the plugin reads no file while the app is built: an I/O turn there lets a fresh
+      // Redis subscriber connection (key revocations, live updates) reach ioredis 5's handshake just
+      // as the service subscribes, and that subscription is lost (redis/ioredis#2037).
+      logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: DOCS_PATH, target: '_self' },
     });
   });
 }

@@ -4,7 +4,8 @@ import { notFound, type Config, type Redis } from '@strata/core';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { readLatestState } from '../reads/read-latest-state.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
-import { DeviceParams, ReadOptionsQuery } from './schemas.ts';
+import { LatestStateResponses } from './read-responses.ts';
+import { DeviceParams, ReadOptionsQuery, ReadOptionHeaders } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 export interface GetDeviceRouteDeps extends ReadRouteDeps {
@@ -17,7 +18,18 @@ export interface GetDeviceRouteDeps extends ReadRouteDeps {
 export function registerGetDeviceRoute(app: FastifyInstance, deps: GetDeviceRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/devices/:device',
-    { config: { access: 'read' }, schema: { params: DeviceParams, querystring: ReadOptionsQuery } },
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['devices'],
+        summary: "A device's latest state",
+        description: 'Each value is the newest by event `ts`, whatever order events arrived in. `consistency=cache` reads Redis first.',
+        params: DeviceParams,
+        querystring: ReadOptionsQuery,
+        headers: ReadOptionHeaders,
+        response: LatestStateResponses,
+      },
+    },
     async (request, reply) => {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
       const cache = { redis: deps.cache, prefix: deps.config.redisPrefix };

@@ -7,7 +7,8 @@ import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseAggregates, parseInterval } from '../params/parse-series-params.ts';
 import { readSeries } from '../reads/read-series.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
-import { DeviceParams, SeriesQuery } from './schemas.ts';
+import { SeriesResponses } from './read-responses.ts';
+import { DeviceParams, ReadOptionHeaders, SeriesQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /**
@@ -18,7 +19,18 @@ import { sendRead } from './send-read.ts';
 export function registerGetSeriesRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/devices/:device/series',
-    { config: { access: 'read' }, schema: { params: DeviceParams, querystring: SeriesQuery } },
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['devices'],
+        summary: "A value's aggregates per time bucket",
+        description: 'From the rollups, never a scan of history. Buckets without data are left out.',
+        params: DeviceParams,
+        querystring: SeriesQuery,
+        headers: ReadOptionHeaders,
+        response: SeriesResponses,
+      },
+    },
     async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);

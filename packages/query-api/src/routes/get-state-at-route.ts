@@ -5,7 +5,8 @@ import { parseReadOptions } from '../params/parse-read-options.ts';
 import { parseTime } from '../params/parse-time.ts';
 import { readStateAt } from '../reads/read-state-at.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
-import { DeviceParams, StateAtQuery } from './schemas.ts';
+import { StateAtResponses } from './read-responses.ts';
+import { DeviceParams, ReadOptionHeaders, StateAtQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /**
@@ -16,7 +17,18 @@ import { sendRead } from './send-read.ts';
 export function registerGetStateAtRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/devices/:device/state',
-    { config: { access: 'read' }, schema: { params: DeviceParams, querystring: StateAtQuery } },
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['devices'],
+        summary: "A device's state as of a past instant",
+        description: 'Never from the cache, which holds only the latest state (`consistency=cache` reads as `eventual`).',
+        params: DeviceParams,
+        querystring: StateAtQuery,
+        headers: ReadOptionHeaders,
+        response: StateAtResponses,
+      },
+    },
     async (request, reply) => {
       const options = parseReadOptions(request.query, request.headers, deps.config.maxStalenessMs);
       const atMs = parseTime(request.query.at, 'at') ?? deps.clock.now();

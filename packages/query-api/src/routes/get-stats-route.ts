@@ -7,7 +7,8 @@ import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
 import { readStats } from '../reads/read-stats.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
-import { StatsQuery } from './schemas.ts';
+import { StatsResponses } from './read-responses.ts';
+import { ReadOptionHeaders, StatsQuery } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /**
@@ -16,7 +17,15 @@ import { sendRead } from './send-read.ts';
  * buckets without events are left out.
  */
 export function registerGetStatsRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/stats', { config: { access: 'read' }, schema: { querystring: StatsQuery } }, async (request, reply) => {
+  const schema = {
+    tags: ['tenant'],
+    summary: "The tenant's event counts per bucket and type",
+    description: 'From the counters the projection keeps, never a scan of history. A key bound to one device may not read it (403).',
+    querystring: StatsQuery,
+    headers: ReadOptionHeaders,
+    response: StatsResponses,
+  };
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/stats', { config: { access: 'read' }, schema }, async (request, reply) => {
     const q = request.query;
     const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
     checkNameParam('type', q.type);

@@ -8,14 +8,25 @@ import { parseLimit, parseTime } from '../params/parse-time.ts';
 import { refuseEmptyRange } from '../params/refuse-empty-range.ts';
 import { EVENTS_ORDERING, readEvents } from '../reads/read-events.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
-import { DeviceParams, EventsQuery } from './schemas.ts';
+import { EventsResponses } from './read-responses.ts';
+import { DeviceParams, EventsQuery, ReadOptionHeaders } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /** `GET /v1/devices/:device/events`: raw history, newest first, keyset-paginated on (ts, event_key). */
 export function registerListEventsRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/devices/:device/events',
-    { config: { access: 'read' }, schema: { params: DeviceParams, querystring: EventsQuery } },
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['devices'],
+        summary: "A device's raw history, newest first",
+        params: DeviceParams,
+        querystring: EventsQuery,
+        headers: ReadOptionHeaders,
+        response: EventsResponses,
+      },
+    },
     async (request, reply) => {
       const q = request.query;
       const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);

@@ -1,12 +1,29 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { forbidden, isDeviceBound, requireDevice, unavailable, type Config, type Logger, type Redis } from '@strata/core';
+import { Type } from 'typebox';
+import { errorResponses, forbidden, isDeviceBound, requireDevice, unavailable, type Config, type Logger, type Redis } from '@strata/core';
 import type { LiveHub } from '../live/live-hub.ts';
 import { compareStreamIds, STREAM_ID_PATTERN, type LiveUpdate } from '../live/live-update.ts';
 import { readLiveEntries } from '../live/read-live-entries.ts';
 import { SseConnection } from '../live/sse-connection.ts';
 import type { QueryMetrics } from '../model/query-metrics.ts';
 import { StreamQuery } from './schemas.ts';
+
+const schema = {
+  tags: ['live'],
+  summary: 'Live updates (Server-Sent Events)',
+  description:
+    'Each `event: update` carries the changed values and their `ts` (`data`, JSON) with the update\'s `id`; send `Last-Event-ID` to be ' +
+    'replayed what was missed, then continue live. Comment lines keep idle connections open. At most STREAMS_PER_TENANT open per ' +
+    'tenant (429); a client that stops reading is disconnected. The key as `Authorization: Bearer` or, for EventSource, `access_token`.',
+  querystring: StreamQuery,
+  headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'resume after this update id' })) }),
+  security: [{ bearer: [] }, { accessToken: [] }] as Array<Record<string, string[]>>,
+  response: {
+    200: { description: 'the stream, until either side closes it', content: { 'text/event-stream': { schema: Type.String() } } },
+    ...errorResponses(400, 401, 403, 429, 500, 503),
+  },
+};
 
 export interface StreamRouteDeps {
   live: {
@@ -37,7 +54,7 @@ export interface StreamRouteDeps {
  * the order of writes that an SSE plugin's async-iterator API does not add anything to.
  */
 export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/stream', { config: { access: 'read' }, schema: { querystring: StreamQuery } }, async (request, reply) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/stream', { config: { access: 'read' }, schema }, async (request, reply) => {
     const { device } = request.query;
     const auth = request.auth;
     if (isDeviceBound(auth)) {
