@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createPool, issueApiKey, type Pool } from '@strata/core';
 import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
+import { cachedLabelsKey } from '../src/labels/write-through-labels.ts';
 import { closeCommandDeps, createCommandDeps, type CommandDeps } from '../src/deps.ts';
 import { registerPatchDeviceLabelsRoute } from '../src/routes/patch-device-labels-route.ts';
 import { registerPutDeviceLabelsRoute } from '../src/routes/put-device-labels-route.ts';
@@ -26,7 +27,8 @@ async function buildLabelsApp(t: Teardownable, lockTimeoutMs = 2000): Promise<La
   const { config, logger } = await createTestEnvironment(t, { retentionDays: 36500, ingestMaxWaitMs: 1 });
   const deps = createCommandDeps(config, { logger });
   const app = await buildApp(deps);
-  const routeDeps = { ...deps, labelLockTimeoutMs: lockTimeoutMs };
+  // The test Redis is the cache Redis too (CACHE_REDIS_URL = REDIS_URL in tests).
+  const routeDeps = { ...deps, cache: deps.redis, labelLockTimeoutMs: lockTimeoutMs };
   registerPutDeviceLabelsRoute(app, routeDeps);
   registerPatchDeviceLabelsRoute(app, routeDeps);
   await app.ready();
@@ -232,6 +234,25 @@ t.test('a write frees the label registry: a device relabelled by PUT takes new e
   t.equal(refused.statusCode, 400, 'an event cannot add a 33rd to labels set by the API');
   t.equal(refused.json().error.details[0].field, 'labels');
   t.equal((await post2(ctx, 'fresh', { team: 'blue' })).statusCode, 202, 'a held label takes a new value');
+});
+
+t.test('the cached labels are written through after commit, newest version wins', async (t) => {
+  const ctx = await buildLabelsApp(t);
+  const write = writer(ctx);
+  const key = cachedLabelsKey(ctx.deps.config.redisPrefix, ctx.tenant.tenant, 'cached');
+  const read = async () => JSON.parse((await ctx.deps.redis.get(key)) ?? 'null');
+  const put = (await write('PUT', 'cached', { labels: { space: 'lobby', floor: '1' } })).json();
+  t.same(await read(), { v: Date.parse(put.effectiveFrom), labels: { floor: '1', space: 'lobby' } });
+  const patched = (await write('PATCH', 'cached', { labels: { floor: null } })).json();
+  t.same(await read(), { v: Date.parse(patched.effectiveFrom), labels: { space: 'lobby' } }, 'a removed label leaves the cache');
+  await ctx.deps.redis.set(key, JSON.stringify({ v: 8.64e15, labels: { space: 'newer' } }));
+  t.equal((await write('PATCH', 'cached', { labels: { space: 'hall' } })).statusCode, 200);
+  t.same((await read()).labels, { space: 'newer' }, 'a newer version in the cache (the refresher folded later) stays');
+  await ctx.deps.redis.set(key, 'garbage');
+  await write('PATCH', 'cached', { labels: { zone: 'a' } });
+  t.same((await read()).labels, { space: 'hall', zone: 'a' }, 'an entry not of the contract is replaced');
+  await write('PUT', 'cached', '{"labels": {"__proto__": "p"}}');
+  t.match(await ctx.deps.redis.get(key), /"labels":\{"__proto__": ?"p"\}/, '__proto__ cached as a plain label');
 });
 
 function post2(ctx: LabelsContext, device: string, labels: Record<string, string>) {

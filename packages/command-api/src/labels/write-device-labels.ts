@@ -1,9 +1,11 @@
-import { AppError, EVENT_LIMITS, withTransaction, type LabelPatch, type Logger, type Pool } from '@strata/core';
+import { AppError, EVENT_LIMITS, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
 import type { DeviceKeyRegistry } from '../ingest/device-key-registry.ts';
 import type { CommandMetrics } from '../metrics.ts';
 import { foldApiLabels } from '../queries/fold-api-labels.ts';
 import { lockTenantLabels } from '../queries/lock-tenant-labels.ts';
+import { selectCurrentDeviceLabels } from '../queries/select-current-device-labels.ts';
 import { selectDeviceLabelsAt } from '../queries/select-device-labels-at.ts';
+import { writeThroughLabels } from './write-through-labels.ts';
 
 /**
  * How long a PUT/PATCH waits for the tenant's aggregate lock. The refresher holds it for one claim
@@ -20,6 +22,14 @@ export interface WriteDeviceLabelsDeps {
   logger: Logger;
   metrics: Pick<CommandMetrics, 'labelFolds'>;
   keyRegistry: Pick<DeviceKeyRegistry, 'forgetLabels'>;
+  /**
+   * The cache Redis (CACHE_REDIS_URL) the projector writes latest states through: the device's labels
+   * are written through to it after commit. Without it (command-api's deps have no cache connection
+   * yet) the cache is left alone and query-api's `cache` reads show the labels once the refresher has
+   * written them.
+   */
+  cache?: Redis;
+  config: Pick<Config, 'redisPrefix'>;
   /** LABEL_LOCK_TIMEOUT_MS unless a test shortens it. */
   labelLockTimeoutMs?: number;
 }
@@ -38,6 +48,12 @@ export interface WrittenDeviceLabels {
   effectiveFrom: string;
 }
 
+interface Committed {
+  written: WrittenDeviceLabels;
+  /** The device's current labels (JSON text) and their version, for the cache. */
+  current: { labelsJson: string; version: number };
+}
+
 /**
  * PUT/PATCH of a device's labels (SPEC "Groups"): folded at once into label_versions in one
  * transaction under the tenant's aggregate lock, the refresher's (decision 0074: versions have one
@@ -47,9 +63,9 @@ export interface WrittenDeviceLabels {
  */
 export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: DeviceLabelsWrite): Promise<WrittenDeviceLabels> {
   const { tenantId, device } = write;
-  let written: WrittenDeviceLabels;
+  let committed: Committed;
   try {
-    written = await withTransaction(deps.pool, async (client) => {
+    committed = await withTransaction(deps.pool, async (client): Promise<Committed> => {
       await lockTenantLabels(client, tenantId, deps.labelLockTimeoutMs ?? LABEL_LOCK_TIMEOUT_MS);
       const { effectiveMs } = await foldApiLabels(client, tenantId, device, write.labels, write.replace);
       const labels = await selectDeviceLabelsAt(client, tenantId, device, effectiveMs);
@@ -59,7 +75,8 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
           details: [{ field: 'labels', reason: `device "${device}" would hold ${count} labels; at most ${EVENT_LIMITS.maxLabels} are allowed (null removes one)` }],
         });
       }
-      return { device, labels, effectiveFrom: new Date(effectiveMs).toISOString() };
+      const current = await selectCurrentDeviceLabels(client, tenantId, device);
+      return { written: { device, labels, effectiveFrom: new Date(effectiveMs).toISOString() }, current };
     });
   } catch (error) {
     if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
@@ -71,19 +88,24 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
     throw error;
   }
   deps.metrics.labelFolds.inc({ source: write.replace ? 'put' : 'patch' });
-  await afterCommit(deps, tenantId, device);
-  return written;
+  await afterCommit(deps, tenantId, device, committed.current);
+  return committed.written;
 }
 
 /**
- * The write is committed: what follows may fail without taking it back. The label-name registry of
- * the device is dropped so its next claim starts from the labels it now holds (a removed label frees
- * its place).
+ * The write is committed: what follows may fail without taking it back. The cached labels are written
+ * through (newest version wins); the label-name registry of the device is dropped so its next claim
+ * starts from the labels it now holds (a removed label frees its place).
  */
-async function afterCommit(deps: WriteDeviceLabelsDeps, tenantId: string, device: string): Promise<void> {
-  try {
-    await deps.keyRegistry.forgetLabels(tenantId, device);
-  } catch (error) {
-    deps.logger.warn({ err: error, device }, 'labels written; their registry entry could not be dropped (it expires on its own)');
-  }
+async function afterCommit(deps: WriteDeviceLabelsDeps, tenantId: string, device: string, current: Committed['current']): Promise<void> {
+  const cache = deps.cache;
+  await Promise.all([
+    cache &&
+      writeThroughLabels(cache, deps.config.redisPrefix, { tenantId, device }, current.version, current.labelsJson).catch((error: unknown) =>
+        deps.logger.warn({ err: error, device }, 'labels written; the cache could not be updated (cache reads show them after the next refresh)'),
+      ),
+    deps.keyRegistry.forgetLabels(tenantId, device).catch((error: unknown) =>
+      deps.logger.warn({ err: error, device }, 'labels written; their registry entry could not be dropped (it expires on its own)'),
+    ),
+  ]);
 }
