@@ -1,10 +1,11 @@
 /*
  * The part of a group minute's recomputation both of its statements share (replace-group-minutes.ts for
  * a tenant's claimed minutes, replace-noted-group-minutes.ts for group-noted ones), as SQL text spliced
- * into them at module load (never input). It starts from a CTE `attributed (label, label_value, device,
- * ts, "values")`: each history row once per group its device was a member of at the row's ts (the
- * version holding that value covered ts). It defines `fresh`: one row per (label, label_value,
- * value_key, minute), the per-sample definition of decision 0074 —
+ * into them at module load (never input). It starts from a CTE `samples (label, label_value, value_key,
+ * bucket, device, ts, f, n)`: each numeric value of each history row (f as float8, n as numeric, bucket
+ * its minute) once per group its device was a member of at the row's ts (the version holding that
+ * value covered ts). It defines `fresh`: one row per (label, label_value, value_key, minute), the
+ * per-sample definition of decision 0074 —
  *  - count, numeric sum, float8 min and max over the numeric values of that key;
  *  - last: the value with the newest ts, the larger on a tie (as device rollups and live reads);
  *  - last_ts, first_ts: the newest and oldest event time;
@@ -14,12 +15,7 @@
  *    minute is exact without raw history; NULL arrays for a denser minute.
  */
 export const GROUP_MINUTE_AGGREGATE = `
-samples AS (
-  SELECT a.label, a.label_value, k.key AS value_key, date_bin('1 minute', a.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
-         a.device, a.ts, (k.value)::float8 AS f, (k.value)::numeric AS n
-    FROM attributed a CROSS JOIN LATERAL jsonb_each(a."values") k
-   WHERE jsonb_typeof(k.value) = 'number'
-), at_times AS (
+at_times AS (
   -- One row per distinct event time of a group minute, in time order within it, with the running sum.
   -- One sort serves the grouping, the window and the aggregates below (their input arrives in this
   -- order, so array_agg keeps it and the newest time's max is the minute's last, ties to the larger).

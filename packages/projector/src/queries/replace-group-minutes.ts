@@ -28,15 +28,18 @@ WITH minutes AS (
 ), spans AS (
   SELECT device, lo, min(a) AS a, max(b) AS b FROM versions GROUP BY device, lo
 ), history AS (
-  SELECT s.device, s.lo, e.ts, e."values"
+  -- Each numeric value of the members' rows, taken apart once however many labels the device has.
+  SELECT s.device, s.lo, e.ts, k.key AS value_key, (k.value)::float8 AS f, (k.value)::numeric AS n
     FROM spans s
    CROSS JOIN LATERAL (
      SELECT ts, "values" FROM events
       WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b AND ts >= $3::timestamptz AND ts < $4::timestamptz
      OFFSET 0 -- one primary-key range per member and run
    ) e
-), attributed AS (
-  SELECT v.label, v.label_value, h.device, h.ts, h."values"
+   CROSS JOIN LATERAL jsonb_each(e."values") k
+   WHERE jsonb_typeof(k.value) = 'number'
+), samples AS (
+  SELECT v.label, v.label_value, h.value_key, date_bin('1 minute', h.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, h.device, h.ts, h.f, h.n
     FROM history h JOIN versions v ON v.device = h.device AND v.lo = h.lo AND h.ts >= v.a AND h.ts < v.b
 ), ${GROUP_MINUTE_AGGREGATE}, ${WRITE_GROUP_MINUTES}, gone AS (
   SELECT r.label, r.label_value, r.value_key, r.bucket

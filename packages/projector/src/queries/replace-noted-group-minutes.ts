@@ -27,14 +27,17 @@ WITH targets AS (
       WHERE tenant_id = $1 AND label = g.label AND value = g.label_value AND valid_to > g.lo AND valid_from < g.hi
      OFFSET 0
    ) v
-), attributed AS (
-  SELECT v.label, v.label_value, v.device, e.ts, e."values"
+), samples AS (
+  SELECT v.label, v.label_value, k.key AS value_key, date_bin('1 minute', e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
+         v.device, e.ts, (k.value)::float8 AS f, (k.value)::numeric AS n
     FROM versions v
    CROSS JOIN LATERAL (
      SELECT ts, "values" FROM events
       WHERE tenant_id = $1 AND device = v.device AND ts >= v.a AND ts < v.b AND ts >= $5::timestamptz AND ts < $6::timestamptz
      OFFSET 0 -- one primary-key range per member version and run
    ) e
+   CROSS JOIN LATERAL jsonb_each(e."values") k
+   WHERE jsonb_typeof(k.value) = 'number'
 ), ${GROUP_MINUTE_AGGREGATE}, ${WRITE_GROUP_MINUTES}, gone AS (
   SELECT r.label, r.label_value, r.value_key, r.bucket
     FROM targets t JOIN group_rollups_1m r
