@@ -17,10 +17,12 @@ import type { CommandDeps } from './deps.ts';
 import { MAX_BODY_NESTING, NESTING_SCAN_MIN_BYTES, exceedsNesting } from './ingest/exceeds-nesting.ts';
 import { COMMAND_API_DOCS } from './routes/command-api-docs.ts';
 import { registerInfluxPingRoute } from './routes/influx-ping-route.ts';
+import { registerPatchDeviceLabelsRoute } from './routes/patch-device-labels-route.ts';
 import { registerInfluxQueryRoute } from './routes/influx-query-route.ts';
 import { registerPostApiV2WriteRoute } from './routes/post-api-v2-write-route.ts';
 import { registerPostEventsRoute } from './routes/post-events-route.ts';
 import { registerPostWriteRoute } from './routes/post-write-route.ts';
+import { registerPutDeviceLabelsRoute } from './routes/put-device-labels-route.ts';
 import { prepareLineProtocolScope } from './transports/line-protocol/prepare-line-protocol-scope.ts';
 import { readInfluxCredential } from './transports/line-protocol/read-influx-credential.ts';
 
@@ -97,6 +99,8 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     isClosing,
   });
   registerPostEventsRoute(app, deps);
+  registerPutDeviceLabelsRoute(app, deps);
+  registerPatchDeviceLabelsRoute(app, deps);
   // InfluxDB line protocol (decision 0072), in a scope of its own: its body parsers, error shape and
   // headers are InfluxDB's, and none of them may reach /v1/events.
   await app.register(async (scope) => {

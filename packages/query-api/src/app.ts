@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { createHttpServer, postgresCheck, registerApiDocs, registerProbeRoutes, registerRequestMetrics } from '@strata/core';
 import type { QueryDeps } from './deps.ts';
 import { registerGetDeviceRoute } from './routes/get-device-route.ts';
+import { registerGetGroupSeriesRoute } from './routes/get-group-series-route.ts';
+import { registerGetGroupTotalRoute } from './routes/get-group-total-route.ts';
+import { registerGetGroupsRoute } from './routes/get-groups-route.ts';
 import { registerGetSeriesRoute } from './routes/get-series-route.ts';
 import { registerGetStateAtRoute } from './routes/get-state-at-route.ts';
 import { registerGetStatsRoute } from './routes/get-stats-route.ts';
@@ -48,6 +51,9 @@ export async function buildApp(deps: QueryDeps, options: BuildAppOptions = {}): 
       registerGetSeriesRoute(v1, deps);
       registerGetStateAtRoute(v1, deps);
       registerGetStatsRoute(v1, deps);
+      registerGetGroupsRoute(v1, deps);
+      registerGetGroupSeriesRoute(v1, deps);
+      registerGetGroupTotalRoute(v1, deps);
       registerStreamRoute(v1, deps);
     },
     { prefix: '/v1' },

@@ -37,13 +37,12 @@ export function registerListDevicesRoute(app: FastifyInstance, deps: ReadRouteDe
     const options = parseReadOptions(q, request.headers, deps.config.maxStalenessMs);
     const sort = parseDeviceSort(q.sort, q.order);
     const where = parseWhere(q.where);
-    // `?label=name:value` (issue 13), checked here so a malformed one is a 400 naming `label`; the
-    // read applies it once readDeviceList takes a label filter.
-    const label = parseLabelFilter(q.label);
+    // `?label=name:value` (issue 13): a malformed one is a 400 naming `label`.
+    const labelFilter = parseLabelFilter(q.label);
     const limit = parseLimit(q.limit, 100, 1000);
     const ordering = sortIdentity(sort);
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ordering, CURSOR_PARTS[sort.kind]);
-    const { items, nextCursor, meta } = await readDeviceList(deps.router, { tenantId: request.auth.tenantId, sort, where, after, limit, ordering }, options);
+    const { items, nextCursor, meta } = await readDeviceList(deps.router, { tenantId: request.auth.tenantId, sort, where, after, limit, ordering, ...(labelFilter ? { labelFilter } : {}) }, options);
     return sendRead(deps.metrics, reply, meta, { items, nextCursor });
   });
 }
