@@ -10,7 +10,7 @@ import { selectTenantDeadLetterIds } from '../queries/select-tenant-dead-letter-
 import { parseDeadLetterIds } from './parse-dead-letter-ids.ts';
 
 export interface DeadLetterRoutesDeps extends Pick<OpsDeps, 'pool' | 'ingestQueue' | 'authenticator'> {
-  config: Pick<Config, 'projectorBatchAttempts'>;
+  config: Pick<Config, 'projectorBatchAttempts' | 'httpConnectionTimeoutMs'>;
 }
 
 /** How long a retry request waits for the projector to apply its batch before answering `pending`. */
@@ -31,6 +31,8 @@ const MAX_RETRIES_IN_FLIGHT = 2;
 export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterRoutesDeps): void {
   // Its own plugin scope, so the key check guards these routes only, never the probes or the page.
   let retriesInFlight = 0;
+  // The answer must come before the server closes the idle connection (HTTP_CONNECTION_TIMEOUT_MS).
+  const waitMs = Math.min(RETRY_WAIT_MS, Math.floor(deps.config.httpConnectionTimeoutMs / 2));
   void app.register(async (scope) => {
     registerRouteAuthentication(scope, { authenticator: deps.authenticator });
     scope.addHook('onSend', async (_request, reply) => {
@@ -64,11 +66,11 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
       const own = await selectTenantDeadLetterIds(deps.pool, tenantOf(request.auth), ids);
       // Never hand retryDeadLetters an empty or null list: null would mean every tenant's dead letters.
       if (own.length === 0) return { retried: 0, projected: 0, refused: 0, pending: 0, notFound: ids.length };
-      if (retriesInFlight >= MAX_RETRIES_IN_FLIGHT) throw tooManyRequests('other dead-letter retries are running; try again in a few seconds', Math.ceil(RETRY_WAIT_MS / 1000));
+      if (retriesInFlight >= MAX_RETRIES_IN_FLIGHT) throw tooManyRequests('other dead-letter retries are running; try again in a few seconds', Math.ceil(waitMs / 1000));
       retriesInFlight++;
       try {
         const queue = deps.ingestQueue as Queue<IngestJobData>;
-        const summary: RetrySummary = await retryDeadLetters(deps.pool, queue, own, { attempts: deps.config.projectorBatchAttempts, waitMs: RETRY_WAIT_MS });
+        const summary: RetrySummary = await retryDeadLetters(deps.pool, queue, own, { attempts: deps.config.projectorBatchAttempts, waitMs });
         return { ...summary, notFound: ids.length - own.length };
       } finally {
         retriesInFlight--;
