@@ -13,7 +13,7 @@ export function stackBanner(config: Config, databaseUrl: string, redisUrl: strin
     `  command-api     ${base}:${config.commandApiPort}   (POST /v1/events; line protocol: POST /api/v2/write)`,
     ...(config.mqttPort > 0 ? [`  MQTT            mqtt://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.mqttPort}   (v1/devices/<device>/telemetry)`] : []),
     `  query-api       ${base}:${config.queryApiPort}   (GET /v1/devices/...)`,
-    `  ops             ${base}:${config.opsPort}   (/health, /metrics)`,
+    `  ops             ${base}:${config.opsPort}   (status page; /health, /metrics)`,
     `  projector       ${base}:${config.projectorMetricsPort}   (/metrics)`,
     `  postgres        ${safeDb.toString()}`,
     `  redis           ${redisUrl}`,
