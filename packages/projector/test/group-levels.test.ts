@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Pool } from '@strata/core';
+import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
@@ -326,4 +327,28 @@ t.test('a crash in the second refresher transaction leaves the first committed a
   t.same(await notes(), { tenant: 0, grp: 0 });
   const all = [...events, ...more];
   await assertGroupLevels(t, ctx, all, [...samplesOf(all), moved]);
+});
+
+t.test('labels an event fold changed are written through to the cache after the commit, newest version winning', async (t) => {
+  const ctx = await startTestProjector(t, { aggregateRefreshIntervalMs: 3_600_000 });
+  const key = (device: string): string => `${ctx.config.redisPrefix}:labels:${ctx.tenant}:${device}`;
+  // A newer entry already there (a PUT that committed after these events) must stay.
+  await ctx.deps.cache.set(key('kept'), JSON.stringify({ v: BASE + DAY, labels: { team: 'put' } }));
+  await ctx.project([
+    { device: 'tagged', id: 'a', ts: BASE, values: { n: 1 }, labels: { team: 'a', zone: 'x' } },
+    { device: 'tagged', id: 'b', ts: BASE + MINUTE, values: { n: 2 }, labels: { team: 'b' } },
+    { device: 'kept', id: 'c', ts: BASE, values: { n: 3 }, labels: { team: 'old' } },
+    { device: 'plain', id: 'd', ts: BASE, values: { n: 4 } },
+  ]);
+  const loop = buildAggregateRefreshLoop(ctx.deps);
+  t.teardown(() => loop.stop());
+  await loop.runOnce();
+  t.same(JSON.parse((await ctx.deps.cache.get(key('tagged'))) as string), { v: BASE + MINUTE, labels: { team: 'b', zone: 'x' } },
+    'current labels, versioned by the newest start among them');
+  t.same(JSON.parse((await ctx.deps.cache.get(key('kept'))) as string), { v: BASE + DAY, labels: { team: 'put' } }, 'a newer entry is kept');
+  t.equal(await ctx.deps.cache.get(key('plain')), null, 'a device without labels gets no entry');
+  const folds = (await ctx.deps.registry.getSingleMetric('strata_label_folds_total')?.get())?.values.find((v) => v.labels.source === 'event');
+  t.equal(folds?.value, 4, 'four label samples folded');
+  const gauge = (await ctx.deps.registry.getSingleMetric('strata_group_notes')?.get())?.values[0];
+  t.equal(gauge?.value, 0, 'no group notes left');
 });

@@ -1,11 +1,13 @@
 import { IntervalLoop, type Config } from '@strata/core';
 import type { ProjectorDeps } from '../deps.ts';
+import { writeThroughLabels } from '../cache/write-through-labels.ts';
 import { countGroupNotes } from '../queries/count-group-notes.ts';
+import type { CurrentLabels } from '../queries/select-current-labels.ts';
 import { ClaimSizes } from './claim-sizes.ts';
 import { refreshAggregates } from './refresh-aggregates.ts';
 
-export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'pool' | 'metrics'> {
-  config: Pick<Config, 'aggregateRefreshIntervalMs'>;
+export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'pool' | 'metrics' | 'cache'> {
+  config: Pick<Config, 'aggregateRefreshIntervalMs' | 'redisPrefix'>;
 }
 
 export interface AggregateRefreshLoop {
@@ -27,6 +29,17 @@ export interface AggregateRefreshLoop {
 export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): AggregateRefreshLoop {
   const { metrics } = deps;
   const claimSizes = new ClaimSizes();
+  // Labels an event's fold changed reach the cache after the commit, as command-api's PUT/PATCH do;
+  // a failed write leaves the entry behind (counted, logged) until the device's next change.
+  const labelsChanged = async (tenantId: string, labels: CurrentLabels[]): Promise<void> => {
+    try {
+      await writeThroughLabels(deps.cache, deps.config.redisPrefix, tenantId, labels);
+      metrics.cacheWrites.inc({ outcome: 'written' }, labels.length);
+    } catch (error) {
+      metrics.cacheWrites.inc({ outcome: 'error' }, labels.length);
+      deps.logger.warn({ err: error, tenantId, devices: labels.length }, 'cached labels not written');
+    }
+  };
   let stopping = false;
   const loop = new IntervalLoop({
     name: 'aggregate refresh',
@@ -35,7 +48,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
     run: async () => {
       for (;;) {
         const stop = metrics.aggregateRefreshDuration.startTimer();
-        const outcome = await refreshAggregates(deps.pool, { now: deps.clock.now(), claimSizes, stopping: () => stopping });
+        const outcome = await refreshAggregates(deps.pool, { now: deps.clock.now(), claimSizes, stopping: () => stopping, labelsChanged });
         stop();
         metrics.aggregateRefreshes.inc({ result: 'completed' });
         metrics.aggregateMinutesRefreshed.inc(outcome.minutes);

@@ -10,6 +10,7 @@ import { replaceGroupMinutes } from '../queries/replace-group-minutes.ts';
 import { replaceHourCounts } from '../queries/replace-hour-counts.ts';
 import { replaceMinuteAggregates } from '../queries/replace-minute-aggregates.ts';
 import { replaceNotedGroupMinutes } from '../queries/replace-noted-group-minutes.ts';
+import { selectCurrentLabels, type CurrentLabels } from '../queries/select-current-labels.ts';
 import { selectDirtyTenants } from '../queries/select-dirty-tenants.ts';
 import { selectGroupNotedTenants } from '../queries/select-group-noted-tenants.ts';
 import { ClaimSizes } from './claim-sizes.ts';
@@ -25,6 +26,12 @@ export interface RefreshAggregatesOptions {
   claimSizes?: ClaimSizes;
   /** Checked before each tenant's transaction: the round ends early when it returns true (shutdown). */
   stopping?: () => boolean;
+  /**
+   * Called after a tenant's transaction committed with the current labels of the devices its fold
+   * changed (the refresh loop writes them through to the cache). Its failure is the caller's to
+   * report: the refresh is committed whatever happens to the cache.
+   */
+  labelsChanged?: (tenantId: string, labels: CurrentLabels[]) => Promise<void>;
 }
 
 export interface RefreshOutcome {
@@ -42,6 +49,7 @@ export interface RefreshOutcome {
 interface TenantRefresh {
   minutes: number;
   labelSamples: number;
+  labels: CurrentLabels[];
 }
 
 /**
@@ -81,6 +89,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     sizes.record(tenantId, { claimed: refreshed.minutes, size, elapsedMs: performance.now() - started });
     outcome.minutes += refreshed.minutes;
     outcome.labelSamples += refreshed.labelSamples;
+    if (refreshed.labels.length > 0) await options.labelsChanged?.(tenantId, refreshed.labels);
     if (refreshed.minutes >= size) outcome.backloggedTenants++;
   }
   return outcome;
@@ -95,7 +104,8 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
  */
 async function refreshTenant(client: PoolClient, tenantId: string, closedBy: string, size: number): Promise<TenantRefresh> {
   const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
-  const labelSamples = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : 0;
+  const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
+  const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
   let hours: Awaited<ReturnType<typeof replaceMinuteAggregates>> = [];
   let groupHours: GroupKey[] = [];
   if (minutes.length > 0) {
@@ -113,5 +123,5 @@ async function refreshTenant(client: PoolClient, tenantId: string, closedBy: str
   const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
   if (minutes.length > 0) await replaceHourCounts(client, tenantId, minutes);
-  return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples };
+  return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples: fold.samples, labels };
 }

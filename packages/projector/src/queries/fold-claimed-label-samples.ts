@@ -33,7 +33,8 @@ WITH minutes AS (
   SELECT c.* FROM samples s CROSS JOIN LATERAL fold_label_samples($1, s.list) c WHERE s.n > 0
 )
 SELECT (SELECT n FROM samples) AS samples,
-       note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM changes c)) AS noted`;
+       note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM changes c)) AS noted,
+       (SELECT coalesce(array_agg(DISTINCT device), '{}') FROM changes) AS devices`;
 
 export interface FoldClaimedLabelSamplesQuery {
   tenantId: string;
@@ -41,15 +42,22 @@ export interface FoldClaimedLabelSamplesQuery {
   minutes: string[];
 }
 
-/** Returns how many samples were folded. */
-export async function foldClaimedLabelSamples(db: Queryable, query: FoldClaimedLabelSamplesQuery): Promise<number> {
+export interface FoldOutcome {
+  /** Samples folded. */
+  samples: number;
+  /** Devices whose versions changed (their cached labels are written after the commit). */
+  devices: string[];
+}
+
+export async function foldClaimedLabelSamples(db: Queryable, query: FoldClaimedLabelSamplesQuery): Promise<FoldOutcome> {
   const times = query.minutes.map((minute) => Date.parse(minute));
   const from = new Date(Math.min(...times)).toISOString();
   const to = new Date(Math.max(...times) + 60_000).toISOString();
-  const result = await db.query<{ samples: number }>({
+  const result = await db.query<{ samples: number | null; devices: string[] }>({
     name: 'fold-claimed-label-samples',
     text: SQL,
     values: [query.tenantId, query.minutes, from, to],
   });
-  return result.rows[0]?.samples ?? 0;
+  const row = result.rows[0];
+  return { samples: row?.samples ?? 0, devices: row?.devices ?? [] };
 }
