@@ -5,8 +5,7 @@ import { createTenant, createTestEnvironment, type Teardownable } from '@strata/
 import { buildApp } from '../src/app.ts';
 import { cachedLabelsKey } from '../src/labels/write-through-labels.ts';
 import { closeCommandDeps, createCommandDeps, type CommandDeps } from '../src/deps.ts';
-import { registerPatchDeviceLabelsRoute } from '../src/routes/patch-device-labels-route.ts';
-import { registerPutDeviceLabelsRoute } from '../src/routes/put-device-labels-route.ts';
+import type { WriteDeviceLabelsDeps } from '../src/labels/write-device-labels.ts';
 
 /*
  * PUT/PATCH /v1/devices/:device/labels (issue 13, SPEC "Groups"): replace and merge, effective from the
@@ -17,20 +16,19 @@ import { registerPutDeviceLabelsRoute } from '../src/routes/put-device-labels-ro
 
 interface LabelsContext {
   app: FastifyInstance;
-  deps: CommandDeps;
+  deps: CommandDeps & Partial<WriteDeviceLabelsDeps>;
   db: Pool;
   tenant: { tenant: string; apiKey: string };
 }
 
-/** The command API with the label routes registered as app.ts will (the lead wires them in). */
+/** The command API (app.ts registers the label routes with its deps). */
 async function buildLabelsApp(t: Teardownable, lockTimeoutMs = 2000): Promise<LabelsContext> {
   const { config, logger } = await createTestEnvironment(t, { retentionDays: 36500, ingestMaxWaitMs: 1 });
-  const deps = createCommandDeps(config, { logger });
+  // The label routes' optional deps (app.ts passes the command deps as they are): the test Redis is
+  // the cache Redis too (CACHE_REDIS_URL = REDIS_URL in tests), and a lock timeout of the test's.
+  const deps = Object.assign(createCommandDeps(config, { logger }), { labelLockTimeoutMs: lockTimeoutMs } as Partial<WriteDeviceLabelsDeps>);
+  deps.cache ??= deps.redis;
   const app = await buildApp(deps);
-  // The test Redis is the cache Redis too (CACHE_REDIS_URL = REDIS_URL in tests).
-  const routeDeps = { ...deps, cache: deps.redis, labelLockTimeoutMs: lockTimeoutMs };
-  registerPutDeviceLabelsRoute(app, routeDeps);
-  registerPatchDeviceLabelsRoute(app, routeDeps);
   await app.ready();
   t.teardown(async () => {
     await app.close();
@@ -106,7 +104,9 @@ t.test('PUT replaces, PATCH merges, effective from the database clock, visible i
   t.equal(proto.statusCode, 200);
   t.same(JSON.parse(proto.body).labels, JSON.parse('{"__proto__": "p", "constructor": "c"}'));
   t.match(proto.body, /"__proto__":"p"/, '__proto__ is a label like any other, returned as one');
-  t.equal(await metricValue(ctx, 'strata_label_folds_total{source="put"}'), 4);
+  const odd = { 'line\nbreak': 'a\nb', 'sep\u2028': '"quoted"', 'emoji 🚪': 'Köln' };
+  t.same((await write('PUT', 'door-3', { labels: odd })).json().labels, odd, 'names with line breaks, quotes and non-ASCII come back whole');
+  t.equal(await metricValue(ctx, 'strata_label_folds_total{source="put"}'), 5);
   t.equal(await metricValue(ctx, 'strata_label_folds_total{source="patch"}'), 3);
 
   // Concurrent writes of one tenant take turns on its lock: every PATCH lands, none is lost.

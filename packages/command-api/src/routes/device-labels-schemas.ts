@@ -1,11 +1,8 @@
-import { DEVICE_PATTERN, EVENT_LIMITS, LABEL_RULE } from '@strata/core';
+import { DEVICE_PATTERN, EVENT_LIMITS, LABEL_RULE, errorResponse } from '@strata/core';
 import { Type } from 'typebox';
 
 // The label routes' schemas document the API (OpenAPI) and shape the 200; the routes check params and
 // bodies themselves with core's checkLabels, so a refusal names the field as an event's would.
-
-/** A validator that accepts anything and changes nothing: the schema is documentation only. */
-export const documentOnly = () => (): boolean => true;
 
 export const LabelsParams = Type.Object({
   device: Type.String({ pattern: DEVICE_PATTERN.source, description: 'the device whose labels are set; it need not have sent an event yet' }),
@@ -15,7 +12,8 @@ const labelName = { minLength: 1, maxLength: EVENT_LIMITS.nameMaxLength };
 
 export const PutLabelsBody = Type.Object(
   {
-    labels: Type.Record(Type.String(labelName), Type.String(labelName), {
+    labels: Type.Object({}, {
+      additionalProperties: Type.String(labelName),
       maxProperties: EVENT_LIMITS.maxLabels,
       description: `the device's labels from now on; labels not named become absent (${LABEL_RULE})`,
     }),
@@ -25,7 +23,8 @@ export const PutLabelsBody = Type.Object(
 
 export const PatchLabelsBody = Type.Object(
   {
-    labels: Type.Record(Type.String(labelName), Type.Union([Type.String(labelName), Type.Null()]), {
+    labels: Type.Object({}, {
+      additionalProperties: Type.Union([Type.String(labelName), Type.Null()]),
       maxProperties: EVENT_LIMITS.maxLabels,
       description: `labels to set from now on (null removes one); labels not named keep their value (${LABEL_RULE})`,
     }),
@@ -36,28 +35,19 @@ export const PatchLabelsBody = Type.Object(
 export const LabelsResponse = Type.Object(
   {
     device: Type.String(),
-    labels: Type.Record(Type.String(), Type.String(), { description: 'the labels the device holds from effectiveFrom on' }),
+    // additionalProperties, not Type.Record: a Record is patternProperties "^.*$", and the serializer
+    // would silently drop a label whose name holds a line break (`.` does not match one).
+    labels: Type.Object({}, { additionalProperties: Type.String(), description: 'the labels the device holds from effectiveFrom on' }),
     effectiveFrom: Type.String({ format: 'date-time', description: "the write's instant (the database clock, to the millisecond): events from then on count under these labels" }),
   },
   { description: 'the labels in force once the write took effect' },
 );
 
-const ErrorBody = (description: string) =>
-  Type.Object(
-    {
-      error: Type.Object({
-        code: Type.String(),
-        message: Type.String(),
-        details: Type.Optional(Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), field: Type.String(), reason: Type.String() }))),
-      }),
-    },
-    { description },
-  );
-
 export const labelsResponses = {
   200: LabelsResponse,
-  400: ErrorBody('the device name or the body is invalid (details name each field); nothing changed'),
-  401: ErrorBody('missing or invalid API key'),
-  403: ErrorBody('a read key, or a key bound to another device'),
-  503: ErrorBody('the tenant\'s labels are being written by the aggregate refresher past the lock timeout, or storage is unavailable; retry after Retry-After'),
+  400: errorResponse(400, 'the device name or the body is invalid (details name each field), or a PATCH would leave the device more than 32 labels; nothing changed'),
+  401: errorResponse(401),
+  403: errorResponse(403, 'a read key, or a key bound to another device'),
+  500: errorResponse(500),
+  503: errorResponse(503, "the tenant's aggregate lock was held past the lock timeout (the refresher), or storage is unavailable; nothing changed: retry after Retry-After"),
 };

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { requireDevice } from '@strata/core';
 import { readLabelsBody, readLabelsDevice } from '../labels/read-labels-body.ts';
 import { writeDeviceLabels, type WriteDeviceLabelsDeps } from '../labels/write-device-labels.ts';
-import { LabelsParams, documentOnly, PatchLabelsBody, labelsResponses } from './device-labels-schemas.ts';
+import { LabelsParams, PatchLabelsBody, labelsResponses } from './device-labels-schemas.ts';
+import { documentOnly } from './write-schemas.ts';
 
 export type PatchDeviceLabelsRouteDeps = WriteDeviceLabelsDeps;
 
