@@ -111,60 +111,99 @@ $$;
 
 CREATE TYPE label_sample AS (device text, label text, ts timestamptz, value text, origin "char");
 
--- Parses and checks a batch of samples: [{device, label, ts, value|null, origin}], ts an ISO-8601
--- string with its offset or epoch milliseconds. Set-wise (a claim may carry 10^5 samples): one pass finds
--- the first bad sample and raises naming its field; callers validate first, this is the last guard.
+-- Parses a batch of samples, [{device, label, ts, value|null, origin}] with ts an ISO-8601 string with
+-- its offset or epoch milliseconds, in one set-wise pass (a claim may carry 10^5 samples), and raises
+-- naming the field of the first bad one. Callers validate first; this is the last guard.
 CREATE FUNCTION parse_label_samples(samples jsonb) RETURNS label_sample[]
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  bad record;
   parsed label_sample[];
+  bad text;
 BEGIN
   IF jsonb_typeof(samples) IS DISTINCT FROM 'array' THEN
     RAISE EXCEPTION 'fold_label_samples: samples must be a JSON array' USING ERRCODE = '22023';
   END IF;
-  SELECT item, CASE
-           WHEN jsonb_typeof(item -> 'device') IS DISTINCT FROM 'string' THEN 'device must be a string'
-           WHEN jsonb_typeof(item -> 'label') IS DISTINCT FROM 'string' THEN 'label must be a string'
-           WHEN coalesce(jsonb_typeof(item -> 'ts'), 'null') NOT IN ('string', 'number') THEN 'ts must be an ISO-8601 string or epoch ms'
-           WHEN coalesce(item ->> 'origin', '') NOT IN ('e', 'a') THEN 'origin must be "e" or "a"'
-           WHEN coalesce(jsonb_typeof(item -> 'value'), 'null') NOT IN ('string', 'null') OR (item ->> 'origin' = 'e' AND item ->> 'value' IS NULL)
-             THEN 'value must be a string (or null from the API)'
-         END AS problem
-    INTO bad
-    FROM jsonb_array_elements(samples) AS item
-   WHERE jsonb_typeof(item -> 'device') IS DISTINCT FROM 'string' OR jsonb_typeof(item -> 'label') IS DISTINCT FROM 'string'
-      OR coalesce(jsonb_typeof(item -> 'ts'), 'null') NOT IN ('string', 'number') OR coalesce(item ->> 'origin', '') NOT IN ('e', 'a')
-      OR coalesce(jsonb_typeof(item -> 'value'), 'null') NOT IN ('string', 'null') OR (item ->> 'origin' = 'e' AND item ->> 'value' IS NULL)
-   LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'fold_label_samples: sample %: %', bad.problem, bad.item USING ERRCODE = '22023';
+  SELECT array_agg(ROW(r.device #>> '{}', r.label #>> '{}',
+                       CASE WHEN r.problem IS NOT NULL THEN NULL
+                            WHEN jsonb_typeof(r.ts) = 'number' THEN 'epoch'::timestamptz + (r.ts #>> '{}')::float8 * interval '1 millisecond'
+                            ELSE (r.ts #>> '{}')::timestamptz END,
+                       r.value #>> '{}', (r.origin #>> '{}')::"char")::label_sample),
+         min(r.problem || ': ' || r.item::text)
+    INTO parsed, bad
+    FROM (SELECT x.*, t.item,
+                 CASE WHEN jsonb_typeof(x.device) IS DISTINCT FROM 'string' THEN 'device must be a string'
+                      WHEN jsonb_typeof(x.label) IS DISTINCT FROM 'string' THEN 'label must be a string'
+                      WHEN coalesce(jsonb_typeof(x.ts), 'null') NOT IN ('string', 'number') THEN 'ts must be an ISO-8601 string or epoch ms'
+                      WHEN coalesce(x.origin #>> '{}', '') NOT IN ('e', 'a') THEN 'origin must be "e" or "a"'
+                      WHEN coalesce(jsonb_typeof(x.value), 'null') NOT IN ('string', 'null') OR (x.origin #>> '{}' = 'e' AND x.value #>> '{}' IS NULL)
+                        THEN 'value must be a string (or null from the API)'
+                 END AS problem
+            FROM jsonb_array_elements(samples) AS t(item),
+                 jsonb_to_record(CASE WHEN jsonb_typeof(t.item) = 'object' THEN t.item ELSE '{}' END)
+                   AS x(device jsonb, label jsonb, ts jsonb, value jsonb, origin jsonb)) r;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'fold_label_samples: sample %', bad USING ERRCODE = '22023';
   END IF;
-  parsed := ARRAY(
-    SELECT ROW(item ->> 'device', item ->> 'label',
-               CASE WHEN jsonb_typeof(item -> 'ts') = 'number'
-                    THEN 'epoch'::timestamptz + (item ->> 'ts')::float8 * interval '1 millisecond'
-                    ELSE (item ->> 'ts')::timestamptz END,
-               item ->> 'value', (item ->> 'origin')::"char")::label_sample
-      FROM jsonb_array_elements(samples) AS item);
-  IF EXISTS (SELECT 1 FROM unnest(parsed) p WHERE NOT isfinite(p.ts)) THEN
-    RAISE EXCEPTION 'fold_label_samples: sample ts must be finite' USING ERRCODE = '22023';
-  END IF;
-  RETURN parsed;
+  RETURN coalesce(parsed, '{}');
 END;
+$$;
+
+-- Folds the set-wise part of a batch and returns the samples still to fold one by one. Per (device,
+-- label) the batch's event samples form runs (consecutive in time, one value). A run inside one stored
+-- version whose value it equals only moves that version's last_sample. A run inside one version that
+-- holds no sample after the run's start (the live edge: new points of an unchanged tag) is folded as
+-- its first and last samples: the ones between change nothing, since the value over the run is the
+-- run's once its first is folded, and they stay in history where every later look-up finds them.
+-- Any other run is folded sample by sample.
+CREATE FUNCTION collapse_label_samples(tenant uuid, batch label_sample[]) RETURNS label_sample[]
+LANGUAGE sql AS $$
+  WITH ordered AS (
+    SELECT b.*, CASE WHEN b.origin = 'e' AND lag(b.origin) OVER w = 'e' AND lag(b.value) OVER w = b.value THEN 0 ELSE 1 END AS starts
+      FROM unnest(batch) b
+    WINDOW w AS (PARTITION BY b.device, b.label ORDER BY b.ts, b.value COLLATE "C", b.origin)
+  ), numbered AS (
+    SELECT o.*, sum(o.starts) OVER (PARTITION BY o.device, o.label ORDER BY o.ts, o.value COLLATE "C", o.origin
+                                    ROWS UNBOUNDED PRECEDING) AS run
+      FROM ordered o
+  ), runs AS (
+    SELECT n.device, n.label, n.run, min(n.ts) AS first_ts, max(n.ts) AS last_ts, min(n.value) AS value,
+           min(n.origin) AS origin
+      FROM numbered n GROUP BY n.device, n.label, n.run
+  ), placed AS (
+    SELECT r.*, v.valid_from, v.value AS in_force, v.last_sample, coalesce(nxt.valid_from, 'infinity') AS next_start,
+           CASE WHEN r.origin = 'e' AND coalesce(nxt.valid_from, 'infinity') > r.last_ts THEN
+                  CASE WHEN v.value = r.value THEN 'equal'
+                       WHEN v.valid_from IS NULL OR v.last_sample <= r.first_ts THEN 'ends' END
+           END AS kind
+      FROM runs r
+      LEFT JOIN LATERAL (SELECT lv.valid_from, lv.value, lv.last_sample FROM label_versions lv
+                          WHERE lv.tenant_id = tenant AND lv.device = r.device AND lv.label = r.label AND lv.valid_from <= r.first_ts
+                          ORDER BY lv.valid_from DESC LIMIT 1) v ON true
+      LEFT JOIN LATERAL (SELECT lv.valid_from FROM label_versions lv
+                          WHERE lv.tenant_id = tenant AND lv.device = r.device AND lv.label = r.label AND lv.valid_from > r.first_ts
+                          ORDER BY lv.valid_from LIMIT 1) nxt ON true
+  ), bumped AS (
+    UPDATE label_versions lv SET last_sample = m.ts
+      FROM (SELECT p.device, p.label, p.valid_from, max(p.last_ts) AS ts FROM placed p WHERE p.kind = 'equal' GROUP BY 1, 2, 3) m
+     WHERE lv.tenant_id = tenant AND lv.device = m.device AND lv.label = m.label AND lv.valid_from = m.valid_from
+       AND lv.last_sample < m.ts
+  )
+  SELECT coalesce(array_agg(ROW(n.device, n.label, n.ts, n.value, n.origin)::label_sample), '{}')
+    FROM numbered n JOIN placed p ON p.device = n.device AND p.label = n.label AND p.run = n.run
+   WHERE p.kind IS NULL OR (p.kind = 'ends' AND n.ts IN (p.first_ts, p.last_ts))
 $$;
 
 -- Folds a batch of samples of one tenant and returns where the stored value changed: maximal ranges
 -- [lo, hi) per (device, label, old value, new value), NULL = absent, hi possibly 'infinity'. Net of
--- the batch: a range changed and changed back is not returned. Samples equal to the value in force
--- (the common case: a tag repeated on every point) only move last_sample, set-wise, before the rest
--- are folded one by one (folding them first is one of the orders, all of which give the same state).
-CREATE FUNCTION fold_label_samples(tenant uuid, samples jsonb)
+-- the batch: a range changed and changed back is not returned. Samples as rows, built in SQL (the
+-- refresher, from history, with no JSON round trip), e.g.
+-- ARRAY(SELECT ROW(e.device, l.key, e.ts, l.value, 'e')::label_sample FROM events e, jsonb_each_text(e.labels) l ...).
+CREATE FUNCTION fold_label_samples(tenant uuid, batch label_sample[])
 RETURNS TABLE (device text, label text, old_value text, new_value text, lo timestamptz, hi timestamptz)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  batch label_sample[];
+  touched label_sample[];
   prior label_versions[];
   rest label_sample[];
   one label_sample;
@@ -173,37 +212,40 @@ BEGIN
   -- so it is theirs already and this is a re-entrant no-op; it is taken here too so that no caller can
   -- ever fold a tenant's versions without it.
   PERFORM pg_advisory_xact_lock(60060, hashtext(tenant::text));
-  batch := parse_label_samples(samples);
-
-  -- The versions the batch can change (those ending after its earliest sample of their label), as they were.
+  IF EXISTS (SELECT 1 FROM unnest(batch) b
+              WHERE b.device IS NULL OR b.label IS NULL OR b.ts IS NULL OR NOT isfinite(b.ts)
+                 OR b.origin IS NULL OR b.origin NOT IN ('e', 'a') OR (b.origin = 'e' AND b.value IS NULL)) THEN
+    RAISE EXCEPTION 'fold_label_samples: every sample needs a device, a label, a finite ts, origin "e" or "a", and a value if "e"'
+      USING ERRCODE = '22023';
+  END IF;
+  -- Collapsing changes no value and no version boundary (last_sample only), so the state before the
+  -- changes is taken after it, for the (device, label)s left to fold: the others cannot change.
+  rest := collapse_label_samples(tenant, batch);
+  -- Each (device, label) left with its earliest sample: nothing before it can change.
+  touched := ARRAY(SELECT ROW(r.device, r.label, min(r.ts), NULL, NULL)::label_sample FROM unnest(rest) r GROUP BY r.device, r.label);
   SELECT coalesce(array_agg(lv), '{}') INTO prior
-    FROM label_versions lv
-    JOIN (SELECT b.device, b.label, min(b.ts) AS since FROM unnest(batch) b GROUP BY 1, 2) k
-      ON lv.tenant_id = tenant AND lv.device = k.device AND lv.label = k.label AND lv.valid_to > k.since;
+    FROM label_versions lv JOIN unnest(touched) k
+      ON lv.tenant_id = tenant AND lv.device = k.device AND lv.label = k.label AND lv.valid_to > k.ts;
 
-  -- Event samples equal to the value of the version they land in move its last_sample, set-wise; the
-  -- others are folded one by one.
-  WITH placed AS (
-    SELECT b.device, b.label, b.ts, b.value, b.origin, v.valid_from, (b.origin = 'e' AND v.value = b.value) AS same
-      FROM unnest(batch) b
-      LEFT JOIN LATERAL (SELECT lv.valid_from, lv.value FROM label_versions lv
-                          WHERE lv.tenant_id = tenant AND lv.device = b.device AND lv.label = b.label AND lv.valid_from <= b.ts
-                          ORDER BY lv.valid_from DESC LIMIT 1) v ON true
-  ), bumped AS (
-    UPDATE label_versions lv SET last_sample = greatest(lv.last_sample, m.ts)
-      FROM (SELECT p.device, p.label, p.valid_from, max(p.ts) AS ts FROM placed p WHERE p.same GROUP BY 1, 2, 3) m
-     WHERE lv.tenant_id = tenant AND lv.device = m.device AND lv.label = m.label AND lv.valid_from = m.valid_from
-  )
-  SELECT coalesce(array_agg(DISTINCT ROW(p.device, p.label, p.ts, p.value, p.origin)::label_sample), '{}') INTO rest
-    FROM placed p WHERE NOT coalesce(p.same, false);
-
-  FOREACH one IN ARRAY rest LOOP
-    PERFORM fold_label_sample(tenant, one.device, one.label, one.ts, one.value, one.origin);
+  -- The rest in rounds: the earliest sample of each (device, label) is folded on its own, then the
+  -- others equal to the value they now land in move last_sample set-wise (collapse again). Every
+  -- round is one of the orders the result does not depend on.
+  WHILE cardinality(rest) > 0 LOOP
+    FOR one IN SELECT DISTINCT ON (r.device, r.label) r.* FROM unnest(rest) r
+                ORDER BY r.device, r.label, r.ts, r.value COLLATE "C", r.origin LOOP
+      PERFORM fold_label_sample(tenant, one.device, one.label, one.ts, one.value, one.origin);
+    END LOOP;
+    rest := ARRAY(SELECT ROW(r.device, r.label, r.ts, r.value, r.origin)::label_sample
+                    FROM (SELECT x.*, row_number() OVER (PARTITION BY x.device, x.label
+                                                         ORDER BY x.ts, x.value COLLATE "C", x.origin) AS n
+                            FROM unnest(rest) x) r
+                   WHERE r.n > 1);
+    IF cardinality(rest) > 0 THEN rest := collapse_label_samples(tenant, rest); END IF;
   END LOOP;
 
   RETURN QUERY
   WITH keys AS (
-    SELECT k.device, k.label, min(k.ts) AS since FROM unnest(batch) k GROUP BY 1, 2
+    SELECT k.device, k.label, k.ts AS since FROM unnest(touched) k
   ), old AS (
     SELECT o.device, o.label, o.valid_from, o.valid_to, o.value FROM unnest(prior) o
   ), new AS (
@@ -218,10 +260,12 @@ BEGIN
     SELECT p.device, p.label, p.at AS lo, lead(p.at) OVER (PARTITION BY p.device, p.label ORDER BY p.at) AS hi
       FROM points p JOIN keys k ON k.device = p.device AND k.label = p.label AND p.at >= k.since
   ), changed AS (
-    SELECT s.device, s.label, s.lo, s.hi,
-           (SELECT o.value FROM old o WHERE o.device = s.device AND o.label = s.label AND o.valid_from <= s.lo AND s.lo < o.valid_to) AS old_value,
-           (SELECT n.value FROM new n WHERE n.device = s.device AND n.label = s.label AND n.valid_from <= s.lo AND s.lo < n.valid_to) AS new_value
-      FROM segments s WHERE s.hi IS NOT NULL
+    -- Joins, not correlated look-ups: hashed per (device, label), never every segment against every version.
+    SELECT s.device, s.label, s.lo, s.hi, o.value AS old_value, n.value AS new_value
+      FROM segments s
+      LEFT JOIN old o ON o.device = s.device AND o.label = s.label AND o.valid_from <= s.lo AND s.lo < o.valid_to
+      LEFT JOIN new n ON n.device = s.device AND n.label = s.label AND n.valid_from <= s.lo AND s.lo < n.valid_to
+     WHERE s.hi IS NOT NULL
   ), flagged AS (
     SELECT c.*, CASE WHEN lag(c.hi) OVER w = c.lo AND lag(c.old_value) OVER w IS NOT DISTINCT FROM c.old_value
                           AND lag(c.new_value) OVER w IS NOT DISTINCT FROM c.new_value THEN 0 ELSE 1 END AS starts
@@ -234,6 +278,14 @@ BEGIN
     FROM islands i GROUP BY i.device, i.label, i.island, i.old_value, i.new_value
    ORDER BY i.device, i.label, min(i.lo);
 END;
+$$;
+
+-- fold_label_samples with its samples as JSON
+-- (command-api: [{device, label, ts, value|null, origin}]), parsed and passed on.
+CREATE FUNCTION fold_label_samples(tenant uuid, samples jsonb)
+RETURNS TABLE (device text, label text, old_value text, new_value text, lo timestamptz, hi timestamptz)
+LANGUAGE sql AS $$
+  SELECT * FROM fold_label_samples(tenant, parse_label_samples(samples))
 $$;
 
 -- Notes, for the refresher, the group minutes a fold's changes make stale: every minute in which the

@@ -174,7 +174,8 @@ const sampleArbitrary = fc.record({
   device: fc.constantFrom('d1', 'd1', 'd1', 'd2'),
   label: fc.constantFrom('space', 'space', 'space', '__proto__'),
   at: fc.integer({ min: 0, max: 12 }),
-  value: fc.option(fc.constantFrom('a', ...VALUES), { freq: 5 }),
+  // Mostly a and b: runs of one value, across the settled stretch's samples, are common.
+  value: fc.option(fc.constantFrom('a', 'b', 'b', ...VALUES), { freq: 5 }),
   origin: fc.constantFrom<Origin>('e', 'e', 'a'),
 });
 
@@ -292,7 +293,7 @@ t.test('a fold holds the tenant aggregate lock to its commit; bad samples name t
       [{ device: null }, /device must be/],
       [{ label: 7 }, /label must be/],
       [{ ts: null }, /ts must be/],
-      [{ ts: 'infinity' }, /ts must be finite/],
+      [{ ts: 'infinity' }, /a finite ts/],
       [{ origin: 'e', value: null }, /value must be/],
       [{ value: ['a'] }, /value must be/],
     ] as const) {
@@ -303,6 +304,16 @@ t.test('a fold holds the tenant aggregate lock to its commit; bad samples name t
     await t.rejects(client.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, '{"device":"d"}']), /must be a JSON array/);
     const empty = await client.query('SELECT * FROM fold_label_samples($1, $2::jsonb)', [tenant, '[]']);
     t.equal(empty.rowCount, 0, 'no samples, no changes');
+    // The refresher's form: rows built in SQL, no JSON.
+    const rows = await client.query<{ device: string; old_value: string | null; new_value: string }>(
+      `SELECT device, old_value, new_value FROM fold_label_samples($1, ARRAY[ROW('d2', 'L', '2026-01-05T00:00:00Z', 'x', 'e')::label_sample])`,
+      [tenant],
+    );
+    t.same(rows.rows, [{ device: 'd2', old_value: null, new_value: 'x' }], 'label_sample[] form');
+    await t.rejects(
+      client.query(`SELECT * FROM fold_label_samples($1, ARRAY[ROW('d2', 'L', '2026-01-05T00:00:00Z', NULL, 'e')::label_sample])`, [tenant]),
+      /a value if "e"/,
+    );
   } finally {
     client.release();
   }
@@ -347,6 +358,13 @@ t.test("decision 0074's cases, version by version", async (t) => {
   result = await run([[event(0, 'b', 0), event(0, 'a', 1), event(3, 'b', 2)]]);
   t.same(result.versions, ['[0,∞) b last 3'], 'one batch, equal times: the larger wins, equal samples move last_sample');
   t.same(result.changes, [['null→b [0,∞)']]);
+
+  result = await run([[event(0, 'a', 0), event(5, 'a', 1), event(10, 'a', 2)], [event(2, 'b', 3), event(6, 'b', 4), event(8, 'b', 5)]]);
+  t.same(
+    result.versions,
+    ['[0,2) a last 0', '[2,5) b last 2', '[5,6) a last 5', '[6,10) b last 8', '[10,∞) a last 10'],
+    'a run of one value across a stored sample of another is folded sample by sample',
+  );
 
   result = await run([[event(0, 'a', 0), event(9, 'a', 1)], [event(4, 'b', 2), event(4, 'a', 3)], [event(6, 'a', 4)]]);
   t.same(result.changes[1], ['a→b [4,9)'], 'net of the batch, one range');
