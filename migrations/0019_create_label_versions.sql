@@ -22,3 +22,7 @@ CREATE TABLE label_versions (
 -- members (valid_to = 'infinity') by device for GET /v1/groups/:label and ?label=.
 CREATE INDEX label_versions_group_idx ON label_versions (tenant_id, label, value, valid_to, device)
   INCLUDE (valid_from) WHERE value IS NOT NULL;
+-- The current members of every value of a label (GET /v1/groups/:label counts them): small, exact,
+-- whatever the history of relabels behind them.
+CREATE INDEX label_versions_current_idx ON label_versions (tenant_id, label, value, device)
+  WHERE valid_to = 'infinity' AND value IS NOT NULL;
