@@ -68,6 +68,23 @@ t.test('projection of batches', async (t) => {
     t.same(JSON.parse(cached.b as string).values, { v: 2 });
     t.ok((await redis.ttl(key)) > 0, 'cache entries expire');
   });
+
+  t.test('labels are stored with their events, a labelled re-send once; latest state and notes stay as without labels', async (t) => {
+    const events = [
+      { device: 'tag', id: 'l1', ts: '2026-11-20T13:00:05Z', values: { temp: 20 }, labels: JSON.parse('{"room": "r1", "__proto__": "odd"}') },
+      { device: 'tag', id: 'l2', ts: '2026-11-20T13:00:35Z', values: { temp: 22 } },
+      { device: 'tag', ts: '2026-11-20T13:01:10Z', values: { temp: 30 }, labels: { room: 'r2' } }, // no id: the digest covers its labels
+      { device: 'tag', ts: '2026-11-20T13:01:10Z', values: { temp: 30 }, labels: { room: 'r3' } }, // same but for a label: another event
+    ];
+    for (let i = 0; i < 3; i++) await ctx.project(events);
+    const history = await ctx.db.query(`SELECT ts, labels FROM events WHERE device = 'tag' ORDER BY ts, labels->>'room'`);
+    t.same(history.rows.map((row) => row.labels), [JSON.parse('{"room": "r1", "__proto__": "odd"}'), null, { room: 'r2' }, { room: 'r3' }],
+      'each event once, labels as sent (a label named __proto__ is a plain key), NULL without');
+    const notes = await ctx.db.query(`SELECT bucket, labelled FROM aggregate_dirty WHERE bucket >= '2026-11-20T13:00:00Z' AND bucket < '2026-11-20T13:02:00Z' ORDER BY bucket`);
+    t.same(notes.rows, [{ bucket: '2026-11-20 13:00:00+00', labelled: true }, { bucket: '2026-11-20 13:01:00+00', labelled: true }], 'one note per minute, only from the first send');
+    const state = await ctx.db.query(`SELECT "values" FROM device_state WHERE device = 'tag'`);
+    t.same(state.rows[0].values, { temp: 30 }, 'labels are not values');
+  });
 });
 
 t.test('an older version never overwrites a newer one in the cache', async (t) => {
