@@ -19,9 +19,8 @@ WITH minutes AS (
     FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
    GROUP BY island
 ), samples AS (
-  SELECT jsonb_agg(jsonb_build_object('device', e.device, 'label', l.key, 'ts', e.ts, 'value', l.value, 'origin', 'e')
-                   ORDER BY e.device, l.key, e.ts) AS list,
-         count(*)::int AS n
+  -- The array form of the fold (no JSON round trip): one label_sample per label of each labelled row.
+  SELECT array_agg(ROW(e.device, l.key, e.ts, l.value, 'e')::label_sample) AS batch, count(*)::int AS n
     FROM ranges g
    CROSS JOIN LATERAL (
      SELECT device, ts, labels FROM events
@@ -30,7 +29,7 @@ WITH minutes AS (
    ) e
    CROSS JOIN LATERAL jsonb_each_text(e.labels) l
 ), changes AS (
-  SELECT c.* FROM samples s CROSS JOIN LATERAL fold_label_samples($1, s.list) c WHERE s.n > 0
+  SELECT c.* FROM samples s CROSS JOIN LATERAL fold_label_samples($1, s.batch) c WHERE s.n > 0
 )
 SELECT (SELECT n FROM samples) AS samples,
        note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM changes c)) AS noted,
