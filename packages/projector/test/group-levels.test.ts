@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Pool } from '@strata/core';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
+import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
 /*
@@ -351,4 +352,23 @@ t.test('labels an event fold changed are written through to the cache after the 
   t.equal(folds?.value, 4, 'four label samples folded');
   const gauge = (await ctx.deps.registry.getSingleMetric('strata_group_notes')?.get())?.values[0];
   t.equal(gauge?.value, 0, 'no group notes left');
+});
+
+t.test('two processes working off one labelled backlog together leave every group row equal to the oracle', async (t) => {
+  const ctx = await startTestProjector(t, { aggregateRefreshIntervalMs: 3_600_000 });
+  const next = random(7);
+  const events: TestEvent[] = Array.from({ length: 3_000 }, (_, i): TestEvent => ({
+    device: `d${i % 9}`, id: `b${i}`, ts: BASE + i * 29_000, type: 'reading', values: { n: i % 13, q: (i % 5) / 4 },
+    ...(next() < 0.05 ? { labels: { team: ['a', 'b', 'c'][i % 3] as string } } : {}),
+  }));
+  for (let i = 0; i < events.length; i += 500) await ctx.project(events.slice(i, i + 500));
+  const direct: Sample[] = [{ device: 'd1', label: 'team', ts: BASE + 6 * HOUR, value: 'c' }, { device: 'd2', label: 'team', ts: BASE + 9 * HOUR, value: null }];
+  await foldDirect(ctx.db, ctx.tenant, direct);
+  const other = createProjectorDeps(ctx.config);
+  t.teardown(() => closeProjectorDeps(other));
+  const loops = [buildAggregateRefreshLoop(ctx.deps), buildAggregateRefreshLoop(other)];
+  await Promise.all(loops.map((loop) => loop.runOnce()));
+  await loops[0]?.runOnce();
+  await ctx.refresh();
+  await assertGroupLevels(t, ctx, events, [...samplesOf(events), ...direct]);
 });
