@@ -8,6 +8,7 @@ export { createPool, type Pool, type PoolClient, type Queryable, type PoolOption
 export { withTransaction } from './db/with-transaction.ts';
 
 export { createRedis, Redis, type RedisOptions } from './redis/create-redis.ts';
+export { whenReady } from './redis/when-ready.ts';
 export { redisKeys } from './redis/redis-keys.ts';
 export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
 

@@ -5,6 +5,7 @@ import { ThrottledLogger } from '../logging/throttled-logger.ts';
 import type { Clock } from '../time/clock.ts';
 import { tooManyRequests, unauthorized, unavailable } from '../errors/app-error.ts';
 import { redisKeys } from '../redis/redis-keys.ts';
+import { whenReady } from '../redis/when-ready.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-key.ts';
 import { recordAuthFailure, type AuthFailureLimitOptions } from './auth-failure-limit.ts';
 import { clientAddressBucket } from './client-address-bucket.ts';
@@ -117,7 +118,9 @@ export class TenantAuthenticator {
     this.#started = true;
     subscriber.on('message', this.#onMessage);
     subscriber.on('ready', this.#onReady);
-    this.ready = subscriber.subscribe(this.#channel).then(
+    this.ready = whenReady(subscriber)
+      .then(() => subscriber.subscribe(this.#channel))
+      .then(
       () => {
         this.#subscribedOnce = true;
       },

@@ -1,4 +1,4 @@
-import { AppError, redisKeys, type Logger, type Redis } from '@strata/core';
+import { AppError, redisKeys, whenReady, type Logger, type Redis } from '@strata/core';
 import { updateFromMessage, type LiveUpdate } from './live-update.ts';
 
 /** One open stream as the hub sees it. */
@@ -56,7 +56,9 @@ export class LiveHub {
     subscriber.on('ready', () => {
       if (this.#subscribedOnce) this.endAll('live subscription re-established');
     });
-    this.ready = subscriber.psubscribe(redisKeys.liveChannelPattern(prefix)).then(
+    this.ready = whenReady(subscriber)
+      .then(() => subscriber.psubscribe(redisKeys.liveChannelPattern(prefix)))
+      .then(
       () => {
         this.#subscribedOnce = true;
       },
