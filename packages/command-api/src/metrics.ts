@@ -22,7 +22,7 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
     }),
     eventsRejected: new Counter({
       name: 'strata_events_rejected_total',
-      help: 'Events in requests that were read and refused, by reason (invalid: the batch had an invalid event; too_many_keys: past MAX_KEYS_PER_DEVICE; forbidden: a device-bound key wrote as another device; rate_limited: over the tenant rate; unavailable: storage refused).',
+      help: 'Events in requests that were read and refused, by reason (invalid: the batch had an invalid event; too_many_keys: past MAX_KEYS_PER_DEVICE or 32 labels a device; forbidden: a device-bound key wrote as another device; rate_limited: over the tenant rate; unavailable: storage refused).',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -118,18 +118,16 @@ export class DeviceKeyRegistry {
     };
     const outcome = await this.#batcher.claim({
       tenantId,
-      devices: claims.map((claim) => {
-        if (claim.kind === 'values') {
-          return { key: redisKeys.deviceKeys(this.#options.prefix, tenantId, claim.device), device: claim.device, packed: Array.from(claim.names, digestOf).join('') };
-        }
-        const names = new Set([...claim.names, ...(claim.held ?? [])]);
-        return { key: labelSetKey(this.#options.prefix, tenantId, claim.device), device: LABEL_SEED_SOURCE, packed: Array.from(names, digestOf).join('') };
-      }),
+      devices: claims.map((claim) => ({
+        key: claim.kind === 'values' ? redisKeys.deviceKeys(this.#options.prefix, tenantId, claim.device) : labelSetKey(this.#options.prefix, tenantId, claim.device),
+        device: claim.kind === 'values' ? claim.device : LABEL_SEED_SOURCE,
+        packed: Array.from(claimedNames(claim), digestOf).join(''),
+      })),
     });
     if (!outcome.accepted) this.#refuse(outcome.over.map(([position, count]) => [claims[position] as DeviceClaim, count]));
     for (const claim of claims) {
-      if (claim.kind === 'values') this.#known.add(tenantId, claim.device, claim.names);
-      else this.#known.add(tenantId, claim.device, Array.from(new Set([...claim.names, ...(claim.held ?? [])]), (name) => LABEL_MARK + name));
+      const mark = claim.kind === 'values' ? '' : LABEL_MARK;
+      this.#known.add(tenantId, claim.device, Array.from(claimedNames(claim), (name) => mark + name));
     }
   }
 
@@ -182,6 +180,11 @@ export class DeviceKeyRegistry {
       details,
     });
   }
+}
+
+/** What a claim registers: its new names, and for labels the ones the device holds beside them. */
+function claimedNames(claim: DeviceClaim): Set<string> {
+  return claim.held === undefined || claim.held.length === 0 ? claim.names : new Set([...claim.names, ...claim.held]);
 }
 
 /** A device's label-name set: its value-key set's name with LABEL_SET_SUFFIX (never a device's own). */
