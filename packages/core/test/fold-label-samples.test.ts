@@ -194,7 +194,10 @@ const scenarioArbitrary = fc
       order: fc
         .shuffledSubarray(random.map((_, i) => settled.length + i), { minLength: random.length, maxLength: random.length })
         .map((rest) => [...first, ...rest]),
-      cuts: fc.array(fc.boolean(), { minLength: samples.length, maxLength: samples.length }).map((cuts) => cuts.map((cut, i) => cut || i === first.length - 1)),
+      // A batch ends after a sample one time in four: batches of several samples, runs inside them.
+      cuts: fc
+        .array(fc.nat(3), { minLength: samples.length, maxLength: samples.length })
+        .map((cuts) => cuts.map((cut, i) => cut === 0 || i === first.length - 1)),
       historyFirst: fc.boolean(),
       pairEvents: fc.boolean(),
     });
