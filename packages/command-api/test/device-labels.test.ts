@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { createPool, issueApiKey, type Pool } from '@strata/core';
+import { createPool, issueApiKey, type Config, type Pool } from '@strata/core';
 import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { cachedLabelsKey } from '../src/labels/write-through-labels.ts';
@@ -22,8 +22,8 @@ interface LabelsContext {
 }
 
 /** The command API (app.ts registers the label routes with its deps). */
-async function buildLabelsApp(t: Teardownable, lockTimeoutMs = 2000): Promise<LabelsContext> {
-  const { config, logger } = await createTestEnvironment(t, { retentionDays: 36500, ingestMaxWaitMs: 1 });
+async function buildLabelsApp(t: Teardownable, lockTimeoutMs = 2000, overrides: Partial<Config> = {}): Promise<LabelsContext> {
+  const { config, logger } = await createTestEnvironment(t, { retentionDays: 36500, ingestMaxWaitMs: 1, ...overrides });
   // The label routes' optional deps (app.ts passes the command deps as they are): the test Redis is
   // the cache Redis too (CACHE_REDIS_URL = REDIS_URL in tests), and a lock timeout of the test's.
   const deps = Object.assign(createCommandDeps(config, { logger }), { labelLockTimeoutMs: lockTimeoutMs } as Partial<WriteDeviceLabelsDeps>);
@@ -253,6 +253,19 @@ t.test('the cached labels are written through after commit, newest version wins'
   t.same((await read()).labels, { space: 'hall', zone: 'a' }, 'an entry not of the contract is replaced');
   await write('PUT', 'cached', '{"labels": {"__proto__": "p"}}');
   t.match(await ctx.deps.redis.get(key), /"labels":\{"__proto__": ?"p"\}/, '__proto__ cached as a plain label');
+});
+
+t.test("label writes count against the tenant's ingest rate", async (t) => {
+  const ctx = await buildLabelsApp(t, 2000, { ingestRateLimitEventsPerSecond: 5 });
+  const write = writer(ctx);
+  const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v']));
+  const responses = [];
+  for (let i = 0; i < 3; i++) responses.push(await write('PUT', 'looped', { labels: many }));
+  const limited = responses.find((r) => r.statusCode === 429);
+  t.ok(limited, `a loop of 20-label PUTs at 5 events/s is limited: ${responses.map((r) => r.statusCode).join()}`);
+  t.ok(Number(limited?.headers['retry-after']) >= 1, 'with Retry-After');
+  const written = responses.filter((r) => r.statusCode === 200).length;
+  t.equal((await versions(ctx.db, ctx.tenant.tenant, 'looped')).length, 20 * written, 'a limited write wrote nothing (a written one adds a version per label)');
 });
 
 function post2(ctx: LabelsContext, device: string, labels: Record<string, string>) {

@@ -1,5 +1,6 @@
 import { AppError, EVENT_LIMITS, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
 import type { DeviceKeyRegistry } from '../ingest/device-key-registry.ts';
+import type { IngestRateLimiter } from '../ingest/ingest-rate-limiter.ts';
 import type { CommandMetrics } from '../metrics.ts';
 import { foldApiLabels } from '../queries/fold-api-labels.ts';
 import { lockTenantLabels } from '../queries/lock-tenant-labels.ts';
@@ -22,6 +23,8 @@ export interface WriteDeviceLabelsDeps {
   logger: Logger;
   metrics: Pick<CommandMetrics, 'labelFolds'>;
   keyRegistry: Pick<DeviceKeyRegistry, 'forgetLabels'>;
+  /** The tenant's ingest rate: a label write costs one event per label it names (at least one). */
+  rateLimiter: Pick<IngestRateLimiter, 'take'>;
   /**
    * The cache Redis (CACHE_REDIS_URL) the projector writes latest states through: the device's labels
    * are written through to it after commit. Without it (command-api's deps have no cache connection
@@ -63,6 +66,10 @@ interface Committed {
  */
 export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: DeviceLabelsWrite): Promise<WrittenDeviceLabels> {
   const { tenantId, device } = write;
+  // Every API sample starts a version of its own (0074: an equal value too), so a tenant writing
+  // labels in a loop would grow label_versions and hold its lock without bound: the writes count
+  // against the same rate as its events (429 past it).
+  await deps.rateLimiter.take(tenantId, Math.max(1, Object.keys(write.labels).length));
   let committed: Committed;
   try {
     committed = await withTransaction(deps.pool, async (client): Promise<Committed> => {
