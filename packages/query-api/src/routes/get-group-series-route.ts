@@ -6,8 +6,9 @@ import { checkLabelParam, parseGroupAggregates, requireValueKey } from '../param
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
 import { readGroupSeries } from '../reads/read-group-series.ts';
-import { GroupSeriesQuery, GroupSeriesResponse, GroupValueParams, groupErrorResponses } from './group-schemas.ts';
+import { GroupSeriesQuery, GroupSeriesResponses, GroupValueParams } from './group-schemas.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
+import { ReadOptionHeaders } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /**
@@ -20,10 +21,13 @@ export function registerGetGroupSeriesRoute(app: FastifyInstance, deps: ReadRout
     {
       config: { access: 'read' },
       schema: {
+        tags: ['groups'],
+        summary: "A value's aggregates per bucket over a group",
         description: "Aggregates per bucket over a group's devices, each event counted under the labels its device had at the event's time.",
         params: GroupValueParams,
         querystring: GroupSeriesQuery,
-        response: { 200: GroupSeriesResponse, ...groupErrorResponses },
+        headers: ReadOptionHeaders,
+        response: GroupSeriesResponses,
       },
     },
     async (request, reply) => {

@@ -6,8 +6,9 @@ import { checkLabelParam, requireValueKey } from '../params/parse-group-params.t
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { parseTime } from '../params/parse-time.ts';
 import { readGroupTotal } from '../reads/read-group-total.ts';
-import { GroupTotalQuery, GroupTotalResponse, GroupValueParams, groupErrorResponses } from './group-schemas.ts';
+import { GroupTotalQuery, GroupTotalResponses, GroupValueParams } from './group-schemas.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
+import { ReadOptionHeaders } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /** PostgreSQL's timestamptz ends in 294276; refused here rather than as a statement error. */
@@ -24,10 +25,13 @@ export function registerGetGroupTotalRoute(app: FastifyInstance, deps: ReadRoute
     {
       config: { access: 'read' },
       schema: {
+        tags: ['groups'],
+        summary: "A value's running total over a group at an instant",
         description: 'The running sum of a value over a group up to and including `at`.',
         params: GroupValueParams,
         querystring: GroupTotalQuery,
-        response: { 200: GroupTotalResponse, ...groupErrorResponses },
+        headers: ReadOptionHeaders,
+        response: GroupTotalResponses,
       },
     },
     async (request, reply) => {

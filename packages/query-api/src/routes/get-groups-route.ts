@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { checkLabelParam } from '../params/parse-group-params.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { readGroupValues } from '../reads/read-group-values.ts';
-import { GroupParams, GroupValuesResponse, groupErrorResponses } from './group-schemas.ts';
+import { GroupParams, GroupValuesQuery, GroupValuesResponses } from './group-schemas.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
-import { ReadOptionsQuery } from './schemas.ts';
+import { ReadOptionHeaders } from './schemas.ts';
 import { sendRead } from './send-read.ts';
 
 /** `GET /v1/groups/:label`: the label's values with how many devices hold each now. */
@@ -15,10 +15,13 @@ export function registerGetGroupsRoute(app: FastifyInstance, deps: ReadRouteDeps
     {
       config: { access: 'read' },
       schema: {
+        tags: ['groups'],
+        summary: "A label's values with their device counts",
         description: "A label's values with their device counts (current labels: PUT/PATCH at once, event labels once their minute is refreshed).",
         params: GroupParams,
-        querystring: ReadOptionsQuery,
-        response: { 200: GroupValuesResponse, ...groupErrorResponses },
+        querystring: GroupValuesQuery,
+        headers: ReadOptionHeaders,
+        response: GroupValuesResponses,
       },
     },
     async (request, reply) => {

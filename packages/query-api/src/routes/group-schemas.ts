@@ -1,10 +1,11 @@
+import { errorResponses } from '@strata/core';
 import { Type, type TSchema } from 'typebox';
-import { readOptionProperties } from './schemas.ts';
+import { ReadMeta } from './read-responses.ts';
 
-// The group routes' schemas, complete (params, query and every response) so the OpenAPI document
-// describes them. Query and path parameters are strings checked by params/ helpers (even `value`,
-// required there, not here: a schema's missing-property error names only `querystring`), so every
-// problem is a 400 naming the parameter in the same words on every route.
+// The group routes' schemas, complete (params, query, headers and every response) so the OpenAPI
+// document describes them. Query and path parameters are strings checked by params/ helpers (even
+// `value`, required there, not here: a schema's missing-property error names only `querystring`),
+// so every problem is a 400 naming the parameter in the same words on every route.
 const name = (description: string) => Type.String({ description });
 
 export const GroupParams = Type.Object({
@@ -16,88 +17,95 @@ export const GroupValueParams = Type.Object({
   labelValue: name('the label value naming the group (same rule as a name), percent-encoded'),
 });
 
+const readOptions = {
+  consistency: Type.Optional(Type.String({ description: 'strong | eventual (default) | cache (no cache holds groups: read as eventual)' })),
+  after: Type.Optional(Type.String({ description: 'consistency token from a write' })),
+  maxStalenessMs: Type.Optional(Type.String({ description: 'staleness bound for replicas, ms' })),
+};
+
+export const GroupValuesQuery = Type.Object(readOptions);
+
 export const GroupSeriesQuery = Type.Object({
-  ...readOptionProperties,
+  ...readOptions,
   value: Type.Optional(Type.String({ maxLength: 4096, description: 'required: the value key aggregated over the group' })),
   from: Type.Optional(Type.String({ maxLength: 4096, description: 'RFC 3339 or Unix seconds/ms; default to - 24 h; widened to whole buckets' })),
   to: Type.Optional(Type.String({ maxLength: 4096, description: 'RFC 3339 or Unix seconds/ms, exclusive; default now' })),
   interval: Type.Optional(Type.String({ maxLength: 16, description: '1m (default) | 5m | 15m | 1h | 1d' })),
-  agg: Type.Optional(Type.String({ maxLength: 256, description: 'comma-separated: avg (default), min, max, sum, count, last, devices' })),
+  agg: Type.Optional(Type.String({ maxLength: 256, description: 'comma-separated, in the order wanted: avg (default), min, max, sum, count, last, devices' })),
 });
 
 export const GroupTotalQuery = Type.Object({
-  ...readOptionProperties,
+  ...readOptions,
   value: Type.Optional(Type.String({ maxLength: 4096, description: 'required: the value key summed over the group' })),
   at: Type.Optional(Type.String({ maxLength: 4096, description: 'RFC 3339 or Unix seconds/ms; events at this instant count; default now' })),
 });
 
-const ReadMetaSchema = {
-  source: Type.String({ description: 'primary | replica:<name> | cache (also X-Read-Source)' }),
-  consistency: Type.String({ description: 'strong | eventual | cache, as asked' }),
-  lagMs: Type.Number({ description: 'how far behind the primary the source was, ms (also X-Read-Lag-Ms)' }),
+const READ_HEADERS = {
+  'x-read-source': { type: 'string', description: '`primary`, `replica:<name>` or `cache`' },
+  'x-read-lag-ms': { type: 'string', description: 'upper bound on the staleness of the source, ms' },
 };
-const Meta = Type.Object(ReadMetaSchema, { description: 'where the read was answered from' });
 
-export const GroupValuesResponse = Type.Object(
+/** A read's success: the body with `meta`, and the X-Read-* headers (as read-responses.ts answers device reads). */
+function readAnswer(properties: Record<string, TSchema>, description: string, meta: TSchema = ReadMeta): TSchema {
+  return { ...Type.Object({ ...properties, meta }), description, headers: READ_HEADERS } as TSchema;
+}
+
+/** What a routed group read can fail with. */
+const READ_ERRORS = [400, 401, 403, 429, 500, 503] as const;
+
+export const GroupValuesResponses = {
+  200: readAnswer(
+    {
+      label: Type.String(),
+      values: Type.Array(Type.Object({ value: Type.String(), devices: Type.Integer({ description: 'devices holding this value now' }) }), {
+        description: 'every value the label holds on some device now, in code point order',
+      }),
+    },
+    "the label's values with their device counts",
+  ),
+  ...errorResponses(...READ_ERRORS),
+};
+
+/**
+ * A bucket's aggregates by name, in the order `agg` asked for them: pattern properties, which
+ * fast-json-stringify writes in the object's own order (named properties would be reordered).
+ */
+const GroupSeriesBucket = Type.Object(
+  { ts: Type.String({ format: 'date-time', description: 'start of the bucket' }) },
   {
-    label: Type.String(),
-    values: Type.Array(
-      Type.Object({ value: Type.String(), devices: Type.Integer({ description: 'devices holding this value now' }) }),
-      { description: 'every value the label holds on some device now, in code point order' },
-    ),
-    meta: Meta,
+    patternProperties: { '^(avg|min|max|sum|count|last|devices)$': Type.Number() },
+    additionalProperties: false,
+    description: 'one bucket with data; the aggregates asked for, in that order (`devices`: members that reported the value in it)',
   },
-  { description: "the label's values with their device counts" },
 );
 
-export const GroupSeriesResponse = Type.Object(
-  {
-    label: Type.String(),
-    labelValue: Type.String(),
-    value: Type.String(),
-    interval: Type.String(),
-    buckets: Type.Array(
-      Type.Object(
-        { ts: Type.String({ description: "the bucket's start, ISO-8601 UTC" }) },
-        { additionalProperties: Type.Number(), description: 'the aggregates asked for, in the order asked; buckets without data are left out' },
-      ),
-    ),
-    meta: Meta,
-  },
-  { description: 'aggregates per bucket over the devices that held the label value at each event' },
-);
+export const GroupSeriesResponses = {
+  200: readAnswer(
+    { label: Type.String(), labelValue: Type.String(), value: Type.String(), interval: Type.String(), buckets: Type.Array(GroupSeriesBucket) },
+    "buckets with data over the group's devices, each event counted under the labels its device had at the event's time",
+  ),
+  ...errorResponses(...READ_ERRORS),
+};
 
-export const GroupTotalResponse = Type.Object(
-  {
-    total: Type.Number({ description: 'the sum of the value over the group, events up to and including `at`' }),
-    at: Type.String({ description: 'ISO-8601 UTC' }),
-    meta: Type.Object(
+export const GroupTotalResponses = {
+  200: readAnswer(
+    {
+      total: Type.Number({ description: 'the sum of the value over the group, events up to and including `at`' }),
+      at: Type.String({ format: 'date-time' }),
+    },
+    'the running total',
+    Type.Object(
       {
-        ...ReadMetaSchema,
+        ...ReadMeta.properties,
         exactAt: Type.Optional(
-          Type.String({ description: 'present when the total is exact only up to and including this instant (a minute whose raw events are gone, or days before aggregate retention)' }),
+          Type.String({
+            format: 'date-time',
+            description: 'present when the total is exact only up to and including this earlier instant (a minute whose raw events are gone, or days past aggregate retention)',
+          }),
         ),
       },
       { description: 'where the read was answered from' },
     ),
-  },
-  { description: 'the running total' },
-);
-
-/** The error body every route answers with (core's error handler): a code, a message, and for a 400 each problem by field. */
-const ErrorBody = Type.Object({
-  error: Type.Object({
-    code: Type.String(),
-    message: Type.String(),
-    details: Type.Optional(Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), field: Type.String(), reason: Type.String() }))),
-  }),
-});
-const error = (description: string): TSchema => ({ ...ErrorBody, description });
-
-export const groupErrorResponses = {
-  400: error('a malformed parameter, named in details (label, labelValue, value, from, to, interval, agg, at, consistency, …)'),
-  401: error('missing or invalid API key'),
-  403: error('the key lacks the read scope, or is bound to one device (groups are tenant-wide)'),
-  429: error("over the tenant's read rate limit (Retry-After)"),
-  503: error('the database is unavailable or the statement timed out (Retry-After)'),
+  ),
+  ...errorResponses(...READ_ERRORS),
 };
