@@ -63,6 +63,9 @@ export async function createTestEnvironment(
     queryApiPort: 0,
     opsPort: 0,
     projectorMetricsPort: 0,
+    // loadConfig refuses AGGREGATE_RETENTION_DAYS below RETENTION_DAYS; a test that widens the raw
+    // window (old event times) gets aggregates kept at least as long, as a valid configuration would.
+    aggregateRetentionDays: Math.max(overrides.aggregateRetentionDays ?? base.aggregateRetentionDays, overrides.retentionDays ?? base.retentionDays),
   };
   await runMigrations(config.databaseUrl, logger);
   t.teardown(() => deleteRedisPrefix(config.redisUrl, config.redisPrefix));
