@@ -4,8 +4,7 @@ import type { BatchEvent, Pool } from '@strata/core';
 // The projector's own projection and refresher (drain with labels, folds, group levels), with batch
 // ids and refresh rounds under the test's control.
 import { projectBatch, refreshAggregates } from '@strata/testkit';
-import { get, newTenant } from './helpers.ts';
-import { buildGroupTestApp } from './support/group-test-app.ts';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
 /*
@@ -21,7 +20,7 @@ const INTERVALS = { '1m': '1 minute', '5m': '5 minutes', '15m': '15 minutes', '1
 const AGGS = 'count,sum,min,max,last,avg,devices';
 
 t.test('group series equal an oracle over raw history and versions before, during and after refreshes', async (t) => {
-  const { app, deps } = await buildGroupTestApp(t);
+  const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
   const other = await newTenant(deps.pool, 'other');
   const now = Date.now();

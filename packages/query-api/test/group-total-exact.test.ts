@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { BatchEvent, Pool } from '@strata/core';
 import { projectBatch, refreshAggregates } from '@strata/testkit';
-import { get, newTenant } from './helpers.ts';
-import { buildGroupTestApp } from './support/group-test-app.ts';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
 /*
@@ -19,7 +18,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 t.test('group totals equal an oracle at any instant, before and after refreshes, raw retention and aggregate retention', async (t) => {
-  const { app, deps } = await buildGroupTestApp(t);
+  const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
   const now = Date.now();
   const day0 = Math.floor((now - 3 * DAY) / DAY) * DAY;

@@ -1,16 +1,16 @@
 import t from 'tap';
 import { issueApiKey } from '@strata/core';
-import { seedEvents } from '@strata/testkit';
-import { get, newTenant } from './helpers.ts';
-import { buildGroupTestApp } from './support/group-test-app.ts';
+import { createTenant, recentBaseTime, seedEvents } from '@strata/testkit';
+import { buildTestApp, get, newTenant } from './helpers.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
+import { eventually, startReplicaCluster } from './support/replica-cluster.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 12);
 const MINUTE = 60_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 t.test("a label's values with their device counts now; another tenant's groups are invisible", async (t) => {
-  const { app, deps } = await buildGroupTestApp(t);
+  const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
   const other = await newTenant(deps.pool, 'other');
   await foldLabelSamples(deps.pool, tenant, [
@@ -50,7 +50,7 @@ t.test("a label's values with their device counts now; another tenant's groups a
 });
 
 t.test('consistency routing: every group read names its source in meta and headers', async (t) => {
-  const { app, deps } = await buildGroupTestApp(t);
+  const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
   await foldLabelSamples(deps.pool, tenant, [{ device: 'a', label: 'team', ts: T0, value: 'red' }]);
   await seedEvents(deps.pool, [{ tenantId: tenant, device: 'a', ts: T0 + 1000, values: { v: 2 } }]);
@@ -80,7 +80,7 @@ t.test('consistency routing: every group read names its source in meta and heade
 });
 
 t.test('every malformed parameter is a 400 naming it; nothing reaches the database', async (t) => {
-  const { app, deps } = await buildGroupTestApp(t);
+  const { app, deps } = await buildTestApp(t);
   const { apiKey } = await newTenant(deps.pool);
   const long = 'x'.repeat(129);
   const series = (query: string, path = 'team/red'): string => `/v1/groups/${path}/series?${query}`;
@@ -122,7 +122,7 @@ t.test('every malformed parameter is a 400 naming it; nothing reaches the databa
 });
 
 t.test('groups are tenant-wide: a key bound to one device, a write key or no key may not read them', async (t) => {
-  const { app, deps } = await buildGroupTestApp(t);
+  const { app, deps } = await buildTestApp(t);
   const { tenant, apiKey } = await newTenant(deps.pool);
   await deps.authenticator.ready;
   const bound = (await issueApiKey(deps.pool, tenant, { scope: 'read', device: 'a' }))?.apiKey;
@@ -132,5 +132,35 @@ t.test('groups are tenant-wide: a key bound to one device, a write key or no key
     t.equal((await get(app, url, bound)).status, 403, `${url}: device-bound key`);
     t.equal((await get(app, url, writeOnly)).status, 403, `${url}: write key`);
     t.equal((await get(app, url, undefined)).status, 401, `${url}: no key`);
+  }
+});
+
+t.test('group reads on real streaming replicas: eventual from a fresh replica, strong never', async (t) => {
+  const cluster = await startReplicaCluster(t);
+  const { primary, replicas } = cluster;
+  const tenant = await createTenant(primary, 'groups');
+  const { app, deps } = await cluster.queryApi();
+  const base = recentBaseTime();
+  await foldLabelSamples(primary, tenant.tenant, [{ device: 'a', label: 'team', ts: base - MINUTE, value: 'red' }]);
+  await seedEvents(primary, Array.from({ length: 10 }, (_, i) => ({ tenantId: tenant.tenant, device: 'a', ts: base + i * 1000, key: `i:${i}`, values: { v: 1 } })));
+  for (const name of ['r1', 'r2'] as const) {
+    await eventually(`${name} has the labels and events`, async () => (await replicas[name].pool.query(`SELECT 1 FROM label_versions WHERE tenant_id = $1`, [tenant.tenant])).rowCount === 1);
+  }
+  await eventually('both replicas probed fresh', async () => deps.replicas.views(Date.now()).every((v) => v.healthy && (v.lagMs ?? 1e9) < 1000));
+  const urls = [
+    '/v1/groups/team',
+    `/v1/groups/team/red/series?value=v&interval=1h&agg=count&from=${iso(base)}&to=${iso(base + MINUTE)}`,
+    `/v1/groups/team/red/total?value=v&at=${iso(base + MINUTE)}`,
+  ];
+  const expected = [{ values: [{ value: 'red', devices: 1 }] }, { buckets: [{ ts: iso(Math.floor(base / 3_600_000) * 3_600_000), count: 10 }] }, { total: 10 }];
+  for (const [i, url] of urls.entries()) {
+    const eventual = await get(app, url, tenant.apiKey);
+    t.equal(eventual.status, 200, url);
+    t.match(eventual.headers['x-read-source'], /^replica:r[12]$/, `${url}: eventual from a replica`);
+    t.equal(eventual.body.meta.source, eventual.headers['x-read-source']);
+    t.match(eventual.body, expected[i], `${url}: the replica's answer`);
+    const strong = await get(app, `${url}${url.includes('?') ? '&' : '?'}consistency=strong`, tenant.apiKey);
+    t.equal(strong.headers['x-read-source'], 'primary', `${url}: strong from the primary`);
+    t.match(strong.body, expected[i]);
   }
 });

@@ -169,7 +169,28 @@ t.test('labels: each item carries its current labels; a label filter pages throu
     'current labels on each item, removed and ended ones left out',
   );
 
-  // The filter through the read (the route passes `?label=` once wired): every member once, across pages.
+  // Through the route: every member once, across pages, with the other parameters.
+  const listed = async (key: string, query: string): Promise<string[]> => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(app, `/v1/devices?limit=4&${query}${cursor === null ? '' : `&cursor=${cursor}`}`, key);
+      t.equal(page.status, 200, query);
+      seen.push(...page.body.items.map((item: { device: string }) => item.device));
+      cursor = page.body.nextCursor;
+    } while (cursor !== null);
+    return seen;
+  };
+  t.same(await listed(apiKey, 'label=team:red'), red, 'HTTP: members now, in device order');
+  t.same(await listed(apiKey, 'label=team%3Ared&order=desc'), [...red].reverse(), 'HTTP: descending');
+  t.same(await listed(apiKey, 'label=team:red&where=n%3D1&sort=ts'), red, 'HTTP: with a where filter, by ts');
+  t.same(await listed(apiKey, `label=${encodeURIComponent('url:http://x:8080/a')}`), ['d-03'], 'HTTP: split at the first colon');
+  t.same(await listed(other.apiKey, 'label=team:red'), ['d-00'], "HTTP: another tenant's members are its own");
+  const refused = await get(app, '/v1/devices?label=team', apiKey);
+  t.equal(refused.status, 400);
+  t.equal(refused.body.error.details[0].field, 'label');
+
+  // The same through the read itself, in every sort.
   const { readDeviceList } = await import('../src/reads/read-device-list.ts');
   const { parseDeviceSort, sortIdentity } = await import('../src/params/parse-device-sort.ts');
   const { decodeCursor } = await import('../src/params/cursor.ts');
