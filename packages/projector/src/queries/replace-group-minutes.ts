@@ -7,11 +7,13 @@ import { GROUP_MINUTE_AGGREGATE, groupKeys, TOUCHED_GROUP_HOURS, WRITE_GROUP_MIN
  * deleted, and so are the minutes' group notes (this recomputation covers them). Replace, never add
  * (decision 0074, as 0060 for device rollups).
  *
- * It starts from the versions, not from history: the versions overlapping each run of claimed minutes
- * (gaps and islands, as replace-minute-aggregates.ts), then one primary-key range of history per
- * member device and run (LATERAL, OFFSET 0), joined back to the device's versions in memory. A tenant
- * without labels finds no version and reads no history here: its refresh costs this statement's
- * round trip and two empty index probes (the group rows and notes of the claim's span).
+ * It starts from the devices that reported in the claimed minutes (their fresh device minutes) and
+ * their versions overlapping each run of claimed minutes (gaps and islands, as
+ * replace-minute-aggregates.ts), then reads one primary-key range of history per member device and
+ * run (LATERAL, OFFSET 0), joined back to the device's versions in memory: work ∝ the claim's
+ * reporting members, not the tenant's labelled devices. A tenant without labels reads neither
+ * rollups nor history here: its refresh costs this statement's round trip and three empty index
+ * probes (any version of the tenant, the group rows and notes of the claim's span).
  * $3/$4 bound all ranges (partitions outside the claim pruned at plan time, index ranges for the deletes).
  */
 const SQL = `
@@ -21,10 +23,24 @@ WITH minutes AS (
   SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
     FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
    GROUP BY island
-), versions AS (
-  SELECT v.device, v.label, v.value AS label_value, g.lo, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
+), active AS (
+  -- Devices with numeric values in the claimed minutes: their device minutes were just replaced in this
+  -- transaction (replace-minute-aggregates.ts runs first), so rollups_1m's (tenant, bucket) index names
+  -- them; a device without a row there adds nothing to any group. Skipped outright (a one-time filter)
+  -- for a tenant that has no label version at all.
+  SELECT DISTINCT r.device
     FROM ranges g
-    JOIN label_versions v ON v.tenant_id = $1 AND v.valid_to > g.lo AND v.valid_from < g.hi AND v.value IS NOT NULL
+    JOIN rollups_1m r ON r.tenant_id = $1 AND r.bucket >= g.lo AND r.bucket < g.hi AND r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+   WHERE EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
+), versions AS (
+  SELECT d.device, v.label, v.label_value, g.lo, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
+    FROM active d
+   CROSS JOIN ranges g
+   CROSS JOIN LATERAL (
+     SELECT label, value AS label_value, valid_from, valid_to FROM label_versions
+      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi AND value IS NOT NULL
+     OFFSET 0 -- one primary-key range per active device and run
+   ) v
 ), spans AS (
   SELECT device, lo, min(a) AS a, max(b) AS b FROM versions GROUP BY device, lo
 ), history AS (
