@@ -1,11 +1,11 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { createPool, issueApiKey, type Config, type Pool } from '@strata/core';
-import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
+import { AppError, createPool, issueApiKey, type Config, type Pool } from '@strata/core';
+import { createTenant, createTestEnvironment, freePort, type Teardownable } from '@strata/testkit';
 import { buildApp } from '../src/app.ts';
 import { cachedLabelsKey } from '../src/labels/write-through-labels.ts';
 import { closeCommandDeps, createCommandDeps, type CommandDeps } from '../src/deps.ts';
-import type { WriteDeviceLabelsDeps } from '../src/labels/write-device-labels.ts';
+import { writeDeviceLabels, type WriteDeviceLabelsDeps } from '../src/labels/write-device-labels.ts';
 
 /*
  * PUT/PATCH /v1/devices/:device/labels (issue 13, SPEC "Groups"): replace and merge, effective from the
@@ -266,6 +266,17 @@ t.test("label writes count against the tenant's ingest rate", async (t) => {
   t.ok(Number(limited?.headers['retry-after']) >= 1, 'with Retry-After');
   const written = responses.filter((r) => r.statusCode === 200).length;
   t.equal((await versions(ctx.db, ctx.tenant.tenant, 'looped')).length, 20 * written, 'a limited write wrote nothing (a written one adds a version per label)');
+});
+
+t.test('a database that cannot be reached is a 503 with Retry-After, never a 500', async (t) => {
+  const ctx = await buildLabelsApp(t);
+  const port = await freePort();
+  const away = createPool({ connectionString: `postgres://postgres@127.0.0.1:${port}/nowhere`, max: 1, applicationName: 'test' }, ctx.deps.logger);
+  t.teardown(() => away.end());
+  const error = await writeDeviceLabels({ ...ctx.deps, pool: away }, { tenantId: ctx.tenant.tenant, device: 'd', labels: { a: 'b' }, replace: true }).catch((e: unknown) => e);
+  t.ok(error instanceof AppError);
+  t.equal((error as AppError).status, 503);
+  t.equal((error as AppError).headers?.['retry-after'], '1');
 });
 
 function post2(ctx: LabelsContext, device: string, labels: Record<string, string>) {

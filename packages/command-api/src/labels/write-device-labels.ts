@@ -1,4 +1,4 @@
-import { AppError, EVENT_LIMITS, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
+import { AppError, EVENT_LIMITS, unavailable, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
 import type { DeviceKeyRegistry } from '../ingest/device-key-registry.ts';
 import type { IngestRateLimiter } from '../ingest/ingest-rate-limiter.ts';
 import type { CommandMetrics } from '../metrics.ts';
@@ -86,13 +86,13 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
       return { written: { device, labels, effectiveFrom: new Date(effectiveMs).toISOString() }, current };
     });
   } catch (error) {
+    if (error instanceof AppError) throw error;
     if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
-      throw new AppError(503, 'unavailable', "the tenant's labels are being written by the aggregate refresher; retry", {
-        cause: error,
-        headers: { 'retry-after': '1' },
-      });
+      throw unavailable("the tenant's labels are being written by the aggregate refresher; retry", error);
     }
-    throw error;
+    // The database away, a statement timeout: nothing was committed, and the client may retry (the
+    // cause is logged with the 503, so a bug does not hide behind it).
+    throw unavailable('cannot write labels right now; retry', error);
   }
   deps.metrics.labelFolds.inc({ source: write.replace ? 'put' : 'patch' });
   await afterCommit(deps, tenantId, device, committed.current);
