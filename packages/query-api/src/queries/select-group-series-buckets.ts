@@ -8,9 +8,10 @@ import type { Queryable } from '@strata/core';
  *  - `stored`: the group rows of the level (group_rollups_1m for 1m, 5m, 15m; _1h; _1d) whose bucket
  *    holds no noted minute (`held`, an equality anti-join);
  *  - `minutes`: for an hour or day that is held, its other minutes from group_rollups_1m;
- *  - `live`: each noted minute from its members' history: every version of the label value that
- *    overlaps the minute gives one primary-key range of its device's events, cut to the version's
- *    validity, so each event counts under the value its device held at the event's time.
+ *  - `live`: the noted minutes from their members' history: per run of consecutive noted minutes,
+ *    every version of the label value that overlaps it gives one primary-key range of its device's
+ *    events, cut to the version's validity, so each event counts under the value its device held at
+ *    the event's time.
  * Parts combine exactly (numeric sums, `last` by newest event time, the larger on a tie).
  *
  * `devices` (distinct reporters) cannot be added up across minutes. A stored row of the interval's
@@ -23,7 +24,7 @@ import type { Queryable } from '@strata/core';
  * or two index probes per member and combined bucket, so it is read only when `devices` is asked for.
  *
  * LATERAL subqueries kept apart by OFFSET 0 (one primary-key range each whatever the estimates) and
- * history bounded by the noted minute alone keep PostgreSQL on its generic plan (decision 0065).
+ * history bounded by the noted minutes alone keep PostgreSQL on its generic plan (decision 0065).
  * Buckets leave as epoch milliseconds.
  */
 const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
@@ -54,24 +55,28 @@ WITH dirty AS (
      OFFSET 0
    ) m
    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = m.bucket)
+), runs AS (
+  -- Consecutive noted minutes as one range (gaps and islands): the live edge is usually two adjacent
+  -- minutes, and each member costs one history probe per run instead of one per minute.
+  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
+    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM dirty) d
+   GROUP BY island
 ), live AS (
-  SELECT d.bucket, count(*) AS count, sum(e.v::numeric) AS sum, min(e.v::float8) AS min, max(e.v::float8) AS max,
-         (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
-    FROM dirty d
+  SELECT date_bin('1 minute', e.ts, ${EPOCH}) AS bucket, count(*) AS count, sum(e.v::numeric) AS sum, min(e.v::float8) AS min,
+         max(e.v::float8) AS max, (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
+    FROM runs r
    CROSS JOIN LATERAL (
      SELECT device, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND label = $2 AND value = $3
-        AND valid_to > d.bucket AND valid_from < d.bucket + interval '1 minute'
+      WHERE tenant_id = $1 AND label = $2 AND value = $3 AND valid_to > r.lo AND valid_from < r.hi
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
      SELECT ts, "values" -> $4 AS v FROM events
-      WHERE tenant_id = $1 AND device = m.device
-        AND ts >= d.bucket AND ts < d.bucket + interval '1 minute' AND ts >= m.valid_from AND ts < m.valid_to
+      WHERE tenant_id = $1 AND device = m.device AND ts >= r.lo AND ts < r.hi AND ts >= m.valid_from AND ts < m.valid_to
      OFFSET 0
    ) e
    WHERE jsonb_typeof(e.v) = 'number'
-   GROUP BY d.bucket
+   GROUP BY 1
 ), combined AS (
   SELECT date_bin($5::interval, bucket, ${EPOCH}) AS bucket, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
          (array_agg(last ORDER BY last_ts DESC, last DESC))[1] AS last

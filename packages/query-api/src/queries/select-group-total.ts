@@ -6,8 +6,8 @@ import type { Queryable } from '@strata/core';
  * + the group's day rows before day(at), hour rows of day(at) before hour(at), minute rows of hour(at)
  *   before minute(at), each level skipping buckets that hold a noted minute (tenant or group note)
  *   and reading those from the next finer level (`held_d`, `held_h`: one range per held bucket);
- * + noted minutes before minute(at), live from members' history (each version of the value that
- *   overlaps the minute, its device's events cut to the version's validity);
+ * + noted minutes before minute(at), live from members' history (per run of consecutive noted
+ *   minutes, each version of the value that overlaps it, its device's events cut to the version's validity);
  * + the partial minute [minute(at), at]: noted → live; else from its row: `at ≥ last_ts` → all of it,
  *   `at < first_ts` → none, `steps` (offsets in µs from the minute's start, ascending; running sums)
  *   → the last step at or before `at`; a denser minute (no steps) from members' history while raw
@@ -58,21 +58,24 @@ WITH bounds AS (
      SELECT bucket, sum FROM group_rollups_1m WHERE ${KEY} AND bucket >= g.lo AND bucket < g.hi OFFSET 0
    ) r
    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = r.bucket)
+), runs AS (
+  -- Consecutive noted minutes as one range: one history probe per member and run, not per minute.
+  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
+    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM dirty) d
+   GROUP BY island
 ), live AS (
   -- Noted minutes, the partial one included: its events after \`at\` are left out.
   SELECT sum(e.v::numeric) AS sum
-    FROM dirty d
+    FROM runs r
    CROSS JOIN LATERAL (
      SELECT device, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND label = $2 AND value = $3
-        AND valid_to > d.bucket AND valid_from < d.bucket + interval '1 minute'
+      WHERE tenant_id = $1 AND label = $2 AND value = $3 AND valid_to > r.lo AND valid_from < r.hi
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
      SELECT ts, "values" -> $4 AS v FROM events
       WHERE tenant_id = $1 AND device = m.device
-        AND ts >= d.bucket AND ts < d.bucket + interval '1 minute' AND ts >= m.valid_from AND ts < m.valid_to
-        AND ts <= $5::timestamptz
+        AND ts >= r.lo AND ts < r.hi AND ts >= m.valid_from AND ts < m.valid_to AND ts <= $5::timestamptz
      OFFSET 0
    ) e
    WHERE jsonb_typeof(e.v) = 'number'
