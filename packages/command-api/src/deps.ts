@@ -36,6 +36,7 @@ export type CommandConfig = Pick<
   | 'databaseUrl'
   | 'dbPoolSize'
   | 'redisUrl'
+  | 'cacheRedisUrl'
   | 'redisPrefix'
   | 'host'
   | 'commandApiPort'
@@ -75,6 +76,8 @@ export interface CommandDeps {
   authenticator: TenantAuthenticator;
   /** The authenticator's own connection, subscribed to key revocations. */
   authSubscriber: Redis;
+  /** The cache Redis (CACHE_REDIS_URL): label writes update the device's cached labels after commit. */
+  cache: Redis;
   committer: GroupCommitter;
   /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
   rateLimiter: IngestRateLimiter;
@@ -128,6 +131,8 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
   registerHeldEventsGauge(registry, () => committer.heldEvents);
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
+  // Best effort after commit: a cache write that fails leaves the old entry, which readers compare by version.
+  const cache = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: 1, connectionName: 'command-api-cache', commandTimeoutMs: 2000 }, logger);
   const authenticator = new TenantAuthenticator({
     db: pool,
     clock,
@@ -146,7 +151,7 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
     ttlSeconds: 86_400,
     knownNamesLimit: 200_000,
   });
-  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, committer, rateLimiter, keyRegistry };
+  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, committer, rateLimiter, keyRegistry };
 }
 
 /**
@@ -157,6 +162,7 @@ export async function closeCommandDeps(deps: CommandDeps): Promise<void> {
   await closeAll(deps.logger, [
     ['committer', () => deps.committer.stop()],
     ['auth subscriber', async () => deps.authSubscriber.disconnect()],
+    ['cache', () => deps.cache.quit()],
     ['queue', () => deps.queue.close()],
     ['redis', () => deps.redis.quit()],
     ['pool', () => deps.pool.end()],
