@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { BatchEvent, Pool } from '@strata/core';
-import { projectBatch, refreshAggregates } from '@strata/testkit';
+import { aggregateRetentionJob, projectBatch, refreshAggregates } from '@strata/testkit';
 import { buildTestApp, get, newTenant } from './helpers.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
@@ -112,18 +112,19 @@ t.test('group totals equal an oracle at any instant, before and after refreshes,
   }
   t.ok(exactAtSeen >= 8, `raw gone: ${exactAtSeen} instants inside the dense minute answered with meta.exactAt`);
 
-  // Aggregate retention at day1 (the ops job's statements): group days before it folded into the
-  // base, and their hours and minutes deleted. Totals from day1 on stay exact; earlier ones are the base, said so.
-  await deps.pool.query(
-    `WITH gone AS (DELETE FROM group_rollups_1d WHERE tenant_id = $1 AND bucket < $2::timestamptz RETURNING label, label_value, value_key, sum)
-     INSERT INTO group_totals_base AS base (tenant_id, label, label_value, value_key, through, sum)
-     SELECT $1, label, label_value, value_key, $2::timestamptz, sum(sum) FROM gone GROUP BY 1, 2, 3, 4
-     ON CONFLICT (tenant_id, label, label_value, value_key) DO UPDATE SET sum = base.sum + EXCLUDED.sum, through = GREATEST(base.through, EXCLUDED.through)`,
-    [tenant, new Date(day1).toISOString()],
-  );
-  for (const table of ['group_rollups_1h', 'group_rollups_1m']) {
-    await deps.pool.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND bucket < $2`, [tenant, new Date(day1).toISOString()]);
-  }
+  // Aggregate retention with its horizon at day1 (the ops job itself, with a clock and windows that put
+  // it there): group days before it folded into the base, their hours and minutes deleted. Totals
+  // from day1 on stay exact; earlier ones are the base, and say so.
+  const windowDays = Math.round((Math.floor(now / DAY) * DAY - day1) / DAY);
+  const retention = await aggregateRetentionJob.run({
+    pool: deps.pool,
+    clock: { now: () => now },
+    logger: deps.logger,
+    retentionDays: windowDays,
+    aggregateRetentionDays: windowDays,
+    maxFutureSkewMs: 3_600_000,
+  });
+  t.equal(retention.result, 'completed', 'aggregate retention ran');
   let wrong = 0;
   for (const space of ['A', 'B'] as const) {
     for (const at of instants) {
