@@ -77,6 +77,12 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
     }),
   };
   for (const source of ['put', 'patch']) metrics.labelFolds.inc({ source }, 0);
+  // Exported at 0 from the start: increase() in an alert sees the first refusal after a restart,
+  // which a series born at 1 would hide (deploy/prometheus/alerts.yml).
+  for (const reason of ['invalid', 'too_many_keys', 'forbidden', 'rate_limited', 'unavailable']) metrics.eventsRejected.inc({ reason }, 0);
+  for (const reason of ['invalid', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'rate_limited', 'unavailable']) {
+    metrics.requestsRejected.inc({ reason }, 0);
+  }
   // Both states are exported from the start, so a dashboard sees 0 rather than no series.
   for (const state of ['connecting', 'connected']) metrics.mqttConnections.set({ state }, 0);
   return metrics;

@@ -17,7 +17,7 @@ export interface ProjectorMetrics {
 }
 
 export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
-  return {
+  const metrics: ProjectorMetrics = {
     jobs: new Counter({
       name: 'strata_projector_jobs_total',
       help: 'Ingest job outcomes: completed, retried (failed, will retry), dead_lettered (in the failed set), deferred (database away, retried without using an attempt), stalled (worker died).',
@@ -94,4 +94,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       registers: [registry],
     }),
   };
+  // Exported at 0 from the start, so an alert's increase() sees the first failed round after a restart.
+  for (const result of ['completed', 'failed']) metrics.aggregateRefreshes.inc({ result }, 0);
+  return metrics;
 }
