@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { FastifyInstance } from 'fastify';
+import { listRoutes, openapiPath } from '@strata/testkit';
 import { buildTestApp } from './build-test-app.ts';
 
 interface Operation {
@@ -11,19 +11,6 @@ interface Operation {
 }
 type Document = { openapi: string; info: { description: string }; paths: Record<string, Record<string, Operation>> };
 
-/** Every route of the app with its methods, read back from printRoutes (a tree, four characters a level). */
-function listRoutes(app: FastifyInstance): Array<{ url: string; methods: string[] }> {
-  const segments: string[] = [];
-  const routes: Array<{ url: string; methods: string[] }> = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^([│ ]*)[├└]── (.+?)(?: \(([^)]+)\))?$/.exec(line);
-    if (!match) continue;
-    segments.length = Math.floor((match[1] as string).length / 4);
-    segments.push(match[2] as string);
-    if (match[3] !== undefined) routes.push({ url: segments.join(''), methods: match[3].split(', ') });
-  }
-  return routes;
-}
 
 t.test('/docs/json is a valid OpenAPI 3.1 document of every route, public; /docs is Swagger UI', async (t) => {
   const { app } = await buildTestApp(t);
@@ -40,7 +27,7 @@ t.test('/docs/json is a valid OpenAPI 3.1 document of every route, public; /docs
   t.ok(routes.length >= 8, `${routes.length} routes found`);
   for (const route of routes) {
     for (const method of route.methods.filter((name) => name !== 'HEAD')) {
-      const operation = doc.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+      const operation = doc.paths[openapiPath(route.url)]?.[method.toLowerCase()];
       if (!t.ok(operation, `${method} ${route.url} is documented`) || !operation) continue;
       const statuses = Object.keys(operation.responses);
       t.ok(statuses.some((status) => status.startsWith('2')), `${method} ${route.url} has a success response`);

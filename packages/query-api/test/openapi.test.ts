@@ -1,7 +1,6 @@
 import t from 'tap';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { FastifyInstance } from 'fastify';
-import { seedEvents } from '@strata/testkit';
+import { listRoutes, openapiPath, seedEvents } from '@strata/testkit';
 import { buildTestApp, get, newTenant } from './helpers.ts';
 
 interface Operation {
@@ -11,22 +10,7 @@ interface Operation {
 }
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
-/** Every route of the app with its methods, read back from printRoutes (a tree, four characters a level). */
-function listRoutes(app: FastifyInstance): Array<{ url: string; methods: string[] }> {
-  const segments: string[] = [];
-  const routes: Array<{ url: string; methods: string[] }> = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^([│ ]*)[├└]── (.+?)(?: \(([^)]+)\))?$/.exec(line);
-    if (!match) continue;
-    segments.length = Math.floor((match[1] as string).length / 4);
-    segments.push(match[2] as string);
-    if (match[3] !== undefined) routes.push({ url: segments.join(''), methods: match[3].split(', ') });
-  }
-  return routes;
-}
 
-/** Fastify's `:device` as OpenAPI's `{device}`. */
-const openapiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
 
 t.test('/docs/json is a valid OpenAPI 3.1 document of every route; /docs is Swagger UI', async (t) => {
   const { app } = await buildTestApp(t);

@@ -45,3 +45,4 @@ export { runCli as runOpsCli } from '@strata/ops/cli';
 export { partitionRetentionJob } from '@strata/ops/partition-retention-job';
 export { aggregateRetentionJob } from '@strata/ops/aggregate-retention-job';
 export { captureIo } from './capture-io.ts';
+export { listRoutes, openapiPath } from './list-routes.ts';
