@@ -23,7 +23,7 @@ t.test('output is prefixed and SIGTERM lets the service drain', async (t) => {
   );
   const io = captureIo();
   const service = new ServiceProcess({ name: 'svc', script: file, args: [], cwd: dir }, {}, io, 6);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  while (!io.out().includes('ready')) await new Promise((resolve) => setTimeout(resolve, 20));
   const exit = await service.stop(5000);
   t.same(exit, { name: 'svc', code: 0, signal: null });
   t.match(io.out(), /^svc    \| ready\nsvc    \| draining\n$/);
@@ -35,7 +35,9 @@ t.test('a service that ignores SIGTERM is killed after the timeout', async (t) =
   const file = await script('stubborn.mjs', `process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000);`);
   const io = captureIo();
   const service = new ServiceProcess({ name: 'stubborn', script: file, args: [], cwd: dir }, {}, io, 8);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Until it says so, its SIGTERM handler may not be installed yet (a loaded machine starts Node slowly),
+  // and SIGTERM would end it at once instead of being ignored.
+  while (!io.out().includes('up')) await new Promise((resolve) => setTimeout(resolve, 20));
   const started = Date.now();
   const exit = await service.stop(500);
   t.equal(exit.signal, 'SIGKILL');

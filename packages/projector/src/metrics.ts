@@ -67,7 +67,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
     aggregateRefreshes: new Counter({
       name: 'strata_aggregate_refreshes_total',
-      help: 'Rounds of the aggregate refresher, by result (completed, failed: rolled back, its minutes stay noted and are retried).',
+      help: 'Refresher rounds completed, and tenant refresh transactions failed (rolled back: the tenant\'s minutes stay noted and are retried after a back-off; the round goes on with the other tenants).',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -132,6 +132,9 @@ t.test('a run that fails mid-transaction rolls its claim back and counts a faile
   t.equal(await dueNotes(ctx.db, ctx.tenant), 2_000 - 240, 'the first claim committed; the failed one is noted again');
   await ctx.db.query(`DROP TRIGGER fail_second ON rollups_1h`);
   await loop.runOnce();
+  t.equal(await dueNotes(ctx.db, ctx.tenant), 2_000 - 240, 'the failed tenant is left alone for a second (its back-off)');
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  await loop.runOnce();
   t.equal(await dueNotes(ctx.db, ctx.tenant), 0);
   await assertMaterialized(t, ctx.db, ctx.tenant);
 });
@@ -169,4 +172,33 @@ t.test('rows whose events left history disappear at every level when their minut
   await assertMaterialized(t, ctx.db, ctx.tenant);
   const after = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM rollups_1m WHERE tenant_id = $1 AND device = 'loses'`, [ctx.tenant]);
   t.equal(after.rows[0]?.n, (before.rows[0]?.n ?? 0) - 30 - 60, 'minute rows: 30 lost w, 30 minutes lost both values');
+});
+
+t.test("a tenant whose refresh fails does not hold back another tenant's minutes, and is retried after its back-off", async (t) => {
+  const ctx = await startTestProjector(t, NO_TICKS);
+  const { tenant: neighbour } = await createTenant(ctx.db, 'neighbour');
+  // The failing tenant's notes are older, so it comes first in every round (oldest note first).
+  await ctx.project(minutesOfReadings('broken', 30, 40));
+  await ctx.project(minutesOfReadings('fine', 5), neighbour);
+  // Any minute of the failing tenant fails its transaction, as a minute too costly for the statement timeout would.
+  await ctx.db.query(
+    `CREATE FUNCTION refuse_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN IF NEW.tenant_id = '${ctx.tenant}' THEN RAISE EXCEPTION 'refresher crash'; END IF; RETURN NEW; END $$`,
+  );
+  await ctx.db.query(`CREATE TRIGGER refuse_tenant BEFORE INSERT ON rollups_1m FOR EACH ROW EXECUTE FUNCTION refuse_tenant()`);
+  const loop = buildAggregateRefreshLoop(ctx.deps);
+  t.teardown(() => loop.stop());
+  await loop.runOnce();
+  t.equal(await dueNotes(ctx.db, neighbour), 0, "the neighbour's minutes were refreshed in the same round");
+  await assertMaterialized(t, ctx.db, neighbour);
+  t.equal(await dueNotes(ctx.db, ctx.tenant), 30, "the failing tenant's minutes stay noted");
+  const metric = await ctx.deps.registry.getSingleMetric('strata_aggregate_refreshes_total')?.get();
+  t.equal(metric?.values.find((value) => value.labels.result === 'failed')?.value, 1, 'its failed transaction is counted');
+  await loop.runOnce();
+  t.equal((await ctx.deps.registry.getSingleMetric('strata_aggregate_refreshes_total')?.get())?.values.find((value) => value.labels.result === 'failed')?.value, 1, 'not retried during its back-off');
+  await ctx.db.query(`DROP TRIGGER refuse_tenant ON rollups_1m`);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  await loop.runOnce();
+  t.equal(await dueNotes(ctx.db, ctx.tenant), 0, 'retried after the back-off, it catches up (smaller claims first)');
+  await assertMaterialized(t, ctx.db, ctx.tenant);
 });

@@ -14,6 +14,7 @@ import { selectCurrentLabels, type CurrentLabels } from '../queries/select-curre
 import { selectDirtyTenants } from '../queries/select-dirty-tenants.ts';
 import { selectGroupNotedTenants } from '../queries/select-group-noted-tenants.ts';
 import { ClaimSizes } from './claim-sizes.ts';
+import { TenantBackoff } from './tenant-backoff.ts';
 
 export interface RefreshAggregatesOptions {
   /** Epoch ms. Minutes that ended after this instant are left noted: reads compute them live (decision 0060). */
@@ -32,6 +33,13 @@ export interface RefreshAggregatesOptions {
    * report: the refresh is committed whatever happens to the cache.
    */
   labelsChanged?: (tenantId: string, labels: CurrentLabels[]) => Promise<void>;
+  /**
+   * Tenants whose transaction failed are skipped for a while (the refresh loop keeps one); without it a
+   * failure is still isolated to its tenant, and it is retried next round.
+   */
+  backoff?: TenantBackoff;
+  /** Told of each tenant transaction that failed (rolled back: its minutes stay noted); the round goes on. */
+  tenantFailed?: (tenantId: string, error: unknown, retryInMs: number) => void;
 }
 
 export interface RefreshOutcome {
@@ -43,6 +51,8 @@ export interface RefreshOutcome {
   backloggedTenants: number;
   /** Label samples of claimed minutes folded into label_versions (events' `labels`). */
   labelSamples: number;
+  /** Tenants whose transaction failed this round (rolled back, retried after a back-off). */
+  failedTenants: number;
 }
 
 /** What one tenant transaction did. */
@@ -73,15 +83,28 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
   // Tenants whose only due work is group notes (a retroactive label change); none without labels.
   const grouped = await selectGroupNotedTenants(pool, { closedBy, limit });
   const tenants = [...new Set([...noted, ...grouped])].slice(0, limit);
-  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0 };
+  const backoff = options.backoff ?? new TenantBackoff();
+  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0 };
   for (const tenantId of tenants) {
     if (options.stopping?.()) break;
+    if (backoff.waiting(tenantId, Date.now())) continue;
     const size = options.maxMinutes ?? sizes.minutesFor(tenantId);
     const started = performance.now();
-    const refreshed = await withTransaction(pool, async (client) => {
-      if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-      return refreshTenant(client, tenantId, closedBy, size);
-    });
+    let refreshed: TenantRefresh | undefined;
+    try {
+      refreshed = await withTransaction(pool, async (client) => {
+        if (!(await lockTenantAggregates(client, tenantId))) return undefined;
+        return refreshTenant(client, tenantId, closedBy, size);
+      });
+    } catch (error) {
+      // One tenant's failure (a minute too costly for the statement timeout, say) must not end the
+      // round for the others; a smaller claim next time, after a wait (hostile review, issue 13).
+      outcome.failedTenants++;
+      sizes.record(tenantId, { claimed: size, size, elapsedMs: Number.MAX_SAFE_INTEGER });
+      options.tenantFailed?.(tenantId, error, backoff.failed(tenantId, Date.now()));
+      continue;
+    }
+    backoff.succeeded(tenantId);
     if (refreshed === undefined) {
       outcome.skippedTenants++;
       continue;
