@@ -22,6 +22,7 @@ import { DeviceKeyRegistry } from './ingest/device-key-registry.ts';
 import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
 import { createCommandMetrics, registerHeldEventsGauge, type CommandMetrics } from './metrics.ts';
+import { TenantWriteGate } from './labels/tenant-write-gate.ts';
 
 /**
  * Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents): far
@@ -78,6 +79,8 @@ export interface CommandDeps {
   authSubscriber: Redis;
   /** The cache Redis (CACHE_REDIS_URL): label writes update the device's cached labels after commit. */
   cache: Redis;
+  /** Label writes, one at a time per tenant in this process (they wait on the tenant's aggregate lock). */
+  labelWrites: TenantWriteGate;
   committer: GroupCommitter;
   /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
   rateLimiter: IngestRateLimiter;
@@ -151,7 +154,7 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
     ttlSeconds: 86_400,
     knownNamesLimit: 200_000,
   });
-  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, committer, rateLimiter, keyRegistry };
+  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, labelWrites: new TenantWriteGate(), committer, rateLimiter, keyRegistry };
 }
 
 /**

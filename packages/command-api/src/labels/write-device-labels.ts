@@ -1,6 +1,7 @@
 import { AppError, EVENT_LIMITS, unavailable, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
 import type { DeviceKeyRegistry } from '../ingest/device-key-registry.ts';
 import type { IngestRateLimiter } from '../ingest/ingest-rate-limiter.ts';
+import type { TenantWriteGate } from './tenant-write-gate.ts';
 import type { CommandMetrics } from '../metrics.ts';
 import { foldApiLabels } from '../queries/fold-api-labels.ts';
 import { lockTenantLabels } from '../queries/lock-tenant-labels.ts';
@@ -35,6 +36,8 @@ export interface WriteDeviceLabelsDeps {
   config: Pick<Config, 'redisPrefix'>;
   /** LABEL_LOCK_TIMEOUT_MS unless a test shortens it. */
   labelLockTimeoutMs?: number;
+  /** One label write per tenant at a time in this process, so one tenant cannot hold the whole pool. */
+  labelWrites: TenantWriteGate;
 }
 
 export interface DeviceLabelsWrite {
@@ -72,7 +75,7 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
   await deps.rateLimiter.take(tenantId, Math.max(1, Object.keys(write.labels).length));
   let committed: Committed;
   try {
-    committed = await withTransaction(deps.pool, async (client): Promise<Committed> => {
+    committed = await deps.labelWrites.run(tenantId, () => withTransaction(deps.pool, async (client): Promise<Committed> => {
       await lockTenantLabels(client, tenantId, deps.labelLockTimeoutMs ?? LABEL_LOCK_TIMEOUT_MS);
       const { effectiveMs } = await foldApiLabels(client, tenantId, device, write.labels, write.replace);
       const labels = await selectDeviceLabelsAt(client, tenantId, device, effectiveMs);
@@ -84,7 +87,7 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
       }
       const current = await selectCurrentDeviceLabels(client, tenantId, device);
       return { written: { device, labels, effectiveFrom: new Date(effectiveMs).toISOString() }, current };
-    });
+    }));
   } catch (error) {
     if (error instanceof AppError) throw error;
     if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
