@@ -48,13 +48,26 @@ function renderPartitions(p) {
   mark('card-partitions', p.missingAhead.length > 0 ? 'bad' : p.pastRetention.length > 0 ? 'warn' : 'ok');
 }
 
+// The oldest noted minute and since when this page has seen it stay the oldest: a refresher that
+// keeps failing on one tenant leaves it in place while the count stays small (hostile review).
+const STUCK_AFTER_MS = 120_000;
+let oldestSeen = { minute: null, since: 0 };
+
 function renderAggregation(a) {
   if (failed('card-aggregation', a, ['agg-notes'])) return;
   clearError('card-aggregation');
+  if (a.oldestMinute !== oldestSeen.minute) oldestSeen = { minute: a.oldestMinute, since: Date.now() };
+  const stuckMs = a.oldestMinute === null ? 0 : Date.now() - oldestSeen.since;
+  const stuck = stuckMs >= STUCK_AFTER_MS;
   setText('agg-notes', num(a.notes));
   setText('agg-tenants', num(a.tenants));
-  setText('agg-oldest', a.oldestMinute === null ? 'none: caught up' : `${a.oldestMinute} (${age(a.oldestAgeMs)} old, event time)`);
-  mark('card-aggregation', a.notes > 10000 ? 'warn' : 'ok');
+  setText(
+    'agg-oldest',
+    a.oldestMinute === null
+      ? 'none: caught up'
+      : `${a.oldestMinute} (${age(a.oldestAgeMs)} old, event time)${stuck ? `; not refreshed for ${age(stuckMs)}: is a tenant's refresh failing? (strata_aggregate_refreshes_total{result="failed"}, projector log)` : ''}`,
+  );
+  mark('card-aggregation', stuck ? 'bad' : a.notes > 10000 ? 'warn' : 'ok');
 }
 
 function breakerText(state) {
