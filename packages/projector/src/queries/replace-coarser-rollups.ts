@@ -22,7 +22,10 @@ WITH touched AS (
    CROSS JOIN LATERAL (
      SELECT count, sum, min, max, last, last_ts FROM ${source}
       WHERE tenant_id = $1 AND device = t.device AND value_key = t.value_key
-        AND bucket >= t.bucket AND bucket < t.bucket + interval '${width}'
+        -- The lower bound as a row of the primary key: only the primary key can start there, so the
+        -- planner cannot take the (tenant_id, bucket) index and read every device's finer rows from
+        -- the bucket on (21.6 s for one hour of 1,000 devices; 0.14 s this way).
+        AND (device, value_key, bucket) >= (t.device, t.value_key, t.bucket) AND bucket < t.bucket + interval '${width}'
      OFFSET 0 -- kept a subquery (not pulled up into a join): one index range per key, whatever the statistics say
    ) s
    GROUP BY 1, 2, 3
