@@ -12,7 +12,6 @@ import { replaceMinuteAggregates } from '../queries/replace-minute-aggregates.ts
 import { replaceNotedGroupMinutes } from '../queries/replace-noted-group-minutes.ts';
 import { selectCurrentLabels, type CurrentLabels } from '../queries/select-current-labels.ts';
 import { selectDirtyTenants } from '../queries/select-dirty-tenants.ts';
-import { selectGroupNotedTenants } from '../queries/select-group-noted-tenants.ts';
 import { ClaimSizes } from './claim-sizes.ts';
 import { TenantBackoff } from './tenant-backoff.ts';
 
@@ -81,7 +80,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
   const limit = options.maxTenants ?? 32;
   const noted = await selectDirtyTenants(pool, { closedBy, limit });
   // Tenants whose only due work is group notes (a retroactive label change); none without labels.
-  const grouped = await selectGroupNotedTenants(pool, { closedBy, limit });
+  const grouped = await selectDirtyTenants(pool, { closedBy, limit, table: 'group_dirty' });
   const tenants = [...new Set([...noted, ...grouped])].slice(0, limit);
   const backoff = options.backoff ?? new TenantBackoff();
   const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0 };
