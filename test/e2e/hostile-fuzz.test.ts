@@ -53,7 +53,7 @@ const event = fc.record(
   { device, id: fc.oneof(fc.uuid(), hostileString, fc.integer()), ts: timestamp, type: fc.oneof(fc.constant('reading'), hostileString), values },
   { requiredKeys: ['device', 'ts'] },
 );
-const request = fc.record({
+const hostileRequest = fc.record({
   shape: fc.constantFrom('object', 'events', 'array', 'ndjson', 'garbage'),
   events: fc.array(event, { minLength: 1, maxLength: 8 }),
   garbage: fc.oneof(hostileString, fc.constant('{"events": [')),
@@ -61,6 +61,28 @@ const request = fc.record({
   auth: fc.constantFrom('key', 'key', 'key', 'key', 'none', 'junk', 'basic'),
   contentType: fc.constantFrom('application/json', 'application/json', 'application/x-ndjson', 'text/plain', 'application/json; charset=utf-16'),
 });
+/**
+ * A well-formed write: hostile draws alone are accepted about once in a hundred, so a run of 250 had
+ * about an 8% chance of no accepted write at all, and then nothing of A shared a batch with B.
+ */
+const validRequest = fc.record({
+  shape: fc.constantFrom('object', 'events', 'array'),
+  events: fc.array(
+    fc.record({
+      device: fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/).map((suffix) => ({ own: suffix })),
+      id: fc.uuid(),
+      ts: fc.integer({ min: 0, max: 3_600_000 }).map((offset) => BASE + offset),
+      type: fc.constant('reading'),
+      values: fc.dictionary(fc.stringMatching(/^v_[a-z0-9_]{0,13}$/), fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), fc.boolean()), { minKeys: 1, maxKeys: 4 }),
+    }),
+    { minLength: 1, maxLength: 8 },
+  ),
+  garbage: fc.constant(''),
+  path: fc.constant('/v1/events'),
+  auth: fc.constant('key'),
+  contentType: fc.constant('application/json'),
+});
+const request = fc.oneof({ weight: 5, arbitrary: hostileRequest }, { weight: 1, arbitrary: validRequest });
 const read = fc.record({
   path: fc.constantFrom('/v1/devices/DEV', '/v1/devices', '/v1/devices/DEV/events', '/v1/devices/DEV/series', '/v1/devices/DEV/state', '/v1/stats', '/%76%31/devices'),
   device: fc.oneof(hostileString, fc.constant('b-0')),
@@ -205,5 +227,7 @@ t.test('hostile bodies and parameters from one tenant never hurt the other', asy
     return match ? !accepted.has(Number(match[1])) : !DEVICE_PATTERN.test(row.device);
   });
   t.same(strays.slice(0, 5), [], 'no stored row comes from a refused request');
-  t.ok(outcomes.some((o) => o.status === 202) && outcomes.some((o) => o.status >= 400), 'the fuzzer produced both accepted and refused writes');
+  const acceptedCount = outcomes.filter((o) => o.status === 202).length;
+  t.comment(`${acceptedCount} of ${outcomes.length} fuzzed writes accepted`);
+  t.ok(acceptedCount > 0 && outcomes.some((o) => o.status >= 400), 'the fuzzer produced both accepted and refused writes');
 });

@@ -75,6 +75,11 @@ export class Breaker {
     return state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half-open' : 'open';
   }
 
+  /** When it last opened (the clock's milliseconds), 0 if it never has. */
+  openedAt(): number {
+    return this.#openedAt;
+  }
+
   /**
    * Whether a read should try this source now: closed, or open long enough that the next call is
    * the half-open trial. (cockatiel reports Open until that call is made.)
