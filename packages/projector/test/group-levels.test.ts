@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Pool } from '@strata/core';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
+import { GROUP_MINUTE_STEPS } from '../src/queries/group-minute-sql.ts';
 import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
@@ -118,8 +119,8 @@ function expectedRows(rows: Map<string, OracleRow>, withSteps: boolean): unknown
         const times = [...r.at.keys()].sort((a, b) => a - b);
         let running = 0;
         const sums = times.map((time) => (running += r.at.get(time) as number));
-        row.step_us = times.length <= 128 ? times.map((time) => (time - Number(bucket)) * 1000) : null;
-        row.step_sum = times.length <= 128 ? sums : null;
+        row.step_us = times.length <= GROUP_MINUTE_STEPS ? times.map((time) => (time - Number(bucket)) * 1000) : null;
+        row.step_sum = times.length <= GROUP_MINUTE_STEPS ? sums : null;
       }
       return row;
     })
@@ -203,12 +204,17 @@ function scenario(next: () => number): Scenario {
     }
     events.push(event);
   }
-  // A dense minute: more than 128 distinct times of one group (its steps are NULL), and one at 128 exactly;
-  // devices of their own, labelled once before, that no random sample moves.
+  // A dense minute: more than GROUP_MINUTE_STEPS distinct times of one group (its steps are NULL), and one
+  // at GROUP_MINUTE_STEPS exactly; devices of their own, labelled once before, that no random sample moves.
   events.push({ device: 'dense', id: 'dense-start', ts: BASE, type: 'reading', values: {}, labels: { team: 'dense' } });
   events.push({ device: 'edge', id: 'edge-start', ts: BASE, type: 'reading', values: {}, labels: { team: 'edge' } });
-  for (let i = 0; i < 130; i++) events.push({ device: 'dense', id: `dense${i}`, ts: BASE + 3 * HOUR + i * 400, type: 'reading', values: { n: i % 7 } });
-  for (let i = 0; i < 128; i++) events.push({ device: 'edge', id: `edge${i}`, ts: BASE + 5 * HOUR + i * 300, type: 'reading', values: { n: 1 } });
+  const spacing = (count: number) => Math.floor(MINUTE / (count + 1));
+  for (let i = 0; i < GROUP_MINUTE_STEPS + 2; i++) {
+    events.push({ device: 'dense', id: `dense${i}`, ts: BASE + 3 * HOUR + i * spacing(GROUP_MINUTE_STEPS + 2), type: 'reading', values: { n: i % 7 } });
+  }
+  for (let i = 0; i < GROUP_MINUTE_STEPS; i++) {
+    events.push({ device: 'edge', id: `edge${i}`, ts: BASE + 5 * HOUR + i * spacing(GROUP_MINUTE_STEPS), type: 'reading', values: { n: 1 } });
+  }
   // Labels from the start for most devices (their first events), so groups have members throughout.
   for (const device of DEVICES.slice(0, 5)) {
     events.push({ device, id: `${device}-start`, ts: BASE - MINUTE, type: 'reading', values: { n: 0 }, labels: { team: pick(LABELS.team), zone: pick(LABELS.zone) } });
@@ -254,9 +260,9 @@ t.test('group minutes, hours and days equal the per-sample oracle under late eve
   const left = await ctx.db.query(`SELECT (SELECT count(*) FROM aggregate_dirty)::int AS tenant, (SELECT count(*) FROM group_dirty)::int AS grp`);
   t.same(left.rows[0], { tenant: 0, grp: 0 }, 'no note left');
   await assertGroupLevels(t, ctx, events, [...samplesOf(events), ...folded]);
-  const dense = await ctx.db.query(`SELECT count(*) FILTER (WHERE step_us IS NULL)::int AS none, count(*) FILTER (WHERE cardinality(step_us) = 128)::int AS full
-                                      FROM group_rollups_1m WHERE tenant_id = $1`, [ctx.tenant]);
-  t.ok(dense.rows[0].none > 0 && dense.rows[0].full > 0, `exercised: minutes past 128 times (${dense.rows[0].none}) and at 128 (${dense.rows[0].full})`);
+  const dense = await ctx.db.query(`SELECT count(*) FILTER (WHERE step_us IS NULL)::int AS none, count(*) FILTER (WHERE cardinality(step_us) = $2)::int AS full
+                                      FROM group_rollups_1m WHERE tenant_id = $1`, [ctx.tenant, GROUP_MINUTE_STEPS]);
+  t.ok(dense.rows[0].none > 0 && dense.rows[0].full > 0, `exercised: minutes past ${GROUP_MINUTE_STEPS} times (${dense.rows[0].none}) and at ${GROUP_MINUTE_STEPS} (${dense.rows[0].full})`);
 
   // A second refresh of everything changes nothing (replace, never add).
   const before = await Promise.all(['1m', '1h', '1d'].map((level) => storedRows(ctx.db, ctx.tenant, level)));

@@ -33,6 +33,7 @@ export { seedCache, type SeedCachedState } from './seed-cache.ts';
 // and refresh rounds under the test's control.
 export { projectBatch } from '@strata/projector/project-batch';
 export { refreshAggregates } from '@strata/projector/refresh-aggregates';
+export { GROUP_MINUTE_STEPS } from '@strata/projector/group-minute-sql';
 
 // Migrating, creating tenants and the CLI are ops' work in production (`pnpm ops migrate`, `pnpm ops
 // tenant create`, `pnpm ops key revoke`); tests reach that same code through here rather than

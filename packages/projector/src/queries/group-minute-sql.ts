@@ -10,10 +10,19 @@
  *  - last: the value with the newest ts, the larger on a tie (as device rollups and live reads);
  *  - last_ts, first_ts: the newest and oldest event time;
  *  - devices: distinct devices that reported the key;
- *  - steps: when the minute holds at most 128 distinct event times of the group, their µs offsets from
- *    the minute and the running sum through each (inclusive), so a total at any instant inside the
- *    minute is exact without raw history; NULL arrays for a denser minute.
+ *  - steps: when the minute holds at most GROUP_MINUTE_STEPS distinct event times of the group, their
+ *    µs offsets from the minute and the running sum through each (inclusive), so a total at any instant
+ *    inside the minute is exact without raw history; NULL arrays for a denser minute.
  */
+
+/**
+ * Distinct event times a group minute keeps as steps. A total inside a minute without steps reads its
+ * members' history (one index probe per member: ~16 ms for 1,000 members), so the bound is set to cover
+ * a 1,000-device group reporting every minute, at ~12 bytes a step (~12 KB for a full row, TOASTed);
+ * denser minutes keep none (decision 0083).
+ */
+export const GROUP_MINUTE_STEPS = 1024;
+
 export const GROUP_MINUTE_AGGREGATE = `
 at_times AS (
   -- One row per distinct event time of a group minute, in time order within it, with the running sum.
@@ -27,8 +36,8 @@ at_times AS (
 ), totals AS (
   SELECT label, label_value, value_key, bucket, sum(n_count) AS count, sum(n_sum) AS sum, min(f_min) AS min, max(f_max) AS max,
          (array_agg(f_max))[count(*)] AS last, max(ts) AS last_ts, min(ts) AS first_ts,
-         CASE WHEN count(*) <= 128 THEN array_agg((extract(epoch FROM ts - bucket) * 1000000)::int) END AS step_us,
-         CASE WHEN count(*) <= 128 THEN array_agg(running) END AS step_sum
+         CASE WHEN count(*) <= ${GROUP_MINUTE_STEPS} THEN array_agg((extract(epoch FROM ts - bucket) * 1000000)::int) END AS step_us,
+         CASE WHEN count(*) <= ${GROUP_MINUTE_STEPS} THEN array_agg(running) END AS step_sum
     FROM at_times
    GROUP BY 1, 2, 3, 4
 ), reporters AS (

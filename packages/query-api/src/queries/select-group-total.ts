@@ -12,7 +12,8 @@ import type { Queryable } from '@strata/core';
  *   `at < first_ts` → none, `steps` (offsets in µs from the minute's start, ascending; running sums)
  *   → the last step at or before `at`; a denser minute (no steps) from members' history while raw
  *   is kept (its count equals the row's), else left out and the answer is exact at the minute's start.
- * Each level is summed once, so the cost is ≤ ~400 day rows + 23 + 59 + noted minutes + one minute.
+ * Each level is summed once, so the cost is ≤ ~400 day rows + 23 + 59 + noted minutes + one minute
+ * (+ one probe per member when that minute is denser than the steps a minute keeps).
  */
 const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
 const KEY = 'tenant_id = $1 AND label = $2 AND label_value = $3 AND value_key = $4';
@@ -36,7 +37,7 @@ WITH bounds AS (
   SELECT DISTINCT date_bin('1 hour', bucket, ${EPOCH}) AS bucket FROM dirty
 ), days AS (
   SELECT sum(r.sum) AS sum FROM bounds s
-    JOIN group_rollups_1d r ON r.${KEY.replaceAll(' AND ', ' AND r.')} AND r.bucket >= s.lo AND r.bucket < s.day
+    JOIN group_rollups_1d r ON r.${KEY.replaceAll(' AND ', ' AND r.')} AND r.bucket >= s.lo AND r.bucket < date_bin('1 day', $5::timestamptz, ${EPOCH})
    WHERE NOT EXISTS (SELECT 1 FROM held_d h WHERE h.bucket = r.bucket)
 ), hour_ranges AS (
   SELECT greatest(s.day, s.lo) AS lo, s.hour AS hi FROM bounds s
@@ -82,7 +83,9 @@ WITH bounds AS (
 ), partial_row AS (
   SELECT r.count, r.sum, r.first_ts, r.last_ts, r.step_us, r.step_sum, s.minute
     FROM bounds s
-    JOIN group_rollups_1m r ON r.${KEY.replaceAll(' AND ', ' AND r.')} AND r.bucket = s.minute AND s.minute >= s.lo
+    -- The bucket compared with \$5's minute itself (not s.minute): the planner then probes the primary
+    -- key for the one row instead of reading every minute of the group and filtering.
+    JOIN group_rollups_1m r ON r.${KEY.replaceAll(' AND ', ' AND r.')} AND r.bucket = date_bin('1 minute', $5::timestamptz, ${EPOCH}) AND s.minute >= s.lo
    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = s.minute)
 ), partial AS (
   SELECT CASE
