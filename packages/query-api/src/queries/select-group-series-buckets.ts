@@ -1,4 +1,5 @@
 import type { Queryable } from '@strata/core';
+import { groupMembersIn } from './group-members-sql.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
@@ -11,7 +12,7 @@ import type { Queryable } from '@strata/core';
  *  - `live`: the noted minutes from their members' history: per run of consecutive noted minutes,
  *    every version of the label value that overlaps it gives one primary-key range of its device's
  *    events, cut to the version's validity, so each event counts under the value its device held at
- *    the event's time.
+ *    the event's time; members whose newest event is older than the run are skipped (group-members-sql.ts).
  * Parts combine exactly (numeric sums, `last` by newest event time, the larger on a tie).
  *
  * `devices` (distinct reporters) cannot be added up across minutes. A stored row of the interval's
@@ -66,8 +67,7 @@ WITH dirty AS (
          max(e.v::float8) AS max, (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
     FROM runs r
    CROSS JOIN LATERAL (
-     SELECT device, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND label = $2 AND value = $3 AND valid_to > r.lo AND valid_from < r.hi
+     ${groupMembersIn('r.lo', 'r.hi')}
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
@@ -93,9 +93,7 @@ const reportersPart = `, reporters AS (
   SELECT c.bucket, count(DISTINCT m.device)::int AS devices
     FROM combined c
    CROSS JOIN LATERAL (
-     SELECT device, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND label = $2 AND value = $3
-        AND valid_to > c.bucket AND valid_from < c.bucket + $5::interval
+     ${groupMembersIn('c.bucket', 'c.bucket + $5::interval')}
      OFFSET 0
    ) m
    WHERE EXISTS (

@@ -1,4 +1,5 @@
 import type { Queryable } from '@strata/core';
+import { groupMembersIn } from './group-members-sql.ts';
 
 /*
  * The running sum of one value over a group up to and including `at` (decision 0074), one statement:
@@ -69,8 +70,7 @@ WITH bounds AS (
   SELECT sum(e.v::numeric) AS sum
     FROM runs r
    CROSS JOIN LATERAL (
-     SELECT device, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND label = $2 AND value = $3 AND valid_to > r.lo AND valid_from < r.hi
+     ${groupMembersIn('r.lo', 'r.hi')}
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
