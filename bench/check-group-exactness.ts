@@ -1,7 +1,7 @@
 import type { Pool } from '@strata/core';
 import { GROUP_DEVICE_PATTERN, GROUP_START_MS, GROUP_VALUE_KEY, groupReading } from './load-group-history.ts';
 import { SERIES_END_MS } from './load-series-device.ts';
-import { GROUP_SERIES_PATH, groupTotalInstant, groupTotalPath } from './measure-group-reads.ts';
+import { GROUP_SERIES_END_MS, GROUP_SERIES_PATH, groupTotalInstant, groupTotalPath } from './measure-group-reads.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
 export interface GroupExactness {
@@ -21,7 +21,6 @@ const BUCKETS_SQL = `SELECT (date_part('epoch', date_bin('1 hour', ts, TIMESTAMP
   FROM events WHERE ${ONLY_GROUP} AND ts >= $3 AND ts < $4 GROUP BY 1 ORDER BY 1`;
 const TOTAL_SQL = `SELECT coalesce(sum(("values" ->> $2)::numeric), 0)::text AS sum FROM events WHERE ${ONLY_GROUP} AND ts <= $3`;
 
-const HOUR_MS = 3_600_000;
 
 interface Bucket {
   ts: string;
@@ -71,9 +70,9 @@ async function compareSeries(stack: BenchStack, answer: { buckets: Bucket[] }, m
     mismatches.push('group series: no buckets');
     return 0;
   }
-  // The read widens from/to to whole hours (SPEC: whole buckets), and so does the oracle.
-  const startMs = Math.floor((SERIES_END_MS - 86_400_000) / HOUR_MS) * HOUR_MS;
-  const endMs = Math.ceil(SERIES_END_MS / HOUR_MS) * HOUR_MS;
+  // The read asks for whole hours (GROUP_SERIES_END_MS is one), and so does the oracle.
+  const endMs = GROUP_SERIES_END_MS;
+  const startMs = endMs - 86_400_000;
   const expected = await oracleBuckets(stack.db, stack.tenant, startMs, endMs);
   if (expected.length !== buckets.length) mismatches.push(`group series: ${buckets.length} buckets, SQL ${expected.length}`);
   for (const [i, want] of expected.entries()) {

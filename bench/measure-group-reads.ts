@@ -6,8 +6,13 @@ import { runLoad, type LoadResult } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
 export interface GroupReads {
-  /** `…/series` 24 h @ 1h (sum, avg, count, devices) over the 1,000-device group, ending at the group history's end. */
+  /** `…/series` 24 h @ 1h (sum, avg, count, devices) over the 1,000-device group: the 24 whole hours ending at or before the group history's end. */
   series24h1h: LoadResult;
+  /**
+   * The same series for the 24 h ending now (the read's default range): its last bucket holds the
+   * tenant's noted minutes (the background ingest), so it is combined live from the group's members.
+   */
+  seriesLiveEdge: LoadResult;
   /** `…/total` at a different instant of the group's 25 h per request. */
   totalAtRandom: LoadResult;
   background: { eventsPerSec: number; acknowledged: number };
@@ -17,10 +22,21 @@ export interface GroupReads {
 const GROUP_PATH = `/v1/groups/${GROUP_LABEL}/${GROUP_LABEL_VALUE}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The group series every measured request reads (and the exactness check compares). */
+/**
+ * The end of the closed-range series: the hour at or before the group history's end. Ending at the
+ * history's end itself, the read widens to the whole hour holding it, which, whenever the bench runs
+ * within that same wall-clock hour, also holds the background ingest's noted minutes: the read then
+ * took the live path or not by the clock. The live edge is measured on purpose instead (below).
+ */
+export const GROUP_SERIES_END_MS = Math.floor(SERIES_END_MS / 3_600_000) * 3_600_000;
+
+/** The closed-range group series every measured request reads (and the exactness check compares). */
 export const GROUP_SERIES_PATH =
-  `${GROUP_PATH}/series?value=${GROUP_VALUE_KEY}&from=${iso(SERIES_END_MS - 86_400_000)}&to=${iso(SERIES_END_MS)}` +
+  `${GROUP_PATH}/series?value=${GROUP_VALUE_KEY}&from=${iso(GROUP_SERIES_END_MS - 86_400_000)}&to=${iso(GROUP_SERIES_END_MS)}` +
   '&interval=1h&agg=sum,avg,count,devices';
+
+/** The group series over the last 24 h (no from/to): its current hour is held by the tenant's ingest. */
+export const GROUP_LIVE_SERIES_PATH = `${GROUP_PATH}/series?value=${GROUP_VALUE_KEY}&interval=1h&agg=sum,avg,count,devices`;
 
 export function groupTotalPath(atMs: number): string {
   return `${GROUP_PATH}/total?value=${GROUP_VALUE_KEY}&at=${iso(atMs)}`;
@@ -51,12 +67,14 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
   const read = (path: (n: number) => string) =>
     runLoad({ url: stack.urls['query-api'], apiKey: stack.apiKey, method: 'GET', connections: 4, overallRate: READ_RATE, duration: durationS, next: (n) => ({ path: path(n) }) });
   const fromMs = Date.now();
-  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS * 2 + 2, `groups${run}`);
+  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS * 3 + 2, `groups${run}`);
   const series24h1h = await read(() => GROUP_SERIES_PATH);
   const totalAtRandom = await read((n) => groupTotalPath(groupTotalInstant(n)));
+  const seriesLiveEdge = await read(() => GROUP_LIVE_SERIES_PATH);
   const load = await background;
   return {
     series24h1h,
+    seriesLiveEdge,
     totalAtRandom,
     background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
     window: { fromMs, toMs: Date.now() },

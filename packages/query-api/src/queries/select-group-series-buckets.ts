@@ -1,5 +1,5 @@
 import type { Queryable } from '@strata/core';
-import { groupMembersIn } from './group-members-sql.ts';
+import { groupMembersWithEventsIn, groupVersionsIn } from './group-members-sql.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
@@ -67,7 +67,7 @@ WITH dirty AS (
          max(e.v::float8) AS max, (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
     FROM runs r
    CROSS JOIN LATERAL (
-     ${groupMembersIn('r.lo', 'r.hi')}
+     ${groupMembersWithEventsIn('r.lo', 'r.hi')}
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
@@ -93,7 +93,7 @@ const reportersPart = `, reporters AS (
   SELECT c.bucket, count(DISTINCT m.device)::int AS devices
     FROM combined c
    CROSS JOIN LATERAL (
-     ${groupMembersIn('c.bucket', 'c.bucket + $5::interval')}
+     ${groupVersionsIn('c.bucket', 'c.bucket + $5::interval')}
      OFFSET 0
    ) m
    WHERE EXISTS (

@@ -1,5 +1,5 @@
 import type { Queryable } from '@strata/core';
-import { groupMembersIn } from './group-members-sql.ts';
+import { groupMembersWithEventsIn } from './group-members-sql.ts';
 
 /*
  * The running sum of one value over a group up to and including `at` (decision 0074), one statement:
@@ -70,7 +70,7 @@ WITH bounds AS (
   SELECT sum(e.v::numeric) AS sum
     FROM runs r
    CROSS JOIN LATERAL (
-     ${groupMembersIn('r.lo', 'r.hi')}
+     ${groupMembersWithEventsIn('r.lo', 'r.hi')}
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
