@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Pool } from '@strata/core';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
-import { GROUP_MINUTE_STEPS } from '../src/queries/group-minute-sql.ts';
+import { GROUP_MINUTE_STEP_BYTES, GROUP_MINUTE_STEPS } from '../src/queries/group-minute-sql.ts';
 import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
@@ -271,6 +271,28 @@ t.test('group minutes, hours and days equal the per-sample oracle under late eve
   await ctx.refresh();
   const after = await Promise.all(['1m', '1h', '1d'].map((level) => storedRows(ctx.db, ctx.tenant, level)));
   t.same(after, before, 'a full re-run of every minute (labels folded again) leaves every group row as it was');
+});
+
+t.test('a minute whose running sums would pass GROUP_MINUTE_STEP_BYTES keeps no steps; its sums stay exact', async (t) => {
+  const ctx = await startTestProjector(t);
+  // 100 distinct times (well under GROUP_MINUTE_STEPS) of 1e300 and 1e-300 (both within the event
+  // limits): each exact running sum is ~300 digits, so the minute's steps would be ~30 KB. A quiet
+  // minute of the same group beside it keeps its steps.
+  const huge: TestEvent[] = Array.from({ length: 100 }, (_, i): TestEvent => ({
+    device: 'wide', id: `w${i}`, ts: BASE + 2 * MINUTE + i * 500, type: 'reading', values: { n: i % 2 === 0 ? 1e300 : 1e-300 }, ...(i === 0 ? { labels: { team: 'wide' } } : {}),
+  }));
+  const quiet: TestEvent[] = Array.from({ length: 100 }, (_, i): TestEvent => ({ device: 'wide', id: `q${i}`, ts: BASE + 4 * MINUTE + i * 500, type: 'reading', values: { n: i } }));
+  await ctx.project([...huge, ...quiet]);
+  await ctx.refresh();
+  const rows = await ctx.db.query<{ minute: number; steps: number | null; sum: string }>(
+    `SELECT (date_part('epoch', bucket - $2::timestamptz) / 60)::int AS minute, cardinality(step_us) AS steps, sum::text AS sum
+       FROM group_rollups_1m WHERE tenant_id = $1 AND label = 'team' AND label_value = 'wide' ORDER BY bucket`,
+    [ctx.tenant, new Date(BASE).toISOString()],
+  );
+  // 50 × 1e300 + 50 × 1e-300 = 5e301 + 5e-299, written out (numeric's text, trailing zeros of the fraction aside).
+  const exact = `5${'0'.repeat(301)}.${'0'.repeat(298)}5`;
+  t.same(rows.rows.map((row) => [row.minute, row.steps]), [[2, null], [4, 100]], `steps only where they fit in ${GROUP_MINUTE_STEP_BYTES} bytes`);
+  t.equal(rows.rows[0]?.sum.replace(/(\.\d*?)0+$/, '$1'), exact, 'the sum of 50 × 1e300 and 50 × 1e-300, exact');
 });
 
 t.test('a move by a late event re-notes the moved device\'s minutes, and the groups follow', async (t) => {

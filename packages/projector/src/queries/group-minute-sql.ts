@@ -23,6 +23,16 @@
  */
 export const GROUP_MINUTE_STEPS = 1024;
 
+/**
+ * Bytes the running sums of one minute's steps may take. Sums are exact numerics, so values of wildly
+ * different magnitudes (1e300 and 1e-300 both pass the event limits) make each a few hundred bytes:
+ * without this a tenant could make every group minute row ~300 KB. A minute past it keeps no steps,
+ * as a denser one.
+ */
+export const GROUP_MINUTE_STEP_BYTES = 16_384;
+
+const KEEP_STEPS = `count(*) <= ${GROUP_MINUTE_STEPS} AND sum(pg_column_size(running)) <= ${GROUP_MINUTE_STEP_BYTES}`;
+
 export const GROUP_MINUTE_AGGREGATE = `
 at_times AS (
   -- One row per distinct event time of a group minute, in time order within it, with the running sum.
@@ -36,8 +46,8 @@ at_times AS (
 ), totals AS (
   SELECT label, label_value, value_key, bucket, sum(n_count) AS count, sum(n_sum) AS sum, min(f_min) AS min, max(f_max) AS max,
          (array_agg(f_max))[count(*)] AS last, max(ts) AS last_ts, min(ts) AS first_ts,
-         CASE WHEN count(*) <= ${GROUP_MINUTE_STEPS} THEN array_agg((extract(epoch FROM ts - bucket) * 1000000)::int) END AS step_us,
-         CASE WHEN count(*) <= ${GROUP_MINUTE_STEPS} THEN array_agg(running) END AS step_sum
+         CASE WHEN ${KEEP_STEPS} THEN array_agg((extract(epoch FROM ts - bucket) * 1000000)::int) END AS step_us,
+         CASE WHEN ${KEEP_STEPS} THEN array_agg(running) END AS step_sum
     FROM at_times
    GROUP BY 1, 2, 3, 4
 ), reporters AS (
