@@ -34,6 +34,7 @@ t.test("a label's values with their device counts now; another tenant's groups a
       { value: 'red', devices: 2 },
       { value: 'Ünïcode, = "x"', devices: 1 },
     ],
+    nextCursor: null,
     meta: { source: 'primary', consistency: 'eventual', lagMs: 0 },
   }, 'current versions only, code point order, devices labelled before any event count');
   t.same((await get(app, '/v1/groups/__proto__', apiKey)).body.values, [{ value: 'x', devices: 1 }]);
@@ -47,6 +48,35 @@ t.test("a label's values with their device counts now; another tenant's groups a
   t.same((await get(app, `/v1/groups/team/violet/series?value=v&agg=sum&${range}`, apiKey)).body.buckets, []);
   t.equal((await get(app, `/v1/groups/team/violet/total?value=v&at=${iso(T0 + MINUTE)}`, other.apiKey)).body.total, 5);
   t.equal((await get(app, `/v1/groups/team/violet/total?value=v&at=${iso(T0 + MINUTE)}`, apiKey)).body.total, 0);
+});
+
+t.test("a label's values a page at a time: every value once, in code point order, whatever the page size", async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  // 37 values, some sharing devices, with prefixes, case and non-ASCII to test the order at page edges.
+  const names = Array.from({ length: 30 }, (_, i) => `v${String(i).padStart(2, '0')}`).concat(['V', 'v', 'v0', 'é', 'z', 'Z', '\u{1F642}']);
+  await foldLabelSamples(deps.pool, tenant, names.flatMap((value, i) => Array.from({ length: 1 + (i % 3) }, (_, d) => ({ device: `d${i}-${d}`, label: 'tag', ts: T0, value }))));
+  const all = (await get(app, '/v1/groups/tag?limit=10000', apiKey)).body;
+  const expected = [...names].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  t.same(all.values.map((v: { value: string }) => v.value), expected, 'one page: code point order');
+  t.equal(all.nextCursor, null);
+  for (const size of [1, 4, 10, 36, 37]) {
+    const seen: { value: string; devices: number }[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const answer = await get(app, `/v1/groups/tag?limit=${size}${cursor ? `&cursor=${cursor}` : ''}`, apiKey);
+      t.equal(answer.status, 200);
+      if (answer.status !== 200) break;
+      seen.push(...answer.body.values);
+      cursor = answer.body.nextCursor;
+      pages++;
+      if (cursor !== null) t.equal(answer.body.values.length, size, 'a page with a next one is full');
+    } while (cursor !== null && pages < 100);
+    t.same(seen, all.values, `pages of ${size}: every value once (${pages} pages)`);
+    t.equal(pages, Math.ceil(names.length / size));
+  }
+  t.equal((await get(app, '/v1/groups/tag', apiKey)).body.values.length, names.length, 'default page size 1,000');
 });
 
 t.test('consistency routing: every group read names its source in meta and headers', async (t) => {
@@ -90,6 +120,14 @@ t.test('every malformed parameter is a 400 naming it; nothing reaches the databa
     ['/v1/groups/te%00am', 'label'],
     ['/v1/groups/team?consistency=fresh', 'consistency'],
     ['/v1/groups/team?maxStalenessMs=-1', 'maxStalenessMs'],
+    ['/v1/groups/team?limit=0', 'limit'],
+    ['/v1/groups/team?limit=10001', 'limit'],
+    ['/v1/groups/team?limit=1e3', 'limit'],
+    ['/v1/groups/team?cursor=bogus', 'cursor'],
+    [`/v1/groups/team?cursor=${Buffer.from(JSON.stringify(['group-values', ''])).toString('base64url')}`, 'cursor'],
+    [`/v1/groups/team?cursor=${Buffer.from(JSON.stringify(['group-values', 'x'.repeat(129)])).toString('base64url')}`, 'cursor'],
+    [`/v1/groups/team?cursor=${Buffer.from(JSON.stringify(['group-values', 'a\u0000'])).toString('base64url')}`, 'cursor'],
+    [`/v1/groups/team?cursor=${Buffer.from(JSON.stringify(['device', 'a'])).toString('base64url')}`, 'cursor'],
     [series('value=v', `${long}/red`), 'label'],
     [series('value=v', `team/${long}`), 'labelValue'],
     [series('value=v', 'team/re%00d'), 'labelValue'],

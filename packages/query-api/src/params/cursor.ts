@@ -6,7 +6,7 @@ import { illFormedReason } from './refuse-ill-formed-text.ts';
  * here against what the statement will cast it to: a forged cursor is a 400 on `cursor`, never a cast
  * error in PostgreSQL (a 500, and a failure counted against a replica).
  */
-export type CursorPart = 'device' | 'timestamp' | 'json-scalar' | 'event-key';
+export type CursorPart = 'device' | 'timestamp' | 'json-scalar' | 'event-key' | 'label-value';
 
 /** Keyset positions are short: a device name, a timestamp, one value's JSON text (≤ 64 KiB strings). */
 const MAX_PART_LENGTH = 70_000;
@@ -57,6 +57,8 @@ function partProblem(text: string, part: CursorPart): string | undefined {
       return DEVICE_PATTERN.test(text) ? undefined : 'holds a position that is not a device name';
     case 'event-key':
       return text.length > 0 && text.length <= 256 ? undefined : 'holds a position that is not an event key';
+    case 'label-value':
+      return text.length > 0 && [...text].length <= 128 ? undefined : 'holds a position that is not a label value';
     case 'timestamp':
       return isTimestamptz(text) ? undefined : 'holds a position that is not a timestamp';
     case 'json-scalar':

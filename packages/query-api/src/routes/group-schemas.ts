@@ -23,7 +23,11 @@ const readOptions = {
   maxStalenessMs: Type.Optional(Type.String({ description: 'staleness bound for replicas, ms' })),
 };
 
-export const GroupValuesQuery = Type.Object(readOptions);
+export const GroupValuesQuery = Type.Object({
+  ...readOptions,
+  limit: Type.Optional(Type.String({ maxLength: 16, description: 'values per page, 1-10000 (default 1000): follow nextCursor' })),
+  cursor: Type.Optional(Type.String({ maxLength: 1024, description: '`nextCursor` of the previous page' })),
+});
 
 export const GroupSeriesQuery = Type.Object({
   ...readOptions,
@@ -58,8 +62,9 @@ export const GroupValuesResponses = {
     {
       label: Type.String(),
       values: Type.Array(Type.Object({ value: Type.String(), devices: Type.Integer({ description: 'devices holding this value now' }) }), {
-        description: 'every value the label holds on some device now, in code point order',
+        description: 'values the label holds on some device now, in code point order: one page',
       }),
+      nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last' }),
     },
     "the label's values with their device counts",
   ),
