@@ -108,15 +108,6 @@ const PROBE_TIMEOUT_MS = 500;
 const LIVE_HEARTBEAT_MS = 15_000;
 const LIVE_RETRY_MS = 1000;
 
-/**
- * Every read statement is written for one plan whatever its parameters (LATERAL ranges kept apart by
- * OFFSET 0, history bounded by parameters: decisions 0065, 0077), so the plan is built once per
- * connection. Left to itself PostgreSQL plans the first five executions of each prepared statement
- * per connection afresh (7–20 ms for a group read, whose LATERAL history probes expand every
- * partition), and those made the p99 of group reads in a short window (decision 0083).
- */
-export const READ_SETTINGS: Record<string, string> = { plan_cache_mode: 'force_generic_plan' };
-
 /** Opens what the query API uses (pools, Redis connections); nothing is started or subscribed yet. */
 export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOverrides> = {}): QueryDeps {
   const logger = overrides.logger ?? createLogger('query-api', config.logLevel);
@@ -126,7 +117,6 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
       connectionString: config.databaseUrl,
       max: config.dbPoolSize,
       applicationName: 'strata-query-api',
-      settings: READ_SETTINGS,
       statementTimeoutMs: overrides.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
     },
     logger,
@@ -145,7 +135,6 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     breaker: REPLICA_BREAKER,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     statementTimeoutMs: REPLICA_BREAKER.timeoutMs + 500,
-    settings: READ_SETTINGS,
   });
   const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
   const live = createLiveDeps(config, logger, overrides.liveHeartbeatMs);

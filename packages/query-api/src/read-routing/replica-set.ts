@@ -15,8 +15,6 @@ export interface ReplicaSetOptions {
   probeTimeoutMs: number;
   /** Server-side limit for reads on a replica; a little above the breaker's timeout. */
   statementTimeoutMs: number;
-  /** Server settings of every replica connection, as the primary pool's (READ_SETTINGS). */
-  settings?: Record<string, string>;
 }
 
 /**
@@ -37,7 +35,6 @@ export class ReplicaSet {
           connectionString: target.url,
           max: 4,
           applicationName: 'strata-query-api',
-          settings: options.settings,
           statementTimeoutMs: options.statementTimeoutMs,
           // A replica that does not accept a connection quickly is skipped, not waited for.
           connectionTimeoutMs: options.probeTimeoutMs,
