@@ -2,7 +2,6 @@ import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import type { GroupAggregate } from '../params/parse-group-params.ts';
 import { selectGroupSeriesBuckets, type GroupSeriesBucketRow, type SelectGroupSeriesQuery } from '../queries/select-group-series-buckets.ts';
-import { withGenericPlans } from '../queries/with-generic-plans.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 import { createBucketTimeFormatter } from './bucket-time-formatter.ts';
@@ -22,7 +21,7 @@ export async function readGroupSeries(
 ): Promise<{ buckets: GroupSeriesBucket[]; meta: ReadMeta }> {
   const withDevices = aggregates.includes('devices');
   const { value: rows, meta } = await routeRead(router, options, {
-    database: (db) => withGenericPlans(db, (client) => selectGroupSeriesBuckets(client, { ...query, withDevices })),
+    database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices }),
   });
   const formatTime = createBucketTimeFormatter();
   return { buckets: rows.map((row) => bucketOf(row, formatTime(row.ms), aggregates)), meta };

@@ -2,7 +2,6 @@ import { isoTime } from '../model/iso-time.ts';
 import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import { selectGroupTotal, type SelectGroupTotalQuery } from '../queries/select-group-total.ts';
-import { withGenericPlans } from '../queries/with-generic-plans.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 
@@ -15,7 +14,7 @@ export interface GroupTotalRead {
 
 /** The running sum of a value over a group up to and including `at`, on the first source that answers. */
 export async function readGroupTotal(router: ReadRouter, query: SelectGroupTotalQuery, options: ReadOptions): Promise<GroupTotalRead> {
-  const { value: row, meta } = await routeRead(router, options, { database: (db) => withGenericPlans(db, (client) => selectGroupTotal(client, query)) });
+  const { value: row, meta } = await routeRead(router, options, { database: (db) => selectGroupTotal(db, query) });
   return {
     total: row.total,
     at: query.at,
