@@ -13,10 +13,10 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createLogger } from '@strata/core';
-import { createTenant, runMigrations } from '@strata/testkit';
+import { createTenant } from '@strata/testkit';
 import { ClaimSizes } from '../src/aggregation/claim-sizes.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
+import { openScratchDatabase } from './scratch-database.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,17 +35,12 @@ const spanMs = Number(args.hours) * 3_600_000;
 const name = args.database;
 const MINUTE = 60_000;
 
-const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-await admin.query(`CREATE DATABASE ${name}`);
-const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+const start = end - spanMs;
+const scratch = await openScratchDatabase(name, start, Math.ceil(spanMs / 86_400_000) + 2);
+const url = scratch.url;
 try {
-  await runMigrations(url, createLogger('measure', 'silent'));
   const db = new pg.Pool({ connectionString: url, max: 2 });
-  const end = Math.floor(Date.now() / MINUTE) * MINUTE;
-  const start = end - spanMs;
-  await db.query('SELECT ensure_event_partitions($1::date, $2)', [new Date(start - 86_400_000).toISOString().slice(0, 10), Math.ceil(spanMs / 86_400_000) + 3]);
   const { tenant } = await createTenant(db, 'group-catch-up');
   const slots = Math.floor(spanMs / everyMs);
   // The bench's groupReading: device d's phase in the slot and a one-decimal value.
@@ -110,6 +105,5 @@ try {
   console.log(JSON.stringify(check.rows));
   await pool.end();
 } finally {
-  if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await scratch.close(args.keep);
 }

@@ -19,9 +19,10 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@strata/core';
-import { createTenant, runMigrations } from '@strata/testkit';
+import { createTenant } from '@strata/testkit';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
+import { openScratchDatabase } from './scratch-database.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,18 +41,13 @@ const labels = Object.fromEntries(Array.from({ length: labelCount }, (_, i) => [
 const DAYS = 30;
 const MINUTE = 60_000;
 
-const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-await admin.query(`CREATE DATABASE ${name}`);
-const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+const start = end - DAYS * 86_400_000;
+const scratch = await openScratchDatabase(name, start, DAYS + 2);
+const url = scratch.url;
 const logger = createLogger('measure', 'error');
 try {
-  await runMigrations(url, createLogger('measure', 'silent'));
   const db = new pg.Pool({ connectionString: url, max: 2 });
-  const end = Math.floor(Date.now() / MINUTE) * MINUTE;
-  const start = end - DAYS * 86_400_000;
-  await db.query('SELECT ensure_event_partitions($1::date, $2)', [new Date(start - 86_400_000).toISOString().slice(0, 10), DAYS + 3]);
   const { tenant } = await createTenant(db, 'catch-up');
   const seeded = performance.now();
   // The bench's series device: evenly spaced readings, one number each, ids s0…s(N-1).
@@ -111,6 +107,5 @@ try {
     await closeProjectorDeps(deps);
   }
 } finally {
-  if (!args.keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await scratch.close(args.keep);
 }
