@@ -4,6 +4,7 @@ import { SERIES_END_MS } from './load-series-device.ts';
 import { READ_RATE } from './measure-reads.ts';
 import { runLoad, type LoadResult } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
+import { WARM_UP_S, warmUpReads } from './warm-up-reads.ts';
 
 export interface GroupReads {
   /** `…/series` 24 h @ 1h (sum, avg, count, devices) over the 1,000-device group: the 24 whole hours ending at or before the group history's end. */
@@ -17,6 +18,8 @@ export interface GroupReads {
   totalAtRandom: LoadResult;
   background: { eventsPerSec: number; acknowledged: number };
   window: { fromMs: number; toMs: number };
+  /** p50/p99 of each read's unmeasured warm-up (WARM_UP_S), the background ingest already running. */
+  warmUp?: Record<string, { p50Ms: number; p99Ms: number }>;
 }
 
 const GROUP_PATH = `/v1/groups/${GROUP_LABEL}/${GROUP_LABEL_VALUE}`;
@@ -67,7 +70,13 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
   const read = (path: (n: number) => string) =>
     runLoad({ url: stack.urls['query-api'], apiKey: stack.apiKey, method: 'GET', connections: 4, overallRate: READ_RATE, duration: durationS, next: (n) => ({ path: path(n) }) });
   const fromMs = Date.now();
-  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS * 3 + 2, `groups${run}`);
+  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 3 + 2, `groups${run}`);
+  const warmUp = await warmUpReads(stack, READ_RATE, {
+    series24h1h: { connections: 4, path: () => GROUP_SERIES_PATH },
+    // Instants past every measured one's number: the warm-up asks for none of the measured instants.
+    totalAtRandom: { connections: 4, path: (n) => groupTotalPath(groupTotalInstant(1_000_000 + n)) },
+    seriesLiveEdge: { connections: 4, path: () => GROUP_LIVE_SERIES_PATH },
+  });
   const series24h1h = await read(() => GROUP_SERIES_PATH);
   const totalAtRandom = await read((n) => groupTotalPath(groupTotalInstant(n)));
   const seriesLiveEdge = await read(() => GROUP_LIVE_SERIES_PATH);
@@ -78,5 +87,6 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
     totalAtRandom,
     background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
     window: { fromMs, toMs: Date.now() },
+    warmUp,
   };
 }

@@ -3,6 +3,7 @@ import { DEVICES } from './measure-batch-ingest.ts';
 import { runLoad, type LoadResult } from './post-load.ts';
 import { SERIES_DEVICE, SERIES_END_MS } from './load-series-device.ts';
 import type { BenchStack } from './start-bench-stack.ts';
+import { WARM_UP_S, warmUpReads } from './warm-up-reads.ts';
 
 /** Requests per second offered in each read measurement. */
 export const READ_RATE = 500;
@@ -21,6 +22,8 @@ export interface Reads {
   stats24h1m: LoadResult;
   background: { eventsPerSec: number; acknowledged: number };
   window: { fromMs: number; toMs: number };
+  /** p50/p99 of each read's unmeasured warm-up (WARM_UP_S), the background ingest already running. */
+  warmUp?: Record<string, { p50Ms: number; p99Ms: number }>;
 }
 
 /**
@@ -36,12 +39,20 @@ export async function measureReads(stack: BenchStack, durationS: number, backgro
   const range = (spanMs: number) => `from=${iso(SERIES_END_MS - spanMs)}&to=${iso(SERIES_END_MS)}`;
   const series = (spanMs: number, interval: string) => `/v1/devices/${SERIES_DEVICE}/series?value=temp&${range(spanMs)}&interval=${interval}&agg=avg,min,max`;
   const fromMs = Date.now();
-  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS * 5 + 2, `reads${run}`);
-  const cache = await read(8, (n) => `/v1/devices/${device(n)}?consistency=cache`);
-  const strong = await read(8, (n) => `/v1/devices/${device(n)}?consistency=strong`);
-  const series24h1m = await read(4, () => series(86_400_000, '1m'));
-  const series30d1h = await read(4, () => series(30 * 86_400_000, '1h'));
-  const stats24h1m = await read(4, () => `/v1/stats?${range(86_400_000)}&interval=1m`);
+  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 5 + 2, `reads${run}`);
+  const paths = {
+    cache: { connections: 8, path: (n: number) => `/v1/devices/${device(n)}?consistency=cache` },
+    strong: { connections: 8, path: (n: number) => `/v1/devices/${device(n)}?consistency=strong` },
+    series24h1m: { connections: 4, path: () => series(86_400_000, '1m') },
+    series30d1h: { connections: 4, path: () => series(30 * 86_400_000, '1h') },
+    stats24h1m: { connections: 4, path: () => `/v1/stats?${range(86_400_000)}&interval=1m` },
+  };
+  const warmUp = await warmUpReads(stack, READ_RATE, paths);
+  const cache = await read(paths.cache.connections, paths.cache.path);
+  const strong = await read(paths.strong.connections, paths.strong.path);
+  const series24h1m = await read(paths.series24h1m.connections, paths.series24h1m.path);
+  const series30d1h = await read(paths.series30d1h.connections, paths.series30d1h.path);
+  const stats24h1m = await read(paths.stats24h1m.connections, paths.stats24h1m.path);
   const load = await background;
   return {
     cache,
@@ -51,5 +62,6 @@ export async function measureReads(stack: BenchStack, durationS: number, backgro
     stats24h1m,
     background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
     window: { fromMs, toMs: Date.now() },
+    warmUp,
   };
 }

@@ -4,6 +4,7 @@ import type { BatchEvent, Pool } from '@strata/core';
 // The projector's own projection and refresher (drain with labels, folds, group levels), with batch
 // ids and refresh rounds under the test's control.
 import { projectBatch, refreshAggregates } from '@strata/testkit';
+import { memberNotedMinutes } from '../src/queries/group-members-sql.ts';
 import { buildTestApp, get, newTenant } from './helpers.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
@@ -96,6 +97,27 @@ t.test('group series equal an oracle over raw history and versions before, durin
   await check('(c) after a refresh');
   await refresh();
   await check('a second refresh of nothing changes nothing');
+
+  // (d) Decision 0084: a minute noted only by devices outside the group holds none of its buckets,
+  // and stops being so the moment a member's event lands in it. Outsiders u0 and u1 (no labels)
+  // report in the next minute, after every member's newest event; then d0 (red) reports there too.
+  const next = Math.floor(now / MINUTE) * MINUTE + MINUTE;
+  // Whether the next minute holds the value's buckets (the current one does: every member sent into it).
+  const holdsNext = async (value: string): Promise<boolean> => {
+    const result = await deps.pool.query<{ ms: number }>(
+      `WITH ${memberNotedMinutes('bucket >= $4::timestamptz AND bucket < $5::timestamptz')}
+       SELECT date_part('epoch', bucket) * 1000 AS ms FROM member_noted ORDER BY 1`,
+      [tenant, 'team', value, from, to],
+    );
+    return result.rows.some((row) => row.ms === next);
+  };
+  await project([event(next + 1_000, 'u0'), event(next + 2_000, 'u1'), event(next + 3_000, 'u0')]);
+  t.equal(await holdsNext('red'), false, "the outsiders' minute is not a red member's: red's buckets are not held");
+  await check("(d) a minute noted by outsiders only: the group's stored rows as they are");
+  await project([event(next + 4_000, 'd0')]);
+  t.equal(await holdsNext('red'), true, "d0's event makes the minute red's");
+  t.equal(await holdsNext('blue'), false, 'and not blue\'s: its members sent nothing since');
+  await check("(d) a member's event in the outsiders' minute counts at once");
 
   // Raw history older than two and a half days goes (as partition retention drops days; nothing is
   // noted there): every interval still answers from the group rollups, unchanged. No version begins or

@@ -92,6 +92,16 @@ t.test('group totals equal an oracle at any instant, before and after refreshes,
   await refresh();
   await check('(d) after a refresh');
 
+  // (e) Decision 0084: crossings of a door in neither space (u0, no labels) in the next minute, after
+  // every member's newest crossing, hold none of the spaces' buckets; then d0 (A) crosses there too,
+  // which must count at once.
+  const next = Math.floor(now / MINUTE) * MINUTE + MINUTE;
+  [next - 1, next, next + 1_500, next + 2_000, next + 2_500, next + MINUTE - 1].forEach((ms) => instants.add(ms));
+  await project([crossing(next + 1_000, 'u0'), crossing(next + 3_000, 'u0')]);
+  await check('(e) a minute noted by a door in neither space');
+  await project([{ ...crossing(next + 2_000, 'd0'), values: { c: 1 } }]);
+  await check("(e) a member's crossing in that minute");
+
   // Raw history of day0 goes (as the partition retention job drops a day; every note was refreshed).
   const before = { A: await totalsOracle(deps.pool, tenant, 'A'), B: await totalsOracle(deps.pool, tenant, 'B') };
   const bounds = await deps.pool.query<{ first: number; last: number }>(

@@ -1,11 +1,13 @@
 import type { Queryable } from '@strata/core';
-import { groupMembersWithEventsIn, groupVersionsIn } from './group-members-sql.ts';
+import { groupMembersWithEventsIn, groupVersionsIn, memberNotedMinutes } from './group-members-sql.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
  * snapshot, built like a device's series (0060, 0065):
- *  - `dirty`: the range's noted minutes: the tenant's (aggregate_dirty: events not yet refreshed)
- *    and this group's (group_dirty: a label change re-attributed the minute's events);
+ *  - `dirty`: the range's noted minutes: the tenant's (aggregate_dirty: events not yet refreshed) in
+ *    which a member may hold events (`member_noted`, group-members-sql.ts: a note left by other
+ *    devices only leaves the group's rows exact) and this group's (group_dirty: a label change
+ *    re-attributed the minute's events);
  *  - `stored`: the group rows of the level (group_rollups_1m for 1m, 5m, 15m; _1h; _1d) whose bucket
  *    holds no noted minute (`held`, an equality anti-join);
  *  - `minutes`: for an hour or day that is held, its other minutes from group_rollups_1m;
@@ -32,9 +34,8 @@ const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
 const GROUP = 'tenant_id = $1 AND label = $2 AND label_value = $3';
 
 const statement = (table: string, width: string, passThrough: boolean, withDevices: boolean): string => `
-WITH dirty AS (
-  SELECT bucket FROM aggregate_dirty
-   WHERE tenant_id = $1 AND bucket >= $6::timestamptz AND bucket < $7::timestamptz
+WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestamptz')}, dirty AS (
+  SELECT bucket FROM member_noted
   UNION
   SELECT bucket FROM group_dirty
    WHERE ${GROUP} AND bucket >= $6::timestamptz AND bucket < $7::timestamptz

@@ -1,12 +1,13 @@
 import type { Queryable } from '@strata/core';
-import { groupMembersWithEventsIn } from './group-members-sql.ts';
+import { groupMembersWithEventsIn, memberNotedMinutes } from './group-members-sql.ts';
 
 /*
  * The running sum of one value over a group up to and including `at` (decision 0074), one statement:
  *   group_totals_base (days dropped by aggregate retention, folded up to `through`)
  * + the group's day rows before day(at), hour rows of day(at) before hour(at), minute rows of hour(at)
- *   before minute(at), each level skipping buckets that hold a noted minute (tenant or group note)
- *   and reading those from the next finer level (`held_d`, `held_h`: one range per held bucket);
+ *   before minute(at), each level skipping buckets that hold a noted minute (a tenant note in which a
+ *   member may hold events, `member_noted` of group-members-sql.ts, or a group note) and reading those
+ *   from the next finer level (`held_d`, `held_h`: one range per held bucket);
  * + noted minutes before minute(at), live from members' history (per run of consecutive noted
  *   minutes, each version of the value that overlaps it, its device's events cut to the version's validity);
  * + the partial minute [minute(at), at]: noted → live; else from its row: `at ≥ last_ts` → all of it,
@@ -26,9 +27,8 @@ WITH bounds AS (
          date_bin('1 minute', $5::timestamptz, ${EPOCH}) AS minute
     FROM (SELECT 1) one
     LEFT JOIN group_totals_base b ON b.${KEY.replaceAll(' AND ', ' AND b.')}
-), dirty AS (
-  SELECT a.bucket FROM aggregate_dirty a, bounds s
-   WHERE a.tenant_id = $1 AND a.bucket >= s.lo AND a.bucket <= s.minute
+), ${memberNotedMinutes('bucket >= (SELECT lo FROM bounds) AND bucket <= (SELECT minute FROM bounds)')}, dirty AS (
+  SELECT bucket FROM member_noted
   UNION
   SELECT g.bucket FROM group_dirty g, bounds s
    WHERE g.tenant_id = $1 AND g.label = $2 AND g.label_value = $3 AND g.bucket >= s.lo AND g.bucket <= s.minute
