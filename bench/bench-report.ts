@@ -76,6 +76,9 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'group series 24 h @ 1h ending now: achieved', pick: (r) => r.groups?.seriesLiveEdge?.requestsPerSec, unit: 'req/s' },
     { metric: 'group series ending now (live edge) p50', pick: (r) => r.groups?.seriesLiveEdge?.p50Ms, unit: 'ms' },
     { metric: 'group series ending now (live edge) p99', pick: (r) => r.groups?.seriesLiveEdge?.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
+    { metric: 'active group (members sending) ending now: achieved', pick: (r) => r.groups?.activeLiveEdge?.requestsPerSec, unit: 'req/s' },
+    { metric: 'active group series ending now p50', pick: (r) => r.groups?.activeLiveEdge?.p50Ms, unit: 'ms' },
+    { metric: 'active group series ending now p99', pick: (r) => r.groups?.activeLiveEdge?.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
     { metric: 'group total at a random instant: achieved', pick: (r) => r.groups?.totalAtRandom.requestsPerSec, unit: 'req/s' },
     { metric: 'group total at a random instant p50', pick: (r) => r.groups?.totalAtRandom.p50Ms, unit: 'ms' },
     { metric: 'group total at a random instant p99', pick: (r) => r.groups?.totalAtRandom.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
@@ -113,7 +116,8 @@ function sumRefused(reads: Reads): number {
 }
 
 function sumGroupRefused(groups: GroupReads): number {
-  return [groups.series24h1h, groups.seriesLiveEdge, groups.totalAtRandom].reduce((sum, load) => sum + load.non2xx + load.errors, 0);
+  return [groups.series24h1h, groups.seriesLiveEdge, groups.totalAtRandom, groups.activeLiveEdge]
+    .reduce((sum, load) => sum + (load ? load.non2xx + load.errors : 0), 0);
 }
 
 export function formatTable(rows: Row[], runs: number): string {
