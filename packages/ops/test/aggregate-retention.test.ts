@@ -97,6 +97,39 @@ t.test('label versions that ended before the raw horizon go; current and recent 
   t.same(left.rows.map((row) => row.device), ['current', 'straddles']);
 });
 
+t.test('an ended version overlapping a minute its tenant still has noted stays until that minute is refreshed', async (t) => {
+  // Hostile review of decision 0084: deleting it while the note waits dropped its device's events from
+  // the group, both in group reads (which keep such a minute's stored rows) and in the refresh to come.
+  const rawHorizon = Date.parse(`${utcDay(now, -30)}T00:00:00Z`);
+  await pool.query(`DELETE FROM label_versions`);
+  const version = (tenantId: string, device: string, from: number, to: number): Promise<unknown> =>
+    pool.query(
+      `INSERT INTO label_versions (tenant_id, device, label, valid_from, valid_to, value, last_sample, origin)
+       VALUES ($1, $2, 'space', $3, $4, 'lobby', $3, 'a')`,
+      [tenantId, device, new Date(from).toISOString(), new Date(to).toISOString()],
+    );
+  const from = rawHorizon - 10 * DAY;
+  const to = rawHorizon - 5 * DAY;
+  await version(tenant, 'tenant-noted', from, to);
+  await version(tenant, 'group-noted', from + 1000, to);
+  await version(tenant, 'began-in-noted-minute', from + 2000, to);
+  await version(other, 'neighbour-noted', from, to);
+  const minute = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOString();
+  // A note in the version's first minute (it began inside it), one in its last minute, one just after it ends.
+  await pool.query(`INSERT INTO aggregate_dirty (tenant_id, bucket) VALUES ($1, $2)`, [tenant, minute(from + 30_000)]);
+  await pool.query(`INSERT INTO group_dirty (tenant_id, label, label_value, bucket) VALUES ($1, 'space', 'lobby', $2)`, [tenant, minute(to - 1)]);
+  await pool.query(`INSERT INTO aggregate_dirty (tenant_id, bucket) VALUES ($1, $2)`, [other, minute(to)]);
+  const first = await aggregateRetentionJob.run(deps);
+  t.equal(first.detail?.labelVersions, 1, "only the neighbour's version went: its tenant's note is after the version ended");
+  const kept = await pool.query(`SELECT device FROM label_versions ORDER BY device`);
+  t.same(kept.rows.map((row) => row.device), ['began-in-noted-minute', 'group-noted', 'tenant-noted'], 'versions overlapping a noted minute of their tenant stay');
+  await pool.query(`DELETE FROM aggregate_dirty`);
+  await pool.query(`DELETE FROM group_dirty`);
+  const second = await aggregateRetentionJob.run(deps);
+  t.equal(second.detail?.labelVersions, 3, 'once the minutes are refreshed, the next run deletes them');
+  t.equal(await count(`SELECT count(*)::int AS n FROM label_versions`), 0);
+});
+
 t.test('raw retention keeps a day whose minutes are still noted for recomputation', async (t) => {
   const day = now - 33 * DAY;
   // Past the retention window, so the row lands in DEFAULT (no partition is made that far back);

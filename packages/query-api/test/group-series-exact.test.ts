@@ -161,3 +161,46 @@ async function oracle(pool: Pool, tenant: string, value: string, width: string, 
     devices: row.devices,
   }));
 }
+
+t.test("a quiet group's stored hour and day stand beside a later outsider's note, exactly, until a member reports after it", async (t) => {
+  // Decision 0084 and its hostile review: the case the decision is about, a late note of a device
+  // outside the group in a stored hour and day whose members have all gone quiet before it.
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const now = Date.now();
+  const hour = Math.floor((now - 2 * DAY) / 3_600_000) * 3_600_000;
+  const from = new Date(hour - DAY).toISOString();
+  const to = new Date(hour + DAY).toISOString();
+  let n = 0;
+  const event = (ts: number, device: string, v: number): BatchEvent => ({ tenantId: tenant, device, key: `q:${n++}`, ts, type: 'reading', values: { v } });
+  await foldLabelSamples(deps.pool, tenant, ['q0', 'q1'].map((device) => ({ device, label: 'team', ts: now - 5 * DAY, value: 'quiet' })));
+  await projectBatch(deps.pool, randomUUID(), [event(hour + 60_000, 'q0', 1.5), event(hour + 5 * MINUTE, 'q1', 2.5), event(hour + 10 * MINUTE + 7, 'q0', 4)]);
+  for (let round = 1; round > 0; ) round = (await refreshAggregates(deps.pool, { now })).minutes;
+  // The outsider's late event: the same hour, after every member's newest event.
+  await projectBatch(deps.pool, randomUUID(), [event(hour + 40 * MINUTE, 'outsider', 100)]);
+  const noted = async (): Promise<number> =>
+    (
+      await deps.pool.query(`WITH ${memberNotedMinutes('bucket >= $4::timestamptz AND bucket < $5::timestamptz')} SELECT count(*)::int AS n FROM member_noted`, [
+        tenant,
+        'team',
+        'quiet',
+        from,
+        to,
+      ])
+    ).rows[0].n;
+  const stored = await deps.pool.query(`SELECT count(*)::int AS n FROM group_rollups_1h WHERE tenant_id = $1 AND label_value = 'quiet'`, [tenant]);
+  t.equal(stored.rows[0].n, 1, 'the hour is stored');
+  t.equal((await deps.pool.query(`SELECT count(*)::int AS n FROM aggregate_dirty WHERE tenant_id = $1`, [tenant])).rows[0].n, 1, "the outsider's minute is noted");
+  t.equal(await noted(), 0, "and holds nothing of the quiet group's: its stored minute, hour and day rows answer");
+  const check = async (label: string): Promise<void> => {
+    for (const [interval, width] of Object.entries(INTERVALS)) {
+      const answer = await get(app, `/v1/groups/team/quiet/series?value=v&interval=${interval}&agg=${AGGS}&from=${from}&to=${to}`, apiKey);
+      t.same(answer.body.buckets, await oracle(deps.pool, tenant, 'quiet', width, from, to), `${label}: ${interval} = raw history × versions`);
+    }
+  };
+  await check('beside the outsider');
+  // q1 reports late into the same hour, after the outsider: now the minutes up to its event are the group's.
+  await projectBatch(deps.pool, randomUUID(), [event(hour + 50 * MINUTE, 'q1', 8)]);
+  t.equal(await noted(), 2, "q1's event makes both noted minutes the group's (the outsider's is before q1's newest)");
+  await check("after a member's late event");
+});

@@ -30,30 +30,33 @@ export function groupMembersWithEventsIn(lo: string, hi: string): string {
  * CTEs ending in `member_noted`: the tenant's noted minutes (aggregate_dirty rows matching `range`, a
  * condition on `bucket` over the statement's own parameters) in which a member of the group may hold
  * events. A tenant note says some device of the tenant sent events into the minute; when every member
- * whose version overlaps the run of noted minutes has its newest event (device_state.ts) before the
- * minute, no member has an event there now, nor had one at the minute's last refresh (history only
- * grows, and a membership change notes the group's minutes in group_dirty), so the group's stored
- * rows of that minute, and of the hour and day holding it (the refresher rewrites them in the same
- * transaction as the minutes below), are exact as they are: the minute need not hold its bucket nor
- * be combined live. Without this, any ingest of the tenant held every group's current hour and day
- * and combined them from every member (decision 0084). One pass over the members per run of
- * consecutive noted minutes: their newest event time, one primary-key probe each.
+ * whose version overlaps the noted minutes has its newest event (device_state.ts) before the minute, no
+ * member has an event there now, nor had one at the minute's last refresh (history only grows, and a
+ * membership change notes the group's minutes in group_dirty; retention keeps versions overlapping a
+ * noted minute), so the group's stored rows of that minute, and of the hour and day holding it (the
+ * refresher rewrites them in the same transaction as the minutes below), are exact as they are: the
+ * minute need not hold its bucket nor be combined live. Without this, any ingest of the tenant held
+ * every group's current hour and day and combined them from every member (decision 0084).
+ *
+ * One pass over the members whatever the number of noted minutes: the newest event of any member
+ * whose version overlaps the span from the first noted minute to the last, one primary-key probe of
+ * device_state each (LATERAL … OFFSET 0: never a scan of every tenant's states), then one comparison
+ * per noted minute. Per run of minutes it would be runs × members probes, which scattered late events
+ * make thousands (hostile review); the span can only hold more minutes, never fewer.
  */
 export function memberNotedMinutes(range: string): string {
   return `tenant_noted AS (
-  -- A minute is noted once per drain that wrote into it: distinct minutes first, then runs of them.
-  SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island
-    FROM (SELECT DISTINCT bucket FROM aggregate_dirty WHERE tenant_id = $1 AND ${range}) n
-), tenant_noted_runs AS (
-  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi FROM tenant_noted GROUP BY island
+  -- A minute is noted once per drain that wrote into it.
+  SELECT DISTINCT bucket FROM aggregate_dirty WHERE tenant_id = $1 AND ${range}
 ), member_noted AS (
+  -- The newest member event as an uncorrelated scalar subquery: computed once (an InitPlan), where a
+  -- joined subquery was planned as the inner side of a nested loop and ran once per noted minute.
   SELECT t.bucket
-    FROM tenant_noted_runs r
-   CROSS JOIN LATERAL (
-     SELECT max(ds.ts) AS newest
-       FROM (${groupVersionsIn('r.lo', 'r.hi')} OFFSET 0) v
-       JOIN device_state ds ON ds.tenant_id = $1 AND ds.device = v.device
-   ) m
-    JOIN tenant_noted t ON t.bucket >= r.lo AND t.bucket < r.hi AND t.bucket <= m.newest
+    FROM tenant_noted t
+   WHERE t.bucket <= (
+     SELECT max(d.ts)
+       FROM (SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi FROM tenant_noted) r
+      CROSS JOIN LATERAL (${groupVersionsIn('r.lo', 'r.hi')} OFFSET 0) v
+      CROSS JOIN LATERAL (SELECT ds.ts FROM device_state ds WHERE ds.tenant_id = $1 AND ds.device = v.device OFFSET 0) d)
 )`;
 }
