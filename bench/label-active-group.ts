@@ -22,15 +22,24 @@ export async function labelActiveGroup(stack: BenchStack, member: boolean): Prom
   const body = JSON.stringify({ labels: member ? { [ACTIVE_LABEL]: ACTIVE_LABEL_VALUE } : {} });
   const failures: string[] = [];
   let next = 0;
+  const put = (device: string) =>
+    fetch(`${stack.urls['command-api']}/v1/devices/${device}/labels`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body,
+    });
   const worker = async (): Promise<void> => {
     while (next < devices.length) {
       const device = devices[next++] as string;
-      const response = await fetch(`${stack.urls['command-api']}/v1/devices/${device}/labels`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-        body,
-      });
+      let response = await put(device);
+      // 503 while the refresher writes the tenant's labels (it folds events' labels): retry, as a client does.
+      for (let attempt = 1; response.status === 503 && attempt <= 20; attempt++) {
+        await response.text();
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        response = await put(device);
+      }
       if (!response.ok) failures.push(`${device}: ${response.status} ${await response.text()}`);
+      else await response.text();
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
