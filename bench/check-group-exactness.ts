@@ -1,8 +1,8 @@
 import type { Pool } from '@strata/core';
 import { GROUP_DEVICE_PATTERN, GROUP_START_MS, GROUP_VALUE_KEY, groupReading } from './load-group-history.ts';
 import { SERIES_END_MS } from './load-series-device.ts';
-import { ACTIVE_LABEL, ACTIVE_LABEL_VALUE, ACTIVE_VALUE_KEY } from './label-active-group.ts';
-import { ACTIVE_LIVE_SERIES_PATH, GROUP_SERIES_END_MS, GROUP_SERIES_PATH, groupTotalInstant, groupTotalPath } from './measure-group-reads.ts';
+import { ACTIVE_LABEL, ACTIVE_VALUE_KEY, activeLabelValue } from './label-active-group.ts';
+import { activeLiveSeriesPath, GROUP_SERIES_END_MS, GROUP_SERIES_PATH, groupTotalInstant, groupTotalPath } from './measure-group-reads.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
 export interface GroupExactness {
@@ -25,7 +25,7 @@ const BUCKETS_SQL = `SELECT (date_part('epoch', date_bin('1 hour', ts, TIMESTAMP
 const ACTIVE_BUCKETS_SQL = `SELECT (date_part('epoch', date_bin('1 hour', e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) * 1000)::float8 AS ms,
        count(*)::int AS count, sum((e."values" ->> $2)::numeric)::text AS sum, count(DISTINCT e.device)::int AS devices
   FROM events e
-  JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = '${ACTIVE_LABEL}' AND l.value = '${ACTIVE_LABEL_VALUE}'
+  JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = '${ACTIVE_LABEL}' AND l.value = $5
                        AND l.valid_from <= e.ts AND e.ts < l.valid_to
  WHERE e.tenant_id = $1 AND jsonb_typeof(e."values" -> $2) = 'number' AND e.ts >= $3 AND e.ts < $4
  GROUP BY 1 ORDER BY 1`;
@@ -64,8 +64,8 @@ export async function checkGroupExactness(stack: BenchStack, run: number, everyM
     // so this is the live path the measured reads took.
     const activeTo = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
     const activeFrom = activeTo - 86_400_000;
-    const active = (await get(`${ACTIVE_LIVE_SERIES_PATH}&from=${new Date(activeFrom).toISOString()}&to=${new Date(activeTo).toISOString()}`)) as { buckets: Bucket[] };
-    const activeExpected = (await stack.db.query<OracleBucket>(ACTIVE_BUCKETS_SQL, [stack.tenant, ACTIVE_VALUE_KEY, new Date(activeFrom), new Date(activeTo)])).rows;
+    const active = (await get(`${activeLiveSeriesPath(run)}&from=${new Date(activeFrom).toISOString()}&to=${new Date(activeTo).toISOString()}`)) as { buckets: Bucket[] };
+    const activeExpected = (await stack.db.query<OracleBucket>(ACTIVE_BUCKETS_SQL, [stack.tenant, ACTIVE_VALUE_KEY, new Date(activeFrom), new Date(activeTo), activeLabelValue(run)])).rows;
     compared += compareBuckets('active group series', active.buckets, activeExpected, mismatches);
     const reading = groupReading(7, 100, everyMinutes * 60_000).ts;
     const instants = [0, 1, 2, 3].map(groupTotalInstant).concat([GROUP_START_MS - 1, SERIES_END_MS, reading, reading - 1]);

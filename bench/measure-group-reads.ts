@@ -1,5 +1,5 @@
 import { backgroundBatchLoad } from './background-batch-load.ts';
-import { ACTIVE_LABEL, ACTIVE_LABEL_VALUE, ACTIVE_VALUE_KEY, labelActiveGroup } from './label-active-group.ts';
+import { ACTIVE_LABEL, ACTIVE_VALUE_KEY, activeLabelValue, labelActiveGroup } from './label-active-group.ts';
 import { GROUP_LABEL, GROUP_LABEL_VALUE, GROUP_SPAN_MS, GROUP_START_MS, GROUP_VALUE_KEY } from './load-group-history.ts';
 import { SERIES_END_MS } from './load-series-device.ts';
 import { READ_RATE } from './measure-reads.ts';
@@ -18,7 +18,7 @@ export interface GroupReads {
   /** `…/total` at a different instant of the group's 25 h per request. */
   totalAtRandom: LoadResult;
   /**
-   * The series over the last 24 h of `zone=active`, 1,000 of the batch devices, whose members receive a
+   * The series over the last 24 h of `zone=active-<run>`, 1,000 of the batch devices, whose members receive a
    * tenth of the background ingest while it is read: every noted minute of the current hour is the
    * group's, so that hour is combined from its members' history and `devices` probes each member.
    */
@@ -48,8 +48,10 @@ export const GROUP_SERIES_PATH =
 /** The group series over the last 24 h (no from/to): its current hour is held by the tenant's ingest. */
 export const GROUP_LIVE_SERIES_PATH = `${GROUP_PATH}/series?value=${GROUP_VALUE_KEY}&interval=1h&agg=sum,avg,count,devices`;
 
-/** The active group's series over the last 24 h (no from/to): its members send while it is read. */
-export const ACTIVE_LIVE_SERIES_PATH = `/v1/groups/${ACTIVE_LABEL}/${ACTIVE_LABEL_VALUE}/series?value=${ACTIVE_VALUE_KEY}&interval=1h&agg=sum,avg,count,devices`;
+/** Run n's active group's series over the last 24 h (no from/to): its members send while it is read. */
+export function activeLiveSeriesPath(run: number): string {
+  return `/v1/groups/${ACTIVE_LABEL}/${activeLabelValue(run)}/series?value=${ACTIVE_VALUE_KEY}&interval=1h&agg=sum,avg,count,devices`;
+}
 
 export function groupTotalPath(atMs: number): string {
   return `${GROUP_PATH}/total?value=${GROUP_VALUE_KEY}&at=${iso(atMs)}`;
@@ -79,7 +81,7 @@ export function groupTotalInstant(n: number): number {
 export async function measureGroupReads(stack: BenchStack, durationS: number, backgroundEventsPerSec: number, run: number): Promise<GroupReads> {
   const read = (path: (n: number) => string) =>
     runLoad({ url: stack.urls['query-api'], apiKey: stack.apiKey, method: 'GET', connections: 4, overallRate: READ_RATE, duration: durationS, next: (n) => ({ path: path(n) }) });
-  await labelActiveGroup(stack, true);
+  await labelActiveGroup(stack, run, true);
   const fromMs = Date.now();
   const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 4 + 2, `groups${run}`);
   const warmUp = await warmUpReads(stack, READ_RATE, {
@@ -87,14 +89,14 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
     // Instants past every measured one's number: the warm-up asks for none of the measured instants.
     totalAtRandom: { connections: 4, path: (n) => groupTotalPath(groupTotalInstant(1_000_000 + n)) },
     seriesLiveEdge: { connections: 4, path: () => GROUP_LIVE_SERIES_PATH },
-    activeLiveEdge: { connections: 4, path: () => ACTIVE_LIVE_SERIES_PATH },
+    activeLiveEdge: { connections: 4, path: () => activeLiveSeriesPath(run) },
   });
   const series24h1h = await read(() => GROUP_SERIES_PATH);
   const totalAtRandom = await read((n) => groupTotalPath(groupTotalInstant(n)));
   const seriesLiveEdge = await read(() => GROUP_LIVE_SERIES_PATH);
-  const activeLiveEdge = await read(() => ACTIVE_LIVE_SERIES_PATH);
+  const activeLiveEdge = await read(() => activeLiveSeriesPath(run));
   const load = await background;
-  await labelActiveGroup(stack, false);
+  await labelActiveGroup(stack, run, false);
   return {
     series24h1h,
     seriesLiveEdge,
