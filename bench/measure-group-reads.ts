@@ -3,9 +3,9 @@ import { ACTIVE_LABEL, ACTIVE_VALUE_KEY, activeLabelValue, labelActiveGroup } fr
 import { GROUP_LABEL, GROUP_LABEL_VALUE, GROUP_SPAN_MS, GROUP_START_MS, GROUP_VALUE_KEY } from './load-group-history.ts';
 import { SERIES_END_MS } from './load-series-device.ts';
 import { READ_RATE } from './measure-reads.ts';
-import { runLoad, type LoadResult } from './post-load.ts';
+import type { LoadResult } from './post-load.ts';
+import { measureReadsInTurn, WARM_UP_S } from './read-loads.ts';
 import type { BenchStack } from './start-bench-stack.ts';
-import { WARM_UP_S, warmUpReads } from './warm-up-reads.ts';
 
 export interface GroupReads {
   /** `…/series` 24 h @ 1h (sum, avg, count, devices) over the 1,000-device group: the 24 whole hours ending at or before the group history's end. */
@@ -79,29 +79,24 @@ export function groupTotalInstant(n: number): number {
  * device's does, so what is measured is the read over materialized group rollups beside ingest.
  */
 export async function measureGroupReads(stack: BenchStack, durationS: number, backgroundEventsPerSec: number, run: number): Promise<GroupReads> {
-  const read = (path: (n: number) => string) =>
-    runLoad({ url: stack.urls['query-api'], apiKey: stack.apiKey, method: 'GET', connections: 4, overallRate: READ_RATE, duration: durationS, next: (n) => ({ path: path(n) }) });
+  const read = (path: (n: number) => string) => ({ connections: 4, rate: READ_RATE, path });
   await labelActiveGroup(stack, run, true);
   const fromMs = Date.now();
   const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 4 + 2, `groups${run}`);
-  const warmUp = await warmUpReads(stack, READ_RATE, {
-    series24h1h: { connections: 4, path: () => GROUP_SERIES_PATH },
-    // Instants past every measured one's number: the warm-up asks for none of the measured instants.
-    totalAtRandom: { connections: 4, path: (n) => groupTotalPath(groupTotalInstant(1_000_000 + n)) },
-    seriesLiveEdge: { connections: 4, path: () => GROUP_LIVE_SERIES_PATH },
-    activeLiveEdge: { connections: 4, path: () => activeLiveSeriesPath(run) },
-  });
-  const series24h1h = await read(() => GROUP_SERIES_PATH);
-  const totalAtRandom = await read((n) => groupTotalPath(groupTotalInstant(n)));
-  const seriesLiveEdge = await read(() => GROUP_LIVE_SERIES_PATH);
-  const activeLiveEdge = await read(() => activeLiveSeriesPath(run));
+  const { measured, warmUp } = await measureReadsInTurn(
+    stack,
+    {
+      series24h1h: read(() => GROUP_SERIES_PATH),
+      totalAtRandom: read((n) => groupTotalPath(groupTotalInstant(n))),
+      seriesLiveEdge: read(() => GROUP_LIVE_SERIES_PATH),
+      activeLiveEdge: read(() => activeLiveSeriesPath(run)),
+    },
+    durationS,
+  );
   const load = await background;
   await labelActiveGroup(stack, run, false);
   return {
-    series24h1h,
-    seriesLiveEdge,
-    totalAtRandom,
-    activeLiveEdge,
+    ...measured,
     background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
     window: { fromMs, toMs: Date.now() },
     warmUp,

@@ -1,9 +1,9 @@
 import { backgroundBatchLoad } from './background-batch-load.ts';
 import { DEVICES } from './measure-batch-ingest.ts';
-import { runLoad, type LoadResult } from './post-load.ts';
+import type { LoadResult } from './post-load.ts';
 import { SERIES_DEVICE, SERIES_END_MS } from './load-series-device.ts';
 import type { BenchStack } from './start-bench-stack.ts';
-import { WARM_UP_S, warmUpReads } from './warm-up-reads.ts';
+import { measureReadsInTurn, WARM_UP_S } from './read-loads.ts';
 
 /** Requests per second offered in each read measurement. */
 export const READ_RATE = 500;
@@ -32,34 +32,26 @@ export interface Reads {
  * loop), while `backgroundEventsPerSec` events/s arrive: reads are met beside ingest, never alone.
  */
 export async function measureReads(stack: BenchStack, durationS: number, backgroundEventsPerSec: number, run: number): Promise<Reads> {
-  const read = (connections: number, path: (n: number) => string) =>
-    runLoad({ url: stack.urls['query-api'], apiKey: stack.apiKey, method: 'GET', connections, overallRate: READ_RATE, duration: durationS, next: (n) => ({ path: path(n) }) });
   const device = (n: number) => `d-${(n * 7919) % DEVICES}`;
   const iso = (ms: number) => new Date(ms).toISOString();
   const range = (spanMs: number) => `from=${iso(SERIES_END_MS - spanMs)}&to=${iso(SERIES_END_MS)}`;
   const series = (spanMs: number, interval: string) => `/v1/devices/${SERIES_DEVICE}/series?value=temp&${range(spanMs)}&interval=${interval}&agg=avg,min,max`;
   const fromMs = Date.now();
   const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 5 + 2, `reads${run}`);
-  const paths = {
-    cache: { connections: 8, path: (n: number) => `/v1/devices/${device(n)}?consistency=cache` },
-    strong: { connections: 8, path: (n: number) => `/v1/devices/${device(n)}?consistency=strong` },
-    series24h1m: { connections: 4, path: () => series(86_400_000, '1m') },
-    series30d1h: { connections: 4, path: () => series(30 * 86_400_000, '1h') },
-    stats24h1m: { connections: 4, path: () => `/v1/stats?${range(86_400_000)}&interval=1m` },
-  };
-  const warmUp = await warmUpReads(stack, READ_RATE, paths);
-  const cache = await read(paths.cache.connections, paths.cache.path);
-  const strong = await read(paths.strong.connections, paths.strong.path);
-  const series24h1m = await read(paths.series24h1m.connections, paths.series24h1m.path);
-  const series30d1h = await read(paths.series30d1h.connections, paths.series30d1h.path);
-  const stats24h1m = await read(paths.stats24h1m.connections, paths.stats24h1m.path);
+  const { measured, warmUp } = await measureReadsInTurn(
+    stack,
+    {
+      cache: { connections: 8, rate: READ_RATE, path: (n) => `/v1/devices/${device(n)}?consistency=cache` },
+      strong: { connections: 8, rate: READ_RATE, path: (n) => `/v1/devices/${device(n)}?consistency=strong` },
+      series24h1m: { connections: 4, rate: READ_RATE, path: () => series(86_400_000, '1m') },
+      series30d1h: { connections: 4, rate: READ_RATE, path: () => series(30 * 86_400_000, '1h') },
+      stats24h1m: { connections: 4, rate: READ_RATE, path: () => `/v1/stats?${range(86_400_000)}&interval=1m` },
+    },
+    durationS,
+  );
   const load = await background;
   return {
-    cache,
-    strong,
-    series24h1m,
-    series30d1h,
-    stats24h1m,
+    ...measured,
     background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
     window: { fromMs, toMs: Date.now() },
     warmUp,
