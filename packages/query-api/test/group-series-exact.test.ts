@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type { BatchEvent, Pool } from '@strata/core';
+import type { BatchEvent } from '@strata/core';
 // The projector's own projection and refresher (drain with labels, folds, group levels), with batch
 // ids and refresh rounds under the test's control.
 import { projectBatch, refreshAggregates } from '@strata/testkit';
 import { memberNotedMinutes } from '../src/queries/group-members-sql.ts';
 import { buildTestApp, get, newTenant } from './helpers.ts';
+import { groupSeriesOracle as oracle } from './support/group-series-oracle.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
 /*
@@ -133,34 +134,6 @@ t.test('group series equal an oracle over raw history and versions before, durin
     }
   }
 });
-
-/** The series straight from history and label_versions: what every read must equal. */
-async function oracle(pool: Pool, tenant: string, value: string, width: string, from: string, to: string): Promise<Record<string, number | string>[]> {
-  const result = await pool.query<{ ms: number; count: number; sum: number; min: number; max: number; last: number; devices: number }>(
-    `SELECT date_part('epoch', date_bin($3::interval, e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) * 1000 AS ms,
-            count(*)::float8 AS count, sum((e."values" -> 'v')::numeric)::float8 AS sum,
-            min((e."values" -> 'v')::float8) AS min, max((e."values" -> 'v')::float8) AS max,
-            (array_agg((e."values" -> 'v')::float8 ORDER BY e.ts DESC, (e."values" -> 'v')::float8 DESC))[1] AS last,
-            count(DISTINCT e.device)::int AS devices
-       FROM events e
-       JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'team' AND l.value = $2
-                            AND l.valid_from <= e.ts AND e.ts < l.valid_to
-      WHERE e.tenant_id = $1 AND jsonb_typeof(e."values" -> 'v') = 'number'
-        AND e.ts >= date_bin($3::interval, $4::timestamptz, TIMESTAMPTZ '1970-01-01 00:00:00+00') AND e.ts < $5::timestamptz
-      GROUP BY 1 ORDER BY 1`,
-    [tenant, value, width, from, to],
-  );
-  return result.rows.map((row) => ({
-    ts: new Date(row.ms).toISOString(),
-    count: row.count,
-    sum: row.sum,
-    min: row.min,
-    max: row.max,
-    last: row.last,
-    avg: row.sum / row.count,
-    devices: row.devices,
-  }));
-}
 
 t.test("a quiet group's stored hour and day stand beside a later outsider's note, exactly, until a member reports after it", async (t) => {
   // Decision 0084 and its hostile review: the case the decision is about, a late note of a device

@@ -1,4 +1,5 @@
 import { withTransaction, type Pool, type PoolClient } from '@strata/core';
+import { advanceGroupHeads } from '../queries/advance-group-heads.ts';
 import { claimDirtyMinutes } from '../queries/claim-dirty-minutes.ts';
 import { claimGroupNotes } from '../queries/claim-group-notes.ts';
 import { foldClaimedLabelSamples } from '../queries/fold-claimed-label-samples.ts';
@@ -81,7 +82,9 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
   const noted = await selectDirtyTenants(pool, { closedBy, limit });
   // Tenants whose only due work is group notes (a retroactive label change); none without labels.
   const grouped = await selectDirtyTenants(pool, { closedBy, limit, table: 'group_dirty' });
-  const tenants = [...new Set([...noted, ...grouped])].slice(0, limit);
+  // Tenants receiving events now: their open minutes' group heads move forward (decision 0085).
+  const open = await selectDirtyTenants(pool, { closedBy, limit, table: 'open' });
+  const tenants = [...new Set([...noted, ...grouped, ...open])].slice(0, limit);
   const backoff = options.backoff ?? new TenantBackoff();
   const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0 };
   for (const tenantId of tenants) {
@@ -93,7 +96,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     try {
       refreshed = await withTransaction(pool, async (client) => {
         if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-        return refreshTenant(client, tenantId, closedBy, size);
+        return refreshTenant(client, tenantId, options.now, size);
       });
     } catch (error) {
       // One tenant's failure (a minute too costly for the statement timeout, say) must not end the
@@ -122,9 +125,10 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
  * folded (which notes the group minutes a change moved) → device minutes → every group's rows of the
  * claimed minutes → group-noted minutes of other ended minutes, in what is left of the claim's size →
  * device hours and days → group hours and days (their `devices` read the device levels just written)
- * → tenant hour counts.
+ * → tenant hour counts → the heads of its open minutes (decision 0085).
  */
-async function refreshTenant(client: PoolClient, tenantId: string, closedBy: string, size: number): Promise<TenantRefresh> {
+async function refreshTenant(client: PoolClient, tenantId: string, now: number, size: number): Promise<TenantRefresh> {
+  const closedBy = new Date(now).toISOString();
   const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
   const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
   const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
@@ -145,5 +149,7 @@ async function refreshTenant(client: PoolClient, tenantId: string, closedBy: str
   const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
   if (minutes.length > 0) await replaceHourCounts(client, tenantId, minutes);
+  // Last, after the claim took the ended minutes (and their heads): the open minutes' heads.
+  await advanceGroupHeads(client, { tenantId, now });
   return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples: fold.samples, labels };
 }

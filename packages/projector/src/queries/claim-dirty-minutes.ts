@@ -32,6 +32,12 @@ export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQ
              DELETE FROM aggregate_dirty d
               WHERE d.tenant_id = $1 AND d.bucket <= (SELECT max(bucket) FROM minutes)
              RETURNING d.bucket, d.labelled
+           ), unmarked AS (
+             -- The claimed minutes' group heads go with their notes (decision 0085): a head read beside
+             -- notes it cannot see would miss the claimed notes' events.
+             DELETE FROM group_minute_marks m WHERE m.tenant_id = $1 AND m.bucket <= (SELECT max(bucket) FROM minutes)
+           ), beheaded AS (
+             DELETE FROM group_minute_heads h WHERE h.tenant_id = $1 AND h.bucket <= (SELECT max(bucket) FROM minutes)
            )
            SELECT (extract(epoch FROM bucket) * 1000)::float8 AS ms, bool_or(labelled) AS labelled FROM claimed GROUP BY 1 ORDER BY 1`,
     values: [query.tenantId, query.closedBy, query.limit],

@@ -18,8 +18,10 @@ WITH ${input}, inserted AS (
   -- and minute (never per event), and the refresher recomputes them from history (migration 0014).
   -- \`labelled\` says a new row of the minute carries labels: the refresher folds only such minutes'
   -- label samples into label_versions (decision 0074); the drain itself looks nothing up.
-  INSERT INTO aggregate_dirty (tenant_id, bucket, labelled)
-  SELECT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), bool_or(labels IS NOT NULL)
+  -- \`first_ts\` and \`xid\` let a read tell whether the minute's group heads hold this drain's rows
+  -- (decision 0085, migration 0022).
+  INSERT INTO aggregate_dirty (tenant_id, bucket, labelled, first_ts, xid)
+  SELECT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), bool_or(labels IS NOT NULL), min(ts), pg_current_xact_id()
     FROM inserted
    GROUP BY 1, 2
 ), per_device AS (

@@ -7,27 +7,35 @@ export interface SelectDirtyTenantsQuery {
   /** Only minutes that ended at or before this instant (ISO-8601) are due. */
   closedBy: string;
   limit: number;
-  /** Which notes; tenant notes unless said. Both tables have a (tenant_id, bucket) index. */
-  table?: NoteTable;
+  /**
+   * Which notes; tenant notes unless said. Both tables have a (tenant_id, bucket) index. 'open': tenants
+   * with a tenant note of a minute that has not ended by closedBy (whose group heads the refresher
+   * advances, decision 0085), the least recent newest minute first.
+   */
+  table?: NoteTable | 'open';
 }
 
-const statement = (table: NoteTable): string => `WITH RECURSIVE tenants AS (
+/** Which of a tenant's notes decide: due ones (its oldest minute has ended) or open ones (its newest has not). */
+type Due = 'ended' | 'open';
+
+const statement = (table: NoteTable, due: Due): string => `WITH RECURSIVE tenants AS (
              (SELECT tenant_id FROM ${table} ORDER BY tenant_id LIMIT 1)
              UNION ALL
              SELECT (SELECT d.tenant_id FROM ${table} d WHERE d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1)
                FROM tenants t WHERE t.tenant_id IS NOT NULL
            )
            SELECT tenant_id FROM (
-             SELECT t.tenant_id, (SELECT min(d.bucket) FROM ${table} d WHERE d.tenant_id = t.tenant_id) AS oldest
+             SELECT t.tenant_id, (SELECT ${due === 'ended' ? 'min' : 'max'}(d.bucket) FROM ${table} d WHERE d.tenant_id = t.tenant_id) AS edge
                FROM tenants t WHERE t.tenant_id IS NOT NULL
            ) o
-            WHERE oldest <= $1::timestamptz - interval '1 minute'
-            ORDER BY oldest LIMIT $2`;
+            WHERE edge ${due === 'ended' ? '<=' : '>'} $1::timestamptz - interval '1 minute'
+            ORDER BY edge LIMIT $2`;
 
 // Table names come from this fixed list, never from input.
-const STATEMENTS: Record<NoteTable, { name: string; text: string }> = {
-  aggregate_dirty: { name: 'select-dirty-tenants', text: statement('aggregate_dirty') },
-  group_dirty: { name: 'select-group-noted-tenants', text: statement('group_dirty') },
+const STATEMENTS: Record<NoteTable | 'open', { name: string; text: string }> = {
+  aggregate_dirty: { name: 'select-dirty-tenants', text: statement('aggregate_dirty', 'ended') },
+  group_dirty: { name: 'select-group-noted-tenants', text: statement('group_dirty', 'ended') },
+  open: { name: 'select-open-noted-tenants', text: statement('aggregate_dirty', 'open') },
 };
 
 /**

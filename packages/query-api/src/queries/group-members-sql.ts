@@ -60,3 +60,29 @@ export function memberNotedMinutes(range: string): string {
       CROSS JOIN LATERAL (SELECT ds.ts FROM device_state ds WHERE ds.tenant_id = $1 AND ds.device = v.device OFFSET 0) d)
 )`;
 }
+
+/**
+ * CTE `headed` (bucket, through), after `member_noted` and `group_noted` (this group's group_dirty
+ * minutes) in [lo, hi): the group's noted minutes a head answers up to `through` (decision 0085,
+ * migration 0022). The refresher keeps, for an open noted minute, every group's aggregate of the
+ * minute's events before `through` as its snapshot `snap` saw them; the rest of the minute is the
+ * tail, [through, minute end), read from history. The head stands only if every note of the minute
+ * either was seen by `snap` (its events before `through` are in the head) or has all its events at or
+ * after `through` (they are in the tail); a note from a drain that committed later with an earlier
+ * event, or one that does not say (no xid or first_ts), leaves the minute whole. A label change of
+ * this group (group_noted) re-attributed the minute's events: whole as well. A head given up has
+ * through NULL.
+ */
+export function headedMinutes(lo: string, hi: string): string {
+  return `headed AS (
+  SELECT m.bucket, m.through
+    FROM group_minute_marks m
+   WHERE m.tenant_id = $1 AND m.bucket >= ${lo} AND m.bucket < ${hi} AND m.through IS NOT NULL
+     AND m.bucket IN (SELECT bucket FROM member_noted)
+     AND m.bucket NOT IN (SELECT bucket FROM group_noted)
+     AND NOT EXISTS (
+       SELECT 1 FROM aggregate_dirty d
+        WHERE d.tenant_id = $1 AND d.bucket = m.bucket
+          AND (d.xid IS NULL OR d.first_ts IS NULL OR (d.first_ts < m.through AND NOT pg_visible_in_snapshot(d.xid, m.snap))))
+)`;
+}

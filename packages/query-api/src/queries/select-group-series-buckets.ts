@@ -1,5 +1,5 @@
 import type { Queryable } from '@strata/core';
-import { groupMembersWithEventsIn, groupVersionsIn, memberNotedMinutes } from './group-members-sql.ts';
+import { groupMembersWithEventsIn, groupVersionsIn, headedMinutes, memberNotedMinutes } from './group-members-sql.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
@@ -34,12 +34,14 @@ const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
 const GROUP = 'tenant_id = $1 AND label = $2 AND label_value = $3';
 
 const statement = (table: string, width: string, passThrough: boolean, withDevices: boolean): string => `
-WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestamptz')}, dirty AS (
-  SELECT bucket FROM member_noted
-  UNION
+WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestamptz')}, group_noted AS (
   SELECT bucket FROM group_dirty
    WHERE ${GROUP} AND bucket >= $6::timestamptz AND bucket < $7::timestamptz
-), held AS (
+), dirty AS (
+  SELECT bucket FROM member_noted
+  UNION
+  SELECT bucket FROM group_noted
+), ${headedMinutes('$6::timestamptz', '$7::timestamptz')}, held AS (
   SELECT DISTINCT date_bin('${width}', bucket, ${EPOCH}) AS bucket FROM dirty
 ), stored AS (
   SELECT r.bucket, r.count, r.sum, r.min, r.max, r.last, r.last_ts, r.devices
@@ -57,12 +59,20 @@ WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestampt
      OFFSET 0
    ) m
    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = m.bucket)
+), heads AS (
+  SELECT h.bucket, h.count, h.sum, h.min, h.max, h.last, h.last_ts
+    FROM headed x
+    JOIN group_minute_heads h
+      ON h.tenant_id = $1 AND h.label = $2 AND h.label_value = $3 AND h.value_key = $4 AND h.bucket = x.bucket
 ), runs AS (
-  -- Consecutive noted minutes as one range (gaps and islands): the live edge is usually two adjacent
-  -- minutes, and each member costs one history probe per run instead of one per minute.
+  -- Consecutive noted minutes without a head as one range (gaps and islands), and each headed minute's
+  -- tail after its head: each member costs one history probe per range instead of one per minute.
   SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
-    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM dirty) d
+    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island
+            FROM (SELECT bucket FROM dirty EXCEPT SELECT bucket FROM headed) w) d
    GROUP BY island
+  UNION ALL
+  SELECT through, bucket + interval '1 minute' FROM headed WHERE through < bucket + interval '1 minute'
 ), live AS (
   SELECT date_bin('1 minute', e.ts, ${EPOCH}) AS bucket, count(*) AS count, sum(e.v::numeric) AS sum, min(e.v::float8) AS min,
          max(e.v::float8) AS max, (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
@@ -81,7 +91,7 @@ WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestampt
 ), combined AS (
   SELECT date_bin($5::interval, bucket, ${EPOCH}) AS bucket, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
          (array_agg(last ORDER BY last_ts DESC, last DESC))[1] AS last
-    FROM (${passThrough ? '' : 'SELECT bucket, count, sum, min, max, last, last_ts FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM live) parts
+    FROM (${passThrough ? '' : 'SELECT bucket, count, sum, min, max, last, last_ts FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM heads UNION ALL SELECT * FROM live) parts
    GROUP BY 1
 )${withDevices ? reportersPart : ''}
 SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::float8 AS sum, min, max, last, devices

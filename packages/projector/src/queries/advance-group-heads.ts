@@ -1,0 +1,137 @@
+import type { Queryable } from '@strata/core';
+
+/**
+ * How far behind the refresher's clock a head's watermark stays. A drain that commits after the head
+ * advanced with an event before the watermark makes the head useless for its minute (reads go back to
+ * the whole minute), so the watermark waits for events on their way: the pipeline takes ~0.1–0.3 s
+ * from a request to history beside the bench's ingest (its freshness p99). Reads combine the events
+ * after the watermark from history, so a larger lag costs every read of an active group more rows.
+ */
+export const GROUP_HEAD_LAG_MS = 2_000;
+
+/*
+ * Advances the heads of a tenant's open noted minutes (decision 0085, migration 0022): for each minute
+ * that has notes and has not ended, every group's aggregate of its events before `through`, so reads of
+ * an active group combine only the events after it instead of the whole minute.
+ *
+ * One statement, so one snapshot: it decides from the minute's notes whether the head still stands,
+ * adds the events in [old through, new through) that this snapshot sees, and records the new through
+ * with this snapshot (pg_current_snapshot() is the statement's own). Per minute:
+ *  - no mark: start, with the minute's events before the new through;
+ *  - a note the mark's snapshot did not see with an event before the mark's through (its drain
+ *    committed after the head advanced past that event), or a note written without xid/first_ts: the
+ *    head cannot say which of the minute's events it holds, so it is given up (through NULL, rows
+ *    deleted) and reads combine the minute whole until the refresher claims it; re-computing it
+ *    instead would rescan the minute every round exactly when ingest is behind;
+ *  - otherwise: extend, adding the events of [through, new through). Every event of that range this
+ *    snapshot sees is added once: a transaction the old snapshot did not see has all its events at or
+ *    after the old through (else its note says so), and one it saw had them before the old through
+ *    counted then.
+ * Members as replace-group-minutes.ts finds them, but from device_state's (tenant, ts) index: a
+ * device whose newest event is before a range has nothing in it. Work ∝ the range's events.
+ */
+const SQL = `
+WITH open AS (
+  SELECT DISTINCT bucket FROM aggregate_dirty
+   WHERE tenant_id = $1 AND bucket > $2::timestamptz - interval '1 minute' AND bucket <= $3::timestamptz
+), marks AS (
+  SELECT o.bucket, least(o.bucket + interval '1 minute', $3::timestamptz) AS hi,
+         CASE WHEN m.bucket IS NULL THEN o.bucket ELSE m.through END AS lo,
+         CASE WHEN m.bucket IS NULL THEN 'start'
+              WHEN m.through IS NULL THEN 'given up'
+              WHEN EXISTS (SELECT 1 FROM aggregate_dirty d
+                            WHERE d.tenant_id = $1 AND d.bucket = o.bucket
+                              AND (d.xid IS NULL OR d.first_ts IS NULL OR (d.first_ts < m.through AND NOT pg_visible_in_snapshot(d.xid, m.snap))))
+                THEN 'late'
+              ELSE 'extend' END AS step
+    FROM open o
+    LEFT JOIN group_minute_marks m ON m.tenant_id = $1 AND m.bucket = o.bucket
+), ranges AS (
+  SELECT bucket, lo, hi FROM marks WHERE step IN ('start', 'extend') AND lo < hi
+), active AS (
+  -- Skipped outright for a tenant without any label version (a one-time filter).
+  SELECT ds.device
+    FROM device_state ds
+   WHERE ds.tenant_id = $1 AND ds.ts >= (SELECT min(lo) FROM ranges)
+     AND EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
+), versions AS (
+  SELECT d.device, v.label, v.label_value, g.bucket, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
+    FROM active d
+   CROSS JOIN ranges g
+   CROSS JOIN LATERAL (
+     SELECT label, value AS label_value, valid_from, valid_to FROM label_versions
+      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi AND value IS NOT NULL
+     OFFSET 0 -- one primary-key range per active device and minute
+   ) v
+), spans AS (
+  SELECT device, bucket, min(a) AS a, max(b) AS b FROM versions GROUP BY device, bucket
+), history AS (
+  SELECT s.device, s.bucket, e.ts, k.key AS value_key, (k.value)::float8 AS f, (k.value)::numeric AS n
+    FROM spans s
+   CROSS JOIN LATERAL (
+     SELECT ts, "values" FROM events WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b
+     OFFSET 0 -- one primary-key range per member and minute
+   ) e
+   CROSS JOIN LATERAL jsonb_each(e."values") k
+   WHERE jsonb_typeof(k.value) = 'number'
+), samples AS (
+  SELECT v.label, v.label_value, h.value_key, h.bucket, h.ts, h.f, h.n
+    FROM history h JOIN versions v ON v.device = h.device AND v.bucket = h.bucket AND h.ts >= v.a AND h.ts < v.b
+), fresh AS (
+  SELECT label, label_value, value_key, bucket, count(*) AS count, sum(n) AS sum, min(f) AS min, max(f) AS max,
+         (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts
+    FROM samples
+   GROUP BY 1, 2, 3, 4
+), added AS (
+  -- Heads add up: the new range's events are disjoint from those already counted. last: the newest
+  -- event, the larger value on a tie (as every level).
+  INSERT INTO group_minute_heads AS h (tenant_id, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT $1, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts FROM fresh ORDER BY 2, 3, 4, 5
+  ON CONFLICT (tenant_id, label, label_value, value_key, bucket) DO UPDATE SET
+    count = h.count + excluded.count, sum = h.sum + excluded.sum,
+    min = least(h.min, excluded.min), max = greatest(h.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (h.last_ts, h.last) THEN excluded.last ELSE h.last END,
+    last_ts = greatest(h.last_ts, excluded.last_ts)
+  RETURNING 1
+), dropped AS (
+  DELETE FROM group_minute_heads h USING marks m
+   WHERE m.step = 'late' AND h.tenant_id = $1 AND h.bucket = m.bucket
+), marked AS (
+  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap)
+  SELECT $1, bucket, CASE WHEN step = 'late' THEN NULL ELSE hi END, pg_current_snapshot()
+    FROM marks
+   WHERE step = 'late' OR (step IN ('start', 'extend') AND lo < hi)
+  ON CONFLICT (tenant_id, bucket) DO UPDATE SET through = excluded.through, snap = excluded.snap
+)
+SELECT count(*) FILTER (WHERE step IN ('start', 'extend') AND lo < hi)::int AS advanced,
+       count(*) FILTER (WHERE step = 'late')::int AS given_up,
+       (SELECT count(*) FROM added)::int AS heads
+  FROM marks`;
+
+export interface AdvanceGroupHeadsQuery {
+  tenantId: string;
+  /** The refresher's clock (epoch ms): minutes that ended by then are the claim's, not heads'. */
+  now: number;
+  /** The new watermark's lag behind `now`; GROUP_HEAD_LAG_MS unless a test says. */
+  lagMs?: number;
+}
+
+export interface AdvancedHeads {
+  /** Minutes whose heads started or moved forward. */
+  advanced: number;
+  /** Minutes whose heads were given up this time (a late note). */
+  givenUp: number;
+  /** Group head rows written. */
+  heads: number;
+}
+
+export async function advanceGroupHeads(db: Queryable, query: AdvanceGroupHeadsQuery): Promise<AdvancedHeads> {
+  const upto = query.now - (query.lagMs ?? GROUP_HEAD_LAG_MS);
+  const result = await db.query<{ advanced: number; given_up: number; heads: number }>({
+    name: 'advance-group-heads',
+    text: SQL,
+    values: [query.tenantId, new Date(query.now).toISOString(), new Date(upto).toISOString()],
+  });
+  const row = result.rows[0] ?? { advanced: 0, given_up: 0, heads: 0 };
+  return { advanced: row.advanced, givenUp: row.given_up, heads: row.heads };
+}
