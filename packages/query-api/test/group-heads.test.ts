@@ -129,3 +129,49 @@ t.test("an open minute's group heads answer with the events after them, exactly,
   t.equal(await headCount(), undefined, '(g) and the heads');
   await check('(g) the minute refreshed and stored');
 });
+
+t.test("devices: a member's newest event decides it only when it can, exactly at sub-millisecond edges", async (t) => {
+  // Decision 0085's fast path for `devices` of combined buckets (held ones, every 5m and 15m bucket):
+  // device_state keeps each value's newest event time in whole milliseconds, so events a fraction of
+  // a millisecond from a bucket's or a version's edge, newest values that are not numbers and newer
+  // events after the bucket must all fall through to the probes.
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const b = Math.floor((Date.now() - 3 * 3_600_000) / 300_000) * 300_000;
+  const from = new Date(b - 3_600_000).toISOString();
+  const to = new Date(b + 3_600_000).toISOString();
+  let n = 0;
+  const event = (device: string, ts: number, v: unknown): BatchEvent => ({ tenantId: tenant, device, key: `e:${n++}`, ts, type: 'reading', values: { v } as BatchEvent['values'] });
+  await foldLabelSamples(deps.pool, tenant, [
+    ...['e0', 'e1', 'e2', 'e4'].map((device) => ({ device, label: 'team', ts: b - DAY, value: 'red' })),
+    { device: 'e3', label: 'team', ts: b + 30_000, value: 'red' },
+  ]);
+  await projectBatch(deps.pool, randomUUID(), [
+    event('e0', b + 299_999.6, 1.5), // the bucket's last fraction of a millisecond: its newest time rounds to the next bucket
+    event('e1', b + 10_000, 2.5),
+    event('e1', b + 20_000, 'off'), // newest is not a number
+    event('e2', b + 10_000, 3.5),
+    event('e2', b + 6 * MINUTE, 4.5), // newest after the bucket
+    event('e3', b + 10_000, 5.5), // before its membership began
+    event('e4', b - 0.3, 6.5), // the previous bucket's last fraction of a millisecond
+  ]);
+  const check = async (label: string): Promise<void> => {
+    for (const [interval, width] of Object.entries(INTERVALS)) {
+      const result = await get(app, `/v1/groups/team/red/series?value=v&interval=${interval}&agg=${AGGS}&from=${from}&to=${to}`, apiKey);
+      t.same(result.body.buckets, await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to), `${label}: ${interval} = raw history × versions`);
+    }
+  };
+  await check('noted, before a refresh');
+  const fiveMinutes = (await get(app, `/v1/groups/team/red/series?value=v&interval=5m&agg=devices&from=${from}&to=${to}`, apiKey)).body.buckets;
+  t.same(
+    fiveMinutes.map((bucket: { ts: string; devices: number }) => [Date.parse(bucket.ts) - b, bucket.devices]),
+    [
+      [-300_000, 1],
+      [0, 3],
+      [300_000, 1],
+    ],
+    'e4 only before b; e0, e1 and e2 in the bucket, e3 not (its event precedes its membership); e2 again after',
+  );
+  for (let round = 1; round > 0; ) round = (await refreshAggregates(deps.pool, { now: Date.now() })).minutes;
+  await check('after a refresh');
+});

@@ -24,7 +24,10 @@ import { groupMembersWithEventsIn, groupVersionsIn, headedMinutes, memberNotedMi
  * a rollup is stale), or else an event of the value in history within the bucket and the version.
  * Exact while raw history is kept; after raw retention a member whose version began or ended inside
  * one of the bucket's minutes is counted only if it reported in a whole minute of it. It costs one
- * or two index probes per member and combined bucket, so it is read only when `devices` is asked for.
+ * or two index probes per member and combined bucket, so it is read only when `devices` is asked for;
+ * most members are decided by their newest event of the value key in device_state (written with each
+ * history row, so of the same snapshot) without either: newest before the bucket, not a reporter;
+ * newest inside it and a number, a reporter (decision 0085).
  *
  * LATERAL subqueries kept apart by OFFSET 0 (one primary-key range each whatever the estimates) and
  * history bounded by the noted minutes alone keep PostgreSQL on its generic plan (decision 0065).
@@ -107,7 +110,19 @@ const reportersPart = `, reporters AS (
      ${groupVersionsIn('c.bucket', 'c.bucket + $5::interval')}
      OFFSET 0
    ) m
-   WHERE EXISTS (
+   CROSS JOIN LATERAL (
+     -- The window the member counts in, in epoch ms, and its newest event carrying the value key (device_state:
+     -- its time in epoch ms, rounded, and whether the value is a number). No state row: no events at all.
+     SELECT date_part('epoch', greatest(c.bucket, m.valid_from)) * 1000 AS lo_ms,
+            date_part('epoch', least(c.bucket + $5::interval, m.valid_to)) * 1000 AS hi_ms,
+            (ds.state -> $4 ->> 't')::float8 AS t, jsonb_typeof(ds.state -> $4 -> 'v') = 'number' AS numeric
+       FROM device_state ds WHERE ds.tenant_id = $1 AND ds.device = m.device LIMIT 1
+   ) s
+   -- Newest before the window (a millisecond's margin for the rounding): nothing in it. Newest numeric
+   -- inside it: a reporter. Only the rest (newer events since, or a newest that is not a number) probe.
+   WHERE s.t >= s.lo_ms - 1
+     AND ((s.numeric AND s.t >= s.lo_ms + 1 AND s.t < s.hi_ms - 1)
+      OR EXISTS (
            SELECT 1 FROM rollups_1m r
             WHERE r.tenant_id = $1 AND r.device = m.device AND r.value_key = $4
               AND r.bucket >= c.bucket AND r.bucket >= m.valid_from
@@ -116,7 +131,7 @@ const reportersPart = `, reporters AS (
            SELECT 1 FROM events e
             WHERE e.tenant_id = $1 AND e.device = m.device
               AND e.ts >= c.bucket AND e.ts < c.bucket + $5::interval AND e.ts >= m.valid_from AND e.ts < m.valid_to
-              AND jsonb_typeof(e."values" -> $4) = 'number')
+              AND jsonb_typeof(e."values" -> $4) = 'number'))
    GROUP BY c.bucket
 )`;
 
