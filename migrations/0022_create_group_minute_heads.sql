@@ -16,14 +16,16 @@
 -- hand) sends the read back to the whole minute from history, as before.
 ALTER TABLE aggregate_dirty ADD COLUMN first_ts timestamptz, ADD COLUMN xid xid8;
 
--- One row per (tenant, open noted minute) the refresher keeps heads for. through NULL: given up for this
--- minute (a late note arrived; reads combine it whole until the refresher closes it). Deleted with the
--- minute's notes when the refresher claims it (claim-dirty-minutes.ts).
+-- One row per (tenant, open noted minute) the refresher keeps heads for. through NULL: given up at
+-- `written` (a late note arrived; reads combine the minute whole until the refresher starts it again,
+-- a few seconds later, or claims it). Deleted with the minute's notes when the refresher claims it
+-- (claim-dirty-minutes.ts).
 CREATE TABLE group_minute_marks (
   tenant_id  uuid NOT NULL,
   bucket     timestamptz NOT NULL,
   through    timestamptz,
   snap       pg_snapshot NOT NULL,
+  written    timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, bucket)
 );
 

@@ -9,6 +9,14 @@ import type { Queryable } from '@strata/core';
  */
 export const GROUP_HEAD_LAG_MS = 2_000;
 
+/**
+ * How long a given-up head waits before it starts again from the minute's first event. Late notes come
+ * in bursts (the projector catching up after a burst of ingest: the bench's batch phase leaves ~10 s of
+ * drains behind), and each start reads the minute so far: at most one such read per tenant and this
+ * interval while ingest stays behind, and heads again within it once it has caught up.
+ */
+export const GROUP_HEAD_RETRY_MS = 5_000;
+
 /*
  * Advances the heads of a tenant's open noted minutes (decision 0085, migration 0022): for each minute
  * that has notes and has not ended, every group's aggregate of its events before `through`, so reads of
@@ -21,8 +29,8 @@ export const GROUP_HEAD_LAG_MS = 2_000;
  *  - a note the mark's snapshot did not see with an event before the mark's through (its drain
  *    committed after the head advanced past that event), or a note written without xid/first_ts: the
  *    head cannot say which of the minute's events it holds, so it is given up (through NULL, rows
- *    deleted) and reads combine the minute whole until the refresher claims it; re-computing it
- *    instead would rescan the minute every round exactly when ingest is behind;
+ *    deleted) and reads combine the minute whole; it starts again GROUP_HEAD_RETRY_MS later (starting
+ *    at once would rescan the minute every round exactly while ingest is behind);
  *  - otherwise: extend, adding the events of [through, new through). Every event of that range this
  *    snapshot sees is added once: a transaction the old snapshot did not see has all its events at or
  *    after the old through (else its note says so), and one it saw had them before the old through
@@ -36,8 +44,9 @@ WITH open AS (
    WHERE tenant_id = $1 AND bucket > $2::timestamptz - interval '1 minute' AND bucket <= $3::timestamptz
 ), marks AS (
   SELECT o.bucket, least(o.bucket + interval '1 minute', $3::timestamptz) AS hi,
-         CASE WHEN m.bucket IS NULL THEN o.bucket ELSE m.through END AS lo,
+         CASE WHEN m.through IS NULL THEN o.bucket ELSE m.through END AS lo,
          CASE WHEN m.bucket IS NULL THEN 'start'
+              WHEN m.through IS NULL AND m.written <= $2::timestamptz - $4::interval THEN 'start'
               WHEN m.through IS NULL THEN 'given up'
               WHEN EXISTS (SELECT 1 FROM aggregate_dirty d
                             WHERE d.tenant_id = $1 AND d.bucket = o.bucket
@@ -97,11 +106,11 @@ WITH open AS (
   DELETE FROM group_minute_heads h USING marks m
    WHERE m.step = 'late' AND h.tenant_id = $1 AND h.bucket = m.bucket
 ), marked AS (
-  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap)
-  SELECT $1, bucket, CASE WHEN step = 'late' THEN NULL ELSE hi END, pg_current_snapshot()
+  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap, written)
+  SELECT $1, bucket, CASE WHEN step = 'late' THEN NULL ELSE hi END, pg_current_snapshot(), $2::timestamptz
     FROM marks
    WHERE step = 'late' OR (step IN ('start', 'extend') AND lo < hi)
-  ON CONFLICT (tenant_id, bucket) DO UPDATE SET through = excluded.through, snap = excluded.snap
+  ON CONFLICT (tenant_id, bucket) DO UPDATE SET through = excluded.through, snap = excluded.snap, written = excluded.written
 )
 SELECT count(*) FILTER (WHERE step IN ('start', 'extend') AND lo < hi)::int AS advanced,
        count(*) FILTER (WHERE step = 'late')::int AS given_up,
@@ -114,6 +123,8 @@ export interface AdvanceGroupHeadsQuery {
   now: number;
   /** The new watermark's lag behind `now`; GROUP_HEAD_LAG_MS unless a test says. */
   lagMs?: number;
+  /** How long a given-up head waits; GROUP_HEAD_RETRY_MS unless a test says. */
+  retryMs?: number;
 }
 
 export interface AdvancedHeads {
@@ -130,7 +141,7 @@ export async function advanceGroupHeads(db: Queryable, query: AdvanceGroupHeadsQ
   const result = await db.query<{ advanced: number; given_up: number; heads: number }>({
     name: 'advance-group-heads',
     text: SQL,
-    values: [query.tenantId, new Date(query.now).toISOString(), new Date(upto).toISOString()],
+    values: [query.tenantId, new Date(query.now).toISOString(), new Date(upto).toISOString(), `${query.retryMs ?? GROUP_HEAD_RETRY_MS} milliseconds`],
   });
   const row = result.rows[0] ?? { advanced: 0, given_up: 0, heads: 0 };
   return { advanced: row.advanced, givenUp: row.given_up, heads: row.heads };
