@@ -34,6 +34,7 @@ export type ProjectorConfig = Pick<
   | 'projectorDrainsInFlight'
   | 'projectorDrainMaxEvents'
   | 'aggregateRefreshIntervalMs'
+  | 'groupHeadLagMs'
   | 'httpRequestTimeoutMs'
   | 'httpConnectionTimeoutMs'
   | 'httpKeepAliveTimeoutMs'

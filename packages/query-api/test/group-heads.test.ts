@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { BatchEvent } from '@strata/core';
-import { projectBatch, refreshAggregates } from '@strata/testkit';
+import { projectBatch, refreshAggregates, stageEvents } from '@strata/testkit';
 import { buildTestApp, get, newTenant } from './helpers.ts';
 import { groupSeriesOracle } from './support/group-series-oracle.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
@@ -131,6 +131,16 @@ t.test("an open minute's group heads answer with the events after them, exactly,
   t.equal(await headCount(), await redBefore(m + 40_000), '(g) with every event before its through');
   await check('(g) started again');
   t.ok(await usesHead(), '(g) the read answers from it');
+
+  // An accepted event still in staging (the projector behind): the head stops before it, so the drain
+  // that brings it leaves the head standing.
+  const waiting = event(m + 45_000, 'g3');
+  const batchId = await stageEvents(deps.pool, [waiting]);
+  await refreshAt(m + 52_000);
+  t.equal((await mark())?.through, m + 45_000, '(g) the head stops at the oldest staged event, before the clock less the lag');
+  await projectBatch(deps.pool, batchId, [waiting]);
+  await check('(g) the staged event drained');
+  t.ok(await usesHead(), '(g) and the head still answers');
 
   await refreshAt(m + 2 * MINUTE);
   t.equal(await mark(), undefined, '(h) the claim takes the mark');

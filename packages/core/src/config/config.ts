@@ -77,6 +77,11 @@ export interface Config {
   projectorBatchAttempts: number;
   /** How often each projector recomputes the aggregate minutes noted by projections (decision 0060). */
   aggregateRefreshIntervalMs: number;
+  /**
+   * How far behind the refresher's clock the heads of open group minutes stay at least (decision 0085):
+   * the events still on their way in, device clocks a little behind included.
+   */
+  groupHeadLagMs: number;
   dbPoolSize: number;
   /** How often ops looks for staged batches whose queue job is gone (lost with Redis). */
   stagingSweepIntervalMs: number;

@@ -8,7 +8,7 @@ import { TenantBackoff } from './tenant-backoff.ts';
 import { refreshAggregates } from './refresh-aggregates.ts';
 
 export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'pool' | 'metrics' | 'cache'> {
-  config: Pick<Config, 'aggregateRefreshIntervalMs' | 'redisPrefix'>;
+  config: Pick<Config, 'aggregateRefreshIntervalMs' | 'groupHeadLagMs' | 'redisPrefix'>;
 }
 
 export interface AggregateRefreshLoop {
@@ -56,7 +56,15 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
     run: async () => {
       for (;;) {
         const stop = metrics.aggregateRefreshDuration.startTimer();
-        const outcome = await refreshAggregates(deps.pool, { now: deps.clock.now(), claimSizes, backoff, tenantFailed, stopping: () => stopping, labelsChanged });
+        const outcome = await refreshAggregates(deps.pool, {
+          now: deps.clock.now(),
+          headLagMs: deps.config.groupHeadLagMs,
+          claimSizes,
+          backoff,
+          tenantFailed,
+          stopping: () => stopping,
+          labelsChanged,
+        });
         stop();
         if (outcome.failedTenants === 0) metrics.aggregateRefreshes.inc({ result: 'completed' });
         metrics.aggregateMinutesRefreshed.inc(outcome.minutes);

@@ -19,6 +19,8 @@ import { TenantBackoff } from './tenant-backoff.ts';
 export interface RefreshAggregatesOptions {
   /** Epoch ms. Minutes that ended after this instant are left noted: reads compute them live (decision 0060). */
   now: number;
+  /** How far behind `now` the heads of open group minutes stay at least (decision 0085); the default unless said. */
+  headLagMs?: number;
   /** Tenants per round. */
   maxTenants?: number;
   /** Minutes per tenant per transaction, fixed; without it `claimSizes` decides. */
@@ -96,7 +98,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     try {
       refreshed = await withTransaction(pool, async (client) => {
         if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-        return refreshTenant(client, tenantId, options.now, size);
+        return refreshTenant(client, tenantId, options, size);
       });
     } catch (error) {
       // One tenant's failure (a minute too costly for the statement timeout, say) must not end the
@@ -127,8 +129,8 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
  * device hours and days → group hours and days (their `devices` read the device levels just written)
  * → tenant hour counts → the heads of its open minutes (decision 0085).
  */
-async function refreshTenant(client: PoolClient, tenantId: string, now: number, size: number): Promise<TenantRefresh> {
-  const closedBy = new Date(now).toISOString();
+async function refreshTenant(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions, size: number): Promise<TenantRefresh> {
+  const closedBy = new Date(options.now).toISOString();
   const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
   const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
   const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
@@ -150,6 +152,6 @@ async function refreshTenant(client: PoolClient, tenantId: string, now: number, 
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
   if (minutes.length > 0) await replaceHourCounts(client, tenantId, minutes);
   // Last, after the claim took the ended minutes (and their heads): the open minutes' heads.
-  await advanceGroupHeads(client, { tenantId, now });
+  await advanceGroupHeads(client, { tenantId, now: options.now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
   return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples: fold.samples, labels };
 }

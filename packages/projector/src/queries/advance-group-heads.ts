@@ -1,11 +1,14 @@
 import type { Queryable } from '@strata/core';
 
 /**
- * How far behind the refresher's clock a head's watermark stays. A drain that commits after the head
- * advanced with an event before the watermark makes the head useless for its minute (reads go back to
- * the whole minute), so the watermark waits for events on their way: the pipeline takes ~0.1–0.3 s
- * from a request to history beside the bench's ingest (its freshness p99). Reads combine the events
- * after the watermark from history, so a larger lag costs every read of an active group more rows.
+ * How far behind the refresher's clock a head's watermark stays at least (the default of the
+ * GROUP_HEAD_LAG_MS setting). A drain
+ * that commits after the head advanced with an event before the watermark makes the head useless for
+ * its minute (reads go back to the whole minute for a while). Events already accepted wait in staging,
+ * and the watermark never passes the oldest of them, however far the projector is behind; the lag
+ * covers the events still on their way in (a request being accepted, a device clock a little behind).
+ * Reads combine the events after the watermark from history: a larger lag costs each read of an active
+ * group more rows.
  */
 export const GROUP_HEAD_LAG_MS = 2_000;
 
@@ -24,7 +27,8 @@ export const GROUP_HEAD_RETRY_MS = 5_000;
  *
  * One statement, so one snapshot: it decides from the minute's notes whether the head still stands,
  * adds the events in [old through, new through) that this snapshot sees, and records the new through
- * with this snapshot (pg_current_snapshot() is the statement's own). Per minute:
+ * with this snapshot (pg_current_snapshot() is the statement's own). The new through is the refresher's
+ * clock less the lag, or the oldest staged event of the minute if that is earlier. Per minute:
  *  - no mark: start, with the minute's events before the new through;
  *  - a note the mark's snapshot did not see with an event before the mark's through (its drain
  *    committed after the head advanced past that event), or a note written without xid/first_ts: the
@@ -42,8 +46,14 @@ const SQL = `
 WITH open AS (
   SELECT DISTINCT bucket FROM aggregate_dirty
    WHERE tenant_id = $1 AND bucket > $2::timestamptz - interval '1 minute' AND bucket <= $3::timestamptz
+), staged AS (
+  -- The oldest event of the tenant's in these minutes accepted but not yet in history: the drain that
+  -- brings it will note the minute with it, so no watermark goes past it. Staging holds what the
+  -- projector has yet to drain (seconds of ingest, more while it catches up), scanned per tenant.
+  SELECT coalesce(min(ts), 'infinity') AS ts FROM staging_events
+   WHERE tenant_id = $1 AND ts >= (SELECT min(bucket) FROM open) AND ts < $3::timestamptz
 ), marks AS (
-  SELECT o.bucket, least(o.bucket + interval '1 minute', $3::timestamptz) AS hi,
+  SELECT o.bucket, least(o.bucket + interval '1 minute', $3::timestamptz, (SELECT ts FROM staged)) AS hi,
          CASE WHEN m.through IS NULL THEN o.bucket ELSE m.through END AS lo,
          CASE WHEN m.bucket IS NULL THEN 'start'
               WHEN m.through IS NULL AND m.written <= $2::timestamptz - $4::interval THEN 'start'
@@ -121,7 +131,7 @@ export interface AdvanceGroupHeadsQuery {
   tenantId: string;
   /** The refresher's clock (epoch ms): minutes that ended by then are the claim's, not heads'. */
   now: number;
-  /** The new watermark's lag behind `now`; GROUP_HEAD_LAG_MS unless a test says. */
+  /** The new watermark's lag behind `now` (config groupHeadLagMs); GROUP_HEAD_LAG_MS unless said. */
   lagMs?: number;
   /** How long a given-up head waits; GROUP_HEAD_RETRY_MS unless a test says. */
   retryMs?: number;
