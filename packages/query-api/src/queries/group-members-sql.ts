@@ -63,6 +63,23 @@ export function memberNotedMinutes(range: string): string {
 }
 
 /**
+ * CTE `member_noted` as memberNotedMinutes defines it, after `tenant_noted` and a CTE `members` (device,
+ * valid_from, valid_to, ts: the device's newest event) holding at least every version overlapping the
+ * noted span, read once for the whole statement (select-group-series-buckets.ts) instead of probing
+ * device_state again here.
+ */
+export function memberNotedFromMembers(): string {
+  return `member_noted AS (
+  SELECT t.bucket
+    FROM tenant_noted t
+   WHERE t.bucket <= (
+     SELECT max(m.ts)
+       FROM (SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi FROM tenant_noted) r
+       JOIN members m ON m.valid_to > r.lo AND m.valid_from < r.hi)
+)`;
+}
+
+/**
  * CTE `headed` (bucket, through), after `member_noted` and `group_noted` (this group's group_dirty
  * minutes) in [lo, hi): the group's noted minutes a head answers up to `through` (decision 0085,
  * migration 0022). The refresher keeps, for an open noted minute, every group's aggregate of the

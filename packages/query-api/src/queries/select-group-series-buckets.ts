@@ -1,5 +1,5 @@
 import type { Queryable } from '@strata/core';
-import { groupMembersWithEventsIn, groupVersionsIn, headedMinutes, memberNotedMinutes } from './group-members-sql.ts';
+import { groupVersionsIn, headedMinutes, memberNotedFromMembers } from './group-members-sql.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
@@ -37,10 +37,30 @@ const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
 const GROUP = 'tenant_id = $1 AND label = $2 AND label_value = $3';
 
 const statement = (table: string, width: string, passThrough: boolean, withDevices: boolean): string => `
-WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestamptz')}, group_noted AS (
+WITH tenant_noted AS (
+  -- A minute is noted once per drain that wrote into it.
+  SELECT DISTINCT bucket FROM aggregate_dirty WHERE tenant_id = $1 AND bucket >= $6::timestamptz AND bucket < $7::timestamptz
+), group_noted AS (
   SELECT bucket FROM group_dirty
    WHERE ${GROUP} AND bucket >= $6::timestamptz AND bucket < $7::timestamptz
-), dirty AS (
+), members AS MATERIALIZED (
+  -- The one pass over the members (decision 0085): every version of the value overlapping the buckets
+  -- this read may combine (${passThrough || !withDevices ? 'those holding a noted minute, from the first one on; none when nothing is noted' : 'all of them: every 5m and 15m bucket is combined and counts its reporters'}),
+  -- with its device's newest event (device_state: one primary-key probe, LIMIT 1 for a plain index scan),
+  -- and the newest event carrying the value key: its time in epoch ms, rounded, and whether a number.
+  -- Holds, the live part and reporters read it instead of probing device_state each.
+  SELECT v.device, v.valid_from, v.valid_to, d.ts, d.t, d.numeric
+    FROM (${
+      passThrough || !withDevices
+        ? `SELECT date_bin('${width}', min(bucket), ${EPOCH}) AS lo FROM (SELECT bucket FROM tenant_noted UNION ALL SELECT bucket FROM group_noted) n`
+        : 'SELECT $6::timestamptz AS lo'
+    }) r
+   CROSS JOIN LATERAL (${groupVersionsIn('r.lo', '$7::timestamptz')} OFFSET 0) v
+    LEFT JOIN LATERAL (
+      SELECT ds.ts, (ds.state -> $4 ->> 't')::float8 AS t, jsonb_typeof(ds.state -> $4 -> 'v') = 'number' AS numeric
+        FROM device_state ds WHERE ds.tenant_id = $1 AND ds.device = v.device LIMIT 1
+    ) d ON true
+), ${memberNotedFromMembers()}, dirty AS (
   SELECT bucket FROM member_noted
   UNION
   SELECT bucket FROM group_noted
@@ -77,13 +97,11 @@ WITH ${memberNotedMinutes('bucket >= $6::timestamptz AND bucket < $7::timestampt
   UNION ALL
   SELECT through, bucket + interval '1 minute' FROM headed WHERE through < bucket + interval '1 minute'
 ), live AS (
+  -- Members whose newest event is before a range have nothing in it (decision 0083).
   SELECT date_bin('1 minute', e.ts, ${EPOCH}) AS bucket, count(*) AS count, sum(e.v::numeric) AS sum, min(e.v::float8) AS min,
          max(e.v::float8) AS max, (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
     FROM runs r
-   CROSS JOIN LATERAL (
-     ${groupMembersWithEventsIn('r.lo', 'r.hi')}
-     OFFSET 0
-   ) m
+    JOIN members m ON m.valid_to > r.lo AND m.valid_from < r.hi AND m.ts >= r.lo
    CROSS JOIN LATERAL (
      SELECT ts, "values" -> $4 AS v FROM events
       WHERE tenant_id = $1 AND device = m.device AND ts >= r.lo AND ts < r.hi AND ts >= m.valid_from AND ts < m.valid_to
@@ -106,22 +124,17 @@ SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::flo
 const reportersPart = `, reporters AS (
   SELECT c.bucket, count(DISTINCT m.device)::int AS devices
     FROM combined c
+    JOIN members m ON m.valid_to > c.bucket AND m.valid_from < c.bucket + $5::interval
    CROSS JOIN LATERAL (
-     ${groupVersionsIn('c.bucket', 'c.bucket + $5::interval')}
-     OFFSET 0
-   ) m
-   CROSS JOIN LATERAL (
-     -- The window the member counts in, in epoch ms, and its newest event carrying the value key (device_state:
-     -- its time in epoch ms, rounded, and whether the value is a number). No state row: no events at all.
+     -- The window the member counts in, epoch ms.
      SELECT date_part('epoch', greatest(c.bucket, m.valid_from)) * 1000 AS lo_ms,
-            date_part('epoch', least(c.bucket + $5::interval, m.valid_to)) * 1000 AS hi_ms,
-            (ds.state -> $4 ->> 't')::float8 AS t, jsonb_typeof(ds.state -> $4 -> 'v') = 'number' AS numeric
-       FROM device_state ds WHERE ds.tenant_id = $1 AND ds.device = m.device LIMIT 1
-   ) s
-   -- Newest before the window (a millisecond's margin for the rounding): nothing in it. Newest numeric
-   -- inside it: a reporter. Only the rest (newer events since, or a newest that is not a number) probe.
-   WHERE s.t >= s.lo_ms - 1
-     AND ((s.numeric AND s.t >= s.lo_ms + 1 AND s.t < s.hi_ms - 1)
+            date_part('epoch', least(c.bucket + $5::interval, m.valid_to)) * 1000 AS hi_ms
+   ) w
+   -- The member's newest event of the value key before the window (a millisecond's margin for the
+   -- rounding), or none at all: nothing in it. Newest inside it and a number: a reporter. Only the rest
+   -- (newer events since, or a newest that is not a number) probe.
+   WHERE m.t >= w.lo_ms - 1
+     AND ((m.numeric AND m.t >= w.lo_ms + 1 AND m.t < w.hi_ms - 1)
       OR EXISTS (
            SELECT 1 FROM rollups_1m r
             WHERE r.tenant_id = $1 AND r.device = m.device AND r.value_key = $4
