@@ -48,3 +48,20 @@ CREATE TABLE group_minute_heads (
   PRIMARY KEY (tenant_id, label, label_value, value_key, bucket)
 );
 CREATE INDEX group_minute_heads_tenant_bucket_idx ON group_minute_heads (tenant_id, bucket);
+
+-- A head is judged by the notes of its minute (advance-group-heads.ts, reads' headedMinutes): once any of
+-- them is deleted (the refresher's claim, or anything else, a refresher of an older release included),
+-- the head can no longer be judged, so the minute's mark and heads go in the same statement. Per
+-- statement, over the deleted notes' distinct minutes.
+CREATE FUNCTION drop_heads_of_unnoted_minutes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM group_minute_marks m USING (SELECT DISTINCT tenant_id, bucket FROM gone) g
+   WHERE m.tenant_id = g.tenant_id AND m.bucket = g.bucket;
+  DELETE FROM group_minute_heads h USING (SELECT DISTINCT tenant_id, bucket FROM gone) g
+   WHERE h.tenant_id = g.tenant_id AND h.bucket = g.bucket;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER aggregate_dirty_drop_heads AFTER DELETE ON aggregate_dirty
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION drop_heads_of_unnoted_minutes();

@@ -37,6 +37,10 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
     metrics.aggregateRefreshes.inc({ result: 'failed' });
     deps.logger.warn({ err: error, tenantId, retryInMs }, 'aggregate refresh of a tenant failed; its minutes stay noted');
   };
+  // Heads are a shortcut for reads (exact without them): a failure is logged and the refresh commits.
+  const headsFailed = (tenantId: string, error: unknown): void => {
+    deps.logger.warn({ err: error, tenantId }, 'advancing the group heads of a tenant failed; its reads combine open minutes whole');
+  };
   // Labels an event's fold changed reach the cache after the commit, as command-api's PUT/PATCH do;
   // a failed write leaves the entry behind (counted, logged) until the device's next change.
   const labelsChanged = async (tenantId: string, labels: CurrentLabels[]): Promise<void> => {
@@ -62,6 +66,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
           claimSizes,
           backoff,
           tenantFailed,
+          headsFailed,
           stopping: () => stopping,
           labelsChanged,
         });

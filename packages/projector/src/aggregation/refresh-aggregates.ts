@@ -42,6 +42,8 @@ export interface RefreshAggregatesOptions {
   backoff?: TenantBackoff;
   /** Told of each tenant transaction that failed (rolled back: its minutes stay noted); the round goes on. */
   tenantFailed?: (tenantId: string, error: unknown, retryInMs: number) => void;
+  /** Told when advancing a tenant's group heads failed (rolled back to before it; the claim still commits). */
+  headsFailed?: (tenantId: string, error: unknown) => void;
 }
 
 export interface RefreshOutcome {
@@ -84,9 +86,11 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
   const noted = await selectDirtyTenants(pool, { closedBy, limit });
   // Tenants whose only due work is group notes (a retroactive label change); none without labels.
   const grouped = await selectDirtyTenants(pool, { closedBy, limit, table: 'group_dirty' });
-  // Tenants receiving events now: their open minutes' group heads move forward (decision 0085).
+  // Tenants receiving events now: their open minutes' group heads move forward (decision 0085), in a
+  // quota of their own (the least recently advanced first), so neither due work nor other tenants'
+  // heads keep a tenant's heads still round after round.
   const open = await selectDirtyTenants(pool, { closedBy, limit, table: 'open' });
-  const tenants = [...new Set([...noted, ...grouped, ...open])].slice(0, limit);
+  const tenants = [...new Set([...[...new Set([...noted, ...grouped])].slice(0, limit), ...open])];
   const backoff = options.backoff ?? new TenantBackoff();
   const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0 };
   for (const tenantId of tenants) {
@@ -151,7 +155,16 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
   if (minutes.length > 0) await replaceHourCounts(client, tenantId, minutes);
-  // Last, after the claim took the ended minutes (and their heads): the open minutes' heads.
-  await advanceGroupHeads(client, { tenantId, now: options.now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
+  // Last, after the claim took the ended minutes (and their heads): the open minutes' heads, in a
+  // savepoint, so that their failure (a statement timeout, say) never undoes the claim before them:
+  // heads are only a shortcut for reads, which are exact without them.
+  await client.query('SAVEPOINT group_heads');
+  try {
+    await advanceGroupHeads(client, { tenantId, now: options.now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
+    await client.query('RELEASE SAVEPOINT group_heads');
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT group_heads');
+    options.headsFailed?.(tenantId, error);
+  }
   return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples: fold.samples, labels };
 }

@@ -20,6 +20,9 @@ export const GROUP_HEAD_LAG_MS = 2_000;
  */
 export const GROUP_HEAD_RETRY_MS = 5_000;
 
+/** Devices of a tenant whose newest event is over a minute ahead of the clock past which its heads stand still. */
+export const MAX_AHEAD_DEVICES = 1_000;
+
 /*
  * Advances the heads of a tenant's open noted minutes (decision 0085, migration 0022): for each minute
  * that has notes and has not ended, every group's aggregate of its events before `through`, so reads of
@@ -66,14 +69,29 @@ WITH open AS (
               ELSE 'extend' END AS step
     FROM open o
     LEFT JOIN group_minute_marks m ON m.tenant_id = $1 AND m.bucket = o.bucket
+), ahead AS (
+  -- Devices whose newest event is more than a minute ahead of the clock (a device clock set wrong, or
+  -- events stamped up to MAX_FUTURE_SKEW_MS ahead): their newest time says nothing of the range, so
+  -- each would be probed every round until then. Past ${MAX_AHEAD_DEVICES} the heads stand still (reads
+  -- combine the tail from history, exactly) rather than make every round of this refresher, which
+  -- other tenants wait for, cost that (hostile review: 20,000 such devices, 4.6 → 103 ms a round).
+  SELECT ds.device FROM device_state ds
+   WHERE ds.tenant_id = $1 AND ds.ts >= $2::timestamptz + interval '1 minute'
+   LIMIT ${MAX_AHEAD_DEVICES + 1}
+), capped AS (
+  SELECT count(*) > ${MAX_AHEAD_DEVICES} AS capped FROM ahead
 ), ranges AS (
-  SELECT bucket, lo, hi FROM marks WHERE step IN ('start', 'extend') AND lo < hi
+  SELECT bucket, lo, hi FROM marks WHERE step IN ('start', 'extend') AND lo < hi AND NOT (SELECT capped FROM capped)
 ), active AS (
-  -- Skipped outright for a tenant without any label version (a one-time filter).
+  -- The devices with an event since the range began, by device_state's (tenant, ts) index. Skipped
+  -- outright for a tenant without any label version (a one-time filter).
   SELECT ds.device
     FROM device_state ds
-   WHERE ds.tenant_id = $1 AND ds.ts >= (SELECT min(lo) FROM ranges)
+   WHERE ds.tenant_id = $1 AND ds.ts >= (SELECT min(lo) FROM ranges) AND ds.ts < $2::timestamptz + interval '1 minute'
      AND EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
+  UNION ALL
+  SELECT device FROM ahead
+   WHERE EXISTS (SELECT 1 FROM ranges) AND EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
 ), versions AS (
   SELECT d.device, v.label, v.label_value, g.bucket, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
     FROM active d
@@ -117,13 +135,19 @@ WITH open AS (
   DELETE FROM group_minute_heads h USING marks m
    WHERE m.step = 'late' AND h.tenant_id = $1 AND h.bucket = m.bucket
 ), marked AS (
+  -- An extend that cannot move (a drain since the last snapshot brought events within the lag of the
+  -- head, or too many devices ahead) still takes this snapshot: every note it sees that the old one
+  -- did not has all its events at or after \`through\` (else the step is 'late'), so the head holds the
+  -- same events under it; the next round then judges only drains after this one (hostile review: a
+  -- single such drain held a head at +20 s for the rest of its minute).
   INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap, written)
-  SELECT $1, bucket, CASE WHEN step = 'late' THEN NULL ELSE hi END, pg_current_snapshot(), $2::timestamptz
-    FROM marks
-   WHERE step = 'late' OR (step IN ('start', 'extend') AND lo < hi)
+  SELECT $1, k.bucket, CASE WHEN k.step = 'late' THEN NULL WHEN r.bucket IS NOT NULL THEN r.hi ELSE k.lo END, pg_current_snapshot(), $2::timestamptz
+    FROM marks k
+    LEFT JOIN ranges r ON r.bucket = k.bucket
+   WHERE k.step IN ('late', 'extend') OR r.bucket IS NOT NULL
   ON CONFLICT (tenant_id, bucket) DO UPDATE SET through = excluded.through, snap = excluded.snap, written = excluded.written
 )
-SELECT count(*) FILTER (WHERE step IN ('start', 'extend') AND lo < hi)::int AS advanced,
+SELECT (SELECT count(*) FROM ranges)::int AS advanced,
        count(*) FILTER (WHERE step = 'late')::int AS given_up,
        (SELECT count(*) FROM added)::int AS heads
   FROM marks`;

@@ -18,7 +18,8 @@ export interface ClaimedMinutes {
  * minutes, with the ones whose new rows carried labels (the refresher folds their label samples). Meant for the refresher's transaction: it recomputes them next, in a later
  * statement whose snapshot sees every event whose note this one deleted (a note commits with its
  * events). Notes committed after this statement stay and bring the minute back in a later round.
- * A rollback restores the notes.
+ * A rollback restores the notes. The claimed minutes' group heads go with their notes (decision 0085:
+ * migration 0022's trigger on aggregate_dirty).
  */
 export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQuery): Promise<ClaimedMinutes> {
   const result = await db.query<{ ms: number; labelled: boolean }>({
@@ -32,12 +33,6 @@ export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQ
              DELETE FROM aggregate_dirty d
               WHERE d.tenant_id = $1 AND d.bucket <= (SELECT max(bucket) FROM minutes)
              RETURNING d.bucket, d.labelled
-           ), unmarked AS (
-             -- The claimed minutes' group heads go with their notes (decision 0085): a head read beside
-             -- notes it cannot see would miss the claimed notes' events.
-             DELETE FROM group_minute_marks m WHERE m.tenant_id = $1 AND m.bucket <= (SELECT max(bucket) FROM minutes)
-           ), beheaded AS (
-             DELETE FROM group_minute_heads h WHERE h.tenant_id = $1 AND h.bucket <= (SELECT max(bucket) FROM minutes)
            )
            SELECT (extract(epoch FROM bucket) * 1000)::float8 AS ms, bool_or(labelled) AS labelled FROM claimed GROUP BY 1 ORDER BY 1`,
     values: [query.tenantId, query.closedBy, query.limit],

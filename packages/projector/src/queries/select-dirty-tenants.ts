@@ -10,7 +10,7 @@ export interface SelectDirtyTenantsQuery {
   /**
    * Which notes; tenant notes unless said. Both tables have a (tenant_id, bucket) index. 'open': tenants
    * with a tenant note of a minute that has not ended by closedBy (whose group heads the refresher
-   * advances, decision 0085), the least recent newest minute first.
+   * advances, decision 0085), those whose heads moved least recently first.
    */
   table?: NoteTable | 'open';
 }
@@ -29,7 +29,12 @@ const statement = (table: NoteTable, due: Due): string => `WITH RECURSIVE tenant
                FROM tenants t WHERE t.tenant_id IS NOT NULL
            ) o
             WHERE edge ${due === 'ended' ? '<=' : '>'} $1::timestamptz - interval '1 minute'
-            ORDER BY edge LIMIT $2`;
+            ORDER BY ${
+              due === 'ended'
+                ? 'edge'
+                : // Every tenant receiving events ties on the current minute: the least recently advanced first.
+                  '(SELECT max(m.written) FROM group_minute_marks m WHERE m.tenant_id = o.tenant_id) NULLS FIRST, edge'
+            } LIMIT $2`;
 
 // Table names come from this fixed list, never from input.
 const STATEMENTS: Record<NoteTable | 'open', { name: string; text: string }> = {
