@@ -1,4 +1,5 @@
 import type { Queryable } from '@strata/core';
+import { memberSamples } from './group-minute-sql.ts';
 
 /**
  * How far a head's watermark stays behind the refresher's clock, and behind the oldest event of the
@@ -92,30 +93,7 @@ WITH open AS (
   UNION ALL
   SELECT device FROM ahead
    WHERE EXISTS (SELECT 1 FROM ranges) AND EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
-), versions AS (
-  SELECT d.device, v.label, v.label_value, g.bucket, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
-    FROM active d
-   CROSS JOIN ranges g
-   CROSS JOIN LATERAL (
-     SELECT label, value AS label_value, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi AND value IS NOT NULL
-     OFFSET 0 -- one primary-key range per active device and minute
-   ) v
-), spans AS (
-  SELECT device, bucket, min(a) AS a, max(b) AS b FROM versions GROUP BY device, bucket
-), history AS (
-  SELECT s.device, s.bucket, e.ts, k.key AS value_key, (k.value)::float8 AS f, (k.value)::numeric AS n
-    FROM spans s
-   CROSS JOIN LATERAL (
-     SELECT ts, "values" FROM events WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b
-     OFFSET 0 -- one primary-key range per member and minute
-   ) e
-   CROSS JOIN LATERAL jsonb_each(e."values") k
-   WHERE jsonb_typeof(k.value) = 'number'
-), samples AS (
-  SELECT v.label, v.label_value, h.value_key, h.bucket, h.ts, h.f, h.n
-    FROM history h JOIN versions v ON v.device = h.device AND v.bucket = h.bucket AND h.ts >= v.a AND h.ts < v.b
-), fresh AS (
+), ${memberSamples()}, fresh AS (
   SELECT label, label_value, value_key, bucket, count(*) AS count, sum(n) AS sum, min(f) AS min, max(f) AS max,
          (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts
     FROM samples

@@ -33,6 +33,44 @@ export const GROUP_MINUTE_STEP_BYTES = 16_384;
 
 const KEEP_STEPS = `count(*) <= ${GROUP_MINUTE_STEPS} AND sum(pg_column_size(running)) <= ${GROUP_MINUTE_STEP_BYTES}`;
 
+/**
+ * CTEs `versions`, `spans`, `history` and `samples` (what GROUP_MINUTE_AGGREGATE and the heads start
+ * from) out of two CTEs of the statement: `active (device)`, the devices that may have events in the
+ * ranges, and `ranges (lo, hi)`, disjoint time ranges. Per active device and range, its label versions
+ * overlapping the range (one primary-key range each), cut to it; per device and range, one primary-key
+ * range of its history over the span of those versions; each numeric value of each row once per group
+ * whose version covered the row's ts. `bounds`: more conditions on history's ts (parameters that let
+ * the planner prune partitions), or ''.
+ */
+export function memberSamples(bounds = ''): string {
+  return `versions AS (
+  SELECT d.device, v.label, v.label_value, g.lo, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
+    FROM active d
+   CROSS JOIN ranges g
+   CROSS JOIN LATERAL (
+     SELECT label, value AS label_value, valid_from, valid_to FROM label_versions
+      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi AND value IS NOT NULL
+     OFFSET 0 -- one primary-key range per active device and range
+   ) v
+), spans AS (
+  SELECT device, lo, min(a) AS a, max(b) AS b FROM versions GROUP BY device, lo
+), history AS (
+  -- Each numeric value of the members' rows, taken apart once however many labels the device has.
+  SELECT s.device, s.lo, e.ts, k.key AS value_key, (k.value)::float8 AS f, (k.value)::numeric AS n
+    FROM spans s
+   CROSS JOIN LATERAL (
+     SELECT ts, "values" FROM events
+      WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b${bounds}
+     OFFSET 0 -- one primary-key range per member and range
+   ) e
+   CROSS JOIN LATERAL jsonb_each(e."values") k
+   WHERE jsonb_typeof(k.value) = 'number'
+), samples AS (
+  SELECT v.label, v.label_value, h.value_key, date_bin('1 minute', h.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, h.device, h.ts, h.f, h.n
+    FROM history h JOIN versions v ON v.device = h.device AND v.lo = h.lo AND h.ts >= v.a AND h.ts < v.b
+)`;
+}
+
 export const GROUP_MINUTE_AGGREGATE = `
 at_times AS (
   -- One row per distinct event time of a group minute, in time order within it, with the running sum.

@@ -1,5 +1,5 @@
 import type { Queryable } from '@strata/core';
-import { GROUP_MINUTE_AGGREGATE, groupKeys, TOUCHED_GROUP_HOURS, WRITE_GROUP_MINUTES, type GroupKey, type GroupKeyRow } from './group-minute-sql.ts';
+import { GROUP_MINUTE_AGGREGATE, groupKeys, memberSamples, TOUCHED_GROUP_HOURS, WRITE_GROUP_MINUTES, type GroupKey, type GroupKeyRow } from './group-minute-sql.ts';
 
 /*
  * Every group's rows of a tenant's claimed minutes, recomputed from history under the label versions
@@ -32,32 +32,7 @@ WITH minutes AS (
     FROM ranges g
     JOIN rollups_1m r ON r.tenant_id = $1 AND r.bucket >= g.lo AND r.bucket < g.hi AND r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
    WHERE EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
-), versions AS (
-  SELECT d.device, v.label, v.label_value, g.lo, greatest(v.valid_from, g.lo) AS a, least(v.valid_to, g.hi) AS b
-    FROM active d
-   CROSS JOIN ranges g
-   CROSS JOIN LATERAL (
-     SELECT label, value AS label_value, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi AND value IS NOT NULL
-     OFFSET 0 -- one primary-key range per active device and run
-   ) v
-), spans AS (
-  SELECT device, lo, min(a) AS a, max(b) AS b FROM versions GROUP BY device, lo
-), history AS (
-  -- Each numeric value of the members' rows, taken apart once however many labels the device has.
-  SELECT s.device, s.lo, e.ts, k.key AS value_key, (k.value)::float8 AS f, (k.value)::numeric AS n
-    FROM spans s
-   CROSS JOIN LATERAL (
-     SELECT ts, "values" FROM events
-      WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b AND ts >= $3::timestamptz AND ts < $4::timestamptz
-     OFFSET 0 -- one primary-key range per member and run
-   ) e
-   CROSS JOIN LATERAL jsonb_each(e."values") k
-   WHERE jsonb_typeof(k.value) = 'number'
-), samples AS (
-  SELECT v.label, v.label_value, h.value_key, date_bin('1 minute', h.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, h.device, h.ts, h.f, h.n
-    FROM history h JOIN versions v ON v.device = h.device AND v.lo = h.lo AND h.ts >= v.a AND h.ts < v.b
-), ${GROUP_MINUTE_AGGREGATE}, ${WRITE_GROUP_MINUTES}, gone AS (
+), ${memberSamples(' AND ts >= $3::timestamptz AND ts < $4::timestamptz')}, ${GROUP_MINUTE_AGGREGATE}, ${WRITE_GROUP_MINUTES}, gone AS (
   SELECT r.label, r.label_value, r.value_key, r.bucket
     FROM ranges g JOIN group_rollups_1m r
       ON r.tenant_id = $1 AND r.bucket >= g.lo AND r.bucket < g.hi AND r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
