@@ -14,6 +14,7 @@ export interface ProjectorMetrics {
   aggregateRefreshDuration: Histogram;
   groupNotes: Gauge;
   labelFolds: Counter<'source'>;
+  groupHeads: Counter<'outcome'>;
 }
 
 export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
@@ -93,8 +94,15 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       labelNames: ['source'],
       registers: [registry],
     }),
+    groupHeads: new Counter({
+      name: 'strata_group_heads_total',
+      help: 'Open minutes whose group heads the refresher advanced, gave up (a drain landed an event before the head: reads combine the minute whole until it starts again), held still (too many devices stamped ahead of the clock), or failed to advance (decision 0085).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
   // Exported at 0 from the start, so an alert's increase() sees the first failed round after a restart.
   for (const result of ['completed', 'failed']) metrics.aggregateRefreshes.inc({ result }, 0);
+  for (const outcome of ['advanced', 'given_up', 'held', 'failed']) metrics.groupHeads.inc({ outcome }, 0);
   return metrics;
 }

@@ -403,3 +403,26 @@ t.test('two processes working off one labelled backlog together leave every grou
   await ctx.refresh();
   await assertGroupLevels(t, ctx, events, [...samplesOf(events), ...direct]);
 });
+
+t.test('strata_group_heads_total counts the open minutes whose heads the refresh loop advanced and gave up', async (t) => {
+  // The loop runs on the real clock, so the open minute is the current one: start 3 to 50 s into a
+  // minute (waiting for the next if need be), so that the head can begin and the minute stays open.
+  const into = (): number => Date.now() % MINUTE;
+  if (into() < 3_000 || into() > 50_000) await new Promise((resolve) => setTimeout(resolve, (MINUTE - into() + 3_000) % MINUTE));
+  const minute = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const ctx = await startTestProjector(t, { aggregateRefreshIntervalMs: 3_600_000 });
+  await foldDirect(ctx.db, ctx.tenant, [{ device: 'h0', label: 'team', ts: minute - DAY, value: 'a' }]);
+  const loop = buildAggregateRefreshLoop(ctx.deps);
+  t.teardown(() => loop.stop());
+  const heads = async (outcome: string): Promise<number | undefined> =>
+    (await ctx.deps.registry.getSingleMetric('strata_group_heads_total')?.get())?.values.find((v) => v.labels.outcome === outcome)?.value;
+  t.equal(await heads('given_up'), 0, 'exported at 0 before any round');
+  await ctx.project([{ device: 'h0', id: 'h-1', ts: minute + 500, values: { n: 1 } }]);
+  await loop.runOnce();
+  t.equal(await heads('advanced'), 1, "the open minute's head began");
+  // A drain the head has not seen, with an event before it.
+  await ctx.project([{ device: 'h0', id: 'h-2', ts: minute, values: { n: 2 } }]);
+  await loop.runOnce();
+  t.equal(await heads('given_up'), 1, 'and was given up');
+  t.equal(await heads('failed'), 0, 'nothing failed');
+});

@@ -53,7 +53,7 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
     return batchId;
   };
   const refresh = async (): Promise<RefreshOutcome> => {
-    const total: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0 };
+    const total: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0, heads: { advanced: 0, givenUp: 0, held: 0 } };
     for (;;) {
       const round = await refreshAggregates(deps.pool, { now: Date.now() });
       total.minutes += round.minutes;

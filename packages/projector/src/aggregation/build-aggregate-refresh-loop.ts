@@ -39,6 +39,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
   };
   // Heads are a shortcut for reads (exact without them): a failure is logged and the refresh commits.
   const headsFailed = (tenantId: string, error: unknown): void => {
+    metrics.groupHeads.inc({ outcome: 'failed' });
     deps.logger.warn({ err: error, tenantId }, 'advancing the group heads of a tenant failed; its reads combine open minutes whole');
   };
   // Labels an event's fold changed reach the cache after the commit, as command-api's PUT/PATCH do;
@@ -74,6 +75,9 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
         if (outcome.failedTenants === 0) metrics.aggregateRefreshes.inc({ result: 'completed' });
         metrics.aggregateMinutesRefreshed.inc(outcome.minutes);
         if (outcome.labelSamples > 0) metrics.labelFolds.inc({ source: 'event' }, outcome.labelSamples);
+        metrics.groupHeads.inc({ outcome: 'advanced' }, outcome.heads.advanced);
+        metrics.groupHeads.inc({ outcome: 'given_up' }, outcome.heads.givenUp);
+        metrics.groupHeads.inc({ outcome: 'held' }, outcome.heads.held);
         if (outcome.backloggedTenants === 0 || stopping) {
           metrics.groupNotes.set(await countGroupNotes(deps.pool));
           return;

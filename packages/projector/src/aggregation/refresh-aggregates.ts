@@ -57,6 +57,8 @@ export interface RefreshOutcome {
   labelSamples: number;
   /** Tenants whose transaction failed this round (rolled back, retried after a back-off). */
   failedTenants: number;
+  /** Open minutes whose group heads moved, were given up (a late note), or stood still (decision 0085). */
+  heads: { advanced: number; givenUp: number; held: number };
 }
 
 /** What one tenant transaction did. */
@@ -64,6 +66,7 @@ interface TenantRefresh {
   minutes: number;
   labelSamples: number;
   labels: CurrentLabels[];
+  heads: { advanced: number; givenUp: number; held: number };
 }
 
 /**
@@ -92,7 +95,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
   const open = await selectDirtyTenants(pool, { closedBy, limit, table: 'open' });
   const tenants = [...new Set([...[...new Set([...noted, ...grouped])].slice(0, limit), ...open])];
   const backoff = options.backoff ?? new TenantBackoff();
-  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0 };
+  const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0, heads: { advanced: 0, givenUp: 0, held: 0 } };
   for (const tenantId of tenants) {
     if (options.stopping?.()) break;
     if (backoff.waiting(tenantId, Date.now())) continue;
@@ -120,6 +123,9 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     sizes.record(tenantId, { claimed: refreshed.minutes, size, elapsedMs: performance.now() - started });
     outcome.minutes += refreshed.minutes;
     outcome.labelSamples += refreshed.labelSamples;
+    outcome.heads.advanced += refreshed.heads.advanced;
+    outcome.heads.givenUp += refreshed.heads.givenUp;
+    outcome.heads.held += refreshed.heads.held;
     if (refreshed.labels.length > 0) await options.labelsChanged?.(tenantId, refreshed.labels);
     if (refreshed.minutes >= size) outcome.backloggedTenants++;
   }
@@ -158,13 +164,19 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   // Last, after the claim took the ended minutes (and their heads): the open minutes' heads, in a
   // savepoint, so that their failure (a statement timeout, say) never undoes the claim before them:
   // heads are only a shortcut for reads, which are exact without them.
+  let heads = { advanced: 0, givenUp: 0, held: 0 };
   await client.query('SAVEPOINT group_heads');
   try {
-    await advanceGroupHeads(client, { tenantId, now: options.now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
+    heads = await advanceGroupHeads(client, { tenantId, now: options.now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
     await client.query('RELEASE SAVEPOINT group_heads');
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT group_heads');
     options.headsFailed?.(tenantId, error);
   }
-  return { minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size, labelSamples: fold.samples, labels };
+  return {
+    minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size,
+    labelSamples: fold.samples,
+    labels,
+    heads: { advanced: heads.advanced, givenUp: heads.givenUp, held: heads.held },
+  };
 }

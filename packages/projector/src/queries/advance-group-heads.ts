@@ -127,6 +127,7 @@ WITH open AS (
 )
 SELECT (SELECT count(*) FROM ranges)::int AS advanced,
        count(*) FILTER (WHERE step = 'late')::int AS given_up,
+       count(*) FILTER (WHERE step IN ('start', 'extend') AND lo < hi AND (SELECT capped FROM capped))::int AS held,
        (SELECT count(*) FROM added)::int AS heads
   FROM marks`;
 
@@ -145,13 +146,15 @@ export interface AdvancedHeads {
   advanced: number;
   /** Minutes whose heads were given up this time (a late note). */
   givenUp: number;
+  /** Minutes whose heads could have moved but stood still (too many devices ahead of the clock). */
+  held: number;
   /** Group head rows written. */
   heads: number;
 }
 
 export async function advanceGroupHeads(db: Queryable, query: AdvanceGroupHeadsQuery): Promise<AdvancedHeads> {
   const upto = query.now - (query.lagMs ?? GROUP_HEAD_LAG_MS);
-  const result = await db.query<{ advanced: number; given_up: number; heads: number }>({
+  const result = await db.query<{ advanced: number; given_up: number; held: number; heads: number }>({
     name: 'advance-group-heads',
     text: SQL,
     values: [
@@ -162,6 +165,6 @@ export async function advanceGroupHeads(db: Queryable, query: AdvanceGroupHeadsQ
       `${query.lagMs ?? GROUP_HEAD_LAG_MS} milliseconds`,
     ],
   });
-  const row = result.rows[0] ?? { advanced: 0, given_up: 0, heads: 0 };
-  return { advanced: row.advanced, givenUp: row.given_up, heads: row.heads };
+  const row = result.rows[0] ?? { advanced: 0, given_up: 0, held: 0, heads: 0 };
+  return { advanced: row.advanced, givenUp: row.given_up, held: row.held, heads: row.heads };
 }
