@@ -70,9 +70,10 @@ export {
   LIVE_ENTRY_FIELD,
   LIVE_STREAM_MAXLEN,
   encodeLiveDelta,
+  encodeLiveDeltaOfState,
   liveMessageFromEntry,
   decodeLiveMessage,
   type LiveDelta,
   type LiveMessage,
 } from './schemas/live-message.ts';
-export { CACHED_STATE_FIELDS, encodeCachedState, decodeCachedState, type CachedState } from './schemas/cached-state.ts';
+export { CACHED_STATE_FIELDS, encodeCachedState, encodeCachedValueState, decodeCachedState, type CachedState } from './schemas/cached-state.ts';

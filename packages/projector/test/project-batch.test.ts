@@ -44,6 +44,52 @@ t.test('projection of batches', async (t) => {
     t.same(state.rows[0].values, { a: 3, b: 2 });
   });
 
+  t.test('value keys and values that JSON must escape arrive in the state as sent (the drain writes it as text)', async (t) => {
+    // Decision 0086: the drain builds each device's state as JSON text and parses it once. A key or a
+    // value written without its escapes would change the state or fail the whole drain.
+    // From JSON text: a `__proto__` key in an object literal would set the prototype, not a key.
+    const parsed = JSON.parse(`{"q\\"uote":"he said \\"hi\\"\\n","back\\\\slash":"\\\\","ü-ß-漢字-🙂":1e-7,"__proto__":12345678901234567890,"{\\"x\\":1}":"{\\"v\\":0,\\"t\\":0}",",":":","a.b":true,"nothing":null}`) as Record<string, unknown>;
+    t.equal(Object.keys(parsed).length, 8, 'the event carries every key');
+    // Two devices: one with two events of the drain (the sorted, grouped path) and one with one (built
+    // from its event alone).
+    await ctx.project([
+      { device: 'escapes', ts: '2026-11-20T12:00:00Z', values: parsed },
+      { device: 'escapes', ts: '2026-11-20T12:00:01Z', values: { ',': ';' } },
+      { device: 'escapes-once', ts: '2026-11-20T12:00:00Z', values: parsed },
+    ]);
+    const once = await ctx.db.query<{ values: Record<string, unknown>; state: Record<string, { v: unknown; t: number }> }>(
+      `SELECT "values"::text::json AS "values", state::text::json AS state FROM device_state WHERE device = 'escapes-once'`,
+    );
+    t.same(JSON.parse(JSON.stringify(once.rows[0]?.values)), JSON.parse(JSON.stringify(parsed)), 'one event: its values as sent');
+    t.same(
+      JSON.parse(JSON.stringify(once.rows[0]?.state)),
+      Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, { v, t: Date.parse('2026-11-20T12:00:00Z') }])),
+      'one event: each value with its time',
+    );
+    // The cache entry and the live delta carry them too (a `__proto__` key is a key like any other).
+    const cached = await ctx.deps.cache.hgetall(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'escapes-once'));
+    const body = JSON.parse(cached.b as string) as { values: Record<string, unknown> };
+    t.ok(Object.hasOwn(body.values, '__proto__'), 'cache: __proto__ is an own key');
+    t.same(JSON.parse(JSON.stringify(body.values)), JSON.parse(JSON.stringify(parsed)), 'cache: the values as sent');
+    const entries = await ctx.deps.cache.xrange(redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant), '-', '+');
+    const deltas = entries.map(([, fields]) => JSON.parse(fields[1] as string) as { device: string; values: Record<string, unknown>; times: Record<string, string> });
+    const delta = deltas.find((d) => d.device === 'escapes-once');
+    t.ok(delta && Object.hasOwn(delta.values, '__proto__') && Object.hasOwn(delta.times, '__proto__'), 'live: __proto__ is an own key');
+    t.same(JSON.parse(JSON.stringify(delta?.values)), JSON.parse(JSON.stringify(parsed)), 'live: every value changed');
+    t.same(Object.keys(delta?.times ?? {}).sort(), Object.keys(parsed).sort(), 'live: each with its time');
+    const state = await ctx.db.query<{ values: Record<string, unknown>; state: Record<string, { v: unknown; t: number }> }>(
+      `SELECT "values"::text::json AS "values", state::text::json AS state FROM device_state WHERE device = 'escapes'`,
+    );
+    const row = state.rows[0];
+    t.ok(row, 'the device has a state');
+    const expected = JSON.parse(JSON.stringify({ ...parsed, ',': ';' })) as Record<string, unknown>;
+    t.same(JSON.parse(JSON.stringify(row?.values)), expected, 'values: every key and value as sent, the newer one where two events carry it');
+    const times = Object.fromEntries(Object.entries(row?.state ?? {}).map(([k, e]) => [k, e.t]));
+    t.equal(times[','], Date.parse('2026-11-20T12:00:01Z'), 'a value keeps the time of the event that set it');
+    t.equal(times['q"uote'], Date.parse('2026-11-20T12:00:00Z'));
+    t.same(Object.keys(row?.state ?? {}).sort(), Object.keys(expected).sort(), 'state: the same keys');
+  });
+
   t.test('the same device name in two tenants stays apart', async (t) => {
     const other = await ctx.db.query(`INSERT INTO tenants (name) VALUES ('other') RETURNING id`);
     await ctx.project([{ device: 'shared', ts: '2026-11-20T12:00:00Z', values: { owner: 'a' } }]);
@@ -91,8 +137,8 @@ t.test('an older version never overwrites a newer one in the cache', async (t) =
   const ctx = await startTestProjector(t);
   const { writeThroughStates } = await import('../src/cache/write-through-states.ts');
   const state = (version: number, v: number) => ({
-    tenantId: ctx.tenant, device: 'race', ts: '2026-11-20T12:00:00.000Z', values: { v }, updatedAt: '2026-11-20T12:00:00.000Z', version,
-    changed: { v: { v, t: Date.UTC(2026, 10, 20, 12) } },
+    tenantId: ctx.tenant, device: 'race', ts: '2026-11-20T12:00:00.000Z', state: { v: { v, t: Date.UTC(2026, 10, 20, 12) } }, updatedAt: '2026-11-20T12:00:00.000Z', version,
+    changed: ['v'],
   });
   const options = { prefix: ctx.config.redisPrefix, ttlSeconds: 60, liveStreamMaxBytes: ctx.config.liveStreamMaxBytes };
   t.equal(await writeThroughStates(ctx.deps.cache, options, [state(5, 5)]), 1);

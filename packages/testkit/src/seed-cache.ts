@@ -28,8 +28,9 @@ export async function seedCache(redis: Redis, prefix: string, states: SeedCached
   const { cacheTtlSeconds, liveStreamMaxBytes } = loadConfig({});
   const projected = states.map((state) => {
     const t = Date.parse(state.ts);
-    const changed = state.live ? Object.fromEntries(Object.entries(state.values).map(([key, v]) => [key, { v, t }])) : {};
-    return { tenantId: state.tenantId, device: state.device, ts: state.ts, values: state.values, updatedAt: state.updatedAt, version: state.version ?? 1, changed };
+    const valueState = Object.fromEntries(Object.entries(state.values).map(([key, v]) => [key, { v, t }]));
+    const changed = state.live ? Object.keys(valueState) : [];
+    return { tenantId: state.tenantId, device: state.device, ts: state.ts, state: valueState, updatedAt: state.updatedAt, version: state.version ?? 1, changed };
   });
   await writeThroughStates(redis, { prefix, ttlSeconds: cacheTtlSeconds, liveStreamMaxBytes }, projected);
 }

@@ -50,6 +50,41 @@ export function encodeLiveDelta(delta: LiveDelta): string {
   return JSON.stringify({ device, ts, values, times, updatedAt, version });
 }
 
+/**
+ * The same text as encodeLiveDelta for the values `keys` of a value state (each value with its event
+ * time in epoch ms, as device_state.state holds it), written without building the two maps: the
+ * projector writes one per changed device and drain. `ts` is the newest of their times. A test holds
+ * the two alike (schemas/encoders.test.ts). `keys` must be own keys of `state`, and not empty.
+ */
+export function encodeLiveDeltaOfState(
+  device: string,
+  state: Readonly<Record<string, { v: unknown; t: number }>>,
+  keys: readonly string[],
+  updatedAt: string,
+  version: number,
+): string {
+  let values = '';
+  let times = '';
+  let newest = Number.NEGATIVE_INFINITY;
+  // The values of one event share its time: format each time once.
+  let lastT = Number.NaN;
+  let lastIso = '';
+  for (const key of keys) {
+    const entry = state[key] as { v: unknown; t: number };
+    if (entry.t !== lastT) {
+      lastT = entry.t;
+      lastIso = new Date(entry.t).toISOString();
+    }
+    if (entry.t > newest) newest = entry.t;
+    const name = JSON.stringify(key);
+    const comma = values === '' ? '' : ',';
+    values += `${comma}${name}:${JSON.stringify(entry.v)}`;
+    times += `${comma}${name}:"${lastIso}"`;
+  }
+  const ts = newest === lastT ? lastIso : new Date(newest).toISOString();
+  return `{"device":${JSON.stringify(device)},"ts":"${ts}","values":{${values}},"times":{${times}},"updatedAt":${JSON.stringify(updatedAt)},"version":${JSON.stringify(version)}}`;
+}
+
 /** The message text of a stored entry: its id spliced in first, exactly as the projector publishes it. */
 export function liveMessageFromEntry(id: string, entryText: string): string {
   return `{"id":"${id}",${entryText.slice(1)}`;

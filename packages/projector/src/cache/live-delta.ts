@@ -1,4 +1,4 @@
-import { encodeLiveDelta, type EventValue } from '@strata/core';
+import { encodeLiveDelta, encodeLiveDeltaOfState } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 
 /**
@@ -10,31 +10,22 @@ import type { ProjectedState } from '../queries/project-batch.ts';
  * Undefined when nothing changed (every incoming value was older than the stored one).
  */
 export function liveDelta(state: ProjectedState, maxBytes: number): string | undefined {
-  // Null-prototype maps: a value named `__proto__` is a plain key here as everywhere else.
-  const values: Record<string, EventValue> = Object.create(null);
-  const times: Record<string, string> = Object.create(null);
+  if (state.changed.length === 0) return undefined;
+  const text = encodeLiveDeltaOfState(state.device, state.state, state.changed, state.updatedAt, state.version);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most deltas need no byte count.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
   let newest = Number.NEGATIVE_INFINITY;
-  let count = 0;
-  // The values of one event share its time: format each time once (a hot spot of the projector).
-  let lastT = Number.NaN;
-  let lastIso = '';
-  for (const [key, entry] of Object.entries(state.changed)) {
-    // Projected from validated events, so every value is one an event may carry.
-    values[key] = entry.v as EventValue;
-    if (entry.t !== lastT) {
-      lastT = entry.t;
-      lastIso = new Date(entry.t).toISOString();
-    }
-    times[key] = lastIso;
-    newest = Math.max(newest, entry.t);
-    count++;
-  }
-  if (count === 0) return undefined;
-  const ts = new Date(newest).toISOString();
-  const delta = { device: state.device, ts, values, times, updatedAt: state.updatedAt, version: state.version };
-  const text = encodeLiveDelta(delta);
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  return encodeLiveDelta({ ...delta, values: {}, times: {}, truncated: true, changed: count });
+  for (const key of state.changed) newest = Math.max(newest, (state.state[key] as { t: number }).t);
+  return encodeLiveDelta({
+    device: state.device,
+    ts: new Date(newest).toISOString(),
+    values: {},
+    times: {},
+    truncated: true,
+    changed: state.changed.length,
+    updatedAt: state.updatedAt,
+    version: state.version,
+  });
 }
 
 /** The largest live message: a small share of the tenant's stream, so one update never crowds it out. */

@@ -1,4 +1,4 @@
-import { CACHED_STATE_FIELDS, encodeCachedState, LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
+import { CACHED_STATE_FIELDS, encodeCachedValueState, LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 
@@ -145,7 +145,7 @@ export async function writeThroughStates(redis: Redis, options: WriteThroughOpti
       const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES];
       for (const state of chunk) {
         keys.push(redisKeys.deviceState(prefix, tenantId, state.device));
-        const body = encodeCachedState(state);
+        const body = encodeCachedValueState(state.device, state.ts, state.state, state.updatedAt);
         args.push(state.version, body, liveDelta(state, maxMessage) ?? '');
       }
       run.call(pipeline, keys.length, ...keys, ...args);
