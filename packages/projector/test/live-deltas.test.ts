@@ -18,6 +18,7 @@ t.test('live updates carry only the changed values, and the stream stays under i
   const messages: string[] = [];
   subscriber.on('message', (_channel, message) => messages.push(message));
   await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.watchLive(); // as query-api does while the tenant has a live client (decision 0087)
 
   const wide: Record<string, string> = {};
   for (let k = 0; k < 2000; k++) wide[`key${k}`] = `value-${k}-${'x'.repeat(20)}`;
@@ -65,4 +66,42 @@ t.test('live updates carry only the changed values, and the stream stays under i
   for (let n = 0; n < 400 && !(await ctx.db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [id])).rowCount; n++) await new Promise((r) => setTimeout(r, 10));
   const recounted = Number(await ctx.deps.cache.get(redisKeys.liveStreamBytes(ctx.config.redisPrefix, ctx.tenant)));
   t.ok(recounted > counted / 2 && recounted <= LIVE_STREAM_MAX_BYTES, `recounted (${recounted})`);
+});
+
+t.test('a tenant nobody watches gets no live writes; once watched, every update is logged and published', async (t) => {
+  // Decision 0087: the projector logs and publishes a tenant's updates only while its watch key exists
+  // (query-api keeps it while the tenant has a live client, and LIVE_RESUME_SECONDS after).
+  const ctx = await startTestProjector(t);
+  const subscriber = new Redis(ctx.config.redisUrl);
+  t.teardown(() => subscriber.disconnect());
+  const messages: string[] = [];
+  subscriber.on('message', (_channel, message) => messages.push(message));
+  await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  const stream = redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant);
+  const cachedValue = async (device: string): Promise<unknown> =>
+    JSON.parse((await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, device), CACHED_STATE_FIELDS.body)) as string).values.n;
+
+  await ctx.project([{ device: 'quiet', ts: BASE, values: { n: 1 } }]);
+  t.equal(await cachedValue('quiet'), 1, 'unwatched: the cache is written through');
+  t.equal(await ctx.deps.cache.xlen(stream), 0, 'unwatched: nothing logged');
+
+  // Another tenant's watch key is not this tenant's.
+  await ctx.watchLive('00000000-0000-4000-8000-00000000abcd');
+  await ctx.project([{ device: 'quiet', ts: BASE + 1000, values: { n: 2 } }]);
+  t.equal(await ctx.deps.cache.xlen(stream), 0, "another tenant's watch key: nothing logged");
+
+  await ctx.watchLive();
+  await ctx.project([{ device: 'quiet', ts: BASE + 2000, values: { n: 3 } }, { device: 'loud', ts: BASE + 2000, values: { n: 4 } }]);
+  await ctx.project([{ device: 'quiet', ts: BASE + 3000, values: { n: 5 } }]);
+  for (let n = 0; n < 100 && messages.length < 3; n++) await new Promise((resolve) => setTimeout(resolve, 20));
+  const entries = await ctx.deps.cache.xrange(stream, '-', '+');
+  t.same(new Set(entries.map(([, fields]) => JSON.parse(fields[1] as string).values.n)), new Set([3, 4, 5]), 'watched: every update logged');
+  t.same(new Set(messages.map((message) => JSON.parse(message).values.n)), new Set([3, 4, 5]), 'watched: every update published');
+  t.same(messages.map((message) => JSON.parse(message).id), entries.map(([id]) => id), '… with the ids of its entries, in order');
+
+  await ctx.deps.cache.del(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.project([{ device: 'quiet', ts: BASE + 4000, values: { n: 6 } }]);
+  t.equal(await cachedValue('quiet'), 6);
+  t.equal(await ctx.deps.cache.xlen(stream), 3, 'the watch key gone: nothing more logged');
+  t.equal(messages.length, 3, '… nor published');
 });

@@ -18,6 +18,7 @@ t.test("the script's stream entries and published messages are core's live-messa
   const published: string[] = [];
   subscriber.on('message', (_channel, message) => published.push(message));
   await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.watchLive(); // as query-api does while the tenant has a live client (decision 0087)
 
   const wide: Record<string, string> = {};
   for (let k = 0; k < 100; k++) wide[`key${k}`] = 'x'.repeat(40);

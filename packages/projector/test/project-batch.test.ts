@@ -52,6 +52,7 @@ t.test('projection of batches', async (t) => {
     t.equal(Object.keys(parsed).length, 8, 'the event carries every key');
     // Two devices: one with two events of the drain (the sorted, grouped path) and one with one (built
     // from its event alone).
+    await ctx.watchLive();
     await ctx.project([
       { device: 'escapes', ts: '2026-11-20T12:00:00Z', values: parsed },
       { device: 'escapes', ts: '2026-11-20T12:00:01Z', values: { ',': ';' } },

@@ -5,6 +5,7 @@ import {
   INGEST_JOB,
   INGEST_QUEUE,
   createPool,
+  redisKeys,
   normalizeEvent,
   type BatchEvent,
   type Config,
@@ -23,6 +24,8 @@ export interface ProjectorTestContext {
   tenant: string;
   /** Enqueues events as command-api would and resolves once the batch is applied. */
   project(events: unknown[], tenant?: string): Promise<string>;
+  /** Marks the tenant watched, as query-api does while it has a live client: the projector then logs and publishes its updates. */
+  watchLive(tenant?: string): Promise<void>;
   /** Rounds of the aggregate refresher, as the projector's loop runs them, until no ended minute is left noted (the loop is not started here). */
   refresh(): Promise<RefreshOutcome>;
 }
@@ -61,7 +64,10 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
       if (round.minutes === 0) return total;
     }
   };
-  return { config, deps, db, queue, tenant, project, refresh };
+  const watchLive = async (forTenant = tenant): Promise<void> => {
+    await deps.cache.set(redisKeys.liveWatch(config.redisPrefix, forTenant), '1', 'EX', 300);
+  };
+  return { config, deps, db, queue, tenant, project, refresh, watchLive };
 }
 
 async function waitForApplied(db: pg.Pool, batchId: string, jobId: string, queue: Queue<IngestJobData>): Promise<void> {

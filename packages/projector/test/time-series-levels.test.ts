@@ -55,6 +55,7 @@ t.test('each live update is appended to the tenant stream and published with its
   const messages: string[] = [];
   subscriber.on('message', (_channel, message) => messages.push(message));
   await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.watchLive(); // as query-api does while the tenant has a live client (decision 0087)
   await ctx.project([{ device: 'live', ts: '2026-11-20T12:00:00Z', values: { v: 1.0000000000000002 } }]);
   await ctx.project([{ device: 'live', ts: '2026-11-20T12:00:01Z', values: { v: 2 } }]);
   for (let i = 0; i < 100 && messages.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));

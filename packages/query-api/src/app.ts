@@ -29,7 +29,10 @@ export interface BuildAppOptions {
 export async function buildApp(deps: QueryDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = createHttpServer(deps.logger, { limits: deps.config });
   // Open SSE responses would keep the server from closing.
-  app.addHook('preClose', async () => deps.live.hub.endAll('shutting down'));
+  app.addHook('preClose', async () => {
+    deps.live.hub.stop();
+    deps.live.hub.endAll('shutting down');
+  });
   registerRequestMetrics(app, deps.registry);
   // Before every route: the document collects routes as they are registered. /docs sits at the root,
   // outside the /v1 scope: no key, no tenant rate limit, not counted as a read.

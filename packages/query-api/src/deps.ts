@@ -39,6 +39,7 @@ export type QueryConfig = Pick<
   | 'streamsPerTenant'
   | 'streamsTotal'
   | 'streamMaxBufferBytes'
+  | 'liveResumeSeconds'
   | 'httpRequestTimeoutMs'
   | 'httpConnectionTimeoutMs'
   | 'httpKeepAliveTimeoutMs'
@@ -137,7 +138,7 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     statementTimeoutMs: REPLICA_BREAKER.timeoutMs + 500,
   });
   const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
-  const live = createLiveDeps(config, logger, overrides.liveHeartbeatMs);
+  const live = createLiveDeps(config, cache, logger, overrides.liveHeartbeatMs);
   const metrics = createQueryMetrics(registry, { replicas, breakers: [...replicas.nodes.map((node) => node.breaker), cacheBreaker], live: live.hub });
   // Revocations are published on REDIS_URL (what `ops key revoke` knows), whatever CACHE_REDIS_URL is.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-auth' }, logger);
@@ -163,14 +164,23 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
 }
 
 function createLiveDeps(
-  config: Pick<Config, 'cacheRedisUrl' | 'redisPrefix' | 'streamsPerTenant' | 'streamsTotal' | 'httpConnectionTimeoutMs'>,
+  config: Pick<Config, 'cacheRedisUrl' | 'redisPrefix' | 'streamsPerTenant' | 'streamsTotal' | 'httpConnectionTimeoutMs' | 'liveResumeSeconds'>,
+  cache: Redis,
   logger: Logger,
   heartbeatMs: number | undefined,
 ): LiveDeps {
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const subscriber = createRedis(config.cacheRedisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-live' }, logger);
   return {
-    hub: new LiveHub({ subscriber, prefix: config.redisPrefix, logger, streamsPerTenant: config.streamsPerTenant, streamsTotal: config.streamsTotal }),
+    hub: new LiveHub({
+      subscriber,
+      cache,
+      resumeSeconds: config.liveResumeSeconds,
+      prefix: config.redisPrefix,
+      logger,
+      streamsPerTenant: config.streamsPerTenant,
+      streamsTotal: config.streamsTotal,
+    }),
     subscriber,
     // A stream with nothing written for HTTP_CONNECTION_TIMEOUT_MS is closed as idle by the server.
     heartbeatMs: heartbeatMs ?? Math.min(LIVE_HEARTBEAT_MS, Math.floor(config.httpConnectionTimeoutMs / 2)),

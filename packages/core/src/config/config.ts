@@ -43,6 +43,11 @@ export interface Config {
   streamMaxBufferBytes: number;
   /** Bytes a tenant's resumable live stream (Redis) may hold; the oldest entries go first. */
   liveStreamMaxBytes: number;
+  /**
+   * Seconds a tenant's live updates are still logged after its last live client left, so a client that
+   * reconnects within them is replayed what it missed; after that nothing is logged until a client comes.
+   */
+  liveResumeSeconds: number;
   /** HTTP servers: whole-request deadline, idle socket timeout, keep-alive timeout and connection cap. */
   httpRequestTimeoutMs: number;
   httpConnectionTimeoutMs: number;

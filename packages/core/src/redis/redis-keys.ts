@@ -15,6 +15,12 @@ export const redisKeys = {
    * PUBLISH on liveChannel; its entry ids are the SSE event ids (Last-Event-ID replay).
    */
   liveStream,
+  /**
+   * Present while a tenant has a live client, and LIVE_RESUME_SECONDS after its last one left (kept by
+   * query-api's LiveHub): the projector's script logs and publishes live updates only while it exists,
+   * so a tenant nobody watches costs no stream writes (decision 0087).
+   */
+  liveWatch: (prefix: string, tenantId: string): string => `${prefix}:livewatch:${tenantId}`,
   /** The running byte count of a tenant's live stream (LIVE_STREAM_MAX_BYTES), kept by the projector. */
   liveStreamBytes: (prefix: string, tenantId: string): string => `${liveStream(prefix, tenantId)}:bytes`,
   /** Key prefix of the per-tenant read rate counters (@fastify/rate-limit appends the tenant). */

@@ -16,22 +16,27 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
  * Cache: newer-version-wins, atomically in Redis, per device: two projectors may finish batches for
  * one device in either order, and the cache must end on the highest device_state.version (whole
  * states, one key per device, so its size is bounded by the device's own; the entry is core's
- * schemas/cached-state.ts). KEYS[4..] are the device
- * keys; ARGV[5 + 3(i-1) ..] their version, body and live delta.
+ * schemas/cached-state.ts).
  * Live: each projection's delta (empty when nothing changed) is appended to the tenant's stream
  * (KEYS[2]) and published with the entry id (KEYS[1]), so a query-api can tell live messages from
  * replayed ones and resume an SSE client exactly where it left off; both happen here, so the
  * stream's order is the publish order. Deltas carry per-value times, so every one is published,
- * whatever the cache did with its state. The message format is core's (schemas/live-message.ts):
- * the id is spliced into the JSON text as its liveMessageFromEntry does, rather than re-encoded with
- * cjson, which would round numbers to 14 digits (test/live-message-format.test.ts holds the two alike).
+ * whatever the cache did with its state. Only while the tenant's watch key (KEYS[4]) exists: query-api
+ * keeps it while the tenant has a live client and LIVE_RESUME_SECONDS after the last one left, and sets
+ * it before a new stream answers, so a client is never told it is connected while its updates are
+ * still being skipped (Redis runs the SET and this script one after the other). A tenant nobody
+ * watches costs no stream writes: they were a sixth of the pipeline's throughput (decision 0087).
+ * The message format is core's (schemas/live-message.ts): the id is spliced into the JSON text as its
+ * liveMessageFromEntry does, rather than re-encoded with cjson, which would round numbers to 14
+ * digits (test/live-message-format.test.ts holds the two alike).
  * The stream is capped by entries (ARGV[2]) and by bytes (ARGV[3]): KEYS[3] holds a running count
  * of the bytes it holds (each text charged 3/2 of its length plus ARGV[4]), and the oldest entries
  * are trimmed exactly (XTRIM MINID) until both caps hold; the newest entry always stays. Within one
  * call the stream may pass its caps by an eighth before it is trimmed (trimming after every entry
  * cost a range scan each); when the call ends both caps hold. A count that went missing while the
  * stream exists is recounted once; an empty stream resets it. Returns, per device, 1 when its cache
- * entry moved forward.
+ * entry moved forward. KEYS[5..] are the device keys; ARGV[5 + 3(i-1) ..] their version, body and
+ * live delta.
  */
 const SCRIPT = `
 local ttl = ARGV[1]
@@ -60,18 +65,20 @@ local function trim()
   if keep then redis.call('XTRIM', KEYS[2], 'MINID', keep) end
 end
 local written = {}
-for i = 4, #KEYS do
-  local at = 5 + (i - 4) * 3
+local watched = nil
+for i = 5, #KEYS do
+  local at = 5 + (i - 5) * 3
   local version = ARGV[at]
   local live = ARGV[at + 2]
-  written[i - 3] = 0
+  written[i - 4] = 0
   local current = redis.call('HGET', KEYS[i], '${CACHED_STATE_FIELDS.version}')
   if not current or tonumber(current) < tonumber(version) then
     redis.call('HSET', KEYS[i], '${CACHED_STATE_FIELDS.version}', version, '${CACHED_STATE_FIELDS.body}', ARGV[at + 1])
     redis.call('EXPIRE', KEYS[i], ttl)
-    written[i - 3] = 1
+    written[i - 4] = 1
   end
-  if live ~= '' then
+  if live ~= '' and watched == nil then watched = redis.call('EXISTS', KEYS[4]) == 1 end
+  if live ~= '' and watched then
     if len == nil then
       len = redis.call('XLEN', KEYS[2])
       bytes = tonumber(redis.call('GET', KEYS[3]) or '-1')
@@ -141,7 +148,12 @@ export async function writeThroughStates(redis: Redis, options: WriteThroughOpti
   for (const [tenantId, tenantStates] of byTenant) {
     for (let from = 0; from < tenantStates.length; from += STATES_PER_CALL) {
       const chunk = tenantStates.slice(from, from + STATES_PER_CALL);
-      const keys = [redisKeys.liveChannel(prefix, tenantId), redisKeys.liveStream(prefix, tenantId), redisKeys.liveStreamBytes(prefix, tenantId)];
+      const keys = [
+        redisKeys.liveChannel(prefix, tenantId),
+        redisKeys.liveStream(prefix, tenantId),
+        redisKeys.liveStreamBytes(prefix, tenantId),
+        redisKeys.liveWatch(prefix, tenantId),
+      ];
       const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES];
       for (const state of chunk) {
         keys.push(redisKeys.deviceState(prefix, tenantId, state.device));

@@ -16,6 +16,10 @@ export interface LiveClient {
 export interface LiveHubOptions {
   /** A connection of its own: a subscribed connection can run no other command. */
   subscriber: Redis;
+  /** The cache Redis, where the projector reads each tenant's watch key (redisKeys.liveWatch). */
+  cache: Redis;
+  /** LIVE_RESUME_SECONDS: how long a tenant's watch key outlives its last client on this process. */
+  resumeSeconds: number;
   prefix: string;
   logger: Logger;
   /** Open streams one tenant may hold on this process, and all tenants together. */
@@ -33,6 +37,12 @@ export interface LiveHubOptions {
  * Every open stream holds a socket and up to STREAM_MAX_BUFFER_BYTES of this process's memory, so
  * the hub admits at most `streamsPerTenant` per tenant (429: that tenant's own doing) and
  * `streamsTotal` in all (503 with Retry-After: this instance is full, another may not be).
+ *
+ * The projector logs and publishes a tenant's updates only while its watch key exists (decision 0087).
+ * The hub sets it (expiring after `resumeSeconds`) before a stream answers, renews it every third of
+ * that while the tenant has clients here, and once more when its last client here leaves, so the key
+ * outlives the last client of every process by `resumeSeconds`: a client that reconnects within them
+ * is replayed all it missed.
  */
 export class LiveHub {
   readonly #byTenant = new Map<string, Set<LiveClient>>();
@@ -40,10 +50,31 @@ export class LiveHub {
   readonly #channelPrefix: string;
   #subscribedOnce = false;
   readonly #options: LiveHubOptions;
+  #renewal: NodeJS.Timeout | undefined;
 
   constructor(options: LiveHubOptions) {
     this.#options = options;
     this.#channelPrefix = redisKeys.liveChannelPrefix(options.prefix);
+  }
+
+  /**
+   * Sets the tenant's watch key; a stream must not answer before it resolves (the projector skips
+   * the updates of a tenant without one). Throws when the cache Redis does not take it.
+   */
+  async watch(tenantId: string): Promise<void> {
+    const { cache, prefix, resumeSeconds } = this.#options;
+    await cache.set(redisKeys.liveWatch(prefix, tenantId), '1', 'EX', resumeSeconds);
+  }
+
+  /** Renews the watch key of every tenant with a client here, in one round trip. */
+  async renewWatches(): Promise<void> {
+    if (this.#byTenant.size === 0) return;
+    const { cache, prefix, resumeSeconds } = this.#options;
+    const pipeline = cache.pipeline();
+    for (const tenantId of this.#byTenant.keys()) pipeline.set(redisKeys.liveWatch(prefix, tenantId), '1', 'EX', resumeSeconds);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   /** Resolves once the subscription is active; a Redis that is down delays it, never the caller. */
@@ -51,7 +82,12 @@ export class LiveHub {
 
   /** Subscribes in the background: readiness of the query API does not depend on live updates. */
   start(): void {
-    const { subscriber, logger, prefix } = this.#options;
+    const { subscriber, logger, prefix, resumeSeconds } = this.#options;
+    // A renewal that fails is retried at the next one; the key has two more thirds of its time to live.
+    this.#renewal = setInterval(() => {
+      this.renewWatches().catch((error: unknown) => logger.warn({ err: error }, 'could not renew live watch keys'));
+    }, Math.max(1, Math.floor((resumeSeconds * 1000) / 3)));
+    this.#renewal.unref();
     subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.#deliver(channel, message));
     subscriber.on('ready', () => {
       if (this.#subscribedOnce) this.endAll('live subscription re-established');
@@ -88,7 +124,11 @@ export class LiveHub {
     this.#all.add(client);
     return () => {
       tenant.delete(client);
-      if (tenant.size === 0 && this.#byTenant.get(client.tenantId) === tenant) this.#byTenant.delete(client.tenantId);
+      if (tenant.size === 0 && this.#byTenant.get(client.tenantId) === tenant) {
+        this.#byTenant.delete(client.tenantId);
+        // The resume window starts now, not at the last renewal.
+        this.watch(client.tenantId).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'could not renew a live watch key'));
+      }
       this.#all.delete(client);
     };
   }
@@ -107,6 +147,12 @@ export class LiveHub {
     let total = 0;
     for (const client of this.#all) total += client.bufferedBytes();
     return total;
+  }
+
+  /** Stops renewing watch keys (shutdown); the keys expire on their own. */
+  stop(): void {
+    clearInterval(this.#renewal);
+    this.#renewal = undefined;
   }
 
   /** Ends every client's stream; used at shutdown so the HTTP server can close. */

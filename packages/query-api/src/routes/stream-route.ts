@@ -27,7 +27,7 @@ const schema = {
 
 export interface StreamRouteDeps {
   live: {
-    hub: Pick<LiveHub, 'subscribe'>;
+    hub: Pick<LiveHub, 'subscribe' | 'watch'>;
     /** Comment lines this often keep idle SSE connections open through proxies. */
     heartbeatMs: number;
     /** The `retry:` advice to EventSource clients: how soon to reconnect after a drop. */
@@ -93,6 +93,14 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
       close: (reason) => connection?.end(reason),
       bufferedBytes: () => connection?.bufferedBytes ?? 0,
     });
+    // The projector writes a tenant's updates only while its watch key exists: set it before the
+    // client hears it is connected, or its first updates could be skipped (decision 0087).
+    try {
+      await deps.live.hub.watch(tenantId);
+    } catch (error) {
+      unsubscribe();
+      throw unavailable('live updates are unavailable: the cache Redis did not answer', error);
+    }
 
     reply.hijack();
     const response = reply.raw;
