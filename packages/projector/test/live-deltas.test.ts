@@ -1,6 +1,5 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { CACHED_STATE_FIELDS, INGEST_JOB, redisKeys, type BatchEvent } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
@@ -13,11 +12,7 @@ const BASE = Date.UTC(2026, 10, 20, 12);
 
 t.test('live updates carry only the changed values, and the stream stays under its byte cap', async (t) => {
   const ctx = await startTestProjector(t, { liveStreamMaxBytes: LIVE_STREAM_MAX_BYTES });
-  const subscriber = new Redis(ctx.config.redisUrl);
-  t.teardown(() => subscriber.disconnect());
-  const messages: string[] = [];
-  subscriber.on('message', (_channel, message) => messages.push(message));
-  await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  const messages = await ctx.subscribeLive();
   await ctx.watchLive(); // as query-api does while the tenant has a live client (decision 0087)
 
   const wide: Record<string, string> = {};
@@ -72,11 +67,7 @@ t.test('a tenant nobody watches gets no live writes; once watched, every update 
   // Decision 0087: the projector logs and publishes a tenant's updates only while its watch key exists
   // (query-api keeps it while the tenant has a live client, and LIVE_RESUME_SECONDS after).
   const ctx = await startTestProjector(t);
-  const subscriber = new Redis(ctx.config.redisUrl);
-  t.teardown(() => subscriber.disconnect());
-  const messages: string[] = [];
-  subscriber.on('message', (_channel, message) => messages.push(message));
-  await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  const messages = await ctx.subscribeLive();
   const stream = redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant);
   const cachedValue = async (device: string): Promise<unknown> =>
     JSON.parse((await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, device), CACHED_STATE_FIELDS.body)) as string).values.n;

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { Redis } from 'ioredis';
 import { decodeLiveMessage, encodeLiveDelta, LIVE_ENTRY_FIELD, liveMessageFromEntry, redisKeys, type LiveDelta } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
@@ -13,11 +12,7 @@ const BASE = Date.UTC(2026, 10, 20, 12);
 t.test("the script's stream entries and published messages are core's live-message format", async (t) => {
   // A 64 KiB stream cap bounds one message at 1 KiB, so the wide event below is sent truncated.
   const ctx = await startTestProjector(t, { liveStreamMaxBytes: 64 * 1024 });
-  const subscriber = new Redis(ctx.config.redisUrl);
-  t.teardown(() => subscriber.disconnect());
-  const published: string[] = [];
-  subscriber.on('message', (_channel, message) => published.push(message));
-  await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  const published = await ctx.subscribeLive();
   await ctx.watchLive(); // as query-api does while the tenant has a live client (decision 0087)
 
   const wide: Record<string, string> = {};

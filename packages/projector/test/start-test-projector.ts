@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   INGEST_JOB,
@@ -26,6 +27,8 @@ export interface ProjectorTestContext {
   project(events: unknown[], tenant?: string): Promise<string>;
   /** Marks the tenant watched, as query-api does while it has a live client: the projector then logs and publishes its updates. */
   watchLive(tenant?: string): Promise<void>;
+  /** Subscribes to the tenant's live channel on a connection of its own; the returned array fills with the messages published. */
+  subscribeLive(): Promise<string[]>;
   /** Rounds of the aggregate refresher, as the projector's loop runs them, until no ended minute is left noted (the loop is not started here). */
   refresh(): Promise<RefreshOutcome>;
 }
@@ -67,7 +70,15 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
   const watchLive = async (forTenant = tenant): Promise<void> => {
     await deps.cache.set(redisKeys.liveWatch(config.redisPrefix, forTenant), '1', 'EX', 300);
   };
-  return { config, deps, db, queue, tenant, project, refresh, watchLive };
+  const subscribeLive = async (): Promise<string[]> => {
+    const subscriber = new Redis(config.redisUrl);
+    t.teardown(() => subscriber.disconnect());
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(redisKeys.liveChannel(config.redisPrefix, tenant));
+    return messages;
+  };
+  return { config, deps, db, queue, tenant, project, refresh, watchLive, subscribeLive };
 }
 
 async function waitForApplied(db: pg.Pool, batchId: string, jobId: string, queue: Queue<IngestJobData>): Promise<void> {

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { Redis } from 'ioredis';
 import { redisKeys } from '@strata/core';
 import { startTestProjector } from './start-test-projector.ts';
 
@@ -50,11 +49,7 @@ t.test('daily rollups and tenant event counts equal an oracle over raw history, 
 
 t.test('each live update is appended to the tenant stream and published with its entry id', async (t) => {
   const ctx = await startTestProjector(t);
-  const subscriber = new Redis(ctx.config.redisUrl);
-  t.teardown(() => subscriber.disconnect());
-  const messages: string[] = [];
-  subscriber.on('message', (_channel, message) => messages.push(message));
-  await subscriber.subscribe(redisKeys.liveChannel(ctx.config.redisPrefix, ctx.tenant));
+  const messages = await ctx.subscribeLive();
   await ctx.watchLive(); // as query-api does while the tenant has a live client (decision 0087)
   await ctx.project([{ device: 'live', ts: '2026-11-20T12:00:00Z', values: { v: 1.0000000000000002 } }]);
   await ctx.project([{ device: 'live', ts: '2026-11-20T12:00:01Z', values: { v: 2 } }]);
