@@ -10,6 +10,7 @@ export { withTransaction } from './db/with-transaction.ts';
 export { createRedis, Redis, type RedisOptions } from './redis/create-redis.ts';
 export { whenReady } from './redis/when-ready.ts';
 export { redisKeys } from './redis/redis-keys.ts';
+export { defineLiveWatchCommand, IS_LIVE_WATCHED_LUA, queueLiveWatch, setLiveWatch } from './redis/live-watch.ts';
 export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
 
 export { INGEST_QUEUE, INGEST_JOB, type IngestJobData, type BatchEvent } from './queues/ingest-queue.ts';

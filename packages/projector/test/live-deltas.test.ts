@@ -90,9 +90,16 @@ t.test('a tenant nobody watches gets no live writes; once watched, every update 
   t.same(new Set(messages.map((message) => JSON.parse(message).values.n)), new Set([3, 4, 5]), 'watched: every update published');
   t.same(messages.map((message) => JSON.parse(message).id), entries.map(([id]) => id), '… with the ids of its entries, in order');
 
-  await ctx.deps.cache.del(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant));
+  // A mark whose deadline has passed (epoch ms of Redis's clock) is no mark.
+  const [seconds] = await ctx.deps.cache.time();
+  await ctx.deps.cache.set(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant), String(Number(seconds) * 1000 - 1));
   await ctx.project([{ device: 'quiet', ts: BASE + 4000, values: { n: 6 } }]);
   t.equal(await cachedValue('quiet'), 6);
-  t.equal(await ctx.deps.cache.xlen(stream), 3, 'the watch key gone: nothing more logged');
+  t.equal(await ctx.deps.cache.xlen(stream), 3, 'the mark lapsed: nothing more logged');
   t.equal(messages.length, 3, '… nor published');
+  await ctx.deps.cache.del(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.project([{ device: 'quiet', ts: BASE + 5000, values: { n: 7 } }]);
+  t.equal(await ctx.deps.cache.xlen(stream), 3, 'no mark: nothing logged');
+  await ctx.watchLive();
+  t.equal(await ctx.deps.cache.ttl(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant)), -1, 'a mark has no TTL: no volatile-* eviction policy can pick it');
 });

@@ -6,7 +6,9 @@ import {
   INGEST_JOB,
   INGEST_QUEUE,
   createPool,
+  defineLiveWatchCommand,
   redisKeys,
+  setLiveWatch,
   normalizeEvent,
   type BatchEvent,
   type Config,
@@ -67,9 +69,8 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
       if (round.minutes === 0) return total;
     }
   };
-  const watchLive = async (forTenant = tenant): Promise<void> => {
-    await deps.cache.set(redisKeys.liveWatch(config.redisPrefix, forTenant), '1', 'EX', 300);
-  };
+  defineLiveWatchCommand(deps.cache);
+  const watchLive = async (forTenant = tenant): Promise<void> => setLiveWatch(deps.cache, config.redisPrefix, forTenant, 300);
   const subscribeLive = async (): Promise<string[]> => {
     const subscriber = new Redis(config.redisUrl);
     t.teardown(() => subscriber.disconnect());

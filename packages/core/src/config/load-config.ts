@@ -75,7 +75,7 @@ export function loadConfig(env: Env): Config {
     streamsTotal: int('STREAMS_TOTAL', 2000, 1, 1_000_000),
     streamMaxBufferBytes: int('STREAM_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     liveStreamMaxBytes: int('LIVE_STREAM_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
-    liveResumeSeconds: int('LIVE_RESUME_SECONDS', 300, 1, 7 * 86_400),
+    liveResumeSeconds: int('LIVE_RESUME_SECONDS', 300, 5, 7 * 86_400),
     httpRequestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     httpConnectionTimeoutMs: int('HTTP_CONNECTION_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 3_600_000),

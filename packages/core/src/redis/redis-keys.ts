@@ -16,9 +16,10 @@ export const redisKeys = {
    */
   liveStream,
   /**
-   * Present while a tenant has a live client, and LIVE_RESUME_SECONDS after its last one left (kept by
-   * query-api's LiveHub): the projector's script logs and publishes live updates only while it exists,
-   * so a tenant nobody watches costs no stream writes (decision 0087).
+   * Until when (epoch ms, Redis's clock) a tenant is watched: while it has a live client, and
+   * LIVE_RESUME_SECONDS after its last one left (kept by query-api's LiveHub). The projector's script
+   * logs and publishes live updates only while it is, so a tenant nobody watches costs no stream
+   * writes (decision 0087; redis/live-watch.ts).
    */
   liveWatch: (prefix: string, tenantId: string): string => `${prefix}:livewatch:${tenantId}`,
   /** The running byte count of a tenant's live stream (LIVE_STREAM_MAX_BYTES), kept by the projector. */

@@ -1,4 +1,4 @@
-import { CACHED_STATE_FIELDS, encodeCachedValueState, LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
+import { CACHED_STATE_FIELDS, encodeCachedValueState, IS_LIVE_WATCHED_LUA, LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
 
@@ -21,10 +21,10 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
  * (KEYS[2]) and published with the entry id (KEYS[1]), so a query-api can tell live messages from
  * replayed ones and resume an SSE client exactly where it left off; both happen here, so the
  * stream's order is the publish order. Deltas carry per-value times, so every one is published,
- * whatever the cache did with its state. Only while the tenant's watch key (KEYS[4]) exists: query-api
- * keeps it while the tenant has a live client and LIVE_RESUME_SECONDS after the last one left, and sets
- * it before a new stream answers, so a client is never told it is connected while its updates are
- * still being skipped (Redis runs the SET and this script one after the other). A tenant nobody
+ * whatever the cache did with its state. Only while the tenant is watched (KEYS[4], core's
+ * redis/live-watch.ts): query-api keeps it watched while the tenant has a live client and
+ * LIVE_RESUME_SECONDS after the last one left, and marks it before a new stream answers, so a client is never told it is connected while its updates are
+ * still being skipped (Redis runs the mark and this script one after the other). A tenant nobody
  * watches costs no stream writes: they were a sixth of the pipeline's throughput (decision 0087).
  * The message format is core's (schemas/live-message.ts): the id is spliced into the JSON text as its
  * liveMessageFromEntry does, rather than re-encoded with cjson, which would round numbers to 14
@@ -38,7 +38,7 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
  * entry moved forward. KEYS[5..] are the device keys; ARGV[5 + 3(i-1) ..] their version, body and
  * live delta.
  */
-const SCRIPT = `
+const SCRIPT = `${IS_LIVE_WATCHED_LUA}
 local ttl = ARGV[1]
 local maxLen = tonumber(ARGV[2])
 local maxBytes = tonumber(ARGV[3])
@@ -77,7 +77,7 @@ for i = 5, #KEYS do
     redis.call('EXPIRE', KEYS[i], ttl)
     written[i - 4] = 1
   end
-  if live ~= '' and watched == nil then watched = redis.call('EXISTS', KEYS[4]) == 1 end
+  if live ~= '' and watched == nil then watched = isLiveWatched(KEYS[4]) end
   if live ~= '' and watched then
     if len == nil then
       len = redis.call('XLEN', KEYS[2])

@@ -1,4 +1,4 @@
-import { AppError, redisKeys, whenReady, type Logger, type Redis } from '@strata/core';
+import { AppError, defineLiveWatchCommand, queueLiveWatch, redisKeys, setLiveWatch, unavailable, whenReady, type Logger, type Redis } from '@strata/core';
 import { updateFromMessage, type LiveUpdate } from './live-update.ts';
 
 /** One open stream as the hub sees it. */
@@ -18,7 +18,7 @@ export interface LiveHubOptions {
   subscriber: Redis;
   /** The cache Redis, where the projector reads each tenant's watch key (redisKeys.liveWatch). */
   cache: Redis;
-  /** LIVE_RESUME_SECONDS: how long a tenant's watch key outlives its last client on this process. */
+  /** LIVE_RESUME_SECONDS: how long a tenant stays watched after its last client on this process left. */
   resumeSeconds: number;
   prefix: string;
   logger: Logger;
@@ -38,11 +38,11 @@ export interface LiveHubOptions {
  * the hub admits at most `streamsPerTenant` per tenant (429: that tenant's own doing) and
  * `streamsTotal` in all (503 with Retry-After: this instance is full, another may not be).
  *
- * The projector logs and publishes a tenant's updates only while its watch key exists (decision 0087).
- * The hub sets it (expiring after `resumeSeconds`) before a stream answers, renews it every third of
- * that while the tenant has clients here, and once more when its last client here leaves, so the key
- * outlives the last client of every process by `resumeSeconds`: a client that reconnects within them
- * is replayed all it missed.
+ * The projector logs and publishes a tenant's updates only while it is watched (decision 0087, core's
+ * redis/live-watch.ts). The hub marks it watched for `resumeSeconds` before a stream answers, renews
+ * the mark while the tenant has clients here (every third of that, at most every 10 s), and once more
+ * when its last client here leaves, so the mark outlives the last client of every process by
+ * `resumeSeconds`: a client that reconnects within them is replayed all it missed.
  */
 export class LiveHub {
   readonly #byTenant = new Map<string, Set<LiveClient>>();
@@ -51,27 +51,29 @@ export class LiveHub {
   #subscribedOnce = false;
   readonly #options: LiveHubOptions;
   #renewal: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(options: LiveHubOptions) {
     this.#options = options;
     this.#channelPrefix = redisKeys.liveChannelPrefix(options.prefix);
+    defineLiveWatchCommand(options.cache);
   }
 
   /**
-   * Sets the tenant's watch key; a stream must not answer before it resolves (the projector skips
-   * the updates of a tenant without one). Throws when the cache Redis does not take it.
+   * Marks the tenant watched; a stream must not answer before it resolves (the projector skips the
+   * updates of a tenant that is not). Throws when the cache Redis does not take it.
    */
   async watch(tenantId: string): Promise<void> {
     const { cache, prefix, resumeSeconds } = this.#options;
-    await cache.set(redisKeys.liveWatch(prefix, tenantId), '1', 'EX', resumeSeconds);
+    await setLiveWatch(cache, prefix, tenantId, resumeSeconds);
   }
 
-  /** Renews the watch key of every tenant with a client here, in one round trip. */
+  /** Renews the mark of every tenant with a client here, in one round trip. */
   async renewWatches(): Promise<void> {
     if (this.#byTenant.size === 0) return;
     const { cache, prefix, resumeSeconds } = this.#options;
     const pipeline = cache.pipeline();
-    for (const tenantId of this.#byTenant.keys()) pipeline.set(redisKeys.liveWatch(prefix, tenantId), '1', 'EX', resumeSeconds);
+    for (const tenantId of this.#byTenant.keys()) queueLiveWatch(pipeline, prefix, tenantId, resumeSeconds);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
@@ -85,8 +87,8 @@ export class LiveHub {
     const { subscriber, logger, prefix, resumeSeconds } = this.#options;
     // A renewal that fails is retried at the next one; the key has two more thirds of its time to live.
     this.#renewal = setInterval(() => {
-      this.renewWatches().catch((error: unknown) => logger.warn({ err: error }, 'could not renew live watch keys'));
-    }, Math.max(1, Math.floor((resumeSeconds * 1000) / 3)));
+      this.renewWatches().catch((error: unknown) => logger.warn({ err: error }, 'could not renew live watch marks'));
+    }, Math.min(10_000, Math.floor((resumeSeconds * 1000) / 3)));
     this.#renewal.unref();
     subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.#deliver(channel, message));
     subscriber.on('ready', () => {
@@ -108,6 +110,7 @@ export class LiveHub {
    * Returns the function that unregisters it.
    */
   subscribe(client: LiveClient): () => void {
+    if (this.#stopped) throw unavailable('this instance is shutting down; reconnect to another');
     const tenant = this.#byTenant.get(client.tenantId) ?? new Set<LiveClient>();
     if (tenant.size >= this.#options.streamsPerTenant) {
       throw new AppError(429, 'too_many_streams', `this tenant already has ${this.#options.streamsPerTenant} open live streams; close one first`, {
@@ -127,7 +130,7 @@ export class LiveHub {
       if (tenant.size === 0 && this.#byTenant.get(client.tenantId) === tenant) {
         this.#byTenant.delete(client.tenantId);
         // The resume window starts now, not at the last renewal.
-        this.watch(client.tenantId).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'could not renew a live watch key'));
+        this.watch(client.tenantId).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'could not renew a live watch mark'));
       }
       this.#all.delete(client);
     };
@@ -149,8 +152,9 @@ export class LiveHub {
     return total;
   }
 
-  /** Stops renewing watch keys (shutdown); the keys expire on their own. */
+  /** Refuses new clients and stops renewing marks (shutdown); the marks lapse on their own. */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#renewal);
     this.#renewal = undefined;
   }

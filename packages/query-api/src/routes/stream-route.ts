@@ -72,6 +72,9 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     const held: LiveUpdate[] = [];
     let heldBytes = 0;
     let connection: SseConnection | undefined;
+    // Why the hub ended the stream before it had a connection (its key revoked, shutdown): it must not
+    // answer 200 after that.
+    let endedEarly: string | undefined;
     const send = (update: LiveUpdate): void => {
       if (!connection || connection.ended) return;
       if (lastSent !== undefined && compareStreamIds(update.id, lastSent) <= 0) return;
@@ -90,7 +93,10 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
         heldBytes += update.data.length;
         if (heldBytes > maxBufferBytes) connection?.end('slow');
       },
-      close: (reason) => connection?.end(reason),
+      close: (reason) => {
+        if (connection) connection.end(reason);
+        else endedEarly ??= reason;
+      },
       bufferedBytes: () => connection?.bufferedBytes ?? 0,
     });
     // The projector writes a tenant's updates only while its watch key exists: set it before the
@@ -100,6 +106,10 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     } catch (error) {
       unsubscribe();
       throw unavailable('live updates are unavailable: the cache Redis did not answer', error);
+    }
+    if (endedEarly !== undefined) {
+      unsubscribe();
+      throw unavailable(`the stream was ended before it began (${endedEarly}); retry`);
     }
 
     reply.hijack();
