@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { BatchEvent, Pool } from '@strata/core';
 import { projectBatch, refreshAggregates, type Teardownable } from '@strata/testkit';
-import { buildTestApp, get, newTenant } from './helpers.ts';
+import { get, newTenant } from './helpers.ts';
 import { groupSeriesOracle } from './support/group-series-oracle.ts';
+import { openMinuteApp } from './support/open-minute-app.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
 /*
@@ -33,11 +34,7 @@ interface Fixture {
 type Test = Teardownable & { same(found: unknown, wanted: unknown, message: string): boolean };
 
 async function fixture(t: Test): Promise<Fixture> {
-  const { app, deps } = await buildTestApp(t);
-  const { tenant, apiKey } = await newTenant(deps.pool);
-  const m = Math.floor((Date.now() - 10 * MINUTE) / MINUTE) * MINUTE;
-  const from = new Date(m - DAY).toISOString();
-  const to = new Date(m + DAY).toISOString();
+  const { app, deps, tenant, apiKey, m, from, to } = await openMinuteApp(t);
   let n = 0;
   await foldLabelSamples(deps.pool, tenant, ['r0', 'r1', 'r2'].map((device) => ({ device, label: 'team', ts: m - DAY, value: 'red' })));
   return {

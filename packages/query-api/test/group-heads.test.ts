@@ -4,6 +4,7 @@ import type { BatchEvent } from '@strata/core';
 import { projectBatch, refreshAggregates } from '@strata/testkit';
 import { buildTestApp, get, newTenant } from './helpers.ts';
 import { groupSeriesOracle } from './support/group-series-oracle.ts';
+import { openMinuteApp } from './support/open-minute-app.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 
 /*
@@ -20,11 +21,7 @@ const INTERVALS = { '1m': '1 minute', '5m': '5 minutes', '15m': '15 minutes', '1
 const AGGS = 'count,sum,min,max,last,avg,devices';
 
 t.test("an open minute's group heads answer with the events after them, exactly, and stand only while every note allows", async (t) => {
-  const { app, deps } = await buildTestApp(t);
-  const { tenant, apiKey } = await newTenant(deps.pool);
-  const m = Math.floor((Date.now() - 10 * MINUTE) / MINUTE) * MINUTE;
-  const from = new Date(m - DAY).toISOString();
-  const to = new Date(m + DAY).toISOString();
+  const { app, deps, tenant, apiKey, m, from, to } = await openMinuteApp(t);
   let n = 0;
   let seed = 11;
   const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;

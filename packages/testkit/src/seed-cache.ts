@@ -1,7 +1,10 @@
 import { loadConfig, type EventValues, type Redis } from '@strata/core';
 import { defineWriteStateCommand, writeThroughStates } from '@strata/projector/write-through-states';
 
-/** A device's cached state; `live` also sends every value as a live update, as a projection that changed them would. */
+/**
+ * A device's cached state; `live` also sends every value as a live update, as a projection that changed
+ * them would: logged and published only while the tenant is watched (a live client open, decision 0087).
+ */
 export interface SeedCachedState {
   tenantId: string;
   device: string;
