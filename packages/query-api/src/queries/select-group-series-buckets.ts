@@ -11,6 +11,10 @@ import { groupVersionsIn, headedMinutes, memberNotedFromMembers } from './group-
  *  - `stored`: the group rows of the level (group_rollups_1m for 1m, 5m, 15m; _1h; _1d) whose bucket
  *    holds no noted minute (`held`, an equality anti-join);
  *  - `minutes`: for an hour or day that is held, its other minutes from group_rollups_1m;
+ *  - `heads`: an open noted minute's events before its head's `through` (decision 0085); the minute's
+ *    tail after it is read live, except in a read that may be stale by the head's age (`answered`,
+ *    decision 0088), which ends the bucket holding the minute at `through`, `devices` included, and
+ *    says how far behind it is in a row without a bucket;
  *  - `live`: the noted minutes from their members' history: per run of consecutive noted minutes,
  *    every version of the label value that overlaps it gives one primary-key range of its device's
  *    events, cut to the version's validity, so each event counts under the value its device held at
@@ -64,7 +68,16 @@ WITH tenant_noted AS (
   SELECT bucket FROM member_noted
   UNION
   SELECT bucket FROM group_noted
-), ${headedMinutes('$6::timestamptz', '$7::timestamptz')}, held AS (
+), ${headedMinutes('$6::timestamptz', '$7::timestamptz')}, answered AS (
+  -- Reads that may be stale ($8: their bound; NULL for strong reads and reads after a token) answer a
+  -- headed minute as of its head, without its tail, while the head is within the bound (decision 0088):
+  -- only the last noted minute of its output bucket, so the bucket holds exactly its events before
+  -- \`through\` and its reporters are counted over the same span.
+  SELECT h.bucket, h.through
+    FROM headed h
+   WHERE h.through >= statement_timestamp() - $8::interval
+     AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket > h.bucket AND d.bucket < date_bin($5::interval, h.bucket, ${EPOCH}) + $5::interval)
+), held AS (
   SELECT DISTINCT date_bin('${width}', bucket, ${EPOCH}) AS bucket FROM dirty
 ), stored AS (
   SELECT r.bucket, r.count, r.sum, r.min, r.max, r.last, r.last_ts, r.devices
@@ -95,7 +108,8 @@ WITH tenant_noted AS (
             FROM (SELECT bucket FROM dirty EXCEPT SELECT bucket FROM headed) w) d
    GROUP BY island
   UNION ALL
-  SELECT through, bucket + interval '1 minute' FROM headed WHERE through < bucket + interval '1 minute'
+  SELECT through, bucket + interval '1 minute' FROM headed
+   WHERE through < bucket + interval '1 minute' AND bucket NOT IN (SELECT bucket FROM answered)
 ), live AS (
   -- Members whose newest event is before a range have nothing in it (decision 0083).
   SELECT date_bin('1 minute', e.ts, ${EPOCH}) AS bucket, count(*) AS count, sum(e.v::numeric) AS sum, min(e.v::float8) AS min,
@@ -115,20 +129,29 @@ WITH tenant_noted AS (
     FROM (${passThrough ? '' : 'SELECT bucket, count, sum, min, max, last, last_ts FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM heads UNION ALL SELECT * FROM live) parts
    GROUP BY 1
 )${withDevices ? reportersPart : ''}
-SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::float8 AS sum, min, max, last, devices
+SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::float8 AS sum, min, max, last, devices, NULL::float8 AS lag_ms
   FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last, devices FROM stored UNION ALL ' : ''}
         SELECT c.bucket, c.count, c.sum, c.min, c.max, c.last, ${withDevices ? 'coalesce(p.devices, 0)' : 'NULL::int'} AS devices
           FROM combined c${withDevices ? ' LEFT JOIN reporters p ON p.bucket = c.bucket' : ''}) answer
- ORDER BY bucket`;
+UNION ALL
+-- When a head answered: how far behind the statement's clock the oldest such head leaves the answer,
+-- as one row without a bucket (there may be no bucket to carry it).
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, date_part('epoch', statement_timestamp() - min(through)) * 1000
+  FROM answered HAVING count(*) > 0
+ ORDER BY ms NULLS LAST`;
 
 const reportersPart = `, reporters AS (
   SELECT c.bucket, count(DISTINCT m.device)::int AS devices
     FROM combined c
+   CROSS JOIN LATERAL (
+     -- Where the bucket's answer ends: its end, or an answered head's \`through\` inside it.
+     SELECT least(c.bucket + $5::interval, (SELECT min(a.through) FROM answered a WHERE a.bucket >= c.bucket AND a.bucket < c.bucket + $5::interval)) AS hi
+   ) x
     JOIN members m ON m.valid_to > c.bucket AND m.valid_from < c.bucket + $5::interval
    CROSS JOIN LATERAL (
      -- The window the member counts in, epoch ms.
      SELECT date_part('epoch', greatest(c.bucket, m.valid_from)) * 1000 AS lo_ms,
-            date_part('epoch', least(c.bucket + $5::interval, m.valid_to)) * 1000 AS hi_ms
+            date_part('epoch', least(x.hi, m.valid_to)) * 1000 AS hi_ms
    ) w
    -- The member's newest event of the value key before the window (a millisecond's margin for the
    -- rounding), or none at all: nothing in it. Newest inside it and a number: a reporter. Only the rest
@@ -139,11 +162,11 @@ const reportersPart = `, reporters AS (
            SELECT 1 FROM rollups_1m r
             WHERE r.tenant_id = $1 AND r.device = m.device AND r.value_key = $4
               AND r.bucket >= c.bucket AND r.bucket >= m.valid_from
-              AND r.bucket + interval '1 minute' <= c.bucket + $5::interval AND r.bucket + interval '1 minute' <= m.valid_to)
+              AND r.bucket + interval '1 minute' <= x.hi AND r.bucket + interval '1 minute' <= m.valid_to)
       OR EXISTS (
            SELECT 1 FROM events e
             WHERE e.tenant_id = $1 AND e.device = m.device
-              AND e.ts >= c.bucket AND e.ts < c.bucket + $5::interval AND e.ts >= m.valid_from AND e.ts < m.valid_to
+              AND e.ts >= c.bucket AND e.ts < x.hi AND e.ts >= m.valid_from AND e.ts < m.valid_to
               AND jsonb_typeof(e."values" -> $4) = 'number'))
    GROUP BY c.bucket
 )`;
@@ -187,15 +210,41 @@ export interface SelectGroupSeriesQuery {
   from: string;
   to: string;
   withDevices: boolean;
+  /**
+   * How stale the answer may be, ms: an open minute's head at most this old answers for the minute
+   * (decision 0088). Undefined: exact up to the statement's snapshot (strong reads, reads after a token).
+   */
+  headStalenessMs: number | undefined;
 }
 
-export async function selectGroupSeriesBuckets(db: Queryable, query: SelectGroupSeriesQuery): Promise<GroupSeriesBucketRow[]> {
+export interface GroupSeriesBuckets {
+  rows: GroupSeriesBucketRow[];
+  /** How far behind the statement's clock a head left the answer, ms; undefined when none answered. */
+  headLagMs: number | undefined;
+}
+
+export async function selectGroupSeriesBuckets(db: Queryable, query: SelectGroupSeriesQuery): Promise<GroupSeriesBuckets> {
   const statement = STATEMENTS.get(`${query.interval}|${query.withDevices}`);
   if (!statement) throw new Error(`no group rollup level for interval ${query.interval}`);
-  const result = await db.query<GroupSeriesBucketRow>({
+  const result = await db.query<GroupSeriesBucketRow & { lag_ms: number | null }>({
     name: statement.name,
     text: statement.text,
-    values: [query.tenantId, query.label, query.labelValue, query.valueKey, query.interval, query.from, query.to],
+    values: [
+      query.tenantId,
+      query.label,
+      query.labelValue,
+      query.valueKey,
+      query.interval,
+      query.from,
+      query.to,
+      query.headStalenessMs === undefined ? null : `${query.headStalenessMs} milliseconds`,
+    ],
   });
-  return result.rows;
+  const rows: GroupSeriesBucketRow[] = [];
+  let headLagMs: number | undefined;
+  for (const { lag_ms: lagMs, ...row } of result.rows) {
+    if (lagMs === null) rows.push(row);
+    else headLagMs = Math.max(0, lagMs);
+  }
+  return { rows, headLagMs };
 }

@@ -15,16 +15,20 @@ export type GroupSeriesBucket = Record<string, number | string>;
  */
 export async function readGroupSeries(
   router: ReadRouter,
-  query: Omit<SelectGroupSeriesQuery, 'withDevices'>,
+  query: Omit<SelectGroupSeriesQuery, 'withDevices' | 'headStalenessMs'>,
   aggregates: GroupAggregate[],
   options: ReadOptions,
 ): Promise<{ buckets: GroupSeriesBucket[]; meta: ReadMeta }> {
   const withDevices = aggregates.includes('devices');
-  const { value: rows, meta } = await routeRead(router, options, {
-    database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices }),
+  // A read that may be stale may be answered as of an open minute's head within its bound (decision
+  // 0088); a strong read, or one after a token (whose events may lie past the head), is exact.
+  const headStalenessMs = options.consistency === 'strong' || options.afterBatchId !== undefined ? undefined : options.maxStalenessMs;
+  const { value, meta } = await routeRead(router, options, {
+    database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices, headStalenessMs }),
   });
   const formatTime = createBucketTimeFormatter();
-  return { buckets: rows.map((row) => bucketOf(row, formatTime(row.ms), aggregates)), meta };
+  const lagMs = Math.max(meta.lagMs, Math.round(value.headLagMs ?? 0));
+  return { buckets: value.rows.map((row) => bucketOf(row, formatTime(row.ms), aggregates)), meta: { ...meta, lagMs } };
 }
 
 function bucketOf(row: GroupSeriesBucketRow, ts: string, aggregates: GroupAggregate[]): GroupSeriesBucket {

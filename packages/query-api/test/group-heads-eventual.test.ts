@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { encodeToken, type BatchEvent } from '@strata/core';
+import { projectBatch, refreshAggregates } from '@strata/testkit';
+import { get } from './helpers.ts';
+import { groupSeriesOracle } from './support/group-series-oracle.ts';
+import { foldLabelSamples } from './support/label-samples.ts';
+import { openMinuteApp } from './support/open-minute-app.ts';
+
+/*
+ * Decision 0088: a read that may be stale answers an open minute as of its head while the head is
+ * within the read's staleness bound: the bucket holding the minute ends at the head's `through`, its
+ * `devices` included, and meta.lagMs says how far behind that is. Strong reads, reads after a token
+ * and reads whose bound the head is older than stay exact. The open minute is ten minutes back (the
+ * refresher's clock is the test's), so only a bound of over ten minutes lets its head answer.
+ */
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const INTERVALS = { '1m': ['1 minute', MINUTE], '5m': ['5 minutes', 5 * MINUTE], '15m': ['15 minutes', 15 * MINUTE], '1h': ['1 hour', 3_600_000], '1d': ['1 day', DAY] } as const;
+const AGGS = 'count,sum,min,max,last,avg,devices';
+const WIDE = 3_600_000;
+
+t.test('a read that may be stale answers an open minute as of its head within its bound, and says how stale', async (t) => {
+  const { app, deps, tenant, apiKey, m, from, to } = await openMinuteApp(t);
+  let n = 0;
+  let seed = 29;
+  const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const members = Array.from({ length: 6 }, (_, i) => `g${i}`);
+  const event = (ts: number, device = members[Math.floor(random() * members.length)] as string): BatchEvent => ({
+    tenantId: tenant,
+    device,
+    key: `h:${n++}`,
+    ts,
+    type: 'reading',
+    values: { v: Math.round(random() * 2000 - 1000) / 10 },
+  });
+  const between = (lo: number, hi: number, count: number): BatchEvent[] => Array.from({ length: count }, () => event(lo + Math.floor(random() * (hi - lo))));
+  let lastBatch = '';
+  const project = async (events: BatchEvent[]): Promise<void> => {
+    lastBatch = randomUUID();
+    await projectBatch(deps.pool, lastBatch, events);
+  };
+  const read = async (interval: string, query: string) => {
+    const result = await get(app, `/v1/groups/team/red/series?value=v&interval=${interval}&agg=${AGGS}&from=${from}&to=${to}&${query}`, apiKey);
+    t.equal(result.status, 200, `${interval} ${query}`);
+    return result.body as { buckets: Record<string, number | string>[]; meta: { lagMs: number } };
+  };
+
+  await foldLabelSamples(deps.pool, tenant, [...members, 'solo'].map((device) => ({ device, label: 'team', ts: m - 5 * DAY, value: 'red' })));
+  await project(between(m - 30 * MINUTE, m, 100));
+  for (let round = 1; round > 0; ) round = (await refreshAggregates(deps.pool, { now: m })).minutes;
+  await project(between(m, m + 20_000, 60));
+  await refreshAggregates(deps.pool, { now: m + 22_000 });
+  const through = m + 20_000;
+  // After the head: more events, and a member whose only event of the hour is one of them.
+  await project([...between(through, m + 59_000, 40), event(m + 45_000, 'solo')]);
+
+  for (const [interval, [width]] of Object.entries(INTERVALS)) {
+    const whole = await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to);
+    const asOfHead = await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to, { from: through, to: m + MINUTE });
+    t.notSame(whole, asOfHead, `${interval}: the tail changes the answer`);
+    const strong = await read(interval, 'consistency=strong');
+    t.same(strong.buckets, whole, `${interval}: strong is exact`);
+    t.equal(strong.meta.lagMs, 0, `${interval}: strong lags nothing`);
+    t.same((await read(interval, '')).buckets, whole, `${interval}: the default bound (3 s) is younger than the head: exact`);
+    t.same((await read(interval, `maxStalenessMs=${WIDE}&after=${encodeToken(lastBatch)}`)).buckets, whole, `${interval}: after a token: exact`);
+    const before = Date.now();
+    const stale = await read(interval, `maxStalenessMs=${WIDE}`);
+    t.same(stale.buckets, asOfHead, `${interval}: within the bound: as of the head, devices included`);
+    t.ok(stale.meta.lagMs >= before - through - 1 && stale.meta.lagMs <= Date.now() - through + 1, `${interval}: meta.lagMs is the head's age (${stale.meta.lagMs})`);
+    t.same((await read(interval, `consistency=cache&maxStalenessMs=${WIDE}`)).buckets, asOfHead, `${interval}: cache reads as eventual`);
+  }
+  const hour = (await read('1h', `maxStalenessMs=${WIDE}`)).buckets.find((b) => Date.parse(b.ts as string) === Math.floor(m / 3_600_000) * 3_600_000);
+  const hourStrong = (await read('1h', 'consistency=strong')).buckets.find((b) => Date.parse(b.ts as string) === Math.floor(m / 3_600_000) * 3_600_000);
+  t.equal(Number(hourStrong?.devices) - Number(hour?.devices), 1, 'the member whose only event is after the head reports only in the exact answer');
+
+  // A noted minute after the open one: a bucket holding both is exact (it cannot end at the head);
+  // finer buckets that hold the open minute alone still end there.
+  await project([event(m + MINUTE + 5_000, 'g0')]);
+  for (const [interval, [width, ms]] of Object.entries(INTERVALS)) {
+    const shared = Math.floor(m / ms) === Math.floor((m + MINUTE) / ms);
+    const expected = await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to, shared ? undefined : { from: through, to: m + MINUTE });
+    t.same((await read(interval, `maxStalenessMs=${WIDE}`)).buckets, expected, `${interval}: a later noted minute ${shared ? 'in the same bucket: exact' : 'in the next bucket: as of the head'}`);
+  }
+
+  // Once claimed, the minute is stored whole and no head answers.
+  for (let round = 1; round > 0; ) round = (await refreshAggregates(deps.pool, { now: m + 3 * MINUTE })).minutes;
+  for (const [interval, [width]] of Object.entries(INTERVALS)) {
+    const answer = await read(interval, `maxStalenessMs=${WIDE}`);
+    t.same(answer.buckets, await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to), `${interval}: claimed: exact`);
+    t.equal(answer.meta.lagMs, 0, `${interval}: and lags nothing`);
+  }
+});
