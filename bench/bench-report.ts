@@ -79,6 +79,8 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'active group (members sending) ending now: achieved', pick: (r) => r.groups?.activeLiveEdge?.requestsPerSec, unit: 'req/s' },
     { metric: 'active group series ending now p50', pick: (r) => r.groups?.activeLiveEdge?.p50Ms, unit: 'ms' },
     { metric: 'active group series ending now p99', pick: (r) => r.groups?.activeLiveEdge?.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
+    { metric: 'active group: sampled reads answered by a head', pick: (r) => headShare(r.groups?.activeHeads), unit: '%' },
+    { metric: 'active group: head-answered lag p50', pick: (r) => r.groups?.activeHeads?.lagP50Ms, unit: 'ms' },
     { metric: 'group total at a random instant: achieved', pick: (r) => r.groups?.totalAtRandom.requestsPerSec, unit: 'req/s' },
     { metric: 'group total at a random instant p50', pick: (r) => r.groups?.totalAtRandom.p50Ms, unit: 'ms' },
     { metric: 'group total at a random instant p99', pick: (r) => r.groups?.totalAtRandom.p99Ms, unit: 'ms', target: { op: '<=', value: 50 } },
@@ -113,6 +115,10 @@ function ratio(value: number | undefined, of: number | undefined): number | unde
 function sumRefused(reads: Reads): number {
   const { cache, strong, series24h1m, series30d1h, stats24h1m } = reads;
   return [cache, strong, series24h1m, series30d1h, stats24h1m].reduce((sum, load) => sum + load.non2xx + load.errors, 0);
+}
+
+function headShare(heads: GroupReads['activeHeads']): number | undefined {
+  return heads && heads.samples > 0 ? (100 * heads.answeredByHead) / heads.samples : undefined;
 }
 
 function sumGroupRefused(groups: GroupReads): number {

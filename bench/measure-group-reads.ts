@@ -23,6 +23,12 @@ export interface GroupReads {
    * group's, so that hour is combined from its members' history and `devices` probes each member.
    */
   activeLiveEdge?: LoadResult;
+  /**
+   * Right after the measured reads, still beside the ingest: ACTIVE_SAMPLES of the same active read one
+   * after another, and how many of them a head answered (decision 0088: the default eventual read, as of
+   * the open minute's head within MAX_STALENESS_MS) and their meta.lagMs.
+   */
+  activeHeads?: { samples: number; answeredByHead: number; lagP50Ms: number; lagMaxMs: number };
   background: { eventsPerSec: number; acknowledged: number };
   window: { fromMs: number; toMs: number };
   /** p50/p99 of each read's unmeasured warm-up (WARM_UP_S), the background ingest already running. */
@@ -82,7 +88,8 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
   const read = (path: (n: number) => string) => ({ connections: 4, rate: READ_RATE, path });
   await labelActiveGroup(stack, run, true);
   const fromMs = Date.now();
-  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 4 + 2, `groups${run}`);
+  // Two seconds past the four reads in turn, and ten more for the heads' sample after them.
+  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 4 + 12, `groups${run}`);
   const { measured, warmUp } = await measureReadsInTurn(
     stack,
     {
@@ -93,12 +100,34 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
     },
     durationS,
   );
+  const activeHeads = await sampleActiveHeads(stack, run);
   const load = await background;
   await labelActiveGroup(stack, run, false);
   return {
     ...measured,
     background: { eventsPerSec: load.acceptedEvents / load.durationS, acknowledged: load.acceptedEvents },
+    activeHeads,
     window: { fromMs, toMs: Date.now() },
     warmUp,
+  };
+}
+
+const ACTIVE_SAMPLES = 40;
+
+/** ACTIVE_SAMPLES active reads one after another: how many a head answered (meta.lagMs > 0 on the primary) and how stale. */
+async function sampleActiveHeads(stack: BenchStack, run: number): Promise<GroupReads['activeHeads']> {
+  const lags: number[] = [];
+  for (let i = 0; i < ACTIVE_SAMPLES; i++) {
+    const response = await fetch(`${stack.urls['query-api']}${activeLiveSeriesPath(run)}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+    const body = (await response.json()) as { meta?: { lagMs?: number } };
+    if (response.status === 200 && typeof body.meta?.lagMs === 'number') lags.push(body.meta.lagMs);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const answered = lags.filter((lag) => lag > 0).sort((a, b) => a - b);
+  return {
+    samples: lags.length,
+    answeredByHead: answered.length,
+    lagP50Ms: answered[Math.floor(answered.length / 2)] ?? 0,
+    lagMaxMs: answered.at(-1) ?? 0,
   };
 }
