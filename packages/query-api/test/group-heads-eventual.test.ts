@@ -46,14 +46,16 @@ t.test('a read that may be stale answers an open minute as of its head within it
     return result.body as { buckets: Record<string, number | string>[]; meta: { lagMs: number } };
   };
 
-  await foldLabelSamples(deps.pool, tenant, [...members, 'solo'].map((device) => ({ device, label: 'team', ts: m - 5 * DAY, value: 'red' })));
+  await foldLabelSamples(deps.pool, tenant, [...members, 'solo', 'early'].map((device) => ({ device, label: 'team', ts: m - 5 * DAY, value: 'red' })));
   await project(between(m - 30 * MINUTE, m, 100));
   for (let round = 1; round > 0; ) round = (await refreshAggregates(deps.pool, { now: m })).minutes;
-  await project(between(m, m + 20_000, 60));
+  // `early` reports in the open minute only, before the head and after it: only the head's reporters
+  // say it reported before `through` (its newest event is after it, and it has no earlier minute).
+  await project([...between(m, m + 20_000, 60), event(m + 5_000, 'early')]);
   await refreshAggregates(deps.pool, { now: m + 22_000 });
   const through = m + 20_000;
   // After the head: more events, and a member whose only event of the hour is one of them.
-  await project([...between(through, m + 59_000, 40), event(m + 45_000, 'solo')]);
+  await project([...between(through, m + 59_000, 40), event(m + 45_000, 'solo'), event(m + 50_000, 'early')]);
 
   for (const [interval, [width]] of Object.entries(INTERVALS)) {
     const whole = await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to);
@@ -82,6 +84,14 @@ t.test('a read that may be stale answers an open minute as of its head within it
     const expected = await groupSeriesOracle(deps.pool, tenant, 'red', width, from, to, shared ? undefined : { from: through, to: m + MINUTE });
     t.same((await read(interval, `maxStalenessMs=${WIDE}`)).buckets, expected, `${interval}: a later noted minute ${shared ? 'in the same bucket: exact' : 'in the next bucket: as of the head'}`);
   }
+
+  // A head written by a release that kept no reporters cannot count them: it does not answer.
+  await deps.pool.query(`UPDATE group_minute_heads SET reporters = NULL WHERE tenant_id = $1 AND label_value = 'red'`, [tenant]);
+  const unknown = await read('1m', `maxStalenessMs=${WIDE}`);
+  t.same(unknown.buckets, await groupSeriesOracle(deps.pool, tenant, 'red', '1 minute', from, to), 'reporters unknown: exact');
+  t.equal(unknown.meta.lagMs, 0, 'reporters unknown: lags nothing');
+  await refreshAggregates(deps.pool, { now: m + 24_000 });
+  t.same((await read('1m', `maxStalenessMs=${WIDE}`)).buckets, await groupSeriesOracle(deps.pool, tenant, 'red', '1 minute', from, to), 'and an extend keeps them unknown');
 
   // Once claimed, the minute is stored whole and no head answers.
   for (let round = 1; round > 0; ) round = (await refreshAggregates(deps.pool, { now: m + 3 * MINUTE })).minutes;

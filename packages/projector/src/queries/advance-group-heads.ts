@@ -95,19 +95,21 @@ WITH open AS (
    WHERE EXISTS (SELECT 1 FROM ranges) AND EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
 ), ${memberSamples()}, fresh AS (
   SELECT label, label_value, value_key, bucket, count(*) AS count, sum(n) AS sum, min(f) AS min, max(f) AS max,
-         (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts
+         (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts, array_agg(DISTINCT device) AS reporters
     FROM samples
    GROUP BY 1, 2, 3, 4
 ), added AS (
   -- Heads add up: the new range's events are disjoint from those already counted. last: the newest
   -- event, the larger value on a tie (as every level).
-  INSERT INTO group_minute_heads AS h (tenant_id, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT $1, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts FROM fresh ORDER BY 2, 3, 4, 5
+  INSERT INTO group_minute_heads AS h (tenant_id, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts, reporters)
+  SELECT $1, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts, reporters FROM fresh ORDER BY 2, 3, 4, 5
   ON CONFLICT (tenant_id, label, label_value, value_key, bucket) DO UPDATE SET
     count = h.count + excluded.count, sum = h.sum + excluded.sum,
     min = least(h.min, excluded.min), max = greatest(h.max, excluded.max),
     last = CASE WHEN (excluded.last_ts, excluded.last) > (h.last_ts, h.last) THEN excluded.last ELSE h.last END,
-    last_ts = greatest(h.last_ts, excluded.last_ts)
+    last_ts = greatest(h.last_ts, excluded.last_ts),
+    -- The span's reporters (decision 0088), a set; unknown stays unknown (a row of an older release).
+    reporters = CASE WHEN h.reporters IS NULL THEN NULL ELSE ARRAY(SELECT DISTINCT unnest(h.reporters || excluded.reporters)) END
   RETURNING 1
 ), dropped AS (
   DELETE FROM group_minute_heads h USING marks m

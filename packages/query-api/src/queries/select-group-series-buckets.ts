@@ -73,10 +73,14 @@ WITH tenant_noted AS (
   -- headed minute as of its head, without its tail, while the head is within the bound (decision 0088):
   -- only the last noted minute of its output bucket, so the bucket holds exactly its events before
   -- \`through\` and its reporters are counted over the same span.
+  -- Its reporters before \`through\` come with its head (migration 0023); a head of a release that did
+  -- not keep them does not answer.
   SELECT h.bucket, h.through
     FROM headed h
    WHERE h.through >= statement_timestamp() - $8::interval
      AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket > h.bucket AND d.bucket < date_bin($5::interval, h.bucket, ${EPOCH}) + $5::interval)
+     AND NOT EXISTS (SELECT 1 FROM group_minute_heads g
+                      WHERE g.tenant_id = $1 AND g.label = $2 AND g.label_value = $3 AND g.value_key = $4 AND g.bucket = h.bucket AND g.reporters IS NULL)
 ), held AS (
   SELECT DISTINCT date_bin('${width}', bucket, ${EPOCH}) AS bucket FROM dirty
 ), stored AS (
@@ -140,12 +144,20 @@ SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, date_part('epoch', statement_ti
   FROM answered HAVING count(*) > 0
  ORDER BY ms NULLS LAST`;
 
-const reportersPart = `, reporters AS (
+const reportersPart = `, head_reporters AS (
+  -- The members that reported in an answered head's span, by output bucket.
+  SELECT date_bin($5::interval, a.bucket, ${EPOCH}) AS bucket, unnest(h.reporters) AS device
+    FROM answered a
+    JOIN group_minute_heads h
+      ON h.tenant_id = $1 AND h.label = $2 AND h.label_value = $3 AND h.value_key = $4 AND h.bucket = a.bucket
+), reporters AS (
   SELECT c.bucket, count(DISTINCT m.device)::int AS devices
     FROM combined c
    CROSS JOIN LATERAL (
-     -- Where the bucket's answer ends: its end, or an answered head's \`through\` inside it.
-     SELECT least(c.bucket + $5::interval, (SELECT min(a.through) FROM answered a WHERE a.bucket >= c.bucket AND a.bucket < c.bucket + $5::interval)) AS hi
+     -- Where the bucket's answer ends (its end, or an answered head's \`through\` inside it), and where
+     -- the probes end (there, or that head's minute: its reporters before \`through\` are the head's).
+     SELECT least(c.bucket + $5::interval, min(a.through)) AS hi, least(c.bucket + $5::interval, min(a.bucket)) AS probe_hi
+       FROM answered a WHERE a.bucket >= c.bucket AND a.bucket < c.bucket + $5::interval
    ) x
     JOIN members m ON m.valid_to > c.bucket AND m.valid_from < c.bucket + $5::interval
    CROSS JOIN LATERAL (
@@ -154,20 +166,22 @@ const reportersPart = `, reporters AS (
             date_part('epoch', least(x.hi, m.valid_to)) * 1000 AS hi_ms
    ) w
    -- The member's newest event of the value key before the window (a millisecond's margin for the
-   -- rounding), or none at all: nothing in it. Newest inside it and a number: a reporter. Only the rest
-   -- (newer events since, or a newest that is not a number) probe.
+   -- rounding), or none at all: nothing in it. Newest inside it and a number: a reporter. One of an
+   -- answered head's reporters: a reporter (a hashed lookup). Only the rest (newer events since, or a
+   -- newest that is not a number) probe, and only where a window remains to probe.
    WHERE m.t >= w.lo_ms - 1
      AND ((m.numeric AND m.t >= w.lo_ms + 1 AND m.t < w.hi_ms - 1)
-      OR EXISTS (
+      OR (c.bucket, m.device) IN (SELECT bucket, device FROM head_reporters)
+      OR (greatest(c.bucket, m.valid_from) + interval '1 minute' <= least(x.hi, m.valid_to) AND EXISTS (
            SELECT 1 FROM rollups_1m r
             WHERE r.tenant_id = $1 AND r.device = m.device AND r.value_key = $4
               AND r.bucket >= c.bucket AND r.bucket >= m.valid_from
-              AND r.bucket + interval '1 minute' <= x.hi AND r.bucket + interval '1 minute' <= m.valid_to)
-      OR EXISTS (
+              AND r.bucket + interval '1 minute' <= x.hi AND r.bucket + interval '1 minute' <= m.valid_to))
+      OR (greatest(c.bucket, m.valid_from) < least(x.probe_hi, m.valid_to) AND EXISTS (
            SELECT 1 FROM events e
             WHERE e.tenant_id = $1 AND e.device = m.device
-              AND e.ts >= c.bucket AND e.ts < x.hi AND e.ts >= m.valid_from AND e.ts < m.valid_to
-              AND jsonb_typeof(e."values" -> $4) = 'number'))
+              AND e.ts >= c.bucket AND e.ts < x.probe_hi AND e.ts >= m.valid_from AND e.ts < m.valid_to
+              AND jsonb_typeof(e."values" -> $4) = 'number')))
    GROUP BY c.bucket
 )`;
 
