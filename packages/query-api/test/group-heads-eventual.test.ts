@@ -18,6 +18,8 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 const INTERVALS = { '1m': ['1 minute', MINUTE], '5m': ['5 minutes', 5 * MINUTE], '15m': ['15 minutes', 15 * MINUTE], '1h': ['1 hour', 3_600_000], '1d': ['1 day', DAY] } as const;
 const AGGS = 'count,sum,min,max,last,avg,devices';
+// The scenarios' instants are written for heads two seconds behind the refresher's clock.
+const LAG = 2_000;
 const WIDE = 3_600_000;
 
 t.test('a read that may be stale answers an open minute as of its head within its bound, and says how stale', async (t) => {
@@ -52,7 +54,7 @@ t.test('a read that may be stale answers an open minute as of its head within it
   // `early` reports in the open minute only, before the head and after it: only the head's reporters
   // say it reported before `through` (its newest event is after it, and it has no earlier minute).
   await project([...between(m, m + 20_000, 60), event(m + 5_000, 'early')]);
-  await refreshAggregates(deps.pool, { now: m + 22_000 });
+  await refreshAggregates(deps.pool, { now: m + 22_000, headLagMs: LAG });
   const through = m + 20_000;
   // After the head: more events, and a member whose only event of the hour is one of them.
   await project([...between(through, m + 59_000, 40), event(m + 45_000, 'solo'), event(m + 50_000, 'early')]);
@@ -90,7 +92,7 @@ t.test('a read that may be stale answers an open minute as of its head within it
   const unknown = await read('1m', `maxStalenessMs=${WIDE}`);
   t.same(unknown.buckets, await groupSeriesOracle(deps.pool, tenant, 'red', '1 minute', from, to), 'reporters unknown: exact');
   t.equal(unknown.meta.lagMs, 0, 'reporters unknown: lags nothing');
-  await refreshAggregates(deps.pool, { now: m + 24_000 });
+  await refreshAggregates(deps.pool, { now: m + 24_000, headLagMs: LAG });
   t.same((await read('1m', `maxStalenessMs=${WIDE}`)).buckets, await groupSeriesOracle(deps.pool, tenant, 'red', '1 minute', from, to), 'and an extend keeps them unknown');
 
   // Once claimed, the minute is stored whole and no head answers.

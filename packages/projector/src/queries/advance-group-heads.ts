@@ -11,7 +11,7 @@ import { memberSamples } from './group-minute-sql.ts';
  * (late by up to 3.6 s, measured, when the watermark followed the clock alone). Reads combine the
  * events after the watermark from history: a larger lag costs each read of an active group more rows.
  */
-export const GROUP_HEAD_LAG_MS = 2_000;
+export const GROUP_HEAD_LAG_MS = 500;
 
 /**
  * How long a given-up head waits before it starts again from the minute's first event. Late notes come
