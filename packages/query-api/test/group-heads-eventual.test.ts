@@ -56,6 +56,12 @@ t.test('a read that may be stale answers an open minute as of its head within it
   await project([...between(m, m + 20_000, 60), event(m + 5_000, 'early')]);
   await refreshAggregates(deps.pool, { now: m + 22_000, headLagMs: LAG });
   const through = m + 20_000;
+  const devicesOf = async (sql: string): Promise<string[]> => (await deps.pool.query<{ device: string }>(sql, [tenant, new Date(m), new Date(through)])).rows.map((r) => r.device);
+  t.same(
+    await devicesOf(`SELECT device FROM group_minute_reporters WHERE tenant_id = $1 AND label_value = 'red' AND value_key = 'v' AND bucket = $2 AND $3::timestamptz IS NOT NULL ORDER BY 1`),
+    await devicesOf(`SELECT DISTINCT device FROM events WHERE tenant_id = $1 AND ts >= $2 AND ts < $3 AND jsonb_typeof("values" -> 'v') = 'number' ORDER BY 1`),
+    "the head keeps the members that reported before its through, early's among them",
+  );
   // After the head: more events, and a member whose only event of the hour is one of them.
   await project([...between(through, m + 59_000, 40), event(m + 45_000, 'solo'), event(m + 50_000, 'early')]);
 
@@ -87,8 +93,8 @@ t.test('a read that may be stale answers an open minute as of its head within it
     t.same((await read(interval, `maxStalenessMs=${WIDE}`)).buckets, expected, `${interval}: a later noted minute ${shared ? 'in the same bucket: exact' : 'in the next bucket: as of the head'}`);
   }
 
-  // A head written by a release that kept no reporters cannot count them: it does not answer.
-  await deps.pool.query(`UPDATE group_minute_heads SET reporters = NULL WHERE tenant_id = $1 AND label_value = 'red'`, [tenant]);
+  // A head moved by a release that kept no reporters cannot count them: it does not answer.
+  await deps.pool.query(`UPDATE group_minute_marks SET reporters_through = reporters_through - interval '1 millisecond' WHERE tenant_id = $1`, [tenant]);
   const unknown = await read('1m', `maxStalenessMs=${WIDE}`);
   t.same(unknown.buckets, await groupSeriesOracle(deps.pool, tenant, 'red', '1 minute', from, to), 'reporters unknown: exact');
   t.equal(unknown.meta.lagMs, 0, 'reporters unknown: lags nothing');

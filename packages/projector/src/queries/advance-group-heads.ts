@@ -60,6 +60,7 @@ WITH open AS (
                           WHERE d.tenant_id = $1 AND d.bucket >= (SELECT min(bucket) FROM open)
                             AND NOT pg_visible_in_snapshot(d.xid, m.snap)) - $5::interval, 'infinity')) AS hi,
          CASE WHEN m.through IS NULL THEN o.bucket ELSE m.through END AS lo,
+         m.reporters_through, m.reporters_through = m.through AS reporters_kept,
          CASE WHEN m.bucket IS NULL THEN 'start'
               WHEN m.through IS NULL AND m.written <= $2::timestamptz - $4::interval THEN 'start'
               WHEN m.through IS NULL THEN 'given up'
@@ -95,37 +96,50 @@ WITH open AS (
    WHERE EXISTS (SELECT 1 FROM ranges) AND EXISTS (SELECT 1 FROM label_versions WHERE tenant_id = $1)
 ), ${memberSamples()}, fresh AS (
   SELECT label, label_value, value_key, bucket, count(*) AS count, sum(n) AS sum, min(f) AS min, max(f) AS max,
-         (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts, array_agg(DISTINCT device) AS reporters
+         (array_agg(f ORDER BY ts DESC, f DESC))[1] AS last, max(ts) AS last_ts
     FROM samples
    GROUP BY 1, 2, 3, 4
 ), added AS (
   -- Heads add up: the new range's events are disjoint from those already counted. last: the newest
   -- event, the larger value on a tie (as every level).
-  INSERT INTO group_minute_heads AS h (tenant_id, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts, reporters)
-  SELECT $1, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts, reporters FROM fresh ORDER BY 2, 3, 4, 5
+  INSERT INTO group_minute_heads AS h (tenant_id, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT $1, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts FROM fresh ORDER BY 2, 3, 4, 5
   ON CONFLICT (tenant_id, label, label_value, value_key, bucket) DO UPDATE SET
     count = h.count + excluded.count, sum = h.sum + excluded.sum,
     min = least(h.min, excluded.min), max = greatest(h.max, excluded.max),
     last = CASE WHEN (excluded.last_ts, excluded.last) > (h.last_ts, h.last) THEN excluded.last ELSE h.last END,
-    last_ts = greatest(h.last_ts, excluded.last_ts),
-    -- The span's reporters (decision 0088), a set; unknown stays unknown (a row of an older release).
-    reporters = CASE WHEN h.reporters IS NULL THEN NULL ELSE ARRAY(SELECT DISTINCT unnest(h.reporters || excluded.reporters)) END
+    last_ts = greatest(h.last_ts, excluded.last_ts)
   RETURNING 1
+), reported AS (
+  -- The members that reported in the range (decision 0088), once per minute: a device already there
+  -- from an earlier range is left as it is.
+  INSERT INTO group_minute_reporters (tenant_id, label, label_value, value_key, bucket, device)
+  SELECT DISTINCT $1::uuid, label, label_value, value_key, bucket, device FROM samples ORDER BY 2, 3, 4, 5, 6
+  ON CONFLICT DO NOTHING
 ), dropped AS (
   DELETE FROM group_minute_heads h USING marks m
    WHERE m.step = 'late' AND h.tenant_id = $1 AND h.bucket = m.bucket
+), dropped_reporters AS (
+  DELETE FROM group_minute_reporters r USING marks m
+   WHERE m.step = 'late' AND r.tenant_id = $1 AND r.bucket = m.bucket
 ), marked AS (
   -- An extend that cannot move (a drain since the last snapshot brought events within the lag of the
   -- head, or too many devices ahead) still takes this snapshot: every note it sees that the old one
   -- did not has all its events at or after \`through\` (else the step is 'late'), so the head holds the
   -- same events under it; the next round then judges only drains after this one (hostile review: a
   -- single such drain held a head at +20 s for the rest of its minute).
-  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap, written)
-  SELECT $1, k.bucket, CASE WHEN k.step = 'late' THEN NULL WHEN r.bucket IS NOT NULL THEN r.hi ELSE k.lo END, pg_current_snapshot(), $2::timestamptz
+  -- reporters_through follows through while every range added its reporters: from a start, or from a
+  -- mark whose reporters were kept up to its through (not one an older release moved).
+  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap, written, reporters_through)
+  SELECT $1, k.bucket, CASE WHEN k.step = 'late' THEN NULL WHEN r.bucket IS NOT NULL THEN r.hi ELSE k.lo END, pg_current_snapshot(), $2::timestamptz,
+         CASE WHEN k.step = 'late' THEN NULL
+              WHEN r.bucket IS NOT NULL THEN CASE WHEN k.step = 'start' OR k.reporters_kept THEN r.hi END
+              ELSE k.reporters_through END
     FROM marks k
     LEFT JOIN ranges r ON r.bucket = k.bucket
    WHERE k.step IN ('late', 'extend') OR r.bucket IS NOT NULL
-  ON CONFLICT (tenant_id, bucket) DO UPDATE SET through = excluded.through, snap = excluded.snap, written = excluded.written
+  ON CONFLICT (tenant_id, bucket) DO UPDATE
+    SET through = excluded.through, snap = excluded.snap, written = excluded.written, reporters_through = excluded.reporters_through
 )
 SELECT (SELECT count(*) FROM ranges)::int AS advanced,
        count(*) FILTER (WHERE step = 'late')::int AS given_up,

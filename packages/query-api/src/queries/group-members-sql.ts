@@ -80,7 +80,7 @@ export function memberNotedFromMembers(): string {
 }
 
 /**
- * CTE `headed` (bucket, through), after `member_noted` and `group_noted` (this group's group_dirty
+ * CTE `headed` (bucket, through, reporters_through: see migration 0023), after `member_noted` and `group_noted` (this group's group_dirty
  * minutes) in [lo, hi): the group's noted minutes a head answers up to `through` (decision 0085,
  * migration 0022). The refresher keeps, for an open noted minute, every group's aggregate of the
  * minute's events before `through` as its snapshot `snap` saw them; the rest of the minute is the
@@ -93,7 +93,7 @@ export function memberNotedFromMembers(): string {
  */
 export function headedMinutes(lo: string, hi: string): string {
   return `headed AS (
-  SELECT m.bucket, m.through
+  SELECT m.bucket, m.through, m.reporters_through
     FROM group_minute_marks m
    WHERE m.tenant_id = $1 AND m.bucket >= ${lo} AND m.bucket < ${hi} AND m.through IS NOT NULL
      AND m.bucket IN (SELECT bucket FROM member_noted)

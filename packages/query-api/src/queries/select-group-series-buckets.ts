@@ -73,14 +73,12 @@ WITH tenant_noted AS (
   -- headed minute as of its head, without its tail, while the head is within the bound (decision 0088):
   -- only the last noted minute of its output bucket, so the bucket holds exactly its events before
   -- \`through\` and its reporters are counted over the same span.
-  -- Its reporters before \`through\` come with its head (migration 0023); a head of a release that did
-  -- not keep them does not answer.
+  -- Its reporters before \`through\` are kept with its head (migration 0023); a head a release that
+  -- kept none moved does not answer.
   SELECT h.bucket, h.through
     FROM headed h
-   WHERE h.through >= statement_timestamp() - $8::interval
+   WHERE h.through >= statement_timestamp() - $8::interval AND h.reporters_through = h.through
      AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket > h.bucket AND d.bucket < date_bin($5::interval, h.bucket, ${EPOCH}) + $5::interval)
-     AND NOT EXISTS (SELECT 1 FROM group_minute_heads g
-                      WHERE g.tenant_id = $1 AND g.label = $2 AND g.label_value = $3 AND g.value_key = $4 AND g.bucket = h.bucket AND g.reporters IS NULL)
 ), held AS (
   SELECT DISTINCT date_bin('${width}', bucket, ${EPOCH}) AS bucket FROM dirty
 ), stored AS (
@@ -146,10 +144,10 @@ SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, date_part('epoch', statement_ti
 
 const reportersPart = `, head_reporters AS (
   -- The members that reported in an answered head's span, by output bucket.
-  SELECT date_bin($5::interval, a.bucket, ${EPOCH}) AS bucket, unnest(h.reporters) AS device
+  SELECT date_bin($5::interval, a.bucket, ${EPOCH}) AS bucket, r.device
     FROM answered a
-    JOIN group_minute_heads h
-      ON h.tenant_id = $1 AND h.label = $2 AND h.label_value = $3 AND h.value_key = $4 AND h.bucket = a.bucket
+    JOIN group_minute_reporters r
+      ON r.tenant_id = $1 AND r.label = $2 AND r.label_value = $3 AND r.value_key = $4 AND r.bucket = a.bucket
 ), reporters AS (
   SELECT c.bucket, count(DISTINCT m.device)::int AS devices
     FROM combined c
