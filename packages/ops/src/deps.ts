@@ -42,6 +42,7 @@ export type OpsConfig = Pick<
   | 'projectorBatchAttempts'
   | 'stagingSweepIntervalMs'
   | 'stagingSweepAgeMs'
+  | 'churnedTableVacuumIntervalMs'
   | 'httpRequestTimeoutMs'
   | 'httpConnectionTimeoutMs'
   | 'httpKeepAliveTimeoutMs'

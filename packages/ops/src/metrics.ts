@@ -14,6 +14,8 @@ export interface OpsMetrics {
   stagingSweeps: Counter<'result'>;
   batchesRequeued: Counter;
   leftoverRowsDeleted: Counter;
+  churnedTableVacuums: Counter<'result'>;
+  churnedTableVacuumSeconds: Gauge;
 }
 
 export interface OpsMetricSources {
@@ -130,6 +132,17 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
       help: 'Staged rows of already-applied batches deleted by the sweeper',
       registers: [registry],
     }),
+    churnedTableVacuums: new Counter({
+      name: 'strata_churned_table_vacuums_total',
+      help: "Vacuums of the tables rewritten many times a second (device_state, staging, notes, heads) by result (completed, failed)",
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    churnedTableVacuumSeconds: new Gauge({
+      name: 'strata_churned_table_vacuum_seconds',
+      help: 'How long the last completed vacuum of the churned tables took',
+      registers: [registry],
+    }),
   };
   // Every outcome is exported at 0 from the start: Prometheus' increase() cannot see a counter's first
   // step from no series to 1, so an alert on the first failure after a restart would never fire.
@@ -137,5 +150,6 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     for (const result of ['completed', 'skipped', 'failed']) metrics.jobRuns.inc({ job: job.name, result }, 0);
   }
   for (const result of ['completed', 'skipped', 'failed']) metrics.stagingSweeps.inc({ result }, 0);
+  for (const result of ['completed', 'failed']) metrics.churnedTableVacuums.inc({ result }, 0);
   return metrics;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { OpsDeps } from './deps.ts';
 import { buildHeartbeatLoop } from './jobs/build-heartbeat-loop.ts';
+import { buildChurnedTableVacuumLoop } from './jobs/build-churned-table-vacuum-loop.ts';
 import { buildStagingSweepLoop } from './jobs/build-staging-sweep-loop.ts';
 import type { MaintenanceJob } from './jobs/maintenance-job.ts';
 import { buildScheduler } from './scheduler.ts';
@@ -31,6 +32,7 @@ export async function startOps(deps: OpsDeps, options: StartOpsOptions = {}): Pr
   const stopper = new ServiceStopper(async () => {
     await app.close();
     await sweeper.stop();
+    await vacuum?.stop();
     await heartbeat.stop();
     await scheduler.stop();
   });
@@ -43,8 +45,10 @@ export async function startOps(deps: OpsDeps, options: StartOpsOptions = {}): Pr
     onError: () => deps.metrics.heartbeatErrors.inc(),
   });
   const sweeper = buildStagingSweepLoop(deps);
+  const vacuum = buildChurnedTableVacuumLoop(deps);
   heartbeat.start();
   sweeper.start();
+  vacuum?.start();
   await stopper.guardStart(async () => {
     await scheduler.start();
     await app.listen({ host: deps.config.host, port: deps.config.opsPort });

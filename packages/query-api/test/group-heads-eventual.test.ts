@@ -109,3 +109,17 @@ t.test('a read that may be stale answers an open minute as of its head within it
     t.equal(answer.meta.lagMs, 0, `${interval}: and lags nothing`);
   }
 });
+
+t.test("heads advance by the clock at their turn, not by the round's start", async (t) => {
+  // A round's claims can take seconds before the heads' turn: heads advanced to the round's start would
+  // commit already that much older than an eventual read's bound allows.
+  const { deps, tenant, m } = await openMinuteApp(t);
+  await foldLabelSamples(deps.pool, tenant, [{ device: 'g0', label: 'team', ts: m - DAY, value: 'red' }]);
+  await projectBatch(deps.pool, randomUUID(), [{ tenantId: tenant, device: 'g0', key: 'c:1', ts: m + 1_000, type: 'reading', values: { v: 1 } }]);
+  await refreshAggregates(deps.pool, { now: m + 5_000, headLagMs: LAG, headsClock: () => m + 9_000 });
+  const through = await deps.pool.query<{ ms: number }>(`SELECT date_part('epoch', through) * 1000 AS ms FROM group_minute_marks WHERE tenant_id = $1`, [tenant]);
+  t.same(through.rows, [{ ms: m + 9_000 - LAG }], 'the watermark follows the clock read at the heads\' turn');
+  await refreshAggregates(deps.pool, { now: m + 12_000, headLagMs: LAG, headsClock: () => m + 11_000 });
+  const kept = await deps.pool.query<{ ms: number }>(`SELECT date_part('epoch', through) * 1000 AS ms FROM group_minute_marks WHERE tenant_id = $1`, [tenant]);
+  t.same(kept.rows, [{ ms: m + 12_000 - LAG }], 'and never goes by a clock behind the round\'s');
+});

@@ -92,6 +92,8 @@ export interface Config {
   stagingSweepIntervalMs: number;
   /** A staged batch younger than this is still in the hands of command-api or the projector. */
   stagingSweepAgeMs: number;
+  /** How often ops vacuums the tables rewritten many times a second (decision 0089); 0: left to autovacuum. */
+  churnedTableVacuumIntervalMs: number;
   /** Where `pnpm start` keeps private PostgreSQL / Redis data when it has to start its own. */
   dataDir: string;
 }

@@ -97,6 +97,7 @@ export function loadConfig(env: Env): Config {
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
     stagingSweepIntervalMs: int('STAGING_SWEEP_INTERVAL_MS', 5000, 100, 3_600_000),
     stagingSweepAgeMs: int('STAGING_SWEEP_AGE_MS', 30_000, 1000, 86_400_000),
+    churnedTableVacuumIntervalMs: int('CHURNED_TABLE_VACUUM_INTERVAL_MS', 10_000, 0, 3_600_000),
     dataDir: str('STRATA_DATA_DIR', '.strata'),
   };
   // Aggregates answer for ranges whose raw history is gone, never the other way round: with fewer

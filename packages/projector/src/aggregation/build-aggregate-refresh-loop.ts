@@ -64,6 +64,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
         const outcome = await refreshAggregates(deps.pool, {
           now: deps.clock.now(),
           headLagMs: deps.config.groupHeadLagMs,
+          headsClock: () => deps.clock.now(),
           claimSizes,
           backoff,
           tenantFailed,

@@ -21,6 +21,13 @@ export interface RefreshAggregatesOptions {
   now: number;
   /** How far behind `now` the heads of open group minutes stay at least (decision 0085); the default unless said. */
   headLagMs?: number;
+  /**
+   * The clock the heads of a tenant's open minutes advance by, read at their turn (the refresh loop
+   * passes its clock): a round's claims before them can take seconds, and heads advanced to the
+   * round's start would be that much older when they commit, past an eventual read's bound (decision
+   * 0088). `now` when not given (tests fix the refresher's clock).
+   */
+  headsClock?: () => number;
   /** Tenants per round. */
   maxTenants?: number;
   /** Minutes per tenant per transaction, fixed; without it `claimSizes` decides. */
@@ -167,7 +174,8 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   let heads = { advanced: 0, givenUp: 0, held: 0 };
   await client.query('SAVEPOINT group_heads');
   try {
-    heads = await advanceGroupHeads(client, { tenantId, now: options.now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
+    const now = Math.max(options.now, options.headsClock?.() ?? options.now);
+    heads = await advanceGroupHeads(client, { tenantId, now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
     await client.query('RELEASE SAVEPOINT group_heads');
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT group_heads');

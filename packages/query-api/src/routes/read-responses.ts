@@ -17,7 +17,9 @@ export const ReadMeta = Type.Object(
   {
     source: Type.String({ description: '`primary`, `replica:<name>` or `cache` (also in X-Read-Source)' }),
     consistency: Type.String({ enum: [...CONSISTENCY_LEVELS] }),
-    lagMs: Type.Number({ description: 'upper bound on the staleness of the source, ms (also in X-Read-Lag-Ms)' }),
+    lagMs: Type.Number({
+      description: "upper bound on the staleness of the answer, ms (also in X-Read-Lag-Ms): the source's lag, or, for a group series answered as of an open minute's head, that head's age if larger",
+    }),
   },
   { description: 'where the read was answered from' },
 );

@@ -1,0 +1,31 @@
+import { IntervalLoop, type Config } from '@strata/core';
+import type { OpsDeps } from '../deps.ts';
+import { vacuumChurnedTables } from '../queries/vacuum-churned-tables.ts';
+
+export interface ChurnedTableVacuumLoopDeps extends Pick<OpsDeps, 'logger' | 'pool' | 'metrics' | 'clock'> {
+  config: Pick<Config, 'churnedTableVacuumIntervalMs'>;
+}
+
+/**
+ * Vacuums the churned tables every CHURNED_TABLE_VACUUM_INTERVAL_MS (decision 0089), in every ops
+ * instance (VACUUM … SKIP_LOCKED leaves a table another one is vacuuming). Not a pg-boss schedule:
+ * cron ticks are a minute apart, and a minute of a fleet's updates is hundreds of thousands of dead
+ * versions of `device_state` rows, which every probe of the table then steps over. Undefined when the
+ * interval is 0 (left to autovacuum).
+ */
+export function buildChurnedTableVacuumLoop(deps: ChurnedTableVacuumLoopDeps): IntervalLoop | undefined {
+  const { config, metrics, logger, clock } = deps;
+  if (config.churnedTableVacuumIntervalMs === 0) return undefined;
+  return new IntervalLoop({
+    name: 'churned table vacuum',
+    intervalMs: config.churnedTableVacuumIntervalMs,
+    logger,
+    run: async () => {
+      const started = clock.now();
+      await vacuumChurnedTables(deps.pool);
+      metrics.churnedTableVacuums.inc({ result: 'completed' });
+      metrics.churnedTableVacuumSeconds.set((clock.now() - started) / 1000);
+    },
+    onError: () => metrics.churnedTableVacuums.inc({ result: 'failed' }),
+  });
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { Registry } from 'prom-client';
+import { Queue } from 'bullmq';
+import { INGEST_QUEUE, createPool, systemClock, type BatchEvent } from '@strata/core';
+import { createTenant, createTestEnvironment, projectBatch } from '@strata/testkit';
+import { buildChurnedTableVacuumLoop } from '../src/jobs/build-churned-table-vacuum-loop.ts';
+import { createOpsMetrics } from '../src/metrics.ts';
+import { CHURNED_TABLES } from '../src/queries/vacuum-churned-tables.ts';
+
+/*
+ * Decision 0089: ops vacuums the small tables rewritten many times a second. Shown on the real server:
+ * a device's latest state rewritten by many drains leaves dead versions; one round of the loop vacuums
+ * every churned table (each one's vacuum count moves) and leaves device_state without dead versions.
+ */
+const { config, logger } = await createTestEnvironment(t);
+const pool = createPool({ connectionString: config.databaseUrl, max: 3, applicationName: 'ops-vacuum-test' }, logger);
+t.teardown(() => pool.end());
+// The metrics' scrape-time gauges read the queue; these tests read only the vacuum's own metrics.
+const queue = new Queue(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
+t.teardown(() => queue.close());
+
+async function vacuumCounts(): Promise<Record<string, number>> {
+  await pool.query('SELECT pg_stat_clear_snapshot()');
+  const result = await pool.query<{ relname: string; n: number }>(
+    `SELECT relname, (vacuum_count + autovacuum_count)::int AS n FROM pg_stat_all_tables WHERE schemaname = 'public' AND relname = ANY($1)`,
+    [CHURNED_TABLES],
+  );
+  return Object.fromEntries(result.rows.map((row) => [row.relname, row.n]));
+}
+
+async function deadInDeviceState(): Promise<number> {
+  // The table's own count of dead versions, as VACUUM leaves it (its dead tuples are what it could not remove).
+  await pool.query('SELECT pg_stat_clear_snapshot()');
+  return (await pool.query<{ n: number }>(`SELECT n_dead_tup::int AS n FROM pg_stat_all_tables WHERE relname = 'device_state'`)).rows[0]?.n ?? -1;
+}
+
+t.test('one round vacuums every churned table, leaving no dead version of latest state behind', async (t) => {
+  const { tenant } = await createTenant(pool, 'vacuum');
+  const base = Date.now() - 60_000;
+  for (let drain = 0; drain < 40; drain++) {
+    const events: BatchEvent[] = Array.from({ length: 25 }, (_, i) => ({ tenantId: tenant, device: `d${i}`, key: `k:${drain}:${i}`, ts: base + drain, type: 'reading', values: { v: drain } }));
+    await projectBatch(pool, randomUUID(), events);
+  }
+  const metrics = createOpsMetrics({ registry: new Registry(), pool, ingestQueue: queue, clock: systemClock, logger });
+  const loop = buildChurnedTableVacuumLoop({ pool, logger, metrics, clock: systemClock, config: { churnedTableVacuumIntervalMs: 10_000 } });
+  t.ok(loop, 'a loop at a non-zero interval');
+  const before = await vacuumCounts();
+  t.same(Object.keys(before).sort(), [...CHURNED_TABLES].sort(), 'every churned table exists in the schema');
+  await loop?.runOnce();
+  const after = await vacuumCounts();
+  for (const table of CHURNED_TABLES) t.ok((after[table] ?? 0) > (before[table] ?? 0), `${table} was vacuumed`);
+  t.equal(await deadInDeviceState(), 0, 'device_state holds no dead version after the round');
+  t.equal((await metrics.churnedTableVacuums.get()).values.find((v: { labels: Record<string, unknown> }) => v.labels.result === 'completed')?.value, 1, 'the run is counted');
+  t.ok(((await metrics.churnedTableVacuumSeconds.get()).values[0]?.value ?? -1) >= 0, 'and how long it took');
+});
+
+t.test('a failing round is counted and never throws; interval 0 leaves the tables to autovacuum', async (t) => {
+  const broken = createPool({ connectionString: config.databaseUrl.replace(/\/[^/?]+(\?|$)/, '/strata_no_such_database$1'), max: 1, applicationName: 'ops-vacuum-test' }, logger);
+  t.teardown(() => broken.end());
+  const metrics = createOpsMetrics({ registry: new Registry(), pool, ingestQueue: queue, clock: systemClock, logger });
+  const loop = buildChurnedTableVacuumLoop({ pool: broken, logger, metrics, clock: systemClock, config: { churnedTableVacuumIntervalMs: 10_000 } });
+  await loop?.runOnce();
+  t.equal((await metrics.churnedTableVacuums.get()).values.find((v: { labels: Record<string, unknown> }) => v.labels.result === 'failed')?.value, 1, 'counted as failed');
+  t.equal(buildChurnedTableVacuumLoop({ pool, logger, metrics, clock: systemClock, config: { churnedTableVacuumIntervalMs: 0 } }), undefined, 'no loop at 0');
+});
