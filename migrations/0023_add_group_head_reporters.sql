@@ -18,8 +18,10 @@ CREATE INDEX group_minute_reporters_tenant_bucket_idx ON group_minute_reporters 
 
 -- How far the minute's reporters are kept: equal to `through` when every range the head advanced over
 -- added its reporters. A head advanced by a release that kept none moves `through` alone, so the two
--- differ and the head never ends a read's bucket; NULL for heads from before this migration.
-ALTER TABLE group_minute_marks ADD COLUMN reporters_through timestamptz;
+-- differ and the head never ends a read's bucket; NULL for heads from before this migration, and for a
+-- minute past the cap on reporter rows (MAX_REPORTERS_PER_MINUTE, advance-group-heads.ts), which
+-- `reporter_rows` counts.
+ALTER TABLE group_minute_marks ADD COLUMN reporters_through timestamptz, ADD COLUMN reporter_rows integer;
 
 -- The claim (or any deletion of a minute's notes) takes the reporters with the mark and the heads.
 CREATE OR REPLACE FUNCTION drop_heads_of_unnoted_minutes() RETURNS trigger

@@ -123,3 +123,31 @@ t.test("heads advance by the clock at their turn, not by the round's start", asy
   const kept = await deps.pool.query<{ ms: number }>(`SELECT date_part('epoch', through) * 1000 AS ms FROM group_minute_marks WHERE tenant_id = $1`, [tenant]);
   t.same(kept.rows, [{ ms: m + 12_000 - LAG }], 'and never goes by a clock behind the round\'s');
 });
+
+t.test('a minute past the cap on reporter rows stops keeping them, and its head no longer answers', async (t) => {
+  const { app, deps, tenant, apiKey, m, from, to } = await openMinuteApp(t);
+  const devices = ['c0', 'c1', 'c2', 'c3'];
+  await foldLabelSamples(deps.pool, tenant, devices.map((device) => ({ device, label: 'team', ts: m - DAY, value: 'red' })));
+  let n = 0;
+  const send = (ts: number, list: string[]): Promise<unknown> =>
+    projectBatch(deps.pool, randomUUID(), list.map((device) => ({ tenantId: tenant, device, key: `cap:${n++}`, ts, type: 'reading', values: { v: 1 } })));
+  const mark = async () =>
+    (await deps.pool.query<{ kept: boolean; rows: number }>(`SELECT coalesce(reporters_through = through, false) AS kept, reporter_rows AS rows FROM group_minute_marks WHERE tenant_id = $1`, [tenant])).rows[0];
+  const read = async () => (await get(app, `/v1/groups/team/red/series?value=v&interval=1m&agg=${AGGS}&from=${from}&to=${to}&maxStalenessMs=${WIDE}`, apiKey)).body;
+  await send(m + 1_000, ['c0', 'c1']);
+  await refreshAggregates(deps.pool, { now: m + 5_000, headLagMs: LAG, maxReportersPerMinute: 3 });
+  t.same(await mark(), { kept: true, rows: 2 }, 'within the cap: kept, and counted');
+  await send(m + 6_000, ['c0', 'c1']);
+  await refreshAggregates(deps.pool, { now: m + 9_000, headLagMs: LAG, maxReportersPerMinute: 3 });
+  t.same(await mark(), { kept: true, rows: 2 }, 'the same reporters again: still 2 rows, still kept');
+  t.ok((await read()).meta.lagMs > 0, 'the head answers');
+  await send(m + 10_000, ['c2', 'c3']);
+  await send(m + 20_000, ['c0']);
+  await refreshAggregates(deps.pool, { now: m + 14_000, headLagMs: LAG, maxReportersPerMinute: 3 });
+  t.equal((await mark())?.kept, false, 'past the cap: no longer kept');
+  const answer = await read();
+  t.equal(answer.meta.lagMs, 0, 'the head no longer answers');
+  t.same(answer.buckets, await groupSeriesOracle(deps.pool, tenant, 'red', '1 minute', from, to), 'the read is exact');
+  await refreshAggregates(deps.pool, { now: m + 18_000, headLagMs: LAG, maxReportersPerMinute: 3 });
+  t.equal((await mark())?.kept, false, 'and stays so until the minute is claimed');
+});

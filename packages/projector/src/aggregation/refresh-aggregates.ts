@@ -28,6 +28,8 @@ export interface RefreshAggregatesOptions {
    * 0088). `now` when not given (tests fix the refresher's clock).
    */
   headsClock?: () => number;
+  /** Reporter rows an open minute keeps at most (decision 0088); the default unless a test says. */
+  maxReportersPerMinute?: number;
   /** Tenants per round. */
   maxTenants?: number;
   /** Minutes per tenant per transaction, fixed; without it `claimSizes` decides. */
@@ -175,7 +177,12 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   await client.query('SAVEPOINT group_heads');
   try {
     const now = Math.max(options.now, options.headsClock?.() ?? options.now);
-    heads = await advanceGroupHeads(client, { tenantId, now, ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }) });
+    heads = await advanceGroupHeads(client, {
+      tenantId,
+      now,
+      ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }),
+      ...(options.maxReportersPerMinute === undefined ? {} : { maxReportersPerMinute: options.maxReportersPerMinute }),
+    });
     await client.query('RELEASE SAVEPOINT group_heads');
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT group_heads');

@@ -24,6 +24,13 @@ export const GROUP_HEAD_RETRY_MS = 5_000;
 /** Devices of a tenant whose newest event is over a minute ahead of the clock past which its heads stand still. */
 export const MAX_AHEAD_DEVICES = 1_000;
 
+/**
+ * Reporter rows a tenant's open minute keeps at most (decision 0088): past them its head stops
+ * answering eventual reads (they read the tail instead), so a tenant of devices × labels × value keys
+ * in the hundreds of thousands costs the shared refresher one count per round, not that many inserts.
+ */
+export const MAX_REPORTERS_PER_MINUTE = 100_000;
+
 /*
  * Advances the heads of a tenant's open noted minutes (decision 0085, migration 0022): for each minute
  * that has notes and has not ended, every group's aggregate of its events before `through`, so reads of
@@ -60,7 +67,7 @@ WITH open AS (
                           WHERE d.tenant_id = $1 AND d.bucket >= (SELECT min(bucket) FROM open)
                             AND NOT pg_visible_in_snapshot(d.xid, m.snap)) - $5::interval, 'infinity')) AS hi,
          CASE WHEN m.through IS NULL THEN o.bucket ELSE m.through END AS lo,
-         m.reporters_through, m.reporters_through = m.through AS reporters_kept,
+         m.reporters_through, m.reporters_through = m.through AS reporters_kept, coalesce(m.reporter_rows, 0) AS reporter_rows,
          CASE WHEN m.bucket IS NULL THEN 'start'
               WHEN m.through IS NULL AND m.written <= $2::timestamptz - $4::interval THEN 'start'
               WHEN m.through IS NULL THEN 'given up'
@@ -110,12 +117,29 @@ WITH open AS (
     last = CASE WHEN (excluded.last_ts, excluded.last) > (h.last_ts, h.last) THEN excluded.last ELSE h.last END,
     last_ts = greatest(h.last_ts, excluded.last_ts)
   RETURNING 1
+), range_reporters AS (
+  -- The members that reported in the range, per group and value key (decision 0088).
+  SELECT DISTINCT label, label_value, value_key, bucket, device FROM samples
+), keeps AS (
+  -- Whether a minute keeps its reporters: it did so up to its through (or starts now), and the rows it
+  -- holds plus this range's stay within the cap ($6). Past it, the minute stops keeping them and its
+  -- head no longer answers reads (they read the tail): a tenant of many devices × labels × value keys
+  -- would otherwise write that product per minute in every round of the shared refresher (hostile
+  -- review: 320,000 rows in one round, 5 s). The range's rows may repeat rows already kept, so the
+  -- check errs by at most one range, never accumulating.
+  SELECT k.bucket, k.step, CASE WHEN k.step = 'start' THEN 0 ELSE k.reporter_rows END AS held_rows,
+         coalesce((k.step = 'start' OR k.reporters_kept)
+                  AND (CASE WHEN k.step = 'start' THEN 0 ELSE k.reporter_rows END)
+                      + (SELECT count(*) FROM range_reporters f WHERE f.bucket = k.bucket) <= $6, false) AS keep
+    FROM marks k JOIN ranges r ON r.bucket = k.bucket
 ), reported AS (
-  -- The members that reported in the range (decision 0088), once per minute: a device already there
-  -- from an earlier range is left as it is.
+  -- Once per minute: a device already there from an earlier range is left as it is.
   INSERT INTO group_minute_reporters (tenant_id, label, label_value, value_key, bucket, device)
-  SELECT DISTINCT $1::uuid, label, label_value, value_key, bucket, device FROM samples ORDER BY 2, 3, 4, 5, 6
+  SELECT $1::uuid, f.label, f.label_value, f.value_key, f.bucket, f.device
+    FROM range_reporters f JOIN keeps k ON k.bucket = f.bucket AND k.keep
+   ORDER BY 2, 3, 4, 5, 6
   ON CONFLICT DO NOTHING
+  RETURNING bucket
 ), dropped AS (
   DELETE FROM group_minute_heads h USING marks m
    WHERE m.step = 'late' AND h.tenant_id = $1 AND h.bucket = m.bucket
@@ -128,18 +152,24 @@ WITH open AS (
   -- did not has all its events at or after \`through\` (else the step is 'late'), so the head holds the
   -- same events under it; the next round then judges only drains after this one (hostile review: a
   -- single such drain held a head at +20 s for the rest of its minute).
-  -- reporters_through follows through while every range added its reporters: from a start, or from a
-  -- mark whose reporters were kept up to its through (not one an older release moved).
-  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap, written, reporters_through)
+  -- reporters_through follows through while every range added its reporters (keeps): from a start, or
+  -- from a mark whose reporters were kept up to its through (not one an older release moved, nor one
+  -- past the cap); reporter_rows counts the rows kept.
+  INSERT INTO group_minute_marks AS m (tenant_id, bucket, through, snap, written, reporters_through, reporter_rows)
   SELECT $1, k.bucket, CASE WHEN k.step = 'late' THEN NULL WHEN r.bucket IS NOT NULL THEN r.hi ELSE k.lo END, pg_current_snapshot(), $2::timestamptz,
          CASE WHEN k.step = 'late' THEN NULL
-              WHEN r.bucket IS NOT NULL THEN CASE WHEN k.step = 'start' OR k.reporters_kept THEN r.hi END
-              ELSE k.reporters_through END
+              WHEN r.bucket IS NOT NULL THEN CASE WHEN c.keep THEN r.hi END
+              ELSE k.reporters_through END,
+         CASE WHEN k.step = 'late' THEN 0
+              WHEN r.bucket IS NOT NULL THEN c.held_rows + (SELECT count(*) FROM reported p WHERE p.bucket = k.bucket)
+              ELSE k.reporter_rows END
     FROM marks k
     LEFT JOIN ranges r ON r.bucket = k.bucket
+    LEFT JOIN keeps c ON c.bucket = k.bucket
    WHERE k.step IN ('late', 'extend') OR r.bucket IS NOT NULL
   ON CONFLICT (tenant_id, bucket) DO UPDATE
-    SET through = excluded.through, snap = excluded.snap, written = excluded.written, reporters_through = excluded.reporters_through
+    SET through = excluded.through, snap = excluded.snap, written = excluded.written,
+        reporters_through = excluded.reporters_through, reporter_rows = excluded.reporter_rows
 )
 SELECT (SELECT count(*) FROM ranges)::int AS advanced,
        count(*) FILTER (WHERE step = 'late')::int AS given_up,
@@ -155,6 +185,8 @@ export interface AdvanceGroupHeadsQuery {
   lagMs?: number;
   /** How long a given-up head waits; GROUP_HEAD_RETRY_MS unless a test says. */
   retryMs?: number;
+  /** MAX_REPORTERS_PER_MINUTE unless a test says. */
+  maxReportersPerMinute?: number;
 }
 
 export interface AdvancedHeads {
@@ -179,6 +211,7 @@ export async function advanceGroupHeads(db: Queryable, query: AdvanceGroupHeadsQ
       new Date(upto).toISOString(),
       `${query.retryMs ?? GROUP_HEAD_RETRY_MS} milliseconds`,
       `${query.lagMs ?? GROUP_HEAD_LAG_MS} milliseconds`,
+      query.maxReportersPerMinute ?? MAX_REPORTERS_PER_MINUTE,
     ],
   });
   const row = result.rows[0] ?? { advanced: 0, given_up: 0, held: 0, heads: 0 };
