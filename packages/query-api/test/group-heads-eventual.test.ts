@@ -79,6 +79,10 @@ t.test('a read that may be stale answers an open minute as of its head within it
     t.same(stale.buckets, asOfHead, `${interval}: within the bound: as of the head, devices included`);
     t.ok(stale.meta.lagMs >= before - through - 1 && stale.meta.lagMs <= Date.now() - through + 1, `${interval}: meta.lagMs is the head's age (${stale.meta.lagMs})`);
     t.same((await read(interval, `consistency=cache&maxStalenessMs=${WIDE}`)).buckets, asOfHead, `${interval}: cache reads as eventual`);
+    // The bound's extremes: 0 admits no head; the largest allowed admits this ten-minute-old one.
+    const none = await read(interval, 'maxStalenessMs=0');
+    t.same([none.buckets, none.meta.lagMs], [whole, 0], `${interval}: a bound of 0: exact`);
+    t.same((await read(interval, 'maxStalenessMs=86400000')).buckets, asOfHead, `${interval}: the largest bound: as of the head`);
   }
   const hour = (await read('1h', `maxStalenessMs=${WIDE}`)).buckets.find((b) => Date.parse(b.ts as string) === Math.floor(m / 3_600_000) * 3_600_000);
   const hourStrong = (await read('1h', 'consistency=strong')).buckets.find((b) => Date.parse(b.ts as string) === Math.floor(m / 3_600_000) * 3_600_000);

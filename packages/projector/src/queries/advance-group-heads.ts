@@ -127,11 +127,11 @@ WITH open AS (
   -- would otherwise write that product per minute in every round of the shared refresher (hostile
   -- review: 320,000 rows in one round, 5 s). The range's rows may repeat rows already kept, so the
   -- check errs by at most one range, never accumulating.
-  SELECT k.bucket, k.step, CASE WHEN k.step = 'start' THEN 0 ELSE k.reporter_rows END AS held_rows,
-         coalesce((k.step = 'start' OR k.reporters_kept)
-                  AND (CASE WHEN k.step = 'start' THEN 0 ELSE k.reporter_rows END)
-                      + (SELECT count(*) FROM range_reporters f WHERE f.bucket = k.bucket) <= $6, false) AS keep
-    FROM marks k JOIN ranges r ON r.bucket = k.bucket
+  SELECT bucket, held_rows,
+         coalesce(kept AND held_rows + (SELECT count(*) FROM range_reporters f WHERE f.bucket = k.bucket) <= $6, false) AS keep
+    FROM (SELECT k.bucket, k.step = 'start' OR k.reporters_kept AS kept,
+                 CASE WHEN k.step = 'start' THEN 0 ELSE k.reporter_rows END AS held_rows
+            FROM marks k JOIN ranges r ON r.bucket = k.bucket) k
 ), reported AS (
   -- Once per minute: a device already there from an earlier range is left as it is.
   INSERT INTO group_minute_reporters (tenant_id, label, label_value, value_key, bucket, device)
