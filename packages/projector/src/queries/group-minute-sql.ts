@@ -48,10 +48,15 @@ export function memberSamples(bounds = ''): string {
     FROM active d
    CROSS JOIN ranges g
    CROSS JOIN LATERAL (
+     -- \`value IS NOT NULL\` stays outside (OFFSET 0 keeps it there): inside, it would let the planner
+     -- take label_versions_group_idx, a covering partial index led by (tenant, label, value), and read
+     -- all of the tenant's entries for each device, measured at ~73 pages a probe and 1 s per 10,000
+     -- active devices in the bench, instead of one primary-key range (~3 pages).
      SELECT label, value AS label_value, valid_from, valid_to FROM label_versions
-      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi AND value IS NOT NULL
+      WHERE tenant_id = $1 AND device = d.device AND valid_to > g.lo AND valid_from < g.hi
      OFFSET 0 -- one primary-key range per active device and range
    ) v
+   WHERE v.label_value IS NOT NULL
 ), spans AS (
   SELECT device, lo, min(a) AS a, max(b) AS b FROM versions GROUP BY device, lo
 ), history AS (
