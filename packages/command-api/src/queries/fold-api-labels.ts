@@ -13,10 +13,13 @@ const SQL = `
     SELECT key AS label, CASE jsonb_typeof(value) WHEN 'string' THEN value #>> '{}' END AS value
       FROM jsonb_each($3::jsonb)),
   held AS (
+    -- The device's versions by primary key; \`value IS NOT NULL\` outside (OFFSET 0), as in
+    -- select-device-labels-at.ts, so that no partial index of all the tenant's versions is read instead.
     SELECT v.label
-      FROM label_versions v, clock
-     WHERE v.tenant_id = $1 AND v.device = $2 AND v.valid_from <= clock.now AND v.valid_to > clock.now
-       AND v.value IS NOT NULL),
+      FROM (SELECT lv.label, lv.value FROM label_versions lv, clock
+             WHERE lv.tenant_id = $1 AND lv.device = $2 AND lv.valid_from <= clock.now AND lv.valid_to > clock.now
+            OFFSET 0) v
+     WHERE v.value IS NOT NULL),
   samples AS (
     SELECT label, value FROM body
     UNION ALL

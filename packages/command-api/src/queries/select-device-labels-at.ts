@@ -2,12 +2,17 @@ import type { Queryable } from '@strata/core';
 
 // The device's labels in force at one instant: of each label, the version holding the instant, when
 // it has a value. The primary key (tenant, device, label, valid_from) serves it. The instant comes as
-// epoch milliseconds, turned into a timestamp exactly (no float seconds).
+// epoch milliseconds, turned into a timestamp exactly (no float seconds). \`value IS NOT NULL\` is
+// tested outside the lookup (OFFSET 0 keeps it there): inside, it lets the planner read the covering
+// partial index led by (tenant, label, value), every one of the tenant's versions, for one device.
 const SQL = `
   WITH at AS (SELECT 'epoch'::timestamptz + $3::float8 * interval '1 millisecond' AS t)
   SELECT label, value
-    FROM label_versions, at
-   WHERE tenant_id = $1 AND device = $2 AND valid_from <= at.t AND valid_to > at.t AND value IS NOT NULL
+    FROM (SELECT label, value
+            FROM label_versions, at
+           WHERE tenant_id = $1 AND device = $2 AND valid_from <= at.t AND valid_to > at.t
+          OFFSET 0) v
+   WHERE value IS NOT NULL
    ORDER BY label COLLATE "C"`;
 
 interface Row {

@@ -1,0 +1,118 @@
+import t from 'tap';
+import type pg from 'pg';
+import utils from 'pg/lib/utils.js';
+import { createPool, createLogger, type Queryable } from '@strata/core';
+import { createTenant, createTestEnvironment } from '@strata/testkit';
+import { advanceGroupHeads } from '../src/queries/advance-group-heads.ts';
+import { replaceGroupMinutes } from '../src/queries/replace-group-minutes.ts';
+
+/*
+ * The group minute statements (heads and claims, group-minute-sql.ts memberSamples) look up each
+ * reporting device's label versions by the primary key (tenant, device, …): one short range a
+ * device. The bench once found the heads statement reading label_versions_group_idx instead, a partial
+ * index led by (tenant, label, value) that covers every column the probe needs: each of 10,000 active
+ * devices then read all of the tenant's entries (730,000 buffers, 1.4 s a round of the shared refresher,
+ * every 2 s). The planner takes it on tables it has no statistics for (this machine's server runs with
+ * autovacuum off) whose pages are all visible (ops vacuums them), with the generic plan the named
+ * statements get after five runs; so the plans are read here that way, on such a tenant: many more
+ * reporting devices than labelled ones.
+ */
+const LABELLED = 2_000;
+const REPORTING = 10_000;
+const PARTIAL_INDEXES = ['label_versions_group_idx', 'label_versions_current_idx'];
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Loops'?: number;
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/**
+ * A Queryable that runs a statement's generic plan under EXPLAIN ANALYZE (in a transaction rolled back
+ * by the caller) and keeps the plan; the statement's own result is not returned.
+ */
+function explaining(client: pg.PoolClient, plans: PlanNode[]): Queryable {
+  return {
+    query: (async (config: { text: string; values: unknown[] }) => {
+      await client.query(`PREPARE probe_plan AS ${config.text}`);
+      // EXECUTE under EXPLAIN takes no bind parameters: the values go in as literals, as pg would send them.
+      const args = config.values.map((value) => client.escapeLiteral(String(utils.prepareValue(value)))).join(', ');
+      const result = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE probe_plan(${args})`);
+      await client.query('DEALLOCATE probe_plan');
+      plans.push(result.rows[0]!['QUERY PLAN'][0].Plan);
+      return { rows: [] };
+    }) as Queryable['query'],
+  } as Queryable;
+}
+
+t.test('group minute statements probe each reporting device’s label versions by primary key', async (t) => {
+  const { config } = await createTestEnvironment(t);
+  const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'test' }, createLogger('test', 'silent'));
+  t.teardown(() => pool.end());
+  const { tenant } = await createTenant(pool, 'probes');
+  const now = Date.now();
+  const minute = Math.floor(now / 60_000) * 60_000 - 60_000;
+  // Fixtures written as the projector would have left them: REPORTING devices that sent in the last
+  // minute (their state and one event each), LABELLED of them labelled, three label versions each.
+  await pool.query(
+    `INSERT INTO label_versions (tenant_id, device, label, value, valid_from, valid_to, last_sample, origin)
+     SELECT $1, 'd' || i, l, 'v' || (i % 7), now() - interval '2 days', 'infinity', now() - interval '2 days', 'a'
+       FROM generate_series(1, $2) i CROSS JOIN unnest(ARRAY['site', 'team', 'zone']) l`,
+    [tenant, LABELLED],
+  );
+  await pool.query(
+    `INSERT INTO device_state (tenant_id, device, ts, state, "values")
+     SELECT $1, 'd' || i, $3::timestamptz + interval '30 seconds', '{}', '{"v": 1}' FROM generate_series(1, $2) i`,
+    [tenant, REPORTING, new Date(minute).toISOString()],
+  );
+  await pool.query(
+    `INSERT INTO events (tenant_id, device, event_key, ts, type, "values")
+     SELECT $1, 'd' || i, 'e' || i, $3::timestamptz + interval '30 seconds', 'reading', '{"v": 1}' FROM generate_series(1, $2) i`,
+    [tenant, REPORTING, new Date(minute).toISOString()],
+  );
+  await pool.query(
+    `INSERT INTO rollups_1m (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+     SELECT $1, 'd' || i, 'v', $3::timestamptz, 1, 1, 1, 1, 1, $3::timestamptz + interval '30 seconds' FROM generate_series(1, $2) i`,
+    [tenant, REPORTING, new Date(minute).toISOString()],
+  );
+  await pool.query(`INSERT INTO aggregate_dirty (tenant_id, bucket, first_ts, xid) VALUES ($1, $2, $3, pg_current_xact_id())`, [
+    tenant,
+    new Date(minute).toISOString(),
+    new Date(minute + 30_000).toISOString(),
+  ]);
+
+  // As ops' churned-table vacuum leaves them (decision 0089): all-visible pages make a covering
+  // index-only scan look cheap to the planner, which is when it took the wrong index.
+  await pool.query('VACUUM label_versions, device_state');
+
+  const plans: PlanNode[] = [];
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    // The minute as the open one of the heads (the clock 40 s into it), then as a claimed minute.
+    await advanceGroupHeads(explaining(client, plans), { tenantId: tenant, now: minute + 40_000, lagMs: 500 });
+    await replaceGroupMinutes(explaining(client, plans), { tenantId: tenant, minutes: [new Date(minute).toISOString()] });
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+
+  for (const [name, plan] of [['heads', plans[0]!], ['claim', plans[1]!]] as const) {
+    const probes = nodes(plan).filter((node) => node['Relation Name'] === 'label_versions' && (node['Actual Loops'] ?? 0) > 1);
+    t.ok(probes.length > 0, `${name}: the plan probes label_versions once per reporting device`);
+    for (const probe of probes) {
+      t.notOk(PARTIAL_INDEXES.includes(probe['Index Name'] ?? ''), `${name}: the probe does not read ${probe['Index Name']}`);
+      const blocks = (probe['Shared Hit Blocks'] ?? 0) + (probe['Shared Read Blocks'] ?? 0);
+      t.ok(blocks / (probe['Actual Loops'] ?? 1) < 6, `${name}: ${(blocks / (probe['Actual Loops'] ?? 1)).toFixed(1)} pages a probe (one primary-key range)`);
+    }
+  }
+});
