@@ -118,10 +118,12 @@ t.test('a run that fails mid-transaction rolls its claim back and counts a faile
   const ctx = await startTestProjector(t, NO_TICKS);
   await ctx.project(minutesOfReadings('backlog', 2_000));
   // The second transaction fails: the first one's minutes stay materialized, the second's stay noted.
-  await ctx.db.query(`CREATE TABLE hour_writes (n int)`);
+  // (A transaction writes rollups_1h in more than one statement: counted by transaction, not statement.)
+  await ctx.db.query(`CREATE TABLE hour_writes (xact bigint)`);
   await ctx.db.query(
     `CREATE FUNCTION fail_second() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN INSERT INTO hour_writes VALUES (1); IF (SELECT count(*) FROM hour_writes) > 1 THEN RAISE EXCEPTION 'refresher crash'; END IF; RETURN NULL; END $$`,
+     BEGIN INSERT INTO hour_writes VALUES (txid_current());
+       IF (SELECT count(DISTINCT xact) FROM hour_writes) > 1 THEN RAISE EXCEPTION 'refresher crash'; END IF; RETURN NULL; END $$`,
   );
   await ctx.db.query(`CREATE TRIGGER fail_second AFTER INSERT ON rollups_1h FOR EACH STATEMENT EXECUTE FUNCTION fail_second()`);
   const loop = buildAggregateRefreshLoop(ctx.deps);

@@ -15,6 +15,9 @@ import type { Queryable } from '@strata/core';
  * minute beside today's must not scan the days between them. $3/$4 bound all ranges: partitions
  * outside the claim are pruned at plan time, and the deletes read an index range of the claim's span
  * even when the planner, misled by the statistics of a table that was empty, hashes instead of looping.
+ * Minutes stored for the first time are also combined into their stored hour and day here (decision
+ * 0090); only the hours of minutes that changed or went are returned, for replace-coarser-rollups.ts to
+ * recompute whole (a busy minute's 20,000 keys cost each level ~1 s that way, every minute).
  */
 const SQL = `
 WITH minutes AS (
@@ -44,6 +47,8 @@ WITH minutes AS (
   ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
     count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last, last_ts = excluded.last_ts
   WHERE (r.count, r.sum, r.min, r.max, r.last, r.last_ts) IS DISTINCT FROM (excluded.count, excluded.sum, excluded.min, excluded.max, excluded.last, excluded.last_ts)
+  -- Inserted rows (no stored minute before) have no xmax; a row updated here carries this transaction's.
+  RETURNING r.device, r.value_key, r.bucket, r.xmax = '0'::xid AS inserted
 ), gone AS (
   -- Stored rows of the claimed minutes the recomputation no longer has. EXCEPT (hashed or sorted)
   -- rather than NOT EXISTS against the CTE, which the planner (guessing 200 rows for a CTE) can run
@@ -57,6 +62,41 @@ WITH minutes AS (
   DELETE FROM rollups_1m r USING gone x
    WHERE r.tenant_id = $1 AND r.device = x.device AND r.value_key = x.value_key AND r.bucket = x.bucket
   RETURNING r.device, r.value_key, r.bucket
+), changed AS (
+  -- Per key and hour: whether a stored minute changed or went (the hour is then recomputed whole by
+  -- replace-coarser-rollups.ts), or only new minutes came (added to the hour and day below).
+  SELECT device, value_key, date_bin('1 hour', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour, bool_and(inserted) AS only_new
+    FROM (SELECT device, value_key, bucket, inserted FROM written UNION ALL SELECT device, value_key, bucket, false FROM removed) w
+   GROUP BY 1, 2, 3
+), added AS (
+  -- New minutes of hours where nothing stored changed: an hour (and its day) equals its minutes
+  -- combined, so it stays equal with the new minutes combined into it (decision 0090). Exact as the
+  -- recomputation is: counts and numeric sums add, min of minima, max of maxima, last of the newest.
+  -- Only the minutes inserted here: a minute recomputed unchanged is in its hour already.
+  SELECT f.device, f.value_key, c.hour, f.count, f.sum, f.min, f.max, f.last, f.last_ts
+    FROM written w
+    JOIN fresh f ON f.device = w.device AND f.value_key = w.value_key AND f.bucket = w.bucket
+    JOIN changed c ON c.device = w.device AND c.value_key = w.value_key
+     AND c.hour = date_bin('1 hour', w.bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00')
+   WHERE w.inserted AND c.only_new
+), added_hours AS (
+  INSERT INTO rollups_1h AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT $1, device, value_key, hour, sum(count), sum(sum), min(min), max(max),
+         (array_agg(last ORDER BY last_ts DESC, last DESC))[1], max(last_ts)
+    FROM added GROUP BY 2, 3, 4 ORDER BY 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+), added_days AS (
+  INSERT INTO rollups_1d AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT $1, device, value_key, date_bin('1 day', hour, TIMESTAMPTZ '1970-01-01 00:00:00+00'), sum(count), sum(sum), min(min), max(max),
+         (array_agg(last ORDER BY last_ts DESC, last DESC))[1], max(last_ts)
+    FROM added GROUP BY 2, 3, 4 ORDER BY 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
 ), counts AS (
   SELECT bucket, type, count(*) AS count FROM history GROUP BY 1, 2
 ), counted AS (
@@ -68,9 +108,8 @@ WITH minutes AS (
    WHERE c.tenant_id = $1 AND c.bucket >= g.lo AND c.bucket < g.hi AND c.bucket >= $3::timestamptz AND c.bucket < $4::timestamptz
      AND NOT EXISTS (SELECT 1 FROM counts n WHERE n.bucket = c.bucket AND n.type = c.type)
 )
--- Every key the refresh wrote or deleted, binned to the hour: the hour level's input.
-SELECT DISTINCT device, value_key, date_bin('1 hour', bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00')::text AS bucket
-  FROM (SELECT device, value_key, bucket FROM fresh UNION ALL SELECT device, value_key, bucket FROM removed) k`;
+-- The hours whose stored minutes changed or went: the hour level's input (recomputed whole).
+SELECT device, value_key, hour::text AS bucket FROM changed WHERE NOT only_new`;
 
 /** A (device, value, bucket) a refresh recomputed or deleted: the coarser levels recompute its bucket. */
 export interface RollupKey {
