@@ -1,6 +1,5 @@
 import t from 'tap';
 import type pg from 'pg';
-import utils from 'pg/lib/utils.js';
 import { createPool, createLogger, type Queryable } from '@strata/core';
 import { createTenant, createTestEnvironment } from '@strata/testkit';
 import { advanceGroupHeads } from '../src/queries/advance-group-heads.ts';
@@ -35,6 +34,12 @@ function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 }
 
+/** A parameter as PostgreSQL's text input reads it: the statements here pass strings, numbers and arrays of strings. */
+function textOf(value: unknown): string {
+  if (Array.isArray(value)) return `{${value.map((item) => `"${String(item).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+  return String(value);
+}
+
 /**
  * A Queryable that runs a statement's generic plan under EXPLAIN ANALYZE (in a transaction rolled back
  * by the caller) and keeps the plan; the statement's own result is not returned.
@@ -44,7 +49,7 @@ function explaining(client: pg.PoolClient, plans: PlanNode[]): Queryable {
     query: (async (config: { text: string; values: unknown[] }) => {
       await client.query(`PREPARE probe_plan AS ${config.text}`);
       // EXECUTE under EXPLAIN takes no bind parameters: the values go in as literals, as pg would send them.
-      const args = config.values.map((value) => client.escapeLiteral(String(utils.prepareValue(value)))).join(', ');
+      const args = config.values.map((value) => client.escapeLiteral(textOf(value))).join(', ');
       const result = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE probe_plan(${args})`);
       await client.query('DEALLOCATE probe_plan');
       plans.push(result.rows[0]!['QUERY PLAN'][0].Plan);

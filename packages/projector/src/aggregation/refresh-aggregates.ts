@@ -75,7 +75,7 @@ interface TenantRefresh {
   minutes: number;
   labelSamples: number;
   labels: CurrentLabels[];
-  heads: { advanced: number; givenUp: number; held: number };
+  heads: RefreshOutcome['heads'];
 }
 
 /**
@@ -105,9 +105,24 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
   const tenants = [...new Set([...[...new Set([...noted, ...grouped])].slice(0, limit), ...open])];
   const backoff = options.backoff ?? new TenantBackoff();
   const outcome: RefreshOutcome = { minutes: 0, skippedTenants: 0, backloggedTenants: 0, labelSamples: 0, failedTenants: 0, heads: { advanced: 0, givenUp: 0, held: 0 } };
+  const openTenants = new Set(open);
+  const dueTenants = new Set([...noted, ...grouped]);
   for (const tenantId of tenants) {
     if (options.stopping?.()) break;
     if (backoff.waiting(tenantId, Date.now())) continue;
+    if (openTenants.has(tenantId) && dueTenants.has(tenantId)) {
+      // A tenant with minutes to claim and minutes open: its heads move first in a short transaction
+      // of their own, so that reads find them fresh while the claim runs (seconds for a busy minute),
+      // not as old as the last round's end plus the claim (decision 0088's bound is 3 s). The claim's
+      // transaction moves them again at its end.
+      const heads = await withTransaction(pool, async (client) =>
+        (await lockTenantAggregates(client, tenantId)) ? advanceTenantHeads(client, tenantId, options) : undefined,
+      ).catch((error: unknown) => {
+        options.headsFailed?.(tenantId, error);
+        return undefined;
+      });
+      if (heads !== undefined) addHeads(outcome.heads, heads);
+    }
     const size = options.maxMinutes ?? sizes.minutesFor(tenantId);
     const started = performance.now();
     let refreshed: TenantRefresh | undefined;
@@ -132,9 +147,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     sizes.record(tenantId, { claimed: refreshed.minutes, size, elapsedMs: performance.now() - started });
     outcome.minutes += refreshed.minutes;
     outcome.labelSamples += refreshed.labelSamples;
-    outcome.heads.advanced += refreshed.heads.advanced;
-    outcome.heads.givenUp += refreshed.heads.givenUp;
-    outcome.heads.held += refreshed.heads.held;
+    addHeads(outcome.heads, refreshed.heads);
     if (refreshed.labels.length > 0) await options.labelsChanged?.(tenantId, refreshed.labels);
     if (refreshed.minutes >= size) outcome.backloggedTenants++;
   }
@@ -173,16 +186,10 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   // Last, after the claim took the ended minutes (and their heads): the open minutes' heads, in a
   // savepoint, so that their failure (a statement timeout, say) never undoes the claim before them:
   // heads are only a shortcut for reads, which are exact without them.
-  let heads = { advanced: 0, givenUp: 0, held: 0 };
+  let heads: HeadsMoved = { advanced: 0, givenUp: 0, held: 0 };
   await client.query('SAVEPOINT group_heads');
   try {
-    const now = Math.max(options.now, options.headsClock?.() ?? options.now);
-    heads = await advanceGroupHeads(client, {
-      tenantId,
-      now,
-      ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }),
-      ...(options.maxReportersPerMinute === undefined ? {} : { maxReportersPerMinute: options.maxReportersPerMinute }),
-    });
+    heads = await advanceTenantHeads(client, tenantId, options);
     await client.query('RELEASE SAVEPOINT group_heads');
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT group_heads');
@@ -192,6 +199,26 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
     minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size,
     labelSamples: fold.samples,
     labels,
-    heads: { advanced: heads.advanced, givenUp: heads.givenUp, held: heads.held },
+    heads,
   };
+}
+
+type HeadsMoved = RefreshOutcome['heads'];
+
+/** The heads of a tenant's open minutes moved to the clock at their turn (the caller holds the tenant's aggregate lock). */
+async function advanceTenantHeads(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions): Promise<HeadsMoved> {
+  const now = Math.max(options.now, options.headsClock?.() ?? options.now);
+  const moved = await advanceGroupHeads(client, {
+    tenantId,
+    now,
+    ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }),
+    ...(options.maxReportersPerMinute === undefined ? {} : { maxReportersPerMinute: options.maxReportersPerMinute }),
+  });
+  return { advanced: moved.advanced, givenUp: moved.givenUp, held: moved.held };
+}
+
+function addHeads(into: HeadsMoved, moved: HeadsMoved): void {
+  into.advanced += moved.advanced;
+  into.givenUp += moved.givenUp;
+  into.held += moved.held;
 }
