@@ -33,7 +33,8 @@ export const MAX_REPORTERS_PER_MINUTE = 100_000;
 
 /*
  * Advances the heads of a tenant's open noted minutes (decision 0085, migration 0022): for each minute
- * that has notes and has not ended, every group's aggregate of its events before `through`, so reads of
+ * that has notes and has not ended (or ended within the last minute and has a head: it goes on to the
+ * minute's end), every group's aggregate of its events before `through`, so reads of
  * an active group combine only the events after it instead of the whole minute.
  *
  * One statement, so one snapshot: it decides from the minute's notes whether the head still stands,
@@ -56,8 +57,12 @@ export const MAX_REPORTERS_PER_MINUTE = 100_000;
  */
 const SQL = `
 WITH open AS (
+  -- The open minutes, and those that ended within the last minute and are not claimed yet: the heads
+  -- of these go on to their minute's end (below), so that until the claim takes them reads add no
+  -- tail of them (the claim of a busy minute takes seconds, and every read would probe every member
+  -- meanwhile).
   SELECT DISTINCT bucket FROM aggregate_dirty
-   WHERE tenant_id = $1 AND bucket > $2::timestamptz - interval '1 minute' AND bucket <= $3::timestamptz
+   WHERE tenant_id = $1 AND bucket > $2::timestamptz - interval '2 minutes' AND bucket <= $3::timestamptz
 ), marks AS (
   -- The new through: the clock less the lag, and the lag before the oldest event of the drains this
   -- minute's mark has not seen (its snapshot's later transactions: their notes of the open minutes).
@@ -68,7 +73,9 @@ WITH open AS (
                             AND NOT pg_visible_in_snapshot(d.xid, m.snap)) - $5::interval, 'infinity')) AS hi,
          CASE WHEN m.through IS NULL THEN o.bucket ELSE m.through END AS lo,
          m.reporters_through, m.reporters_through = m.through AS reporters_kept, coalesce(m.reporter_rows, 0) AS reporter_rows,
-         CASE WHEN m.bucket IS NULL THEN 'start'
+         -- An ended minute only finishes a head it has: starting one would read the whole minute.
+         CASE WHEN o.bucket + interval '1 minute' <= $2::timestamptz AND (m.bucket IS NULL OR m.through IS NULL) THEN 'ended'
+              WHEN m.bucket IS NULL THEN 'start'
               WHEN m.through IS NULL AND m.written <= $2::timestamptz - $4::interval THEN 'start'
               WHEN m.through IS NULL THEN 'given up'
               WHEN EXISTS (SELECT 1 FROM aggregate_dirty d
