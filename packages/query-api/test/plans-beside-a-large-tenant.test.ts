@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Queryable } from '@strata/core';
-import { seedEvents, recentBaseTime } from '@strata/testkit';
+import { explainingQueryable, planNodes, seedEvents, recentBaseTime, type PlanNode } from '@strata/testkit';
 import { listDeviceStates, type ListDeviceStatesQuery } from '../src/queries/list-device-states.ts';
 import { buildTestApp, newTenant } from './helpers.ts';
 
@@ -48,5 +48,35 @@ t.test("a small tenant's device list beside a 20,000-device tenant reads its own
     t.ok(scans.length > 0, `${sorts[index]}: reads device_state`);
     t.notOk(scans.some((scan) => scan?.includes('Seq Scan')), `${sorts[index]}: reads device_state by index (${scans.join(', ')})`);
     await client.query(`DEALLOCATE listed${index}`);
+  }
+});
+
+t.test("each listed device's labels come from its own label versions, not the tenant's whole label index", async (t) => {
+  // Hostile review (2026-12-01): with `value IS NOT NULL` inside the lateral lookup, the planner read
+  // label_versions_current_idx (every current label of the tenant) once per listed device when the
+  // table had no statistics and all-visible pages: 54 pages a device, 2 s for 10,000 devices.
+  const { deps } = await buildTestApp(t);
+  const { tenant } = await newTenant(deps.pool, 'labelled');
+  await deps.pool.query('ALTER TABLE label_versions SET (autovacuum_enabled = false)');
+  await seedEvents(deps.pool, Array.from({ length: 3_000 }, (_, i) => ({ tenantId: tenant, device: `d${i}`, ts: BASE + i, values: { v: i } })), { refresh: false });
+  await deps.pool.query(
+    `INSERT INTO label_versions (tenant_id, device, label, value, valid_from, valid_to, last_sample, origin)
+     SELECT $1, 'd' || i, l, 'v' || (i % 7), now() - interval '2 days', 'infinity', now() - interval '2 days', 'a'
+       FROM generate_series(0, 2999) i CROSS JOIN unnest(ARRAY['site', 'team', 'zone']) l`,
+    [tenant],
+  );
+  await deps.pool.query('VACUUM label_versions');
+  const plans: PlanNode[] = [];
+  const client = await deps.pool.connect();
+  t.teardown(() => client.release());
+  await client.query('BEGIN');
+  await listDeviceStates(explainingQueryable(client, plans), { tenantId: tenant, sort: { kind: 'device', order: 'asc' }, where: [], after: undefined, limit: 1_000, maxBytes: 4_194_304 });
+  await client.query('ROLLBACK');
+  const lookups = planNodes(plans[0]!).filter((node) => node['Relation Name'] === 'label_versions' && (node['Actual Loops'] ?? 0) > 1);
+  t.ok(lookups.length > 0, 'one label lookup per listed device');
+  for (const lookup of lookups) {
+    t.equal(lookup['Index Name'], 'label_versions_pkey', 'by primary key');
+    const pages = ((lookup['Shared Hit Blocks'] ?? 0) + (lookup['Shared Read Blocks'] ?? 0)) / (lookup['Actual Loops'] ?? 1);
+    t.ok(pages < 6, `${pages.toFixed(1)} pages a device`);
   }
 });

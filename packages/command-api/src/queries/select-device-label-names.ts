@@ -2,12 +2,18 @@ import type { Queryable } from '@strata/core';
 
 // The labels each device holds now: its newest version of each label, when that version has a value
 // (a removed label's newest version holds NULL). The primary key (tenant, device, label, valid_from)
-// serves each pair. Pairs of (tenant, device) as in select-device-value-keys, by position.
+// serves each pair (`value IS NOT NULL` is tested outside the lookup, OFFSET 0: inside, the planner
+// may read label_versions_current_idx, all of the tenant's current labels, for each pair). Pairs of
+// (tenant, device) as in select-device-value-keys, by position.
 const SQL = `
   SELECT u.n::int AS n, array_agg(v.label) AS names
     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(tenant_id, device, n)
-    JOIN label_versions v ON v.tenant_id = u.tenant_id AND v.device = u.device
-   WHERE v.valid_to = 'infinity' AND v.value IS NOT NULL
+   CROSS JOIN LATERAL (
+     SELECT label, value FROM label_versions
+      WHERE tenant_id = u.tenant_id AND device = u.device AND valid_to = 'infinity'
+     OFFSET 0
+   ) v
+   WHERE v.value IS NOT NULL
    GROUP BY u.n`;
 
 interface Row {

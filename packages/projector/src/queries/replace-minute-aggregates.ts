@@ -19,6 +19,22 @@ import type { Queryable } from '@strata/core';
  * 0090); only the hours of minutes that changed or went are returned, for replace-coarser-rollups.ts to
  * recompute whole (a busy minute's 20,000 keys cost each level ~1 s that way, every minute).
  */
+
+/**
+ * CTE `name`: the `added` minutes combined per key and `bucket` (an expression of `hour`) into
+ * `table`'s row (decision 0090), as the whole recomputation combines them. Table names from this file only.
+ */
+const addInto = (name: string, table: string, bucket: string): string => `${name} AS (
+  INSERT INTO ${table} AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+  SELECT $1, device, value_key, ${bucket}, sum(count), sum(sum), min(min), max(max),
+         (array_agg(last ORDER BY last_ts DESC, last DESC))[1], max(last_ts)
+    FROM added GROUP BY 2, 3, 4 ORDER BY 2, 3, 4
+  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
+    count = r.count + excluded.count, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+)`;
+
 const SQL = `
 WITH minutes AS (
   SELECT DISTINCT unnest($2::timestamptz[]) AS bucket
@@ -79,25 +95,7 @@ WITH minutes AS (
     JOIN changed c ON c.device = w.device AND c.value_key = w.value_key
      AND c.hour = date_bin('1 hour', w.bucket, TIMESTAMPTZ '1970-01-01 00:00:00+00')
    WHERE w.inserted AND c.only_new
-), added_hours AS (
-  INSERT INTO rollups_1h AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT $1, device, value_key, hour, sum(count), sum(sum), min(min), max(max),
-         (array_agg(last ORDER BY last_ts DESC, last DESC))[1], max(last_ts)
-    FROM added GROUP BY 2, 3, 4 ORDER BY 2, 3, 4
-  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
-    count = r.count + excluded.count, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
-    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
-), added_days AS (
-  INSERT INTO rollups_1d AS r (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
-  SELECT $1, device, value_key, date_bin('1 day', hour, TIMESTAMPTZ '1970-01-01 00:00:00+00'), sum(count), sum(sum), min(min), max(max),
-         (array_agg(last ORDER BY last_ts DESC, last DESC))[1], max(last_ts)
-    FROM added GROUP BY 2, 3, 4 ORDER BY 2, 3, 4
-  ON CONFLICT (tenant_id, device, value_key, bucket) DO UPDATE SET
-    count = r.count + excluded.count, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
-    last = CASE WHEN (excluded.last_ts, excluded.last) > (r.last_ts, r.last) THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
-), counts AS (
+), ${addInto('added_hours', 'rollups_1h', 'hour')}, ${addInto('added_days', 'rollups_1d', `date_bin('1 day', hour, TIMESTAMPTZ '1970-01-01 00:00:00+00')`)}, counts AS (
   SELECT bucket, type, count(*) AS count FROM history GROUP BY 1, 2
 ), counted AS (
   INSERT INTO event_counts_1m AS c (tenant_id, bucket, type, count)

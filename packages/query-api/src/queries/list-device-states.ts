@@ -86,8 +86,12 @@ export async function listDeviceStates(db: Queryable, query: ListDeviceStatesQue
                  - octet_length("values"::text) - octet_length(labels::text) AS bytes_before
           FROM device_state s
          CROSS JOIN LATERAL (
-           SELECT coalesce(jsonb_object_agg(v.label, v.value), '{}'::jsonb) AS labels FROM label_versions v
-            WHERE v.tenant_id = s.tenant_id AND v.device = s.device AND v.valid_to = 'infinity' AND v.value IS NOT NULL
+           -- The device's current versions by primary key, \`value IS NOT NULL\` outside the lookup (OFFSET 0):
+           -- inside, it lets the planner read label_versions_current_idx, all of the tenant's current
+           -- labels, once per listed device (hostile review: 540,000 pages, 2 s, for 10,000 devices).
+           SELECT coalesce(jsonb_object_agg(v.label, v.value) FILTER (WHERE v.value IS NOT NULL), '{}'::jsonb) AS labels
+             FROM (SELECT label, value FROM label_versions
+                    WHERE tenant_id = s.tenant_id AND device = s.device AND valid_to = 'infinity' OFFSET 0) v
          ) l
          WHERE ${conditions.join('\n           AND ')}
         WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)

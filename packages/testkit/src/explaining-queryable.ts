@@ -1,0 +1,49 @@
+import type pg from 'pg';
+import type { Queryable } from '@strata/core';
+
+/** A node of a plan from EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON). */
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Loops'?: number;
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Every node of a plan, the root first. */
+export function planNodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
+}
+
+/** A parameter as PostgreSQL's text input reads it: the statements tested pass strings, numbers and arrays of strings. */
+function textOf(value: unknown): string {
+  if (Array.isArray(value)) return `{${value.map((item) => `"${String(item).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+  return String(value);
+}
+
+/**
+ * A Queryable that runs each statement given to it as a prepared statement under EXPLAIN ANALYZE and
+ * pushes its plan (the statement's own rows are not returned): with `SET LOCAL plan_cache_mode =
+ * force_generic_plan` on the client, the plan named statements get after five runs. Meant for a
+ * transaction the caller rolls back.
+ */
+export function explainingQueryable(client: pg.PoolClient, plans: PlanNode[]): Queryable {
+  return {
+    query: (async (first: string | { text: string; values?: unknown[] }, second?: unknown[]) => {
+      const text = typeof first === 'string' ? first : first.text;
+      const values = (typeof first === 'string' ? second : first.values) ?? [];
+      await client.query(`PREPARE explained AS ${text}`);
+      try {
+        // EXECUTE under EXPLAIN takes no bind parameters: the values go in as literals.
+        const args = values.length === 0 ? '' : `(${values.map((value) => client.escapeLiteral(textOf(value))).join(', ')})`;
+        const result = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE explained${args}`);
+        plans.push(result.rows[0]!['QUERY PLAN'][0].Plan);
+      } finally {
+        await client.query('DEALLOCATE explained');
+      }
+      return { rows: [] };
+    }) as Queryable['query'],
+  } as Queryable;
+}
