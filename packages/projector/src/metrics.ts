@@ -96,7 +96,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
     groupHeads: new Counter({
       name: 'strata_group_heads_total',
-      help: 'Open minutes whose group heads the refresher advanced, gave up (a drain landed an event before the head: reads combine the minute whole until it starts again), held still (too many devices stamped ahead of the clock), or failed to advance (decision 0085).',
+      help: 'Open minutes whose group heads the refresher advanced (once per move: a round with a claim due moves them before and after it), gave up (a drain landed an event before the head: reads combine the minute whole until it starts again), held still (too many devices stamped ahead of the clock), or failed to advance (decision 0085).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -2,7 +2,7 @@ import type { Queryable } from '@strata/core';
 
 // The device's labels in force at one instant: of each label, the version holding the instant, when
 // it has a value. The primary key (tenant, device, label, valid_from) serves it. The instant comes as
-// epoch milliseconds, turned into a timestamp exactly (no float seconds). \`value IS NOT NULL\` is
+// epoch milliseconds, turned into a timestamp exactly (no float seconds). `value IS NOT NULL` is
 // tested outside the lookup (OFFSET 0 keeps it there): inside, it lets the planner read the covering
 // partial index led by (tenant, label, value), every one of the tenant's versions, for one device.
 const SQL = `
