@@ -19,17 +19,17 @@ export interface GroupExactness {
 const ONLY_GROUP = `tenant_id = $1 AND device LIKE '${GROUP_DEVICE_PATTERN}' AND jsonb_typeof("values" -> $2) = 'number'`;
 const BUCKETS_SQL = `SELECT (date_part('epoch', date_bin('1 hour', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) * 1000)::float8 AS ms,
        count(*)::int AS count, sum(("values" ->> $2)::numeric)::text AS sum, count(DISTINCT device)::int AS devices
-  FROM events WHERE ${ONLY_GROUP} AND ts >= $3 AND ts < $4 GROUP BY 1 ORDER BY 1`;
+  FROM tenant_events WHERE ${ONLY_GROUP} AND ts >= $3 AND ts < $4 GROUP BY 1 ORDER BY 1`;
 // The active group's oracle: membership from label_versions (its devices were labelled by the API
 // during the bench, so the version's validity says which of their events count).
 const ACTIVE_BUCKETS_SQL = `SELECT (date_part('epoch', date_bin('1 hour', e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) * 1000)::float8 AS ms,
        count(*)::int AS count, sum((e."values" ->> $2)::numeric)::text AS sum, count(DISTINCT e.device)::int AS devices
-  FROM events e
+  FROM tenant_events e
   JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = '${ACTIVE_LABEL}' AND l.value = $5
                        AND l.valid_from <= e.ts AND e.ts < l.valid_to
  WHERE e.tenant_id = $1 AND jsonb_typeof(e."values" -> $2) = 'number' AND e.ts >= $3 AND e.ts < $4
  GROUP BY 1 ORDER BY 1`;
-const TOTAL_SQL = `SELECT coalesce(sum(("values" ->> $2)::numeric), 0)::text AS sum FROM events WHERE ${ONLY_GROUP} AND ts <= $3`;
+const TOTAL_SQL = `SELECT coalesce(sum(("values" ->> $2)::numeric), 0)::text AS sum FROM tenant_events WHERE ${ONLY_GROUP} AND ts <= $3`;
 
 
 interface Bucket {

@@ -21,7 +21,7 @@ const IDENTITY = {
 export type PointIdentity = keyof typeof IDENTITY;
 
 // Every phase stamps its events with the wall clock inside its own window, so the window names them.
-const WHERE = 'FROM events WHERE tenant_id = $1 AND ts >= $2 AND ts <= $3';
+const WHERE = 'FROM tenant_events WHERE tenant_id = $1 AND ts >= $2 AND ts <= $3';
 
 /**
  * The generator's honesty check: the bench tenant's history rows in a phase's window of event time

@@ -64,7 +64,7 @@ export async function loadGroupHistory(stack: BenchStack, everyMinutes: number):
 // The series device's history shares this window of event time, so the group's rows are told apart by
 // their devices; ids are unique per reading, so distinct keys must equal the rows.
 const STORED_SQL = `SELECT count(*)::bigint AS n, count(DISTINCT (device, event_key))::bigint AS distinct
-  FROM events WHERE tenant_id = $1 AND device LIKE '${GROUP_DEVICE_PATTERN}' AND ts >= $2 AND ts < $3`;
+  FROM tenant_events WHERE tenant_id = $1 AND device LIKE '${GROUP_DEVICE_PATTERN}' AND ts >= $2 AND ts < $3`;
 
 async function checkGroupStored(db: Pool, tenant: string, acknowledged: number): Promise<StoredCheck> {
   const result = await db.query<{ n: string; distinct: string }>(STORED_SQL, [tenant, new Date(GROUP_START_MS), new Date(SERIES_END_MS)]);

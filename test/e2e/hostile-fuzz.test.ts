@@ -208,7 +208,7 @@ t.test('hostile bodies and parameters from one tenant never hurt the other', asy
   t.same(bProblems, [], 'every one of B’s requests was acknowledged');
   for (const token of bTokens) await waitForToken(db, token, 60_000);
 
-  const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [neighbour.tenant]);
+  const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [neighbour.tenant]);
   t.equal(stored.rows[0]?.n, 2000, 'all of B’s events are in history, once');
   const dead = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters WHERE tenant_id = $1', [neighbour.tenant]);
   t.equal(dead.rows[0]?.n, 0, 'none of B’s events was dead-lettered');
@@ -218,7 +218,7 @@ t.test('hostile bodies and parameters from one tenant never hurt the other', asy
   // Nothing of a refused request is stored: every stored row of A belongs to a request answered 2xx.
   const accepted = new Set(outcomes.filter((o) => o.status < 300).map((o) => o.serial));
   const rows = await db.query<{ device: string }>(
-    'SELECT device FROM events WHERE tenant_id = $1 UNION ALL SELECT device FROM staging_events WHERE tenant_id = $1',
+    'SELECT device FROM tenant_events WHERE tenant_id = $1 UNION ALL SELECT device FROM staging_events WHERE tenant_id = $1',
     [hostile.tenant],
   );
   const strays = rows.rows.filter((row) => {

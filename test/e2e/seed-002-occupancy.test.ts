@@ -151,7 +151,7 @@ t.test('the occupancy of every space at 50 random instants equals an oracle, bef
   const now = Date.now();
   const dropped = await partitionRetentionJob.run({ pool, clock: { now: () => now }, logger, retentionDays: 2, aggregateRetentionDays: 400, maxFutureSkewMs: HOUR });
   t.equal(dropped.result, 'completed');
-  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE ts < $1`, [new Date(start + DAY - 2 * HOUR)]);
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM tenant_events WHERE ts < $1`, [new Date(start + DAY - 2 * HOUR)]);
   t.equal(rows[0]!.n, 0, 'the oldest raw day is gone');
   t.equal((await aggregateRetentionJob.run({ pool, clock: { now: () => now }, logger, retentionDays: 2, aggregateRetentionDays: 400, maxFutureSkewMs: HOUR })).result, 'completed');
   await check('after raw retention');

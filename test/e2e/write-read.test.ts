@@ -35,7 +35,7 @@ t.test('the whole write → read path, as separate processes', async (t) => {
       t.equal(posted.status, 202);
       await waitForToken(db, posted.body.token);
     }
-    const stored = await db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'resend'`);
+    const stored = await db.query(`SELECT count(*)::int AS n FROM tenant_events WHERE device = 'resend'`);
     t.equal(stored.rows[0].n, 50);
     const series = await read.get(`/v1/devices/resend/series?value=v&from=${new Date(BASE).toISOString()}&to=${new Date(BASE + 3_600_000).toISOString()}&interval=1h&agg=count,sum`);
     t.equal(series.status, 200);

@@ -38,7 +38,7 @@ export async function verifyAgainstOracle(world: FaultWorld, tenant: string, log
   const drainMs = Date.now() - started;
 
   const acked = [...log.acked.values()];
-  const history = await world.query<{ event_key: string }>('SELECT event_key FROM events WHERE tenant_id = $1', [tenant]);
+  const history = await world.query<{ event_key: string }>('SELECT event_key FROM tenant_events WHERE tenant_id = $1', [tenant]);
   const keys = new Set(history.map((row) => row.event_key));
   const stored = acked.filter((event) => keys.has(`i:${event.id}`)).length;
   const ackedKeys = new Set(acked.map((event) => `i:${event.id}`));

@@ -85,7 +85,7 @@ t.test('names of any storable Unicode and __proto__ keys reach history exactly a
 
   for (const response of [json, ndjson, unicode]) await waitForToken(ctx.db, response.json().token);
   const stored = await ctx.db.query<{ device: string; type: string; values: string }>(
-    `SELECT device, type, "values"::text AS values FROM events WHERE device IN ('proto-json', 'proto-ndjson', 'names') ORDER BY device`,
+    `SELECT device, type, "values"::text AS values FROM tenant_events WHERE device IN ('proto-json', 'proto-ndjson', 'names') ORDER BY device`,
   );
   const byDevice = Object.fromEntries(stored.rows.map((row) => [row.device, row]));
   // Parsed back with JSON.parse into null-prototype reading: compare the key lists of the text.

@@ -70,14 +70,14 @@ t.test("a tenant's bad labels never fail a neighbour's labelled events in the sa
   for (const token of neighbourTokens) await waitForToken(ctx.db, token, 30_000);
   const stored = await ctx.db.query<{ n: number; distinct: number; labelled: number }>(
     `SELECT count(*)::int AS n, count(DISTINCT event_key)::int AS distinct, count(*) FILTER (WHERE labels = jsonb_build_object('space', 'lobby-' || substr(device, 3)))::int AS labelled
-       FROM events WHERE tenant_id = $1`,
+       FROM tenant_events WHERE tenant_id = $1`,
     [neighbour.tenant],
   );
   t.same(stored.rows[0], { n: 100, distinct: 100, labelled: 100 }, "every one of the neighbour's events in history once, with its labels");
   const dead = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters');
   t.equal(dead.rows[0]?.n, 0, 'nothing dead-lettered');
   const hostileRows = await ctx.db.query<{ device: string }>(
-    'SELECT device FROM events WHERE tenant_id = $1 UNION ALL SELECT device FROM staging_events WHERE tenant_id = $1',
+    'SELECT device FROM tenant_events WHERE tenant_id = $1 UNION ALL SELECT device FROM staging_events WHERE tenant_id = $1',
     [hostile.tenant],
   );
   // (a row is in staging until drained, then in history: never both)

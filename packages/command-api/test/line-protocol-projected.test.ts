@@ -45,10 +45,10 @@ t.test('line protocol, projected', async (t) => {
     t.equal(response.status, 204, response.text);
     await waitForToken(ctx.db, response.token as string, 60_000);
     const stored = await ctx.db.query<{ n: number; devices: number; types: string[] }>(
-      `SELECT count(*)::int AS n, count(DISTINCT device)::int AS devices, array_agg(DISTINCT type ORDER BY type) AS types FROM events WHERE device LIKE 'tg-%'`,
+      `SELECT count(*)::int AS n, count(DISTINCT device)::int AS devices, array_agg(DISTINCT type ORDER BY type) AS types FROM tenant_events WHERE device LIKE 'tg-%'`,
     );
     t.same(stored.rows[0], { n: 5000, devices: 250, types: ['cpu', 'mem'] });
-    const one = await ctx.db.query(`SELECT "values" FROM events WHERE device = 'tg-3' AND type = 'mem' ORDER BY ts LIMIT 1`);
+    const one = await ctx.db.query(`SELECT "values" FROM tenant_events WHERE device = 'tg-3' AND type = 'mem' ORDER BY ts LIMIT 1`);
     t.same(one.rows[0].values, { used: 3072, available_percent: 42.5, free: 2 ** 40 });
   });
 
@@ -64,7 +64,7 @@ t.test('line protocol, projected', async (t) => {
     t.equal(response.status, 204, response.text);
     await waitForToken(ctx.db, response.token as string);
     const rows = await ctx.db.query<{ device: string; type: string; values: string }>(
-      `SELECT device, type, "values"::text AS values FROM events WHERE device LIKE 'door-%' ORDER BY device`,
+      `SELECT device, type, "values"::text AS values FROM tenant_events WHERE device LIKE 'door-%' ORDER BY device`,
     );
     const byDevice = Object.fromEntries(rows.rows.map((row) => [row.device, { type: row.type, values: JSON.parse(row.values, (_k, v) => v) }]));
     t.same(byDevice['door-1'], { type: 'door opened, "front"=1', values: { state: 'open' } }, 'escaped space and comma in the measurement, = and quotes as they are');
@@ -82,12 +82,12 @@ t.test('line protocol, projected', async (t) => {
       t.equal(response.status, 204);
       await waitForToken(ctx.db, response.token as string);
     }
-    const stored = await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'again'`);
+    const stored = await ctx.db.query(`SELECT count(*)::int AS n FROM tenant_events WHERE device = 'again'`);
     t.equal(stored.rows[0].n, 20);
     const twice = await send('/api/v2/write?bucket=b', `dup,host=twice v=1 ${BigInt(base) * 1_000_000n}\ndup,host=twice v=1 ${BigInt(base) * 1_000_000n}`);
     t.equal(twice.status, 204, 'the same line twice in one body');
     await waitForToken(ctx.db, twice.token as string);
-    const once = await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'twice'`);
+    const once = await ctx.db.query(`SELECT count(*)::int AS n FROM tenant_events WHERE device = 'twice'`);
     t.equal(once.rows[0].n, 1);
   });
 
@@ -107,7 +107,7 @@ t.test('line protocol, projected', async (t) => {
       await waitForToken(ctx.db, response.token as string);
     }
     const rows = await ctx.db.query<{ device: string; labels: string | null }>(
-      `SELECT device, labels::text AS labels FROM events WHERE device LIKE 'tap-%' ORDER BY device, labels::text`,
+      `SELECT device, labels::text AS labels FROM tenant_events WHERE device LIKE 'tap-%' ORDER BY device, labels::text`,
     );
     t.same(
       rows.rows.map((row) => [row.device, row.labels === null ? null : JSON.parse(row.labels)]),

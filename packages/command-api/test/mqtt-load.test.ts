@@ -67,7 +67,7 @@ t.test(`${TOTAL} QoS 1 messages over ${CONNECTIONS} connections are stored exact
   let stored = { n: 0, distinct: 0 };
   while (Date.now() < deadline) {
     const result = await ctx.db.query<{ n: number; distinct: number }>(
-      'SELECT count(*)::int AS n, count(DISTINCT event_key)::int AS distinct FROM events WHERE tenant_id = $1',
+      'SELECT count(*)::int AS n, count(DISTINCT event_key)::int AS distinct FROM tenant_events WHERE tenant_id = $1',
       [ctx.tenant.tenant],
     );
     stored = result.rows[0] ?? stored;
@@ -75,6 +75,6 @@ t.test(`${TOTAL} QoS 1 messages over ${CONNECTIONS} connections are stored exact
     await sleep(200);
   }
   t.same(stored, { n: TOTAL, distinct: TOTAL }, 'all in history, none twice');
-  const sums = await ctx.db.query<{ total: string }>(`SELECT sum(("values"->>'n')::bigint)::text AS total FROM events WHERE tenant_id = $1`, [ctx.tenant.tenant]);
+  const sums = await ctx.db.query<{ total: string }>(`SELECT sum(("values"->>'n')::bigint)::text AS total FROM tenant_events WHERE tenant_id = $1`, [ctx.tenant.tenant]);
   t.equal(sums.rows[0]?.total, String((TOTAL * (TOTAL - 1)) / 2), 'each message its own values');
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import t from 'tap';
-import { createTestEnvironment } from '@strata/testkit';
+import { createTestEnvironment, insertIntoHistory } from '@strata/testkit';
 
 // fold_label_samples (migration 0021) against decision 0074's per-sample definition: a label's value at
 // t is that of its newest sample at or before t (equal times: the larger text in byte order wins,
@@ -140,8 +140,8 @@ async function insertEvents(pool: pg.Pool, tenant: string, samples: Sample[]): P
   }
   for (const [index, event] of events) {
     await pool.query(
-      `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", labels)
-       VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, 'reading', '{}', $5::jsonb) ON CONFLICT DO NOTHING`,
+      insertIntoHistory(`SELECT $1::uuid AS tenant_id, $2::text AS device, to_timestamp($3::float8 / 1000) AS ts, $4::text AS event_key,
+                                'reading' AS type, '{}'::jsonb AS "values", $5::jsonb AS labels`),
       [tenant, event.device, ms(event.at), `h:${index}`, JSON.stringify(event.labels)],
     );
   }
@@ -377,7 +377,8 @@ t.test("decision 0074's cases, version by version", async (t) => {
   const samples = [event(0, 'a', 0), event(10, 'a', 1)];
   await insertEvents(pool, tenant, samples);
   await pool.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values") VALUES ($1, 'd1', $2, 'plain', 'reading', '{"v":1}'), ($1, 'd1', $3, 'plain', 'reading', '{"v":1}')`,
+    insertIntoHistory(`SELECT $1::uuid AS tenant_id, 'd1' AS device, ts, 'plain' AS event_key, 'reading' AS type, '{"v":1}'::jsonb AS "values", NULL::jsonb AS labels
+                         FROM unnest(ARRAY[$2::timestamptz, $3::timestamptz]) AS ts`),
     [tenant, new Date(ms(3) + 5_000), new Date(ms(20))],
   );
   const client = await pool.connect();

@@ -140,7 +140,7 @@ t.test('raw retention keeps a day whose minutes are still noted for recomputatio
     tenant,
     new Date(Math.floor(day / 60_000) * 60_000).toISOString(),
   ]);
-  const stored = (): Promise<number> => count(`SELECT count(*)::int AS n FROM events WHERE device = 'noted'`);
+  const stored = (): Promise<number> => count(`SELECT count(*)::int AS n FROM tenant_events WHERE device = 'noted'`);
   t.equal((await partitionRetentionJob.run(deps)).result, 'completed');
   t.equal(await stored(), 1, 'a group note keeps its day');
   await pool.query(`DELETE FROM group_dirty`);

@@ -58,7 +58,7 @@ t.test('dlq list, retry (still refused: kept with the new reason; projectable: r
   const fixed = captureIo();
   t.equal(await runCli(['dlq', 'retry', '--all'], config, fixed), 0);
   t.same(JSON.parse(fixed.out()), { retried: 2, projected: 1, refused: 1, pending: 0 });
-  const stored = await pool.query(`SELECT "values" FROM events WHERE device = 'dl' AND event_key = 'i:sur'`);
+  const stored = await pool.query(`SELECT "values" FROM tenant_events WHERE device = 'dl' AND event_key = 'i:sur'`);
   t.same(stored.rows, [{ values: { s: 'repaired' } }], 'projected through the projector');
   t.same(lines((await listOut()).out()).map((l) => l.id), [nul.id]);
 

@@ -165,7 +165,7 @@ t.test('retry and drop: no key 401, read key 403, another tenant’s ids untouch
   await pool.query('UPDATE dead_letters SET event = $2 WHERE id = $1', [aliceFirst, JSON.stringify(repaired)]);
   const retried = await app.inject({ method: 'POST', url: '/dead-letters/retry', payload: { ids: [aliceFirst, aliceFirst] }, headers: bearer(alice.apiKey) });
   t.same(retried.json(), { retried: 1, projected: 1, refused: 0, pending: 0, notFound: 0 }, 'a repeated id counts once');
-  const stored = await pool.query(`SELECT "values" FROM events WHERE tenant_id = $1 AND event_key = 'i:a1'`, [alice.tenant]);
+  const stored = await pool.query(`SELECT "values" FROM tenant_events WHERE tenant_id = $1 AND event_key = 'i:a1'`, [alice.tenant]);
   t.same(stored.rows, [{ values: { s: 'repaired' } }], 'projected into history');
 
   const dropped = await app.inject({ method: 'POST', url: '/dead-letters/drop', payload: { ids: [aliceSecond, '999999'] }, headers: bearer(alice.apiKey) });

@@ -50,7 +50,7 @@ t.test('hours and days grown by new minutes equal raw history, beside late event
       `SELECT device, k.key AS value_key, date_bin($2::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, count(*)::int AS count,
               sum((k.value)::numeric)::text AS sum, min((k.value)::float8) AS min, max((k.value)::float8) AS max,
               (array_agg((k.value)::float8 ORDER BY ts DESC, (k.value)::float8 DESC))[1] AS last, max(ts) AS last_ts
-         FROM events CROSS JOIN LATERAL jsonb_each("values") k
+         FROM tenant_events CROSS JOIN LATERAL jsonb_each("values") k
         WHERE tenant_id = $1 AND jsonb_typeof(k.value) = 'number'
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       [ctx.tenant, width],
@@ -58,9 +58,9 @@ t.test('hours and days grown by new minutes equal raw history, beside late event
     t.ok(oracle.rows.length >= (width === '1 hour' ? 24 : 8), `${oracle.rows.length} ${table} keys`);
     t.same(stored.rows, oracle.rows, `${table} = raw history`);
   }
-  const ties = await ctx.db.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM events WHERE tenant_id = $1 GROUP BY device, ts HAVING count(*) > 1) x`, [ctx.tenant]);
+  const ties = await ctx.db.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM tenant_events WHERE tenant_id = $1 GROUP BY device, ts HAVING count(*) > 1) x`, [ctx.tenant]);
   t.ok(ties.rows[0].n > 0, `${ties.rows[0].n} device-instants hold two events`);
-  t.equal((await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE tenant_id = $1`, [ctx.tenant])).rows[0].n, 900, 'every event stored once');
+  t.equal((await ctx.db.query(`SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1`, [ctx.tenant])).rows[0].n, 900, 'every event stored once');
 });
 
 t.test('a late event in a stored minute recomputes its hour and day whole; a new minute is added to them', async (t) => {

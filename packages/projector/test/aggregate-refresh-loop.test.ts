@@ -40,13 +40,13 @@ async function assertMaterialized(t: Asserts, db: Pool, tenant: string): Promise
       `SELECT device, v.key AS value_key, date_bin($2::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, count(*)::int AS count,
               sum(v.value::numeric)::float8 AS sum, min(v.value::float8) AS min, max(v.value::float8) AS max,
               (array_agg(v.value::float8 ORDER BY ts DESC, v.value::float8 DESC))[1] AS last
-         FROM events CROSS JOIN LATERAL jsonb_each("values") v WHERE tenant_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+         FROM tenant_events CROSS JOIN LATERAL jsonb_each("values") v WHERE tenant_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       [tenant, width],
     );
     t.same(stored.rows, oracle.rows, `${table} = raw history (${stored.rows.length} rows)`);
   }
   const counts = await db.query(`SELECT bucket, type, count::int FROM event_counts_1h WHERE tenant_id = $1 ORDER BY 1, 2`, [tenant]);
-  const oracle = await db.query(`SELECT date_bin('1 hour', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, type, count(*)::int AS count FROM events WHERE tenant_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`, [tenant]);
+  const oracle = await db.query(`SELECT date_bin('1 hour', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, type, count(*)::int AS count FROM tenant_events WHERE tenant_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`, [tenant]);
   t.same(counts.rows, oracle.rows, 'event_counts_1h = raw counts');
 }
 
@@ -156,18 +156,20 @@ t.test('rows whose events left history disappear at every level when their minut
   // are noted as the projection notes new rows. By hand on purpose: no projection rewrites or deletes
   // history, and the refresher must still recompute whatever history its notes point at.
   await ctx.db.query(
-    `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM events WHERE tenant_id = $1 AND device = 'loses')
-     UPDATE events e SET "values" = e."values" - 'w' FROM ranked r WHERE e.tenant_id = $1 AND e.device = 'loses' AND e.ts = r.ts AND r.i < 30`,
+    `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM tenant_events WHERE tenant_id = $1 AND device = 'loses')
+     UPDATE events e SET "values" = e."values" - 'w' FROM ranked r, devices d
+      WHERE d.tenant_id = $1 AND d.device = 'loses' AND e.device_no = d.device_no AND e.ts = r.ts AND r.i < 30`,
     [ctx.tenant],
   );
   await ctx.db.query(
-    `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM events WHERE tenant_id = $1 AND device = 'loses')
-     DELETE FROM events e USING ranked r WHERE e.tenant_id = $1 AND e.device = 'loses' AND e.ts = r.ts AND r.i BETWEEN 30 AND 59`,
+    `WITH ranked AS (SELECT ts, row_number() OVER (ORDER BY ts) - 1 AS i FROM tenant_events WHERE tenant_id = $1 AND device = 'loses')
+     DELETE FROM events e USING ranked r, devices d
+      WHERE d.tenant_id = $1 AND d.device = 'loses' AND e.device_no = d.device_no AND e.ts = r.ts AND r.i BETWEEN 30 AND 59`,
     [ctx.tenant],
   );
   await ctx.db.query(
     `INSERT INTO aggregate_dirty (tenant_id, bucket)
-     SELECT $1, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') FROM events WHERE tenant_id = $1 AND device = 'keeps'`,
+     SELECT $1, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') FROM tenant_events WHERE tenant_id = $1 AND device = 'keeps'`,
     [ctx.tenant],
   );
   await loop.runOnce();

@@ -48,7 +48,7 @@ t.test('concurrent jobs are drained together with the guarantees of one batch', 
   batches[5] = batches[4] as BatchEvent[];
   const ids = await enqueueAll(ctx, batches);
 
-  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
+  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant]);
   t.equal(stored.rows[0]?.n, 23 * 50, 'every distinct event stored once (batch 5 repeated batch 4)');
   const applied = await ctx.db.query<{ batch_id: string; event_count: number; inserted: number }>(
     'SELECT batch_id, event_count, inserted FROM applied_batches WHERE batch_id = ANY($1::uuid[])',
@@ -88,7 +88,7 @@ t.test("a drain holding one batch the database refuses: the others are projected
   ];
   const batches = [good(1), good(2), poisoned, good(3), good(4)];
   await enqueueAll(ctx, batches);
-  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
+  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant]);
   t.equal(stored.rows[0]?.n, 4 * 20 + 5, 'every good event of every batch stored');
   const dead = await ctx.db.query<{ device: string }>('SELECT device FROM dead_letters');
   t.same(dead.rows.map((row) => row.device), ['bad'], 'only the refused event is dead-lettered');
@@ -113,7 +113,7 @@ t.test('staged batches are moved out of staging; batches staging lost are projec
   await waitAllApplied(ctx, ids);
 
   t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 0, 'every staged row moved out');
-  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
+  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant]);
   t.equal(stored.rows[0]?.n, 11 * 30, 'every distinct event stored once');
   const applied = await ctx.db.query<{ event_count: number; inserted: number }>('SELECT event_count, inserted FROM applied_batches WHERE batch_id = ANY($1::uuid[])', [ids]);
   t.equal(applied.rowCount, 12, 'every batch applied once');
@@ -140,7 +140,7 @@ t.test('staged batches are moved out of staging; batches staging lost are projec
   const again = randomUUID();
   await ctx.queue.add(INGEST_JOB, { batchId: ids[0] as string, acceptedAt: Date.now(), events: batches[0] as BatchEvent[] }, { jobId: again, attempts: 3 });
   for (let i = 0; i < 200 && ((await ctx.queue.getJobCounts("completed")).completed ?? 0) < 13; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-  const after = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [ctx.tenant]);
+  const after = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant]);
   t.equal(after.rows[0]?.n, 11 * 30, 'a repeated job adds nothing');
 });
 
@@ -170,7 +170,7 @@ t.test('labels ride through both drain forms into history; notes say which minut
   await waitAllApplied(ctx, ids);
 
   const history = await ctx.db.query<{ event_key: string; labels: Record<string, string> | null }>(
-    'SELECT event_key, labels FROM events WHERE tenant_id = $1 ORDER BY ts', [ctx.tenant]);
+    'SELECT event_key, labels FROM tenant_events WHERE tenant_id = $1 ORDER BY ts', [ctx.tenant]);
   t.same(history.rows, [...staged, ...borne, ...plain].map((e) => ({ event_key: e.key, labels: e.labels ?? null })), 'labels stored as sent, NULL without');
   const notes = await ctx.db.query<{ minute: number; labelled: boolean }>(
     `SELECT ((extract(epoch FROM bucket) * 1000 - $2) / 60000)::int AS minute, bool_or(labelled) AS labelled, count(*)::int AS n
@@ -182,7 +182,7 @@ t.test('labels ride through both drain forms into history; notes say which minut
   const again = randomUUID();
   await ctx.queue.add(INGEST_JOB, { batchId: again, acceptedAt: Date.now(), events: [...borne, ...plain] }, { jobId: again, attempts: 3 });
   await waitAllApplied(ctx, [again]);
-  const counted = await ctx.db.query('SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM aggregate_dirty)::int AS notes');
+  const counted = await ctx.db.query('SELECT (SELECT count(*) FROM tenant_events)::int AS events, (SELECT count(*) FROM aggregate_dirty)::int AS notes');
   t.same(counted.rows[0], { events: 7, notes: 3 }, 're-sent labelled events are stored once and note nothing');
 
   // The refresher folds the samples of labelled minutes into versions.

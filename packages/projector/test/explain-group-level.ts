@@ -9,7 +9,7 @@ import { replaceCoarserGroupRollups } from '../src/queries/replace-coarser-group
 const [database, level, bucket, label = 'fleet', value = 'bench', key = 'power'] = process.argv.slice(2);
 const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
 await client.connect();
-const tenant = (await client.query<{ id: string }>('SELECT DISTINCT tenant_id AS id FROM events LIMIT 1')).rows[0]?.id ?? '';
+const tenant = (await client.query<{ id: string }>('SELECT DISTINCT tenant_id AS id FROM tenant_events LIMIT 1')).rows[0]?.id ?? '';
 await client.query('BEGIN');
 const explaining = {
   query: async (config: { text: string; values: unknown[] }) => {

@@ -267,7 +267,7 @@ t.test('group minutes, hours and days equal the per-sample oracle under late eve
   // A second refresh of everything changes nothing (replace, never add).
   const before = await Promise.all(['1m', '1h', '1d'].map((level) => storedRows(ctx.db, ctx.tenant, level)));
   await ctx.db.query(`INSERT INTO aggregate_dirty (tenant_id, bucket, labelled)
-                      SELECT DISTINCT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), true FROM events WHERE tenant_id = $1`, [ctx.tenant]);
+                      SELECT DISTINCT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), true FROM tenant_events WHERE tenant_id = $1`, [ctx.tenant]);
   await ctx.refresh();
   const after = await Promise.all(['1m', '1h', '1d'].map((level) => storedRows(ctx.db, ctx.tenant, level)));
   t.same(after, before, 'a full re-run of every minute (labels folded again) leaves every group row as it was');

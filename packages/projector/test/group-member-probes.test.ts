@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createPool, createLogger } from '@strata/core';
-import { createTenant, createTestEnvironment, explainingQueryable, planNodes, type PlanNode } from '@strata/testkit';
+import { createTenant, createTestEnvironment, explainingQueryable, insertIntoHistory, planNodes, type PlanNode } from '@strata/testkit';
 import { advanceGroupHeads } from '../src/queries/advance-group-heads.ts';
 import { replaceGroupMinutes } from '../src/queries/replace-group-minutes.ts';
 
@@ -44,8 +44,8 @@ t.test('group minute statements probe each reporting device’s label versions b
     [tenant, REPORTING, new Date(minute).toISOString()],
   );
   await pool.query(
-    `INSERT INTO events (tenant_id, device, event_key, ts, type, "values")
-     SELECT $1, 'd' || i, 'e' || i, $3::timestamptz + interval '30 seconds', 'reading', '{"v": 1}' FROM generate_series(1, $2) i`,
+    insertIntoHistory(`SELECT $1::uuid AS tenant_id, 'd' || i AS device, 'e' || i AS event_key, $3::timestamptz + interval '30 seconds' AS ts,
+                              'reading' AS type, '{"v": 1}'::jsonb AS "values", NULL::jsonb AS labels FROM generate_series(1, $2) i`),
     [tenant, REPORTING, new Date(minute).toISOString()],
   );
   await pool.query(

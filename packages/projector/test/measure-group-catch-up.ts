@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createTenant } from '@strata/testkit';
+import { createTenant, insertIntoHistory } from '@strata/testkit';
 import { ClaimSizes } from '../src/aggregation/claim-sizes.ts';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
 import { openScratchDatabase } from './scratch-database.ts';
@@ -45,20 +45,21 @@ try {
   const slots = Math.floor(spanMs / everyMs);
   // The bench's groupReading: device d's phase in the slot and a one-decimal value.
   await db.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", labels)
-     SELECT $1, 'g-' || lpad(d::text, 4, '0'), to_timestamp(($2::float8 + s * $3::float8 + ((d + 1)::bigint * 2654435761 % 4294967296) % $3::bigint) / 1000),
-            'grp-' || d || '-' || s, 'reading', jsonb_build_object('power', ((d * 31 + s * 17) % 5000) / 10.0), '{"fleet":"bench"}'::jsonb
-       FROM generate_series(0, $4::int - 1) AS d, generate_series(0, $5::int - 1) AS s`,
+    insertIntoHistory(`SELECT $1::uuid AS tenant_id, 'g-' || lpad(d::text, 4, '0') AS device,
+            to_timestamp(($2::float8 + s * $3::float8 + ((d + 1)::bigint * 2654435761 % 4294967296) % $3::bigint) / 1000) AS ts,
+            'grp-' || d || '-' || s AS event_key, 'reading' AS type, jsonb_build_object('power', ((d * 31 + s * 17) % 5000) / 10.0) AS "values",
+            '{"fleet":"bench"}'::jsonb AS labels
+       FROM generate_series(0, $4::int - 1) AS d, generate_series(0, $5::int - 1) AS s`),
     [tenant, start, everyMs, devices, slots],
   );
   await db.query(
     `INSERT INTO aggregate_dirty (tenant_id, bucket, labelled)
-     SELECT DISTINCT $1::uuid, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), true FROM events WHERE tenant_id = $1`,
+     SELECT DISTINCT $1::uuid, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), true FROM tenant_events WHERE tenant_id = $1`,
     [tenant],
   );
   await db.query('VACUUM ANALYZE');
   const seeded = await db.query<{ events: number; minutes: number }>(
-    'SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM aggregate_dirty)::int AS minutes');
+    'SELECT (SELECT count(*) FROM tenant_events)::int AS events, (SELECT count(*) FROM aggregate_dirty)::int AS minutes');
   console.log(`seeded ${seeded.rows[0]?.events} events of ${devices} devices, ${seeded.rows[0]?.minutes} noted minutes`);
   await db.end();
   // Each named statement's time, from the client (round trip included).

@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@strata/core';
-import { createTenant } from '@strata/testkit';
+import { createTenant, insertIntoHistory } from '@strata/testkit';
 import { buildAggregateRefreshLoop } from '../src/aggregation/build-aggregate-refresh-loop.ts';
 import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { openScratchDatabase } from './scratch-database.ts';
@@ -54,10 +54,9 @@ try {
   const step = (end - start) / events;
   const tags = args.tagged && labelCount > 0 ? JSON.stringify(labels) : null;
   await db.query(
-    `INSERT INTO events (tenant_id, device, ts, event_key, type, "values", labels)
-     SELECT $1, 'series-device', to_timestamp(floor($2::float8 + i * $3::float8) / 1000), 'i:s' || i, 'reading',
-            jsonb_build_object('temp', round((i % 500) / 10.0, 1)), $5::jsonb
-       FROM generate_series(0, $4::int - 1) AS i`,
+    insertIntoHistory(`SELECT $1::uuid AS tenant_id, 'series-device' AS device, to_timestamp(floor($2::float8 + i * $3::float8) / 1000) AS ts,
+            'i:s' || i AS event_key, 'reading' AS type, jsonb_build_object('temp', round((i % 500) / 10.0, 1)) AS "values", $5::jsonb AS labels
+       FROM generate_series(0, $4::int - 1) AS i`),
     [tenant, start, step, events, tags],
   );
   // One note per minute per drain of 1,000 events, as the projection appends them.

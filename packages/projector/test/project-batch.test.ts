@@ -13,7 +13,7 @@ t.test('projection of batches', async (t) => {
       { device: 'dup', ts: '2026-11-20T12:01:10Z', values: { temp: 30 } }, // no id: deduplicated by content
     ];
     for (let i = 0; i < 3; i++) await ctx.project(events);
-    const history = await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE device = 'dup'`);
+    const history = await ctx.db.query(`SELECT count(*)::int AS n FROM tenant_events WHERE device = 'dup'`);
     t.equal(history.rows[0].n, 3);
     await ctx.refresh();
     const rollups = await ctx.db.query(
@@ -124,7 +124,7 @@ t.test('projection of batches', async (t) => {
       { device: 'tag', ts: '2026-11-20T13:01:10Z', values: { temp: 30 }, labels: { room: 'r3' } }, // same but for a label: another event
     ];
     for (let i = 0; i < 3; i++) await ctx.project(events);
-    const history = await ctx.db.query(`SELECT ts, labels FROM events WHERE device = 'tag' ORDER BY ts, labels->>'room'`);
+    const history = await ctx.db.query(`SELECT ts, labels FROM tenant_events WHERE device = 'tag' ORDER BY ts, labels->>'room'`);
     t.same(history.rows.map((row) => row.labels), [JSON.parse('{"room": "r1", "__proto__": "odd"}'), null, { room: 'r2' }, { room: 'r3' }],
       'each event once, labels as sent (a label named __proto__ is a plain key), NULL without');
     const notes = await ctx.db.query(`SELECT bucket, labelled FROM aggregate_dirty WHERE bucket >= '2026-11-20T13:00:00Z' AND bucket < '2026-11-20T13:02:00Z' ORDER BY bucket`);
@@ -186,7 +186,7 @@ t.test('dead letters: a refused event is dead-lettered alone, a bad payload fail
   );
   await ctx.db.query('TRUNCATE staging_events');
   await ctx.project([{ device: 'trunc', id: 't', ts: '2026-11-20T12:00:00Z', values: { v: 1 } }]);
-  const stored = await ctx.db.query(`SELECT "values" FROM events WHERE device = 'trunc'`);
+  const stored = await ctx.db.query(`SELECT "values" FROM tenant_events WHERE device = 'trunc'`);
   t.same(stored.rows, [{ values: { v: 1 } }]);
 });
 

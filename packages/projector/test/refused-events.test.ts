@@ -67,7 +67,7 @@ t.test("one tenant's refused events never fail another's: the batch is split, on
   );
   await enqueue(ctx, mixed, batchId);
 
-  const history = await ctx.db.query('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [tenantB]);
+  const history = await ctx.db.query('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [tenantB]);
   t.equal(history.rows[0].n, 500, "all of B's 500 events are in history");
   const states = await ctx.db.query(`SELECT device, "values" FROM device_state WHERE tenant_id = $1 ORDER BY device`, [tenantB]);
   t.equal(states.rowCount, 10);
@@ -84,7 +84,7 @@ t.test("one tenant's refused events never fail another's: the batch is split, on
   const byKey = new Map(dead.rows.map((row) => [(JSON.parse(row.event) as BatchEvent).key, row]));
   t.same([...byKey.keys()].sort(), ['i:key\u0000', 'i:nul', 'i:surrogate'].sort(), 'the stored copy is the very event, NUL included');
   t.ok(dead.rows.every((row) => /^22/.test(row.sqlstate) && row.reason.length > 0), 'each with its SQLSTATE and message');
-  const bigOnes = await ctx.db.query(`SELECT event_key FROM events WHERE tenant_id = $1 ORDER BY event_key`, [tenantA]);
+  const bigOnes = await ctx.db.query(`SELECT event_key FROM tenant_events WHERE tenant_id = $1 ORDER BY event_key`, [tenantA]);
   t.same(bigOnes.rows, [{ event_key: 'i:big1' }, { event_key: 'i:big2' }], "A's storable events are projected too");
   const huge = await ctx.db.query(`SELECT count::int, sum::text FROM rollups_1m WHERE tenant_id = $1 AND value_key = 'x'`, [tenantA]);
   t.same(huge.rows, [{ count: 2, sum: (340n * 10n ** 306n).toString() }], 'their exact sum, past float8, is kept');
@@ -102,7 +102,7 @@ t.test("one tenant's refused events never fail another's: the batch is split, on
   // A duplicate run of the done job (a lapsed lock, a re-sent batch) adds nothing anywhere.
   await ctx.queue.add(INGEST_JOB, { batchId, acceptedAt: Date.now(), events: mixed }, { jobId: `again-${batchId}` });
   for (let i = 0; i < 400 && !(await (await ctx.queue.getJob(`again-${batchId}`))?.isCompleted()); i++) await new Promise((r) => setTimeout(r, 25));
-  t.equal((await ctx.db.query('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [tenantB])).rows[0].n, 501, '500 and the later one');
+  t.equal((await ctx.db.query('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [tenantB])).rows[0].n, 501, '500 and the later one');
   await ctx.refresh();
   t.equal((await ctx.db.query(`SELECT sum(count)::int AS n FROM rollups_1m WHERE tenant_id = $1 AND value_key = 'n'`, [tenantB])).rows[0].n, 501);
   t.same((await ctx.db.query('SELECT sum(failures)::int AS n, count(*)::int AS c FROM dead_letters')).rows[0], { n: 3, c: 3 }, 'no dead letter recorded twice');
@@ -122,7 +122,7 @@ t.test('a crash in the middle of a split: the parts already committed count once
   t.equal((await ctx.db.query('SELECT count(*)::int AS n FROM applied_batches WHERE batch_id = $1', [batchId])).rows[0].n, 0, 'not applied before it is finished');
   const version = (await ctx.db.query(`SELECT version::int FROM device_state WHERE device = 'c1'`)).rows[0].version;
   await enqueue(ctx, events, batchId);
-  t.equal((await ctx.db.query(`SELECT count(*)::int AS n FROM events`)).rows[0].n, 64);
+  t.equal((await ctx.db.query(`SELECT count(*)::int AS n FROM tenant_events`)).rows[0].n, 64);
   await ctx.refresh();
   t.equal((await ctx.db.query(`SELECT sum(count)::int AS n FROM rollups_1m WHERE value_key = 'v'`)).rows[0].n, 64, 'rollups count each event once');
   t.equal((await ctx.db.query(`SELECT sum(count)::int AS n FROM event_counts_1m`)).rows[0].n, 64);

@@ -28,7 +28,7 @@ t.test('daily rollups and tenant event counts equal an oracle over raw history, 
     `SELECT device, date_bin('1 day', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, count(*)::int AS count,
             sum(("values"->>'temp')::float8) AS sum, min(("values"->>'temp')::float8) AS min, max(("values"->>'temp')::float8) AS max,
             (array_agg(("values"->>'temp')::float8 ORDER BY ts DESC))[1] AS last
-       FROM events GROUP BY 1, 2 ORDER BY 1, 2`,
+       FROM tenant_events GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   t.ok(daily.rows.length >= 12, `${daily.rows.length} device-days`);
   t.same(daily.rows, oracle.rows, 'rollups_1d = raw history per UTC day');
@@ -37,7 +37,7 @@ t.test('daily rollups and tenant event counts equal an oracle over raw history, 
   for (const [table, width] of [['event_counts_1m', '1 minute'], ['event_counts_1h', '1 hour']]) {
     const counts = await ctx.db.query(`SELECT bucket, type, sum(count)::int AS n FROM ${table} GROUP BY 1, 2 ORDER BY 1, 2`);
     const raw = await ctx.db.query(
-      `SELECT date_bin($1::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, type, count(*)::int AS n FROM events GROUP BY 1, 2 ORDER BY 1, 2`,
+      `SELECT date_bin($1::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, type, count(*)::int AS n FROM tenant_events GROUP BY 1, 2 ORDER BY 1, 2`,
       [width],
     );
     t.same(counts.rows, raw.rows, `${table} = raw counts`);

@@ -59,7 +59,7 @@ t.test('a read that may be stale answers an open minute as of its head within it
   const devicesOf = async (sql: string): Promise<string[]> => (await deps.pool.query<{ device: string }>(sql, [tenant, new Date(m), new Date(through)])).rows.map((r) => r.device);
   t.same(
     await devicesOf(`SELECT device FROM group_minute_reporters WHERE tenant_id = $1 AND label_value = 'red' AND value_key = 'v' AND bucket = $2 AND $3::timestamptz IS NOT NULL ORDER BY 1`),
-    await devicesOf(`SELECT DISTINCT device FROM events WHERE tenant_id = $1 AND ts >= $2 AND ts < $3 AND jsonb_typeof("values" -> 'v') = 'number' ORDER BY 1`),
+    await devicesOf(`SELECT DISTINCT device FROM tenant_events WHERE tenant_id = $1 AND ts >= $2 AND ts < $3 AND jsonb_typeof("values" -> 'v') = 'number' ORDER BY 1`),
     "the head keeps the members that reported before its through, early's among them",
   );
   // After the head: more events, and a member whose only event of the hour is one of them.

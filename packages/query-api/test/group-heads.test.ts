@@ -69,7 +69,7 @@ t.test("an open minute's group heads answer with the events after them, exactly,
   const redBefore = async (through: number): Promise<number> =>
     (
       await deps.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM events e JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'team' AND l.value = 'red'
+        `SELECT count(*)::int AS n FROM tenant_events e JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'team' AND l.value = 'red'
                                           AND l.valid_from <= e.ts AND e.ts < l.valid_to
           WHERE e.tenant_id = $1 AND e.ts >= $2 AND e.ts < $3 AND jsonb_typeof(e."values" -> 'v') = 'number'`,
         [tenant, new Date(m).toISOString(), new Date(through).toISOString()],

@@ -105,13 +105,13 @@ t.test('group totals equal an oracle at any instant, before and after refreshes,
   // Raw history of day0 goes (as the partition retention job drops a day; every note was refreshed).
   const before = { A: await totalsOracle(deps.pool, tenant, 'A'), B: await totalsOracle(deps.pool, tenant, 'B') };
   const bounds = await deps.pool.query<{ first: number; last: number }>(
-    `SELECT date_part('epoch', min(e.ts)) * 1000 AS first, date_part('epoch', max(e.ts)) * 1000 AS last FROM events e
+    `SELECT date_part('epoch', min(e.ts)) * 1000 AS first, date_part('epoch', max(e.ts)) * 1000 AS last FROM tenant_events e
       JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'space' AND l.value = 'A' AND l.valid_from <= e.ts AND e.ts < l.valid_to
      WHERE e.tenant_id = $1 AND e.ts >= $2 AND e.ts < $3 AND jsonb_typeof(e."values" -> 'c') = 'number'`,
     [tenant, new Date(m1).toISOString(), new Date(m1 + MINUTE).toISOString()],
   );
   const { first, last } = bounds.rows[0] as { first: number; last: number };
-  await deps.pool.query(`DELETE FROM events WHERE tenant_id = $1 AND ts < $2`, [tenant, new Date(day1).toISOString()]);
+  await deps.pool.query(`DELETE FROM events WHERE device_no IN (SELECT device_no FROM devices WHERE tenant_id = $1) AND ts < $2`, [tenant, new Date(day1).toISOString()]);
   let exactAtSeen = 0;
   for (const space of ['A', 'B'] as const) {
     for (const at of instants) {
@@ -156,7 +156,7 @@ t.test('group totals equal an oracle at any instant, before and after refreshes,
 async function totalsOracle(pool: Pool, tenant: string, space: string): Promise<(at: number) => number> {
   const result = await pool.query<{ ms: number; c: number }>(
     `SELECT date_part('epoch', e.ts) * 1000 AS ms, ((e."values" -> 'c')::numeric)::float8 AS c
-       FROM events e
+       FROM tenant_events e
        JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'space' AND l.value = $2
                             AND l.valid_from <= e.ts AND e.ts < l.valid_to
       WHERE e.tenant_id = $1 AND jsonb_typeof(e."values" -> 'c') = 'number'

@@ -90,7 +90,7 @@ t.test('series and stats equal an oracle over raw history before, during and aft
   await check('(d) after the next refresh');
 
   const total = await deps.pool.query(`SELECT sum(count)::int AS n FROM event_counts_1m WHERE tenant_id = $1`, [tenant]);
-  const stored = await deps.pool.query(`SELECT count(*)::int AS n FROM events WHERE tenant_id = $1 AND ts < date_bin('1 minute', $2::timestamptz, TIMESTAMPTZ '1970-01-01 00:00:00+00')`, [tenant, new Date(now).toISOString()]);
+  const stored = await deps.pool.query(`SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1 AND ts < date_bin('1 minute', $2::timestamptz, TIMESTAMPTZ '1970-01-01 00:00:00+00')`, [tenant, new Date(now).toISOString()]);
   t.equal(total.rows[0].n, stored.rows[0].n, 'materialized counts hold every stored event of ended minutes once');
 });
 
@@ -101,7 +101,7 @@ async function seriesOracle(pool: Pool, tenant: string, width: string): Promise<
             count(*)::int AS count, sum(("values"->>'v')::numeric)::float8 AS sum,
             min(("values"->>'v')::float8) AS min, max(("values"->>'v')::float8) AS max,
             (array_agg(("values"->>'v')::float8 ORDER BY ts DESC, ("values"->>'v')::float8 DESC))[1] AS last
-       FROM events WHERE tenant_id = $1 AND device = 'dev' AND jsonb_typeof("values"->'v') = 'number'
+       FROM tenant_events WHERE tenant_id = $1 AND device = 'dev' AND jsonb_typeof("values"->'v') = 'number'
       GROUP BY 1 ORDER BY 1`,
     [tenant, width],
   );
@@ -112,7 +112,7 @@ async function statsOracle(pool: Pool, tenant: string, width: string): Promise<u
   const result = await pool.query(
     `SELECT to_char(date_bin($2::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts,
             jsonb_object_agg(type, n) AS counts
-       FROM (SELECT ts, type, count(*) OVER (PARTITION BY date_bin($2::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type)::int AS n FROM events WHERE tenant_id = $1) e
+       FROM (SELECT ts, type, count(*) OVER (PARTITION BY date_bin($2::interval, ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), type)::int AS n FROM tenant_events WHERE tenant_id = $1) e
       GROUP BY 1 ORDER BY 1`,
     [tenant, width],
   );

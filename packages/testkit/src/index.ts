@@ -29,6 +29,7 @@ export { seedEvents, type SeedEventsOptions } from './seed-events.ts';
 export { stageEvents } from './stage-events.ts';
 export { refreshAllAggregates } from './refresh-all-aggregates.ts';
 export { seedCache, type SeedCachedState } from './seed-cache.ts';
+export { insertIntoHistory } from './insert-into-history.ts';
 // For tests of the projection itself seen through reads (series-exact, stats-type-names): batch ids
 // and refresh rounds under the test's control.
 export { projectBatch } from '@strata/projector/project-batch';

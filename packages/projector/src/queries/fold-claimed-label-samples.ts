@@ -23,7 +23,7 @@ WITH minutes AS (
   SELECT array_agg(ROW(e.device, l.key, e.ts, l.value, 'e')::label_sample) AS batch, count(*)::int AS n
     FROM ranges g
    CROSS JOIN LATERAL (
-     SELECT device, ts, labels FROM events
+     SELECT device, ts, labels FROM tenant_events
       WHERE tenant_id = $1 AND ts >= g.lo AND ts < g.hi AND ts >= $3::timestamptz AND ts < $4::timestamptz AND labels IS NOT NULL
      OFFSET 0 -- kept a subquery: one scan per range
    ) e

@@ -64,7 +64,7 @@ export function memberSamples(bounds = ''): string {
   SELECT s.device, s.lo, e.ts, k.key AS value_key, (k.value)::float8 AS f, (k.value)::numeric AS n
     FROM spans s
    CROSS JOIN LATERAL (
-     SELECT ts, "values" FROM events
+     SELECT ts, "values" FROM tenant_events
       WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b${bounds}
      OFFSET 0 -- one primary-key range per member and range
    ) e

@@ -6,13 +6,39 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
  * (then each batch in it is marked applied); `extra` adds CTEs (the job form unstages its batches).
  */
 const projection = (input: string, whole: string, extra = ''): string => `
-WITH ${input}, inserted AS (
-  INSERT INTO events (tenant_id, device, ts, event_key, type, "values", labels)
-  SELECT tenant_id, device, ts, event_key, type, vals, labels
-    FROM input
-   ORDER BY tenant_id, device, ts, event_key
+WITH ${input}, named AS (
+  SELECT DISTINCT tenant_id, device FROM input
+), known AS (
+  -- History keeps each device's number, not its names (migration 0024, decision 0092). Numbers
+  -- come from the dictionary's primary key, which covers them.
+  SELECT d.tenant_id, d.device, d.device_no
+    FROM named n JOIN devices d ON d.tenant_id = n.tenant_id AND d.device = n.device
+), added AS (
+  -- A device new to this snapshot is numbered here. DO UPDATE, not DO NOTHING: a concurrent drain
+  -- may number the same device and commit after this statement's snapshot; DO NOTHING would return
+  -- no row for it and its events would miss the join below. DO UPDATE waits for that drain and
+  -- returns its row (a no-op version, only in that race). Name order, as every drain locks.
+  INSERT INTO devices AS d (tenant_id, device)
+  SELECT n.tenant_id, n.device FROM named n
+   WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.tenant_id = n.tenant_id AND k.device = n.device)
+   ORDER BY n.tenant_id, n.device
+  ON CONFLICT (tenant_id, device) DO UPDATE SET device = excluded.device
+  RETURNING d.tenant_id, d.device, d.device_no
+), numbered AS (
+  SELECT tenant_id, device, device_no FROM known
+  UNION ALL
+  SELECT tenant_id, device, device_no FROM added
+), stored AS (
+  INSERT INTO events (ts, device_no, event_key, type, "values", labels)
+  SELECT i.ts, n.device_no, i.event_key, i.type, i.vals, i.labels
+    FROM input i JOIN numbered n ON n.tenant_id = i.tenant_id AND n.device = i.device
+   ORDER BY n.device_no, i.ts, i.event_key
   ON CONFLICT DO NOTHING
-  RETURNING tenant_id, device, ts, event_key, type, "values", labels
+  RETURNING device_no, ts, event_key, type, "values", labels
+), inserted AS (
+  -- The new rows with their names again: what the rest of the statement groups and returns by.
+  SELECT n.tenant_id, n.device, s.ts, s.event_key, s.type, s."values", s.labels
+    FROM stored s JOIN numbered n ON n.device_no = s.device_no
 ), noted AS (
   -- Aggregates are not written here: the minutes the new rows fall in are noted, one row per tenant
   -- and minute (never per event), and the refresher recomputes them from history (migration 0014).
@@ -112,8 +138,8 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted,
  *    refresher recomputes those minutes from history, so every event is counted once, off this path;
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batches' staged rows removed and each batch recorded as applied (what tokens refer to).
- * Rows are written in (tenant, device, ...) order so concurrent batches lock in the same order
- * and cannot deadlock each other. The statement returns one row: the counts and the changed states.
+ * Rows are written in one order (devices by name, history by device number, states by name, each
+ * step before the next) so concurrent batches lock in the same order and cannot deadlock each other. The statement returns one row: the counts and the changed states.
  *
  * Two forms of input. The usual one moves the batches' rows out of staging (DELETE … RETURNING):
  * they are there already, parsed and typed, so the drain sends only batch ids (DESIGN §2's ceiling

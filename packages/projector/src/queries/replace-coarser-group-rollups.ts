@@ -60,7 +60,7 @@ WITH touched AS (
            SELECT 1 FROM rollups_1m r WHERE r.tenant_id = $1 AND r.device = s.device AND r.value_key = p.value_key
               AND (r.device, r.value_key, r.bucket) >= (s.device, p.value_key, s.lo_min) AND r.bucket < s.hi_min)
            OR EXISTS (
-           SELECT 1 FROM events e WHERE e.tenant_id = $1 AND e.device = s.device
+           SELECT 1 FROM tenant_events e WHERE e.tenant_id = $1 AND e.device = s.device
               AND ((e.ts >= s.a AND e.ts < least(s.lo_min, s.b)) OR (e.ts >= greatest(s.hi_min, s.lo_min) AND e.ts < s.b))
               AND jsonb_typeof(e."values" -> p.value_key) = 'number')
          END

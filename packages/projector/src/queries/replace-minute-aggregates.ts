@@ -46,7 +46,7 @@ WITH minutes AS (
   SELECT e.device, e.ts, e.type, e."values", date_bin('1 minute', e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket
     FROM ranges g
    CROSS JOIN LATERAL (
-     SELECT device, ts, type, "values" FROM events
+     SELECT device, ts, type, "values" FROM tenant_events
       WHERE tenant_id = $1 AND ts >= g.lo AND ts < g.hi AND ts >= $3::timestamptz AND ts < $4::timestamptz
      OFFSET 0 -- kept a subquery (not pulled up into a join): one scan per range
    ) e

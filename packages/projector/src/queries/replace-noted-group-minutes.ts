@@ -32,7 +32,7 @@ WITH targets AS (
          v.device, e.ts, (k.value)::float8 AS f, (k.value)::numeric AS n
     FROM versions v
    CROSS JOIN LATERAL (
-     SELECT ts, "values" FROM events
+     SELECT ts, "values" FROM tenant_events
       WHERE tenant_id = $1 AND device = v.device AND ts >= v.a AND ts < v.b AND ts >= $5::timestamptz AND ts < $6::timestamptz
      OFFSET 0 -- one primary-key range per member version and run
    ) e

@@ -18,7 +18,7 @@ current_labels AS (
   SELECT DISTINCT ON (l.key) l.key AS label, l.value #>> '{}' AS value, e.ts
     FROM noted_labelled d
    CROSS JOIN LATERAL (
-     SELECT ts, labels FROM events
+     SELECT ts, labels FROM tenant_events
       WHERE tenant_id = $1 AND device = $2 AND ts >= d.bucket AND ts < d.bucket + interval '1 minute' AND labels IS NOT NULL
      OFFSET 0
    ) e

@@ -10,7 +10,7 @@ const SQL = `
     FROM (
       SELECT ts, event_key, type, "values",
              sum(octet_length("values"::text)) OVER w - octet_length("values"::text) AS bytes_before
-        FROM events
+        FROM tenant_events
        WHERE tenant_id = $1 AND device = $2
          AND ts >= $3::timestamptz AND ts < $4::timestamptz
          AND ($5::text IS NULL OR type = $5::text)

@@ -45,7 +45,7 @@ WITH dirty AS (
   SELECT d.bucket, e.type, count(*) AS count
     FROM dirty d
    CROSS JOIN LATERAL (
-     SELECT type FROM events e
+     SELECT type FROM tenant_events e
       WHERE e.tenant_id = $1 AND e.ts >= d.bucket AND e.ts < d.bucket + interval '1 minute'${ofType('e')}
      OFFSET 0
    ) e

@@ -119,7 +119,7 @@ WITH tenant_noted AS (
     FROM runs r
     JOIN members m ON m.valid_to > r.lo AND m.valid_from < r.hi AND m.ts >= r.lo
    CROSS JOIN LATERAL (
-     SELECT ts, "values" -> $4 AS v FROM events
+     SELECT ts, "values" -> $4 AS v FROM tenant_events
       WHERE tenant_id = $1 AND device = m.device AND ts >= r.lo AND ts < r.hi AND ts >= m.valid_from AND ts < m.valid_to
      OFFSET 0
    ) e
@@ -176,7 +176,7 @@ const reportersPart = `, head_reporters AS (
               AND r.bucket >= c.bucket AND r.bucket >= m.valid_from
               AND r.bucket + interval '1 minute' <= x.hi AND r.bucket + interval '1 minute' <= m.valid_to))
       OR (greatest(c.bucket, m.valid_from) < least(x.probe_hi, m.valid_to) AND EXISTS (
-           SELECT 1 FROM events e
+           SELECT 1 FROM tenant_events e
             WHERE e.tenant_id = $1 AND e.device = m.device
               AND e.ts >= c.bucket AND e.ts < x.probe_hi AND e.ts >= m.valid_from AND e.ts < m.valid_to
               AND jsonb_typeof(e."values" -> $4) = 'number')))

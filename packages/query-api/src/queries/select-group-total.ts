@@ -74,7 +74,7 @@ WITH bounds AS (
      OFFSET 0
    ) m
    CROSS JOIN LATERAL (
-     SELECT ts, "values" -> $4 AS v FROM events
+     SELECT ts, "values" -> $4 AS v FROM tenant_events
       WHERE tenant_id = $1 AND device = m.device
         AND ts >= r.lo AND ts < r.hi AND ts >= m.valid_from AND ts < m.valid_to AND ts <= $5::timestamptz
      OFFSET 0
@@ -103,7 +103,7 @@ WITH bounds AS (
      SELECT count(*) AS count, coalesce(sum(e.v::numeric) FILTER (WHERE e.ts <= $5::timestamptz), 0) AS sum
        FROM label_versions m
       CROSS JOIN LATERAL (
-        SELECT ts, "values" -> $4 AS v FROM events
+        SELECT ts, "values" -> $4 AS v FROM tenant_events
          WHERE tenant_id = $1 AND device = m.device
            AND ts >= p.minute AND ts < p.minute + interval '1 minute' AND ts >= m.valid_from AND ts < m.valid_to
         OFFSET 0

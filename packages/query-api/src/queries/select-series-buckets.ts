@@ -57,7 +57,7 @@ WITH dirty AS (
          (array_agg(e.v::float8 ORDER BY e.ts DESC, e.v::float8 DESC))[1] AS last, max(e.ts) AS last_ts
     FROM dirty d
    CROSS JOIN LATERAL (
-     SELECT ts, "values" -> $3 AS v FROM events
+     SELECT ts, "values" -> $3 AS v FROM tenant_events
       WHERE tenant_id = $1 AND device = $2 AND ts >= d.bucket AND ts < d.bucket + interval '1 minute'
      OFFSET 0
    ) e

@@ -6,7 +6,7 @@ import type { EventValue, Queryable } from '@strata/core';
 // partitions overlapping it are read.
 const SQL = `
   SELECT DISTINCT ON (v.key) v.key, v.value, round(extract(epoch FROM e.ts) * 1000)::float8 AS t
-    FROM events e CROSS JOIN LATERAL jsonb_each(e."values") v
+    FROM tenant_events e CROSS JOIN LATERAL jsonb_each(e."values") v
    WHERE e.tenant_id = $1 AND e.device = $2
      AND e.ts > $3::timestamptz AND e.ts <= $4::timestamptz
      AND v.key = ANY($5::text[])

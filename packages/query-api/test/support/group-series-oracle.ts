@@ -19,7 +19,7 @@ export async function groupSeriesOracle(
             min((e."values" -> 'v')::float8) AS min, max((e."values" -> 'v')::float8) AS max,
             (array_agg((e."values" -> 'v')::float8 ORDER BY e.ts DESC, (e."values" -> 'v')::float8 DESC))[1] AS last,
             count(DISTINCT e.device)::int AS devices
-       FROM events e
+       FROM tenant_events e
        JOIN label_versions l ON l.tenant_id = e.tenant_id AND l.device = e.device AND l.label = 'team' AND l.value = $2
                             AND l.valid_from <= e.ts AND e.ts < l.valid_to
       WHERE e.tenant_id = $1 AND jsonb_typeof(e."values" -> 'v') = 'number'
