@@ -3,19 +3,23 @@
 -- (uuid, 16 B) and device name (text) twice, in the heap and in the primary key, and the key's
 -- 7 bytes of padding before `ts`: ~250-290 B per event on the bench's workload, most of the target's
 -- 250 B all-in. A dictionary `devices` numbers each (tenant, device) once; history keeps the number
--- (int4) and leads with `ts` so nothing pads: the same rows take ~185 B (heap 134 → 117 B,
--- primary key 97 → 53 B in a scratch run of 300k rows over 10k devices).
+-- and leads with `ts` so nothing pads: the same rows take ~175-190 B (heap 156 → 117-134 B, primary
+-- key 97 → 53 B in a scratch run of 300k rows over 10k devices).
 --
 -- Reads keep the names: the view `tenant_events` joins history with the dictionary and has the old
 -- table's columns, so a read by (tenant, device, time) looks the device's number up once and walks
 -- its key range. A device number is only ever found through its tenant (the view, or the
 -- dictionary's primary key), so no read can reach another tenant's rows by number.
 --
--- Numbers are never reused or deleted: a dictionary row is ~60 B per device, not per event.
+-- Numbers are never reused or deleted: a dictionary row is ~60 B per device, not per event. bigint,
+-- not integer: numbers are spent by inserts that roll back too (a refused batch is retried in
+-- halves), and a tenant sending new device names at 50,000 a second would spend 2^31 in half a day,
+-- failing every other tenant's new devices. In the primary key bigint costs nothing (ts after it is
+-- 8-aligned either way); in the heap ~4 B a row.
 CREATE TABLE devices (
   tenant_id  uuid NOT NULL,
   device     text NOT NULL,
-  device_no  integer GENERATED ALWAYS AS IDENTITY,
+  device_no  bigint GENERATED ALWAYS AS IDENTITY,
   -- INCLUDE: the drain and every read turn names into numbers from this index alone.
   PRIMARY KEY (tenant_id, device) INCLUDE (device_no),
   UNIQUE (device_no)
@@ -39,11 +43,11 @@ BEGIN
 END;
 $$;
 
--- ts first, then the number: no alignment padding between them (a leading int4 would pad 4 B before
--- ts). type stays text: names are free-form (SPEC), and a default type is 8 B.
+-- ts first, then the number: no alignment padding in the heap. type stays text: names are
+-- free-form (SPEC), and a default type is 8 B.
 CREATE TABLE events (
   ts         timestamptz NOT NULL,
-  device_no  integer NOT NULL,
+  device_no  bigint NOT NULL,
   event_key  text NOT NULL,
   type       text NOT NULL,
   "values"   jsonb NOT NULL,

@@ -106,14 +106,14 @@ t.test('a day the mover cannot move is skipped and reported; the others still mo
   t.same(Object.keys(skipped).sort(), [utcDay(now - 5 * DAY), utcDay(now + 30 * DAY), '9999-12-31'].sort(), 'each other day skipped, with why');
   t.match(skipped[utcDay(now - 5 * DAY)], /already exists/);
   t.match(skipped['9999-12-31'], /beyond/);
-  const left = await pool.query(`SELECT device FROM events_default ORDER BY device`);
+  const left = await pool.query(`SELECT d.device FROM events_default e JOIN devices d USING (device_no) ORDER BY d.device`);
   t.same(left.rows.map((r) => r.device), ['beyond', 'blocked', 'y9999'], 'skipped rows stay in DEFAULT, readable');
   const made = (await names()).filter((name) => !before.has(name));
   t.ok(made.includes(partition(now - 4 * DAY)) && made.every((name) => name <= partition(now + 9 * DAY)), `no partition made past the horizon (${made.join(', ')})`);
   const again = await partitionDefaultMoveJob.run(deps);
   t.same(again.detail?.moved, {}, 'every run completes (no day fails the others)');
   await pool.query(`DROP TABLE ${partition(now - 5 * DAY)}`);
-  await pool.query(`DELETE FROM events_default WHERE device IN ('y9999', 'beyond')`);
+  await pool.query(`DELETE FROM events_default WHERE device_no IN (SELECT device_no FROM devices WHERE device IN ('y9999', 'beyond'))`);
   t.same((await partitionDefaultMoveJob.run(deps)).detail?.moved, { [partition(now - 5 * DAY)]: 1 }, 'the blocked day moves once its name is free');
 });
 
