@@ -67,6 +67,10 @@ t.test('0024 numbers devices and keeps every row of history, its partitions and 
   t.same(await partitions(client), parts, 'the same partitions under the same names and bounds');
   const devices = await client.query<{ n: number; numbers: number }>('SELECT count(*)::int AS n, count(DISTINCT device_no)::int AS numbers FROM devices');
   t.same(devices.rows[0], { n: 15, numbers: 15 }, 'one number per (tenant, device): 7 + 7 + 1');
+  const types = await client.query<{ defaulted: number; other: string[] }>(
+    `SELECT count(*) FILTER (WHERE type IS NULL)::int AS defaulted, array_agg(type) FILTER (WHERE type IS NOT NULL) AS other FROM events`,
+  );
+  t.same(types.rows[0], { defaulted: 120, other: ['door'] }, 'the default type is stored as NULL, any other as itself');
   const leftovers = await client.query(`SELECT relname FROM pg_class WHERE relname LIKE '%\\_0023%'`);
   t.same(leftovers.rows, [], 'nothing of the old table is left');
   const columns = await client.query<{ attname: string }>(

@@ -37,7 +37,7 @@ export function explainingQueryable(client: pg.PoolClient, plans: PlanNode[]): Q
       await client.query(`PREPARE explained AS ${text}`);
       try {
         // EXECUTE under EXPLAIN takes no bind parameters: the values go in as literals.
-        const args = values.length === 0 ? '' : `(${values.map((value) => client.escapeLiteral(textOf(value))).join(', ')})`;
+        const args = values.length === 0 ? '' : `(${values.map((value) => (value === null ? 'NULL' : client.escapeLiteral(textOf(value)))).join(', ')})`;
         const result = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE explained${args}`);
         plans.push(result.rows[0]!['QUERY PLAN'][0].Plan);
       } finally {

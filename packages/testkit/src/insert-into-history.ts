@@ -13,7 +13,7 @@ export function insertIntoHistory(select: string): string {
   RETURNING d.tenant_id, d.device, d.device_no
 )
 INSERT INTO events (ts, device_no, event_key, type, "values", labels)
-SELECT r.ts, n.device_no, r.event_key, r.type, r."values", r.labels
+SELECT r.ts, n.device_no, r.event_key, nullif(r.type, 'reading'), r."values", r.labels
   FROM history_rows r JOIN history_devices n ON n.tenant_id = r.tenant_id::uuid AND n.device = r.device
 ON CONFLICT DO NOTHING`;
 }

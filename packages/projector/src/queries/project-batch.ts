@@ -30,14 +30,15 @@ WITH ${input}, named AS (
   SELECT tenant_id, device, device_no FROM added
 ), stored AS (
   INSERT INTO events (ts, device_no, event_key, type, "values", labels)
-  SELECT i.ts, n.device_no, i.event_key, i.type, i.vals, i.labels
+  -- The default type is stored as NULL (migration 0024).
+  SELECT i.ts, n.device_no, i.event_key, nullif(i.type, 'reading'), i.vals, i.labels
     FROM input i JOIN numbered n ON n.tenant_id = i.tenant_id AND n.device = i.device
    ORDER BY n.device_no, i.ts, i.event_key
   ON CONFLICT DO NOTHING
   RETURNING device_no, ts, event_key, type, "values", labels
 ), inserted AS (
   -- The new rows with their names again: what the rest of the statement groups and returns by.
-  SELECT n.tenant_id, n.device, s.ts, s.event_key, s.type, s."values", s.labels
+  SELECT n.tenant_id, n.device, s.ts, s.event_key, coalesce(s.type, 'reading') AS type, s."values", s.labels
     FROM stored s JOIN numbered n ON n.device_no = s.device_no
 ), noted AS (
   -- Aggregates are not written here: the minutes the new rows fall in are noted, one row per tenant
