@@ -1,21 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import t from 'tap';
+import { openMigrationDatabase } from './support/migration-database.ts';
 
 // Migration 0024 moves history to rows keyed by a device number. On a database with history it must
 // keep every row as it was (seen through the view, by tenant and device, including two tenants'
 // devices of the same name and rows in the DEFAULT partition), keep the day partitions' names and
 // bounds (ops finds them by name), and leave nothing of the old table behind. The files are applied
 // as node-pg-migrate applies them (each file's SQL as is).
-
-const MIGRATIONS = fileURLToPath(new URL('../../../migrations', import.meta.url));
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function apply(client: pg.Client, files: string[]): Promise<void> {
-  for (const file of files) await client.query(await readFile(`${MIGRATIONS}/${file}`, 'utf8'));
-}
 
 const ROWS = `SELECT tenant_id::text, device, ts, event_key, type, "values"::text, labels::text FROM %s ORDER BY 1, 2, 3, 4`;
 
@@ -28,24 +19,10 @@ async function partitions(client: pg.Client): Promise<string[]> {
 }
 
 t.test('0024 numbers devices and keeps every row of history, its partitions and its names', async (t) => {
-  const name = `strata_test_migration_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  t.teardown(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  t.teardown(() => client.end());
-
-  const files = (await readdir(MIGRATIONS)).filter((file) => file.endsWith('.sql')).sort();
+  const { client, files, apply } = await openMigrationDatabase(t);
   const numbers = files.find((file) => file.startsWith('0024_'));
   t.ok(numbers, '0024 exists');
-  await apply(client, files.filter((file) => file < '0024'));
+  await apply(files.filter((file) => file < '0024'));
   const [alice, bob] = ['00000000-0000-0000-0000-0000000000aa', '00000000-0000-0000-0000-0000000000bb'];
   // Both tenants have devices d0..d6; rows an hour apart reach back past the premade partitions
   // into DEFAULT; one row has labels, one a quoted device name.
@@ -62,7 +39,7 @@ t.test('0024 numbers devices and keeps every row of history, its partitions and 
   t.equal(before.length, 121);
   t.ok(parts.some((part) => part.startsWith('events_default ')) && parts.length > 2, 'day partitions and DEFAULT');
 
-  await apply(client, [numbers as string]);
+  await apply([numbers as string]);
   t.same((await client.query(ROWS.replace('%s', 'tenant_events'))).rows, before, 'every row, as it was, through the view');
   t.same(await partitions(client), parts, 'the same partitions under the same names and bounds');
   const devices = await client.query<{ n: number; numbers: number }>('SELECT count(*)::int AS n, count(DISTINCT device_no)::int AS numbers FROM devices');

@@ -1,19 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import t from 'tap';
+import { openMigrationDatabase } from './support/migration-database.ts';
 
 // Migration 0017 adds labels to staging and history. On a big events table that must stay a catalog
 // change: no partition (nor staging, nor the notes) may be rewritten, and rows stored before it read
 // as "no labels". The files are applied as node-pg-migrate applies them (each file's SQL as is).
-
-const MIGRATIONS = fileURLToPath(new URL('../../../migrations', import.meta.url));
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function apply(client: pg.Client, files: string[]): Promise<void> {
-  for (const file of files) await client.query(await readFile(`${MIGRATIONS}/${file}`, 'utf8'));
-}
 
 async function storage(client: pg.Client): Promise<Map<string, string>> {
   const result = await client.query<{ relname: string; relfilenode: string }>(
@@ -24,25 +15,11 @@ async function storage(client: pg.Client): Promise<Map<string, string>> {
 }
 
 t.test('0017 adds labels without rewriting events, its partitions, staging or the notes', async (t) => {
-  const name = `strata_test_migration_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  t.teardown(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  t.teardown(() => client.end());
-
-  const files = (await readdir(MIGRATIONS)).filter((file) => file.endsWith('.sql')).sort();
+  const { client, files, apply } = await openMigrationDatabase(t);
   const before = files.filter((file) => file < '0017');
   const labels = files.find((file) => file.startsWith('0017_'));
   t.ok(labels, '0017 exists');
-  await apply(client, before);
+  await apply(before);
   const tenant = '00000000-0000-0000-0000-0000000000aa';
   await client.query(
     `INSERT INTO events (tenant_id, device, ts, event_key, type, "values")
@@ -58,7 +35,7 @@ t.test('0017 adds labels without rewriting events, its partitions, staging or th
   const stored = await storage(client);
   t.ok(stored.size >= 4, 'partitions, default partition, staging and notes are all looked at');
 
-  await apply(client, [labels as string]);
+  await apply([labels as string]);
   t.same(await storage(client), stored, 'no table was rewritten');
   const rows = await client.query<{ labelled: number; events: string }>(
     `SELECT (SELECT count(*) FROM events WHERE labels IS NOT NULL)::int AS labelled, (SELECT count(*) FROM events)::text AS events`,
