@@ -7,8 +7,9 @@
 -- key 97 → 53 B in a scratch run of 300k rows over 10k devices).
 --
 -- Reads keep the names: the view `tenant_events` joins history with the dictionary and has the old
--- table's columns, so a read by (tenant, device, time) looks the device's number up once and walks
--- its key range. A device number is only ever found through its tenant (the view, or the
+-- table's columns, so a read by (tenant, device, time range) looks the device's number up once and
+-- walks its key range. A read of a device's first or last rows (ORDER BY ts … LIMIT) takes the number
+-- as a constant instead: through the view's join the planner sorts the device's rows first. A device number is only ever found through its tenant (the view, or the
 -- dictionary's primary key), so no read can reach another tenant's rows by number.
 --
 -- Numbers are never reused or deleted: a dictionary row is ~60 B per device, not per event. bigint,
