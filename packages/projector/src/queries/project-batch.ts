@@ -142,7 +142,8 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted,
  *  - device_state merged per value by event time (merge_value_state), so order never matters;
  *  - the batches' staged rows removed and each batch recorded as applied (what tokens refer to).
  * Rows are written in one order (devices by name, history by device number, states by name, each
- * step before the next) so concurrent batches lock in the same order and cannot deadlock each other. The statement returns one row: the counts and the changed states.
+ * step before the next) so concurrent batches lock in the same order and cannot deadlock each other.
+ * The statement returns one row: the counts and the changed states.
  *
  * Two forms of input. The usual one moves the batches' rows out of staging (DELETE … RETURNING):
  * they are there already, parsed and typed, so the drain sends only batch ids (DESIGN §2's ceiling
