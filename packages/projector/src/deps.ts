@@ -34,6 +34,7 @@ export type ProjectorConfig = Pick<
   | 'projectorDrainsInFlight'
   | 'projectorDrainMaxEvents'
   | 'aggregateRefreshIntervalMs'
+  | 'aggregateSettleMs'
   | 'groupHeadLagMs'
   | 'httpRequestTimeoutMs'
   | 'httpConnectionTimeoutMs'

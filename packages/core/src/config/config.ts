@@ -83,6 +83,11 @@ export interface Config {
   /** How often each projector recomputes the aggregate minutes noted by projections (decision 0060). */
   aggregateRefreshIntervalMs: number;
   /**
+   * An ended minute still receiving notes waits until none came for this long (at most until it ended a
+   * minute ago) before the refresher recomputes it: behind a backlog, once instead of every round (decision 0093).
+   */
+  aggregateSettleMs: number;
+  /**
    * How far behind the refresher's clock the heads of open group minutes stay at least (decision 0085):
    * the events still on their way in, device clocks a little behind included.
    */

@@ -93,6 +93,7 @@ export function loadConfig(env: Env): Config {
     projectorDrainMaxEvents: int('PROJECTOR_DRAIN_MAX_EVENTS', 2500, 1, 100_000),
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
     aggregateRefreshIntervalMs: int('AGGREGATE_REFRESH_INTERVAL_MS', 1000, 50, 3_600_000),
+    aggregateSettleMs: int('AGGREGATE_SETTLE_MS', 2000, 0, 60_000),
     groupHeadLagMs: int('GROUP_HEAD_LAG_MS', 500, 0, 60_000),
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
     stagingSweepIntervalMs: int('STAGING_SWEEP_INTERVAL_MS', 5000, 100, 3_600_000),

@@ -8,7 +8,7 @@ import { TenantBackoff } from './tenant-backoff.ts';
 import { refreshAggregates } from './refresh-aggregates.ts';
 
 export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'pool' | 'metrics' | 'cache'> {
-  config: Pick<Config, 'aggregateRefreshIntervalMs' | 'groupHeadLagMs' | 'redisPrefix'>;
+  config: Pick<Config, 'aggregateRefreshIntervalMs' | 'aggregateSettleMs' | 'groupHeadLagMs' | 'redisPrefix'>;
 }
 
 export interface AggregateRefreshLoop {
@@ -63,6 +63,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
         const stop = metrics.aggregateRefreshDuration.startTimer();
         const outcome = await refreshAggregates(deps.pool, {
           now: deps.clock.now(),
+          settleMs: deps.config.aggregateSettleMs,
           headLagMs: deps.config.groupHeadLagMs,
           headsClock: () => deps.clock.now(),
           claimSizes,

@@ -19,6 +19,12 @@ import { TenantBackoff } from './tenant-backoff.ts';
 export interface RefreshAggregatesOptions {
   /** Epoch ms. Minutes that ended after this instant are left noted: reads compute them live (decision 0060). */
   now: number;
+  /**
+   * An ended minute noted within this many milliseconds waits for its notes to stop (at most until it
+   * ended a minute ago), so a backlog's drains reaching it do not make every round recompute it
+   * (decision 0093). 0 (the default): claimed as soon as it ended.
+   */
+  settleMs?: number;
   /** How far behind `now` the heads of open group minutes stay at least (decision 0085); the default unless said. */
   headLagMs?: number;
   /**
@@ -163,7 +169,7 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
  */
 async function refreshTenant(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions, size: number): Promise<TenantRefresh> {
   const closedBy = new Date(options.now).toISOString();
-  const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size });
+  const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size, settleMs: options.settleMs ?? 0 });
   const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
   const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
   let hours: Awaited<ReturnType<typeof replaceMinuteAggregates>> = [];
