@@ -106,9 +106,9 @@ if (last.bytes) {
 }
 for (const [name, backlog] of [['batches', last.batch?.backlog], ['line protocol', last.lp?.backlog], ['MQTT', last.mqtt?.backlog], ['fleet', last.fleet?.backlog]] as const) {
   if (!backlog) continue;
-  const series = backlog.samples.map((s) => s.stagedEvents);
+  const series = backlog.samples.map((s) => `${s.t}s:${s.stagedEvents}`);
   const maxJobs = Math.max(0, ...backlog.samples.map((s) => s.queuedJobs));
-  out(`projector backlog, ${name} (last run): staged events each second ${series.join(' ')}; max ${backlog.maxStagedEvents} events / ${maxJobs} queued jobs, slope ${Math.round(backlog.slopeEventsPerSec)} events/s`);
+  out(`projector backlog, ${name} (last run): staged events at each sample ${series.join(' ')}; max ${backlog.maxStagedEvents} events / ${maxJobs} queued jobs, slope ${Math.round(backlog.slopeEventsPerSec)} events/s`);
 }
 if (seriesAggregated) {
   out(`series device (${plan.seriesEvents.toLocaleString('en-US')} events over 30 days): aggregates ${seriesAggregated.caughtUp ? 'caught up' : `NOT caught up (${describeLeft(seriesAggregated)})`} ${Math.round(seriesAggregated.waitedMs / 1000)} s after it was in history`);
