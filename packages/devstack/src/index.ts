@@ -5,6 +5,7 @@ export { isPostgresUp } from './servers/is-postgres-up.ts';
 export { isRedisUp } from './servers/is-redis-up.ts';
 export { startPrivatePostgres, type PrivatePostgresOptions } from './servers/start-private-postgres.ts';
 export { postgresWorkloadSettings } from './servers/postgres-workload-settings.ts';
+export { postgresMallocEnvironment } from './servers/postgres-malloc-environment.ts';
 export { startPrivateRedis, type PrivateRedisOptions } from './servers/start-private-redis.ts';
 export { type PrivateServer } from './servers/private-server.ts';
 export { findPostgresBinDir } from './servers/find-postgres-bin-dir.ts';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +9,7 @@ import {
   hasRedisServer,
   isPostgresUp,
   isRedisUp,
+  postgresMallocEnvironment,
   postgresWorkloadSettings,
   startPrivatePostgres,
   startPrivateRedis,
@@ -94,6 +95,17 @@ t.test('startPrivatePostgres initdbs, starts, answers and stops', { skip: !findP
     jit: 'off',
   });
   t.ok(Number.parseInt(expected.shared_buffers as string, 10) <= 2048, 'shared_buffers capped for a small machine shared with the services');
+  // glibc's allocator settings reach the server (decision 0094): the postmaster's environment, which
+  // every backend inherits (a backend's own /proc environ is overwritten by its process title). We
+  // (root, or the server's own user) may read it.
+  const pid = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0];
+  const environment = new Map(
+    (await readFile(`/proc/${pid}/environ`, 'utf8'))
+      .split('\0')
+      .filter((entry) => entry.includes('='))
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)] as const),
+  );
+  for (const [name, value] of Object.entries(postgresMallocEnvironment())) t.equal(environment.get(name), value, `${name} in the backend's environment`);
   await client.end();
   await server.stop();
   t.equal(await isPostgresUp(url, 1000), false, 'gone after stop');

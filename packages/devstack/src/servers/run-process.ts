@@ -9,6 +9,8 @@ export interface RunProcessOptions {
    * group) does not reach a server it daemonizes; the caller stops that server explicitly.
    */
   detached?: boolean;
+  /** Variables added to this process's environment for the command (and what it starts). */
+  env?: Record<string, string>;
 }
 
 export interface ProcessResult {
@@ -29,6 +31,7 @@ export function runProcess(command: string, args: string[], options: RunProcessO
     const child = spawn(file, argv, {
       cwd: options.cwd ?? '/',
       detached: options.detached ?? false,
+      env: options.env ? { ...process.env, ...options.env } : process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

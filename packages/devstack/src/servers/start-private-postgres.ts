@@ -3,6 +3,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findPostgresBinDir } from './find-postgres-bin-dir.ts';
+import { postgresMallocEnvironment } from './postgres-malloc-environment.ts';
 import { postgresWorkloadSettings } from './postgres-workload-settings.ts';
 import type { PrivateServer } from './private-server.ts';
 import { readLogTail } from './read-log-tail.ts';
@@ -67,7 +68,8 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions): Pro
   const started = await runProcess(
     join(binDir, 'pg_ctl'),
     ['-D', dataDir, '-l', logFile, '-w', '-t', timeout, '-o', serverOptions, 'start'],
-    { asUser, detached: true },
+    // The server inherits pg_ctl's environment: glibc's allocator settings go there (decision 0094).
+    { asUser, detached: true, env: postgresMallocEnvironment() },
   );
   if (started.code !== 0) {
     throw new Error(`PostgreSQL did not start in ${dataDir}:\n${started.output.trim()}\n${await readLogTail(logFile)}`);

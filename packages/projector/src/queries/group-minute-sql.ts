@@ -1,3 +1,5 @@
+import { jsonbEntries } from '@strata/core';
+
 /*
  * The part of a group minute's recomputation both of its statements share (replace-group-minutes.ts for
  * a tenant's claimed minutes, replace-noted-group-minutes.ts for group-noted ones), as SQL text spliced
@@ -68,7 +70,7 @@ export function memberSamples(bounds = ''): string {
       WHERE tenant_id = $1 AND device = s.device AND ts >= s.a AND ts < s.b${bounds}
      OFFSET 0 -- one primary-key range per member and range
    ) e
-   CROSS JOIN LATERAL jsonb_each(e."values") k
+   CROSS JOIN LATERAL ${jsonbEntries('e."values"')} k
    WHERE jsonb_typeof(k.value) = 'number'
 ), samples AS (
   SELECT v.label, v.label_value, h.value_key, date_bin('1 minute', h.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, h.device, h.ts, h.f, h.n

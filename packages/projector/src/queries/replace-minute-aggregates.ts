@@ -1,4 +1,4 @@
-import type { Queryable } from '@strata/core';
+import { jsonbEntries, type Queryable } from '@strata/core';
 
 /*
  * A tenant's minutes recomputed from history and written over what rollups_1m and event_counts_1m
@@ -54,7 +54,7 @@ WITH minutes AS (
   SELECT h.device, v.key AS value_key, h.bucket, count(*) AS count, sum((v.value)::numeric) AS sum,
          min((v.value)::float8) AS min, max((v.value)::float8) AS max,
          (array_agg((v.value)::float8 ORDER BY h.ts DESC, (v.value)::float8 DESC))[1] AS last, max(h.ts) AS last_ts
-    FROM history h CROSS JOIN LATERAL jsonb_each(h."values") v
+    FROM history h CROSS JOIN LATERAL ${jsonbEntries('h."values"')} v
    WHERE jsonb_typeof(v.value) = 'number'
    GROUP BY 1, 2, 3
 ), written AS (

@@ -1,4 +1,4 @@
-import type { Queryable } from '@strata/core';
+import { jsonbEntries, type Queryable } from '@strata/core';
 import { GROUP_MINUTE_AGGREGATE, groupKeys, TOUCHED_GROUP_HOURS, WRITE_GROUP_MINUTES, type GroupKey, type GroupKeyRow } from './group-minute-sql.ts';
 
 /*
@@ -36,7 +36,7 @@ WITH targets AS (
       WHERE tenant_id = $1 AND device = v.device AND ts >= v.a AND ts < v.b AND ts >= $5::timestamptz AND ts < $6::timestamptz
      OFFSET 0 -- one primary-key range per member version and run
    ) e
-   CROSS JOIN LATERAL jsonb_each(e."values") k
+   CROSS JOIN LATERAL ${jsonbEntries('e."values"')} k
    WHERE jsonb_typeof(k.value) = 'number'
 ), ${GROUP_MINUTE_AGGREGATE}, ${WRITE_GROUP_MINUTES}, gone AS (
   SELECT r.label, r.label_value, r.value_key, r.bucket
