@@ -33,4 +33,22 @@ t.test('jsonbEntries gives exactly what jsonb_each gives, in the same order, for
                         (SELECT e.id, k.key, k.value FROM e CROSS JOIN LATERAL ${jsonbEntries('e."values"')} k)) AS same`,
   );
   t.same(rows[0], { n: 1500, same: true }, 'every row: the same entries');
+
+  // Wide objects stored compressed (or out of line) in a table, and NULL: the same entries as well.
+  await pool.query(`CREATE TEMP TABLE wide (id int, "values" jsonb)`);
+  await pool.query(
+    `INSERT INTO wide SELECT i, CASE WHEN i = 0 THEN NULL
+                                     ELSE (SELECT jsonb_object_agg('key_' || k, CASE WHEN k = 7 THEN to_jsonb(repeat('a', 60000)) ELSE to_jsonb(k * i / 7.0) END)
+                                             FROM generate_series(1, 200) k) END
+       FROM generate_series(0, 20) i`,
+  );
+  const stored = await pool.query<{ compressed: number }>(`SELECT count(*)::int AS compressed FROM wide WHERE pg_column_compression("values") IS NOT NULL`);
+  t.equal(stored.rows[0]?.compressed, 20, 'the wide objects are stored compressed');
+  const wide = await pool.query<{ n: number; same: boolean }>(
+    `SELECT (SELECT count(*) FROM wide w CROSS JOIN LATERAL ${jsonbEntries('w."values"')} k)::int AS n,
+            NOT EXISTS ((SELECT w.id, k.key, k.value FROM wide w CROSS JOIN LATERAL jsonb_each(w."values") k)
+                        EXCEPT ALL
+                        (SELECT w.id, k.key, k.value FROM wide w CROSS JOIN LATERAL ${jsonbEntries('w."values"')} k)) AS same`,
+  );
+  t.same(wide.rows[0], { n: 4000, same: true }, 'compressed wide objects: the same entries; NULL: none');
 });

@@ -105,7 +105,7 @@ t.test('startPrivatePostgres initdbs, starts, answers and stops', { skip: !findP
       .filter((entry) => entry.includes('='))
       .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)] as const),
   );
-  for (const [name, value] of Object.entries(postgresMallocEnvironment())) t.equal(environment.get(name), value, `${name} in the backend's environment`);
+  for (const [name, value] of Object.entries(postgresMallocEnvironment())) t.equal(environment.get(name), value, `${name} in the postmaster's environment`);
   await client.end();
   await server.stop();
   t.equal(await isPostgresUp(url, 1000), false, 'gone after stop');

@@ -41,13 +41,25 @@ t.test('a minute still noted waits, claimed once its notes stop or it ended a mi
   t.same(await stored(), [], 'nothing materialized');
   t.equal(await notes(), 2, 'both notes kept: reads still compute the minute from history');
 
-  // The notes stopped a while ago (aged past settleMs): claimed at the same clock.
+  // One note aged past settleMs, the other still young: the minute's newest note decides, so it waits.
+  await ctx.db.query(
+    `UPDATE aggregate_dirty SET noted_at = noted_at - interval '61 seconds'
+      WHERE ctid = (SELECT min(ctid) FROM aggregate_dirty WHERE tenant_id = $1)`,
+    [ctx.tenant],
+  );
+  t.equal((await refreshAggregates(ctx.deps.pool, { now: M + 90_000, settleMs: SETTLE_MS })).minutes, 0, 'an old first note does not settle it while a newer one is young');
+  t.equal(await notes(), 2);
+
+  // The notes stopped a while ago (all aged past settleMs): claimed at the same clock.
   await age(61);
   const settled = await refreshAggregates(ctx.deps.pool, { now: M + 90_000, settleMs: SETTLE_MS });
   t.equal(settled.minutes, 1, 'claimed once its notes stopped for settleMs');
   t.equal(await notes(), 0, 'its notes are gone');
   t.same(await stored(), await oracle(), 'the minute equals raw history');
   t.equal((await stored()).length, 3, 'three devices');
+  const counted = async (): Promise<unknown[]> =>
+    (await ctx.db.query(`SELECT type, count::int FROM event_counts_1m WHERE tenant_id = $1 AND bucket = $2`, [ctx.tenant, new Date(M).toISOString()])).rows;
+  t.same(await counted(), [{ type: 'reading', count: 80 }], 'the minute counted once');
 
   // A late drain notes it again, just now: it waits again, and is claimed by the cap once it ended a
   // minute before the refresher's clock, however new its notes.
@@ -56,6 +68,9 @@ t.test('a minute still noted waits, claimed once its notes stop or it ended a mi
   t.equal((await refreshAggregates(ctx.deps.pool, { now: M + 2 * MINUTE, settleMs: SETTLE_MS })).minutes, 1, 'claimed when it ended a minute ago');
   t.equal(await notes(), 0);
   t.same(await stored(), await oracle(), 'the late events are in it');
+  t.same(await counted(), [{ type: 'reading', count: 90 }], 'and counted once');
+  const hour = await ctx.db.query(`SELECT sum(count)::int AS n FROM rollups_1h WHERE tenant_id = $1`, [ctx.tenant]);
+  t.equal(hour.rows[0].n, 90, 'the hour holds every event once');
   t.equal((await ctx.db.query(`SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1`, [ctx.tenant])).rows[0].n, 90, 'every event stored once');
 });
 
