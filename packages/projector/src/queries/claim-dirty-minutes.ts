@@ -20,14 +20,16 @@ export interface ClaimedMinutes {
 
 /**
  * Deletes the notes of a tenant's oldest due minutes (at most `limit` minutes) and returns those
- * minutes, with the ones whose new rows carried labels (the refresher folds their label samples). Meant for the refresher's transaction: it recomputes them next, in a later
- * statement whose snapshot sees every event whose note this one deleted (a note commits with its
- * events). Notes committed after this statement stay and bring the minute back in a later round.
+ * minutes, with the ones whose new rows carried labels (the refresher folds their label samples).
+ * Meant for the refresher's transaction: it recomputes them next, in a later statement whose snapshot
+ * sees every event whose note this one deleted (a note commits with its events). Notes committed after
+ * this statement stay and bring the minute back in a later round. A rollback restores the notes. The
+ * claimed minutes' group heads go with their notes (decision 0085: migration 0022's trigger on
+ * aggregate_dirty).
+ *
  * A minute whose notes are still coming (a backlog's drains reaching it) waits until they stop for
  * `settleMs`, or until it ended a minute ago: each claim recomputes the whole minute (decision 0093).
  * The cap keeps it within the two minutes whose group heads the refresher advances (advance-group-heads.ts).
- * A rollback restores the notes. The claimed minutes' group heads go with their notes (decision 0085:
- * migration 0022's trigger on aggregate_dirty).
  */
 export async function claimDirtyMinutes(db: Queryable, query: ClaimDirtyMinutesQuery): Promise<ClaimedMinutes> {
   const result = await db.query<{ ms: number; labelled: boolean }>({
