@@ -1,4 +1,4 @@
-import { batchEventColumns, jsonbEntries, type BatchEvent, type Queryable } from '@strata/core';
+import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core';
 
 /**
  * The projection after its input: `input` is a CTE with one row per event (batch_id, tenant_id, device,
@@ -63,7 +63,7 @@ WITH ${input}, named AS (
   -- skip the sort and the grouping below.
   SELECT i.tenant_id, i.device, i.ts, i.ts AS first_ts,
          coalesce((SELECT ('{' || string_agg(to_json(v.key)::text || ':{"v":' || v.value::text || ',"t":' || ms::text || '}', ',') || '}')::jsonb
-                     FROM ${jsonbEntries('i."values"')} v, LATERAL (SELECT (extract(epoch FROM i.ts) * 1000)::bigint AS ms) t), '{}'::jsonb) AS state,
+                     FROM jsonb_each(i."values") v, LATERAL (SELECT (extract(epoch FROM i.ts) * 1000)::bigint AS ms) t), '{}'::jsonb) AS state,
          i."values" AS vals
     FROM device_counts i WHERE i.n = 1
   UNION ALL
@@ -76,7 +76,7 @@ WITH ${input}, named AS (
          coalesce(('{' || string_agg(to_json(key)::text || ':' || value::text, ',') || '}')::jsonb, '{}'::jsonb)
     FROM (SELECT i.tenant_id, i.device, i.ts, (extract(epoch FROM i.ts) * 1000)::bigint AS ms, v.key, v.value
             FROM device_counts i
-            LEFT JOIN LATERAL ${jsonbEntries('i."values"')} v ON true
+            LEFT JOIN LATERAL jsonb_each(i."values") v ON true
            WHERE i.n > 1
            ORDER BY i.tenant_id, i.device, i.ts, v.value::text COLLATE "C") sorted
    GROUP BY tenant_id, device

@@ -1,4 +1,4 @@
-import { jsonbEntries, type EventValue, type Queryable } from '@strata/core';
+import type { EventValue, Queryable } from '@strata/core';
 
 // Per key, the newest value among the device's events in (after, upTo]; on equal event times the
 // larger JSON text wins, the rule merge_value_state applies, so the answer never depends on arrival
@@ -6,7 +6,7 @@ import { jsonbEntries, type EventValue, type Queryable } from '@strata/core';
 // partitions overlapping it are read.
 const SQL = `
   SELECT DISTINCT ON (v.key) v.key, v.value, round(extract(epoch FROM e.ts) * 1000)::float8 AS t
-    FROM tenant_events e CROSS JOIN LATERAL ${jsonbEntries('e."values"')} v
+    FROM tenant_events e CROSS JOIN LATERAL jsonb_each(e."values") v
    WHERE e.tenant_id = $1 AND e.device = $2
      AND e.ts > $3::timestamptz AND e.ts <= $4::timestamptz
      AND v.key = ANY($5::text[])
