@@ -25,18 +25,33 @@ WITH ${input}, named AS (
   SELECT tenant_id, device, device_no FROM named WHERE device_no IS NOT NULL
   UNION ALL
   SELECT tenant_id, device, device_no FROM added
+), keyed AS MATERIALIZED (
+  -- Each input row with its device's number. The joins of this statement's CTEs with each other are
+  -- FULL joins, each in a MATERIALIZED CTE and filtered after it: PostgreSQL runs a full join only by
+  -- hashing or merging, never as a nested loop, whatever it guesses. It sizes these CTEs from
+  -- staging's statistics, and the churned-table vacuum takes those while staging is nearly empty (it
+  -- is, between bursts): a guess of one row per batch made the inner joins nested loops of CTE scans,
+  -- rows × devices comparisons, 2.5 s for each of two joins in a drain of 5,000 events (EXPLAIN
+  -- ANALYZE, 2026-12-01). Every input row has a numbered device and every numbered device input rows,
+  -- so the full join holds the inner join's rows; the filter below says so anyway.
+  SELECT i.ts, n.device_no, i.event_key, i.type, i.vals, i.labels
+    FROM input i FULL JOIN numbered n ON n.tenant_id = i.tenant_id AND n.device = i.device
 ), stored AS (
   INSERT INTO events (ts, device_no, event_key, type, "values", labels)
   -- The default type is stored as NULL (migration 0024).
-  SELECT i.ts, n.device_no, i.event_key, nullif(i.type, 'reading'), i.vals, i.labels
-    FROM input i JOIN numbered n ON n.tenant_id = i.tenant_id AND n.device = i.device
-   ORDER BY n.device_no, i.ts, i.event_key
+  SELECT ts, device_no, event_key, nullif(type, 'reading'), vals, labels
+    FROM keyed WHERE event_key IS NOT NULL AND device_no IS NOT NULL
+   ORDER BY device_no, ts, event_key
   ON CONFLICT DO NOTHING
   RETURNING device_no, ts, event_key, type, "values", labels
+), renamed AS MATERIALIZED (
+  -- A device none of whose rows were new meets no stored row (a full join, as keyed).
+  SELECT n.tenant_id, n.device, s.ts, s.event_key, s.type, s."values", s.labels
+    FROM stored s FULL JOIN numbered n ON n.device_no = s.device_no
 ), inserted AS (
   -- The new rows with their names again: what the rest of the statement groups and returns by.
-  SELECT n.tenant_id, n.device, s.ts, s.event_key, coalesce(s.type, 'reading') AS type, s."values", s.labels
-    FROM stored s JOIN numbered n ON n.device_no = s.device_no
+  SELECT tenant_id, device, ts, event_key, coalesce(type, 'reading') AS type, "values", labels
+    FROM renamed WHERE event_key IS NOT NULL AND device IS NOT NULL
 ), noted AS (
   -- Aggregates are not written here: the minutes the new rows fall in are noted, one row per tenant
   -- and minute (never per event), and the refresher recomputes them from history (migration 0014).
@@ -96,14 +111,23 @@ WITH ${input}, named AS (
     updated_at = now(),
     version = s.version + 1
   RETURNING tenant_id, device, ts, state, updated_at, version
-), inserted_by_batch AS (
+), changed AS MATERIALIZED (
+  -- Each upserted state with the incoming entries it was built from (a full join, as keyed: every
+  -- per_device row is upserted once).
+  SELECT u.tenant_id, u.device, u.ts, u.state, u.updated_at, u.version, p.state AS incoming
+    FROM upserted u FULL JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device
+), matched AS MATERIALIZED (
   -- History does not keep batch ids (migration 0016): each new row is matched back to its input
-  -- row. An event carried by two batches of the drain was inserted once and counts for one of them.
+  -- rows (a full join, as keyed; an input row that was not new meets no inserted row).
+  SELECT x.tenant_id, x.device, x.ts, x.event_key, i.batch_id
+    FROM inserted x
+    FULL JOIN input i ON i.tenant_id = x.tenant_id AND i.device = x.device AND i.ts = x.ts AND i.event_key = x.event_key
+), inserted_by_batch AS (
+  -- An event carried by two batches of the drain was inserted once and counts for one of them.
   SELECT b.batch_id, count(*) AS n
-    FROM (SELECT DISTINCT ON (x.tenant_id, x.device, x.ts, x.event_key) i.batch_id
-            FROM inserted x
-            JOIN input i ON i.tenant_id = x.tenant_id AND i.device = x.device AND i.ts = x.ts AND i.event_key = x.event_key
-           ORDER BY x.tenant_id, x.device, x.ts, x.event_key, i.batch_id) b
+    FROM (SELECT DISTINCT ON (tenant_id, device, ts, event_key) batch_id
+            FROM matched WHERE event_key IS NOT NULL AND batch_id IS NOT NULL
+           ORDER BY tenant_id, device, ts, event_key, batch_id) b
    GROUP BY b.batch_id
 ), counts AS (
   -- Usually every input row was new to history: then each batch's new rows are its rows, and
@@ -130,8 +154,8 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted,
        -- newest entries both go back: the client finds the entries that won the merge (the live
        -- delta) by comparing them, which cost this statement a third of its time when done here.
        (SELECT coalesce(json_agg(json_build_array(
-                 u.tenant_id, u.device, extract(epoch FROM u.ts) * 1000, u.state, extract(epoch FROM u.updated_at) * 1000, u.version, p.state)), '[]')
-          FROM upserted u JOIN per_device p ON p.tenant_id = u.tenant_id AND p.device = u.device) AS states`;
+                 c.tenant_id, c.device, extract(epoch FROM c.ts) * 1000, c.state, extract(epoch FROM c.updated_at) * 1000, c.version, c.incoming)), '[]')
+          FROM changed c WHERE c.version IS NOT NULL AND c.incoming IS NOT NULL) AS states`;
 
 /*
  * The projection of one drain — one or several batches — in one statement (one snapshot, one
