@@ -197,3 +197,18 @@ t.test('labels ride through both drain forms into history; notes say which minut
     { device: 'd1', label: 'zone', value: 'y', valid_from: borne[0]!.ts },
   ], 'each label sample of history folded at its event time');
 });
+
+t.test('drains run on connections that plan the drain statement once', async (t) => {
+  // Decision 0095: re-planning the drain statement cost ~1 ms of CPU per drain. One drain in flight,
+  // so the drain pool holds one connection, where this test reads the prepared statements too.
+  const ctx = await startTestProjector(t, { projectorDrainsInFlight: 1 });
+  for (let b = 0; b < 8; b++) {
+    await ctx.project([{ device: `g${b}`, id: `g-${b}`, ts: BASE + b * 1000, values: { n: b } }]);
+  }
+  const plans = await ctx.deps.drainPool.query<{ generic_plans: string; custom_plans: string }>(
+    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'project-staged-drain'",
+  );
+  t.equal(plans.rowCount, 1, 'the drain statement is prepared on the drain connection');
+  t.equal(Number(plans.rows[0]?.generic_plans), 8, 'every drain ran the generic plan');
+  t.equal(Number(plans.rows[0]?.custom_plans), 0, 'no drain was planned for its own parameters');
+});
