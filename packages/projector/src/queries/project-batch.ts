@@ -32,8 +32,8 @@ WITH ${input}, named AS (
   -- staging's statistics, and the churned-table vacuum takes those while staging is nearly empty (it
   -- is, between bursts): a guess of one row per batch made the inner joins nested loops of CTE scans,
   -- rows × devices comparisons, 2.5 s for each of two joins in a drain of 5,000 events (EXPLAIN
-  -- ANALYZE, 2026-12-01; decision 0095). Every input row has a numbered device and every numbered device input rows,
-  -- so the full join holds the inner join's rows; the filter below says so anyway.
+  -- ANALYZE, 2026-12-01; decision 0095). Every input row has a numbered device and every numbered
+  -- device input rows, so the full join holds the inner join's rows; the filter below says so anyway.
   SELECT i.ts, n.device_no, i.event_key, i.type, i.vals, i.labels
     FROM input i FULL JOIN numbered n ON n.tenant_id = i.tenant_id AND n.device = i.device
 ), stored AS (
