@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { quantile } from './percentiles.ts';
 
 export interface LoadOptions {
   url: string;
@@ -67,6 +68,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let ok = 0;
   let stopping = false;
   let lastAnswerAt = performance.now();
+  // Latencies are our own record of each load request's answer time (write to last byte, 2xx only).
+  // autocannon's histogram is not used: with a rate it back-fills "coordinated omission" samples at
+  // an expected interval of ceil(1 / rate) = 1 ms (seconds taken for milliseconds), so an answer of
+  // 80 ms adds 79 synthetic ones. Measured on a stub answering in 5 ms and 0.5 % in 80 ms, at 500
+  // req/s on 4 connections: autocannon p50 / p99 3 / 69 ms, the answers' own 5.8 / 12.5 ms.
+  const latencies: number[] = [];
+  // Set by a load request's onResponse, read by the 'response' event autocannon emits right after it
+  // for the same answer (the same parser callback, synchronously).
+  let answeredLoad2xx = false;
   const started = performance.now();
   let instance: autocannon.Instance | undefined;
   const settle = () => {
@@ -98,7 +108,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
               return { ...request, ...(built.body !== undefined ? { body: built.body } : {}), ...(built.path ? { path: built.path } : {}) };
             },
             onResponse: (status, body, context) => {
+              answeredLoad2xx = false;
               if (!(context as RequestContext).load) return;
+              answeredLoad2xx = status >= 200 && status < 300;
               answered++;
               lastAnswerAt = performance.now();
               if (status >= 200 && status < 300) ok++;
@@ -115,6 +127,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (error, finished) => (error ? reject(error) : resolve(finished)),
     );
+    instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
+      if (answeredLoad2xx) latencies.push(responseTimeMs);
+      answeredLoad2xx = false;
+    });
     if (!options.amount) {
       setTimeout(() => {
         stopping = true;
@@ -130,8 +146,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     unanswered: n - answered,
     errors: result.errors,
     durationS,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
     requestsPerSec: ok / durationS,
     acceptedEvents,
   };
