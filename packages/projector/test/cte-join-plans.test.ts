@@ -1,7 +1,8 @@
 import t from 'tap';
 import type { Pool, PoolClient } from 'pg';
 import { createPool, createLogger } from '@strata/core';
-import { createTenant, createTestEnvironment, explainingQueryable, insertIntoHistory, planNodes, stageEvents, type PlanNode, type Teardownable } from '@strata/testkit';
+import { createTenant, createTestEnvironment, explainingQueryable, insertIntoHistory, planNodes, quadraticNodes, stageEvents, type PlanNode, type Teardownable } from '@strata/testkit';
+import { claimGroupNotes } from '../src/queries/claim-group-notes.ts';
 import { projectStagedDrain } from '../src/queries/project-batch.ts';
 import { replaceMinuteAggregates } from '../src/queries/replace-minute-aggregates.ts';
 
@@ -81,11 +82,6 @@ async function explainDrain(pool: Pool, batches: { batchId: string; events: neve
   return planNodes(plans[0] as PlanNode);
 }
 
-/** Scans of a CTE run once per row of another: a join of CTEs planned as a nested loop. */
-function repeatedCteScans(nodes: PlanNode[]): string[] {
-  return nodes.filter((node) => (node['Actual Loops'] ?? 0) > 100 && node['Node Type'] === 'CTE Scan').map((node) => `${node['Node Type']} × ${node['Actual Loops']}`);
-}
-
 t.test('a drain of 2,500 events runs no node once per row of another', async (t) => {
   const { pool, tenant } = await tenantPool(t, 'drain');
   await pool.query('ALTER TABLE staging_events SET (autovacuum_enabled = false)');
@@ -93,7 +89,7 @@ t.test('a drain of 2,500 events runs no node once per row of another', async (t)
   const nodes = await explainDrain(pool, batches, 'force_generic_plan');
   const staged = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'events');
   t.ok(staged, 'the drain inserted history');
-  t.same(repeatedCteScans(nodes), [], 'no CTE is scanned once per row of another');
+  t.same(quadraticNodes(nodes), [], 'no node does rows × rows work');
 });
 
 t.test('a drain after staging was counted nearly empty runs no node once per row of another', async (t) => {
@@ -105,7 +101,7 @@ t.test('a drain after staging was counted nearly empty runs no node once per row
     const nodes = await explainDrain(pool, batches, mode);
     const history = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'events');
     t.equal(history?.['Actual Rows'], EVENTS, `${mode}: the drain inserted every event`);
-    t.same(repeatedCteScans(nodes), [], `${mode}: no CTE is scanned once per row of another`);
+    t.same(quadraticNodes(nodes), [], `${mode}: no node does rows × rows work`);
   }
 });
 
@@ -126,5 +122,60 @@ t.test('a claim of a busy minute runs no node once per row of another', async (t
   await replaceMinuteAggregates(explainingQueryable(client, plans), { tenantId: tenant, minutes: [new Date(minute).toISOString()] });
   const nodes = planNodes(plans[0] as PlanNode);
   t.ok(nodes.some((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'rollups_1m'), 'the claim wrote minutes');
-  t.same(repeatedCteScans(nodes), [], 'no CTE is scanned once per row of another');
+  t.same(quadraticNodes(nodes), [], 'no node does rows × rows work');
+});
+
+/**
+ * Counts `table` as the churned-table vacuum (TRUNCATE false) leaves it after a burst: one row left in
+ * the pages 20,000 filled. `fill` inserts `n` rows of the tenant; `keepOne` deletes all but one.
+ */
+async function countNearlyEmpty(pool: Pool, table: string, fill: string, keepOne: string, tenant: string): Promise<void> {
+  await pool.query(fill, [tenant, 20_000]);
+  await pool.query(keepOne, [tenant]);
+  await pool.query(`VACUUM (TRUNCATE false) ${table}`);
+}
+
+t.test('a claim of group notes after the note tables were counted nearly empty does no rows × rows work', async (t) => {
+  // The hostile review of decision 0095: with group_dirty and aggregate_dirty counted nearly empty,
+  // the claim re-ran its minutes query (an anti join over the tenant's notes) once per group note,
+  // 60.5 s for 600 group notes beside 2,250 notes.
+  const { pool, tenant } = await tenantPool(t, 'group notes');
+  await pool.query('ALTER TABLE group_dirty SET (autovacuum_enabled = false)');
+  await pool.query('ALTER TABLE aggregate_dirty SET (autovacuum_enabled = false)');
+  const minute = Math.floor(Date.now() / 60_000) * 60_000 - 120 * 60_000;
+  const at = (i: string) => `to_timestamp(${minute / 1000}) - (${i}) * interval '1 minute'`;
+  await countNearlyEmpty(pool, 'group_dirty',
+    `INSERT INTO group_dirty (tenant_id, label, label_value, bucket) SELECT $1, 'burst', 'v' || i, ${at('i % 50')} FROM generate_series(1, $2) i`,
+    `DELETE FROM group_dirty WHERE tenant_id = $1 AND label_value <> 'v1'`, tenant);
+  await countNearlyEmpty(pool, 'aggregate_dirty',
+    `INSERT INTO aggregate_dirty (tenant_id, bucket, first_ts, xid) SELECT $1, ${at('i')}, now(), pg_current_xact_id() FROM generate_series(1, $2) i`,
+    `DELETE FROM aggregate_dirty WHERE tenant_id = $1 AND bucket <> ${at('1')}`, tenant);
+  await pool.query('DELETE FROM group_dirty WHERE tenant_id = $1', [tenant]);
+  await pool.query('DELETE FROM aggregate_dirty WHERE tenant_id = $1', [tenant]);
+  // 600 group notes: 20 groups over 30 ended minutes; 1,000 notes of other minutes of the tenant.
+  await pool.query(
+    `INSERT INTO group_dirty (tenant_id, label, label_value, bucket)
+     SELECT $1, 'site', 's' || g, ${at('m')} FROM generate_series(1, 20) g CROSS JOIN generate_series(10, 39) m`,
+    [tenant],
+  );
+  await pool.query(
+    `INSERT INTO aggregate_dirty (tenant_id, bucket, first_ts, xid) SELECT $1, ${at('100 + i')}, now(), pg_current_xact_id() FROM generate_series(1, 1000) i`,
+    [tenant],
+  );
+  for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
+    const client = await pool.connect();
+    const plans: PlanNode[] = [];
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+      await claimGroupNotes(explainingQueryable(client, plans), { tenantId: tenant, closedBy: new Date().toISOString(), limit: 30 }).catch(() => undefined);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+    const nodes = planNodes(plans[0] as PlanNode);
+    const deleted = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'group_dirty');
+    t.equal(deleted?.['Actual Rows'], 600, `${mode}: the claim took the 600 group notes of 30 minutes`);
+    t.same(quadraticNodes(nodes), [], `${mode}: no node does rows × rows work`);
+  }
 });

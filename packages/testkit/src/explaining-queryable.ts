@@ -8,6 +8,8 @@ export interface PlanNode {
   'Index Name'?: string;
   'Actual Loops'?: number;
   'Actual Rows'?: number;
+  /** Per loop, as EXPLAIN reports it. */
+  'Rows Removed by Join Filter'?: number;
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
   Plans?: PlanNode[];
@@ -16,6 +18,18 @@ export interface PlanNode {
 /** Every node of a plan, the root first. */
 export function planNodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
+}
+
+/**
+ * Nodes of a plan that do rows × rows work (decision 0095): a CTE scanned more than 100 times (a join
+ * of CTEs run as a nested loop), or a join that compared and discarded more than a million row pairs
+ * in all (any nested loop over a re-run subquery). Meant for plans of fixtures of thousands of rows,
+ * where linear work stays far below both bounds.
+ */
+export function quadraticNodes(nodes: PlanNode[]): string[] {
+  return nodes
+    .filter((node) => (node['Node Type'] === 'CTE Scan' && (node['Actual Loops'] ?? 0) > 100) || (node['Rows Removed by Join Filter'] ?? 0) * (node['Actual Loops'] ?? 1) > 1_000_000)
+    .map((node) => `${node['Node Type']} × ${node['Actual Loops']} loops, ${(node['Rows Removed by Join Filter'] ?? 0) * (node['Actual Loops'] ?? 1)} rows removed by join filter`);
 }
 
 /** A parameter as PostgreSQL's text input reads it: the statements tested pass strings, numbers and arrays of strings. */
