@@ -4,6 +4,7 @@ import { createPool, createLogger } from '@strata/core';
 import { createTenant, createTestEnvironment, explainingQueryable, insertIntoHistory, planNodes, quadraticNodes, stageEvents, type PlanNode, type Teardownable } from '@strata/testkit';
 import { claimGroupNotes } from '../src/queries/claim-group-notes.ts';
 import { projectStagedDrain } from '../src/queries/project-batch.ts';
+import { replaceCoarserGroupRollups } from '../src/queries/replace-coarser-group-rollups.ts';
 import { replaceMinuteAggregates } from '../src/queries/replace-minute-aggregates.ts';
 
 /*
@@ -178,4 +179,43 @@ t.test('a claim of group notes after the note tables were counted nearly empty d
     t.equal(deleted?.['Actual Rows'], 600, `${mode}: the claim took the 600 group notes of 30 minutes`);
     t.same(quadraticNodes(nodes), [], `${mode}: no node does rows × rows work`);
   }
+});
+
+t.test('a group hour over 2,000 group keys does no rows × rows work as a generic plan', async (t) => {
+  // The hostile review of decision 0095: as a generic plan (a named statement after five runs) the
+  // touched keys are ten rows to the planner, and the keys' parts were joined to their reporting
+  // devices as a nested loop: 6.2 s an hour level over 10,075 keys of a tenant with history. This
+  // smaller fixture does not bring the old statement to that plan (it passes here too), so it guards
+  // the statement's shape against new rows × rows joins rather than reproducing the review's case.
+  const { pool, tenant } = await tenantPool(t, 'group hour');
+  const keys = 2_000;
+  const minute = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000 + 60_000;
+  await pool.query(
+    `INSERT INTO label_versions (tenant_id, device, label, value, valid_from, valid_to, last_sample, origin)
+     SELECT $1, 'd' || i, 'site', 's' || i, now() - interval '2 days', 'infinity', now() - interval '2 days', 'a' FROM generate_series(1, $2) i`,
+    [tenant, keys],
+  );
+  await pool.query(
+    `INSERT INTO group_rollups_1m (tenant_id, label, label_value, value_key, bucket, count, sum, min, max, last, last_ts, first_ts, devices)
+     SELECT $1, 'site', 's' || i, 'v', $3::timestamptz, 1, 1, 1, 1, 1, $3::timestamptz, $3::timestamptz, 1 FROM generate_series(1, $2) i`,
+    [tenant, keys, new Date(minute).toISOString()],
+  );
+  // Each member reported the key in the hour (its device hour row): every key has a reporting device.
+  await pool.query(
+    `INSERT INTO rollups_1h (tenant_id, device, value_key, bucket, count, sum, min, max, last, last_ts)
+     SELECT $1, 'd' || i, 'v', date_bin('1 hour', $3::timestamptz, TIMESTAMPTZ '1970-01-01 00:00:00+00'), 1, 1, 1, 1, 1, $3::timestamptz
+       FROM generate_series(1, $2) i`,
+    [tenant, keys, new Date(minute).toISOString()],
+  );
+  // Statistics as autovacuum (on in production) leaves them: the sizes the planner then believes
+  // are the tables', while the touched keys of a generic plan stay its default guess.
+  await pool.query('ANALYZE label_versions, group_rollups_1m, rollups_1h');
+  const touched = Array.from({ length: keys }, (_, i) => ({ label: 'site', labelValue: `s${i + 1}`, valueKey: 'v', bucket: new Date(minute).toISOString() }));
+  const client = await explainingClient(t, pool);
+  const plans: PlanNode[] = [];
+  await replaceCoarserGroupRollups(explainingQueryable(client, plans), { tenantId: tenant, level: 'hour', touched });
+  const nodes = planNodes(plans[0] as PlanNode);
+  const written = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'group_rollups_1h');
+  t.equal(written?.['Tuples Inserted'], keys, 'the hour level wrote every key');
+  t.same(quadraticNodes(nodes), [], 'no node does rows × rows work');
 });

@@ -12,6 +12,8 @@ export interface PlanNode {
   'Rows Removed by Join Filter'?: number;
   /** Per loop, as EXPLAIN reports it. */
   'Rows Removed by Filter'?: number;
+  /** An INSERT … ON CONFLICT's new rows. */
+  'Tuples Inserted'?: number;
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
   Plans?: PlanNode[];
