@@ -31,7 +31,7 @@ WITH dirty AS (
   SELECT c.bucket, c.type, c.count
     FROM ${table} c
    WHERE c.tenant_id = $1 AND c.bucket >= $3::timestamptz AND c.bucket < $4::timestamptz${ofType('c')}
-     AND NOT EXISTS (SELECT 1 FROM held h WHERE h.bucket = c.bucket)
+     AND c.bucket NOT IN (SELECT bucket FROM held)
 ), minutes AS (
   SELECT m.bucket, m.type, m.count
     FROM held h

@@ -4,7 +4,7 @@ import type { Queryable } from '@strata/core';
  * Series as exact continuous aggregates (decision 0060), in one statement and so one snapshot:
  *  - `stored`: the rows of the coarsest rollup level that divides the interval (rollups_1m for 1m, 5m
  *    and 15m; rollups_1h for 1h; rollups_1d for 1d) whose bucket holds no noted (dirty) minute of the
- *    tenant (`held`: the level's buckets that do, an equality anti-join): the refresher has
+ *    tenant (`held`: the level's buckets that do, a hashed NOT IN, decision 0095): the refresher has
  *    materialized everything in them;
  *  - `minutes`: for an hour or day that holds a noted minute, its other minutes from rollups_1m (never
  *    the stale hour or day row);
@@ -41,7 +41,7 @@ WITH dirty AS (
     FROM ${table} r
    WHERE r.tenant_id = $1 AND r.device = $2 AND r.value_key = $3
      AND r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
-     AND NOT EXISTS (SELECT 1 FROM held h WHERE h.bucket = r.bucket)
+     AND r.bucket NOT IN (SELECT bucket FROM held)
 ), minutes AS (
   SELECT m.bucket, m.count, m.sum, m.min, m.max, m.last, m.last_ts
     FROM held c
