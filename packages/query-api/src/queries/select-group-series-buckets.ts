@@ -9,7 +9,7 @@ import { groupVersionsIn, headedMinutes, memberNotedFromMembers } from './group-
  *    devices only leaves the group's rows exact) and this group's (group_dirty: a label change
  *    re-attributed the minute's events);
  *  - `stored`: the group rows of the level (group_rollups_1m for 1m, 5m, 15m; _1h; _1d) whose bucket
- *    holds no noted minute (`held`, a hashed NOT IN, decision 0095);
+ *    holds no noted minute (`held`, an equality anti-join);
  *  - `minutes`: for an hour or day that is held, its other minutes from group_rollups_1m;
  *  - `heads`: an open noted minute's events before its head's `through` (decision 0085); the minute's
  *    tail after it is read live, except in a read that may be stale by the head's age (`answered`,
@@ -86,7 +86,7 @@ WITH tenant_noted AS (
     FROM ${table} r
    WHERE r.tenant_id = $1 AND r.label = $2 AND r.label_value = $3 AND r.value_key = $4
      AND r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
-     AND r.bucket NOT IN (SELECT bucket FROM held)
+     AND NOT EXISTS (SELECT 1 FROM held h WHERE h.bucket = r.bucket)
 ), minutes AS (
   SELECT m.bucket, m.count, m.sum, m.min, m.max, m.last, m.last_ts
     FROM held c

@@ -39,7 +39,7 @@ WITH bounds AS (
 ), days AS (
   SELECT sum(r.sum) AS sum FROM bounds s
     JOIN group_rollups_1d r ON r.${KEY.replaceAll(' AND ', ' AND r.')} AND r.bucket >= s.lo AND r.bucket < date_bin('1 day', $5::timestamptz, ${EPOCH})
-   WHERE r.bucket NOT IN (SELECT bucket FROM held_d)
+   WHERE NOT EXISTS (SELECT 1 FROM held_d h WHERE h.bucket = r.bucket)
 ), hour_ranges AS (
   SELECT greatest(s.day, s.lo) AS lo, s.hour AS hi FROM bounds s
   UNION ALL
@@ -49,7 +49,7 @@ WITH bounds AS (
    CROSS JOIN LATERAL (
      SELECT bucket, sum FROM group_rollups_1h WHERE ${KEY} AND bucket >= g.lo AND bucket < g.hi OFFSET 0
    ) r
-   WHERE r.bucket NOT IN (SELECT bucket FROM held_h)
+   WHERE NOT EXISTS (SELECT 1 FROM held_h h WHERE h.bucket = r.bucket)
 ), minute_ranges AS (
   SELECT greatest(s.hour, s.lo) AS lo, s.minute AS hi FROM bounds s
   UNION ALL
