@@ -74,3 +74,24 @@ export function explainingQueryable(client: pg.PoolClient, plans: PlanNode[]): Q
     }) as Queryable['query'],
   } as Queryable;
 }
+
+/** How a statement is planned: as a first run plans it (custom) or as a named statement's sixth run does (generic). */
+export type PlanCacheMode = 'force_custom_plan' | 'force_generic_plan';
+
+/**
+ * The plans of the statements `run` sends, each under EXPLAIN ANALYZE in `mode`, in one transaction
+ * on a connection of `pool` that is rolled back: nothing the statements write is kept.
+ */
+export async function explainPlans(pool: pg.Pool, mode: PlanCacheMode, run: (db: Queryable) => Promise<unknown>): Promise<PlanNode[]> {
+  const client = await pool.connect();
+  const plans: PlanNode[] = [];
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+    await run(explainingQueryable(client, plans));
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+  return plans;
+}

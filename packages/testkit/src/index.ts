@@ -47,5 +47,5 @@ export { runCli as runOpsCli } from '@strata/ops/cli';
 export { partitionRetentionJob } from '@strata/ops/partition-retention-job';
 export { aggregateRetentionJob } from '@strata/ops/aggregate-retention-job';
 export { captureIo } from './capture-io.ts';
-export { explainingQueryable, planNodes, quadraticNodes, type PlanNode } from './explaining-queryable.ts';
+export { explainingQueryable, explainPlans, planNodes, quadraticNodes, type PlanCacheMode, type PlanNode } from './explaining-queryable.ts';
 export { listRoutes, openapiPath } from './list-routes.ts';
