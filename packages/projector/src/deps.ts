@@ -33,6 +33,8 @@ export type ProjectorConfig = Pick<
   | 'projectorConcurrency'
   | 'projectorDrainsInFlight'
   | 'projectorDrainMaxEvents'
+  | 'projectorDrainLingerMs'
+  | 'projectorDrainMinEvents'
   | 'aggregateRefreshIntervalMs'
   | 'aggregateSettleMs'
   | 'groupHeadLagMs'
@@ -105,7 +107,13 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
     pool: drainPool,
     logger,
     metrics,
-    options: { drainsInFlight: config.projectorDrainsInFlight, drainMaxEvents: config.projectorDrainMaxEvents, concurrency: config.projectorConcurrency },
+    options: {
+      drainsInFlight: config.projectorDrainsInFlight,
+      drainMaxEvents: config.projectorDrainMaxEvents,
+      concurrency: config.projectorConcurrency,
+      lingerMs: config.projectorDrainLingerMs,
+      minEvents: config.projectorDrainMinEvents,
+    },
   });
   return { config, logger, clock, pool, drainPool, queueRedis, cache, registry, metrics, drains };
 }

@@ -212,3 +212,26 @@ t.test('drains run on connections that plan the drain statement once', async (t)
   t.equal(Number(plans.rows[0]?.generic_plans), 8, 'every drain ran the generic plan');
   t.equal(Number(plans.rows[0]?.custom_plans), 0, 'no drain was planned for its own parameters');
 });
+
+t.test('under a stream of small batches, drains start a linger apart and carry what arrived meanwhile', async (t) => {
+  // A linger far longer than the stream, so how the batches fall into drains does not depend on timing.
+  const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 2, projectorDrainLingerMs: 1500, projectorDrainMinEvents: 500 });
+  const ids: string[] = [];
+  const started = Date.now();
+  // Twelve batches of five events, one every 20 ms, as command-api's group commit sends them under one-event requests.
+  for (let b = 0; b < 12; b++) {
+    const batchId = randomUUID();
+    ids.push(batchId);
+    const events = Array.from({ length: 5 }, (_, k): BatchEvent => ({ tenantId: ctx.tenant, device: `d${k}`, key: `i:s${b}-${k}`, ts: BASE + b * 1000 + k, type: 'reading', values: { n: b } }));
+    await ctx.queue.add(INGEST_JOB, { batchId, acceptedAt: Date.now(), events }, { jobId: batchId, attempts: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await waitAllApplied(ctx, ids);
+  const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant]);
+  t.equal(stored.rows[0]?.n, 60, 'every event stored once');
+  const drained = await ctx.deps.registry.getSingleMetric('strata_drain_batches')?.get();
+  const sample = (name: string): number => drained?.values.find((v) => (v as { metricName?: string }).metricName === name)?.value ?? 0;
+  t.equal(sample('strata_drain_batches_sum'), 12, 'every batch went through a drain');
+  t.equal(sample('strata_drain_batches_count'), 2, 'the first batch went at once (nothing drained before it); the other eleven waited and went together');
+  t.ok(Date.now() - started >= 1400, 'the second drain waited for the linger');
+});

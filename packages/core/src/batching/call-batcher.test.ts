@@ -128,3 +128,53 @@ t.test('several calls may run at once', async (t) => {
   await Promise.all(Array.from({ length: 9 }, (_, i) => batcher.submit(i)));
   t.equal(most, 3);
 });
+
+t.test('linger: an idle batcher sends at once; under load a light call starts the linger after the previous one', async (t) => {
+  const { calls, run } = server();
+  const batcher = new CallBatcher(run, { callsInFlight: 2, maxWeight: 100, maxItems: 4, weight: (item) => item, linger: { ms: 40, minWeight: 10 } });
+  const first = batcher.submit(1);
+  t.same(calls.map((c) => c.items), [[1]], 'no call before it: the first goes at once');
+  const started = performance.now();
+  const light = [1, 2].map((item) => batcher.submit(item));
+  await tick();
+  t.equal(calls.length, 1, 'a slot is free, but a light call waits');
+  while (calls.length === 1) await new Promise((resolve) => setTimeout(resolve, 2));
+  t.ok(performance.now() - started >= 35, 'until the linger after the previous call has passed');
+  t.same(calls[1]?.items, [1, 2], 'then what arrived meanwhile goes together');
+  calls[0]?.answer();
+  calls[1]?.answer();
+  t.same(await Promise.all([first, ...light]), [10, 10, 20]);
+
+  const heavy = [3, 7].map((item) => batcher.submit(item));
+  await tick();
+  t.same(calls[2]?.items, [3, 7], 'a call that reaches minWeight goes without waiting');
+  calls[2]?.answer();
+  await Promise.all(heavy);
+
+  const many = [1, 1, 1, 1].map((item) => batcher.submit(item));
+  await tick();
+  t.same(calls[3]?.items, [1, 1, 1, 1], 'maxItems waiting: nothing more could join, so it goes');
+  calls[3]?.answer();
+  await Promise.all(many);
+
+  await new Promise((resolve) => setTimeout(resolve, 45));
+  const alone = batcher.submit(1);
+  t.same(calls[4]?.items, [1], 'calls further apart than the linger never wait');
+  calls[4]?.answer();
+  await alone;
+});
+
+t.test('linger: items that wait for a busy slot and have lingered enough go when it frees', async (t) => {
+  const { calls, run } = server();
+  const batcher = new CallBatcher(run, { callsInFlight: 1, maxWeight: 100, weight: () => 1, linger: { ms: 20, minWeight: 50 } });
+  const first = batcher.submit(1);
+  const later = batcher.submit(2);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.same(calls.map((c) => c.items), [[1]], 'the second waits for the busy slot, its linger over meanwhile');
+  calls[0]?.answer();
+  await first;
+  await tick();
+  t.same(calls[1]?.items, [2], 'it goes as soon as the slot frees');
+  calls[1]?.answer();
+  t.equal(await later, 20);
+});

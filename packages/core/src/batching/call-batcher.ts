@@ -17,6 +17,14 @@ export interface CallBatcherOptions<Item, Result> {
    * batch goes through its split-on-refusal path, which a combined drain cannot take.
    */
   runOne?: (item: Item) => Promise<Result>;
+  /**
+   * Spaces calls under load: a call that would carry less than `minWeight` starts no sooner than `ms`
+   * after the previous call started, unless `maxItems` are already waiting (no more could join), so
+   * what arrives meanwhile shares it. Nothing waits when calls are further apart than that (an idle
+   * batcher sends at once). For calls whose fixed cost dwarfs an item's (the projector's drains,
+   * decision 0096).
+   */
+  linger?: { ms: number; minWeight: number };
 }
 
 interface Waiting<Item, Result> {
@@ -40,6 +48,10 @@ export class CallBatcher<Item, Result> {
   readonly #options: CallBatcherOptions<Item, Result>;
   #queue: Waiting<Item, Result>[] = [];
   #calls = 0;
+  /** The pump that ends a linger, while one is armed. */
+  #lingering: NodeJS.Timeout | undefined;
+  /** performance.now() when the last call started. */
+  #lastStart = Number.NEGATIVE_INFINITY;
 
   constructor(run: (items: Item[]) => Promise<Result[]>, options: CallBatcherOptions<Item, Result>) {
     this.#run = run;
@@ -55,13 +67,36 @@ export class CallBatcher<Item, Result> {
 
   #pump(): void {
     while (this.#calls < this.#options.callsInFlight && this.#queue.length > 0) {
+      const wait = this.#lingerLeft();
+      if (wait > 0) {
+        this.#lingering ??= setTimeout(() => {
+          this.#lingering = undefined;
+          this.#pump();
+        }, wait);
+        return;
+      }
       const batch = this.#take();
+      this.#lastStart = performance.now();
       this.#calls++;
       void this.#call(batch).finally(() => {
         this.#calls--;
         this.#pump();
       });
     }
+  }
+
+  /** How long the next call should still wait for more items (0: go now). */
+  #lingerLeft(): number {
+    const linger = this.#options.linger;
+    if (linger === undefined) return 0;
+    if (this.#queue.length >= (this.#options.maxItems ?? Number.POSITIVE_INFINITY)) return 0;
+    let weight = 0;
+    for (const waiting of this.#queue) {
+      if (waiting.alone) return 0;
+      weight += this.#options.weight(waiting.item);
+      if (weight >= linger.minWeight) return 0;
+    }
+    return Math.max(0, this.#lastStart + linger.ms - performance.now());
   }
 
   /** The oldest waiting items, up to the item and weight bounds (at least one). */

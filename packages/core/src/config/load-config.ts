@@ -91,6 +91,8 @@ export function loadConfig(env: Env): Config {
     projectorConcurrency: int('PROJECTOR_CONCURRENCY', 16, 1, 256),
     projectorDrainsInFlight: int('PROJECTOR_DRAINS_IN_FLIGHT', 2, 1, 64),
     projectorDrainMaxEvents: int('PROJECTOR_DRAIN_MAX_EVENTS', 2500, 1, 100_000),
+    projectorDrainLingerMs: int('PROJECTOR_DRAIN_LINGER_MS', 20, 0, 1000),
+    projectorDrainMinEvents: int('PROJECTOR_DRAIN_MIN_EVENTS', 500, 1, 100_000),
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
     aggregateRefreshIntervalMs: int('AGGREGATE_REFRESH_INTERVAL_MS', 1000, 50, 3_600_000),
     aggregateSettleMs: int('AGGREGATE_SETTLE_MS', 2000, 0, 60_000),

@@ -16,18 +16,21 @@ export interface BatchDrainDeps {
   pool: Pool;
   logger: Logger;
   metrics: ProjectorMetrics;
-  options: { drainsInFlight: number; drainMaxEvents: number; concurrency: number };
+  options: { drainsInFlight: number; drainMaxEvents: number; concurrency: number; lingerMs: number; minEvents: number };
 }
 
 /**
  * The projector's drains: group commit on the projector's side. The batches of the jobs active at
- * once go to PostgreSQL together, one statement and one synchronous commit for all, with no wait of
- * its own: a batch starts at once while a drain slot is free, and batches arriving while all are
- * busy combine into the next drain. A combined drain that fails is retried batch by batch (each
+ * once go to PostgreSQL together, one statement and one synchronous commit for all. A batch starts
+ * at once while a drain slot is free and the last drain started over PROJECTOR_DRAIN_LINGER_MS ago
+ * (an idle projector adds no wait); under load, a drain lighter than PROJECTOR_DRAIN_MIN_EVENTS
+ * starts that long after the previous one, and batches arriving meanwhile, or while all slots are
+ * busy, combine into it (decision 0096). A combined drain that fails is retried batch by batch (each
  * whatever the error), so each batch keeps its own failure handling — deferral while PostgreSQL is
  * away, split-on-refusal, retries — and one batch's refused data never fails the others.
  */
 export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatch, BatchOutcome> {
+  const { options } = deps;
   return new CallBatcher<DrainedBatch, BatchOutcome>(
     async (batches) => {
       const result = await projectPreferringStaging(deps.pool, batches);
@@ -46,10 +49,13 @@ export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatc
       return batches.map((batch, index) => ({ inserted: result.insertedByBatch.get(batch.batchId) ?? 0, states: states[index] ?? [], refused: 0 }));
     },
     {
-      callsInFlight: deps.options.drainsInFlight,
-      maxItems: deps.options.concurrency,
-      maxWeight: deps.options.drainMaxEvents,
+      callsInFlight: options.drainsInFlight,
+      maxItems: options.concurrency,
+      maxWeight: options.drainMaxEvents,
       weight: (batch) => batch.events.length,
+      // A drain's fixed cost (planning done, still ~1 ms of executor start, commit and WAL flush) is
+      // most of a small one's: under one-event requests, batches of ~20 events each paid it alone.
+      linger: options.lingerMs > 0 ? { ms: options.lingerMs, minWeight: Math.min(options.minEvents, options.drainMaxEvents) } : undefined,
       isolate: () => true,
       runOne: async (batch) => {
         deps.metrics.drainBatches.observe(1);
