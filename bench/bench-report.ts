@@ -42,6 +42,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: `fleet: offered`, pick: (r) => r.fleet && FLEET_RATE, unit: 'req/s' },
     { metric: 'fleet: achieved', pick: (r) => r.fleet?.achievedPerSec, unit: 'req/s', target: { op: '>=', value: FLEET_RATE * 0.99 } },
     { metric: 'fleet: achieved / SQL ceiling', pick: (r) => ratio(r.fleet?.achievedPerSec, r.ceiling?.rowsPerSec), unit: '×' },
+    { metric: 'fleet: not sent (4 × connections unanswered)', pick: (r) => r.fleet?.missed, unit: 'requests' },
     { metric: 'fleet: p50', pick: (r) => r.fleet?.p50Ms, unit: 'ms' },
     { metric: 'fleet: p99', pick: (r) => r.fleet?.p99Ms, unit: 'ms', target: { op: '<=', value: 25 } },
     { metric: 'fleet: backlog slope', pick: (r) => r.fleet?.backlog.slopeEventsPerSec, unit: 'events/s', target: { op: '<=', value: FLEET_RATE * 0.01 } },

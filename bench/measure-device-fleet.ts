@@ -1,12 +1,13 @@
 import { singleBody } from './event-bodies.ts';
 import { DEVICES } from './measure-batch-ingest.ts';
-import { runLoad } from './post-load.ts';
+import { runPacedLoad } from './paced-load.ts';
 import { probeFreshness, type Freshness } from './probe-freshness.ts';
 import { sampleBacklog, type Backlog } from './sample-backlog.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
 export const FLEET_RATE = DEVICES;
-const CONNECTIONS = 128;
+/** Keep-alive connections of the fleet's traffic (gateways, not one socket per device). */
+const CONNECTIONS = 256;
 
 export interface DeviceFleet {
   offeredPerSec: number;
@@ -14,6 +15,8 @@ export interface DeviceFleet {
   p50Ms: number;
   p99Ms: number;
   refused: number;
+  /** Requests due while 4 × CONNECTIONS were unanswered: never sent (the service fell that far behind). */
+  missed: number;
   backlog: Backlog;
   /** The backlog grows when staged events rise by more than 1 % of the offered rate per second. */
   backlogGrows: boolean;
@@ -23,21 +26,24 @@ export interface DeviceFleet {
 }
 
 /**
- * 10k devices each sending one event per second as its own request: 10k requests/s offered (open
- * loop over CONNECTIONS connections), with freshness probes beside it and the backlog sampled.
+ * 10k devices each sending one event per second as its own request: 10k requests/s offered, open
+ * loop and evenly spaced (runPacedLoad: each device at its own phase in the second, as a fleet
+ * sends), over CONNECTIONS connections, with freshness probes beside it and the backlog sampled.
  */
 export async function measureDeviceFleet(stack: BenchStack, durationS: number, run: number): Promise<DeviceFleet> {
   const options = { phase: `fleet${run}`, devices: DEVICES, devicePrefix: 'f-' };
   const fromMs = Date.now();
   const sampler = sampleBacklog(stack.db, stack.redis, stack.queueKey);
   const [load, freshness] = await Promise.all([
-    runLoad({
-      url: `${stack.urls['command-api']}/v1/events`,
+    runPacedLoad({
+      origin: stack.urls['command-api'],
+      path: '/v1/events',
       apiKey: stack.apiKey,
       connections: CONNECTIONS,
-      overallRate: FLEET_RATE,
-      duration: durationS,
-      next: (n) => ({ body: singleBody(options, n) }),
+      rate: FLEET_RATE,
+      durationS,
+      maxOutstanding: CONNECTIONS * 4,
+      next: (n) => singleBody(options, n),
     }),
     probeFreshness(stack, durationS - 1, `fleet${run}`),
   ]);
@@ -49,6 +55,7 @@ export async function measureDeviceFleet(stack: BenchStack, durationS: number, r
     p50Ms: load.p50Ms,
     p99Ms: load.p99Ms,
     refused: load.non2xx + load.errors,
+    missed: load.missed,
     backlog,
     backlogGrows: backlog.slopeEventsPerSec > FLEET_RATE * 0.01,
     freshness,
