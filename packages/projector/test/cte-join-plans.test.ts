@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { createPool, createLogger } from '@strata/core';
-import { createTenant, createTestEnvironment, explainingQueryable, insertIntoHistory, planNodes, quadraticNodes, stageEvents, type PlanNode, type Teardownable } from '@strata/testkit';
+import { createTenant, createTestEnvironment, explainPlans, insertIntoHistory, planNodes, quadraticNodes, stageEvents, type PlanCacheMode, type PlanNode, type Teardownable } from '@strata/testkit';
 import { claimGroupNotes } from '../src/queries/claim-group-notes.ts';
 import { projectStagedDrain } from '../src/queries/project-batch.ts';
 import { replaceCoarserGroupRollups } from '../src/queries/replace-coarser-group-rollups.ts';
@@ -27,31 +27,25 @@ async function tenantPool(t: Teardownable, name: string): Promise<{ pool: Pool; 
   return { pool, tenant: (await createTenant(pool, name)).tenant };
 }
 
-type PlanMode = 'force_generic_plan' | 'force_custom_plan';
-
-/** A client in a transaction rolled back at the end, planning named statements generically. */
-async function explainingClient(t: Teardownable, pool: Pool): Promise<PoolClient> {
-  const client = await pool.connect();
-  t.teardown(() => client.release());
-  await client.query('BEGIN');
-  t.teardown(() => client.query('ROLLBACK'));
-  await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
-  return client;
+/**
+ * Counts `table` as the churned-table vacuum (TRUNCATE false) leaves it after a burst: one row left in
+ * the pages 20,000 filled. `fill` inserts `n` rows of the tenant; `keepOne` deletes all but one.
+ */
+async function countNearlyEmpty(pool: Pool, table: string, fill: string, keepOne: string, tenant: string): Promise<void> {
+  await pool.query(fill, [tenant, 20_000]);
+  await pool.query(keepOne, [tenant]);
+  await pool.query(`VACUUM (TRUNCATE false) ${table}`);
 }
 
 /**
- * Leaves staging's statistics as the churned-table vacuum (TRUNCATE false) leaves them after a burst:
- * counted while one row was left in the pages the burst filled, so the planner takes the rows staged
- * next for about one in all.
+ * Leaves staging's statistics as the churned-table vacuum leaves them after a burst, so the planner
+ * takes the rows staged next for about one in all.
  */
 async function countStagingNearlyEmpty(pool: Pool, tenant: string): Promise<void> {
-  await pool.query(
+  await countNearlyEmpty(pool, 'staging_events',
     `INSERT INTO staging_events (batch_id, tenant_id, device, event_key, ts, type, "values")
-     SELECT gen_random_uuid(), $1, 'burst', 'b' || i, now(), 'reading', '{"v": 1}' FROM generate_series(1, 20000) i`,
-    [tenant],
-  );
-  await pool.query(`DELETE FROM staging_events WHERE device = 'burst' AND event_key <> 'b1'`);
-  await pool.query('VACUUM (TRUNCATE false) staging_events');
+     SELECT gen_random_uuid(), $1, 'burst', 'b' || i, now(), 'reading', '{"v": 1}' FROM generate_series(1, $2) i`,
+    `DELETE FROM staging_events WHERE tenant_id = $1 AND device = 'burst' AND event_key <> 'b1'`, tenant);
   await pool.query(`DELETE FROM staging_events WHERE device = 'burst'`);
 }
 
@@ -67,18 +61,9 @@ async function stageBatches(pool: Pool, tenant: string, count: number): Promise<
 }
 
 /** The drain of `batches` under EXPLAIN ANALYZE, rolled back before it returns: its plan's nodes. */
-async function explainDrain(pool: Pool, batches: { batchId: string; events: never[] }[], mode: PlanMode): Promise<PlanNode[]> {
-  const client = await pool.connect();
-  const plans: PlanNode[] = [];
-  try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-    // The explaining client returns no rows, so reading the drain's result throws: only the plan counts.
-    await projectStagedDrain(explainingQueryable(client, plans), batches).catch(() => undefined);
-  } finally {
-    await client.query('ROLLBACK');
-    client.release();
-  }
+async function explainDrain(pool: Pool, batches: { batchId: string; events: never[] }[], mode: PlanCacheMode): Promise<PlanNode[]> {
+  // The explaining client returns no rows, so reading the drain's result throws: only the plan counts.
+  const plans = await explainPlans(pool, mode, (db) => projectStagedDrain(db, batches).catch(() => undefined));
   if (plans.length !== 1) throw new Error(`expected one plan, got ${plans.length}`);
   return planNodes(plans[0] as PlanNode);
 }
@@ -118,23 +103,11 @@ t.test('a claim of a busy minute runs no node once per row of another', async (t
                          FROM generate_series(1, $3) i`),
     [tenant, new Date(minute).toISOString(), EVENTS],
   );
-  const client = await explainingClient(t, pool);
-  const plans: PlanNode[] = [];
-  await replaceMinuteAggregates(explainingQueryable(client, plans), { tenantId: tenant, minutes: [new Date(minute).toISOString()] });
+  const plans = await explainPlans(pool, 'force_generic_plan', (db) => replaceMinuteAggregates(db, { tenantId: tenant, minutes: [new Date(minute).toISOString()] }));
   const nodes = planNodes(plans[0] as PlanNode);
   t.ok(nodes.some((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'rollups_1m'), 'the claim wrote minutes');
   t.same(quadraticNodes(nodes), [], 'no node does rows × rows work');
 });
-
-/**
- * Counts `table` as the churned-table vacuum (TRUNCATE false) leaves it after a burst: one row left in
- * the pages 20,000 filled. `fill` inserts `n` rows of the tenant; `keepOne` deletes all but one.
- */
-async function countNearlyEmpty(pool: Pool, table: string, fill: string, keepOne: string, tenant: string): Promise<void> {
-  await pool.query(fill, [tenant, 20_000]);
-  await pool.query(keepOne, [tenant]);
-  await pool.query(`VACUUM (TRUNCATE false) ${table}`);
-}
 
 t.test('a claim of group notes after the note tables were counted nearly empty does no rows × rows work', async (t) => {
   // The hostile review of decision 0095: with group_dirty and aggregate_dirty counted nearly empty,
@@ -164,16 +137,7 @@ t.test('a claim of group notes after the note tables were counted nearly empty d
     [tenant],
   );
   for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
-    const client = await pool.connect();
-    const plans: PlanNode[] = [];
-    try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-      await claimGroupNotes(explainingQueryable(client, plans), { tenantId: tenant, closedBy: new Date().toISOString(), limit: 30 }).catch(() => undefined);
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
+    const plans = await explainPlans(pool, mode, (db) => claimGroupNotes(db, { tenantId: tenant, closedBy: new Date().toISOString(), limit: 30 }).catch(() => undefined));
     const nodes = planNodes(plans[0] as PlanNode);
     const deleted = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'group_dirty');
     t.equal(deleted?.['Actual Rows'], 600, `${mode}: the claim took the 600 group notes of 30 minutes`);
@@ -211,9 +175,7 @@ t.test('a group hour over 2,000 group keys does no rows × rows work as a generi
   // are the tables', while the touched keys of a generic plan stay its default guess.
   await pool.query('ANALYZE label_versions, group_rollups_1m, rollups_1h');
   const touched = Array.from({ length: keys }, (_, i) => ({ label: 'site', labelValue: `s${i + 1}`, valueKey: 'v', bucket: new Date(minute).toISOString() }));
-  const client = await explainingClient(t, pool);
-  const plans: PlanNode[] = [];
-  await replaceCoarserGroupRollups(explainingQueryable(client, plans), { tenantId: tenant, level: 'hour', touched });
+  const plans = await explainPlans(pool, 'force_generic_plan', (db) => replaceCoarserGroupRollups(db, { tenantId: tenant, level: 'hour', touched }));
   const nodes = planNodes(plans[0] as PlanNode);
   const written = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'group_rollups_1h');
   t.equal(written?.['Tuples Inserted'], keys, 'the hour level wrote every key');

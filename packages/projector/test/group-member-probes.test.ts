@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createPool, createLogger } from '@strata/core';
-import { createTenant, createTestEnvironment, explainingQueryable, insertIntoHistory, planNodes, quadraticNodes, type PlanNode } from '@strata/testkit';
+import { createTenant, createTestEnvironment, explainPlans, insertIntoHistory, planNodes, quadraticNodes, type PlanCacheMode, type PlanNode } from '@strata/testkit';
 import { advanceGroupHeads } from '../src/queries/advance-group-heads.ts';
 import { replaceGroupMinutes } from '../src/queries/replace-group-minutes.ts';
 
@@ -63,21 +63,12 @@ t.test('group minute statements probe each reporting device’s label versions b
   // index-only scan look cheap to the planner, which is when it took the wrong index.
   await pool.query('VACUUM label_versions, device_state');
 
-  const explain = async (mode: 'force_generic_plan' | 'force_custom_plan'): Promise<PlanNode[]> => {
-    const plans: PlanNode[] = [];
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-      // The minute as the open one of the heads (the clock 40 s into it), then as a claimed minute.
-      await advanceGroupHeads(explainingQueryable(client, plans), { tenantId: tenant, now: minute + 40_000, lagMs: 500 });
-      await replaceGroupMinutes(explainingQueryable(client, plans), { tenantId: tenant, minutes: [new Date(minute).toISOString()] });
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-    return plans;
-  };
+  // The minute as the open one of the heads (the clock 40 s into it), then as a claimed minute.
+  const explain = (mode: PlanCacheMode): Promise<PlanNode[]> =>
+    explainPlans(pool, mode, async (db) => {
+      await advanceGroupHeads(db, { tenantId: tenant, now: minute + 40_000, lagMs: 500 });
+      await replaceGroupMinutes(db, { tenantId: tenant, minutes: [new Date(minute).toISOString()] });
+    });
   const plans = await explain('force_generic_plan');
   // Custom plans too (a named statement's first five runs): the claimed minute lies past rollups_1m's
   // statistics, so the planner takes its reporting devices for one and once joined the members' values

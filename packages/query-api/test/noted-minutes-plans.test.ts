@@ -1,5 +1,5 @@
 import t from 'tap';
-import { explainingQueryable, planNodes, quadraticNodes, type PlanNode } from '@strata/testkit';
+import { explainPlans, planNodes, quadraticNodes, type PlanNode } from '@strata/testkit';
 import { selectEventCounts } from '../src/queries/select-event-counts.ts';
 import { selectSeriesBuckets } from '../src/queries/select-series-buckets.ts';
 import { buildTestApp, newTenant } from './helpers.ts';
@@ -38,17 +38,10 @@ t.test('series and counts over a day of noted minutes do no rows × rows work', 
   );
 
   for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
-    const client = await deps.pool.connect();
-    const plans: PlanNode[] = [];
-    try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-      await selectSeriesBuckets(explainingQueryable(client, plans), { tenantId: tenant, device: 'dev', valueKey: 'v', interval: '1 minute', from, to });
-      await selectEventCounts(explainingQueryable(client, plans), { tenantId: tenant, interval: '1 minute', from, to, type: undefined });
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
+    const plans = await explainPlans(deps.pool, mode, async (db) => {
+      await selectSeriesBuckets(db, { tenantId: tenant, device: 'dev', valueKey: 'v', interval: '1 minute', from, to });
+      await selectEventCounts(db, { tenantId: tenant, interval: '1 minute', from, to, type: undefined });
+    });
     for (const [name, plan] of [['series', plans[0]], ['counts', plans[1]]] as const) {
       const nodes = planNodes(plan as PlanNode);
       t.ok(nodes.some((node) => node['Relation Name']?.startsWith(name === 'series' ? 'rollups_1m' : 'event_counts_1m')), `${mode}, ${name}: the plan reads the stored minutes`);
