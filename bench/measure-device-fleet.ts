@@ -43,7 +43,7 @@ export async function measureDeviceFleet(stack: BenchStack, durationS: number, r
       rate: FLEET_RATE,
       durationS,
       maxOutstanding: CONNECTIONS * 4,
-      next: (n) => singleBody(options, n),
+      next: (n) => ({ body: singleBody(options, n) }),
     }),
     probeFreshness(stack, durationS - 1, `fleet${run}`),
   ]);

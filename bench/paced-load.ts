@@ -4,6 +4,7 @@ import { quantile } from './percentiles.ts';
 export interface PacedLoadOptions {
   /** The service's origin, `http://host:port`. */
   origin: string;
+  /** Where a request goes unless `next` names its own path. */
   path: string;
   apiKey: string;
   /** Keep-alive connections the requests share (a fleet's gateways, not one socket per device). */
@@ -11,8 +12,10 @@ export interface PacedLoadOptions {
   /** Requests per second, each sent at its own instant: request i at start + i / rate. */
   rate: number;
   durationS: number;
-  /** The i-th request's JSON body; i counts every scheduled request, sent or not. */
-  next: (i: number) => string;
+  /** POST (default) sends `next`'s body to `path`; GET asks for `next`'s path. */
+  method?: 'GET' | 'POST';
+  /** The i-th request: its JSON body (POST) or its path (GET); i counts every scheduled request, sent or not. */
+  next: (i: number) => { body?: string; path?: string };
   /**
    * Requests sent and not yet answered, at most: a request due while this many are outstanding is
    * not sent (counted in `missed`), so a service that stops answering cannot grow the generator's
@@ -54,7 +57,8 @@ const ACCEPTED = /"accepted":(\d+)/;
  */
 export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
   const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 60_000 });
-  const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' };
+  const method = options.method ?? 'POST';
+  const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) };
   const total = Math.round(options.rate * options.durationS);
   const latencies: number[] = [];
   let due = 0;
@@ -70,7 +74,8 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
   const send = async (i: number, scheduledAt: number): Promise<void> => {
     outstanding++;
     try {
-      const answer = await pool.request({ path: options.path, method: 'POST', headers, body: options.next(i) });
+      const request = options.next(i);
+      const answer = await pool.request({ path: request.path ?? options.path, method, headers, body: request.body ?? null });
       const text = await answer.body.text();
       lastAnswerAt = performance.now();
       if (answer.statusCode >= 200 && answer.statusCode < 300) {

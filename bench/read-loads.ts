@@ -1,10 +1,11 @@
-import { runLoad, type LoadResult } from './post-load.ts';
+import { runPacedLoad } from './paced-load.ts';
+import type { LoadResult } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
 /** Seconds each read is asked for, unmeasured, before it is measured. */
 export const WARM_UP_S = 1;
 
-/** One read under load: its connections and the n-th request's path, at `rate` requests/s open loop. */
+/** One read under load: its connections and the n-th request's path, at `rate` requests/s open loop, evenly spaced. */
 export interface ReadLoad {
   connections: number;
   rate: number;
@@ -17,17 +18,36 @@ export interface ReadLoad {
  */
 const WARM_UP_FIRST_REQUEST = 1_000_000;
 
-/** One read at its rate for `durationS` seconds against query-api, with the tenant's key; requests numbered from `first`. */
-export function runRead(stack: BenchStack, read: ReadLoad, durationS: number, first = 0): Promise<LoadResult> {
-  return runLoad({
-    url: stack.urls['query-api'],
+/**
+ * One read at its rate for `durationS` seconds against query-api, with the tenant's key; requests
+ * numbered from `first`. Evenly spaced (runPacedLoad), latency from each request's due instant. A
+ * request due while 16 per connection are unanswered is not sent and counts as failed: the service
+ * fell that far behind.
+ */
+export async function runRead(stack: BenchStack, read: ReadLoad, durationS: number, first = 0): Promise<LoadResult> {
+  const load = await runPacedLoad({
+    origin: stack.urls['query-api'],
+    path: '/',
     apiKey: stack.apiKey,
     method: 'GET',
     connections: read.connections,
-    overallRate: read.rate,
-    duration: durationS,
+    rate: read.rate,
+    durationS,
+    maxOutstanding: read.connections * 16,
     next: (n) => ({ path: read.path(first + n) }),
   });
+  return {
+    requests: load.offered,
+    ok: load.ok,
+    non2xx: load.non2xx,
+    unanswered: load.errors + load.missed,
+    errors: load.errors + load.missed,
+    durationS: load.durationS,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    requestsPerSec: load.requestsPerSec,
+    acceptedEvents: 0,
+  };
 }
 
 /**

@@ -33,7 +33,7 @@ t.test('requests are spread evenly over the second, each body built once, every 
     origin, path: '/v1/events', apiKey: 'k', connections: 8, rate: 200, durationS: 1, maxOutstanding: 64,
     next: (i) => {
       bodies.add(i);
-      return `{"i":${i}}`;
+      return { body: `{"i":${i}}` };
     },
   });
   t.equal(result.offered, 200);
@@ -53,7 +53,7 @@ t.test('latency runs from the instant a request was due: waiting for a connectio
   // One connection answering in 100 ms, 20 requests due 20 ms apart: the last is due at 380 ms and
   // answered after ~2 s, so its latency is ~1.6 s, though the service took 100 ms for it.
   const { origin } = await stub(t, (request, response) => setTimeout(() => accepted(1)(request, response), 100));
-  const result = await runPacedLoad({ origin, path: '/v1/events', apiKey: 'k', connections: 1, rate: 50, durationS: 0.4, maxOutstanding: 100, next: (i) => `{"i":${i}}` });
+  const result = await runPacedLoad({ origin, path: '/v1/events', apiKey: 'k', connections: 1, rate: 50, durationS: 0.4, maxOutstanding: 100, next: (i) => ({ body: `{"i":${i}}` }) });
   t.equal(result.ok, 20);
   t.ok(result.p99Ms >= 1_000, `queueing in the generator counts (p99 ${Math.round(result.p99Ms)} ms)`);
   t.ok(result.p50Ms >= 500, `for the median too (p50 ${Math.round(result.p50Ms)} ms)`);
@@ -62,7 +62,7 @@ t.test('latency runs from the instant a request was due: waiting for a connectio
 t.test('a service that stops answering bounds what is outstanding: the rest is not sent, and said so', async (t) => {
   const held: (() => void)[] = [];
   const { origin, arrivals } = await stub(t, (request, response) => held.push(() => accepted(1)(request, response)));
-  const load = runPacedLoad({ origin, path: '/v1/events', apiKey: 'k', connections: 3, rate: 100, durationS: 0.3, maxOutstanding: 3, next: (i) => `{"i":${i}}` });
+  const load = runPacedLoad({ origin, path: '/v1/events', apiKey: 'k', connections: 3, rate: 100, durationS: 0.3, maxOutstanding: 3, next: (i) => ({ body: `{"i":${i}}` }) });
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(arrivals.length, 3, 'no more sent than maxOutstanding while none is answered');
   for (const release of held.splice(0)) release();
@@ -84,8 +84,20 @@ t.test('answers other than 2xx and dropped connections are counted apart, not as
     }
     accepted(1)(request, response);
   });
-  const result = await runPacedLoad({ origin, path: '/v1/events', apiKey: 'k', connections: 1, rate: 30, durationS: 0.3, maxOutstanding: 10, next: (i) => `{"i":${i}}` });
+  const result = await runPacedLoad({ origin, path: '/v1/events', apiKey: 'k', connections: 1, rate: 30, durationS: 0.3, maxOutstanding: 10, next: (i) => ({ body: `{"i":${i}}` }) });
   t.equal(result.ok + result.non2xx + result.errors, 9, 'every request accounted for');
   t.ok(result.non2xx >= 1 && result.errors >= 1, `refusals (${result.non2xx}) and failures (${result.errors}) counted`);
   t.equal(result.acceptedEvents, result.ok, 'only 202s acknowledge events');
+});
+
+t.test('GET asks for each request its own path, with the key and no body', async (t) => {
+  const seen: string[] = [];
+  const { origin } = await stub(t, (request, response) => {
+    seen.push(`${request.method} ${request.url} ${request.headers.authorization} ${request.headers['content-length'] ?? '-'}`);
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end('{}');
+  });
+  const result = await runPacedLoad({ origin, path: '/unused', apiKey: 'k', method: 'GET', connections: 2, rate: 50, durationS: 0.1, maxOutstanding: 10, next: (i) => ({ path: `/v1/devices/d${i}` }) });
+  t.equal(result.ok, 5);
+  t.same(seen.sort(), [0, 1, 2, 3, 4].map((i) => `GET /v1/devices/d${i} Bearer k -`));
 });
