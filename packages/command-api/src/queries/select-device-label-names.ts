@@ -4,7 +4,8 @@ import type { Queryable } from '@strata/core';
 // (a removed label's newest version holds NULL). The primary key (tenant, device, label, valid_from)
 // serves each pair (`value IS NOT NULL` is tested outside the lookup, OFFSET 0: inside, the planner
 // may read label_versions_current_idx, all of the tenant's current labels, for each pair). Pairs of
-// (tenant, device) as in select-device-value-keys, by position.
+// (tenant, device) as in select-device-value-keys, by position, and unnamed for the same reason: a
+// generic plan made while label_versions was empty scans it for each pair once it has grown.
 const SQL = `
   SELECT u.n::int AS n, array_agg(v.label) AS names
     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(tenant_id, device, n)
@@ -27,6 +28,6 @@ interface Row {
  * Redis that lost it) cannot let a device past EVENT_LIMITS.maxLabels.
  */
 export async function selectDeviceLabelNames(db: Queryable, tenants: string[], devices: string[]): Promise<Map<number, string[]>> {
-  const result = await db.query<Row>({ name: 'select-device-label-names', text: SQL, values: [tenants, devices] });
+  const result = await db.query<Row>({ text: SQL, values: [tenants, devices] });
   return new Map(result.rows.map((row) => [row.n - 1, row.names]));
 }

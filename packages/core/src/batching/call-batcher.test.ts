@@ -178,3 +178,26 @@ t.test('linger: items that wait for a busy slot and have lingered enough go when
   calls[1]?.answer();
   t.equal(await later, 20);
 });
+
+t.test('linger: items in running calls count toward maxItems, and a minWeight above maxWeight is held to it', async (t) => {
+  const { calls, run } = server();
+  // Two slots, at most four items active at once (the projector's BullMQ concurrency).
+  const batcher = new CallBatcher(run, { callsInFlight: 2, maxWeight: 100, maxItems: 4, weight: () => 1, linger: { ms: 5_000, minWeight: 50 } });
+  const first = batcher.submit(1);
+  const rest = [2, 3, 4].map((item) => batcher.submit(item));
+  await tick();
+  t.same(calls.map((c) => c.items), [[1], [2, 3, 4]], 'one item running and three waiting are all there can be: no linger');
+  calls[0]?.answer();
+  calls[1]?.answer();
+  await Promise.all([first, ...rest]);
+
+  const second = server();
+  const heavy = new CallBatcher(second.run, { callsInFlight: 1, maxWeight: 3, weight: () => 1, linger: { ms: 5_000, minWeight: 100 } });
+  heavy.submit(1).catch(() => undefined);
+  const full = [1, 1, 1].map((item) => heavy.submit(item));
+  second.calls[0]?.answer();
+  await tick();
+  t.same(second.calls[1]?.items, [1, 1, 1], 'a call at maxWeight goes at once, though minWeight is higher');
+  second.calls[1]?.answer();
+  await Promise.all(full);
+});

@@ -18,9 +18,9 @@ export interface CallBatcherOptions<Item, Result> {
    */
   runOne?: (item: Item) => Promise<Result>;
   /**
-   * Spaces calls under load: a call that would carry less than `minWeight` starts no sooner than `ms`
-   * after the previous call started, unless `maxItems` are already waiting (no more could join), so
-   * what arrives meanwhile shares it. Nothing waits when calls are further apart than that (an idle
+   * Spaces calls under load: a call that would carry less than `minWeight` (at most `maxWeight`)
+   * starts no sooner than `ms` after the previous call started, unless `maxItems` are waiting or in
+   * running calls (no more could arrive), so what arrives meanwhile shares it. Nothing waits when calls are further apart than that (an idle
    * batcher sends at once). For calls whose fixed cost dwarfs an item's (the projector's drains,
    * decision 0096).
    */
@@ -48,6 +48,8 @@ export class CallBatcher<Item, Result> {
   readonly #options: CallBatcherOptions<Item, Result>;
   #queue: Waiting<Item, Result>[] = [];
   #calls = 0;
+  /** Items of the calls running now: with the waiting ones, what maxItems bounds. */
+  #itemsInCalls = 0;
   /** The pump that ends a linger, while one is armed. */
   #lingering: NodeJS.Timeout | undefined;
   /** performance.now() when the last call started. */
@@ -69,17 +71,20 @@ export class CallBatcher<Item, Result> {
     while (this.#calls < this.#options.callsInFlight && this.#queue.length > 0) {
       const wait = this.#lingerLeft();
       if (wait > 0) {
+        // Unref'd: a linger never keeps a process alive (a stopping one has no items waiting anyway).
         this.#lingering ??= setTimeout(() => {
           this.#lingering = undefined;
           this.#pump();
-        }, wait);
+        }, wait).unref();
         return;
       }
       const batch = this.#take();
       this.#lastStart = performance.now();
       this.#calls++;
+      this.#itemsInCalls += batch.length;
       void this.#call(batch).finally(() => {
         this.#calls--;
+        this.#itemsInCalls -= batch.length;
         this.#pump();
       });
     }
@@ -89,12 +94,16 @@ export class CallBatcher<Item, Result> {
   #lingerLeft(): number {
     const linger = this.#options.linger;
     if (linger === undefined) return 0;
-    if (this.#queue.length >= (this.#options.maxItems ?? Number.POSITIVE_INFINITY)) return 0;
+    // The items in running calls count too: for the projector, maxItems is the jobs BullMQ lets be
+    // active at once, and those in a drain are among them.
+    if (this.#queue.length + this.#itemsInCalls >= (this.#options.maxItems ?? Number.POSITIVE_INFINITY)) return 0;
+    // A call never carries more than maxWeight, so a minWeight above it could never be reached.
+    const enough = Math.min(linger.minWeight, this.#options.maxWeight);
     let weight = 0;
     for (const waiting of this.#queue) {
       if (waiting.alone) return 0;
       weight += this.#options.weight(waiting.item);
-      if (weight >= linger.minWeight) return 0;
+      if (weight >= enough) return 0;
     }
     return Math.max(0, this.#lastStart + linger.ms - performance.now());
   }

@@ -55,7 +55,7 @@ export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatc
       weight: (batch) => batch.events.length,
       // A drain's fixed cost (planning done, still ~1 ms of executor start, commit and WAL flush) is
       // most of a small one's: under one-event requests, batches of ~20 events each paid it alone.
-      linger: options.lingerMs > 0 ? { ms: options.lingerMs, minWeight: Math.min(options.minEvents, options.drainMaxEvents) } : undefined,
+      linger: options.lingerMs > 0 ? { ms: options.lingerMs, minWeight: options.minEvents } : undefined,
       isolate: () => true,
       runOne: async (batch) => {
         deps.metrics.drainBatches.observe(1);
