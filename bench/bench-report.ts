@@ -1,7 +1,7 @@
 import type { GroupReads } from './measure-group-reads.ts';
 import { FLEET_RATE } from './measure-device-fleet.ts';
 import { MQTT_CONNECTIONS, MQTT_EVENTS_PER_MESSAGE } from './measure-mqtt-ingest.ts';
-import { READ_RATE, type Reads } from './measure-reads.ts';
+import { READ_RATE, SPAN_READ_RATE, type Reads } from './measure-reads.ts';
 import { median } from './percentiles.ts';
 import type { RunResult } from './run-once.ts';
 
@@ -56,20 +56,24 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'freshness p50, latest state', pick: (r) => r.freshness?.latestP50Ms, unit: 'ms' },
     { metric: 'freshness p99, latest state', pick: (r) => r.freshness?.latestP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
     { metric: 'freshness p99, series', pick: (r) => r.freshness?.seriesP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
-    { metric: `reads at ${READ_RATE} req/s each, beside ingest of`, pick: (r) => r.reads?.background.eventsPerSec, unit: 'events/s' },
+    { metric: `reads (${READ_RATE} req/s latest state, ${SPAN_READ_RATE} series, stats), beside ingest of`, pick: (r) => r.reads?.background.eventsPerSec, unit: 'events/s' },
     { metric: 'reads: ended minutes not yet materialized', pick: (r) => r.aggregatedBeforeReads?.notedMinutes, unit: 'minutes' },
     { metric: 'latest state, cache p50', pick: (r) => r.reads?.cache.p50Ms, unit: 'ms' },
     { metric: 'latest state, cache p99', pick: (r) => r.reads?.cache.p99Ms, unit: 'ms' },
     { metric: 'latest state, strong p50', pick: (r) => r.reads?.strong.p50Ms, unit: 'ms' },
     { metric: 'latest state, strong p99', pick: (r) => r.reads?.strong.p99Ms, unit: 'ms' },
+    { metric: 'latest state, strong: achieved', pick: (r) => r.reads?.strong.requestsPerSec, unit: 'req/s' },
+    { metric: 'series 24 h @ 1m: achieved', pick: (r) => r.reads?.series24h1m.requestsPerSec, unit: 'req/s' },
     { metric: 'series 24 h @ 1m p50', pick: (r) => r.reads?.series24h1m.p50Ms, unit: 'ms' },
     { metric: 'series 24 h @ 1m p99', pick: (r) => r.reads?.series24h1m.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
+    { metric: 'series 30 d @ 1h: achieved', pick: (r) => r.reads?.series30d1h.requestsPerSec, unit: 'req/s' },
     { metric: 'series 30 d @ 1h p50', pick: (r) => r.reads?.series30d1h.p50Ms, unit: 'ms' },
     { metric: 'series 30 d @ 1h p99', pick: (r) => r.reads?.series30d1h.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
+    { metric: 'stats 24 h @ 1m: achieved', pick: (r) => r.reads?.stats24h1m.requestsPerSec, unit: 'req/s' },
     { metric: 'stats 24 h @ 1m p50', pick: (r) => r.reads?.stats24h1m.p50Ms, unit: 'ms' },
     { metric: 'stats 24 h @ 1m p99', pick: (r) => r.reads?.stats24h1m.p99Ms, unit: 'ms', target: { op: '<=', value: 20 } },
     { metric: 'reads refused or failed', pick: (r) => r.reads && sumRefused(r.reads), unit: 'requests', target: { op: '<=', value: 0 } },
-    { metric: `group reads at ${READ_RATE} req/s each, beside ingest of`, pick: (r) => r.groups?.background.eventsPerSec, unit: 'events/s' },
+    { metric: `group reads (${READ_RATE} req/s closed hours, total; ${SPAN_READ_RATE} live edges), beside ingest of`, pick: (r) => r.groups?.background.eventsPerSec, unit: 'events/s' },
     { metric: 'groups: noted minutes not yet materialized', pick: (r) => r.aggregatedBeforeGroups && r.aggregatedBeforeGroups.notedMinutes + r.aggregatedBeforeGroups.groupNotes, unit: 'minutes' },
     { metric: 'group series 24 h @ 1h: achieved', pick: (r) => r.groups?.series24h1h.requestsPerSec, unit: 'req/s' },
     { metric: 'group series 24 h @ 1h, 1,000 devices p50', pick: (r) => r.groups?.series24h1h.p50Ms, unit: 'ms' },

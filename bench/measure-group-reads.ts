@@ -2,7 +2,7 @@ import { backgroundBatchLoad } from './background-batch-load.ts';
 import { ACTIVE_LABEL, ACTIVE_VALUE_KEY, activeLabelValue, labelActiveGroup } from './label-active-group.ts';
 import { GROUP_LABEL, GROUP_LABEL_VALUE, GROUP_SPAN_MS, GROUP_START_MS, GROUP_VALUE_KEY } from './load-group-history.ts';
 import { SERIES_END_MS } from './load-series-device.ts';
-import { READ_RATE } from './measure-reads.ts';
+import { READ_CONNECTIONS, READ_RATE, SPAN_READ_RATE } from './measure-reads.ts';
 import type { LoadResult } from './post-load.ts';
 import { measureReadsInTurn, WARM_UP_S } from './read-loads.ts';
 import type { BenchStack } from './start-bench-stack.ts';
@@ -79,13 +79,14 @@ export function groupTotalInstant(n: number): number {
 }
 
 /**
- * Latency of the group reads the issue names over the 1,000-device group, each at READ_RATE
- * requests/s open loop on 4 connections (as the device series reads), while `backgroundEventsPerSec`
+ * Latency of the group reads the issue names over the 1,000-device group, open loop and evenly
+ * spaced as the device reads: closed hours and the total at READ_RATE requests/s, the live edges
+ * (hours still open, recomputed per read from heads and minutes) at SPAN_READ_RATE, while `backgroundEventsPerSec`
  * events/s arrive on other devices: the group's history ends at a fixed instant, as the series
  * device's does, so what is measured is the read over materialized group rollups beside ingest.
  */
 export async function measureGroupReads(stack: BenchStack, durationS: number, backgroundEventsPerSec: number, run: number): Promise<GroupReads> {
-  const read = (path: (n: number) => string) => ({ connections: 4, rate: READ_RATE, path });
+  const read = (path: (n: number) => string, rate = READ_RATE) => ({ connections: READ_CONNECTIONS, rate, path });
   await labelActiveGroup(stack, run, true);
   const fromMs = Date.now();
   // Two seconds past the four reads in turn, and ten more for the heads' sample after them.
@@ -95,8 +96,8 @@ export async function measureGroupReads(stack: BenchStack, durationS: number, ba
     {
       series24h1h: read(() => GROUP_SERIES_PATH),
       totalAtRandom: read((n) => groupTotalPath(groupTotalInstant(n))),
-      seriesLiveEdge: read(() => GROUP_LIVE_SERIES_PATH),
-      activeLiveEdge: read(() => activeLiveSeriesPath(run)),
+      seriesLiveEdge: read(() => GROUP_LIVE_SERIES_PATH, SPAN_READ_RATE),
+      activeLiveEdge: read(() => activeLiveSeriesPath(run), SPAN_READ_RATE),
     },
     durationS,
   );
