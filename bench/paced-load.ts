@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { quantile } from './percentiles.ts';
+import type { LoadResult } from './post-load.ts';
 
 export interface PacedLoadOptions {
   /** The service's origin, `http://host:port`. */
@@ -126,5 +127,21 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
     p99Ms: quantile(latencies, 0.99),
     requestsPerSec: durationS > 0 ? ok / durationS : 0,
     acceptedEvents,
+  };
+}
+
+/** A paced load's result in the shape of autocannon's loads: a request not sent counts as unanswered and failed. */
+export function asLoadResult(load: PacedLoadResult): LoadResult {
+  return {
+    requests: load.offered,
+    ok: load.ok,
+    non2xx: load.non2xx,
+    unanswered: load.errors + load.missed,
+    errors: load.errors + load.missed,
+    durationS: load.durationS,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    requestsPerSec: load.requestsPerSec,
+    acceptedEvents: load.acceptedEvents,
   };
 }

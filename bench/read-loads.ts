@@ -1,4 +1,4 @@
-import { runPacedLoad } from './paced-load.ts';
+import { asLoadResult, runPacedLoad } from './paced-load.ts';
 import type { LoadResult } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
@@ -36,19 +36,9 @@ export async function runRead(stack: BenchStack, read: ReadLoad, durationS: numb
     maxOutstanding: read.connections * 16,
     next: (n) => ({ path: read.path(first + n) }),
   });
-  return {
-    requests: load.offered,
-    ok: load.ok,
-    non2xx: load.non2xx,
-    unanswered: load.errors + load.missed,
-    errors: load.errors + load.missed,
-    durationS: load.durationS,
-    p50Ms: load.p50Ms,
-    p99Ms: load.p99Ms,
-    requestsPerSec: load.requestsPerSec,
-    acceptedEvents: 0,
-  };
+  return asLoadResult(load);
 }
+
 
 /**
  * Each read for WARM_UP_S unmeasured, then each for `durationS` measured, one at a time in the order
