@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { quantile } from './percentiles.ts';
-import type { LoadResult } from './post-load.ts';
+import { ACCEPTED, type LoadResult } from './post-load.ts';
 
 export interface PacedLoadOptions {
   /** The service's origin, `http://host:port`. */
@@ -25,25 +25,16 @@ export interface PacedLoadOptions {
   maxOutstanding: number;
 }
 
-export interface PacedLoadResult {
+/** As a closed load's result (post-load.ts), but p50/p99 run from each request's due instant, not its send. */
+export interface PacedLoadResult extends Pick<LoadResult, 'ok' | 'non2xx' | 'p50Ms' | 'p99Ms' | 'requestsPerSec' | 'acceptedEvents'> {
   offered: number;
   /** Due while maxOutstanding requests were unanswered: never sent. */
   missed: number;
-  ok: number;
-  non2xx: number;
   /** Sent, and answered by no status (socket error): their events may or may not be stored. */
   errors: number;
   /** From the first scheduled instant until the last answer. */
   durationS: number;
-  /** From each request's scheduled instant (not its send) to its answer's last byte, 2xx only. */
-  p50Ms: number;
-  p99Ms: number;
-  requestsPerSec: number;
-  /** The sum of `accepted` over every 202 answer. */
-  acceptedEvents: number;
 }
-
-const ACCEPTED = /"accepted":(\d+)/;
 
 /**
  * An open-loop load at a uniform rate, as a fleet of devices sends it: each device at its own phase

@@ -43,7 +43,8 @@ export interface LoadResult {
   acceptedEvents: number;
 }
 
-const ACCEPTED = /"accepted":(\d+)/;
+/** The events a 202 acknowledged, from its body. */
+export const ACCEPTED = /"accepted":(\d+)/;
 const SETTLE_LIMIT_MS = 30_000;
 const BODY_HEADERS = new Set(['content-length', 'content-encoding']);
 
