@@ -131,7 +131,8 @@ const ceilings = results.flatMap((r) => (r.ceiling ? [r.ceiling] : []));
 const ceilingNote = ceilings.length > 0 ? ` (median ceiling move ${Math.round(median(ceilings.map((c) => c.moveMs)))} ms, copy ${Math.round(median(ceilings.map((c) => c.copyMs)))} ms)` : '';
 out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length} checks${ceilingNote}`);
 
-const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 15);
+// To the second: two runs in one minute (alternated A/B runs) overwrote each other's file.
+const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 17);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}.json`, import.meta.url);
 const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, seriesAggregated, groupAggregated, summary: rows, checks, runs: results };
