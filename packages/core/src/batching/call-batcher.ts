@@ -20,9 +20,9 @@ export interface CallBatcherOptions<Item, Result> {
   /**
    * Spaces calls under load: a call that would carry less than `minWeight` (at most `maxWeight`)
    * starts no sooner than `ms` after the previous call started, unless `maxItems` are waiting or in
-   * running calls (no more could arrive), so what arrives meanwhile shares it. Nothing waits when calls are further apart than that (an idle
-   * batcher sends at once). For calls whose fixed cost dwarfs an item's (the projector's drains,
-   * decision 0096).
+   * running calls (no more could arrive), so what arrives meanwhile shares it. Nothing waits when
+   * calls are further apart than that (an idle batcher sends at once). For calls whose fixed cost
+   * dwarfs an item's (the projector's drains, decision 0096).
    */
   linger?: { ms: number; minWeight: number };
 }

@@ -79,9 +79,9 @@ export interface Config {
   projectorDrainsInFlight: number;
   /** Events one drain may hold; a drain closes before the batch that would pass it. */
   projectorDrainMaxEvents: number;
-  /** A drain that would hold fewer than projectorDrainMinEvents waits up to this long for more batches (0: never waits; decision 0096). */
+  /** Under load, a drain holding fewer than projectorDrainMinEvents starts this long after the previous drain started, so more batches join it (0: never waits; decision 0096). */
   projectorDrainLingerMs: number;
-  /** The events at which a drain stops waiting for more (see projectorDrainLingerMs). */
+  /** The events at which a drain starts without the linger (see projectorDrainLingerMs). */
   projectorDrainMinEvents: number;
   projectorBatchAttempts: number;
   /** How often each projector recomputes the aggregate minutes noted by projections (decision 0060). */
