@@ -1,3 +1,4 @@
+import { batchesPerDrain, readDrainCounts } from './drain-counts.ts';
 import { singleBody } from './event-bodies.ts';
 import { DEVICES } from './measure-batch-ingest.ts';
 import { runPacedLoad } from './paced-load.ts';
@@ -22,6 +23,8 @@ export interface DeviceFleet {
   backlogGrows: boolean;
   freshness: Freshness;
   acknowledged: number;
+  /** The projector's batches per drain during the phase. */
+  batchesPerDrain: number;
   window: { fromMs: number; toMs: number };
 }
 
@@ -33,6 +36,7 @@ export interface DeviceFleet {
 export async function measureDeviceFleet(stack: BenchStack, durationS: number, run: number): Promise<DeviceFleet> {
   const options = { phase: `fleet${run}`, devices: DEVICES, devicePrefix: 'f-' };
   const fromMs = Date.now();
+  const drainsBefore = await readDrainCounts(stack);
   const sampler = sampleBacklog(stack.db, stack.redis, stack.queueKey);
   const [load, freshness] = await Promise.all([
     runPacedLoad({
@@ -48,6 +52,7 @@ export async function measureDeviceFleet(stack: BenchStack, durationS: number, r
     probeFreshness(stack, durationS - 1, `fleet${run}`),
   ]);
   const backlog = await sampler.stop();
+  const drainsAfter = await readDrainCounts(stack);
   const toMs = Date.now();
   return {
     offeredPerSec: FLEET_RATE,
@@ -60,6 +65,7 @@ export async function measureDeviceFleet(stack: BenchStack, durationS: number, r
     backlogGrows: backlog.slopeEventsPerSec > FLEET_RATE * 0.01,
     freshness,
     acknowledged: load.acceptedEvents + freshness.acknowledged,
+    batchesPerDrain: batchesPerDrain(drainsBefore, drainsAfter),
     window: { fromMs, toMs },
   };
 }

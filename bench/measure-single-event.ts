@@ -1,3 +1,4 @@
+import { batchesPerDrain, readDrainCounts } from './drain-counts.ts';
 import { singleBody } from './event-bodies.ts';
 import { runLoad } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
@@ -8,6 +9,8 @@ export interface SingleEvent {
   p99Ms: number;
   refused: number;
   acknowledged: number;
+  /** The projector's batches per drain during the phase (what the drains' linger is for). */
+  batchesPerDrain: number;
   window: { fromMs: number; toMs: number };
 }
 
@@ -15,6 +18,7 @@ export interface SingleEvent {
 export async function measureSingleEvent(stack: BenchStack, durationS: number, run: number): Promise<SingleEvent> {
   const options = { phase: `single${run}`, devices: 10_000, devicePrefix: 's-' };
   const fromMs = Date.now();
+  const drainsBefore = await readDrainCounts(stack);
   const load = await runLoad({
     url: `${stack.urls['command-api']}/v1/events`,
     apiKey: stack.apiKey,
@@ -23,12 +27,14 @@ export async function measureSingleEvent(stack: BenchStack, durationS: number, r
     next: (n) => ({ body: singleBody(options, n) }),
   });
   const toMs = Date.now();
+  const drainsAfter = await readDrainCounts(stack);
   return {
     requestsPerSec: load.requestsPerSec,
     p50Ms: load.p50Ms,
     p99Ms: load.p99Ms,
     refused: load.non2xx + load.errors,
     acknowledged: load.acceptedEvents,
+    batchesPerDrain: batchesPerDrain(drainsBefore, drainsAfter),
     window: { fromMs, toMs },
   };
 }
