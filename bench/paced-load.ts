@@ -54,7 +54,6 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
   const total = Math.round(options.rate * options.durationS);
   const latencies: number[] = [];
   let due = 0;
-  let outstanding = 0;
   let missed = 0;
   let ok = 0;
   let non2xx = 0;
@@ -64,7 +63,6 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
   const start = performance.now();
 
   const send = async (i: number, scheduledAt: number): Promise<void> => {
-    outstanding++;
     try {
       const request = options.next(i);
       const answer = await pool.request({ path: request.path ?? options.path, method, headers, body: request.body ?? null });
@@ -81,17 +79,16 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
     } catch {
       errors++;
       lastAnswerAt = performance.now();
-    } finally {
-      outstanding--;
     }
   };
 
+  // The requests sent and not yet answered.
   const inFlight = new Set<Promise<void>>();
   await new Promise<void>((resolve) => {
     const tick = () => {
       const reached = Math.min(total, Math.floor(((performance.now() - start) * options.rate) / 1000) + 1);
       for (; due < reached; due++) {
-        if (outstanding >= options.maxOutstanding) {
+        if (inFlight.size >= options.maxOutstanding) {
           missed++;
           continue;
         }

@@ -39,7 +39,6 @@ export async function runRead(stack: BenchStack, read: ReadLoad, durationS: numb
   return asLoadResult(load);
 }
 
-
 /**
  * Each read for WARM_UP_S unmeasured, then each for `durationS` measured, one at a time in the order
  * given. Reads are measured at steady state beside an ingest that has settled: during the warm-up the
