@@ -13,9 +13,11 @@ import {
   type Pool,
   type Redis,
 } from '@strata/core';
+import { LiveWatchHints } from './cache/live-watch-hints.ts';
 import { defineWriteStateCommand } from './cache/write-through-states.ts';
 import { createProjectorMetrics, type ProjectorMetrics } from './metrics.ts';
 import { createBatchDrains, type BatchOutcome } from './processors/batch-drains.ts';
+import { createDrainWriteThrough } from './processors/write-through-drain.ts';
 import type { DrainedBatch } from './queries/project-batch.ts';
 
 /** The configuration the projector reads; each component takes its own slice of it. */
@@ -103,10 +105,23 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
   defineWriteStateCommand(cache);
   const registry = createMetricsRegistry('projector');
   const metrics = createProjectorMetrics(registry);
+  const writeThrough = createDrainWriteThrough({
+    cache,
+    logger,
+    metrics,
+    options: {
+      prefix: config.redisPrefix,
+      ttlSeconds: config.cacheTtlSeconds,
+      liveStreamMaxBytes: config.liveStreamMaxBytes,
+      // What each write-through call last said about a tenant's live watch (decision 0098).
+      hints: new LiveWatchHints(),
+    },
+  });
   const drains = createBatchDrains({
     pool: drainPool,
     logger,
     metrics,
+    writeThrough,
     options: {
       drainsInFlight: config.projectorDrainsInFlight,
       drainMaxEvents: config.projectorDrainMaxEvents,

@@ -8,6 +8,8 @@ export interface ProjectorMetrics {
   eventsProjected: Counter<'result'>;
   projectionLag: Histogram;
   cacheWrites: Counter<'outcome'>;
+  liveDeltas: Counter<'outcome'>;
+  liveDeltaResends: Counter;
   batchesSplit: Counter;
   aggregateRefreshes: Counter<'result'>;
   aggregateMinutesRefreshed: Counter;
@@ -61,6 +63,17 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    liveDeltas: new Counter({
+      name: 'strata_live_deltas_total',
+      help: 'Projected device states by what was done with their live update: encoded (sent to Redis, which logs it if the tenant is watched) or skipped (the tenant was last reported unwatched, decision 0098).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    liveDeltaResends: new Counter({
+      name: 'strata_live_delta_resends_total',
+      help: 'Write-through calls sent again with their live updates: the tenant was believed unwatched but a live client had arrived (decision 0098).',
+      registers: [registry],
+    }),
     batchesSplit: new Counter({
       name: 'strata_projector_batches_split_total',
       help: 'Batches the database refused as a whole, split to isolate the refused events (see strata_events_projected_total{result="dead_lettered"}).',
@@ -102,6 +115,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
   };
   // Exported at 0 from the start, so an alert's increase() sees the first failed round after a restart.
+  for (const outcome of ['encoded', 'skipped']) metrics.liveDeltas.inc({ outcome }, 0);
   for (const result of ['completed', 'failed']) metrics.aggregateRefreshes.inc({ result }, 0);
   for (const outcome of ['advanced', 'given_up', 'held', 'failed']) metrics.groupHeads.inc({ outcome }, 0);
   return metrics;

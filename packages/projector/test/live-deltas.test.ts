@@ -103,3 +103,46 @@ t.test('a tenant nobody watches gets no live writes; once watched, every update 
   await ctx.watchLive();
   t.equal(await ctx.deps.cache.ttl(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant)), -1, 'a mark has no TTL: no volatile-* eviction policy can pick it');
 });
+
+t.test('a tenant last reported unwatched gets no deltas encoded, and a client arriving meanwhile misses nothing', async (t) => {
+  // Decision 0098: the script reports the watch mark on every call; while it last said "unwatched" the
+  // projector sends states without deltas, and a call that finds the tenant watched after all is sent
+  // again with them.
+  const ctx = await startTestProjector(t);
+  const messages = await ctx.subscribeLive();
+  const stream = redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant);
+  const counted = async (): Promise<{ encoded: number; skipped: number; resent: number }> => {
+    const deltas = (await ctx.deps.metrics.liveDeltas.get()).values;
+    const of = (outcome: string): number => deltas.find((value) => value.labels.outcome === outcome)?.value ?? 0;
+    return { encoded: of('encoded'), skipped: of('skipped'), resent: (await ctx.deps.metrics.liveDeltaResends.get()).values[0]?.value ?? 0 };
+  };
+
+  await ctx.project([{ device: 'd1', ts: BASE, values: { n: 1 } }, { device: 'd2', ts: BASE, values: { n: 1 } }]);
+  t.same(await counted(), { encoded: 2, skipped: 0, resent: 0 }, 'a tenant never reported: its deltas are encoded (the script drops them)');
+  await ctx.project([{ device: 'd1', ts: BASE + 1000, values: { n: 2 } }]);
+  t.same(await counted(), { encoded: 2, skipped: 1, resent: 0 }, 'reported unwatched: the next drain encodes no delta');
+  t.equal(await ctx.deps.cache.xlen(stream), 0, 'nothing logged');
+
+  // A client arrives (query-api marks the tenant before answering it); the projector still believes the
+  // tenant unwatched, so its next call carries no deltas, finds the mark and is sent again with them.
+  await ctx.watchLive();
+  await ctx.project([{ device: 'd1', ts: BASE + 2000, values: { n: 3 } }, { device: 'd2', ts: BASE + 2000, values: { n: 3 } }]);
+  t.same(await counted(), { encoded: 2, skipped: 3, resent: 1 }, 'found watched: the call is sent again with its deltas');
+  const logged = async (): Promise<unknown[]> => (await ctx.deps.cache.xrange(stream, '-', '+')).map(([, fields]) => JSON.parse(fields[1] as string).values.n);
+  t.same(await logged(), [3, 3], 'the drain that found the mark is logged');
+  for (let n = 0; n < 100 && messages.length < 2; n++) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(messages.map((message) => JSON.parse(message).values.n), [3, 3], '… and published');
+  const cached = await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'd2'), CACHED_STATE_FIELDS.body);
+  t.equal(JSON.parse(cached as string).values.n, 3, 'the cache was written by the first call');
+
+  await ctx.project([{ device: 'd2', ts: BASE + 3000, values: { n: 4 } }]);
+  t.same(await counted(), { encoded: 3, skipped: 3, resent: 1 }, 'reported watched: deltas encoded again, one call');
+  t.same(await logged(), [3, 3, 4]);
+
+  // The mark lapses: the next call learns it, and the one after skips encoding again.
+  await ctx.deps.cache.del(redisKeys.liveWatch(ctx.config.redisPrefix, ctx.tenant));
+  await ctx.project([{ device: 'd2', ts: BASE + 4000, values: { n: 5 } }]);
+  await ctx.project([{ device: 'd2', ts: BASE + 5000, values: { n: 6 } }]);
+  t.same(await counted(), { encoded: 4, skipped: 4, resent: 1 });
+  t.same(await logged(), [3, 3, 4], 'nothing logged once the mark lapsed');
+});

@@ -142,8 +142,8 @@ t.test('an older version never overwrites a newer one in the cache', async (t) =
     changed: ['v'],
   });
   const options = { prefix: ctx.config.redisPrefix, ttlSeconds: 60, liveStreamMaxBytes: ctx.config.liveStreamMaxBytes };
-  t.equal(await writeThroughStates(ctx.deps.cache, options, [state(5, 5)]), 1);
-  t.equal(await writeThroughStates(ctx.deps.cache, options, [state(4, 4)]), 0, 'stale write refused');
+  t.equal((await writeThroughStates(ctx.deps.cache, options, [state(5, 5)])).written, 1);
+  t.equal((await writeThroughStates(ctx.deps.cache, options, [state(4, 4)])).written, 0, 'stale write refused');
   const body = await ctx.deps.cache.hget(redisKeys.deviceState(ctx.config.redisPrefix, ctx.tenant, 'race'), CACHED_STATE_FIELDS.body);
   t.same(JSON.parse(body as string).values, { v: 5 });
 });

@@ -1,6 +1,7 @@
 import { CACHED_STATE_FIELDS, encodeCachedValueState, IS_LIVE_WATCHED_LUA, LIVE_ENTRY_FIELD, LIVE_STREAM_MAXLEN, redisKeys, type Redis } from '@strata/core';
 import type { ProjectedState } from '../queries/project-batch.ts';
 import { liveDelta, liveMessageMaxBytes } from './live-delta.ts';
+import type { LiveWatchHints } from './live-watch-hints.ts';
 
 /**
  * What Redis spends per stream entry beyond the message text (id, listpack entry header, radix tree
@@ -34,9 +35,13 @@ export const LIVE_ENTRY_OVERHEAD_BYTES = 64;
  * are trimmed exactly (XTRIM MINID) until both caps hold; the newest entry always stays. Within one
  * call the stream may pass its caps by an eighth before it is trimmed (trimming after every entry
  * cost a range scan each); when the call ends both caps hold. A count that went missing while the
- * stream exists is recounted once; an empty stream resets it. Returns, per device, 1 when its cache
- * entry moved forward. KEYS[5..] are the device keys; ARGV[5 + 3(i-1) ..] their version, body and
- * live delta.
+ * stream exists is recounted once; an empty stream resets it.
+ * ARGV[5] is the call's mode (decision 0098): 'all' writes the cache entries and logs the deltas;
+ * 'cache' carries no deltas (the projector believed the tenant unwatched and did not encode them);
+ * 'live' carries only deltas, for a 'cache' call that found the tenant watched after all (no cache
+ * writes: the first call made them). Returns the watch mark as the script read it (1 watched, 0 not),
+ * then, per device, 1 when its cache entry moved forward. KEYS[5..] are the device keys;
+ * ARGV[6 + 3(i-1) ..] their version, body and live delta.
  */
 const SCRIPT = `${IS_LIVE_WATCHED_LUA}
 local ttl = ARGV[1]
@@ -64,20 +69,22 @@ local function trim()
   end
   if keep then redis.call('XTRIM', KEYS[2], 'MINID', keep) end
 end
-local written = {}
-local watched = nil
+local mode = ARGV[5]
+local watched = isLiveWatched(KEYS[4])
+local written = {watched and 1 or 0}
 for i = 5, #KEYS do
-  local at = 5 + (i - 5) * 3
+  local at = 6 + (i - 5) * 3
   local version = ARGV[at]
   local live = ARGV[at + 2]
-  written[i - 4] = 0
-  local current = redis.call('HGET', KEYS[i], '${CACHED_STATE_FIELDS.version}')
-  if not current or tonumber(current) < tonumber(version) then
-    redis.call('HSET', KEYS[i], '${CACHED_STATE_FIELDS.version}', version, '${CACHED_STATE_FIELDS.body}', ARGV[at + 1])
-    redis.call('EXPIRE', KEYS[i], ttl)
-    written[i - 4] = 1
+  written[i - 3] = 0
+  if mode ~= 'live' then
+    local current = redis.call('HGET', KEYS[i], '${CACHED_STATE_FIELDS.version}')
+    if not current or tonumber(current) < tonumber(version) then
+      redis.call('HSET', KEYS[i], '${CACHED_STATE_FIELDS.version}', version, '${CACHED_STATE_FIELDS.body}', ARGV[at + 1])
+      redis.call('EXPIRE', KEYS[i], ttl)
+      written[i - 3] = 1
+    end
   end
-  if live ~= '' and watched == nil then watched = isLiveWatched(KEYS[4]) end
   if live ~= '' and watched then
     if len == nil then
       len = redis.call('XLEN', KEYS[2])
@@ -130,44 +137,92 @@ export interface WriteThroughOptions {
   ttlSeconds: number;
   /** Bytes a tenant's live stream may hold (LIVE_STREAM_MAX_BYTES). */
   liveStreamMaxBytes: number;
+  /**
+   * The projector's per-tenant hints (decision 0098): a tenant last reported unwatched gets no live
+   * deltas encoded. Without hints every delta is encoded and the script alone decides.
+   */
+  hints?: LiveWatchHints;
 }
 
-/** Writes the states of one projection in one pipelined round trip; returns how many moved the cache forward. */
-export async function writeThroughStates(redis: Redis, options: WriteThroughOptions, states: ProjectedState[]): Promise<number> {
-  if (states.length === 0) return 0;
-  const { prefix, ttlSeconds, liveStreamMaxBytes } = options;
-  const maxMessage = liveMessageMaxBytes(liveStreamMaxBytes);
+export interface WriteThroughResult {
+  /** States that moved their cache entry forward (the others found a newer or equal version there). */
+  written: number;
+  /** States sent without their live delta because their tenant was believed unwatched. */
+  deltasSkipped: number;
+  /** Script calls sent again with their deltas: believed unwatched, found watched. */
+  resent: number;
+}
+
+type Mode = 'all' | 'cache' | 'live';
+
+interface Call {
+  tenantId: string;
+  states: ProjectedState[];
+  mode: Mode;
+}
+
+/**
+ * Writes the states of one projection in one pipelined round trip (two when a tenant believed
+ * unwatched turned out watched: its deltas follow in a second call, so a client that arrived
+ * meanwhile misses nothing).
+ */
+export async function writeThroughStates(redis: Redis, options: WriteThroughOptions, states: ProjectedState[]): Promise<WriteThroughResult> {
+  const result: WriteThroughResult = { written: 0, deltasSkipped: 0, resent: 0 };
+  if (states.length === 0) return result;
   const byTenant = new Map<string, ProjectedState[]>();
   for (const state of states) {
     const list = byTenant.get(state.tenantId);
     if (list) list.push(state);
     else byTenant.set(state.tenantId, [state]);
   }
-  const pipeline = redis.pipeline();
-  const run = (pipeline as unknown as Record<string, ScriptRunner>)[COMMAND] as ScriptRunner;
+  const calls: Call[] = [];
   for (const [tenantId, tenantStates] of byTenant) {
+    const mode: Mode = options.hints && !options.hints.encodeDeltas(tenantId) ? 'cache' : 'all';
+    if (mode === 'cache') result.deltasSkipped += tenantStates.length;
     for (let from = 0; from < tenantStates.length; from += STATES_PER_CALL) {
-      const chunk = tenantStates.slice(from, from + STATES_PER_CALL);
-      const keys = [
-        redisKeys.liveChannel(prefix, tenantId),
-        redisKeys.liveStream(prefix, tenantId),
-        redisKeys.liveStreamBytes(prefix, tenantId),
-        redisKeys.liveWatch(prefix, tenantId),
-      ];
-      const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES];
-      for (const state of chunk) {
-        keys.push(redisKeys.deviceState(prefix, tenantId, state.device));
-        const body = encodeCachedValueState(state.device, state.ts, state.state, state.updatedAt);
-        args.push(state.version, body, liveDelta(state, maxMessage) ?? '');
-      }
-      run.call(pipeline, keys.length, ...keys, ...args);
+      calls.push({ tenantId, states: tenantStates.slice(from, from + STATES_PER_CALL), mode });
     }
   }
-  const results = (await pipeline.exec()) ?? [];
-  let written = 0;
-  for (const [error, value] of results) {
-    if (error) throw error;
-    for (const moved of value as number[]) written += moved;
+  const again: Call[] = [];
+  for (const [call, reply] of await runCalls(redis, options, calls)) {
+    const [watched, ...moved] = reply;
+    for (const one of moved) result.written += one;
+    options.hints?.learn(call.tenantId, watched === 1);
+    if (call.mode === 'cache' && watched === 1) again.push({ ...call, mode: 'live' });
   }
-  return written;
+  if (again.length > 0) {
+    result.resent = again.length;
+    for (const [call, [watched]] of await runCalls(redis, options, again)) options.hints?.learn(call.tenantId, watched === 1);
+  }
+  return result;
+}
+
+/** One pipeline of script calls; each call's reply (the watch mark, then 1/0 per device), in order. */
+async function runCalls(redis: Redis, options: WriteThroughOptions, calls: Call[]): Promise<[Call, number[]][]> {
+  const { prefix, ttlSeconds, liveStreamMaxBytes } = options;
+  const maxMessage = liveMessageMaxBytes(liveStreamMaxBytes);
+  const pipeline = redis.pipeline();
+  const run = (pipeline as unknown as Record<string, ScriptRunner>)[COMMAND] as ScriptRunner;
+  for (const { tenantId, states, mode } of calls) {
+    const keys = [
+      redisKeys.liveChannel(prefix, tenantId),
+      redisKeys.liveStream(prefix, tenantId),
+      redisKeys.liveStreamBytes(prefix, tenantId),
+      redisKeys.liveWatch(prefix, tenantId),
+    ];
+    const args: (string | number)[] = [ttlSeconds, LIVE_STREAM_MAXLEN, liveStreamMaxBytes, LIVE_ENTRY_OVERHEAD_BYTES, mode];
+    for (const state of states) {
+      keys.push(redisKeys.deviceState(prefix, tenantId, state.device));
+      const body = mode === 'live' ? '' : encodeCachedValueState(state.device, state.ts, state.state, state.updatedAt);
+      const live = mode === 'cache' ? '' : (liveDelta(state, maxMessage) ?? '');
+      args.push(state.version, body, live);
+    }
+    run.call(pipeline, keys.length, ...keys, ...args);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  return calls.map((call, index) => {
+    const [error, value] = replies[index] ?? [new Error('write-through: no reply for a script call')];
+    if (error) throw error;
+    return [call, value as number[]];
+  });
 }

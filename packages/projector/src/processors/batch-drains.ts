@@ -1,21 +1,27 @@
 import { CallBatcher, type Logger, type Pool } from '@strata/core';
 import type { ProjectorMetrics } from '../metrics.ts';
-import { projectDrain, projectStagedDrain, type DrainedBatch, type DrainResult, type ProjectedState } from '../queries/project-batch.ts';
+import { projectDrain, projectStagedDrain, type DrainedBatch, type DrainResult } from '../queries/project-batch.ts';
 import { classifyFailure } from './classify-failure.ts';
 import { finishSplitBatch } from './finish-split-batch.ts';
 import { projectSplittingRefused } from './project-splitting-refused.ts';
+import type { DrainWriteThrough } from './write-through-drain.ts';
 
 export interface BatchOutcome {
   inserted: number;
-  /** The device states this batch should write through and publish (each device once per drain). */
-  states: ProjectedState[];
   refused: number;
+  /**
+   * Settles when the drain's states are written through to the cache (never rejects): the drain's
+   * slot is free meanwhile, the job completes after it.
+   */
+  cached: Promise<void>;
 }
 
 export interface BatchDrainDeps {
   pool: Pool;
   logger: Logger;
   metrics: ProjectorMetrics;
+  /** Each drain's states to the cache and live streams, once per drain. */
+  writeThrough: DrainWriteThrough;
   options: { drainsInFlight: number; drainMaxEvents: number; concurrency: number; lingerMs: number; minEvents: number };
 }
 
@@ -35,18 +41,9 @@ export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatc
     async (batches) => {
       const result = await projectPreferringStaging(deps.pool, batches);
       deps.metrics.drainBatches.observe(batches.length);
-      // Each device's new state goes out once, with the first batch that carried it: the live delta is
-      // the drain's, and publishing it per batch would repeat it.
-      const owner = new Map<string, number>();
-      batches.forEach((batch, index) => {
-        for (const event of batch.events) {
-          const key = `${event.tenantId}\u0000${event.device}`;
-          if (!owner.has(key)) owner.set(key, index);
-        }
-      });
-      const states = batches.map(() => [] as ProjectedState[]);
-      for (const state of result.states) states[owner.get(`${state.tenantId}\u0000${state.device}`) ?? 0]?.push(state);
-      return batches.map((batch, index) => ({ inserted: result.insertedByBatch.get(batch.batchId) ?? 0, states: states[index] ?? [], refused: 0 }));
+      // Each device's new state goes out once per drain, whichever of its batches carried it.
+      const cached = deps.writeThrough(result.states);
+      return batches.map((batch) => ({ inserted: result.insertedByBatch.get(batch.batchId) ?? 0, refused: 0, cached }));
     },
     {
       callsInFlight: options.drainsInFlight,
@@ -73,7 +70,7 @@ export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatc
 async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }: DrainedBatch): Promise<BatchOutcome> {
   try {
     const result = await projectPreferringStaging(deps.pool, [{ batchId, events }]);
-    return { inserted: result.insertedByBatch.get(batchId) ?? 0, states: result.states, refused: 0 };
+    return { inserted: result.insertedByBatch.get(batchId) ?? 0, refused: 0, cached: deps.writeThrough(result.states) };
   } catch (error) {
     if (classifyFailure(error) !== 'poison') throw error;
     const split = await projectSplittingRefused(deps.pool, batchId, events);
@@ -83,7 +80,7 @@ async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }
       { batchId, events: events.length, parts: split.parts, refused: split.refused.map((r) => ({ tenantId: r.event.tenantId, device: r.event.device, sqlstate: r.sqlstate })) },
       'batch refused by the database: split, refused events dead-lettered, the rest projected',
     );
-    return { inserted: split.inserted, states: split.states, refused: split.refused.length };
+    return { inserted: split.inserted, refused: split.refused.length, cached: deps.writeThrough(split.states) };
   }
 }
 
