@@ -25,7 +25,7 @@ export interface ProjectorTestContext {
   db: pg.Pool;
   queue: Queue<IngestJobData>;
   tenant: string;
-  /** Enqueues events as command-api would and resolves once the batch is applied. */
+  /** Enqueues events as command-api would and resolves once the batch is applied and its job completed (its states in the cache). */
   project(events: unknown[], tenant?: string): Promise<string>;
   /** Marks the tenant watched, as query-api does while it has a live client: the projector then logs and publishes its updates. */
   watchLive(tenant?: string): Promise<void>;
@@ -85,10 +85,11 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
 async function waitForApplied(db: pg.Pool, batchId: string, jobId: string, queue: Queue<IngestJobData>): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const found = await db.query('SELECT 1 FROM applied_batches WHERE batch_id = $1', [batchId]);
-    if (found.rowCount) return;
+    // Applied is committed; the job completes once its drain's states are in the cache too.
+    if (found.rowCount && ['completed', 'unknown'].includes(await queue.getJobState(jobId))) return;
     const job = await queue.getJob(jobId);
     if (job?.failedReason) throw new Error(`batch failed: ${job.failedReason}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`batch ${batchId} was not applied within 10 s`);
+  throw new Error(`batch ${batchId} was not applied and completed within 10 s`);
 }

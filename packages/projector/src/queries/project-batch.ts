@@ -328,18 +328,39 @@ function drainResult(rows: Row[]): DrainResult {
 
 /** The drain's changed devices, from the statement's `states` column. */
 export function drainStates(tuples: StateTuple[]): ProjectedState[] {
+  // Every state of a drain has the drain's updated_at (the transaction's now()): one ISO text for all.
+  let lastUpdatedAt = Number.NaN;
+  let lastUpdatedAtText = '';
   return tuples.map(([tenantId, device, ts, state, updatedAt, version, incoming]): ProjectedState => {
-    // An incoming entry changed the state when the merge kept it: same time, same value. The keys come
-    // in the incoming object's order, which JSON.parse gave both objects alike.
-    const changed: string[] = [];
-    for (const key of Object.keys(incoming)) {
-      if (!Object.hasOwn(state, key)) continue;
-      const mine = incoming[key] as ValueEntry;
-      const kept = state[key] as ValueEntry;
-      if (kept.t === mine.t && sameJson(kept.v, mine.v)) changed.push(key);
+    if (updatedAt !== lastUpdatedAt) {
+      lastUpdatedAt = updatedAt;
+      lastUpdatedAtText = new Date(updatedAt).toISOString();
     }
-    return { tenantId, device, ts: new Date(ts).toISOString(), state, updatedAt: new Date(updatedAt).toISOString(), version: Number(version), changed };
+    // Found when first read: only a watched tenant's live delta reads it (decision 0098).
+    let changed: readonly string[] | undefined;
+    return {
+      tenantId, device, ts: new Date(ts).toISOString(), state, updatedAt: lastUpdatedAtText, version: Number(version),
+      get changed() {
+        changed ??= changedKeys(state, incoming);
+        return changed;
+      },
+    };
   });
+}
+
+/**
+ * The incoming entries that won the merge: same time, same value. The keys come in the incoming
+ * object's order, which JSON.parse gave both objects alike.
+ */
+function changedKeys(state: Readonly<Record<string, ValueEntry>>, incoming: Readonly<Record<string, ValueEntry>>): string[] {
+  const changed: string[] = [];
+  for (const key of Object.keys(incoming)) {
+    if (!Object.hasOwn(state, key)) continue;
+    const mine = incoming[key] as ValueEntry;
+    const kept = state[key] as ValueEntry;
+    if (kept.t === mine.t && sameJson(kept.v, mine.v)) changed.push(key);
+  }
+  return changed;
 }
 
 /** Values are JSON scalars (or, in principle, JSON documents): equal when they print the same. */
