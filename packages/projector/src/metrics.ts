@@ -9,7 +9,7 @@ export interface ProjectorMetrics {
   projectionLag: Histogram;
   cacheWrites: Counter<'outcome'>;
   liveDeltas: Counter<'outcome'>;
-  liveDeltaResends: Counter;
+  liveDeltaResends: Counter<'result'>;
   batchesSplit: Counter;
   aggregateRefreshes: Counter<'result'>;
   aggregateMinutesRefreshed: Counter;
@@ -65,13 +65,14 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
     liveDeltas: new Counter({
       name: 'strata_live_deltas_total',
-      help: 'Projected device states by what was done with their live update: encoded (sent to Redis, which logs it if the tenant is watched) or skipped (the tenant was last reported unwatched, decision 0098).',
+      help: 'Projected device states written through, by what was done with their live update: encoded (sent to Redis, which logs it if the tenant is watched and it is not empty) or skipped (the tenant was last reported unwatched and still was, decision 0098). States whose call failed are not counted.',
       labelNames: ['outcome'],
       registers: [registry],
     }),
     liveDeltaResends: new Counter({
       name: 'strata_live_delta_resends_total',
-      help: 'Write-through calls sent again with their live updates: the tenant was believed unwatched but a live client had arrived (decision 0098).',
+      help: 'Write-through calls sent again with their live updates (the tenant was believed unwatched but a live client had arrived, decision 0098), by result: sent, or failed (the cache was written, the live updates were not logged).',
+      labelNames: ['result'],
       registers: [registry],
     }),
     batchesSplit: new Counter({
@@ -116,6 +117,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
   };
   // Exported at 0 from the start, so an alert's increase() sees the first failed round after a restart.
   for (const outcome of ['encoded', 'skipped']) metrics.liveDeltas.inc({ outcome }, 0);
+  for (const result of ['sent', 'failed']) metrics.liveDeltaResends.inc({ result }, 0);
   for (const result of ['completed', 'failed']) metrics.aggregateRefreshes.inc({ result }, 0);
   for (const outcome of ['advanced', 'given_up', 'held', 'failed']) metrics.groupHeads.inc({ outcome }, 0);
   return metrics;

@@ -35,5 +35,6 @@ export async function seedCache(redis: Redis, prefix: string, states: SeedCached
     const changed = state.live ? Object.keys(valueState) : [];
     return { tenantId: state.tenantId, device: state.device, ts: state.ts, state: valueState, updatedAt: state.updatedAt, version: state.version ?? 1, changed };
   });
-  await writeThroughStates(redis, { prefix, ttlSeconds: cacheTtlSeconds, liveStreamMaxBytes }, projected);
+  const result = await writeThroughStates(redis, { prefix, ttlSeconds: cacheTtlSeconds, liveStreamMaxBytes }, projected);
+  if (result.errors.length > 0) throw result.errors[0]?.error;
 }

@@ -12,6 +12,8 @@
 export class LiveWatchHints {
   readonly #unwatched = new Set<string>();
   readonly #maxTenants: number;
+  /** Per tenant, the calls sent without deltas whose replies are not handled yet (write-through-states.ts). */
+  readonly #unsettled = new Map<string, Set<Promise<void>>>();
 
   constructor(maxTenants = 10_000) {
     if (!Number.isInteger(maxTenants) || maxTenants < 1) throw new RangeError(`LiveWatchHints: maxTenants must be a positive integer, got ${maxTenants}`);
@@ -33,6 +35,34 @@ export class LiveWatchHints {
       const oldest = this.#unwatched.values().next().value;
       if (oldest !== undefined) this.#unwatched.delete(oldest);
     }
+  }
+
+  /**
+   * Notes a call of the tenant sent without deltas; the returned function says its reply was handled
+   * (and any resend queued). Entries exist only while such calls are in flight.
+   */
+  unsettled(tenantId: string): () => void {
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    let calls = this.#unsettled.get(tenantId);
+    if (!calls) this.#unsettled.set(tenantId, (calls = new Set()));
+    calls.add(mine);
+    const all = calls;
+    return () => {
+      release();
+      all.delete(mine);
+      if (all.size === 0 && this.#unsettled.get(tenantId) === all) this.#unsettled.delete(tenantId);
+    };
+  }
+
+  /**
+   * Resolves when every call of the tenant sent without deltas *so far* has been handled; undefined when
+   * none is in flight. Calls noted later are not waited for: waits only ever point at earlier calls, so
+   * two write-throughs can never wait for each other.
+   */
+  settled(tenantId: string): Promise<void> | undefined {
+    const calls = this.#unsettled.get(tenantId);
+    return calls ? Promise.all([...calls]).then(() => undefined) : undefined;
   }
 
   /** Tenants currently believed unwatched (for tests and the metric). */

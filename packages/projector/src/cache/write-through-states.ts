@@ -145,12 +145,20 @@ export interface WriteThroughOptions {
 }
 
 export interface WriteThroughResult {
-  /** States that moved their cache entry forward (the others found a newer or equal version there). */
+  /** States that moved their cache entry forward (the others found a newer or equal version there, or failed). */
   written: number;
-  /** States sent without their live delta because their tenant was believed unwatched. */
+  /** States whose script call failed: neither their cache entry nor their live update was written. */
+  failed: number;
+  /** States sent with their live delta encoded (it may be empty: nothing changed). */
+  deltasEncoded: number;
+  /** States sent without their live delta because their tenant was believed unwatched, and still was. */
   deltasSkipped: number;
   /** Script calls sent again with their deltas: believed unwatched, found watched. */
   resent: number;
+  /** States whose resend failed: their cache entry is written, their live update was not logged. */
+  resendFailed: number;
+  /** The tenants of the failed calls and resends, and what Redis said (for the log). */
+  errors: { tenantId: string; resend: boolean; error: Error }[];
 }
 
 type Mode = 'all' | 'cache' | 'live';
@@ -164,11 +172,20 @@ interface Call {
 /**
  * Writes the states of one projection in one pipelined round trip (two when a tenant believed
  * unwatched turned out watched: its deltas follow in a second call, so a client that arrived
- * meanwhile misses nothing).
+ * meanwhile misses nothing). Never throws: each call succeeds or fails on its own (one tenant's
+ * failed call must not cost another tenant its resend), and the result says which did what.
+ *
+ * Order: the live stream of a tenant holds one projector's updates in the order of its write-throughs.
+ * A resend goes out a round trip after its first call; a later write-through that encodes the
+ * tenant's deltas at once (the hint turned "watched" meanwhile) waits until every earlier call of
+ * the tenant that carried no deltas has been answered and its resend queued on the connection
+ * (hints.settled), so it cannot log a newer version of a device before the older one. Later calls
+ * without deltas need no wait: their replies and resends follow in the connection's order.
  */
 export async function writeThroughStates(redis: Redis, options: WriteThroughOptions, states: ProjectedState[]): Promise<WriteThroughResult> {
-  const result: WriteThroughResult = { written: 0, deltasSkipped: 0, resent: 0 };
+  const result: WriteThroughResult = { written: 0, failed: 0, deltasEncoded: 0, deltasSkipped: 0, resent: 0, resendFailed: 0, errors: [] };
   if (states.length === 0) return result;
+  const { hints } = options;
   const byTenant = new Map<string, ProjectedState[]>();
   for (const state of states) {
     const list = byTenant.get(state.tenantId);
@@ -176,29 +193,65 @@ export async function writeThroughStates(redis: Redis, options: WriteThroughOpti
     else byTenant.set(state.tenantId, [state]);
   }
   const calls: Call[] = [];
+  const waits: Promise<void>[] = [];
+  // Decided, waited-for and noted in one synchronous step, before any await: what this write waits
+  // for was noted before it, and what it notes is waited for only by later writes (no cycle).
+  const releases: (() => void)[] = [];
   for (const [tenantId, tenantStates] of byTenant) {
-    const mode: Mode = options.hints && !options.hints.encodeDeltas(tenantId) ? 'cache' : 'all';
-    if (mode === 'cache') result.deltasSkipped += tenantStates.length;
+    const mode: Mode = hints && !hints.encodeDeltas(tenantId) ? 'cache' : 'all';
+    if (hints && mode === 'all') {
+      const pending = hints.settled(tenantId);
+      if (pending) waits.push(pending);
+    }
+    if (hints && mode === 'cache') releases.push(hints.unsettled(tenantId));
     for (let from = 0; from < tenantStates.length; from += STATES_PER_CALL) {
       calls.push({ tenantId, states: tenantStates.slice(from, from + STATES_PER_CALL), mode });
     }
   }
+  let resends: Promise<[Call, number[] | Error][]> | undefined;
   const again: Call[] = [];
-  for (const [call, reply] of await runCalls(redis, options, calls)) {
-    const [watched, ...moved] = reply;
-    for (const one of moved) result.written += one;
-    options.hints?.learn(call.tenantId, watched === 1);
-    if (call.mode === 'cache' && watched === 1) again.push({ ...call, mode: 'live' });
+  try {
+    if (waits.length > 0) await Promise.all(waits);
+    for (const [call, reply] of await runCalls(redis, options, calls)) {
+      if (reply instanceof Error) {
+        result.failed += call.states.length;
+        result.errors.push({ tenantId: call.tenantId, resend: false, error: reply });
+        continue;
+      }
+      const [watched, ...moved] = reply;
+      for (const one of moved) result.written += one;
+      hints?.learn(call.tenantId, watched === 1);
+      if (call.mode === 'cache' && watched === 1) again.push({ ...call, mode: 'live' });
+      else if (call.mode === 'cache') result.deltasSkipped += call.states.length;
+      else result.deltasEncoded += call.states.length;
+    }
+    // A resend whose states changed nothing would log nothing: not sent.
+    const needed = again.filter((call) => call.states.some((state) => state.changed.length > 0));
+    result.deltasEncoded += again.reduce((sum, call) => sum + call.states.length, 0);
+    if (needed.length > 0) resends = runCalls(redis, options, needed);
+  } finally {
+    for (const release of releases) release();
   }
-  if (again.length > 0) {
-    result.resent = again.length;
-    for (const [call, [watched]] of await runCalls(redis, options, again)) options.hints?.learn(call.tenantId, watched === 1);
+  if (resends) {
+    for (const [call, reply] of await resends) {
+      if (reply instanceof Error) {
+        result.resendFailed += call.states.length;
+        result.errors.push({ tenantId: call.tenantId, resend: true, error: reply });
+      } else {
+        result.resent += 1;
+        hints?.learn(call.tenantId, reply[0] === 1);
+      }
+    }
   }
   return result;
 }
 
-/** One pipeline of script calls; each call's reply (the watch mark, then 1/0 per device), in order. */
-async function runCalls(redis: Redis, options: WriteThroughOptions, calls: Call[]): Promise<[Call, number[]][]> {
+/**
+ * One pipeline of script calls, queued on the connection before this returns its promise (so a later
+ * pipeline is answered after it); each call's reply (the watch mark, then 1/0 per device) or error, in
+ * order. A pipeline that fails whole (the connection is gone) fails each of its calls.
+ */
+function runCalls(redis: Redis, options: WriteThroughOptions, calls: Call[]): Promise<[Call, number[] | Error][]> {
   const { prefix, ttlSeconds, liveStreamMaxBytes } = options;
   const maxMessage = liveMessageMaxBytes(liveStreamMaxBytes);
   const pipeline = redis.pipeline();
@@ -219,10 +272,12 @@ async function runCalls(redis: Redis, options: WriteThroughOptions, calls: Call[
     }
     run.call(pipeline, keys.length, ...keys, ...args);
   }
-  const replies = (await pipeline.exec()) ?? [];
-  return calls.map((call, index) => {
-    const [error, value] = replies[index] ?? [new Error('write-through: no reply for a script call')];
-    if (error) throw error;
-    return [call, value as number[]];
-  });
+  return pipeline.exec().then(
+    (replies) =>
+      calls.map((call, index): [Call, number[] | Error] => {
+        const [error, value] = replies?.[index] ?? [new Error('write-through: no reply for a script call')];
+        return [call, error ?? (value as number[])];
+      }),
+    (error: unknown) => calls.map((call): [Call, Error] => [call, error instanceof Error ? error : new Error(String(error))]),
+  );
 }

@@ -25,11 +25,22 @@ export function createDrainWriteThrough(deps: DrainWriteThroughDeps): DrainWrite
     try {
       const result = await writeThroughStates(deps.cache, deps.options, states);
       deps.metrics.cacheWrites.inc({ outcome: 'written' }, result.written);
-      deps.metrics.cacheWrites.inc({ outcome: 'stale' }, states.length - result.written);
+      deps.metrics.cacheWrites.inc({ outcome: 'stale' }, states.length - result.written - result.failed);
+      deps.metrics.cacheWrites.inc({ outcome: 'error' }, result.failed);
+      deps.metrics.liveDeltas.inc({ outcome: 'encoded' }, result.deltasEncoded);
       deps.metrics.liveDeltas.inc({ outcome: 'skipped' }, result.deltasSkipped);
-      deps.metrics.liveDeltas.inc({ outcome: 'encoded' }, states.length - result.deltasSkipped);
-      deps.metrics.liveDeltaResends.inc(result.resent);
+      deps.metrics.liveDeltaResends.inc({ result: 'sent' }, result.resent);
+      deps.metrics.liveDeltaResends.inc({ result: 'failed' }, result.errors.filter((e) => e.resend).length);
+      for (const { tenantId, resend, error } of result.errors) {
+        deps.logger.warn(
+          { err: error, tenantId },
+          resend
+            ? "live updates not logged: a live client had arrived, the cache was written, but the resend with the updates failed; the client's resume replays nothing of them (it should re-read)"
+            : 'cache write-through failed; cache reads fall back to the database',
+        );
+      }
     } catch (error) {
+      // Only a bug gets here (writeThroughStates returns Redis' errors): nothing is known to be written.
       deps.metrics.cacheWrites.inc({ outcome: 'error' }, states.length);
       deps.logger.warn({ err: error, states: states.length }, 'cache write-through failed; cache reads fall back to the database');
     }
