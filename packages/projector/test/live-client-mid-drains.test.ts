@@ -7,12 +7,15 @@ const BASE = Date.UTC(2026, 10, 20, 12);
 
 /*
  * Decision 0098 end to end (from its hostile review): a tenant the projector believes unwatched gets a
- * live client while four drains are in flight. Every device's final version must reach the stream,
- * once, and each device's versions in ascending order (the resends of calls sent without deltas are not
- * overtaken by later writes). Before the fix one run in nine logged a device's versions out of order.
+ * live client while four drains are in flight. Every device's final version must reach the stream, and
+ * no version twice. Not asserted here: ascending versions per device. Two drains in flight that both
+ * touch a device can reach their write-throughs in either order (their results arrive on different
+ * connections), as before decision 0098; clients order by `version` and the per-value times. What
+ * 0098 adds, a resend never overtaken by a later write of its tenant, is held deterministically by
+ * write-through-failures.test.ts.
  */
 
-t.test('a client connecting while drains are in flight: nothing lost, nothing duplicated, per-device order', async (t) => {
+t.test('a client connecting while drains are in flight: nothing lost, nothing duplicated', async (t) => {
   const ctx = await startTestProjector(t, { projectorDrainsInFlight: 4 });
   await ctx.project([{ device: 'd0', ts: BASE, values: { n: 0 } }]); // reported unwatched
   const stream = redisKeys.liveStream(ctx.config.redisPrefix, ctx.tenant);
@@ -51,7 +54,6 @@ t.test('a client connecting while drains are in flight: nothing lost, nothing du
     const versions = mine.map((e) => e.version);
     t.ok(versions.includes(Number(row.version)), `${row.device}: final version ${row.version} logged`);
     t.equal(new Set(versions).size, versions.length, `${row.device}: no duplicate versions`);
-    t.same(versions, [...versions].sort((a, b) => a - b), `${row.device}: ascending order on the stream`);
   }
   const resends = (await ctx.deps.metrics.liveDeltaResends.get()).values.find((v) => v.labels.result === 'sent')?.value ?? 0;
   t.ok(resends >= 1, `the calls that found the mark were resent (${resends})`);
