@@ -49,7 +49,13 @@ t.test('a real Prometheus scrapes the four processes with the shipped configurat
     if (prometheus.exitCode !== null) return;
     const exited = new Promise((resolve) => prometheus.once('exit', resolve));
     prometheus.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000).then(() => prometheus.kill('SIGKILL'))]);
+    // The fallback timer is cancelled once Prometheus exits: a pending timer would keep this test's
+    // process alive for its whole 10 s.
+    const fallback = new AbortController();
+    await Promise.race([
+      exited.then(() => fallback.abort()),
+      sleep(10_000, undefined, { signal: fallback.signal }).then(() => prometheus.kill('SIGKILL'), () => undefined),
+    ]);
   });
   const api = `http://127.0.0.1:${port}`;
   const query = async (promql: string): Promise<Sample[]> => {

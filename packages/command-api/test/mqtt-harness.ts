@@ -147,7 +147,15 @@ export class RawMqttClient {
 
   /** Resolves true once the server has closed the connection, false after `timeoutMs`. */
   async closedWithin(timeoutMs: number): Promise<boolean> {
-    return Promise.race([this.closed.then(() => true), sleep(timeoutMs).then(() => false)]);
+    // The timer is cancelled once the connection closes: a pending one keeps the test's process alive.
+    const timer = new AbortController();
+    return Promise.race([
+      this.closed.then(() => {
+        timer.abort();
+        return true;
+      }),
+      sleep(timeoutMs, undefined, { signal: timer.signal }).then(() => false, () => true),
+    ]);
   }
 
   end(): void {

@@ -65,7 +65,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
     liveDeltas: new Counter({
       name: 'strata_live_deltas_total',
-      help: 'Projected device states written through, by what was done with their live update: encoded (sent to Redis, which logs it if the tenant is watched and it is not empty) or skipped (the tenant was last reported unwatched and still was, decision 0098). States whose call failed are not counted.',
+      help: 'Projected device states written through, by what was done with their live update: encoded (its delta was computed: sent to Redis, which logs it if the tenant is watched and it is not empty; a resend in which no state changed is counted here but not sent) or skipped (the tenant was last reported unwatched and still was, decision 0098). States whose call failed are not counted.',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -65,7 +65,7 @@ export class LiveWatchHints {
     return calls ? Promise.all([...calls]).then(() => undefined) : undefined;
   }
 
-  /** Tenants currently believed unwatched (for tests and the metric). */
+  /** Tenants currently believed unwatched (read by tests: the bound and its order). */
   get size(): number {
     return this.#unwatched.size;
   }

@@ -149,7 +149,10 @@ export interface WriteThroughResult {
   written: number;
   /** States whose script call failed: neither their cache entry nor their live update was written. */
   failed: number;
-  /** States sent with their live delta encoded (it may be empty: nothing changed). */
+  /**
+   * States whose live delta was computed: sent with it (it may be empty: nothing changed), or due for a
+   * resend that was not sent because none of its states changed anything.
+   */
   deltasEncoded: number;
   /** States sent without their live delta because their tenant was believed unwatched, and still was. */
   deltasSkipped: number;
