@@ -83,6 +83,10 @@ t.test('defaults: avg over 1m buckets for the last 24 hours', async (t) => {
     buckets: [{ ts: '2026-11-20T12:00:00.000Z', avg: 3 }],
     meta: { source: 'primary', consistency: 'eventual', lagMs: 0 },
   });
+  // The body is written as JSON text past the schema's serializer (decision 0099): still JSON, with the read headers.
+  t.equal(response.headers['content-type'], 'application/json; charset=utf-8');
+  t.equal(response.headers['x-read-source'], 'primary');
+  t.equal(response.headers['x-read-lag-ms'], '0');
 });
 
 t.test('series parameters are validated', async (t) => {
@@ -108,4 +112,16 @@ t.test('series parameters are validated', async (t) => {
   t.match(JSON.stringify(missing.body.error), /value/);
   const ok = await get(app, '/v1/devices/band/series?value=temp&from=2020-01-01T00:00:00Z&to=2020-01-07T22:40:00Z', apiKey);
   t.equal(ok.status, 200, 'exactly 10,000 minute buckets is allowed');
+});
+
+t.test('a value key of any allowed characters comes back as the same string in the body written as text (decision 0099)', async (t) => {
+  const now = Date.parse('2026-11-20T12:00:30.000Z');
+  const { app, deps } = await buildTestApp(t, {}, { clock: { now: () => now } });
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const key = 'te"mp\\ \n\t\u0001 😀 \u2028 </script>';
+  await seedEvents(deps.pool, [{ tenantId: tenant, device: 'band', ts: now - 10_000, key: 'a', values: { [key]: 2 } }]);
+  const response = await get(app, `/v1/devices/band/series?value=${encodeURIComponent(key)}&agg=count,avg`, apiKey);
+  t.equal(response.status, 200);
+  t.equal(response.body.value, key, 'escaped as JSON and read back unchanged');
+  t.same(response.body.buckets, [{ ts: '2026-11-20T12:00:00.000Z', count: 1, avg: 2 }]);
 });

@@ -1,24 +1,24 @@
 import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import type { GroupAggregate } from '../params/parse-group-params.ts';
-import { selectGroupSeriesBuckets, type GroupSeriesBucketRow, type SelectGroupSeriesQuery } from '../queries/select-group-series-buckets.ts';
+import { selectGroupSeriesBuckets, type SelectGroupSeriesQuery } from '../queries/select-group-series-buckets.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 import { createBucketTimeFormatter } from './bucket-time-formatter.ts';
-
-export type GroupSeriesBucket = Record<string, number | string>;
+import { bucketsJson } from './buckets-json.ts';
 
 /**
  * One value's aggregates per bucket over a group's members, in the order asked, from the group
  * rollups and the live tail on the first source that answers (never staged events, as a device's
  * series). `devices` is read only when asked for: in combined buckets it costs a probe per member.
+ * The buckets as JSON text (decision 0099).
  */
 export async function readGroupSeries(
   router: ReadRouter,
   query: Omit<SelectGroupSeriesQuery, 'withDevices' | 'headStalenessMs'>,
   aggregates: GroupAggregate[],
   options: ReadOptions,
-): Promise<{ buckets: GroupSeriesBucket[]; meta: ReadMeta }> {
+): Promise<{ bucketsJson: string; meta: ReadMeta }> {
   const withDevices = aggregates.includes('devices');
   // A read that may be stale may be answered as of an open minute's head within its bound (decision
   // 0088); a strong read, or one after a token (whose events may lie past the head), is exact.
@@ -26,15 +26,6 @@ export async function readGroupSeries(
   const { value, meta } = await routeRead(router, options, {
     database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices, headStalenessMs }),
   });
-  const formatTime = createBucketTimeFormatter();
   const lagMs = Math.max(meta.lagMs, Math.round(value.headLagMs ?? 0));
-  return { buckets: value.rows.map((row) => bucketOf(row, formatTime(row.ms), aggregates)), meta: { ...meta, lagMs } };
-}
-
-function bucketOf(row: GroupSeriesBucketRow, ts: string, aggregates: GroupAggregate[]): GroupSeriesBucket {
-  const bucket: GroupSeriesBucket = { ts };
-  for (const aggregate of aggregates) {
-    bucket[aggregate] = aggregate === 'avg' ? row.sum / row.count : Number(row[aggregate]);
-  }
-  return bucket;
+  return { bucketsJson: bucketsJson(value.rows, aggregates, createBucketTimeFormatter()), meta: { ...meta, lagMs } };
 }

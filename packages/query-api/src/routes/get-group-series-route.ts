@@ -9,7 +9,7 @@ import { readGroupSeries } from '../reads/read-group-series.ts';
 import { GroupSeriesQuery, GroupSeriesResponses, GroupValueParams } from './group-schemas.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
 import { ReadOptionHeaders } from './schemas.ts';
-import { sendRead } from './send-read.ts';
+import { sendReadJson } from './send-read.ts';
 
 /**
  * `GET /v1/groups/:label/:labelValue/series`: one value's aggregates per bucket over every device
@@ -48,8 +48,8 @@ export function registerGetGroupSeriesRoute(app: FastifyInstance, deps: ReadRout
         from: isoTime(start),
         to: isoTime(end),
       };
-      const { buckets, meta } = await readGroupSeries(deps.router, query, aggregates, options);
-      return sendRead(deps.metrics, reply, meta, { label, labelValue, value: valueKey, interval, buckets });
+      const { bucketsJson, meta } = await readGroupSeries(deps.router, query, aggregates, options);
+      return sendReadJson(deps.metrics, reply, meta, { label, labelValue, value: valueKey, interval }, { name: 'buckets', json: bucketsJson });
     },
   );
 }

@@ -9,7 +9,7 @@ import { readSeries } from '../reads/read-series.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
 import { SeriesResponses } from './read-responses.ts';
 import { DeviceParams, ReadOptionHeaders, SeriesQuery } from './schemas.ts';
-import { sendRead } from './send-read.ts';
+import { sendReadJson } from './send-read.ts';
 
 /**
  * `GET /v1/devices/:device/series`: aggregates per time bucket, from the rollups only (never history).
@@ -46,8 +46,8 @@ export function registerGetSeriesRoute(app: FastifyInstance, deps: ReadRouteDeps
         from: isoTime(start),
         to: isoTime(end),
       };
-      const { buckets, meta } = await readSeries(deps.router, query, aggregates, options);
-      return sendRead(deps.metrics, reply, meta, { device: request.params.device, value: q.value, interval, buckets });
+      const { bucketsJson, meta } = await readSeries(deps.router, query, aggregates, options);
+      return sendReadJson(deps.metrics, reply, meta, { device: request.params.device, value: q.value, interval }, { name: 'buckets', json: bucketsJson });
     },
   );
 }

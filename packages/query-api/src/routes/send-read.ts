@@ -8,3 +8,26 @@ export function sendRead<T extends object>(metrics: Pick<QueryMetrics, 'reads'>,
   void reply.header('x-read-source', meta.source).header('x-read-lag-ms', String(meta.lagMs));
   return { ...body, meta };
 }
+
+/**
+ * As sendRead, for a body whose large array is already JSON text (decision 0099): the body is written
+ * here, in the order of the route's response schema (`fields`, then the array, then `meta`), and sent
+ * as it is, past the schema's serializer. `fields` are the body's string properties.
+ */
+export function sendReadJson(
+  metrics: Pick<QueryMetrics, 'reads'>,
+  reply: FastifyReply,
+  meta: ReadMeta,
+  fields: Record<string, string>,
+  array: { name: string; json: string },
+): FastifyReply {
+  metrics.reads.inc({ source: meta.source, consistency: meta.consistency });
+  let body = '{';
+  for (const [name, value] of Object.entries(fields)) body += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
+  body += `${JSON.stringify(array.name)}:${array.json},"meta":${JSON.stringify({ source: meta.source, consistency: meta.consistency, lagMs: meta.lagMs })}}`;
+  return reply
+    .header('x-read-source', meta.source)
+    .header('x-read-lag-ms', String(meta.lagMs))
+    .type('application/json; charset=utf-8')
+    .send(body);
+}
