@@ -1,5 +1,6 @@
 import type { Queryable } from '@strata/core';
 import { groupVersionsIn, headedMinutes, memberNotedFromMembers } from './group-members-sql.ts';
+import type { SeriesBucketRow } from './select-series-buckets.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
@@ -199,14 +200,8 @@ for (const [interval, [table, width, passThrough]] of Object.entries(LEVELS)) {
   }
 }
 
-export interface GroupSeriesBucketRow {
-  /** The bucket's start, epoch milliseconds. */
-  ms: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
+/** A device series' bucket, and its distinct reporting members. */
+export interface GroupSeriesBucketRow extends SeriesBucketRow {
   /** Distinct reporting members; null when not asked for (and a pass-through row's stored count otherwise). */
   devices: number | null;
 }

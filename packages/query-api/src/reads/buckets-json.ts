@@ -1,14 +1,7 @@
-/** A bucket as the series statements select it: its start (epoch ms) and the value's aggregates. */
-export interface AggregateBucketRow {
-  ms: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
-  /** Group series only: distinct reporting members. */
-  devices?: number | null;
-}
+import type { SeriesBucketRow } from '../queries/select-series-buckets.ts';
+
+/** A bucket as the series statements select it; a group's also counts its reporting members. */
+export type AggregateBucketRow = SeriesBucketRow & { devices?: number | null };
 
 /**
  * Buckets as the JSON text the route's response schema describes, `[{"ts":"…","avg":…,…},…]`, with the
