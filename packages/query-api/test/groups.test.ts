@@ -1,7 +1,8 @@
 import t from 'tap';
 import { issueApiKey } from '@strata/core';
 import { createTenant, recentBaseTime, seedEvents } from '@strata/testkit';
-import { buildTestApp, get, newTenant } from './helpers.ts';
+import { GroupSeriesResponses } from '../src/routes/group-schemas.ts';
+import { buildTestApp, get, newTenant, schemaSerializer } from './helpers.ts';
 import { foldLabelSamples } from './support/label-samples.ts';
 import { eventually, startReplicaCluster } from './support/replica-cluster.ts';
 
@@ -107,6 +108,11 @@ t.test('consistency routing: every group read names its source in meta and heade
     buckets: [{ ts: iso(T0), devices: 1, sum: 2, avg: 2 }],
     meta: { source: 'primary', consistency: 'eventual', lagMs: 0 },
   }, 'aggregates in the order asked');
+  // Written as text past the schema's serializer (decision 0099): byte for byte what it wrote, same headers.
+  t.equal(series.text, schemaSerializer(GroupSeriesResponses[200])(series.body), 'the text the response schema would have written');
+  t.equal(series.headers['content-type'], 'application/json; charset=utf-8');
+  t.equal(series.headers['x-read-source'], 'primary');
+  t.equal(series.headers['x-read-lag-ms'], '0');
 });
 
 t.test('every malformed parameter is a 400 naming it; nothing reaches the database', async (t) => {

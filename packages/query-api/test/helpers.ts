@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Config, Pool } from '@strata/core';
 import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
 import type { FastifyInstance } from 'fastify';
@@ -47,5 +48,15 @@ export async function get(app: FastifyInstance, url: string, apiKey: string | un
     headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers },
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are asserted field by field
-  return { status: response.statusCode, headers: response.headers, body: response.json() as any };
+  return { status: response.statusCode, headers: response.headers, body: response.json() as any, text: response.payload };
+}
+
+/**
+ * The serializer Fastify compiles from a response schema (fast-json-stringify, fastify's own copy): what
+ * a route that writes its body as text (decision 0099) must write, byte for byte.
+ */
+export function schemaSerializer(schema: unknown): (body: unknown) => string {
+  const require = createRequire(import.meta.resolve('fastify'));
+  const build = require('fast-json-stringify') as (schema: unknown) => (body: unknown) => string;
+  return build(schema);
 }

@@ -1,6 +1,9 @@
 import t from 'tap';
 import { seedEvents, type SeedEvent } from '@strata/testkit';
-import { buildTestApp, get, newTenant } from './helpers.ts';
+import { SeriesResponses } from '../src/routes/read-responses.ts';
+import { buildTestApp, get, newTenant, schemaSerializer } from './helpers.ts';
+
+const serializeSeries = schemaSerializer(SeriesResponses[200]);
 
 const INTERVAL_MS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
 
@@ -83,7 +86,9 @@ t.test('defaults: avg over 1m buckets for the last 24 hours', async (t) => {
     buckets: [{ ts: '2026-11-20T12:00:00.000Z', avg: 3 }],
     meta: { source: 'primary', consistency: 'eventual', lagMs: 0 },
   });
-  // The body is written as JSON text past the schema's serializer (decision 0099): still JSON, with the read headers.
+  // The body is written as JSON text past the schema's serializer (decision 0099): byte for byte what
+  // the serializer wrote, with the same headers.
+  t.equal(response.text, serializeSeries(response.body), 'the text the response schema would have written');
   t.equal(response.headers['content-type'], 'application/json; charset=utf-8');
   t.equal(response.headers['x-read-source'], 'primary');
   t.equal(response.headers['x-read-lag-ms'], '0');
@@ -123,5 +128,6 @@ t.test('a value key of any allowed characters comes back as the same string in t
   const response = await get(app, `/v1/devices/band/series?value=${encodeURIComponent(key)}&agg=count,avg`, apiKey);
   t.equal(response.status, 200);
   t.equal(response.body.value, key, 'escaped as JSON and read back unchanged');
+  t.equal(response.text, serializeSeries(response.body), 'the text the response schema would have written');
   t.same(response.body.buckets, [{ ts: '2026-11-20T12:00:00.000Z', count: 1, avg: 2 }]);
 });

@@ -49,5 +49,5 @@ t.test('buckets are written as the schema serializer wrote the objects, for any 
 });
 
 t.test('an aggregate that is not a number is refused, as the serializer refused it', async (t) => {
-  t.throws(() => bucketsJson([{ ms: 0, count: 0, sum: 0, min: 0, max: 0, last: 0 }], ['avg'], createBucketTimeFormatter()), /not a number/);
+  t.throws(() => bucketsJson([{ ms: 0, count: 0, sum: 0, min: 0, max: 0, last: 0 }], ['avg'], createBucketTimeFormatter()), /NaN/);
 });

@@ -28,8 +28,9 @@ export function bucketsJson(rows: readonly AggregateBucketRow[], aggregates: rea
   return `${json}]`;
 }
 
-function numberJson(n: number): string {
+/** A number as the schema serializer writes it: `'' + n`, an infinity as null, NaN refused. */
+export function numberJson(n: number): string {
   // eslint-disable-next-line no-self-compare
-  if (n !== n) throw new Error('an aggregate is not a number');
+  if (n !== n) throw new Error('a number in the answer is NaN');
   return n === Infinity || n === -Infinity ? 'null' : `${n}`;
 }

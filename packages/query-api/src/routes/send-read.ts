@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { QueryMetrics } from '../model/query-metrics.ts';
 import type { ReadMeta } from '../model/read-meta.ts';
+import { numberJson } from '../reads/buckets-json.ts';
 
 /** Every read answers with `meta` in the body and the same facts in `X-Read-*` headers, and is counted. */
 export function sendRead<T extends object>(metrics: Pick<QueryMetrics, 'reads'>, reply: FastifyReply, meta: ReadMeta, body: T): T & { meta: ReadMeta } {
@@ -24,7 +25,8 @@ export function sendReadJson(
   metrics.reads.inc({ source: meta.source, consistency: meta.consistency });
   let body = '{';
   for (const [name, value] of Object.entries(fields)) body += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
-  body += `${JSON.stringify(array.name)}:${array.json},"meta":${JSON.stringify({ source: meta.source, consistency: meta.consistency, lagMs: meta.lagMs })}}`;
+  // lagMs as the serializer wrote it: a NaN is refused (a 500), not sent as null as JSON.stringify would.
+  body += `${JSON.stringify(array.name)}:${array.json},"meta":{"source":${JSON.stringify(meta.source)},"consistency":${JSON.stringify(meta.consistency)},"lagMs":${numberJson(meta.lagMs)}}}`;
   return reply
     .header('x-read-source', meta.source)
     .header('x-read-lag-ms', String(meta.lagMs))
