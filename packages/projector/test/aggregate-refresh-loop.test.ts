@@ -85,7 +85,13 @@ t.test('stop() ends a run after the transaction in hand; what it left is noted a
   await ctx.db.query(`CREATE TRIGGER slow_hours AFTER INSERT ON rollups_1h FOR EACH STATEMENT EXECUTE FUNCTION slow_hours()`);
   const loop = buildAggregateRefreshLoop(ctx.deps);
   const run = loop.runOnce();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // stop() comes once a refresh transaction is in hand (its trigger sleeping), not after a fixed
+  // 100 ms: on a loaded machine the run had not begun one by then, and nothing was left half done.
+  const deadline = Date.now() + 10_000;
+  while ((await ctx.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rowCount === 0) {
+    if (Date.now() > deadline) throw new Error('no refresh transaction began within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   const started = performance.now();
   await loop.stop();
   await run;
