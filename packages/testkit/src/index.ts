@@ -9,6 +9,7 @@ export { recentBaseTime } from './recent-base-time.ts';
 
 // Processes: one launcher for tests, the fault suite, the probes and the bench.
 export { startServiceProcess, ServiceProcess, type ServiceName, type StartServiceOptions } from './start-service-process.ts';
+export { childEnv } from './child-env.ts';
 export { waitUntilReady } from './wait-until-ready.ts';
 export { launchSystem, RunningSystem, type LaunchSystemOptions } from './launch-system.ts';
 export { startSystem, type TestSystem } from './start-system.ts';
@@ -17,7 +18,7 @@ export { startInProcessProjector } from './start-in-process-projector.ts';
 // Talking to them.
 export { apiClient, type Answer } from './api-client.ts';
 export { waitForToken } from './wait-for-token.ts';
-export { waitForNoNotes } from './wait-for-no-notes.ts';
+export { waitForNoNotes, type WaitForNoNotesOptions } from './wait-for-no-notes.ts';
 export { seededRandom, shuffle } from './seeded-random.ts';
 export { rawHttpStatus } from './raw-http-status.ts';
 export { PROMTOOL, promtoolProblems } from './promtool.ts';
