@@ -1,5 +1,6 @@
 import type { Queryable } from '@strata/core';
 import { groupVersionsIn, headedMinutes, memberNotedFromMembers } from './group-members-sql.ts';
+import { averageOfWideSum, numericToDouble } from './double-sql.ts';
 import type { SeriesBucketRow } from './select-series-buckets.ts';
 
 /*
@@ -132,14 +133,15 @@ WITH tenant_noted AS (
     FROM (${passThrough ? '' : 'SELECT bucket, count, sum, min, max, last, last_ts FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM heads UNION ALL SELECT * FROM live) parts
    GROUP BY 1
 )${withDevices ? reportersPart : ''}
-SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::float8 AS sum, min, max, last, devices, NULL::float8 AS lag_ms
+SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last,
+       ${averageOfWideSum('sum', 'count')} AS wide_avg, devices, NULL::float8 AS lag_ms
   FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last, devices FROM stored UNION ALL ' : ''}
         SELECT c.bucket, c.count, c.sum, c.min, c.max, c.last, ${withDevices ? 'coalesce(p.devices, 0)' : 'NULL::int'} AS devices
           FROM combined c${withDevices ? ' LEFT JOIN reporters p ON p.bucket = c.bucket' : ''}) answer
 UNION ALL
 -- When a head answered: how far behind the statement's clock the oldest such head leaves the answer,
 -- as one row without a bucket (there may be no bucket to carry it).
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, date_part('epoch', statement_timestamp() - min(through)) * 1000
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, date_part('epoch', statement_timestamp() - min(through)) * 1000
   FROM answered HAVING count(*) > 0
  ORDER BY ms NULLS LAST`;
 

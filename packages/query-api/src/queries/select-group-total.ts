@@ -1,4 +1,5 @@
 import type { Queryable } from '@strata/core';
+import { numericToDouble } from './double-sql.ts';
 import { groupMembersWithEventsIn, memberNotedMinutes } from './group-members-sql.ts';
 
 /*
@@ -114,15 +115,19 @@ WITH bounds AS (
         AND jsonb_typeof(e.v) = 'number'
    ) h
 )
-SELECT (s.base + coalesce((SELECT sum FROM days), 0) + coalesce((SELECT sum FROM hours), 0) + coalesce((SELECT sum FROM minutes), 0)
-          + coalesce((SELECT sum FROM live), 0) + coalesce((SELECT sum FROM partial), 0))::float8 AS total,
+SELECT ${numericToDouble('t.sum')} AS total,
        CASE
          WHEN $5::timestamptz < s.lo THEN date_part('epoch', s.lo) * 1000 - 1
          WHEN EXISTS (SELECT 1 FROM partial WHERE sum IS NULL) THEN date_part('epoch', s.minute) * 1000 - 1
        END AS exact_at_ms
-  FROM bounds s`;
+  FROM bounds s
+ CROSS JOIN LATERAL (
+   SELECT s.base + coalesce((SELECT sum FROM days), 0) + coalesce((SELECT sum FROM hours), 0) + coalesce((SELECT sum FROM minutes), 0)
+          + coalesce((SELECT sum FROM live), 0) + coalesce((SELECT sum FROM partial), 0) AS sum
+ ) t`;
 
 export interface GroupTotalRow {
+  /** ±Infinity when the exact total is beyond a double's range (answered as null). */
   total: number;
   /**
    * Epoch ms the total is exact up to and including, when not `at`: a minute too dense for steps

@@ -1,4 +1,5 @@
 import type { Queryable } from '@strata/core';
+import { averageOfWideSum, numericToDouble } from './double-sql.ts';
 
 /*
  * Series as exact continuous aggregates (decision 0060), in one statement and so one snapshot:
@@ -69,7 +70,8 @@ WITH dirty AS (
     FROM (${passThrough ? '' : 'SELECT * FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM live) parts
    GROUP BY 1
 )
-SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, sum::float8 AS sum, min, max, last
+SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last,
+       ${averageOfWideSum('sum', 'count')} AS wide_avg
   FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last FROM stored UNION ALL ' : ''}SELECT * FROM combined) answer
  ORDER BY bucket`;
 
@@ -86,10 +88,13 @@ export interface SeriesBucketRow {
   /** The bucket's start, epoch milliseconds. */
   ms: number;
   count: number;
+  /** ±Infinity when the exact sum is beyond a double's range (answered as null). */
   sum: number;
   min: number;
   max: number;
   last: number;
+  /** The average when `sum` is infinite; null otherwise (sum / count is the average). */
+  wide_avg: number | null;
 }
 
 export interface SelectSeriesBucketsQuery {

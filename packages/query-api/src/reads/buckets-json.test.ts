@@ -6,13 +6,13 @@ import { bucketsJson, type AggregateBucketRow } from './buckets-json.ts';
 
 // What the routes sent before decision 0099: an object per bucket, ts first and the aggregates in the
 // order asked, serialised by the response schema's serializer, which writes numbers as JSON.stringify
-// does ('' + n, an infinity as null).
+// does ('' + n, an infinity as null). The average is PostgreSQL's where the sum passed a double's range.
 function asObjects(rows: AggregateBucketRow[], aggregates: string[]): string {
   const format = createBucketTimeFormatter();
   return JSON.stringify(
     rows.map((row) => {
       const bucket: Record<string, number | string> = { ts: format(row.ms) };
-      for (const aggregate of aggregates) bucket[aggregate] = aggregate === 'avg' ? row.sum / row.count : Number(row[aggregate as keyof AggregateBucketRow]);
+      for (const aggregate of aggregates) bucket[aggregate] = aggregate === 'avg' ? (row.wide_avg ?? row.sum / row.count) : Number(row[aggregate as keyof AggregateBucketRow]);
       return bucket;
     }),
   );
@@ -30,6 +30,7 @@ const row = fc.record({
   min: number,
   max: number,
   last: number,
+  wide_avg: fc.option(number, { nil: null }),
   devices: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: null }),
 });
 
@@ -43,11 +44,14 @@ t.test('buckets are written as the schema serializer wrote the objects, for any 
     { numRuns: 2_000 },
   );
   t.equal(bucketsJson([], ['avg'], createBucketTimeFormatter()), '[]', 'no buckets: an empty array');
-  t.same(JSON.parse(bucketsJson([{ ms: 60_000, count: 4, sum: 10, min: 1, max: 4, last: 2 }], ['max', 'avg', 'count'], createBucketTimeFormatter())), [
+  t.same(JSON.parse(bucketsJson([{ ms: 60_000, count: 4, sum: 10, min: 1, max: 4, last: 2, wide_avg: null }], ['max', 'avg', 'count'], createBucketTimeFormatter())), [
     { ts: '1970-01-01T00:01:00.000Z', max: 4, avg: 2.5, count: 4 },
   ]);
+  t.same(JSON.parse(bucketsJson([{ ms: 0, count: 2, sum: Infinity, min: 1e300, max: 1e300, last: 1e300, wide_avg: 1e300 }], ['sum', 'avg'], createBucketTimeFormatter())), [
+    { ts: '1970-01-01T00:00:00.000Z', sum: null, avg: 1e300 },
+  ], 'a sum beyond a double is null; its average is the one PostgreSQL gave');
 });
 
 t.test('an aggregate that is not a number is refused, as the serializer refused it', async (t) => {
-  t.throws(() => bucketsJson([{ ms: 0, count: 0, sum: 0, min: 0, max: 0, last: 0 }], ['avg'], createBucketTimeFormatter()), /NaN/);
+  t.throws(() => bucketsJson([{ ms: 0, count: 0, sum: 0, min: 0, max: 0, last: 0, wide_avg: null }], ['avg'], createBucketTimeFormatter()), /NaN/);
 });

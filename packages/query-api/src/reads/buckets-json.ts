@@ -5,7 +5,7 @@ export type AggregateBucketRow = SeriesBucketRow & { devices?: number | null };
 
 /**
  * Buckets as the JSON text the route's response schema describes, `[{"ts":"…","avg":…,…},…]`, with the
- * aggregates in the order asked (`avg` is sum / count). Written here instead of by the schema's
+ * aggregates in the order asked (`avg` is sum / count, or PostgreSQL's when the sum is beyond a double). Written here instead of by the schema's
  * serializer (decision 0099): a 24 h @ 1m answer is 1,440 buckets, and fast-json-stringify matched
  * every aggregate's name against the schema's pattern and converted every number in a generic
  * helper, which with the objects built for it was ~20 % of query-api's busy time for that read (V8
@@ -20,7 +20,7 @@ export function bucketsJson(rows: readonly AggregateBucketRow[], aggregates: rea
     json += `${i === 0 ? '' : ','}{"ts":"${formatTime(row.ms)}"`;
     for (let a = 0; a < aggregates.length; a++) {
       const aggregate = aggregates[a] as keyof AggregateBucketRow | 'avg';
-      json += keys[a]! + numberJson(aggregate === 'avg' ? row.sum / row.count : Number(row[aggregate]));
+      json += keys[a]! + numberJson(aggregate === 'avg' ? (row.wide_avg ?? row.sum / row.count) : Number(row[aggregate]));
     }
     json += '}';
   }

@@ -6,7 +6,8 @@ import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 
 export interface GroupTotalRead {
-  total: number;
+  /** null when the exact total is beyond a double (decision 0100). */
+  total: number | null;
   at: string;
   /** `exactAt`: the instant the total is exact up to and including, when that is earlier than `at`. */
   meta: ReadMeta & { exactAt?: string };
@@ -16,7 +17,7 @@ export interface GroupTotalRead {
 export async function readGroupTotal(router: ReadRouter, query: SelectGroupTotalQuery, options: ReadOptions): Promise<GroupTotalRead> {
   const { value: row, meta } = await routeRead(router, options, { database: (db) => selectGroupTotal(db, query) });
   return {
-    total: row.total,
+    total: Number.isFinite(row.total) ? row.total : null,
     at: query.at,
     meta: row.exact_at_ms === null ? meta : { ...meta, exactAt: isoTime(row.exact_at_ms) },
   };

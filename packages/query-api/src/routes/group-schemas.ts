@@ -1,6 +1,6 @@
 import { errorResponses } from '@strata/core';
 import { Type, type TSchema } from 'typebox';
-import { ReadMeta } from './read-responses.ts';
+import { Aggregate, ReadMeta } from './read-responses.ts';
 
 // The group routes' schemas, complete (params, query, headers and every response) so the OpenAPI
 // document describes them. Query and path parameters are strings checked by params/ helpers (even
@@ -78,7 +78,7 @@ export const GroupValuesResponses = {
 const GroupSeriesBucket = Type.Object(
   { ts: Type.String({ format: 'date-time', description: 'start of the bucket' }) },
   {
-    patternProperties: { '^(avg|min|max|sum|count|last|devices)$': Type.Number() },
+    patternProperties: { '^(avg|min|max|sum|count|last|devices)$': Aggregate },
     additionalProperties: false,
     description: 'one bucket with data; the aggregates asked for, in that order (`devices`: members that reported the value in it)',
   },
@@ -95,7 +95,9 @@ export const GroupSeriesResponses = {
 export const GroupTotalResponses = {
   200: readAnswer(
     {
-      total: Type.Number({ description: 'the sum of the value over the group, events up to and including `at`' }),
+      total: Type.Union([Type.Number(), Type.Null()], {
+        description: 'the sum of the value over the group, events up to and including `at`; null when beyond a double (|total| > 1.7976931348623157e308, decision 0100)',
+      }),
       at: Type.String({ format: 'date-time' }),
     },
     'the running total',

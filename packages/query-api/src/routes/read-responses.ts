@@ -39,13 +39,18 @@ const EventItem = Type.Object({
   id: Type.Optional(Type.String({ description: "the device's own idempotency id, when it sent one" })),
 });
 
+/** One aggregate of a bucket; only `sum` is ever null (decision 0100). */
+export const Aggregate = Type.Union([Type.Number(), Type.Null()], {
+  description: 'a number; `sum` is null when the exact sum is beyond a double (|sum| > 1.7976931348623157e308), `avg` is still given',
+});
+
 /**
  * A bucket's aggregates by name, in the order `agg` asked for them: pattern properties, which
  * fast-json-stringify writes in the object's own order (named properties would be reordered).
  */
 const SeriesBucket = Type.Object(
   { ts: Type.String({ format: 'date-time', description: 'start of the bucket' }) },
-  { patternProperties: { [`^(${AGGREGATES.join('|')})$`]: Type.Number() }, additionalProperties: false, description: 'one bucket with data; the aggregates asked for, in that order' },
+  { patternProperties: { [`^(${AGGREGATES.join('|')})$`]: Aggregate }, additionalProperties: false, description: 'one bucket with data; the aggregates asked for, in that order' },
 );
 
 const StatsBucket = Type.Object({
