@@ -6,14 +6,14 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, createTestEnvironment, freePort } from '@strata/testkit';
+import { createTestEnvironment, freePort } from '@strata/testkit';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 t.test('Ctrl-C on pnpm start stops every service and exits 0 without ELIFECYCLE', async (t) => {
   const { config } = await createTestEnvironment(t);
   const env: Record<string, string> = {
-    ...childEnv(),
+    ...(process.env as Record<string, string>),
     // As in a user's terminal: under `pnpm test` PATH starts with node_modules/.bin, whose `node`
     // is a shell shim, and pnpm's `#!/usr/bin/env node` would then run under a shell that dies of
     // the group's SIGINT, whatever the stack does.

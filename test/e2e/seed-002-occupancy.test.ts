@@ -145,7 +145,9 @@ t.test('the occupancy of every space at 50 random instants equals an oracle, bef
   // every answer is exact, the minutes not yet materialized answered live from history.
   await waitForNoNotes(pool, 60_000, { labelledOnly: true });
   await check('labels folded');
-  // Waiting for the current minute to end as well would add up to a minute of idle time to the suite.
+  // Waiting for the current minute to end as well would add up to a minute of idle time to the suite,
+  // so door-07's minute (its move and last crossings) is answered live here. A moved device's minutes
+  // materialized, and totals inside them from the stored steps, are group-total-exact.test.ts's.
   const endedBy = new Date(Math.floor(Date.now() / MINUTE) * MINUTE);
   await waitForNoNotes(pool, 120_000, { endedBy });
   await check('materialized');

@@ -9,7 +9,6 @@ export { recentBaseTime } from './recent-base-time.ts';
 
 // Processes: one launcher for tests, the fault suite, the probes and the bench.
 export { startServiceProcess, ServiceProcess, type ServiceName, type StartServiceOptions } from './start-service-process.ts';
-export { childEnv } from './child-env.ts';
 export { waitUntilReady } from './wait-until-ready.ts';
 export { launchSystem, RunningSystem, type LaunchSystemOptions } from './launch-system.ts';
 export { startSystem, type TestSystem } from './start-system.ts';

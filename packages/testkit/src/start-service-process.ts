@@ -1,6 +1,5 @@
 import { ServiceProcess as StackProcess, type ServiceExit } from '@strata/ops/service-process';
 import { fileURLToPath } from 'node:url';
-import { childEnv } from './child-env.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -55,7 +54,7 @@ export class ServiceProcess {
   }
 }
 
-/** Starts one Strata service as `pnpm start` would (`packages/<name>/src/main.ts`), with `env` added to this process's (less tap's hooks). */
+/** Starts one Strata service as `pnpm start` would (`packages/<name>/src/main.ts`), with `env` added to this process's. */
 export function startServiceProcess(name: ServiceName, env: Record<string, string>, options: StartServiceOptions = {}): ServiceProcess {
-  return new ServiceProcess(name, { ...childEnv(), ...env }, options);
+  return new ServiceProcess(name, { ...process.env, ...env }, options);
 }

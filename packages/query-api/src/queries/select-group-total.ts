@@ -124,6 +124,9 @@ SELECT ${numericToDouble('t.sum')} AS total,
  CROSS JOIN LATERAL (
    SELECT s.base + coalesce((SELECT sum FROM days), 0) + coalesce((SELECT sum FROM hours), 0) + coalesce((SELECT sum FROM minutes), 0)
           + coalesce((SELECT sum FROM live), 0) + coalesce((SELECT sum FROM partial), 0) AS sum
+   -- Evaluated once: inlined, the sum (and each level's subquery in it) would be copied into every
+   -- place numericToDouble names it.
+   OFFSET 0
  ) t`;
 
 export interface GroupTotalRow {
