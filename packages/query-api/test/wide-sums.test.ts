@@ -75,6 +75,14 @@ t.test('a sum beyond a double answers null, the average and the other aggregates
     t.equal(total.status, 200, `group total ${site}: ${total.text}`);
     t.equal(total.body.total, null, `a ${what} running total beyond a double is null`);
   }
+  // The largest double itself (its exact integer), and just past the rounding edge above it.
+  const largest = BigInt(Number.MAX_VALUE);
+  for (const [sum, expected] of [[largest, Number.MAX_VALUE], [2n ** 1024n - 2n ** 970n, null]] as const) {
+    await deps.pool.query(`UPDATE rollups_1d SET sum = $2::numeric WHERE tenant_id = $1 AND device = 'w0' AND value_key = 'w'`, [tenant, sum.toString()]);
+    const series = await get(app, `/v1/devices/w0/series?value=w&interval=1d&agg=sum&${range}`, apiKey);
+    t.equal(series.status, 200, series.text);
+    t.equal(series.body.buckets?.[0]?.sum, expected, `a sum of ${expected === null ? '2^1024 − 2^970 overflows' : 'the largest double is that double'}`);
+  }
   const within = await get(app, `/v1/groups/site/north/total?value=w&at=${new Date(day + 61_000).toISOString()}`, apiKey);
   t.equal(within.status, 200);
   t.equal(within.body.total, 1e308, 'a total within range is the number (the first reading, scaled, from the minute\'s stored steps)');

@@ -96,7 +96,7 @@ export const GroupTotalResponses = {
   200: readAnswer(
     {
       total: Type.Union([Type.Number(), Type.Null()], {
-        description: 'the sum of the value over the group, events up to and including `at`; null when beyond a double (|total| > 1.7976931348623157e308, decision 0100)',
+        description: 'the sum of the value over the group, events up to and including `at`; null when beyond a double (|total| beyond the largest double, ~1.8e308; decision 0100)',
       }),
       at: Type.String({ format: 'date-time' }),
     },

@@ -41,7 +41,7 @@ const EventItem = Type.Object({
 
 /** One aggregate of a bucket; only `sum` is ever null (decision 0100). */
 export const Aggregate = Type.Union([Type.Number(), Type.Null()], {
-  description: 'a number; `sum` is null when the exact sum is beyond a double (|sum| > 1.7976931348623157e308), `avg` is still given',
+  description: 'a number; `sum` is null when the exact sum is beyond a double (|sum| beyond the largest double, ~1.8e308), `avg` is still given',
 });
 
 /**
