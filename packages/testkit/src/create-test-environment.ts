@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config, type Logger } from '@strata/core';
 import { runMigrations } from '@strata/ops/run-migrations';
 import { deleteKeysWithPrefix } from './delete-keys-with-prefix.ts';
+import { migratedTemplate } from './migrated-template.ts';
 
 /** The part of a tap test this helper needs; keeps the testkit free of a dependency on tap. */
 export interface Teardownable {
@@ -16,9 +17,10 @@ export interface TestEnvironment {
 }
 
 /**
- * A private world for one test file on the real local servers: a fresh migrated database and a
- * Redis prefix of its own, both removed at teardown. Tests use the default local URLs (the ones
- * `.ci/run` makes sure are up), overridden only by what the test passes in.
+ * A private world for one test file on the real local servers: a fresh migrated database (a clone of
+ * the migrated template, migratedTemplate) and a Redis prefix of its own, both removed at teardown.
+ * Tests use the default local URLs (the ones `.ci/run` makes sure are up), overridden only by what the
+ * test passes in.
  */
 export async function createTestEnvironment(
   t: Teardownable,
@@ -32,9 +34,11 @@ export async function createTestEnvironment(
   const databaseUrl = new URL(adminUrl);
   databaseUrl.pathname = `/${databaseName}`;
 
+  const logger = createLogger('test', 'silent');
+  const template = await migratedTemplate(adminUrl.toString(), logger);
   const admin = new pg.Client({ connectionString: adminUrl.toString() });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.query(`CREATE DATABASE ${databaseName} TEMPLATE ${template}`);
   await admin.end();
   t.teardown(async () => {
     const client = new pg.Client({ connectionString: adminUrl.toString() });
@@ -43,7 +47,6 @@ export async function createTestEnvironment(
     await client.end();
   });
 
-  const logger = createLogger('test', 'silent');
   const config: Config = {
     ...base,
     redisUrl: 'redis://127.0.0.1:6379',
@@ -67,6 +70,7 @@ export async function createTestEnvironment(
     // window (old event times) gets aggregates kept at least as long, as a valid configuration would.
     aggregateRetentionDays: Math.max(overrides.aggregateRetentionDays ?? base.aggregateRetentionDays, overrides.retentionDays ?? base.retentionDays),
   };
+  // Already migrated (the template); this finds nothing to apply, and keeps the test honest if it did.
   await runMigrations(config.databaseUrl, logger);
   t.teardown(() => deleteRedisPrefix(config.redisUrl, config.redisPrefix));
   return { config, logger };
