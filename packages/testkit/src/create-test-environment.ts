@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config, type Logger } from '@strata/core';
 import { runMigrations } from '@strata/ops/run-migrations';
 import { deleteKeysWithPrefix } from './delete-keys-with-prefix.ts';
-import { migratedTemplate } from './migrated-template.ts';
+import { createMigratedDatabase } from './migrated-template.ts';
 
 /** The part of a tap test this helper needs; keeps the testkit free of a dependency on tap. */
 export interface Teardownable {
@@ -35,11 +35,7 @@ export async function createTestEnvironment(
   databaseUrl.pathname = `/${databaseName}`;
 
   const logger = createLogger('test', 'silent');
-  const template = await migratedTemplate(adminUrl.toString(), logger);
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName} TEMPLATE ${template}`);
-  await admin.end();
+  await createMigratedDatabase(adminUrl.toString(), databaseName, logger);
   t.teardown(async () => {
     const client = new pg.Client({ connectionString: adminUrl.toString() });
     await client.connect();

@@ -31,6 +31,28 @@ export function migratedTemplate(adminUrl: string, logger: Logger): Promise<stri
   return template;
 }
 
+/**
+ * Creates `databaseName` as a clone of the migrated template. A run over other migrations (another
+ * checkout) drops this run's template when it builds its own: the clone then finds none (3D000) and
+ * builds it again, at most twice.
+ */
+export async function createMigratedDatabase(adminUrl: string, databaseName: string, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const template = await migratedTemplate(adminUrl, logger);
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${databaseName} TEMPLATE ${template}`);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || (error as { code?: string }).code !== '3D000') throw error;
+      cached.delete(adminUrl);
+    } finally {
+      await admin.end();
+    }
+  }
+}
+
 async function migrationsHash(): Promise<string> {
   const hash = createHash('sha256');
   for (const name of (await readdir(MIGRATIONS_DIR)).sort()) {
