@@ -18,7 +18,7 @@ export interface TestEnvironment {
 
 /**
  * A private world for one test file on the real local servers: a fresh migrated database (a clone of
- * the migrated template, migratedTemplate) and a Redis prefix of its own, both removed at teardown.
+ * the migrated template, createMigratedDatabase) and a Redis prefix of its own, both removed at teardown.
  * Tests use the default local URLs (the ones `.ci/run` makes sure are up), overridden only by what the
  * test passes in.
  */

@@ -21,7 +21,7 @@ const cached = new Map<string, Promise<string>>();
  * other migrations are dropped then. Nobody connects to a template after it is built, which
  * `CREATE DATABASE … TEMPLATE` requires.
  */
-export function migratedTemplate(adminUrl: string, logger: Logger): Promise<string> {
+function migratedTemplate(adminUrl: string, logger: Logger): Promise<string> {
   let template = cached.get(adminUrl);
   if (template === undefined) {
     template = findOrBuild(adminUrl, logger);
