@@ -32,19 +32,3 @@ export function numericToDouble(expr: string): string {
 export function averageOfWideSum(sum: string, count: string): string {
   return `CASE WHEN abs(${sum}) >= ${DOUBLE_OVERFLOW} THEN (${sum} / ${count})::float8 END`;
 }
-
-/** 2^537: a power of two, so multiplying by it is exact; twice, 2^1074, the smallest double's reciprocal. */
-const TWO_TO_537 = (2 ** 537).toString();
-
-/**
- * float8 `sum` / `count` as IEEE division gives it (as JavaScript divides), without PostgreSQL's error
- * where the quotient of a non-zero sum rounds to zero (SQLSTATE 22003, "underflow": readings 5e-324 and
- * 0 in one minute). That happens exactly when |sum| / count ≤ 2^-1075, half the smallest double (a tie
- * rounds to the even zero), i.e. when |sum| · 2^1074 ≤ count / 2; the scaling is exact (powers of two)
- * and only done for sums below 1e-300, so it cannot overflow.
- */
-export function averageOfDoubles(sum: string, count: string): string {
-  return `CASE WHEN abs(${sum}) >= 1e-300 THEN ${sum} / ${count}
-            WHEN abs(${sum}) * ${TWO_TO_537}::float8 * ${TWO_TO_537}::float8 <= ${count} / 2 THEN 0::float8
-            ELSE ${sum} / ${count} END`;
-}

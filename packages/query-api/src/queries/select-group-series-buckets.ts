@@ -1,8 +1,7 @@
 import type { Queryable } from '@strata/core';
 import { groupVersionsIn, headedMinutes, memberNotedFromMembers } from './group-members-sql.ts';
-import { GROUP_AGGREGATES, type GroupAggregate } from '../params/parse-group-params.ts';
-import { bucketsJsonSql } from './buckets-json-sql.ts';
 import { averageOfWideSum, numericToDouble } from './double-sql.ts';
+import type { SeriesBucketRow } from './select-series-buckets.ts';
 
 /*
  * A group's series (decision 0074) as exact continuous aggregates, in one statement and so one
@@ -38,7 +37,7 @@ import { averageOfWideSum, numericToDouble } from './double-sql.ts';
  *
  * LATERAL subqueries kept apart by OFFSET 0 (one primary-key range each whatever the estimates) and
  * history bounded by the noted minutes alone keep PostgreSQL on its generic plan (decision 0065).
- * The answer leaves as one JSON text (decision 0103).
+ * Buckets leave as epoch milliseconds.
  */
 const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
 const GROUP = 'tenant_id = $1 AND label = $2 AND label_value = $3';
@@ -134,15 +133,17 @@ WITH tenant_noted AS (
     FROM (${passThrough ? '' : 'SELECT bucket, count, sum, min, max, last, last_ts FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM heads UNION ALL SELECT * FROM live) parts
    GROUP BY 1
 )${withDevices ? reportersPart : ''}
-SELECT (SELECT ${bucketsJsonSql('$9::text[]', GROUP_AGGREGATES)}
-          FROM (SELECT bucket, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last,
-                       ${averageOfWideSum('sum', 'count')} AS wide_avg, devices
-                  FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last, devices FROM stored UNION ALL ' : ''}
-                        SELECT c.bucket, c.count, c.sum, c.min, c.max, c.last, ${withDevices ? 'coalesce(p.devices, 0)' : 'NULL::int'} AS devices
-                          FROM combined c${withDevices ? ' LEFT JOIN reporters p ON p.bucket = c.bucket' : ''}) parts) answer) AS buckets,
-       -- When a head answered: how far behind the statement's clock the oldest such head leaves the
-       -- answer (NULL when none did).
-       (SELECT date_part('epoch', statement_timestamp() - min(through)) * 1000 FROM answered HAVING count(*) > 0) AS lag_ms`;
+SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last,
+       ${averageOfWideSum('sum', 'count')} AS wide_avg, devices, NULL::float8 AS lag_ms
+  FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last, devices FROM stored UNION ALL ' : ''}
+        SELECT c.bucket, c.count, c.sum, c.min, c.max, c.last, ${withDevices ? 'coalesce(p.devices, 0)' : 'NULL::int'} AS devices
+          FROM combined c${withDevices ? ' LEFT JOIN reporters p ON p.bucket = c.bucket' : ''}) answer
+UNION ALL
+-- When a head answered: how far behind the statement's clock the oldest such head leaves the answer,
+-- as one row without a bucket (there may be no bucket to carry it).
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, date_part('epoch', statement_timestamp() - min(through)) * 1000
+  FROM answered HAVING count(*) > 0
+ ORDER BY ms NULLS LAST`;
 
 const reportersPart = `, head_reporters AS (
   -- The members that reported in an answered head's span, by output bucket.
@@ -201,6 +202,12 @@ for (const [interval, [table, width, passThrough]] of Object.entries(LEVELS)) {
   }
 }
 
+/** A device series' bucket, and its distinct reporting members. */
+export interface GroupSeriesBucketRow extends SeriesBucketRow {
+  /** Distinct reporting members; null when not asked for (and a pass-through row's stored count otherwise). */
+  devices: number | null;
+}
+
 export interface SelectGroupSeriesQuery {
   tenantId: string;
   label: string;
@@ -220,16 +227,15 @@ export interface SelectGroupSeriesQuery {
 }
 
 export interface GroupSeriesBuckets {
-  /** The buckets as JSON text, each with the aggregates asked, in that order (buckets-json-sql.ts). */
-  json: string;
+  rows: GroupSeriesBucketRow[];
   /** How far behind the statement's clock a head left the answer, ms; undefined when none answered. */
   headLagMs: number | undefined;
 }
 
-export async function selectGroupSeriesBuckets(db: Queryable, query: SelectGroupSeriesQuery, aggregates: readonly GroupAggregate[]): Promise<GroupSeriesBuckets> {
+export async function selectGroupSeriesBuckets(db: Queryable, query: SelectGroupSeriesQuery): Promise<GroupSeriesBuckets> {
   const statement = STATEMENTS.get(`${query.interval}|${query.withDevices}`);
   if (!statement) throw new Error(`no group rollup level for interval ${query.interval}`);
-  const result = await db.query<{ buckets: string; lag_ms: number | null }>({
+  const result = await db.query<GroupSeriesBucketRow & { lag_ms: number | null }>({
     name: statement.name,
     text: statement.text,
     values: [
@@ -241,9 +247,13 @@ export async function selectGroupSeriesBuckets(db: Queryable, query: SelectGroup
       query.from,
       query.to,
       query.headStalenessMs === undefined ? null : `${query.headStalenessMs} milliseconds`,
-      aggregates,
     ],
   });
-  const row = result.rows[0] as { buckets: string; lag_ms: number | null };
-  return { json: row.buckets, headLagMs: row.lag_ms === null ? undefined : Math.max(0, row.lag_ms) };
+  const rows: GroupSeriesBucketRow[] = [];
+  let headLagMs: number | undefined;
+  for (const { lag_ms: lagMs, ...row } of result.rows) {
+    if (lagMs === null) rows.push(row);
+    else headLagMs = Math.max(0, lagMs);
+  }
+  return { rows, headLagMs };
 }

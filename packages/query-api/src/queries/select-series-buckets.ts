@@ -1,6 +1,4 @@
 import type { Queryable } from '@strata/core';
-import { AGGREGATES, type Aggregate } from '../params/parse-series-params.ts';
-import { bucketsJsonSql } from './buckets-json-sql.ts';
 import { averageOfWideSum, numericToDouble } from './double-sql.ts';
 
 /*
@@ -20,7 +18,8 @@ import { averageOfWideSum, numericToDouble } from './double-sql.ts';
  * When the level's bucket is the interval (1m, 1h, 1d), a stored row is already the answer for its
  * bucket and goes out as it is; only the buckets holding a noted minute are combined. Regrouping
  * every stored row (an ordered array_agg per bucket) was most of a 24 h @ 1m read: 2.1 of 3 ms on a
- * 1M-event device (decision 0065). The answer leaves as one JSON text (decision 0103).
+ * 1M-event device (decision 0065). Buckets go out as epoch milliseconds (float8), which the route
+ * formats, instead of timestamptz text that Node had to parse back into a Date per bucket.
  *
  * The parts read per held bucket and noted minute are LATERAL subqueries kept apart by OFFSET 0: one
  * primary-key range each, whatever the estimates. As joins, a custom plan that misjudged how many of
@@ -71,9 +70,10 @@ WITH dirty AS (
     FROM (${passThrough ? '' : 'SELECT * FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM live) parts
    GROUP BY 1
 )
-SELECT ${bucketsJsonSql('$7::text[]', AGGREGATES)} AS buckets
-  FROM (SELECT bucket, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last, ${averageOfWideSum('sum', 'count')} AS wide_avg
-          FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last FROM stored UNION ALL ' : ''}SELECT * FROM combined) parts) answer`;
+SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last,
+       ${averageOfWideSum('sum', 'count')} AS wide_avg
+  FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last FROM stored UNION ALL ' : ''}SELECT * FROM combined) answer
+ ORDER BY bucket`;
 
 /** Statement per interval, from a fixed list: table names never come from the request. */
 const STATEMENTS: Record<string, { name: string; text: string }> = {
@@ -83,6 +83,19 @@ const STATEMENTS: Record<string, { name: string; text: string }> = {
   '1 hour': { name: 'query-series-1h', text: statement('rollups_1h', '1 hour', true) },
   '1 day': { name: 'query-series-1d', text: statement('rollups_1d', '1 day', true) },
 };
+
+export interface SeriesBucketRow {
+  /** The bucket's start, epoch milliseconds. */
+  ms: number;
+  count: number;
+  /** ±Infinity when the exact sum is beyond a double's range (answered as null). */
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  /** The average when `sum` is infinite; null otherwise (sum / count is the average). */
+  wide_avg: number | null;
+}
 
 export interface SelectSeriesBucketsQuery {
   tenantId: string;
@@ -95,14 +108,13 @@ export interface SelectSeriesBucketsQuery {
   to: string;
 }
 
-/** The buckets of the range as JSON text, each with the aggregates asked, in that order (buckets-json-sql.ts). */
-export async function selectSeriesJson(db: Queryable, query: SelectSeriesBucketsQuery, aggregates: readonly Aggregate[]): Promise<string> {
+export async function selectSeriesBuckets(db: Queryable, query: SelectSeriesBucketsQuery): Promise<SeriesBucketRow[]> {
   const statement = STATEMENTS[query.interval];
   if (!statement) throw new Error(`no rollup level for interval ${query.interval}`);
-  const result = await db.query<{ buckets: string }>({
+  const result = await db.query<SeriesBucketRow>({
     name: statement.name,
     text: statement.text,
-    values: [query.tenantId, query.device, query.valueKey, query.interval, query.from, query.to, aggregates],
+    values: [query.tenantId, query.device, query.valueKey, query.interval, query.from, query.to],
   });
-  return (result.rows[0] as { buckets: string }).buckets;
+  return result.rows;
 }

@@ -4,12 +4,14 @@ import type { GroupAggregate } from '../params/parse-group-params.ts';
 import { selectGroupSeriesBuckets, type SelectGroupSeriesQuery } from '../queries/select-group-series-buckets.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
+import { createBucketTimeFormatter } from './bucket-time-formatter.ts';
+import { bucketsJson } from './buckets-json.ts';
 
 /**
  * One value's aggregates per bucket over a group's members, in the order asked, from the group
  * rollups and the live tail on the first source that answers (never staged events, as a device's
  * series). `devices` is read only when asked for: in combined buckets it costs a probe per member.
- * The buckets as the JSON text PostgreSQL wrote (decisions 0099, 0103).
+ * The buckets as JSON text (decision 0099).
  */
 export async function readGroupSeries(
   router: ReadRouter,
@@ -22,8 +24,8 @@ export async function readGroupSeries(
   // 0088); a strong read, or one after a token (whose events may lie past the head), is exact.
   const headStalenessMs = options.consistency === 'strong' || options.afterBatchId !== undefined ? undefined : options.maxStalenessMs;
   const { value, meta } = await routeRead(router, options, {
-    database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices, headStalenessMs }, aggregates),
+    database: (db) => selectGroupSeriesBuckets(db, { ...query, withDevices, headStalenessMs }),
   });
   const lagMs = Math.max(meta.lagMs, Math.round(value.headLagMs ?? 0));
-  return { bucketsJson: value.json, meta: { ...meta, lagMs } };
+  return { bucketsJson: bucketsJson(value.rows, aggregates, createBucketTimeFormatter()), meta: { ...meta, lagMs } };
 }

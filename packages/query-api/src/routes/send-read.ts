@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { QueryMetrics } from '../model/query-metrics.ts';
 import type { ReadMeta } from '../model/read-meta.ts';
+import { numberJson } from '../reads/buckets-json.ts';
 
 /** Every read answers with `meta` in the body and the same facts in `X-Read-*` headers, and is counted. */
 export function sendRead<T extends object>(metrics: Pick<QueryMetrics, 'reads'>, reply: FastifyReply, meta: ReadMeta, body: T): T & { meta: ReadMeta } {
@@ -31,11 +32,4 @@ export function sendReadJson(
     .header('x-read-lag-ms', String(meta.lagMs))
     .type('application/json; charset=utf-8')
     .send(body);
-}
-
-/** lagMs as the schema serializer writes a number: `'' + n`, an infinity as null, NaN refused. */
-function numberJson(n: number): string {
-  // eslint-disable-next-line no-self-compare
-  if (n !== n) throw new Error('a number in the answer is NaN');
-  return n === Infinity || n === -Infinity ? 'null' : `${n}`;
 }
