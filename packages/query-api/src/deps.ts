@@ -20,6 +20,8 @@ import { Breaker, type BreakerOptions } from './read-routing/breaker.ts';
 import type { ReadRouter } from './read-routing/read-router.ts';
 import { ReplicaSet } from './read-routing/replica-set.ts';
 import { createSourceErrorLog } from './read-routing/source-error-log.ts';
+import { AnswerMemo } from './reads/answer-memo.ts';
+import type { SeriesMemo } from './reads/read-series.ts';
 
 /** The configuration the query API reads; each component takes its own slice of it. */
 export type QueryConfig = Pick<
@@ -34,6 +36,8 @@ export type QueryConfig = Pick<
   | 'queryApiPort'
   | 'logLevel'
   | 'maxStalenessMs'
+  | 'seriesMemoMaxBytes'
+  | 'aggregateRetentionDays'
   | 'readRateLimitPerSecond'
   | 'authFailuresPerMinute'
   | 'streamsPerTenant'
@@ -66,6 +70,8 @@ export interface QueryDeps {
   router: ReadRouter;
   /** Live updates for GET /v1/stream: one Redis subscription per process, shared by every client. */
   live: LiveDeps;
+  /** Device-series answers kept for reuse (decision 0103); undefined when SERIES_MEMO_MAX_BYTES is 0. */
+  seriesMemo: SeriesMemo | undefined;
 }
 
 export interface LiveDeps {
@@ -106,6 +112,13 @@ const CACHE_COMMAND_TIMEOUT_MS = 2000;
 /** A probe's deadline (and the primary's WAL position read for a probe round). */
 const PROBE_TIMEOUT_MS = 500;
 
+// A kept series answer is reused only while its device's state row is unchanged (decision 0103).
+// One tenant may hold this share of SERIES_MEMO_MAX_BYTES, so a tenant asking many different
+// questions evicts its own answers, not its neighbours'.
+const SERIES_MEMO_TENANT_SHARE = 4;
+// A kept answer is dropped after a minute whatever its tag says: a bound on anything the tag cannot
+// see that a future change might add (aggregate retention is kept out by the range rule instead).
+const SERIES_MEMO_MAX_AGE_MS = 60_000;
 const LIVE_HEARTBEAT_MS = 15_000;
 const LIVE_RETRY_MS = 1000;
 
@@ -139,7 +152,18 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
   });
   const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
   const live = createLiveDeps(config, cache, logger, overrides.liveHeartbeatMs);
-  const metrics = createQueryMetrics(registry, { replicas, breakers: [...replicas.nodes.map((node) => node.breaker), cacheBreaker], live: live.hub });
+  const answers = new AnswerMemo(
+    { maxBytes: config.seriesMemoMaxBytes, tenantMaxBytes: Math.floor(config.seriesMemoMaxBytes / SERIES_MEMO_TENANT_SHARE), maxAgeMs: SERIES_MEMO_MAX_AGE_MS },
+    () => clock.now(),
+  );
+  const metrics = createQueryMetrics(registry, {
+    replicas,
+    breakers: [...replicas.nodes.map((node) => node.breaker), cacheBreaker],
+    live: live.hub,
+    seriesMemo: answers,
+  });
+  const seriesMemo: SeriesMemo | undefined =
+    config.seriesMemoMaxBytes > 0 ? { answers, aggregateRetentionDays: config.aggregateRetentionDays, lookups: metrics.seriesMemoLookups } : undefined;
   // Revocations are published on REDIS_URL (what `ops key revoke` knows), whatever CACHE_REDIS_URL is.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-auth' }, logger);
   const authenticator = new TenantAuthenticator({
@@ -160,7 +184,7 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     sourceErrors: createSourceErrorLog(logger),
     clock,
   };
-  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, live };
+  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, live, seriesMemo };
 }
 
 function createLiveDeps(

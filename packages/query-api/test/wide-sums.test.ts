@@ -78,7 +78,13 @@ t.test('a sum beyond a double answers null, the average and the other aggregates
   // The largest double itself (its exact integer), and just past the rounding edge above it.
   const largest = BigInt(Number.MAX_VALUE);
   for (const [sum, expected] of [[largest, Number.MAX_VALUE], [2n ** 1024n - 2n ** 970n, null]] as const) {
-    await deps.pool.query(`UPDATE rollups_1d SET sum = $2::numeric WHERE tenant_id = $1 AND device = 'w0' AND value_key = 'w'`, [tenant, sum.toString()]);
+    // A rollup rewritten behind the projection's back: the device's state row says so, as a drain's
+    // would, or query-api would reuse the answer it kept for the same question (decision 0103).
+    await deps.pool.query(
+      `WITH scaled AS (UPDATE rollups_1d SET sum = $2::numeric WHERE tenant_id = $1 AND device = 'w0' AND value_key = 'w')
+       UPDATE device_state SET version = version + 1 WHERE tenant_id = $1 AND device = 'w0'`,
+      [tenant, sum.toString()],
+    );
     const series = await get(app, `/v1/devices/w0/series?value=w&interval=1d&agg=sum&${range}`, apiKey);
     t.equal(series.status, 200, series.text);
     t.equal(series.body.buckets?.[0]?.sum, expected, `a sum of ${expected === null ? '2^1024 − 2^970 overflows' : 'the largest double is that double'}`);

@@ -21,6 +21,11 @@ export interface Config {
   /** Days rollups, counts and group aggregates are kept (issue 13); never fewer than retentionDays. */
   aggregateRetentionDays: number;
   maxStalenessMs: number;
+  /**
+   * Bytes of device-series answers each query-api keeps for reuse while the device's history is
+   * unchanged (decision 0103); 0 keeps none. One tenant may hold a quarter of it.
+   */
+  seriesMemoMaxBytes: number;
   cacheTtlSeconds: number;
   /** Group commit: a batch closes at this many events or this many milliseconds after its first request. */
   ingestMaxBatchEvents: number;

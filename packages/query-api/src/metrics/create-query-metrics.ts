@@ -10,6 +10,8 @@ export interface RoutingState {
   breakers: Pick<Breaker, 'target' | 'state'>[];
   /** The live hub, for the unsent bytes its stream clients hold. */
   live: { bufferedBytes(): number };
+  /** The series answers kept for reuse (decision 0103). */
+  seriesMemo: { readonly bytes: number };
 }
 
 const BREAKER_STATES: BreakerState[] = ['closed', 'open', 'half-open'];
@@ -55,6 +57,14 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
       this.set(routing.live.bufferedBytes());
     },
   });
+  new Gauge({
+    name: 'strata_query_series_memo_bytes',
+    help: 'Bytes of device-series answers this process keeps for reuse (at most SERIES_MEMO_MAX_BYTES).',
+    registers: [registry],
+    collect() {
+      this.set(routing.seriesMemo.bytes);
+    },
+  });
   return {
     streamsEnded: new Counter({
       name: 'strata_query_streams_ended_total',
@@ -76,6 +86,12 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
     cacheLookups: new Counter({
       name: 'strata_query_cache_lookups_total',
       help: 'Latest-state cache lookups: hit, miss, or error (Redis failed or timed out; the read fell back).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    seriesMemoLookups: new Counter({
+      name: 'strata_query_series_memo_lookups_total',
+      help: 'Device-series reads that looked for a kept answer: hit (the device unchanged, the answer reused), changed (it had changed: read again), miss (none kept, or too old).',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -31,6 +31,7 @@ import { averageOfWideSum, numericToDouble } from './double-sql.ts';
  * kept and partitions are pruned at run time, minute by minute.
  */
 const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
+const STATE_TAG = `(SELECT s.version::text || '/' || s.xmin::text FROM device_state s WHERE s.tenant_id = $1 AND s.device = $2)`;
 const statement = (table: string, width: string, passThrough: boolean): string => `
 WITH dirty AS (
   SELECT DISTINCT bucket FROM aggregate_dirty
@@ -71,9 +72,13 @@ WITH dirty AS (
    GROUP BY 1
 )
 SELECT date_part('epoch', bucket) * 1000 AS ms, count::float8 AS count, ${numericToDouble('sum')} AS sum, min, max, last,
-       ${averageOfWideSum('sum', 'count')} AS wide_avg
+       ${averageOfWideSum('sum', 'count')} AS wide_avg, NULL::text AS state_tag
   FROM (${passThrough ? 'SELECT bucket, count, sum, min, max, last FROM stored UNION ALL ' : ''}SELECT * FROM combined) answer
- ORDER BY bucket`;
+UNION ALL
+-- The device's state row as this snapshot sees it, as a row without a bucket (decision 0103): every
+-- drain that adds to the device's history updates it, so while it is unchanged, so is this answer.
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${STATE_TAG}
+ ORDER BY ms NULLS LAST`;
 
 /** Statement per interval, from a fixed list: table names never come from the request. */
 const STATEMENTS: Record<string, { name: string; text: string }> = {
@@ -108,13 +113,35 @@ export interface SelectSeriesBucketsQuery {
   to: string;
 }
 
-export async function selectSeriesBuckets(db: Queryable, query: SelectSeriesBucketsQuery): Promise<SeriesBucketRow[]> {
+export interface SeriesBuckets {
+  rows: SeriesBucketRow[];
+  /**
+   * The device's state row as the statement's snapshot saw it (its version and xmin; 'none' without
+   * one): a drain that adds to the device's history changes it in the same transaction.
+   */
+  stateTag: string;
+}
+
+export async function selectSeriesBuckets(db: Queryable, query: SelectSeriesBucketsQuery): Promise<SeriesBuckets> {
   const statement = STATEMENTS[query.interval];
   if (!statement) throw new Error(`no rollup level for interval ${query.interval}`);
-  const result = await db.query<SeriesBucketRow>({
+  const result = await db.query<SeriesBucketRow & { state_tag: string | null }>({
     name: statement.name,
     text: statement.text,
     values: [query.tenantId, query.device, query.valueKey, query.interval, query.from, query.to],
   });
-  return result.rows;
+  const rows = result.rows;
+  // The last row is the one without a bucket; it carries only the tag.
+  const tagRow = rows.pop();
+  return { rows, stateTag: tagRow?.state_tag ?? 'none' };
+}
+
+/** The device's state tag (selectSeriesBuckets' `stateTag`) as a snapshot taken now sees it. */
+export async function selectDeviceStateTag(db: Queryable, tenantId: string, device: string): Promise<string> {
+  const result = await db.query<{ state_tag: string | null }>({
+    name: 'query-device-state-tag',
+    text: `SELECT ${STATE_TAG} AS state_tag`,
+    values: [tenantId, device],
+  });
+  return result.rows[0]?.state_tag ?? 'none';
 }

@@ -5,7 +5,7 @@ import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseAggregates, parseInterval } from '../params/parse-series-params.ts';
-import { readSeries } from '../reads/read-series.ts';
+import { readSeries, type SeriesMemo } from '../reads/read-series.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
 import { SeriesResponses } from './read-responses.ts';
 import { DeviceParams, ReadOptionHeaders, SeriesQuery } from './schemas.ts';
@@ -16,7 +16,12 @@ import { sendReadJson } from './send-read.ts';
  * The range is widened to whole buckets, so the first and last bucket are complete, not clipped.
  * Buckets without data are left out rather than reported as zero counts with null averages.
  */
-export function registerGetSeriesRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
+export interface GetSeriesRouteDeps extends ReadRouteDeps {
+  /** Answers kept for reuse while the device is unchanged (decision 0103); undefined: none. */
+  seriesMemo: SeriesMemo | undefined;
+}
+
+export function registerGetSeriesRoute(app: FastifyInstance, deps: GetSeriesRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/devices/:device/series',
     {
@@ -46,7 +51,7 @@ export function registerGetSeriesRoute(app: FastifyInstance, deps: ReadRouteDeps
         from: isoTime(start),
         to: isoTime(end),
       };
-      const { bucketsJson, meta } = await readSeries(deps.router, query, aggregates, options);
+      const { bucketsJson, meta } = await readSeries(deps.router, deps.seriesMemo, query, aggregates, options);
       return sendReadJson(deps.metrics, reply, meta, { device: request.params.device, value: q.value, interval }, { name: 'buckets', json: bucketsJson });
     },
   );
