@@ -60,3 +60,16 @@ t.test('an answer larger than a tenant\'s share is not kept', async (t) => {
   t.equal(answers.get('k'), undefined);
   t.equal(answers.bytes, 0);
 });
+
+t.test('over the whole bound, the tenant holding the most gives up its answers first', async (t) => {
+  // Entries of keys of two characters and a tag of one: 2 · 103 + 256 bytes each. Room for eight; a
+  // tenant may hold four.
+  const entry = 2 * 103 + 256;
+  const { answers } = memo({ maxBytes: 8 * entry, tenantMaxBytes: 4 * entry });
+  for (const tenant of ['a', 'b', 'c']) for (const i of [1, 2]) answers.set(tenant, `${tenant}${i}`, 'x'.repeat(100), 'v');
+  // A hostile tenant asks new questions, each kept at the others' expense were the oldest overall to go.
+  for (let i = 10; i < 99; i++) answers.set('h', `${i}`, 'x'.repeat(100), 'v');
+  for (const key of ['a1', 'a2', 'b1', 'b2', 'c1', 'c2']) t.ok(answers.get(key), `neighbour answer ${key} kept`);
+  t.ok(answers.bytes <= 8 * entry, 'within the bound');
+  t.ok(answers.get('98') && answers.get('97'), "the hostile tenant's newest kept, in what is left");
+});

@@ -27,8 +27,9 @@ interface Held extends MemoEntry {
 const ENTRY_OVERHEAD_BYTES = 256;
 
 /**
- * Answers of span reads kept in query-api's memory (decision 0103), bounded in bytes, least recently
- * used first out, with a share per tenant. The memo decides nothing about validity except age: the
+ * Answers of span reads kept in query-api's memory (decision 0103), bounded in bytes, with a share
+ * per tenant; over a bound, the least recently used answer of the tenant over its share, or else of
+ * the tenant holding the most, goes first. The memo decides nothing about validity except age: the
  * caller stores each answer with a tag of what it was computed from and compares the tag it reads
  * now (`get` returns the entry, `use` counts the hit). Keys must start with the tenant: the memo also
  * files entries by `tenantId`, but never looks one up across tenants because keys differ.
@@ -36,7 +37,7 @@ const ENTRY_OVERHEAD_BYTES = 256;
 export class AnswerMemo {
   readonly #options: AnswerMemoOptions;
   readonly #now: () => number;
-  /** Every entry, least recently used first (a Map keeps insertion order; a use re-inserts). */
+  /** Every entry (a Map keeps insertion order; a use re-inserts). */
   readonly #entries = new Map<string, Held>();
   /** Each tenant's entries, least recently used first, and its bytes. */
   readonly #tenants = new Map<string, { entries: Map<string, Held>; bytes: number }>();
@@ -94,7 +95,16 @@ export class AnswerMemo {
     this.#entries.set(key, held);
     this.#bytes += bytes;
     while (tenant.bytes > this.#options.tenantMaxBytes) this.#remove(tenant.entries.values().next().value as Held);
-    while (this.#bytes > this.#options.maxBytes) this.#remove(this.#entries.values().next().value as Held);
+    // Over the whole bound, the tenant holding the most gives up its least recently used answer: a
+    // tenant filling its share with new questions pushes out its own answers before a neighbour's
+    // (taking the least recently used overall let it flush every other tenant; hostile review).
+    while (this.#bytes > this.#options.maxBytes) this.#remove(this.#largestTenantsOldest());
+  }
+
+  #largestTenantsOldest(): Held {
+    let largest: { entries: Map<string, Held>; bytes: number } | undefined;
+    for (const tenant of this.#tenants.values()) if (!largest || tenant.bytes > largest.bytes) largest = tenant;
+    return (largest as { entries: Map<string, Held> }).entries.values().next().value as Held;
   }
 
   #remove(held: Held): void {
