@@ -25,11 +25,15 @@ export const READ_CONNECTIONS = 16;
  * the overload.
  */
 export const READ_BACKGROUND_EVENTS = 5_000;
+/** Distinct ranges the never-kept series read cycles through: more than it sends, within the series device's 30 days. */
+const FRESH_RANGES = 20_000;
 
 export interface Reads {
   cache: LoadResult;
   strong: LoadResult;
   series24h1m: LoadResult;
+  /** The same read over a range a minute earlier each time: never a kept answer (decision 0103). */
+  series24h1mFresh: LoadResult;
   series30d1h: LoadResult;
   stats24h1m: LoadResult;
   background: { eventsPerSec: number; acknowledged: number };
@@ -48,6 +52,10 @@ export async function measureReads(stack: BenchStack, durationS: number, backgro
   const iso = (ms: number) => new Date(ms).toISOString();
   const range = (spanMs: number) => `from=${iso(SERIES_END_MS - spanMs)}&to=${iso(SERIES_END_MS)}`;
   const series = (spanMs: number, interval: string) => `/v1/devices/${SERIES_DEVICE}/series?value=temp&${range(spanMs)}&interval=${interval}&agg=avg,min,max`;
+  const freshSeries = (n: number) => {
+    const end = SERIES_END_MS - (n % FRESH_RANGES) * 60_000;
+    return `/v1/devices/${SERIES_DEVICE}/series?value=temp&from=${iso(end - 86_400_000)}&to=${iso(end)}&interval=1m&agg=avg,min,max`;
+  };
   const fromMs = Date.now();
   const background = backgroundBatchLoad(stack, backgroundEventsPerSec, (durationS + WARM_UP_S) * 5 + 2, `reads${run}`);
   const { measured, warmUp } = await measureReadsInTurn(
@@ -56,6 +64,9 @@ export async function measureReads(stack: BenchStack, durationS: number, backgro
       cache: { connections: READ_CONNECTIONS, rate: READ_RATE, path: (n) => `/v1/devices/${device(n)}?consistency=cache` },
       strong: { connections: READ_CONNECTIONS, rate: READ_RATE, path: (n) => `/v1/devices/${device(n)}?consistency=strong` },
       series24h1m: { connections: READ_CONNECTIONS, rate: SPAN_READ_RATE, path: () => series(86_400_000, '1m') },
+      // The same day of minutes, ending n minutes earlier: every request asks a question not asked
+      // before, so query-api never has its answer kept (decision 0103) and the whole read is measured.
+      series24h1mFresh: { connections: READ_CONNECTIONS, rate: SPAN_READ_RATE, path: (n) => freshSeries(n) },
       series30d1h: { connections: READ_CONNECTIONS, rate: SPAN_READ_RATE, path: () => series(30 * 86_400_000, '1h') },
       stats24h1m: { connections: READ_CONNECTIONS, rate: SPAN_READ_RATE, path: () => `/v1/stats?${range(86_400_000)}&interval=1m` },
     },
