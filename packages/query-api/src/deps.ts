@@ -21,7 +21,7 @@ import type { ReadRouter } from './read-routing/read-router.ts';
 import { ReplicaSet } from './read-routing/replica-set.ts';
 import { createSourceErrorLog } from './read-routing/source-error-log.ts';
 import { AnswerMemo } from './reads/answer-memo.ts';
-import type { SeriesMemo } from './reads/read-series.ts';
+import type { KeptAnswers } from './reads/kept-answers.ts';
 
 /** The configuration the query API reads; each component takes its own slice of it. */
 export type QueryConfig = Pick<
@@ -36,7 +36,7 @@ export type QueryConfig = Pick<
   | 'queryApiPort'
   | 'logLevel'
   | 'maxStalenessMs'
-  | 'seriesMemoMaxBytes'
+  | 'answerMemoMaxBytes'
   | 'aggregateRetentionDays'
   | 'readRateLimitPerSecond'
   | 'authFailuresPerMinute'
@@ -70,8 +70,8 @@ export interface QueryDeps {
   router: ReadRouter;
   /** Live updates for GET /v1/stream: one Redis subscription per process, shared by every client. */
   live: LiveDeps;
-  /** Device-series answers kept for reuse (decision 0103); undefined when SERIES_MEMO_MAX_BYTES is 0. */
-  seriesMemo: SeriesMemo | undefined;
+  /** Series and stats answers kept for reuse (decision 0103); undefined when ANSWER_MEMO_MAX_BYTES is 0. */
+  keptAnswers: KeptAnswers | undefined;
 }
 
 export interface LiveDeps {
@@ -112,13 +112,13 @@ const CACHE_COMMAND_TIMEOUT_MS = 2000;
 /** A probe's deadline (and the primary's WAL position read for a probe round). */
 const PROBE_TIMEOUT_MS = 500;
 
-// A kept series answer is reused only while its device's state row is unchanged (decision 0103).
-// One tenant may hold this share of SERIES_MEMO_MAX_BYTES, so a tenant asking many different
-// questions evicts its own answers, not its neighbours'.
-const SERIES_MEMO_TENANT_SHARE = 4;
+// A kept answer is reused only while what it was computed from is unchanged (decision 0103). One
+// tenant may hold this share of ANSWER_MEMO_MAX_BYTES, so a tenant asking many different questions
+// evicts its own answers before its neighbours'.
+const ANSWER_MEMO_TENANT_SHARE = 4;
 // A kept answer is dropped after a minute whatever its tag says: a bound on anything the tag cannot
 // see that a future change might add (aggregate retention is kept out by the range rule instead).
-const SERIES_MEMO_MAX_AGE_MS = 60_000;
+const ANSWER_MEMO_MAX_AGE_MS = 60_000;
 const LIVE_HEARTBEAT_MS = 15_000;
 const LIVE_RETRY_MS = 1000;
 
@@ -152,18 +152,18 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
   });
   const cacheBreaker = new Breaker('cache', CACHE_BREAKER, clock, logger);
   const live = createLiveDeps(config, cache, logger, overrides.liveHeartbeatMs);
-  const answers = new AnswerMemo(
-    { maxBytes: config.seriesMemoMaxBytes, tenantMaxBytes: Math.floor(config.seriesMemoMaxBytes / SERIES_MEMO_TENANT_SHARE), maxAgeMs: SERIES_MEMO_MAX_AGE_MS },
+  const memo = new AnswerMemo(
+    { maxBytes: config.answerMemoMaxBytes, tenantMaxBytes: Math.floor(config.answerMemoMaxBytes / ANSWER_MEMO_TENANT_SHARE), maxAgeMs: ANSWER_MEMO_MAX_AGE_MS },
     () => clock.now(),
   );
   const metrics = createQueryMetrics(registry, {
     replicas,
     breakers: [...replicas.nodes.map((node) => node.breaker), cacheBreaker],
     live: live.hub,
-    seriesMemo: answers,
+    answerMemo: memo,
   });
-  const seriesMemo: SeriesMemo | undefined =
-    config.seriesMemoMaxBytes > 0 ? { answers, aggregateRetentionDays: config.aggregateRetentionDays, lookups: metrics.seriesMemoLookups } : undefined;
+  const keptAnswers: KeptAnswers | undefined =
+    config.answerMemoMaxBytes > 0 ? { memo, aggregateRetentionDays: config.aggregateRetentionDays, lookups: metrics.answerMemoLookups } : undefined;
   // Revocations are published on REDIS_URL (what `ops key revoke` knows), whatever CACHE_REDIS_URL is.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'strata-query-api-auth' }, logger);
   const authenticator = new TenantAuthenticator({
@@ -184,7 +184,7 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     sourceErrors: createSourceErrorLog(logger),
     clock,
   };
-  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, live, seriesMemo };
+  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, live, keptAnswers };
 }
 
 function createLiveDeps(

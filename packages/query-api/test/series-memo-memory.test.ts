@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 /*
- * SERIES_MEMO_MAX_BYTES is a bound on memory only if what the memo counts for an answer is at least
+ * ANSWER_MEMO_MAX_BYTES is a bound on memory only if what the memo counts for an answer is at least
  * what the answer holds. An answer built by += throughout was a chain of small string pieces, ~2.9
  * times its counted size (hostile review of decision 0103). The fixture fills a memo with answers built
  * as the route builds them, in a process of its own with the collector exposed, and reports how far

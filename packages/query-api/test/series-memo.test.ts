@@ -14,7 +14,7 @@ const MINUTE = 60_000;
 
 async function lookups(deps: TestApp['deps']): Promise<Record<string, number>> {
   const counts: Record<string, number> = { hit: 0, changed: 0, miss: 0 };
-  for (const { labels, value } of (await deps.metrics.seriesMemoLookups.get()).values) counts[String(labels.result)] = value;
+  for (const { labels, value } of (await deps.metrics.answerMemoLookups.get()).values) if (labels.read === 'series') counts[String(labels.result)] = value;
   return counts;
 }
 
@@ -108,7 +108,7 @@ t.test("a tenant never gets another tenant's kept answer for the same device nam
   t.same(await lookups(deps), { hit: 2, changed: 0, miss: 2 }, 'each tenant its own answer, each reused once');
 });
 
-t.test('nothing is kept for a device without a state row, for a range near aggregate retention, or with SERIES_MEMO_MAX_BYTES=0', async (t) => {
+t.test('nothing is kept for a device without a state row, for a range near aggregate retention, or with ANSWER_MEMO_MAX_BYTES=0', async (t) => {
   const { app, deps } = await buildTestApp(t, { retentionDays: 1, aggregateRetentionDays: 2 });
   const { tenant, apiKey } = await newTenant(deps.pool);
   const now = Date.now();
@@ -121,10 +121,10 @@ t.test('nothing is kept for a device without a state row, for a range near aggre
     t.equal((await get(app, series('dev', hour - 1.5 * 86_400_000), apiKey)).body.buckets.length, 1, 'a range reaching within a day of the retention horizon');
   }
   t.same(await lookups(deps), { hit: 0, changed: 0, miss: 2 }, 'the range near retention is not even looked up; the device without a state row is never kept');
-  t.equal(deps.seriesMemo?.answers.size, 0);
+  t.equal(deps.keptAnswers?.memo.size, 0);
 
-  const off = await buildTestApp(t, { seriesMemoMaxBytes: 0 });
-  t.equal(off.deps.seriesMemo, undefined, 'SERIES_MEMO_MAX_BYTES=0: no memo');
+  const off = await buildTestApp(t, { answerMemoMaxBytes: 0 });
+  t.equal(off.deps.keptAnswers, undefined, 'ANSWER_MEMO_MAX_BYTES=0: no memo');
   const other = await newTenant(off.deps.pool);
   await projectBatch(off.deps.pool, randomUUID(), [{ tenantId: other.tenant, device: 'dev', key: 'k', ts: now - MINUTE, type: 'reading', values: { v: 1 } }]);
   for (let i = 0; i < 2; i++) t.equal((await get(off.app, series('dev', hour - 3_600_000), other.apiKey)).body.buckets[0].count, 1);

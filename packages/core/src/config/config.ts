@@ -22,10 +22,10 @@ export interface Config {
   aggregateRetentionDays: number;
   maxStalenessMs: number;
   /**
-   * Bytes of device-series answers each query-api keeps for reuse while the device's history is
-   * unchanged (decision 0103); 0 keeps none. One tenant may hold a quarter of it.
+   * Bytes of series and stats answers each query-api keeps for reuse while what they were computed
+   * from is unchanged (decision 0103); 0 keeps none. One tenant may hold a quarter of it.
    */
-  seriesMemoMaxBytes: number;
+  answerMemoMaxBytes: number;
   cacheTtlSeconds: number;
   /** Group commit: a batch closes at this many events or this many milliseconds after its first request. */
   ingestMaxBatchEvents: number;

@@ -10,8 +10,8 @@ export interface RoutingState {
   breakers: Pick<Breaker, 'target' | 'state'>[];
   /** The live hub, for the unsent bytes its stream clients hold. */
   live: { bufferedBytes(): number };
-  /** The series answers kept for reuse (decision 0103). */
-  seriesMemo: { readonly bytes: number };
+  /** The answers kept for reuse (decision 0103). */
+  answerMemo: { readonly bytes: number };
 }
 
 const BREAKER_STATES: BreakerState[] = ['closed', 'open', 'half-open'];
@@ -58,11 +58,11 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
     },
   });
   new Gauge({
-    name: 'strata_query_series_memo_bytes',
-    help: 'Bytes of device-series answers this process keeps for reuse (at most SERIES_MEMO_MAX_BYTES).',
+    name: 'strata_query_answer_memo_bytes',
+    help: 'Bytes of series and stats answers this process keeps for reuse (at most ANSWER_MEMO_MAX_BYTES).',
     registers: [registry],
     collect() {
-      this.set(routing.seriesMemo.bytes);
+      this.set(routing.answerMemo.bytes);
     },
   });
   return {
@@ -89,10 +89,10 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
       labelNames: ['result'],
       registers: [registry],
     }),
-    seriesMemoLookups: new Counter({
-      name: 'strata_query_series_memo_lookups_total',
-      help: 'Device-series reads that looked for a kept answer: hit (the device unchanged, the answer reused), changed (it had changed: read again), miss (none kept, or too old).',
-      labelNames: ['result'],
+    answerMemoLookups: new Counter({
+      name: 'strata_query_answer_memo_lookups_total',
+      help: 'Series and stats reads (read) that looked for a kept answer: hit (what it was computed from unchanged, the answer reused), changed (read again), miss (none kept, or too old).',
+      labelNames: ['read', 'result'],
       registers: [registry],
     }),
     replicaSkips: new Counter({

@@ -4,7 +4,7 @@ import type { Counter, Gauge } from 'prom-client';
 export interface QueryMetrics {
   reads: Counter<'source' | 'consistency'>;
   cacheLookups: Counter<'result'>;
-  seriesMemoLookups: Counter<'result'>;
+  answerMemoLookups: Counter<'read' | 'result'>;
   replicaSkips: Counter<'replica' | 'reason'>;
   streamClients: Gauge;
   streamsEnded: Counter<'reason'>;

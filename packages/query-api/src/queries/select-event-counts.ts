@@ -19,6 +19,22 @@ import type { Queryable } from '@strata/core';
  * range's bounds every call was planned anew (0.4 ms).
  */
 const EPOCH = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
+
+/**
+ * What a range's counts are computed from, as one text (decision 0103): the xmins of the tenant's
+ * notes in the range and of the level's counter rows in it, in key order, hashed. A drain that adds to
+ * the tenant's history notes each minute it writes in its own transaction (a new note row), and the
+ * refresh that deletes a note rewrites the minute's counters and its hour's in its own (counts only
+ * grow, so the rows it writes change): while the text is the same, so are the range's counts, for
+ * every type. Equal sets, equal text; a changed row changes its xmin.
+ */
+const countsTag = (table: string, tenant: string, from: string, to: string): string => `md5(
+  coalesce((SELECT string_agg(d.xmin::text, ',' ORDER BY d.bucket, d.xmin::text) FROM aggregate_dirty d
+             WHERE d.tenant_id = ${tenant} AND d.bucket >= ${from}::timestamptz AND d.bucket < ${to}::timestamptz), '')
+  || '|' ||
+  coalesce((SELECT string_agg(c.xmin::text, ',' ORDER BY c.bucket, c.type) FROM ${table} c
+             WHERE c.tenant_id = ${tenant} AND c.bucket >= ${from}::timestamptz AND c.bucket < ${to}::timestamptz), ''))`;
+
 const statement = (table: string, width: string, passThrough: boolean, typed: boolean): string => {
   const ofType = (alias: string): string => (typed ? ` AND ${alias}.type = $5::text` : '');
   return `
@@ -55,9 +71,12 @@ WITH dirty AS (
     FROM (${passThrough ? '' : 'SELECT * FROM stored UNION ALL '}SELECT * FROM minutes UNION ALL SELECT * FROM live) parts
    GROUP BY 1, 2
 )
-SELECT date_part('epoch', bucket) * 1000 AS ms, type, count::float8 AS count
+SELECT date_part('epoch', bucket) * 1000 AS ms, type, count::float8 AS count, NULL::text AS counts_tag
   FROM (${passThrough ? 'SELECT bucket, type, count FROM stored UNION ALL ' : ''}SELECT * FROM combined) answer
- ORDER BY bucket, type`;
+UNION ALL
+-- What these counts were computed from, in this snapshot, as a row without a bucket (decision 0103).
+SELECT NULL, NULL, NULL, ${countsTag(table, '$1', '$3', '$4')}
+ ORDER BY ms NULLS LAST, type`;
 };
 
 const LEVELS: [interval: string, name: string, table: string, width: string, passThrough: boolean][] = [
@@ -67,6 +86,9 @@ const LEVELS: [interval: string, name: string, table: string, width: string, pas
   ['1 hour', 'query-counts-1h', 'event_counts_1h', '1 hour', true],
   ['1 day', 'query-counts-1d', 'event_counts_1h', '1 hour', false],
 ];
+
+/** The counter table each interval reads: its rows are what the interval's tag covers. */
+const TAG_TABLES = new Map(LEVELS.map(([interval, , table]) => [interval, table]));
 
 /**
  * Statement per interval, with and without the type filter, from a fixed list: table names never
@@ -97,13 +119,34 @@ export interface SelectEventCountsQuery {
   type: string | undefined;
 }
 
-export async function selectEventCounts(db: Queryable, query: SelectEventCountsQuery): Promise<EventCountRow[]> {
+export interface EventCounts {
+  rows: EventCountRow[];
+  /** What the counts were computed from, as the statement's snapshot saw it (countsTag). */
+  tag: string;
+}
+
+export async function selectEventCounts(db: Queryable, query: SelectEventCountsQuery): Promise<EventCounts> {
   const statement = STATEMENTS.get(`${query.interval}/${query.type === undefined ? 'all' : 'typed'}`);
   if (!statement) throw new Error(`no counter level for interval ${query.interval}`);
-  const result = await db.query<EventCountRow>({
+  const result = await db.query<EventCountRow & { counts_tag: string | null }>({
     name: statement.name,
     text: statement.text,
     values: query.type === undefined ? [query.tenantId, query.interval, query.from, query.to] : [query.tenantId, query.interval, query.from, query.to, query.type],
   });
-  return result.rows;
+  const rows = result.rows;
+  // The last row is the one without a bucket; it carries only the tag.
+  const tagRow = rows.pop();
+  return { rows, tag: tagRow?.counts_tag ?? 'none' };
+}
+
+/** The tag selectEventCounts would return for the range, as a snapshot taken now sees it. */
+export async function selectEventCountsTag(db: Queryable, query: Omit<SelectEventCountsQuery, 'type'>): Promise<string> {
+  const table = TAG_TABLES.get(query.interval);
+  if (!table) throw new Error(`no counter level for interval ${query.interval}`);
+  const result = await db.query<{ counts_tag: string }>({
+    name: `query-counts-tag-${table}`,
+    text: `SELECT ${countsTag(table, '$1', '$2', '$3')} AS counts_tag`,
+    values: [query.tenantId, query.from, query.to],
+  });
+  return result.rows[0]?.counts_tag ?? 'none';
 }

@@ -5,7 +5,8 @@ import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseAggregates, parseInterval } from '../params/parse-series-params.ts';
-import { readSeries, type SeriesMemo } from '../reads/read-series.ts';
+import type { KeptAnswers } from '../reads/kept-answers.ts';
+import { readSeries } from '../reads/read-series.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
 import { SeriesResponses } from './read-responses.ts';
 import { DeviceParams, ReadOptionHeaders, SeriesQuery } from './schemas.ts';
@@ -17,8 +18,8 @@ import { sendReadJson } from './send-read.ts';
  * Buckets without data are left out rather than reported as zero counts with null averages.
  */
 export interface GetSeriesRouteDeps extends ReadRouteDeps {
-  /** Answers kept for reuse while the device is unchanged (decision 0103); undefined: none. */
-  seriesMemo: SeriesMemo | undefined;
+  /** Answers kept for reuse while what they were computed from is unchanged (decision 0103); undefined: none. */
+  keptAnswers: KeptAnswers | undefined;
 }
 
 export function registerGetSeriesRoute(app: FastifyInstance, deps: GetSeriesRouteDeps): void {
@@ -51,7 +52,7 @@ export function registerGetSeriesRoute(app: FastifyInstance, deps: GetSeriesRout
         from: isoTime(start),
         to: isoTime(end),
       };
-      const { bucketsJson, meta } = await readSeries(deps.router, deps.seriesMemo, query, aggregates, options);
+      const { bucketsJson, meta } = await readSeries(deps.router, deps.keptAnswers, query, aggregates, options);
       return sendReadJson(deps.metrics, reply, meta, { device: request.params.device, value: q.value, interval }, { name: 'buckets', json: bucketsJson });
     },
   );

@@ -5,18 +5,24 @@ import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
+import type { KeptAnswers } from '../reads/kept-answers.ts';
 import { readStats } from '../reads/read-stats.ts';
 import type { ReadRouteDeps } from './read-route-deps.ts';
 import { StatsResponses } from './read-responses.ts';
 import { ReadOptionHeaders, StatsQuery } from './schemas.ts';
-import { sendRead } from './send-read.ts';
+import { sendReadJson } from './send-read.ts';
 
 /**
  * `GET /v1/stats`: the tenant's event counts per bucket and event type, from the counters the
  * projection keeps (never a scan of history). Like series, the range widens to whole buckets and
  * buckets without events are left out.
  */
-export function registerGetStatsRoute(app: FastifyInstance, deps: ReadRouteDeps): void {
+export interface GetStatsRouteDeps extends ReadRouteDeps {
+  /** Answers kept for reuse while what they were computed from is unchanged (decision 0103); undefined: none. */
+  keptAnswers: KeptAnswers | undefined;
+}
+
+export function registerGetStatsRoute(app: FastifyInstance, deps: GetStatsRouteDeps): void {
   const schema = {
     tags: ['tenant'],
     summary: "The tenant's event counts per bucket and type",
@@ -32,7 +38,9 @@ export function registerGetStatsRoute(app: FastifyInstance, deps: ReadRouteDeps)
     const interval = parseInterval(q.interval ?? '1h');
     const { start, end } = parseBucketRange(q, interval, deps.clock.now());
     const query = { tenantId: request.auth.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };
-    const { buckets, meta } = await readStats(deps.router, query, options);
-    return sendRead(deps.metrics, reply, meta, { interval, ...(q.type === undefined ? {} : { type: q.type }), buckets });
+    const { bucketsJson, meta } = await readStats(deps.router, deps.keptAnswers, query, options);
+    // The buckets as JSON text (JSON.stringify of the objects the schema describes), so a kept answer
+    // is sent as it is (decision 0103); the body in the schema's order, as sendReadJson writes it.
+    return sendReadJson(deps.metrics, reply, meta, { interval, ...(q.type === undefined ? {} : { type: q.type }) }, { name: 'buckets', json: bucketsJson });
   });
 }
