@@ -100,5 +100,11 @@ t.test('stats bodies are what the schema serializer writes, kept or not, for hos
     const other = await get(app, path, b.apiKey);
     t.same(other.body.buckets[0].counts, { reading: 1 }, `read ${i + 1}: the other tenant's own counts`);
   }
-  t.same(await lookups(deps), { hit: 2, changed: 0, miss: 2 }, 'each tenant its own answer, each reused once');
+  for (const type of ['every type', '__proto__', 'line\u2028separator']) {
+    for (let i = 0; i < 2; i++) {
+      const typed = await get(app, `${path}&type=${encodeURIComponent(type)}`, a.apiKey);
+      t.equal(typed.text, serialize(typed.body), `type ${encodeURIComponent(type)}, read ${i + 1}: byte for byte, \`type\` after \`meta\` as the serializer wrote it`);
+    }
+  }
+  t.same(await lookups(deps), { hit: 5, changed: 0, miss: 5 }, 'each tenant and each filter its own answer, each reused once');
 });

@@ -26,8 +26,11 @@ export interface KeepableRead {
   from: string;
   /** The tag as a snapshot taken now on the routed source sees it, with that read's meta. */
   probe: () => Promise<{ value: string; meta: ReadMeta }>;
-  /** The whole read: its JSON text, its tag from the same snapshot ('none': do not keep), its meta. */
-  read: () => Promise<{ json: string; tag: string; meta: ReadMeta }>;
+  /**
+   * The whole read: its JSON text, its tag from the same snapshot ('none': do not keep), its meta.
+   * `keep`: the answer would be kept, so the tag is wanted (a read may skip computing it otherwise).
+   */
+  read: (keep: boolean) => Promise<{ json: string; tag: string; meta: ReadMeta }>;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface KeepableRead {
 export async function readKeeping(kept: KeptAnswers | undefined, nowMs: number, r: KeepableRead): Promise<{ json: string; meta: ReadMeta }> {
   const keepable = kept !== undefined && Date.parse(r.from) >= nowMs - (kept.aggregateRetentionDays - 1) * DAY_MS;
   if (!kept || !keepable) {
-    const { json, meta } = await r.read();
+    const { json, meta } = await r.read(false);
     return { json, meta };
   }
   const key = [r.tenantId, r.kind, ...r.keyParts].join('\u0000');
@@ -53,7 +56,7 @@ export async function readKeeping(kept: KeptAnswers | undefined, nowMs: number, 
   } else {
     kept.lookups.inc({ read: r.kind, result: 'miss' });
   }
-  const { json, tag, meta } = await r.read();
+  const { json, tag, meta } = await r.read(true);
   if (tag !== 'none') kept.memo.set(r.tenantId, key, json, tag);
   return { json, meta };
 }

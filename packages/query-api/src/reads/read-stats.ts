@@ -24,8 +24,8 @@ export async function readStats(router: ReadRouter, kept: KeptAnswers | undefine
     keyParts: [query.interval, query.from, query.to, query.type === undefined ? 'every type' : `type ${query.type}`],
     from: query.from,
     probe: () => routeRead(router, options, { database: (db) => selectEventCountsTag(db, query) }),
-    read: async () => {
-      const { value, meta } = await routeRead(router, options, { database: (db) => selectEventCounts(db, query) });
+    read: async (keep) => {
+      const { value, meta } = await routeRead(router, options, { database: (db) => selectEventCounts(db, query, keep) });
       return { json: JSON.stringify(statsBuckets(value.rows)), tag: value.tag, meta };
     },
   });

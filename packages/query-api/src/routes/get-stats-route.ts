@@ -40,7 +40,8 @@ export function registerGetStatsRoute(app: FastifyInstance, deps: GetStatsRouteD
     const query = { tenantId: request.auth.tenantId, interval: INTERVALS[interval].sql, from: isoTime(start), to: isoTime(end), type: q.type };
     const { bucketsJson, meta } = await readStats(deps.router, deps.keptAnswers, query, options);
     // The buckets as JSON text (JSON.stringify of the objects the schema describes), so a kept answer
-    // is sent as it is (decision 0103); the body in the schema's order, as sendReadJson writes it.
-    return sendReadJson(deps.metrics, reply, meta, { interval, ...(q.type === undefined ? {} : { type: q.type }) }, { name: 'buckets', json: bucketsJson });
+    // is sent as it is (decision 0103); the body in the order the schema serializer wrote it (the
+    // optional `type` after `meta`).
+    return sendReadJson(deps.metrics, reply, meta, { interval }, { name: 'buckets', json: bucketsJson }, q.type === undefined ? {} : { type: q.type });
   });
 }
