@@ -37,7 +37,7 @@ const ENTRY_OVERHEAD_BYTES = 256;
 export class AnswerMemo {
   readonly #options: AnswerMemoOptions;
   readonly #now: () => number;
-  /** Every entry (a Map keeps insertion order; a use re-inserts). */
+  /** Every entry by key (recency is kept per tenant, below). */
   readonly #entries = new Map<string, Held>();
   /** Each tenant's entries, least recently used first, and its bytes. */
   readonly #tenants = new Map<string, { entries: Map<string, Held>; bytes: number }>();
@@ -71,8 +71,7 @@ export class AnswerMemo {
   use(key: string): void {
     const held = this.#entries.get(key);
     if (!held) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, held);
+    // A Map keeps insertion order: re-inserting makes the entry its tenant's most recently used.
     const tenant = this.#tenants.get(held.tenantId);
     tenant?.entries.delete(key);
     tenant?.entries.set(key, held);

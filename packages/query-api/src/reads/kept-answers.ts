@@ -38,8 +38,7 @@ export interface KeepableRead {
  * would give now, and goes out with the probe's meta); otherwise the whole read, kept for next time.
  */
 export async function readKeeping(kept: KeptAnswers | undefined, nowMs: number, r: KeepableRead): Promise<{ json: string; meta: ReadMeta }> {
-  const keepable = kept !== undefined && Date.parse(r.from) >= nowMs - (kept.aggregateRetentionDays - 1) * DAY_MS;
-  if (!kept || !keepable) {
+  if (kept === undefined || Date.parse(r.from) < nowMs - (kept.aggregateRetentionDays - 1) * DAY_MS) {
     const { json, meta } = await r.read(false);
     return { json, meta };
   }

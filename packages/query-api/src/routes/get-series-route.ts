@@ -5,9 +5,8 @@ import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseAggregates, parseInterval } from '../params/parse-series-params.ts';
-import type { KeptAnswers } from '../reads/kept-answers.ts';
 import { readSeries } from '../reads/read-series.ts';
-import type { ReadRouteDeps } from './read-route-deps.ts';
+import type { KeepingReadRouteDeps } from './read-route-deps.ts';
 import { SeriesResponses } from './read-responses.ts';
 import { DeviceParams, ReadOptionHeaders, SeriesQuery } from './schemas.ts';
 import { sendReadJson } from './send-read.ts';
@@ -17,12 +16,7 @@ import { sendReadJson } from './send-read.ts';
  * The range is widened to whole buckets, so the first and last bucket are complete, not clipped.
  * Buckets without data are left out rather than reported as zero counts with null averages.
  */
-export interface GetSeriesRouteDeps extends ReadRouteDeps {
-  /** Answers kept for reuse while what they were computed from is unchanged (decision 0103); undefined: none. */
-  keptAnswers: KeptAnswers | undefined;
-}
-
-export function registerGetSeriesRoute(app: FastifyInstance, deps: GetSeriesRouteDeps): void {
+export function registerGetSeriesRoute(app: FastifyInstance, deps: KeepingReadRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/devices/:device/series',
     {

@@ -5,9 +5,8 @@ import { checkNameParam } from '../params/check-name-param.ts';
 import { parseBucketRange } from '../params/parse-bucket-range.ts';
 import { parseReadOptions } from '../params/parse-read-options.ts';
 import { INTERVALS, parseInterval } from '../params/parse-series-params.ts';
-import type { KeptAnswers } from '../reads/kept-answers.ts';
 import { readStats } from '../reads/read-stats.ts';
-import type { ReadRouteDeps } from './read-route-deps.ts';
+import type { KeepingReadRouteDeps } from './read-route-deps.ts';
 import { StatsResponses } from './read-responses.ts';
 import { ReadOptionHeaders, StatsQuery } from './schemas.ts';
 import { sendReadJson } from './send-read.ts';
@@ -17,12 +16,7 @@ import { sendReadJson } from './send-read.ts';
  * projection keeps (never a scan of history). Like series, the range widens to whole buckets and
  * buckets without events are left out.
  */
-export interface GetStatsRouteDeps extends ReadRouteDeps {
-  /** Answers kept for reuse while what they were computed from is unchanged (decision 0103); undefined: none. */
-  keptAnswers: KeptAnswers | undefined;
-}
-
-export function registerGetStatsRoute(app: FastifyInstance, deps: GetStatsRouteDeps): void {
+export function registerGetStatsRoute(app: FastifyInstance, deps: KeepingReadRouteDeps): void {
   const schema = {
     tags: ['tenant'],
     summary: "The tenant's event counts per bucket and type",
