@@ -18,6 +18,7 @@ import { createQueryMetrics } from './metrics/create-query-metrics.ts';
 import type { QueryMetrics } from './model/query-metrics.ts';
 import { Breaker, type BreakerOptions } from './read-routing/breaker.ts';
 import type { ReadRouter } from './read-routing/read-router.ts';
+import { ProjectionWaiter } from './read-routing/projection-waiter.ts';
 import { ReplicaSet } from './read-routing/replica-set.ts';
 import { createSourceErrorLog } from './read-routing/source-error-log.ts';
 import { AnswerMemo } from './reads/answer-memo.ts';
@@ -36,6 +37,7 @@ export type QueryConfig = Pick<
   | 'queryApiPort'
   | 'logLevel'
   | 'maxStalenessMs'
+  | 'strongReadWaitMs'
   | 'answerMemoMaxBytes'
   | 'aggregateRetentionDays'
   | 'readRateLimitPerSecond'
@@ -68,6 +70,8 @@ export interface QueryDeps {
   cacheBreaker: Breaker;
   /** What every routed read is given: the sources, their breakers and the routing counters. */
   router: ReadRouter;
+  /** Where strong and token reads wait for their batches to be projected (decision 0104). */
+  projection: ProjectionWaiter;
   /** Live updates for GET /v1/stream: one Redis subscription per process, shared by every client. */
   live: LiveDeps;
   /** Series and stats answers kept for reuse (decision 0103); undefined when ANSWER_MEMO_MAX_BYTES is 0. */
@@ -119,6 +123,15 @@ const ANSWER_MEMO_TENANT_SHARE = 4;
 // A kept answer is dropped after a minute whatever its tag says: a bound on anything the tag cannot
 // see that a future change might add (aggregate retention is kept out by the range rule instead).
 const ANSWER_MEMO_MAX_AGE_MS = 60_000;
+/**
+ * Strong reads waiting for their batches (decision 0104): one probe of applied_batches every 5 ms
+ * while any waits (a drain takes tens of milliseconds, so a wait ends a few ms after its drain);
+ * at most 64 waiting reads per tenant (each holds a connection: a tenant whose projection is stuck
+ * cannot take them all), and at most 10,000 distinct batches (the probe's array).
+ */
+const PROJECTION_POLL_MS = 5;
+const PROJECTION_WAITERS_PER_TENANT = 64;
+const PROJECTION_MAX_PENDING_BATCHES = 10_000;
 const LIVE_HEARTBEAT_MS = 15_000;
 const LIVE_RETRY_MS = 1000;
 
@@ -176,6 +189,12 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     prefix: config.redisPrefix,
     authFailuresPerMinute: config.authFailuresPerMinute,
   });
+  const projection = new ProjectionWaiter(
+    pool,
+    clock,
+    { maxWaitMs: config.strongReadWaitMs, pollMs: PROJECTION_POLL_MS, waitersPerTenant: PROJECTION_WAITERS_PER_TENANT, maxPendingBatches: PROJECTION_MAX_PENDING_BATCHES },
+    metrics.projectionWaits,
+  );
   const router: ReadRouter = {
     primary: pool,
     replicas,
@@ -183,8 +202,9 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     metrics,
     sourceErrors: createSourceErrorLog(logger),
     clock,
+    projection,
   };
-  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, live, keptAnswers };
+  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, projection, live, keptAnswers };
 }
 
 function createLiveDeps(
@@ -215,6 +235,8 @@ function createLiveDeps(
 /** Closes what createQueryDeps opened, in reverse order; startQueryApi's stop() must have run first. */
 export async function closeQueryDeps(deps: QueryDeps): Promise<void> {
   await closeAll(deps.logger, [
+    // Reads still waiting are refused (503) before the pool they probe on ends.
+    ['projection waiter', async () => deps.projection.close()],
     ['auth subscriber', async () => deps.authSubscriber.disconnect()],
     ['live subscriber', async () => deps.live.subscriber.disconnect()],
     // QUIT needs a live connection; a cache that is down is just disconnected, ending its reconnect loop.

@@ -22,6 +22,12 @@ export interface Config {
   aggregateRetentionDays: number;
   maxStalenessMs: number;
   /**
+   * How long a strong (or token) read of history, series, stats, lists or groups waits on the primary
+   * for its acknowledged, still-staged batches to be projected before it answers 503 (decision 0104);
+   * 0 refuses such a read at once instead of waiting.
+   */
+  strongReadWaitMs: number;
+  /**
    * Bytes of series and stats answers each query-api keeps for reuse while what they were computed
    * from is unchanged (decision 0103); 0 keeps none. One tenant may hold a quarter of it.
    */

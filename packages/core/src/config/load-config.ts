@@ -62,6 +62,7 @@ export function loadConfig(env: Env): Config {
     retentionDays: int('RETENTION_DAYS', 30, 1, 36500),
     aggregateRetentionDays: int('AGGREGATE_RETENTION_DAYS', 400, 1, 36500),
     maxStalenessMs: int('MAX_STALENESS_MS', 3000, 0, 86_400_000),
+    strongReadWaitMs: int('STRONG_READ_WAIT_MS', 5000, 0, 600_000),
     answerMemoMaxBytes: int('ANSWER_MEMO_MAX_BYTES', 32 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
     cacheTtlSeconds: int('CACHE_TTL_SECONDS', 86_400, 1, 31_536_000),
     ingestMaxBatchEvents: int('INGEST_MAX_BATCH_EVENTS', 2000, 1, 10_000),

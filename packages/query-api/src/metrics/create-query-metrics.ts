@@ -95,6 +95,12 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
       labelNames: ['read', 'result'],
       registers: [registry],
     }),
+    projectionWaits: new Counter({
+      name: 'strata_query_projection_waits_total',
+      help: 'Strong and token reads that waited for acknowledged, still-staged batches to be projected (decision 0104): applied (then read), timeout (STRONG_READ_WAIT_MS passed: 503), refused (a bound or shutdown: 503), failed (the primary could not be asked).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     replicaSkips: new Counter({
       name: 'strata_query_replica_skips_total',
       help: 'Reads a chosen replica did not answer: token (batch not applied there yet), error (failed or timed out), breaker (open).',

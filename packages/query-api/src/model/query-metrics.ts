@@ -5,6 +5,7 @@ export interface QueryMetrics {
   reads: Counter<'source' | 'consistency'>;
   cacheLookups: Counter<'result'>;
   answerMemoLookups: Counter<'read' | 'result'>;
+  projectionWaits: Counter<'result'>;
   replicaSkips: Counter<'replica' | 'reason'>;
   streamClients: Gauge;
   streamsEnded: Counter<'reason'>;

@@ -1,6 +1,7 @@
 import type { Clock, Queryable } from '@strata/core';
 import type { QueryMetrics } from '../model/query-metrics.ts';
 import type { Breaker } from './breaker.ts';
+import type { ProjectionWaiter } from './projection-waiter.ts';
 import type { ReplicaSet } from './replica-set.ts';
 import type { SourceErrorLog } from './source-error-log.ts';
 
@@ -16,5 +17,7 @@ export interface ReadRouter {
   };
   metrics: Pick<QueryMetrics, 'replicaSkips' | 'cacheLookups'>;
   sourceErrors: SourceErrorLog;
+  /** Where strong and token reads wait for their acknowledged batches (decision 0104). */
+  projection: Pick<ProjectionWaiter, 'wait' | 'maxPendingBatches'>;
   clock: Clock;
 }

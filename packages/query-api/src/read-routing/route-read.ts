@@ -7,6 +7,7 @@ import type { SourceCandidate } from '../model/source-candidate.ts';
 import { selectBatchApplied } from '../queries/select-batch-applied.ts';
 import { chooseSources } from './choose-sources.ts';
 import { databaseErrorToAppError, isClientError } from './data-exception.ts';
+import { passProjectionBarrier, type ProjectionBarrier } from './projection-barrier.ts';
 import type { ReadRouter } from './read-router.ts';
 import type { ReplicaNode } from './replica-node.ts';
 
@@ -16,6 +17,11 @@ export interface ReadPlan<T> {
   database(db: Queryable, source: SourceCandidate): Promise<T>;
   /** The read from the cache: undefined on a miss, throws on a cache failure. Absent: no cache for this read. */
   cache?: () => Promise<T | undefined>;
+  /**
+   * For a read that does not merge staged rows itself: what a strong or token read on the primary
+   * must see projected first (decision 0104). Absent: the read merges staged rows (latest state).
+   */
+  projected?: ProjectionBarrier;
 }
 
 export interface RoutedRead<T> {
@@ -41,7 +47,7 @@ export async function routeRead<T>(router: ReadRouter, options: ReadOptions, pla
   for (const candidate of chain) {
     const meta: ReadMeta = { source: sourceLabel(candidate.source), consistency: options.consistency, lagMs: Math.round(candidate.lagMs) };
     const { source } = candidate;
-    if (source.kind === 'primary') return { value: await plan.database(router.primary, candidate).catch(asClientError), meta };
+    if (source.kind === 'primary') return { value: await readPrimary(router, options, candidate, plan).catch(asClientError), meta };
     if (source.kind === 'cache' && plan.cache) {
       const value = await readFromCache(router, plan.cache);
       if (value !== undefined) return { value, meta };
@@ -54,6 +60,15 @@ export async function routeRead<T>(router: ReadRouter, options: ReadOptions, pla
     router.metrics.replicaSkips.inc({ replica: node.name, reason: attempt.reason });
   }
   throw new Error('routing chain ended without the primary');
+}
+
+/**
+ * The read on the primary. A strong read, or one with a token, must reflect events acknowledged but
+ * maybe still staged: a read that cannot merge them waits until they are projected (decision 0104).
+ */
+async function readPrimary<T>(router: ReadRouter, options: ReadOptions, candidate: SourceCandidate, plan: ReadPlan<T>): Promise<T> {
+  if (candidate.includeStaged && plan.projected) await passProjectionBarrier(router, plan.projected, options);
+  return plan.database(router.primary, candidate);
 }
 
 /** The cached value, or undefined on a miss or any failure (then the chain moves on). */

@@ -5,6 +5,7 @@ import type { ReadOptions } from '../model/read-options.ts';
 import { encodeCursor } from '../params/cursor.ts';
 import { LIST_PAGE_MAX_BYTES } from '../params/list-page-max-bytes.ts';
 import { listDeviceStates, type ListDeviceStatesQuery } from '../queries/list-device-states.ts';
+import { ProjectionBarrier } from '../read-routing/projection-barrier.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 
@@ -25,7 +26,8 @@ export interface DeviceListPage {
 
 /**
  * One page of latest states from the projection (the cache holds single devices, so `cache` reads
- * as `eventual`; strong listing does not merge staging yet). `ordering` is what the next cursor is
+ * as `eventual`; a strong read first waits for the tenant's acknowledged batches to be projected:
+ * decision 0104). `ordering` is what the next cursor is
  * bound to, the one the request's cursor was decoded with; `labelFilter` (`?label=name:value`) keeps
  * the devices holding that label value now. The cursor need not bind the filter: a keyset position
  * is valid under any filter.
@@ -38,6 +40,7 @@ export async function readDeviceList(
   const { ordering, ...list } = query;
   const { value: rows, meta } = await routeRead(router, options, {
     database: (db) => listDeviceStates(db, { ...list, limit: list.limit + 1, maxBytes: LIST_PAGE_MAX_BYTES }),
+    projected: new ProjectionBarrier(list.tenantId),
   });
   const fitting = rows.findIndex((row) => row.values === null);
   const page = rows.slice(0, Math.min(list.limit, fitting < 0 ? rows.length : fitting));

@@ -5,6 +5,7 @@ import type { ReadOptions } from '../model/read-options.ts';
 import { encodeCursor } from '../params/cursor.ts';
 import { LIST_PAGE_MAX_BYTES } from '../params/list-page-max-bytes.ts';
 import { selectDeviceEvents, type SelectDeviceEventsQuery } from '../queries/select-device-events.ts';
+import { ProjectionBarrier } from '../read-routing/projection-barrier.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 
@@ -24,7 +25,10 @@ export interface EventsPage {
   meta: ReadMeta;
 }
 
-/** One page of a device's history, newest first, keyset-paginated on (ts, event_key). */
+/**
+ * One page of a device's history, newest first, keyset-paginated on (ts, event_key). A strong or
+ * token read on the primary first waits for the device's acknowledged batches (decision 0104).
+ */
 export async function readEvents(
   router: ReadRouter,
   query: Omit<SelectDeviceEventsQuery, 'maxBytes'>,
@@ -32,6 +36,7 @@ export async function readEvents(
 ): Promise<EventsPage> {
   const { value: rows, meta } = await routeRead(router, options, {
     database: (db) => selectDeviceEvents(db, { ...query, limit: query.limit + 1, maxBytes: LIST_PAGE_MAX_BYTES }),
+    projected: new ProjectionBarrier(query.tenantId, query.device),
   });
   const fitting = rows.findIndex((row) => row.values === null);
   const page = rows.slice(0, Math.min(query.limit, fitting < 0 ? rows.length : fitting));

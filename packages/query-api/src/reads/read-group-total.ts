@@ -2,6 +2,7 @@ import { isoTime } from '../model/iso-time.ts';
 import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import { selectGroupTotal, type SelectGroupTotalQuery } from '../queries/select-group-total.ts';
+import { ProjectionBarrier } from '../read-routing/projection-barrier.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 
@@ -15,7 +16,11 @@ export interface GroupTotalRead {
 
 /** The running sum of a value over a group up to and including `at`, on the first source that answers. */
 export async function readGroupTotal(router: ReadRouter, query: SelectGroupTotalQuery, options: ReadOptions): Promise<GroupTotalRead> {
-  const { value: row, meta } = await routeRead(router, options, { database: (db) => selectGroupTotal(db, query) });
+  const { value: row, meta } = await routeRead(router, options, {
+    database: (db) => selectGroupTotal(db, query),
+    // Members are any of the tenant's devices: a strong read waits for all its batches (decision 0104).
+    projected: new ProjectionBarrier(query.tenantId),
+  });
   return {
     total: Number.isFinite(row.total) ? row.total : null,
     at: query.at,

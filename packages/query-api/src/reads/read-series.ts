@@ -2,6 +2,7 @@ import type { ReadMeta } from '../model/read-meta.ts';
 import type { ReadOptions } from '../model/read-options.ts';
 import type { Aggregate } from '../params/parse-series-params.ts';
 import { selectDeviceStateTag, selectSeriesBuckets, type SelectSeriesBucketsQuery } from '../queries/select-series-buckets.ts';
+import { ProjectionBarrier } from '../read-routing/projection-barrier.ts';
 import type { ReadRouter } from '../read-routing/read-router.ts';
 import { routeRead } from '../read-routing/route-read.ts';
 import { createBucketTimeFormatter } from './bucket-time-formatter.ts';
@@ -27,14 +28,16 @@ export async function readSeries(
   aggregates: Aggregate[],
   options: ReadOptions,
 ): Promise<{ bucketsJson: string; meta: ReadMeta }> {
+  // One barrier for the probe and the read: a strong read waits once (decision 0104).
+  const projected = new ProjectionBarrier(query.tenantId, query.device);
   const { json, meta } = await readKeeping(kept, router.clock.now(), {
     kind: 'series',
     tenantId: query.tenantId,
     keyParts: [query.device, query.valueKey, query.interval, query.from, query.to, aggregates.join(',')],
     from: query.from,
-    probe: () => routeRead(router, options, { database: (db) => selectDeviceStateTag(db, query.tenantId, query.device) }),
+    probe: () => routeRead(router, options, { database: (db) => selectDeviceStateTag(db, query.tenantId, query.device), projected }),
     read: async () => {
-      const { value, meta } = await routeRead(router, options, { database: (db) => selectSeriesBuckets(db, query) });
+      const { value, meta } = await routeRead(router, options, { database: (db) => selectSeriesBuckets(db, query), projected });
       return { json: bucketsJson(value.rows, aggregates, createBucketTimeFormatter()), tag: value.stateTag, meta };
     },
   });

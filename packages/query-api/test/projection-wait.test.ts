@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { encodeToken, systemClock } from '@strata/core';
+import { projectBatch, stageEvents, toBatchEvent, type SeedEvent } from '@strata/testkit';
+import { Counter, Registry } from 'prom-client';
+import { ProjectionWaiter } from '../src/read-routing/projection-waiter.ts';
+import { buildTestApp, get, newTenant, type TestApp } from './helpers.ts';
+import { foldLabelSamples } from './support/label-samples.ts';
+
+/*
+ * Decision 0104: a strong read (or a read with a token, on the primary) reflects every event
+ * acknowledged before it began. Latest state merges staged rows; history, series, stats, lists and
+ * group reads cannot, so they wait until the batches staged for them are projected. Here nothing
+ * projects but the test: a read that did not wait would answer without the staged events, and one
+ * that waited too long, or for the wrong tenant, would not answer when the test says.
+ */
+const MINUTE = 60_000;
+
+async function waits(deps: TestApp['deps']): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const { labels, value } of (await deps.metrics.projectionWaits.get()).values) counts[String(labels.result)] = value;
+  return counts;
+}
+
+/** Resolves once `deps` has `n` reads waiting (a read reaches its wait after its first statement). */
+async function waitingReads(deps: TestApp['deps'], n: number): Promise<void> {
+  for (let i = 0; i < 400 && deps.projection.waiting < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (deps.projection.waiting < n) throw new Error(`expected ${n} waiting reads, found ${deps.projection.waiting}`);
+}
+
+t.test('strong history, series, stats and list reads wait for staged batches, then include them', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const minute = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+  const from = new Date(minute - MINUTE).toISOString();
+  const to = new Date(minute + 2 * MINUTE).toISOString();
+  const old: SeedEvent = { tenantId: tenant, device: 'd', ts: minute, key: 'i:old', values: { v: 1 } };
+  await projectBatch(deps.pool, randomUUID(), [toBatchEvent(old)]);
+  const staged: SeedEvent[] = [
+    { tenantId: tenant, device: 'd', ts: minute + 1000, key: 'i:s1', values: { v: 10 } },
+    { tenantId: tenant, device: 'fresh', ts: minute + 2000, key: 'i:s2', values: { v: 100 } },
+  ];
+  const batch = await stageEvents(deps.pool, staged);
+
+  // Eventual reads do not wait: they answer now, without the staged events.
+  const eventual = await get(app, `/v1/devices/d/events?from=${from}&to=${to}`, apiKey);
+  t.same(eventual.body.items.map((item: { id: string }) => item.id), ['old'], 'eventual: only what is projected');
+
+  const strong = { 'x-consistency': 'strong' };
+  const reads = Promise.all([
+    get(app, `/v1/devices/d/events?from=${from}&to=${to}`, apiKey, strong),
+    get(app, `/v1/devices/d/series?value=v&interval=1m&agg=count,sum&from=${from}&to=${to}`, apiKey, strong),
+    get(app, `/v1/stats?interval=1m&from=${from}&to=${to}`, apiKey, strong),
+    get(app, '/v1/devices', apiKey, strong),
+  ]);
+  await waitingReads(deps, 4);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(deps.projection.waiting, 4, 'all four still wait while the batch is staged');
+
+  await projectBatch(deps.pool, batch, staged.map(toBatchEvent));
+  const [events, series, stats, list] = await reads;
+  t.same(events.body.items.map((item: { id: string }) => item.id), ['s1', 'old'], 'history holds the staged event');
+  t.equal(events.body.meta.consistency, 'strong');
+  t.same(series.body.buckets, [{ ts: new Date(minute).toISOString(), count: 2, sum: 11 }], 'the series counts it');
+  t.same(stats.body.buckets.map((bucket: { counts: unknown }) => bucket.counts), [{ reading: 3 }], 'stats count it');
+  t.same(list.body.items.map((item: { device: string }) => item.device), ['d', 'fresh'], 'the list holds the device only staging had');
+  t.same(await waits(deps), { applied: 4 });
+
+  // Nothing staged any more: a strong read answers at once and waits for nothing.
+  t.equal((await get(app, `/v1/devices/d/events?from=${from}&to=${to}`, apiKey, strong)).status, 200);
+  t.same(await waits(deps), { applied: 4 }, 'a read with nothing to wait for is not counted');
+});
+
+t.test("strong group series and totals wait for the tenant's staged batches", async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const minute = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+  await foldLabelSamples(deps.pool, tenant, [{ device: 'd', label: 'team', ts: minute - MINUTE, value: 'red' }]);
+  const staged: SeedEvent[] = [{ tenantId: tenant, device: 'd', ts: minute + 1000, key: 'i:1', values: { v: 7 } }];
+  const batch = await stageEvents(deps.pool, staged);
+  const range = `from=${new Date(minute).toISOString()}&to=${new Date(minute + MINUTE).toISOString()}`;
+  const strong = { 'x-consistency': 'strong' };
+  const reads = Promise.all([
+    get(app, `/v1/groups/team/red/series?value=v&agg=sum&interval=1m&${range}`, apiKey, strong),
+    get(app, `/v1/groups/team/red/total?value=v&at=${new Date(minute + 30_000).toISOString()}`, apiKey, strong),
+  ]);
+  await waitingReads(deps, 2);
+  await projectBatch(deps.pool, batch, staged.map(toBatchEvent));
+  const [series, total] = await reads;
+  t.same(series.body.buckets, [{ ts: new Date(minute).toISOString(), sum: 7 }], 'the group series holds the staged event');
+  t.equal(total.body.total, 7, 'so does the total');
+  t.same(await waits(deps), { applied: 2 });
+});
+
+t.test('a token read on the primary waits for its batch; a forged or foreign token does not', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  const other = await newTenant(deps.pool, 'neighbour');
+  const ts = Date.now() - MINUTE;
+  const mine: SeedEvent[] = [{ tenantId: tenant, device: 'd', ts, key: 'i:1', values: { v: 1 } }];
+  const batch = await stageEvents(deps.pool, mine);
+  const foreign = await stageEvents(deps.pool, [{ tenantId: other.tenant, device: 'd', ts, key: 'i:x', values: { v: 9 } }]);
+
+  const path = `/v1/devices/d/events?after=${encodeToken(batch)}`;
+  const read = get(app, path, apiKey);
+  await waitingReads(deps, 1);
+  await projectBatch(deps.pool, batch, mine.map(toBatchEvent));
+  const answer = await read;
+  t.same(answer.body.items.map((item: { id: string }) => item.id), ['1'], 'the token read holds its write');
+  t.equal(answer.body.meta.consistency, 'eventual');
+
+  const forged = await get(app, `/v1/devices/d/events?after=${encodeToken(randomUUID())}`, apiKey);
+  t.equal(forged.status, 200, 'a token no one staged is not waited for');
+  const theirs = await get(app, `/v1/devices/d/events?after=${encodeToken(foreign)}`, apiKey);
+  t.equal(theirs.status, 200, "another tenant's staged batch is not this read's to wait for");
+  t.same(theirs.body.items.map((item: { id: string }) => item.id), ['1'], 'and shows nothing of it');
+  t.same(await waits(deps), { applied: 1 });
+});
+
+t.test("a neighbour's staged batches never hold a tenant's strong reads", async (t) => {
+  const { app, deps } = await buildTestApp(t, { strongReadWaitMs: 60_000 });
+  const { apiKey } = await newTenant(deps.pool);
+  const other = await newTenant(deps.pool, 'neighbour');
+  await stageEvents(deps.pool, [{ tenantId: other.tenant, device: 'd', ts: Date.now(), key: 'i:1', values: { v: 1 } }]);
+  const strong = { 'x-consistency': 'strong' };
+  for (const path of ['/v1/devices/d/events', '/v1/devices', `/v1/stats?interval=1h&from=${new Date(Date.now() - 3_600_000).toISOString()}`]) {
+    t.equal((await get(app, path, apiKey, strong)).status, 200, `${path} answered at once`);
+  }
+  t.same(await waits(deps), {}, 'nothing waited');
+});
+
+t.test('a batch not projected in STRONG_READ_WAIT_MS is a 503 that says so; 0 refuses at once', async (t) => {
+  const { app, deps } = await buildTestApp(t, { strongReadWaitMs: 300 });
+  const { tenant, apiKey } = await newTenant(deps.pool);
+  await stageEvents(deps.pool, [{ tenantId: tenant, device: 'd', ts: Date.now(), key: 'i:1', values: { v: 1 } }]);
+  const started = Date.now();
+  const answer = await get(app, '/v1/devices/d/events', apiKey, { 'x-consistency': 'strong' });
+  t.equal(answer.status, 503);
+  t.equal(answer.body.error.code, 'projection_pending');
+  t.match(answer.body.error.message, /1 acknowledged batch\(es\).*STRONG_READ_WAIT_MS \(300 ms\).*consistency=eventual/);
+  t.equal(answer.headers['retry-after'], '1');
+  t.ok(Date.now() - started >= 300, 'it waited the bound first');
+  t.same(await waits(deps), { timeout: 1 });
+  t.equal((await get(app, '/v1/devices/d', apiKey, { 'x-consistency': 'strong' })).body.values.v, 1, 'latest state merges staging: never waits');
+  t.equal((await get(app, '/v1/devices/d/events', apiKey)).status, 200, 'eventual reads are not held');
+
+  const off = await buildTestApp(t, { strongReadWaitMs: 0 });
+  const offTenant = await newTenant(off.deps.pool);
+  await stageEvents(off.deps.pool, [{ tenantId: offTenant.tenant, device: 'd', ts: Date.now(), key: 'i:1', values: { v: 1 } }]);
+  const refused = await get(off.app, '/v1/devices/d/events', offTenant.apiKey, { 'x-consistency': 'strong' });
+  t.equal(refused.status, 503);
+  t.match(refused.body.error.message, /STRONG_READ_WAIT_MS is 0/);
+});
+
+t.test('the waiter: one probe for every read, bounded per tenant and in batches, each wait its own', async (t) => {
+  const { deps } = await buildTestApp(t);
+  const counter = new Counter({ name: 'waits', help: 'waits', labelNames: ['result'], registers: [new Registry()] });
+  const statements: string[][] = [];
+  const db = {
+    query: (config: { name: string; values: string[][] }) => {
+      statements.push(config.values[0] as string[]);
+      return deps.pool.query(config as never);
+    },
+  };
+  const waiter = new ProjectionWaiter(db as never, systemClock, { maxWaitMs: 10_000, pollMs: 5, waitersPerTenant: 2, maxPendingBatches: 3 }, counter);
+  t.teardown(() => waiter.close());
+  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+  const first = waiter.wait('t1', [a, b]);
+  const second = waiter.wait('t1', [b]);
+  await t.rejects(waiter.wait('t1', [a]), { code: 'projection_pending', message: /2 reads of this tenant are already waiting/ }, 'a third read of t1 is refused');
+  await t.rejects(waiter.wait('t2', [randomUUID(), randomUUID()]), { message: /too many batches are awaited/ }, 'the batch bound holds for every tenant');
+  const third = waiter.wait('t2', [c]);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.same(new Set(statements.at(-1)), new Set([a, b, c]), 'one probe asks for every waiting read at once');
+
+  await deps.pool.query('INSERT INTO applied_batches (batch_id, event_count, inserted) VALUES ($1, 1, 1)', [b]);
+  await second;
+  t.equal(waiter.waiting, 2, 'the read waiting only for b is done; the one waiting for a and b is not');
+  await deps.pool.query('INSERT INTO applied_batches (batch_id, event_count, inserted) VALUES ($1, 1, 1), ($2, 1, 1)', [a, c]);
+  await Promise.all([first, third]);
+  t.equal(waiter.waiting, 0);
+  const probes = statements.length;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(statements.length, probes, 'no probe while no read waits');
+
+  const late = waiter.wait('t1', [randomUUID()]);
+  waiter.close();
+  await t.rejects(late, { code: 'projection_pending', message: /shutting down/ }, 'shutdown refuses a waiting read');
+  const values: Record<string, number> = {};
+  for (const { labels, value } of (await counter.get()).values) values[String(labels.result)] = value;
+  t.same(values, { refused: 3, applied: 3 });
+});
