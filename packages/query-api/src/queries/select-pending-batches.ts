@@ -2,20 +2,19 @@ import type { Queryable } from '@strata/core';
 
 // The batches a read that must reflect every acknowledged event waits for: staged (acknowledged: a 202
 // or PUBACK follows the staging commit) and not applied. A staged row of an applied batch is a
-// leftover the sweeper deletes, so it is never waited for. DISTINCT on staging's (tenant_id, device)
-// index; LIMIT keeps a huge backlog from costing a huge answer (the caller refuses past it).
+// leftover the sweeper deletes, so it is never waited for. Staging's (tenant_id, device) index finds
+// the rows; applied_batches is probed once per batch, not per row (a batch holds up to thousands);
+// LIMIT keeps a huge backlog from costing a huge answer (the caller refuses past it).
 const DEVICE_SQL = `
-  SELECT DISTINCT s.batch_id::text AS batch_id
-    FROM staging_events s
-   WHERE s.tenant_id = $1 AND s.device = $2
-     AND NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = s.batch_id)
+  SELECT d.batch_id::text AS batch_id
+    FROM (SELECT DISTINCT batch_id FROM staging_events WHERE tenant_id = $1 AND device = $2) d
+   WHERE NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id)
    LIMIT $3`;
 
 const TENANT_SQL = `
-  SELECT DISTINCT s.batch_id::text AS batch_id
-    FROM staging_events s
-   WHERE s.tenant_id = $1
-     AND NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = s.batch_id)
+  SELECT d.batch_id::text AS batch_id
+    FROM (SELECT DISTINCT batch_id FROM staging_events WHERE tenant_id = $1) d
+   WHERE NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id)
    LIMIT $2`;
 
 // A token's batch, when it is the tenant's, staged and not applied. A token names any uuid: one this

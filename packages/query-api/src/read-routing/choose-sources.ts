@@ -28,14 +28,15 @@ export interface AvailableSources {
  * one fails or misses. The primary always ends the chain, so a read never fails because an optional
  * source did. Pure, so every routing rule is tested without servers.
  *
- * - strong: the primary only, with staged (not yet projected) events merged in (only it holds them).
+ * - strong: the primary only, with staged (not yet projected) events merged in (only it holds them),
+ *   or, for a read that cannot merge them, waited for (routeRead: decision 0104).
  * - eventual: replicas that are healthy, have a closed breaker, are within the staleness bound and
  *   have applied `after` (or may have: then verifyAfter is set), least lagged first; then the primary.
  *   A replica is judged by its own state, never by another's.
  * - cache: the cache, then as eventual. The cache holds versions, not batches, so a token cannot be
  *   checked there: with `after`, the cache is skipped.
- * - with `after`, the primary at the end of the chain also merges staged events: the token's batch
- *   may still be staged there.
+ * - with `after`, the primary at the end of the chain also merges (or waits for) staged events: the
+ *   token's batch may still be staged there.
  */
 export function chooseSources(options: ReadOptions, available: AvailableSources): SourceCandidate[] {
   const after = options.afterBatchId;
