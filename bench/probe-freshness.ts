@@ -8,6 +8,14 @@ export interface Freshness {
   /** 202 → the probe counted in its minute of the device's series (`eventual`). */
   seriesP50Ms: number;
   seriesP99Ms: number;
+  /**
+   * 202 → the answer of a `strong` series read of the probe's minute sent right after the 202 (beside
+   * the eventual polls): it waits on the primary until the batch is projected (decision 0104).
+   */
+  strongP50Ms: number;
+  strongP99Ms: number;
+  /** Strong reads whose answer did not count the probe: read-your-writes broken (must be 0). */
+  strongMisses: number;
   samples: number;
   /** Events the probes' 202s acknowledged (one per probe). */
   acknowledged: number;
@@ -24,6 +32,8 @@ const GIVE_UP_MS = 10_000;
 export async function probeFreshness(stack: BenchStack, durationS: number, tag: string): Promise<Freshness> {
   const latest: number[] = [];
   const series: number[] = [];
+  const strong: number[] = [];
+  let strongMisses = 0;
   let acknowledged = 0;
   const headers = { authorization: `Bearer ${stack.apiKey}` };
   const deadline = performance.now() + durationS * 1000;
@@ -39,17 +49,25 @@ export async function probeFreshness(stack: BenchStack, durationS: number, tag: 
     if (posted.status !== 202) continue;
     acknowledged++;
     const acked = performance.now();
-    latest.push(await pollUntil(acked, () => isVisible(`${stack.urls['query-api']}/v1/devices/${device}?consistency=eventual`, headers)));
     const minute = Math.floor(ts / 60_000) * 60_000;
     const range = `from=${new Date(minute).toISOString()}&to=${new Date(minute + 60_000).toISOString()}`;
-    const seriesUrl = `${stack.urls['query-api']}/v1/devices/${device}/series?value=probe&interval=1m&agg=count&${range}&consistency=eventual`;
-    series.push(await pollUntil(acked, () => hasBucket(seriesUrl, headers)));
+    const seriesUrl = `${stack.urls['query-api']}/v1/devices/${device}/series?value=probe&interval=1m&agg=count&${range}`;
+    const strongRead = hasBucket(`${seriesUrl}&consistency=strong`, headers).then((counted) => {
+      strong.push(performance.now() - acked);
+      if (!counted) strongMisses++;
+    });
+    latest.push(await pollUntil(acked, () => isVisible(`${stack.urls['query-api']}/v1/devices/${device}?consistency=eventual`, headers)));
+    series.push(await pollUntil(acked, () => hasBucket(`${seriesUrl}&consistency=eventual`, headers)));
+    await strongRead;
   }
   return {
     latestP50Ms: quantile(latest, 0.5),
     latestP99Ms: quantile(latest, 0.99),
     seriesP50Ms: quantile(series, 0.5),
     seriesP99Ms: quantile(series, 0.99),
+    strongP50Ms: quantile(strong, 0.5),
+    strongP99Ms: quantile(strong, 0.99),
+    strongMisses,
     samples: latest.length,
     acknowledged,
   };
