@@ -124,14 +124,18 @@ const ANSWER_MEMO_TENANT_SHARE = 4;
 // see that a future change might add (aggregate retention is kept out by the range rule instead).
 const ANSWER_MEMO_MAX_AGE_MS = 60_000;
 /**
- * Strong reads waiting for their batches (decision 0104): one probe of applied_batches every 5 ms
- * while any waits (a drain takes tens of milliseconds, so a wait ends a few ms after its drain);
- * at most 64 waiting reads per tenant (each holds a connection: a tenant whose projection is stuck
- * cannot take them all), and at most 10,000 distinct batches (the probe's array).
+ * Strong reads waiting for their batches (decision 0104), every bound per tenant: one probe for all
+ * waiting reads at most every 5 ms (a drain takes tens of milliseconds, so a wait ends a few ms after
+ * its drain); 64 reads of a tenant finding or waiting at once (each holds its client's request open
+ * and a place in the tenant's search); 1,000 distinct batches a tenant's reads wait for (the probe's
+ * share: at 20-50 events a batch under one-event requests, a second or two of ingest); 100,000 staged
+ * rows read by one search (~50-130 ms, once at a time per tenant: a tenant further behind than that
+ * is refused, not scanned again and again).
  */
 const PROJECTION_POLL_MS = 5;
-const PROJECTION_WAITERS_PER_TENANT = 64;
-const PROJECTION_MAX_PENDING_BATCHES = 10_000;
+const PROJECTION_READS_PER_TENANT = 64;
+const PROJECTION_BATCHES_PER_TENANT = 1000;
+const PROJECTION_STAGED_ROWS_PER_SEARCH = 100_000;
 const LIVE_HEARTBEAT_MS = 15_000;
 const LIVE_RETRY_MS = 1000;
 
@@ -191,9 +195,15 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
   });
   const projection = new ProjectionWaiter(
     pool,
-    clock,
-    { maxWaitMs: config.strongReadWaitMs, pollMs: PROJECTION_POLL_MS, waitersPerTenant: PROJECTION_WAITERS_PER_TENANT, maxPendingBatches: PROJECTION_MAX_PENDING_BATCHES },
+    {
+      maxWaitMs: config.strongReadWaitMs,
+      pollMs: PROJECTION_POLL_MS,
+      readsPerTenant: PROJECTION_READS_PER_TENANT,
+      batchesPerTenant: PROJECTION_BATCHES_PER_TENANT,
+      stagedRowsPerSearch: PROJECTION_STAGED_ROWS_PER_SEARCH,
+    },
     metrics.projectionWaits,
+    logger,
   );
   const router: ReadRouter = {
     primary: pool,

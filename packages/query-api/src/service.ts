@@ -18,6 +18,9 @@ export interface RunningQueryApi {
  */
 export async function startQueryApi(deps: QueryDeps): Promise<RunningQueryApi> {
   const stopper = new ServiceStopper(async () => {
+    // Reads waiting for the projection are answered (503) first: app.close() waits for every request,
+    // and a wait of STRONG_READ_WAIT_MS could outlast the stop's grace (decision 0104).
+    deps.projection.close();
     await app.close();
     stopEndingRevoked();
     await deps.authenticator.stop();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { encodeToken, systemClock } from '@strata/core';
-import { projectBatch, stageEvents, toBatchEvent, type SeedEvent } from '@strata/testkit';
+import { encodeToken } from '@strata/core';
+import { projectBatch, stageEvents, toBatchEvent, type SeedEvent, type Teardownable } from '@strata/testkit';
 import { Counter, Registry } from 'prom-client';
 import { ProjectionWaiter } from '../src/read-routing/projection-waiter.ts';
 import { buildTestApp, get, newTenant, type TestApp } from './helpers.ts';
@@ -137,7 +137,7 @@ t.test('a batch not projected in STRONG_READ_WAIT_MS is a 503 that says so; 0 re
   const answer = await get(app, '/v1/devices/d/events', apiKey, { 'x-consistency': 'strong' });
   t.equal(answer.status, 503);
   t.equal(answer.body.error.code, 'projection_pending');
-  t.match(answer.body.error.message, /1 acknowledged batch\(es\).*STRONG_READ_WAIT_MS \(300 ms\).*consistency=eventual/);
+  t.match(answer.body.error.message, /not projected yet: 1 batch\(es\) this read must reflect were not projected within STRONG_READ_WAIT_MS \(300 ms\).*consistency=eventual/);
   t.equal(answer.headers['retry-after'], '1');
   t.ok(Date.now() - started >= 300, 'it waited the bound first');
   t.same(await waits(deps), { timeout: 1 });
@@ -152,41 +152,136 @@ t.test('a batch not projected in STRONG_READ_WAIT_MS is a 503 that says so; 0 re
   t.match(refused.body.error.message, /STRONG_READ_WAIT_MS is 0/);
 });
 
-t.test('the waiter: one probe for every read, bounded per tenant and in batches, each wait its own', async (t) => {
-  const { deps } = await buildTestApp(t);
-  const counter = new Counter({ name: 'waits', help: 'waits', labelNames: ['result'], registers: [new Registry()] });
-  const statements: string[][] = [];
+/** The primary, counting statements by what they do (the waiter's own), able to fail the probe on demand. */
+function countingDb(pool: TestApp['deps']['pool']) {
+  const counts = { search: 0, probe: 0, token: 0 };
+  const names: (string | undefined)[] = [];
+  let failProbes = false;
   const db = {
-    query: (config: { name: string; values: string[][] }) => {
-      statements.push(config.values[0] as string[]);
-      return deps.pool.query(config as never);
+    query: (config: { name?: string; text: string; values: unknown[] }) => {
+      if (config.text.includes('unnest($1::uuid[])')) {
+        counts.probe++;
+        if (failProbes) return Promise.reject(new Error('the primary is away'));
+      } else if (config.text.includes('LIMIT $4')) {
+        counts.search++;
+        names.push(config.name);
+      }
+      else counts.token++;
+      return pool.query(config as never);
     },
   };
-  const waiter = new ProjectionWaiter(db as never, systemClock, { maxWaitMs: 10_000, pollMs: 5, waitersPerTenant: 2, maxPendingBatches: 3 }, counter);
+  return { db: db as never, counts, names, failProbes: (on: boolean) => (failProbes = on) };
+}
+
+function waiterOn(t: Teardownable, deps: TestApp['deps'], options: Partial<ConstructorParameters<typeof ProjectionWaiter>[1]> = {}) {
+  const counter = new Counter({ name: 'waits', help: 'waits', labelNames: ['result'], registers: [new Registry()] });
+  const db = countingDb(deps.pool);
+  const waiter = new ProjectionWaiter(
+    db.db,
+    { maxWaitMs: 10_000, pollMs: 5, readsPerTenant: 64, batchesPerTenant: 1000, stagedRowsPerSearch: 200_000, ...options },
+    counter,
+    deps.logger,
+  );
   t.teardown(() => waiter.close());
-  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
-  const first = waiter.wait('t1', [a, b]);
-  const second = waiter.wait('t1', [b]);
-  await t.rejects(waiter.wait('t1', [a]), { code: 'projection_pending', message: /2 reads of this tenant are already waiting/ }, 'a third read of t1 is refused');
-  await t.rejects(waiter.wait('t2', [randomUUID(), randomUUID()]), { message: /too many batches are awaited/ }, 'the batch bound holds for every tenant');
-  const third = waiter.wait('t2', [c]);
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  t.same(new Set(statements.at(-1)), new Set([a, b, c]), 'one probe asks for every waiting read at once');
+  const results = async (): Promise<Record<string, number>> => {
+    const values: Record<string, number> = {};
+    for (const { labels, value } of (await counter.get()).values) values[String(labels.result)] = value;
+    return values;
+  };
+  return { waiter, ...db, results };
+}
 
-  await deps.pool.query('INSERT INTO applied_batches (batch_id, event_count, inserted) VALUES ($1, 1, 1)', [b]);
-  await second;
-  t.equal(waiter.waiting, 2, 'the read waiting only for b is done; the one waiting for a and b is not');
-  await deps.pool.query('INSERT INTO applied_batches (batch_id, event_count, inserted) VALUES ($1, 1, 1), ($2, 1, 1)', [a, c]);
-  await Promise.all([first, third]);
-  t.equal(waiter.waiting, 0);
-  const probes = statements.length;
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  t.equal(statements.length, probes, 'no probe while no read waits');
+const markApplied = (deps: TestApp['deps'], ...batches: string[]) =>
+  deps.pool.query('INSERT INTO applied_batches (batch_id, event_count, inserted) SELECT unnest($1::uuid[]), 1, 1', [batches]);
 
-  const late = waiter.wait('t1', [randomUUID()]);
+t.test("a tenant's concurrent reads share one search; each waits only for its own batches", async (t) => {
+  const { deps } = await buildTestApp(t);
+  const { waiter, counts, names, results } = waiterOn(t, deps);
+  const { tenant } = await newTenant(deps.pool);
+  const a = await stageEvents(deps.pool, [{ tenantId: tenant, device: 'a', ts: Date.now(), values: { v: 1 } }]);
+  const b = await stageEvents(deps.pool, [{ tenantId: tenant, device: 'b', ts: Date.now(), values: { v: 2 } }]);
+  const first = waiter.settle(tenant, { kind: 'device', device: 'a' });
+  const reads = [
+    waiter.settle(tenant, { kind: 'device', device: 'b' }),
+    waiter.settle(tenant, { kind: 'tenant' }),
+    waiter.settle(tenant, { kind: 'device', device: 'nothing staged' }),
+  ];
+  await reads[2];
+  t.equal(counts.search, 2, 'the first read searched alone; the three that came meanwhile shared the next search');
+  // A named statement is planned generically after five runs on a connection: a plan made for a
+  // tenant with a large backlog (a parallel scan of staging) then served every tenant (hostile review).
+  t.same(names, [undefined, undefined], 'each search is planned for its own tenant (an unnamed statement)');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(waiter.waiting, 3, 'a device with nothing staged waited for nothing; the others wait');
+  await markApplied(deps, b);
+  await reads[0];
+  t.equal(waiter.waiting, 2, "b's read is done; a's and the tenant's wait on");
+  const probes = counts.probe;
+  await markApplied(deps, a);
+  await Promise.all([first, reads[1]]);
+  t.ok(counts.probe > probes, 'they were probed together');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const idle = counts.probe;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(counts.probe, idle, 'no probe while no read waits');
+  t.same(await results(), { applied: 3 });
+});
+
+t.test('bounds are per tenant, checked before any statement; a neighbour at its bounds changes nothing', async (t) => {
+  const { deps } = await buildTestApp(t);
+  const { waiter, counts, results } = waiterOn(t, deps, { readsPerTenant: 2, batchesPerTenant: 2, stagedRowsPerSearch: 3 });
+  const busy = (await newTenant(deps.pool, 'busy')).tenant;
+  const calm = (await newTenant(deps.pool, 'calm')).tenant;
+  const staged = await stageEvents(deps.pool, [{ tenantId: busy, device: 'd', ts: Date.now(), values: { v: 1 } }]);
+  const held = [waiter.settle(busy, { kind: 'device', device: 'd' }), waiter.settle(busy, { kind: 'device', device: 'd' })];
+  const searches = counts.search;
+  await t.rejects(waiter.settle(busy, { kind: 'tenant' }), { code: 'projection_pending', message: /2 strong reads of this tenant are already waiting/ });
+  t.equal(counts.search, searches, 'the refused read ran no statement');
+  const calmBatch = await stageEvents(deps.pool, [{ tenantId: calm, device: 'd', ts: Date.now(), values: { v: 1 } }]);
+  const calmRead = waiter.settle(calm, { kind: 'tenant' });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await markApplied(deps, calmBatch);
+  await calmRead;
+  t.pass("the neighbour's read waited and passed beside a tenant at its bound");
+  await markApplied(deps, staged);
+  await Promise.all(held);
+
+  // More batches than the tenant may wait for, more staged rows than a search reads.
+  const other = (await newTenant(deps.pool, 'far behind')).tenant;
+  for (let i = 0; i < 3; i++) await stageEvents(deps.pool, [{ tenantId: other, device: `d${i}`, ts: Date.now(), values: { v: i } }]);
+  await t.rejects(waiter.settle(other, { kind: 'tenant' }), { message: /wait for more than 2 batches/ });
+  await stageEvents(deps.pool, [{ tenantId: other, device: 'd0', ts: Date.now() + 1, values: { v: 9 } }]);
+  await t.rejects(waiter.settle(other, { kind: 'tenant' }), { message: /more than 3 of this tenant's events are staged/ });
+  t.same(await results(), { applied: 3, busy: 1, backlog: 2 });
+});
+
+t.test('a probe that fails keeps reads waiting until their own deadline; a batch refused after staging settles', async (t) => {
+  const { deps } = await buildTestApp(t);
+  const { waiter, failProbes, counts, results } = waiterOn(t, deps, { maxWaitMs: 400 });
+  const { tenant } = await newTenant(deps.pool);
+  const lost = await stageEvents(deps.pool, [{ tenantId: tenant, device: 'd', ts: Date.now(), values: { v: 1 } }]);
+  failProbes(true);
+  const started = Date.now();
+  const read = waiter.settle(tenant, { kind: 'device', device: 'd' });
+  await t.rejects(read, { code: 'projection_pending', message: /were not projected within STRONG_READ_WAIT_MS \(400 ms\)/ });
+  const waited = Date.now() - started;
+  t.ok(waited >= 390 && waited < 2000, `refused at its deadline (${waited} ms), not at the first failed probe`);
+  t.ok(counts.probe >= 3, 'the probe was tried again and again');
+
+  // command-api removes a batch's staged rows when its queue write fails: it was never acknowledged.
+  failProbes(false);
+  const again = waiter.settle(tenant, { kind: 'device', device: 'd' });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await deps.pool.query('DELETE FROM staging_events WHERE batch_id = $1', [lost]);
+  await again;
+  t.same(await results(), { timeout: 1, applied: 1 });
+
+  const late = (async () => {
+    await stageEvents(deps.pool, [{ tenantId: tenant, device: 'd', ts: Date.now(), values: { v: 2 } }]);
+    return waiter.settle(tenant, { kind: 'device', device: 'd' });
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 100));
   waiter.close();
   await t.rejects(late, { code: 'projection_pending', message: /shutting down/ }, 'shutdown refuses a waiting read');
-  const values: Record<string, number> = {};
-  for (const { labels, value } of (await counter.get()).values) values[String(labels.result)] = value;
-  t.same(values, { refused: 3, applied: 3 });
+  await t.rejects(waiter.settle(tenant, { kind: 'tenant' }), { message: /shutting down/ });
 });

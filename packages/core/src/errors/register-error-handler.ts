@@ -41,7 +41,10 @@ export function answerFrameworkError(error: FastifyError, _request: FastifyReque
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) request.log.warn({ err: error.cause ?? error }, error.message);
+      // A 5xx with a cause is a failure to look at; one without is a refusal by design (shutting down,
+      // a bound, the projection behind): a line without a stack, which a client can cause at will.
+      if (error.status >= 500 && error.cause !== undefined) request.log.warn({ err: error.cause }, error.message);
+      else if (error.status >= 500) request.log.info({ code: error.code }, error.message);
       if (error.headers) void reply.headers(error.headers);
       return reply.code(error.status).send({
         error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },

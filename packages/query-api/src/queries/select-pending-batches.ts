@@ -1,21 +1,26 @@
 import type { Queryable } from '@strata/core';
 
-// The batches a read that must reflect every acknowledged event waits for: staged (acknowledged: a 202
-// or PUBACK follows the staging commit) and not applied. A staged row of an applied batch is a
-// leftover the sweeper deletes, so it is never waited for. Staging's (tenant_id, device) index finds
-// the rows; applied_batches is probed once per batch, not per row (a batch holds up to thousands);
-// LIMIT keeps a huge backlog from costing a huge answer (the caller refuses past it).
-const DEVICE_SQL = `
-  SELECT d.batch_id::text AS batch_id
-    FROM (SELECT DISTINCT batch_id FROM staging_events WHERE tenant_id = $1 AND device = $2) d
-   WHERE NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id)
-   LIMIT $3`;
-
-const TENANT_SQL = `
-  SELECT d.batch_id::text AS batch_id
-    FROM (SELECT DISTINCT batch_id FROM staging_events WHERE tenant_id = $1) d
-   WHERE NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id)
-   LIMIT $2`;
+// The batches strong reads of one tenant wait for (decision 0104): staged (acknowledged: a 202 or
+// PUBACK follows the staging commit) and not applied; a staged row of an applied batch is a leftover
+// the sweeper deletes. One statement for every read of the tenant that queued for it: the whole
+// tenant when one of them reads tenant-wide ($2), else the devices asked for ($3). The rows read are
+// bounded ($4): past it the caller refuses instead of reading a backlog whole. Sent unnamed, so each
+// run is planned for its own tenant: a plan cached for a tenant with a large backlog (a parallel scan
+// of staging) would scan the whole table for every other tenant too (hostile review). applied_batches
+// is probed once per distinct batch, by its key (a scalar subquery: never a hash of the whole table).
+const SQL = `
+WITH r AS MATERIALIZED (
+  SELECT device, batch_id FROM staging_events
+   WHERE tenant_id = $1 AND ($2::boolean OR device = ANY($3::text[]))
+   LIMIT $4
+), d AS (
+  -- The device only where a read asked for it: rows of other devices collapse to one per batch.
+  SELECT DISTINCT CASE WHEN device = ANY($3::text[]) THEN device END AS device, batch_id FROM r
+)
+SELECT c.rows, p.device, p.batch_id
+  FROM (SELECT count(*)::int AS rows FROM r) c
+  LEFT JOIN (SELECT d.device, d.batch_id::text AS batch_id FROM d
+              WHERE (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id LIMIT 1) IS NULL) p ON true`;
 
 // A token's batch, when it is the tenant's, staged and not applied. A token names any uuid: one this
 // node never staged (forged, or truncated from UNLOGGED staging by a crash) is not waited for.
@@ -23,16 +28,35 @@ const TOKEN_SQL = `
   SELECT s.batch_id::text AS batch_id
     FROM staging_events s
    WHERE s.batch_id = $1::uuid AND s.tenant_id = $2
-     AND NOT EXISTS (SELECT 1 FROM applied_batches a WHERE a.batch_id = s.batch_id)
+     AND (SELECT 1 FROM applied_batches a WHERE a.batch_id = s.batch_id LIMIT 1) IS NULL
    LIMIT 1`;
 
-/** The tenant's (or one device's) staged batches not yet applied, at most `limit`. */
-export async function selectPendingBatches(db: Queryable, tenantId: string, device: string | undefined, limit: number): Promise<string[]> {
-  const result =
-    device === undefined
-      ? await db.query<{ batch_id: string }>({ name: 'query-select-pending-batches-tenant', text: TENANT_SQL, values: [tenantId, limit] })
-      : await db.query<{ batch_id: string }>({ name: 'query-select-pending-batches-device', text: DEVICE_SQL, values: [tenantId, device, limit] });
-  return result.rows.map((row) => row.batch_id);
+export interface StagedBatches {
+  /** The staged rows read reached the bound: the lists below may be incomplete. */
+  truncated: boolean;
+  /** Every pending batch of the tenant (only when asked for the whole tenant). */
+  tenant: string[];
+  /** Pending batches per device asked for. */
+  byDevice: Map<string, string[]>;
+}
+
+/** The tenant's pending batches, whole or for `devices`; truncated when more than `maxRows` staged rows match. */
+export async function selectPendingBatches(db: Queryable, tenantId: string, wholeTenant: boolean, devices: string[], maxRows: number): Promise<StagedBatches> {
+  const result = await db.query<{ rows: number; device: string | null; batch_id: string | null }>({
+    text: SQL,
+    values: [tenantId, wholeTenant, devices, maxRows + 1],
+  });
+  const tenant = new Set<string>();
+  const byDevice = new Map<string, string[]>();
+  for (const row of result.rows) {
+    if (row.batch_id === null) continue;
+    tenant.add(row.batch_id);
+    if (row.device === null) continue;
+    const list = byDevice.get(row.device);
+    if (list) list.push(row.batch_id);
+    else byDevice.set(row.device, [row.batch_id]);
+  }
+  return { truncated: (result.rows[0]?.rows ?? 0) > maxRows, tenant: wholeTenant ? [...tenant] : [], byDevice };
 }
 
 /** The token's batch when it is this tenant's, staged and not yet applied; else nothing to wait for. */

@@ -1,5 +1,4 @@
 import type { ReadOptions } from '../model/read-options.ts';
-import { selectPendingBatches, selectPendingTokenBatch } from '../queries/select-pending-batches.ts';
 import type { ReadRouter } from './read-router.ts';
 
 /**
@@ -25,15 +24,12 @@ export class ProjectionBarrier {
  * the token's batch when it is the tenant's and still staged. Reads that merge staged rows
  * themselves (latest state, state at an instant) never pass here.
  */
-export async function passProjectionBarrier(router: Pick<ReadRouter, 'primary' | 'projection'>, barrier: ProjectionBarrier, options: ReadOptions): Promise<void> {
+export async function passProjectionBarrier(router: Pick<ReadRouter, 'projection'>, barrier: ProjectionBarrier, options: ReadOptions): Promise<void> {
   if (barrier.passed) return;
-  const batches =
-    options.consistency === 'strong'
-      ? // One more than the waiter takes: a backlog past its bound is refused, not read whole.
-        await selectPendingBatches(router.primary, barrier.tenantId, barrier.device, router.projection.maxPendingBatches + 1)
-      : options.afterBatchId !== undefined
-        ? await selectPendingTokenBatch(router.primary, barrier.tenantId, options.afterBatchId)
-        : [];
-  await router.projection.wait(barrier.tenantId, batches);
+  if (options.consistency === 'strong') {
+    await router.projection.settle(barrier.tenantId, barrier.device === undefined ? { kind: 'tenant' } : { kind: 'device', device: barrier.device });
+  } else if (options.afterBatchId !== undefined) {
+    await router.projection.settle(barrier.tenantId, { kind: 'token', batchId: options.afterBatchId });
+  }
   barrier.passed = true;
 }

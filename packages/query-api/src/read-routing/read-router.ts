@@ -18,6 +18,6 @@ export interface ReadRouter {
   metrics: Pick<QueryMetrics, 'replicaSkips' | 'cacheLookups'>;
   sourceErrors: SourceErrorLog;
   /** Where strong and token reads wait for their acknowledged batches (decision 0104). */
-  projection: Pick<ProjectionWaiter, 'wait' | 'maxPendingBatches'>;
+  projection: Pick<ProjectionWaiter, 'settle'>;
   clock: Clock;
 }

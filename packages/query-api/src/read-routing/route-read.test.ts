@@ -34,7 +34,7 @@ function fakeRouter(replicaBreaker = new Breaker('replica:r', { failures: 1, hal
     sourceErrors: { note: (source) => noted.push(source) },
     clock: systemClock,
     // No plan here has a projection barrier (projection-wait.test.ts tests it on real servers).
-    projection: { maxPendingBatches: 0, wait: () => Promise.reject(new Error('no plan of this test waits for projection')) },
+    projection: { settle: () => Promise.reject(new Error('no plan of this test waits for projection')) },
   };
   const count = async (name: string, labels: Record<string, string>): Promise<number> =>
     (await registry.getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
