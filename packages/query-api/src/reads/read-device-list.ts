@@ -27,8 +27,8 @@ export interface DeviceListPage {
 /**
  * One page of latest states from the projection (the cache holds single devices, so `cache` reads
  * as `eventual`; a strong read first waits for the tenant's acknowledged batches to be projected:
- * decision 0104). `ordering` is what the next cursor is
- * bound to, the one the request's cursor was decoded with; `labelFilter` (`?label=name:value`) keeps
+ * decision 0104). `ordering` is what the next cursor is bound to, the one the request's cursor was
+ * decoded with; `labelFilter` (`?label=name:value`) keeps
  * the devices holding that label value now. The cursor need not bind the filter: a keyset position
  * is valid under any filter.
  */

@@ -11,8 +11,9 @@ import { bucketsJson } from './buckets-json.ts';
 /**
  * One value's aggregates per bucket over a group's members, in the order asked, from the group
  * rollups and the live tail on the first source that answers. A strong or token read on the primary
- * first waits for the tenant's acknowledged batches to be projected (decision 0104). `devices` is read only when asked for: in combined buckets it costs a probe per member.
- * The buckets as JSON text (decision 0099).
+ * first waits for the tenant's acknowledged batches to be projected (decision 0104). `devices` is
+ * read only when asked for: in combined buckets it costs a probe per member. The buckets as JSON
+ * text (decision 0099).
  */
 export async function readGroupSeries(
   router: ReadRouter,
