@@ -157,20 +157,27 @@ function countingDb(pool: TestApp['deps']['pool']) {
   const counts = { search: 0, probe: 0, token: 0 };
   const names: (string | undefined)[] = [];
   let failProbes = false;
+  let searchDelayMs = 0;
   const db = {
-    query: (config: { name?: string; text: string; values: unknown[] }) => {
+    query: async (config: { name?: string; text: string; values: unknown[] }) => {
       if (config.text.includes('unnest($1::uuid[])')) {
         counts.probe++;
-        if (failProbes) return Promise.reject(new Error('the primary is away'));
+        if (failProbes) throw new Error('the primary is away');
       } else if (config.text.includes('LIMIT $4')) {
         counts.search++;
         names.push(config.name);
-      }
-      else counts.token++;
+        if (searchDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, searchDelayMs));
+      } else counts.token++;
       return pool.query(config as never);
     },
   };
-  return { db: db as never, counts, names, failProbes: (on: boolean) => (failProbes = on) };
+  return {
+    db: db as never,
+    counts,
+    names,
+    failProbes: (on: boolean) => (failProbes = on),
+    delaySearches: (ms: number) => (searchDelayMs = ms),
+  };
 }
 
 function waiterOn(t: Teardownable, deps: TestApp['deps'], options: Partial<ConstructorParameters<typeof ProjectionWaiter>[1]> = {}) {
@@ -251,8 +258,55 @@ t.test('bounds are per tenant, checked before any statement; a neighbour at its 
   for (let i = 0; i < 3; i++) await stageEvents(deps.pool, [{ tenantId: other, device: `d${i}`, ts: Date.now(), values: { v: i } }]);
   await t.rejects(waiter.settle(other, { kind: 'tenant' }), { message: /wait for more than 2 batches/ });
   await stageEvents(deps.pool, [{ tenantId: other, device: 'd0', ts: Date.now() + 1, values: { v: 9 } }]);
-  await t.rejects(waiter.settle(other, { kind: 'tenant' }), { message: /more than 3 of this tenant's events are staged/ });
+  await t.rejects(waiter.settle(other, { kind: 'tenant' }), { message: /more than 3 events of this read's scope are staged/ });
   t.same(await results(), { applied: 3, busy: 1, backlog: 2 });
+});
+
+t.test("a shared search that reads too many rows refuses only the scopes that are behind; the tenant's next tenant-wide read is refused without one", async (t) => {
+  const { deps } = await buildTestApp(t);
+  const { waiter, counts, results } = waiterOn(t, deps, { stagedRowsPerSearch: 3 });
+  const { tenant } = await newTenant(deps.pool);
+  for (let i = 0; i < 4; i++) await stageEvents(deps.pool, [{ tenantId: tenant, device: 'hot', ts: Date.now() + i, values: { v: i } }]);
+  const quietBatch = await stageEvents(deps.pool, [{ tenantId: tenant, device: 'quiet', ts: Date.now(), values: { v: 1 } }]);
+  // The first read searches alone; the three that come meanwhile share the next search, which reads
+  // 5 rows (the whole tenant) against a bound of 3: each is then searched again on its own.
+  const first = waiter.settle(tenant, { kind: 'device', device: 'calm' });
+  const [wide, quiet, hot] = [
+    waiter.settle(tenant, { kind: 'tenant' }),
+    waiter.settle(tenant, { kind: 'device', device: 'quiet' }),
+    waiter.settle(tenant, { kind: 'device', device: 'hot' }),
+  ];
+  await first;
+  await t.rejects(wide, { code: 'projection_pending', message: /more than 3 events of this read's scope are staged/ }, 'the tenant is behind');
+  await t.rejects(hot, { message: /more than 3 events/ }, 'so is the hot device');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(waiter.waiting, 1, 'the quiet device waits for its own one batch, never refused for its neighbours');
+  await markApplied(deps, quietBatch);
+  await quiet;
+  t.equal(counts.search, 5, 'one alone, one shared, then each of the three alone');
+  await t.rejects(waiter.settle(tenant, { kind: 'tenant' }), { message: /more than 3 events/ });
+  t.equal(counts.search, 5, 'a tenant-wide read right after a tenant-wide search found the tenant behind runs none');
+  t.same(await results(), { backlog: 3, applied: 1 });
+});
+
+t.test('STRONG_READ_WAIT_MS bounds the search too; failing probes come more and more slowly', async (t) => {
+  const { deps } = await buildTestApp(t);
+  const { waiter, delaySearches, results } = waiterOn(t, deps, { maxWaitMs: 200 });
+  const { tenant } = await newTenant(deps.pool);
+  await stageEvents(deps.pool, [{ tenantId: tenant, device: 'd', ts: Date.now(), values: { v: 1 } }]);
+  delaySearches(1000);
+  let started = Date.now();
+  await t.rejects(waiter.settle(tenant, { kind: 'device', device: 'd' }), { message: /finding what to wait for took longer than STRONG_READ_WAIT_MS \(200 ms\)/ });
+  t.ok(Date.now() - started < 800, `refused at its deadline (${Date.now() - started} ms), not when the search ended`);
+  delaySearches(0);
+  await new Promise((resolve) => setTimeout(resolve, 900));
+
+  const slow = waiterOn(t, deps, { maxWaitMs: 600 });
+  slow.failProbes(true);
+  started = Date.now();
+  await t.rejects(slow.waiter.settle(tenant, { kind: 'device', device: 'd' }), { message: /were not projected within STRONG_READ_WAIT_MS \(600 ms\)/ });
+  t.ok(slow.counts.probe >= 3 && slow.counts.probe <= 10, `${slow.counts.probe} probes in ${Date.now() - started} ms: spaced more after each failure (every 5 ms would be ~120)`);
+  t.same(await results(), { timeout: 1 });
 });
 
 t.test('a probe that fails keeps reads waiting until their own deadline; a batch refused after staging settles', async (t) => {

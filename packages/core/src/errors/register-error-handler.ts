@@ -42,9 +42,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
       // A 5xx with a cause is a failure to look at; one without is a refusal by design (shutting down,
-      // a bound, the projection behind): a line without a stack, which a client can cause at will.
+      // a bound, the projection behind) that a client can cause thousands of times a second: its
+      // metric counts it, and the log has it at debug, without a stack.
       if (error.status >= 500 && error.cause !== undefined) request.log.warn({ err: error.cause }, error.message);
-      else if (error.status >= 500) request.log.info({ code: error.code }, error.message);
+      else if (error.status >= 500) request.log.debug({ code: error.code }, error.message);
       if (error.headers) void reply.headers(error.headers);
       return reply.code(error.status).send({
         error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },

@@ -97,7 +97,7 @@ export function createQueryMetrics(registry: Registry, routing: RoutingState): Q
     }),
     projectionWaits: new Counter({
       name: 'strata_query_projection_waits_total',
-      help: 'Strong and token reads that waited for acknowledged, still-staged batches to be projected (decision 0104): applied (then read), timeout (STRONG_READ_WAIT_MS passed: 503), refused (a bound or shutdown: 503), failed (the primary could not be asked).',
+      help: 'Strong and token reads that found acknowledged, still-staged batches to wait for (decision 0104): applied (waited, then read); 503s: timeout (STRONG_READ_WAIT_MS passed), busy (64 reads of the tenant at once), backlog (too many batches or staged events), off (STRONG_READ_WAIT_MS=0), shutdown.',
       labelNames: ['result'],
       registers: [registry],
     }),

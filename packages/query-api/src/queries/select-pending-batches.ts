@@ -20,7 +20,10 @@ WITH r AS MATERIALIZED (
 SELECT c.rows, p.device, p.batch_id
   FROM (SELECT count(*)::int AS rows FROM r) c
   LEFT JOIN (SELECT d.device, d.batch_id::text AS batch_id FROM d
-              WHERE (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id LIMIT 1) IS NULL) p ON true`;
+              -- Too many rows: the answer is thrown away, so no batch is grouped or looked up (the
+              -- first condition holds no column: PostgreSQL tests it once, before the rest runs).
+              WHERE (SELECT count(*) FROM r) < $4
+                AND (SELECT 1 FROM applied_batches a WHERE a.batch_id = d.batch_id LIMIT 1) IS NULL) p ON true`;
 
 // A token's batch, when it is the tenant's, staged and not applied. A token names any uuid: one this
 // node never staged (forged, or truncated from UNLOGGED staging by a crash) is not waited for.

@@ -1,50 +1,62 @@
-import { AppError, CallBatcher, type Logger, type Queryable } from '@strata/core';
+import { AppError, CallBatcher, ThrottledLogger, type Logger, type Queryable } from '@strata/core';
 import type { Counter } from 'prom-client';
 import { selectPendingBatches, selectPendingTokenBatch } from '../queries/select-pending-batches.ts';
 import { selectSettledBatches } from '../queries/select-settled-batches.ts';
 
 export interface ProjectionWaiterOptions {
-  /** STRONG_READ_WAIT_MS: how long a read waits for its batches; 0 refuses one that would wait. */
+  /** STRONG_READ_WAIT_MS: how long a read may take to find and wait for its batches; 0 refuses one that would wait. */
   maxWaitMs: number;
-  /** The shortest pause between two probes while reads wait (a probe's own duration is the longest). */
+  /** The shortest pause between two probes while reads wait. */
   pollMs: number;
   /** Reads of one tenant finding or waiting at once; more are refused at once. */
   readsPerTenant: number;
   /** Distinct batches one tenant's reads wait for at once; a read that would pass it is refused. */
   batchesPerTenant: number;
-  /** Staged rows one search reads at most; past it the tenant is too far behind to wait for. */
+  /** Staged rows one search reads at most; past it the scope is too far behind to wait for. */
   stagedRowsPerSearch: number;
 }
 
 /** What one read must see projected: its device's batches, its tenant's, or its token's. */
 export type ProjectionScope = { kind: 'device'; device: string } | { kind: 'tenant' } | { kind: 'token'; batchId: string };
+type SearchScope = ProjectionScope & { kind: 'device' | 'tenant' };
 
 /**
  * `result`: applied (waited, then read), timeout (STRONG_READ_WAIT_MS passed), busy (the tenant's
- * reads at their bound), backlog (the tenant's batches or staged rows past theirs), off
+ * reads at their bound), backlog (the scope's batches or staged rows past theirs), off
  * (STRONG_READ_WAIT_MS is 0), shutdown. All but applied are 503s.
  */
 export type ProjectionWaitCounter = Counter<'result'>;
 
 type Refusal = 'timeout' | 'busy' | 'backlog' | 'off' | 'shutdown';
 
-interface Waiter {
-  tenant: TenantWaits;
-  pending: Set<string>;
-  deadline: NodeJS.Timeout;
+/** One read from the moment it asks until it may read: searching for its batches, then waiting for them. */
+interface Read {
+  tenant: TenantReads;
+  /** Undefined while its batches are being found. */
+  pending: Set<string> | undefined;
+  deadline: NodeJS.Timeout | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-/** One tenant's reads in progress: how many, the batches they wait for (with how many wait for each), and its search. */
-interface TenantWaits {
+/** One tenant's reads in progress, the batches they wait for (with how many wait for each), its search. */
+interface TenantReads {
   id: string;
   reads: number;
   batches: Map<string, number>;
-  search: CallBatcher<ProjectionScope & { kind: 'device' | 'tenant' }, string[] | 'backlog'>;
+  search: CallBatcher<SearchScope, string[] | 'backlog'>;
 }
 
+/** A search of several scopes that read too many rows: each scope is searched again alone (CallBatcher's isolate). */
+class SharedSearchTruncated extends Error {}
+
 const RETRY_AFTER_SECONDS = '1';
+/** A probe that took long (a pool wait, a lock) spaces the next one by at most this. */
+const MAX_PROBE_SPACING_MS = 100;
+/** After a failed probe the pause doubles, up to this, until one succeeds. */
+const MAX_FAILED_PROBE_SPACING_MS = 500;
+/** A tenant-wide search that found too many staged rows is not run again for this long. */
+const BACKLOG_MEMORY_MS = 1000;
 
 /**
  * Holds strong reads (and token reads on the primary) until the batches they must reflect are
@@ -53,81 +65,87 @@ const RETRY_AFTER_SECONDS = '1';
  *  - finding what to wait for is one statement per tenant at a time (`selectPendingBatches`): reads of
  *    a tenant that arrive while its search runs share the next one, which starts after they arrived
  *    (so it sees everything acknowledged before them); a tenant's reads past `readsPerTenant` are
- *    refused before any statement runs;
+ *    refused before any statement runs; a scope with more staged rows than a search reads is refused;
  *  - waiting is one statement for every waiting read of every tenant (`selectSettledBatches`), run
- *    only while some read waits, at most every `pollMs` and never more often than it takes to run;
- *  - each read has its own deadline timer: a probe that is slow or failing cannot hold it past it.
+ *    only while some read waits, every `pollMs` (more slowly while the probe is slow or failing);
+ *  - each read has its own deadline from the moment it asks, search included: no statement, slow or
+ *    failing, holds it past STRONG_READ_WAIT_MS.
  */
 export class ProjectionWaiter {
   readonly #db: Queryable;
   readonly #options: ProjectionWaiterOptions;
   readonly #waits: ProjectionWaitCounter;
-  readonly #logger: Logger;
-  readonly #tenants = new Map<string, TenantWaits>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #probeFailures: ThrottledLogger;
+  readonly #tenants = new Map<string, TenantReads>();
+  readonly #reads = new Set<Read>();
+  /** Tenants whose last tenant-wide search read too many rows, until when (performance.now()). */
+  readonly #backlogged = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #probing = false;
-  #lastProbeMs = 0;
+  #nextSpacingMs = 0;
   #closed = false;
 
   constructor(db: Queryable, options: ProjectionWaiterOptions, waits: ProjectionWaitCounter, logger: Logger) {
     this.#db = db;
     this.#options = options;
     this.#waits = waits;
-    this.#logger = logger;
+    this.#probeFailures = new ThrottledLogger(logger, 5000);
+    this.#nextSpacingMs = options.pollMs;
   }
 
-  /** Reads waiting for batches now. */
+  /** Reads waiting for batches now (found, not yet settled). */
   get waiting(): number {
-    return this.#waiters.size;
+    let n = 0;
+    for (const read of this.#reads) if (read.pending !== undefined) n++;
+    return n;
   }
 
   /**
    * Resolves once nothing of `scope` acknowledged before this call is left unprojected on the
    * primary; rejects with a 503 `projection_pending` saying why when it will not wait (a bound, the
-   * setting, shutdown) or waited STRONG_READ_WAIT_MS in vain; a search that fails rejects with its error.
+   * setting, shutdown) or STRONG_READ_WAIT_MS passed first; a search that fails rejects with its error.
    */
   async settle(tenantId: string, scope: ProjectionScope): Promise<void> {
     if (this.#closed) throw this.#refuse('shutdown', 'query-api is shutting down');
+    if (scope.kind === 'tenant' && (this.#backlogged.get(tenantId) ?? 0) > performance.now()) throw this.#backlog();
     const tenant = this.#tenant(tenantId);
     if (tenant.reads >= this.#options.readsPerTenant) {
       throw this.#refuse('busy', `${this.#options.readsPerTenant} strong reads of this tenant are already waiting`);
     }
     tenant.reads++;
     try {
-      const found = scope.kind === 'token' ? await selectPendingTokenBatch(this.#db, tenantId, scope.batchId) : await tenant.search.submit(scope);
-      if (found === 'backlog') {
-        throw this.#refuse('backlog', `more than ${this.#options.stagedRowsPerSearch} of this tenant's events are staged, waiting to be projected`);
-      }
-      if (found.length === 0) return;
-      if (this.#options.maxWaitMs === 0) throw this.#refuse('off', `${found.length} batch(es) this read must reflect are staged and STRONG_READ_WAIT_MS is 0`);
-      if (this.#closed) throw this.#refuse('shutdown', 'query-api is shutting down');
-      const fresh = found.filter((id) => !tenant.batches.has(id)).length;
-      if (tenant.batches.size + fresh > this.#options.batchesPerTenant) {
-        throw this.#refuse('backlog', `this tenant's reads would wait for more than ${this.#options.batchesPerTenant} batches`);
-      }
-      await this.#wait(tenant, found);
+      await new Promise<void>((resolve, reject) => {
+        const read: Read = { tenant, pending: undefined, deadline: undefined, resolve, reject };
+        // With 0 a read never waits: its search alone decides (bounded by the statement timeout).
+        if (this.#options.maxWaitMs > 0) read.deadline = setTimeout(() => this.#timeout(read), this.#options.maxWaitMs);
+        this.#reads.add(read);
+        this.#find(read, scope).then(
+          (found) => this.#found(read, found),
+          (error: unknown) => this.#end(read, error),
+        );
+      });
     } finally {
       tenant.reads--;
       if (tenant.reads === 0) this.#tenants.delete(tenantId);
     }
   }
 
-  /** Refuses every waiting read (shutdown: before the HTTP server waits for its requests) and stops probing. */
+  /** Refuses every read in progress (shutdown: before the HTTP server waits for its requests) and stops probing. */
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const waiter of [...this.#waiters]) this.#settle(waiter, 'shutdown');
+    for (const read of [...this.#reads]) this.#end(read, this.#refuse('shutdown', 'query-api is shutting down'));
   }
 
-  #tenant(id: string): TenantWaits {
+  #tenant(id: string): TenantReads {
     let tenant = this.#tenants.get(id);
     if (!tenant) {
-      const search = new CallBatcher<ProjectionScope & { kind: 'device' | 'tenant' }, string[] | 'backlog'>((scopes) => this.#search(id, scopes), {
+      const search = new CallBatcher<SearchScope, string[] | 'backlog'>((scopes) => this.#search(id, scopes), {
         callsInFlight: 1,
         maxWeight: this.#options.readsPerTenant,
         weight: () => 1,
+        isolate: (error) => error instanceof SharedSearchTruncated,
       });
       tenant = { id, reads: 0, batches: new Map(), search };
       this.#tenants.set(id, tenant);
@@ -135,35 +153,53 @@ export class ProjectionWaiter {
     return tenant;
   }
 
-  /** One search for the scopes of several reads of a tenant: each gets its own batches. */
-  async #search(tenantId: string, scopes: (ProjectionScope & { kind: 'device' | 'tenant' })[]): Promise<(string[] | 'backlog')[]> {
+  #find(read: Read, scope: ProjectionScope): Promise<string[] | 'backlog'> {
+    return scope.kind === 'token' ? selectPendingTokenBatch(this.#db, read.tenant.id, scope.batchId) : read.tenant.search.submit(scope);
+  }
+
+  /**
+   * One search for the scopes of several reads of a tenant: each gets its own batches. A shared search
+   * that read too many rows says nothing about each scope: they are searched again one by one, so a
+   * quiet device is never refused for its neighbour's backlog or a tenant-wide read's.
+   */
+  async #search(tenantId: string, scopes: SearchScope[]): Promise<(string[] | 'backlog')[]> {
     const wholeTenant = scopes.some((scope) => scope.kind === 'tenant');
     const devices = [...new Set(scopes.flatMap((scope) => (scope.kind === 'device' ? [scope.device] : [])))];
     const staged = await selectPendingBatches(this.#db, tenantId, wholeTenant, devices, this.#options.stagedRowsPerSearch);
+    if (staged.truncated && scopes.length > 1) throw new SharedSearchTruncated();
+    if (staged.truncated && wholeTenant) this.#rememberBacklog(tenantId);
     return scopes.map((scope) => {
       if (staged.truncated) return 'backlog';
       return scope.kind === 'tenant' ? staged.tenant : (staged.byDevice.get(scope.device) ?? []);
     });
   }
 
-  #wait(tenant: TenantWaits, batches: string[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        tenant,
-        pending: new Set(batches),
-        deadline: setTimeout(() => this.#settle(waiter, 'timeout'), this.#options.maxWaitMs),
-        resolve,
-        reject,
-      };
-      this.#waiters.add(waiter);
-      for (const id of waiter.pending) tenant.batches.set(id, (tenant.batches.get(id) ?? 0) + 1);
-      this.#schedule();
-    });
+  #rememberBacklog(tenantId: string): void {
+    const now = performance.now();
+    for (const [id, until] of this.#backlogged) if (until <= now) this.#backlogged.delete(id);
+    this.#backlogged.set(tenantId, now + BACKLOG_MEMORY_MS);
   }
 
-  #schedule(): void {
-    if (this.#timer !== undefined || this.#probing || this.#closed || this.#waiters.size === 0) return;
-    this.#timer = setTimeout(() => void this.#probe(), Math.max(this.#options.pollMs, this.#lastProbeMs));
+  #found(read: Read, found: string[] | 'backlog'): void {
+    if (!this.#reads.has(read)) return; // timed out or refused at shutdown while searching
+    if (found === 'backlog') return this.#end(read, this.#backlog());
+    if (found.length === 0) return this.#end(read);
+    if (this.#options.maxWaitMs === 0) {
+      return this.#end(read, this.#refuse('off', `${found.length} batch(es) this read must reflect are staged and STRONG_READ_WAIT_MS is 0`));
+    }
+    const tenant = read.tenant;
+    const fresh = found.filter((id) => !tenant.batches.has(id)).length;
+    if (tenant.batches.size + fresh > this.#options.batchesPerTenant) {
+      return this.#end(read, this.#refuse('backlog', `this tenant's reads would wait for more than ${this.#options.batchesPerTenant} batches`));
+    }
+    read.pending = new Set(found);
+    for (const id of found) tenant.batches.set(id, (tenant.batches.get(id) ?? 0) + 1);
+    this.#schedule(this.#options.pollMs);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer !== undefined || this.#probing || this.#closed || this.waiting === 0) return;
+    this.#timer = setTimeout(() => void this.#probe(), delayMs);
   }
 
   async #probe(): Promise<void> {
@@ -172,43 +208,56 @@ export class ProjectionWaiter {
     const started = performance.now();
     try {
       const ids = new Set<string>();
-      for (const waiter of this.#waiters) for (const id of waiter.pending) ids.add(id);
-      const settled = new Set(await selectSettledBatches(this.#db, [...ids]));
-      for (const waiter of [...this.#waiters]) {
-        for (const id of settled) this.#drop(waiter, id);
-        if (waiter.pending.size === 0) this.#settle(waiter, 'applied');
+      for (const read of this.#reads) for (const id of read.pending ?? []) ids.add(id);
+      const settled = await selectSettledBatches(this.#db, [...ids]);
+      for (const read of [...this.#reads]) {
+        if (read.pending === undefined) continue;
+        for (const id of settled) this.#drop(read, id);
+        if (read.pending.size === 0) this.#end(read);
       }
+      // Never more often than a probe takes (at most half the time of one backend), but a slow one
+      // (a pool wait, a lock) does not space the next by more than MAX_PROBE_SPACING_MS.
+      this.#nextSpacingMs = Math.max(this.#options.pollMs, Math.min(performance.now() - started, MAX_PROBE_SPACING_MS));
     } catch (error) {
-      // The primary did not answer this time: the reads keep waiting, each until its own deadline.
-      this.#logger.warn({ err: error }, 'could not probe which batches are projected; strong reads keep waiting');
+      // The primary did not answer: reads keep waiting, each until its own deadline; the next
+      // probes come more slowly, and the log says so once every few seconds, not once a probe.
+      this.#nextSpacingMs = Math.min(Math.max(this.#nextSpacingMs * 2, this.#options.pollMs), MAX_FAILED_PROBE_SPACING_MS);
+      this.#probeFailures.warn('probe', { err: error }, 'could not probe which batches are projected; strong reads keep waiting');
     } finally {
-      this.#lastProbeMs = performance.now() - started;
       this.#probing = false;
-      this.#schedule();
+      this.#schedule(this.#nextSpacingMs);
     }
   }
 
-  /** `id` no longer holds `waiter`. */
-  #drop(waiter: Waiter, id: string): void {
-    if (!waiter.pending.delete(id)) return;
-    const others = (waiter.tenant.batches.get(id) ?? 1) - 1;
-    if (others === 0) waiter.tenant.batches.delete(id);
-    else waiter.tenant.batches.set(id, others);
+  /** `id` no longer holds `read`. */
+  #drop(read: Read, id: string): void {
+    if (!read.pending?.delete(id)) return;
+    const others = (read.tenant.batches.get(id) ?? 1) - 1;
+    if (others === 0) read.tenant.batches.delete(id);
+    else read.tenant.batches.set(id, others);
   }
 
-  #settle(waiter: Waiter, result: 'applied' | 'timeout' | 'shutdown'): void {
-    if (!this.#waiters.delete(waiter)) return;
-    clearTimeout(waiter.deadline);
-    const left = waiter.pending.size;
-    for (const id of [...waiter.pending]) this.#drop(waiter, id);
-    if (result === 'applied') {
-      this.#waits.inc({ result });
-      waiter.resolve();
-    } else {
-      const why =
-        result === 'timeout' ? `${left} batch(es) this read must reflect were not projected within STRONG_READ_WAIT_MS (${this.#options.maxWaitMs} ms)` : 'query-api is shutting down';
-      waiter.reject(this.#refuse(result, why));
-    }
+  #timeout(read: Read): void {
+    const why =
+      read.pending === undefined
+        ? `finding what to wait for took longer than STRONG_READ_WAIT_MS (${this.#options.maxWaitMs} ms)`
+        : `${read.pending.size} batch(es) this read must reflect were not projected within STRONG_READ_WAIT_MS (${this.#options.maxWaitMs} ms)`;
+    this.#end(read, this.#refuse('timeout', why));
+  }
+
+  /** Ends a read: resolved when `error` is undefined (counted as applied if it waited), else rejected. */
+  #end(read: Read, error?: unknown): void {
+    if (!this.#reads.delete(read)) return;
+    clearTimeout(read.deadline);
+    const waited = read.pending !== undefined;
+    for (const id of [...(read.pending ?? [])]) this.#drop(read, id);
+    if (error !== undefined) return read.reject(error);
+    if (waited) this.#waits.inc({ result: 'applied' });
+    read.resolve();
+  }
+
+  #backlog(): AppError {
+    return this.#refuse('backlog', `more than ${this.#options.stagedRowsPerSearch} events of this read's scope are staged, waiting to be projected`);
   }
 
   #refuse(result: Refusal, why: string): AppError {
