@@ -19,6 +19,7 @@ import type { QueryMetrics } from './model/query-metrics.ts';
 import { Breaker, type BreakerOptions } from './read-routing/breaker.ts';
 import type { ReadRouter } from './read-routing/read-router.ts';
 import { ProjectionWaiter } from './read-routing/projection-waiter.ts';
+import { GENERIC_PLAN_APPLICATION, GENERIC_PLAN_SETTINGS } from './read-routing/generic-plans.ts';
 import { ReplicaSet } from './read-routing/replica-set.ts';
 import { createSourceErrorLog } from './read-routing/source-error-log.ts';
 import { AnswerMemo } from './reads/answer-memo.ts';
@@ -57,6 +58,8 @@ export interface QueryDeps {
   config: QueryConfig;
   logger: Logger;
   pool: Pool;
+  /** The primary with generic plans only (decision 0105): `genericPlan` reads. */
+  genericPool: Pool;
   /** The cache Redis (CACHE_REDIS_URL); optional for reads, so it fails fast instead of queueing. */
   cache: Redis;
   registry: Registry;
@@ -152,6 +155,16 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     },
     logger,
   );
+  const genericPool = createPool(
+    {
+      connectionString: config.databaseUrl,
+      max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
+      applicationName: GENERIC_PLAN_APPLICATION,
+      statementTimeoutMs: overrides.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
+      settings: GENERIC_PLAN_SETTINGS,
+    },
+    logger,
+  );
   const cache = createRedis(
     config.cacheRedisUrl,
     { maxRetriesPerRequest: 1, connectionName: 'strata-query-api-cache', commandTimeoutMs: CACHE_COMMAND_TIMEOUT_MS },
@@ -207,6 +220,7 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
   );
   const router: ReadRouter = {
     primary: pool,
+    primaryGeneric: genericPool,
     replicas,
     cache: { connected: () => cache.status === 'ready', breaker: cacheBreaker },
     metrics,
@@ -214,7 +228,7 @@ export function createQueryDeps(config: Config, overrides: Partial<QueryDepsOver
     clock,
     projection,
   };
-  return { config, logger, pool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, projection, live, keptAnswers };
+  return { config, logger, pool, genericPool, cache, registry, metrics, authenticator, authSubscriber, clock, replicas, cacheBreaker, router, projection, live, keptAnswers };
 }
 
 function createLiveDeps(
@@ -253,5 +267,6 @@ export async function closeQueryDeps(deps: QueryDeps): Promise<void> {
     ['cache redis', async () => (deps.cache.status === 'ready' ? deps.cache.quit() : deps.cache.disconnect())],
     ['replica pools', async () => deps.replicas.close()],
     ['postgres pool', async () => deps.pool.end()],
+    ['postgres generic-plan pool', async () => deps.genericPool.end()],
   ]);
 }

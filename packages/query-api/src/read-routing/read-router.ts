@@ -9,6 +9,8 @@ import type { SourceErrorLog } from './source-error-log.ts';
 export interface ReadRouter {
   /** Ends every chain; its errors are the only ones a client sees. */
   primary: Queryable;
+  /** The primary with generic plans only, for plans marked `genericPlan` (decision 0105). */
+  primaryGeneric: Queryable;
   replicas: Pick<ReplicaSet, 'statuses' | 'node'>;
   cache: {
     /** The cache Redis is connected: a read never waits for it to come back. */

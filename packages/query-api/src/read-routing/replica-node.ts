@@ -17,6 +17,8 @@ export interface ProbeResult {
 export interface ReplicaNode {
   name: string;
   pool: Pool;
+  /** The same replica with generic plans only, for reads whose plans do not depend on their values (decision 0105). */
+  genericPool: Pool;
   breaker: Breaker;
   probe: ProbeResult | undefined;
 }

@@ -3,6 +3,7 @@ import { selectWalInsertPosition } from '../queries/select-wal-insert-position.t
 import type { ReplicaStatus } from './choose-sources.ts';
 import { Breaker, type BreakerOptions } from './breaker.ts';
 import { probeReplica } from './probe-replica.ts';
+import { GENERIC_PLAN_APPLICATION, GENERIC_PLAN_SETTINGS } from './generic-plans.ts';
 import type { ReplicaNode } from './replica-node.ts';
 
 export interface ReplicaSetOptions {
@@ -28,19 +29,23 @@ export class ReplicaSet {
 
   constructor(options: ReplicaSetOptions) {
     this.#options = options;
-    this.nodes = options.targets.map((target) => ({
-      name: target.name,
-      pool: createPool(
+    const replicaPool = (url: string, generic: boolean) =>
+      createPool(
         {
-          connectionString: target.url,
+          connectionString: url,
           max: 4,
-          applicationName: 'strata-query-api',
+          applicationName: generic ? GENERIC_PLAN_APPLICATION : 'strata-query-api',
           statementTimeoutMs: options.statementTimeoutMs,
           // A replica that does not accept a connection quickly is skipped, not waited for.
           connectionTimeoutMs: options.probeTimeoutMs,
+          ...(generic ? { settings: GENERIC_PLAN_SETTINGS } : {}),
         },
         options.logger,
-      ),
+      );
+    this.nodes = options.targets.map((target) => ({
+      name: target.name,
+      pool: replicaPool(target.url, false),
+      genericPool: replicaPool(target.url, true),
       breaker: new Breaker(`replica:${target.name}`, options.breaker, options.clock, options.logger),
       probe: undefined,
     }));
@@ -94,6 +99,6 @@ export class ReplicaSet {
 
   /** Closes every replica pool; the monitor loop must have stopped first. */
   async close(): Promise<void> {
-    await Promise.all(this.nodes.map((node) => node.pool.end()));
+    await Promise.all(this.nodes.flatMap((node) => [node.pool.end(), node.genericPool.end()]));
   }
 }

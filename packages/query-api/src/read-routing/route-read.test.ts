@@ -21,10 +21,17 @@ function fakeRouter(replicaBreaker = new Breaker('replica:r', { failures: 1, hal
     replicaSkips: new Counter({ name: 'strata_query_replica_skips_total', help: 'skips', labelNames: ['replica', 'reason'], registers: [registry] }),
     cacheLookups: new Counter({ name: 'strata_query_cache_lookups_total', help: 'lookups', labelNames: ['result'], registers: [registry] }),
   };
-  const node: ReplicaNode = { name: 'r', pool: db('replica') as unknown as Pool, breaker: replicaBreaker, probe: undefined };
+  const node: ReplicaNode = {
+    name: 'r',
+    pool: db('replica') as unknown as Pool,
+    genericPool: db('replica-generic') as unknown as Pool,
+    breaker: replicaBreaker,
+    probe: undefined,
+  };
   const noted: string[] = [];
   const router: ReadRouter = {
     primary: db('primary'),
+    primaryGeneric: db('primary-generic'),
     replicas: {
       statuses: () => [{ name: 'r', lagMs: 10, healthy: true, breaker: 'closed' }],
       node: (name) => (name === 'r' ? node : undefined),
@@ -47,6 +54,15 @@ t.test('the chosen source\'s includeStaged reaches the read: strong and token re
   const { router } = fakeRouter();
   t.same(await routeRead(router, options({ consistency: 'strong' }), { database: byName }), { value: 'primary+staged', meta: { source: 'primary', consistency: 'strong', lagMs: 0 } });
   t.equal((await routeRead(router, options(), { database: byName })).value, 'replica', 'eventual reads the replica, never staging');
+});
+
+t.test('a plan marked genericPlan runs on each source\'s generic-plan pool; others on the usual one', async (t) => {
+  const { router } = fakeRouter();
+  const generic = { database: byName, genericPlan: true };
+  t.equal((await routeRead(router, options(), generic)).value, 'replica-generic');
+  t.equal((await routeRead(router, options({ consistency: 'strong' }), generic)).value, 'primary-generic+staged');
+  t.equal((await routeRead(router, options(), { database: byName })).value, 'replica');
+  t.equal((await routeRead(router, options({ consistency: 'strong' }), { database: byName })).value, 'primary+staged');
 });
 
 t.test('cache lookups are counted by outcome; a hung cache is abandoned at the breaker\'s one deadline', async (t) => {

@@ -22,6 +22,12 @@ export interface ReadPlan<T> {
    * must see projected first (decision 0104). Absent: the read merges staged rows (latest state).
    */
   projected?: ProjectionBarrier;
+  /**
+   * The statement is written to be planned without its values (every bound index-usable, no estimate
+   * that decides the plan): run it on the source's generic-plan pool, planned once per connection
+   * instead of at every read (decision 0105).
+   */
+  genericPlan?: boolean;
 }
 
 export interface RoutedRead<T> {
@@ -68,7 +74,7 @@ export async function routeRead<T>(router: ReadRouter, options: ReadOptions, pla
  */
 async function readPrimary<T>(router: ReadRouter, options: ReadOptions, candidate: SourceCandidate, plan: ReadPlan<T>): Promise<T> {
   if (candidate.includeStaged && plan.projected) await passProjectionBarrier(router, plan.projected, options);
-  return plan.database(router.primary, candidate);
+  return plan.database(plan.genericPlan ? router.primaryGeneric : router.primary, candidate);
 }
 
 /** The cached value, or undefined on a miss or any failure (then the chain moves on). */
@@ -92,7 +98,7 @@ async function readOnReplica<T>(router: ReadRouter, node: ReplicaNode, candidate
       if (candidate.verifyAfter !== undefined && !(await selectBatchApplied(node.pool, candidate.verifyAfter))) {
         return { ok: false, reason: 'token' };
       }
-      return { ok: true, value: await plan.database(node.pool, candidate) };
+      return { ok: true, value: await plan.database(plan.genericPlan ? node.genericPool : node.pool, candidate) };
     });
   } catch (error) {
     // The primary would refuse the same values: answer the client now, and blame no replica.

@@ -20,6 +20,8 @@ export async function readGroupTotal(router: ReadRouter, query: SelectGroupTotal
     database: (db) => selectGroupTotal(db, query),
     // Members are any of the tenant's devices: a strong read waits for all its batches (decision 0104).
     projected: new ProjectionBarrier(query.tenantId),
+    // Planned for its values it took ~2.5 ms a read against 0.3 ms of execution (decision 0105).
+    genericPlan: true,
   });
   return {
     total: Number.isFinite(row.total) ? row.total : null,
