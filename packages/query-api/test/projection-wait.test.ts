@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { encodeToken } from '@strata/core';
+import { encodeToken, EVENT_LIMITS } from '@strata/core';
 import { projectBatch, stageEvents, toBatchEvent, type SeedEvent, type Teardownable } from '@strata/testkit';
 import { Counter, Registry } from 'prom-client';
 import { ProjectionWaiter } from '../src/read-routing/projection-waiter.ts';
@@ -115,6 +115,34 @@ t.test('a token read on the primary waits for its batch; a forged or foreign tok
   t.equal(theirs.status, 200, "another tenant's staged batch is not this read's to wait for");
   t.same(theirs.body.items.map((item: { id: string }) => item.id), ['1'], 'and shows nothing of it');
   t.same(await waits(deps), { applied: 1 });
+});
+
+t.test('one batch holding two tenants and the worst device names: each strong read waits for it and sees only its own', async (t) => {
+  const { app, deps } = await buildTestApp(t);
+  const mine = await newTenant(deps.pool);
+  const theirs = await newTenant(deps.pool, 'neighbour');
+  const ts = Date.now() - MINUTE;
+  // The worst a device name may be (DEVICE_RULE: [A-Za-z0-9._:-]): an Object.prototype key,
+  // punctuation only, the longest name. ('..' is refused before any read: a URL path normalizes it.)
+  const names = ['constructor', '.:.', ':-.', 'd'.repeat(EVENT_LIMITS.deviceMaxLength)];
+  // Group commit puts concurrent requests of different tenants into one batch.
+  const shared: SeedEvent[] = [
+    ...names.map((device, i) => ({ tenantId: mine.tenant, device, ts, key: `i:m${i}`, values: { v: i } })),
+    { tenantId: theirs.tenant, device: names[0] as string, ts, key: 'i:t', values: { v: 100 } },
+  ];
+  const batch = await stageEvents(deps.pool, shared);
+  const strong = { 'x-consistency': 'strong' };
+  const reads = Promise.all([
+    ...names.map((device) => get(app, `/v1/devices/${encodeURIComponent(device)}/events`, mine.apiKey, strong)),
+    get(app, `/v1/devices/${encodeURIComponent(names[0] as string)}/events?after=${encodeToken(batch)}`, theirs.apiKey),
+    get(app, '/v1/devices', theirs.apiKey, strong),
+  ]);
+  await waitingReads(deps, names.length + 2);
+  await projectBatch(deps.pool, batch, shared.map(toBatchEvent));
+  const answers = await reads;
+  names.forEach((device, i) => t.same(answers[i]?.body.items.map((item: { id: string }) => item.id), [`m${i}`], `${JSON.stringify(device)}: its own event`));
+  t.same(answers[names.length]?.body.items.map((item: { id: string }) => item.id), ['t'], "the neighbour's token read: its own event only");
+  t.same(answers[names.length + 1]?.body.items.map((item: { device: string }) => item.device), ['constructor'], "the neighbour's list: its own device only");
 });
 
 t.test("a neighbour's staged batches never hold a tenant's strong reads", async (t) => {
