@@ -14,8 +14,14 @@ export interface Freshness {
    */
   strongP50Ms: number;
   strongP99Ms: number;
-  /** Strong reads whose answer did not count the probe: read-your-writes broken (must be 0). */
+  /** Strong reads answered 200 without the probe: read-your-writes broken (must be 0). */
   strongMisses: number;
+  /**
+   * Strong reads refused (any status but 200; the waiter's is 503 \`projection_pending\` once
+   * STRONG_READ_WAIT_MS has passed, decision 0104): honest, not a broken promise, but a client got no
+   * answer. Counted apart from misses since 2026-12-02: before, a refusal counted as a miss.
+   */
+  strongRefused: number;
   samples: number;
   /** Events the probes' 202s acknowledged (one per probe). */
   acknowledged: number;
@@ -34,6 +40,7 @@ export async function probeFreshness(stack: BenchStack, durationS: number, tag: 
   const series: number[] = [];
   const strong: number[] = [];
   let strongMisses = 0;
+  let strongRefused = 0;
   let acknowledged = 0;
   const headers = { authorization: `Bearer ${stack.apiKey}` };
   const deadline = performance.now() + durationS * 1000;
@@ -52,12 +59,13 @@ export async function probeFreshness(stack: BenchStack, durationS: number, tag: 
     const minute = Math.floor(ts / 60_000) * 60_000;
     const range = `from=${new Date(minute).toISOString()}&to=${new Date(minute + 60_000).toISOString()}`;
     const seriesUrl = `${stack.urls['query-api']}/v1/devices/${device}/series?value=probe&interval=1m&agg=count&${range}`;
-    const strongRead = hasBucket(`${seriesUrl}&consistency=strong`, headers).then((counted) => {
+    const strongRead = readBucket(`${seriesUrl}&consistency=strong`, headers).then((answer) => {
       strong.push(performance.now() - acked);
-      if (!counted) strongMisses++;
+      if (answer === 'refused') strongRefused++;
+      else if (answer === 'absent') strongMisses++;
     });
     latest.push(await pollUntil(acked, () => isVisible(`${stack.urls['query-api']}/v1/devices/${device}?consistency=eventual`, headers)));
-    series.push(await pollUntil(acked, () => hasBucket(`${seriesUrl}&consistency=eventual`, headers)));
+    series.push(await pollUntil(acked, async () => (await readBucket(`${seriesUrl}&consistency=eventual`, headers)) === 'counted'));
     await strongRead;
   }
   return {
@@ -68,6 +76,7 @@ export async function probeFreshness(stack: BenchStack, durationS: number, tag: 
     strongP50Ms: quantile(strong, 0.5),
     strongP99Ms: quantile(strong, 0.99),
     strongMisses,
+    strongRefused,
     samples: latest.length,
     acknowledged,
   };
@@ -87,12 +96,13 @@ async function isVisible(url: string, headers: Record<string, string>): Promise<
   return read.status === 200;
 }
 
-async function hasBucket(url: string, headers: Record<string, string>): Promise<boolean> {
+/** Whether a series read of the probe's minute counted it: 'refused' when it was not answered 200. */
+async function readBucket(url: string, headers: Record<string, string>): Promise<'counted' | 'absent' | 'refused'> {
   const read = await fetch(url, { headers });
   if (read.status !== 200) {
     await read.arrayBuffer();
-    return false;
+    return 'refused';
   }
   const body = (await read.json()) as { buckets?: { count?: number }[] };
-  return (body.buckets?.[0]?.count ?? 0) >= 1;
+  return (body.buckets?.[0]?.count ?? 0) >= 1 ? 'counted' : 'absent';
 }
