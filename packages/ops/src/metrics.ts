@@ -16,6 +16,7 @@ export interface OpsMetrics {
   leftoverRowsDeleted: Counter;
   churnedTableVacuums: Counter<'result'>;
   churnedTableVacuumSeconds: Gauge;
+  historyRangesSummarized: Counter;
 }
 
 export interface OpsMetricSources {
@@ -141,6 +142,11 @@ export function createOpsMetrics(sources: OpsMetricSources): OpsMetrics {
     churnedTableVacuumSeconds: new Gauge({
       name: 'strata_churned_table_vacuum_seconds',
       help: 'How long the last completed vacuum of the churned tables took',
+      registers: [registry],
+    }),
+    historyRangesSummarized: new Counter({
+      name: 'strata_history_ranges_summarized_total',
+      help: "Page ranges of history's time index (BRIN on events.ts) summarized by the churned-table rounds",
       registers: [registry],
     }),
   };

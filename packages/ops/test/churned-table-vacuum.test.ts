@@ -93,3 +93,62 @@ t.test('a table another transaction holds is left for the next round, the rest v
   t.equal((await metrics.churnedTableVacuums.get()).values.find((v: { labels: Record<string, unknown> }) => v.labels.result === 'completed')?.value, 1, 'the round completed');
   t.ok(filled > 0 && (await size()) === filled, `aggregate_dirty keeps its ${filled} bytes of emptied pages (no truncation, whose lock would replay on replicas)`);
 });
+
+/*
+ * Decision 0106: the partitions' BRIN indexes no longer ask autovacuum to summarize their ranges, so
+ * each round summarizes the new ranges of the partitions being written. Shown by what the index can
+ * skip: rows landing in today's partition leave ranges no scan by the index can rule out until the
+ * round; after it, a time range before the new rows reads none of their pages.
+ */
+t.test("each round summarizes the new page ranges of history's partitions being written, and a held one waits for the next", async (t) => {
+  const { tenant } = await createTenant(pool, 'vacuum-ranges');
+  const metrics = createOpsMetrics({ registry: new Registry(), pool, ingestQueue: queue, clock: systemClock, logger });
+  const loop = buildChurnedTableVacuumLoop({ pool, logger, metrics, clock: systemClock, config: { churnedTableVacuumIntervalMs: 10_000 } });
+  const summarized = async (): Promise<number> => (await metrics.historyRangesSummarized.get()).values[0]?.value ?? -1;
+  await loop?.runOnce(); // whatever earlier tests left
+  const start = await summarized();
+  const now = Date.now();
+  for (let drain = 0; drain < 8; drain++) {
+    const events: BatchEvent[] = Array.from({ length: 500 }, (_, i) => ({ tenantId: tenant, device: `r${i}`, key: `k:${drain}:${i}`, ts: now - 1_000 + drain, type: 'reading', values: { v: i, pad: 'x'.repeat(100) } }));
+    await projectBatch(pool, randomUUID(), events);
+  }
+  const today = `events_${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}`;
+  // Pages of today's partition a bitmap scan of the BRIN index reads for a minute before the new rows.
+  const pagesRead = async (): Promise<number> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      await client.query('SET LOCAL enable_indexscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN (ANALYZE, FORMAT TEXT) SELECT count(*) FROM ${today} WHERE ts >= $1 AND ts < $2`,
+        [new Date(now - 600_000), new Date(now - 540_000)],
+      );
+      await client.query('ROLLBACK');
+      const text = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
+      t.match(text, /Bitmap Index Scan on events_\d+_ts_idx/, 'the scan goes by the BRIN index');
+      return Number(/Heap Blocks: lossy=(\d+)/.exec(text)?.[1] ?? 0);
+    } finally {
+      client.release();
+    }
+  };
+  t.ok((await pagesRead()) > 0, 'before the round, the new ranges cannot be ruled out');
+
+  const holder = await pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ${today} IN SHARE UPDATE EXCLUSIVE MODE`);
+    await loop?.runOnce();
+    t.equal(await summarized(), start, 'a partition another transaction holds is left for the next round');
+  } finally {
+    await holder.query('ROLLBACK');
+    holder.release();
+  }
+  t.equal((await metrics.churnedTableVacuums.get()).values.find((v: { labels: Record<string, unknown> }) => v.labels.result === 'completed')?.value, 2, 'and the round still completed');
+
+  await loop?.runOnce();
+  t.ok((await summarized()) > start, `the next round summarized ${(await summarized()) - start} ranges`);
+  t.equal(await pagesRead(), 0, 'after it, a range before the new rows reads none of their pages');
+  const left = await pool.query<{ n: number }>(`SELECT brin_summarize_new_values('${today}_ts_idx')::int AS n`);
+  t.equal(left.rows[0]?.n, 0, 'no range is left unsummarized');
+});

@@ -62,6 +62,38 @@ t.test('rows in DEFAULT (far future, days back) move into day partitions, readab
   t.same(again.detail?.moved, {}, 'idempotent');
   await insertEvents('far2', [future + 5000]);
   t.equal((await pool.query(`SELECT count(*)::int AS n FROM events_default`)).rows[0].n, 0, 'new rows of that day go to its partition');
+  await everyPartitionSummarizedByOps(t); // the moved days' too
+});
+
+/**
+ * Decision 0106: every partition of events (made by the migrations, by premake, by the DEFAULT mover)
+ * has exactly one BRIN index, attached to events_ts_brin_idx, that does not ask autovacuum to summarize
+ * its ranges (ops does): with autosummarize on, each full page range queued a work item, and a full
+ * queue logged the inserting statement for every range.
+ */
+async function everyPartitionSummarizedByOps(t: { same(found: unknown, wanted: unknown, message: string): boolean }): Promise<void> {
+  const result = await pool.query<{ partition: string; brin: number; attached: number; asking: number }>(
+    `SELECT p.inhrelid::regclass::text AS partition,
+            count(i.indexrelid)::int AS brin,
+            count(h.inhrelid)::int AS attached,
+            count(*) FILTER (WHERE NOT coalesce(c.reloptions @> ARRAY['autosummarize=off'], false))::int AS asking
+       FROM pg_inherits p
+       JOIN pg_index i ON i.indrelid = p.inhrelid
+       JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin'
+       LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid AND h.inhparent = 'events_ts_brin_idx'::regclass
+      WHERE p.inhparent = 'events'::regclass
+      GROUP BY 1 ORDER BY 1`,
+  );
+  const partitions = await names();
+  t.same(result.rows.map((row) => row.partition).sort(), [...partitions].sort(), 'every partition has a BRIN index');
+  t.same(result.rows.filter((row) => row.brin !== 1 || row.attached !== 1 || row.asking !== 0), [], 'one each, attached to the parent, none asking autovacuum');
+}
+
+t.test('partitions made by premake, as those the migrations made, leave their BRIN ranges to ops', async (t) => {
+  t.equal((await partitionPremakeJob.run({ ...deps, clock: { now: () => Date.now() + 400 * DAY } })).result, 'completed');
+  t.ok((await names()).includes(partition(Date.now() + 400 * DAY)), 'premake made a partition of that day');
+  await everyPartitionSummarizedByOps(t);
 });
 
 t.test('retention drops only expired days, keeps a day whose events are still staged, and reads of kept data are unaffected', async (t) => {

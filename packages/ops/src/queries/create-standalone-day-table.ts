@@ -6,7 +6,9 @@ import { partitionName } from '../partitions/partition-day.ts';
 /**
  * A table shaped like `events` (columns, defaults, primary key) for one UTC day, not yet a
  * partition. Its CHECK constraint states the bounds, so ATTACH PARTITION can skip scanning it.
- * Identifiers cannot be parameters; the name and bounds come from a validated YYYY-MM-DD day.
+ * Identifiers cannot be parameters; the name and bounds come from a validated YYYY-MM-DD day. Its
+ * BRIN index is told not to ask autovacuum to summarize its ranges before the rows move in: ops does
+ * (decision 0106).
  */
 export async function createStandaloneDayTable(db: Queryable, day: string): Promise<string> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a day: ${day}`);
@@ -17,5 +19,6 @@ export async function createStandaloneDayTable(db: Queryable, day: string): Prom
     `CREATE TABLE ${pg.escapeIdentifier(name)} (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES,
        CONSTRAINT ${pg.escapeIdentifier(`${name}_bounds`)} CHECK (ts >= ${lower}::timestamptz AND ts < ${upper}::timestamptz))`,
   );
+  await db.query('SELECT strata_summarize_history_ranges_manually($1::regclass)', [name]);
   return name;
 }
