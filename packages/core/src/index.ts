@@ -16,6 +16,7 @@ export { readEvictionPolicy } from './redis/read-eviction-policy.ts';
 
 export { INGEST_QUEUE, INGEST_JOB, type IngestJobData, type BatchEvent } from './queues/ingest-queue.ts';
 export { batchEventColumns, type BatchEventColumns } from './queues/batch-event-columns.ts';
+export { valueStateText } from './schemas/value-state-text.ts';
 
 export * from './schemas/event.ts';
 export { normalizeEvent } from './schemas/normalize-event.ts';

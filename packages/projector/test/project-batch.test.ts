@@ -91,6 +91,43 @@ t.test('projection of batches', async (t) => {
     t.same(Object.keys(row?.state ?? {}).sort(), Object.keys(expected).sort(), 'state: the same keys');
   });
 
+  t.test('latest-state entries staged by command-api equal those the drain builds (decision 0107)', async (t) => {
+    // The same events drained twice: staged with command-api's statement (the entries come from its
+    // text) and as jobs alone (the drain builds them in SQL). Values JSON must escape or writes in
+    // more than one way, a device with one event and one with several, the first and last instants an
+    // event may carry (the drain's time is the stored timestamp rounded to a millisecond; command-api's
+    // is the event's whole millisecond, and parseEventTime keeps only whole ones).
+    const parsed = JSON.parse(`{"q\\"uote":"he said \\"hi\\"\\n","ü-ß-漢字-🙂":1e-7,"__proto__":12345678901234567890,"big":1e21,"neg":-0.5,"int":42,"f":0.1,"b":false,"nothing":null,"{\\"v\\":1}":"{\\"t\\":2}"}`) as Record<string, unknown>;
+    const events = [
+      { device: 'entries-one', ts: '2026-11-20T12:00:00.123Z', values: parsed },
+      { device: 'entries-two', ts: '2026-11-20T12:00:00Z', values: parsed },
+      { device: 'entries-two', ts: '2026-11-20T12:00:01Z', values: { f: 0.25, extra: 'x' } },
+      { device: 'entries-first', ts: '1970-01-01T00:00:00.000Z', values: { f: 1.5 } },
+      { device: 'entries-last', ts: '9999-12-31T23:59:59.999Z', values: { f: 2.5 } },
+      { device: 'entries-empty', ts: '2026-11-20T12:00:02Z', values: {} },
+    ];
+    const other = (await ctx.db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('entries') RETURNING id`)).rows[0]?.id as string;
+    // Staged, then seen in staging before the job is queued: every row carries its entries.
+    const batchId = await ctx.project(events, ctx.tenant, { staged: true, beforeJob: async (id) => {
+      const staged = await ctx.db.query<{ device: string; has: boolean }>(`SELECT device, state IS NOT NULL AS has FROM staging_events WHERE batch_id = $1 ORDER BY device, ts`, [id]);
+      t.same(staged.rows.map((r) => [r.device, r.has]), [['entries-empty', true], ['entries-first', true], ['entries-last', true], ['entries-one', true], ['entries-two', true], ['entries-two', true]], 'staged with their entries');
+    } });
+    t.equal((await ctx.db.query(`SELECT 1 FROM staging_events WHERE batch_id = $1`, [batchId])).rowCount, 0, 'the drain read them from staging');
+    await ctx.project(events, other);
+    const differing = await ctx.db.query(
+      `SELECT coalesce(a.device, b.device) AS device, a.state::text AS staged, b.state::text AS built
+         FROM (SELECT * FROM device_state WHERE tenant_id = $1 AND device LIKE 'entries-%') a
+         FULL JOIN (SELECT * FROM device_state WHERE tenant_id = $2 AND device LIKE 'entries-%') b ON b.device = a.device
+        WHERE a.state IS DISTINCT FROM b.state OR a."values" IS DISTINCT FROM b."values" OR a.ts IS DISTINCT FROM b.ts`,
+      [ctx.tenant, other],
+    );
+    t.same(differing.rows, [], 'every device: the same state, values and time either way');
+    const devices = await ctx.db.query<{ device: string }>(`SELECT device FROM device_state WHERE tenant_id = $1 AND device LIKE 'entries-%' ORDER BY device`, [ctx.tenant]);
+    t.same(devices.rows.map((r) => r.device), ['entries-empty', 'entries-first', 'entries-last', 'entries-one', 'entries-two'], 'every device has its state');
+    const one = await ctx.db.query<{ state: Record<string, { v: unknown; t: number }> }>(`SELECT state::text::json AS state FROM device_state WHERE tenant_id = $1 AND device = 'entries-one'`, [ctx.tenant]);
+    t.same(JSON.parse(JSON.stringify(one.rows[0]?.state)), JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, { v: k === 'big' ? 1e21 : v, t: Date.parse('2026-11-20T12:00:00.123Z') }])))), 'each value with its time, as sent');
+  });
+
   t.test('the same device name in two tenants stays apart', async (t) => {
     const other = await ctx.db.query(`INSERT INTO tenants (name) VALUES ('other') RETURNING id`);
     await ctx.project([{ device: 'shared', ts: '2026-11-20T12:00:00Z', values: { owner: 'a' } }]);

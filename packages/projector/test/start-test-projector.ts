@@ -14,7 +14,7 @@ import {
   type Config,
   type IngestJobData,
 } from '@strata/core';
-import { createTenant, createTestEnvironment, type Teardownable } from '@strata/testkit';
+import { createTenant, createTestEnvironment, stageEvents, type Teardownable } from '@strata/testkit';
 import { refreshAggregates, type RefreshOutcome } from '../src/aggregation/refresh-aggregates.ts';
 import { closeProjectorDeps, createProjectorDeps, type ProjectorDeps } from '../src/deps.ts';
 import { buildWorkers } from '../src/workers.ts';
@@ -26,7 +26,11 @@ export interface ProjectorTestContext {
   queue: Queue<IngestJobData>;
   tenant: string;
   /** Enqueues events as command-api would and resolves once the batch is applied and its job completed (its states in the cache). */
-  project(events: unknown[], tenant?: string): Promise<string>;
+  /**
+   * Projects the events as one batch: its job only (the job form), or with `staged`, staged first with
+   * command-api's statement as command-api stages a batch (the drain then reads staging).
+   */
+  project(events: unknown[], tenant?: string, options?: { staged?: boolean; beforeJob?: (batchId: string) => Promise<void> }): Promise<string>;
   /** Marks the tenant watched, as query-api does while it has a live client: the projector then logs and publishes its updates. */
   watchLive(tenant?: string): Promise<void>;
   /** Subscribes to the tenant's live channel on a connection of its own; the returned array fills with the messages published. */
@@ -49,13 +53,15 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
   t.teardown(() => queue.close());
   const { tenant } = await createTenant(db, 'projector test');
 
-  const project = async (raw: unknown[], forTenant = tenant): Promise<string> => {
+  const project = async (raw: unknown[], forTenant = tenant, options: { staged?: boolean; beforeJob?: (batchId: string) => Promise<void> } = {}): Promise<string> => {
     const events: BatchEvent[] = raw.map((item) => {
       const result = normalizeEvent(item);
       if ('errors' in result) throw new Error(`bad test event: ${JSON.stringify(result.errors)}`);
       return { ...result.event, tenantId: forTenant };
     });
     const batchId = randomUUID();
+    if (options.staged) await stageEvents(db, events, batchId);
+    await options.beforeJob?.(batchId);
     const job = await queue.add(INGEST_JOB, { batchId, acceptedAt: Date.now(), events }, { jobId: batchId });
     await waitForApplied(db, batchId, job.id as string, queue);
     return batchId;

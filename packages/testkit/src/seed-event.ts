@@ -1,4 +1,4 @@
-import { eventKey, type BatchEvent, type EventValues } from '@strata/core';
+import { eventKey, type BatchEvent, type EventValues, type Labels } from '@strata/core';
 
 /** An event to seed or stage: what a device sent, with its tenant. */
 export interface SeedEvent {
@@ -11,10 +11,14 @@ export interface SeedEvent {
   /** `reading` by default. */
   type?: string;
   values: EventValues;
+  /** The labels the event carries, if any. */
+  labels?: Labels;
 }
 
 /** The event as command-api hands it on (staging row and job payload). */
 export function toBatchEvent(event: SeedEvent): BatchEvent {
   const type = event.type ?? 'reading';
-  return { tenantId: event.tenantId, device: event.device, ts: event.ts, type, key: event.key ?? eventKey(undefined, type, event.values), values: event.values };
+  const batchEvent: BatchEvent = { tenantId: event.tenantId, device: event.device, ts: event.ts, type, key: event.key ?? eventKey(undefined, type, event.values), values: event.values };
+  if (event.labels !== undefined) batchEvent.labels = event.labels;
+  return batchEvent;
 }

@@ -2,7 +2,7 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
 
 /**
  * The projection after its input: `input` is a CTE with one row per event (batch_id, tenant_id, device,
- * event_key, ts, type, vals, labels); `whole` is an SQL boolean saying whether the input holds whole batches
+ * event_key, ts, type, vals, labels, state: the values as latest-state entries, or NULL); `whole` is an SQL boolean saying whether the input holds whole batches
  * (then each batch in it is marked applied); `extra` adds CTEs (the job form unstages its batches).
  */
 const projection = (input: string, whole: string, extra = ''): string => `
@@ -63,12 +63,24 @@ WITH ${input}, named AS (
   SELECT tenant_id, date_bin('1 minute', ts, TIMESTAMPTZ '1970-01-01 00:00:00+00'), bool_or(labels IS NOT NULL), min(ts), pg_current_xact_id()
     FROM inserted
    GROUP BY 1, 2
+), counts AS (
+  -- Usually every input row was new to history: then each batch's new rows are its rows, and
+  -- inserted_by_batch (a join of the drain with itself, 6 % of the statement) is never run: a CTE
+  -- without side effects runs only when read.
+  SELECT (SELECT count(*) FROM inserted) = (SELECT count(*) FROM input) AS all_new
+), fresh AS (
+  -- The new rows that feed latest state. When every input row was new (the usual case) they are the
+  -- input rows, which carry the latest-state entries command-api staged (\`state\`, decision 0107);
+  -- otherwise the inserted rows, without them. Only one branch runs (a one-time filter each).
+  SELECT tenant_id, device, ts, vals, state FROM input WHERE (SELECT all_new FROM counts)
+  UNION ALL
+  SELECT tenant_id, device, ts, "values", NULL::jsonb FROM inserted WHERE NOT (SELECT all_new FROM counts)
 ), device_counts AS (
   -- Each new row with its device's count of new rows: a window, not a join of CTEs. The planner
   -- guesses CTE sizes (from staging's statistics, a handful of rows when it has none) and joined
   -- inserted to a grouped copy of itself as a nested loop: 2,500 × 2,500 comparisons, 714 ms of an
   -- 854 ms drain (EXPLAIN ANALYZE, 2026-12-01).
-  SELECT i.*, count(*) OVER (PARTITION BY i.tenant_id, i.device) AS n FROM inserted i
+  SELECT f.*, count(*) OVER (PARTITION BY f.tenant_id, f.device) AS n FROM fresh f
 ), per_device AS (
   -- Per device, each value's newest entry, as JSON text parsed once: a key quoted by to_json, a value
   -- in jsonb's own text, an event without values adding nothing (string_agg skips NULL). Text and one
@@ -76,10 +88,14 @@ WITH ${input}, named AS (
   -- Most devices have one new event in a drain (a fleet sends every second or so; drains take a few
   -- hundred milliseconds): their values are the event's, their state is built from it alone, and they
   -- skip the sort and the grouping below.
+  -- Their entries come staged; only rows without (the job form, a re-sent event in the drain, a
+  -- timestamp finer than a millisecond) build them here: coalesce runs the subquery only for those.
   SELECT i.tenant_id, i.device, i.ts, i.ts AS first_ts,
-         coalesce((SELECT ('{' || string_agg(to_json(v.key)::text || ':{"v":' || v.value::text || ',"t":' || ms::text || '}', ',') || '}')::jsonb
-                     FROM jsonb_each(i."values") v, LATERAL (SELECT (extract(epoch FROM i.ts) * 1000)::bigint AS ms) t), '{}'::jsonb) AS state,
-         i."values" AS vals
+         coalesce(i.state,
+                  (SELECT ('{' || string_agg(to_json(v.key)::text || ':{"v":' || v.value::text || ',"t":' || ms::text || '}', ',') || '}')::jsonb
+                     FROM jsonb_each(i.vals) v, LATERAL (SELECT (extract(epoch FROM i.ts) * 1000)::bigint AS ms) t),
+                  '{}'::jsonb) AS state,
+         i.vals
     FROM device_counts i WHERE i.n = 1
   UNION ALL
   -- Devices with several: jsonb keeps the last of duplicate keys, and the rows come sorted oldest first
@@ -91,7 +107,7 @@ WITH ${input}, named AS (
          coalesce(('{' || string_agg(to_json(key)::text || ':' || value::text, ',') || '}')::jsonb, '{}'::jsonb)
     FROM (SELECT i.tenant_id, i.device, i.ts, (extract(epoch FROM i.ts) * 1000)::bigint AS ms, v.key, v.value
             FROM device_counts i
-            LEFT JOIN LATERAL jsonb_each(i."values") v ON true
+            LEFT JOIN LATERAL jsonb_each(i.vals) v ON true
            WHERE i.n > 1
            ORDER BY i.tenant_id, i.device, i.ts, v.value::text COLLATE "C") sorted
    GROUP BY tenant_id, device
@@ -129,11 +145,6 @@ WITH ${input}, named AS (
             FROM matched WHERE event_key IS NOT NULL AND batch_id IS NOT NULL
            ORDER BY tenant_id, device, ts, event_key, batch_id) b
    GROUP BY b.batch_id
-), counts AS (
-  -- Usually every input row was new to history: then each batch's new rows are its rows, and
-  -- inserted_by_batch (a join of the drain with itself, 6 % of the statement) is never run: a CTE
-  -- without side effects runs only when read.
-  SELECT (SELECT count(*) FROM inserted) = (SELECT count(*) FROM input) AS all_new
 ), applied AS (
   INSERT INTO applied_batches (batch_id, event_count, inserted)
   SELECT i.batch_id, count(*),
@@ -184,7 +195,7 @@ const FROM_STAGING = projection(
    WHERE (SELECT count(*) FROM staging_events s WHERE s.batch_id = b.id) = b.n
 ), input AS (
   DELETE FROM staging_events WHERE batch_id IN (SELECT id FROM whole_batches)
-  RETURNING batch_id, tenant_id, device, event_key, ts, type, "values" AS vals, labels
+  RETURNING batch_id, tenant_id, device, event_key, ts, type, "values" AS vals, labels, state
 )`,
   'true',
 );
@@ -193,7 +204,8 @@ const FROM_JOBS = projection(
   `input AS (
   -- part: the 1-based position of the event's batch in $1.
   -- labels: NULL for an event that carries none.
-  SELECT ($1::uuid[])[part] AS batch_id, tenant_id, device, event_key, to_timestamp(ms / 1000.0) AS ts, type, vals, labels
+  -- state: NULL, the drain builds the latest-state entries from vals.
+  SELECT ($1::uuid[])[part] AS batch_id, tenant_id, device, event_key, to_timestamp(ms / 1000.0) AS ts, type, vals, labels, NULL::jsonb AS state
     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::jsonb[], $9::int[], $10::jsonb[])
       AS u(tenant_id, device, event_key, ms, type, vals, part, labels)
 )`,
