@@ -39,7 +39,6 @@ export type ProjectorConfig = Pick<
   | 'projectorDrainMinEvents'
   | 'aggregateRefreshIntervalMs'
   | 'aggregateSettleMs'
-  | 'aggregateRefreshWorkMemMb'
   | 'groupHeadLagMs'
   | 'httpRequestTimeoutMs'
   | 'httpConnectionTimeoutMs'
@@ -55,8 +54,6 @@ export interface ProjectorDeps {
   pool: Pool;
   /** The drains' own connections, which plan the drain statement once (decision 0095). */
   drainPool: Pool;
-  /** The aggregate refresher's connections, with its own work_mem (decision 0108). */
-  refreshPool: Pool;
   /** BullMQ's connection: blocking commands, so no per-request retry limit. */
   queueRedis: Redis;
   /** The latest-state cache and live channel (CACHE_REDIS_URL, which may be another server). */
@@ -80,8 +77,8 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
   const pool = createPool(
     {
       connectionString: config.databaseUrl,
-      // One connection per concurrent job, one for readiness probes.
-      max: config.projectorConcurrency + 1,
+      // One connection per concurrent job, one for readiness probes, one for the aggregate refresher.
+      max: config.projectorConcurrency + 2,
       applicationName: 'strata-projector',
       // The projection must be on disk before its job completes and leaves the queue.
       settings: { synchronous_commit: 'on' },
@@ -99,21 +96,6 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
       max: config.projectorDrainsInFlight,
       applicationName: 'strata-projector-drains',
       settings: { synchronous_commit: 'on', plan_cache_mode: 'force_generic_plan' },
-      statementTimeoutMs: 60_000,
-    },
-    logger,
-  );
-  // The refresher's transactions recompute whole minutes from history: sorts and hashes of a busy
-  // minute's rows, which at a server's default work_mem (4 MB) went to temporary files: a line-protocol
-  // minute's label fold wrote ~770 MB of them and took 9.9 s, 1.5 s or less at 64 MB (decision 0108).
-  // A pool of its own so that only these statements get the larger setting; one transaction at a time,
-  // and the group-notes gauge beside it.
-  const refreshPool = createPool(
-    {
-      connectionString: config.databaseUrl,
-      max: 2,
-      applicationName: 'strata-projector-refresh',
-      settings: { synchronous_commit: 'on', work_mem: `${config.aggregateRefreshWorkMemMb}MB` },
       statementTimeoutMs: 60_000,
     },
     logger,
@@ -148,7 +130,7 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
       minEvents: config.projectorDrainMinEvents,
     },
   });
-  return { config, logger, clock, pool, drainPool, refreshPool, queueRedis, cache, registry, metrics, drains };
+  return { config, logger, clock, pool, drainPool, queueRedis, cache, registry, metrics, drains };
 }
 
 export async function closeProjectorDeps(deps: ProjectorDeps): Promise<void> {
@@ -157,6 +139,5 @@ export async function closeProjectorDeps(deps: ProjectorDeps): Promise<void> {
     ['queueRedis', () => deps.queueRedis.quit()],
     ['pool', () => deps.pool.end()],
     ['drainPool', () => deps.drainPool.end()],
-    ['refreshPool', () => deps.refreshPool.end()],
   ]);
 }

@@ -64,24 +64,6 @@ t.test('one run catches up a backlog of thousands of minutes, however many round
   await assertMaterialized(t, ctx.db, ctx.tenant);
 });
 
-t.test('the refresher runs on connections of its own, with AGGREGATE_REFRESH_WORK_MEM_MB as their work_mem (decision 0108)', async (t) => {
-  const ctx = await startTestProjector(t, { ...NO_TICKS, aggregateRefreshWorkMemMb: 96 });
-  await ctx.project(minutesOfReadings('work-mem', 5));
-  t.equal((await ctx.deps.refreshPool.query<{ work_mem: string }>('SHOW work_mem')).rows[0]?.work_mem, '96MB', "the refresher's connections");
-  t.not((await ctx.deps.pool.query<{ work_mem: string }>('SHOW work_mem')).rows[0]?.work_mem, '96MB', "the jobs' connections keep the server's");
-  const loop = buildAggregateRefreshLoop(ctx.deps);
-  t.teardown(() => loop.stop());
-  await loop.runOnce();
-  t.equal(await dueNotes(ctx.db, ctx.tenant), 0, 'the round claimed the minutes');
-  // An idle connection shows the last statement it ran: the claims ran on the refresher's pool.
-  const ran = await ctx.db.query<{ query: string }>(
-    `SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strata-projector-refresh'`,
-  );
-  t.ok(ran.rows.length > 0 && ran.rows.length <= 2, `${ran.rows.length} refresher connections`);
-  t.ok(ran.rows.some((row) => /group_dirty|aggregate_dirty|COMMIT/.test(row.query)), 'which ran the round');
-  await assertMaterialized(t, ctx.db, ctx.tenant);
-});
-
 t.test("a tenant's backlog does not hold back another tenant's fresh minute", async (t) => {
   const ctx = await startTestProjector(t, NO_TICKS);
   const { tenant: fresh } = await createTenant(ctx.db, 'fresh');

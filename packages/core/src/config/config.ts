@@ -98,11 +98,6 @@ export interface Config {
   /** How often each projector recomputes the aggregate minutes noted by projections (decision 0060). */
   aggregateRefreshIntervalMs: number;
   /**
-   * `work_mem` (MiB) of the refresher's connections (decision 0108): a busy minute's recomputation sorts
-   * and hashes hundreds of thousands of rows, and at the server's default it spilled them to disk.
-   */
-  aggregateRefreshWorkMemMb: number;
-  /**
    * An ended minute still receiving notes waits until none came for this long (at most until it ended a
    * minute ago) before the refresher recomputes it: behind a backlog, once instead of every round (decision 0093).
    */

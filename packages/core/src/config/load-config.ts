@@ -98,7 +98,6 @@ export function loadConfig(env: Env): Config {
     projectorBatchAttempts: int('PROJECTOR_BATCH_ATTEMPTS', 5, 1, 100),
     aggregateRefreshIntervalMs: int('AGGREGATE_REFRESH_INTERVAL_MS', 1000, 50, 3_600_000),
     aggregateSettleMs: int('AGGREGATE_SETTLE_MS', 2000, 0, 60_000),
-    aggregateRefreshWorkMemMb: int('AGGREGATE_REFRESH_WORK_MEM_MB', 64, 1, 4096),
     groupHeadLagMs: int('GROUP_HEAD_LAG_MS', 500, 0, 60_000),
     dbPoolSize: int('DB_POOL_SIZE', 8, 1, 200),
     stagingSweepIntervalMs: int('STAGING_SWEEP_INTERVAL_MS', 5000, 100, 3_600_000),

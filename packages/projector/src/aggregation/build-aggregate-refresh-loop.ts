@@ -7,7 +7,7 @@ import { ClaimSizes } from './claim-sizes.ts';
 import { TenantBackoff } from './tenant-backoff.ts';
 import { refreshAggregates } from './refresh-aggregates.ts';
 
-export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'refreshPool' | 'metrics' | 'cache'> {
+export interface AggregateRefreshLoopDeps extends Pick<ProjectorDeps, 'logger' | 'clock' | 'pool' | 'metrics' | 'cache'> {
   config: Pick<Config, 'aggregateRefreshIntervalMs' | 'aggregateSettleMs' | 'groupHeadLagMs' | 'redisPrefix'>;
 }
 
@@ -61,7 +61,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
     run: async () => {
       for (;;) {
         const stop = metrics.aggregateRefreshDuration.startTimer();
-        const outcome = await refreshAggregates(deps.refreshPool, {
+        const outcome = await refreshAggregates(deps.pool, {
           now: deps.clock.now(),
           settleMs: deps.config.aggregateSettleMs,
           headLagMs: deps.config.groupHeadLagMs,
@@ -81,7 +81,7 @@ export function buildAggregateRefreshLoop(deps: AggregateRefreshLoopDeps): Aggre
         metrics.groupHeads.inc({ outcome: 'given_up' }, outcome.heads.givenUp);
         metrics.groupHeads.inc({ outcome: 'held' }, outcome.heads.held);
         if (outcome.backloggedTenants === 0 || stopping) {
-          metrics.groupNotes.set(await countGroupNotes(deps.refreshPool));
+          metrics.groupNotes.set(await countGroupNotes(deps.pool));
           return;
         }
       }
