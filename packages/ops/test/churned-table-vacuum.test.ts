@@ -6,6 +6,7 @@ import { INGEST_QUEUE, createPool, systemClock, type BatchEvent } from '@strata/
 import { createTenant, createTestEnvironment, projectBatch } from '@strata/testkit';
 import { buildChurnedTableVacuumLoop } from '../src/jobs/build-churned-table-vacuum-loop.ts';
 import { createOpsMetrics } from '../src/metrics.ts';
+import { summarizeHistoryRanges, type RangeCursors } from '../src/queries/summarize-history-ranges.ts';
 import { CHURNED_TABLES } from '../src/queries/vacuum-churned-tables.ts';
 
 /*
@@ -152,3 +153,50 @@ t.test("each round summarizes the new page ranges of history's partitions being 
   const left = await pool.query<{ n: number }>(`SELECT brin_summarize_new_values('${today}_ts_idx')::int AS n`);
   t.equal(left.rows[0]?.n, 0, 'no range is left unsummarized');
 });
+
+/*
+ * The hostile review of decision 0106: brin_summarize_new_values held a partition for all its new
+ * ranges at once, and premake's or the DEFAULT mover's DDL, waiting behind it with ACCESS EXCLUSIVE on
+ * `events`, held every insert into history meanwhile; a backlog of ranges could also outlast the
+ * statement timeout. Now each call summarizes one range and lets go of the table, a round does at most
+ * a fixed number of ranges from where the last one stopped, and a partition made by any other path is
+ * told to stop asking autovacuum.
+ */
+t.test('a backlog of ranges is summarized over rounds, a capped number each, from where the last stopped', async (t) => {
+  const { tenant } = await createTenant(pool, 'vacuum-backlog');
+  const now = Date.now();
+  for (let drain = 0; drain < 12; drain++) {
+    const events: BatchEvent[] = Array.from({ length: 500 }, (_, i) => ({ tenantId: tenant, device: `b${i}`, key: `b:${drain}:${i}`, ts: now - 2_000 + drain, type: 'reading', values: { v: i, pad: 'y'.repeat(100) } }));
+    await projectBatch(pool, randomUUID(), events);
+  }
+  const today = `events_${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}`;
+  const cursors: RangeCursors = new Map();
+  const rounds: number[] = [];
+  for (let round = 0; round < 50; round++) {
+    const summarized = await summarizeHistoryRanges(pool, [today], cursors, 3);
+    rounds.push(summarized);
+    if (summarized === 0 && (cursors.get(today) ?? 0) + 16 >= (await pages(today))) break;
+  }
+  t.ok(rounds.length > 2 && rounds.every((n) => n <= 3), `rounds of at most 3 ranges: ${rounds.join(', ')}`);
+  t.ok(rounds.reduce((a, b) => a + b, 0) > 3, 'together more than one round could');
+  t.equal((await pool.query<{ n: number }>(`SELECT brin_summarize_new_values('${today}_ts_idx')::int AS n`)).rows[0]?.n, 0, 'none left');
+  const again = await summarizeHistoryRanges(pool, [today], cursors, 3);
+  t.equal(again, 0, 'a round with nothing new summarizes nothing');
+  t.ok((cursors.get(today) ?? -1) >= 0 && (cursors.get(today) ?? 0) < (await pages(today)), 'and keeps its cursor on the last range');
+  await summarizeHistoryRanges(pool, ['events_default'], cursors, 3);
+  t.notOk(cursors.has(today), "a table no longer named drops its cursor");
+});
+
+t.test('a partition made by a path that left autosummarize on is turned off by the next round', async (t) => {
+  await pool.query(`CREATE TABLE events_20990101 PARTITION OF events FOR VALUES FROM ('2099-01-01 00:00:00+00') TO ('2099-01-02 00:00:00+00')`);
+  t.teardown(() => pool.query('DROP TABLE IF EXISTS events_20990101'));
+  const options = async (): Promise<string[]> =>
+    (await pool.query<{ reloptions: string[] }>(`SELECT c.reloptions FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin' WHERE i.indrelid = 'events_20990101'::regclass`)).rows[0]?.reloptions ?? [];
+  t.ok((await options()).includes('autosummarize=on'), 'made with the parent index options');
+  await summarizeHistoryRanges(pool, ['events_20990101'], new Map());
+  t.ok((await options()).includes('autosummarize=off'), 'off after a round');
+});
+
+async function pages(table: string): Promise<number> {
+  return (await pool.query<{ n: number }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int AS n`, [table])).rows[0]?.n ?? 0;
+}

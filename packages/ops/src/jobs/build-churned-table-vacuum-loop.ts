@@ -2,7 +2,7 @@ import { IntervalLoop, type Config } from '@strata/core';
 import type { OpsDeps } from '../deps.ts';
 import { partitionName } from '../partitions/partition-day.ts';
 import { utcDay } from '../partitions/utc-day.ts';
-import { summarizeHistoryRanges } from '../queries/summarize-history-ranges.ts';
+import { summarizeHistoryRanges, type RangeCursors } from '../queries/summarize-history-ranges.ts';
 import { vacuumChurnedTables } from '../queries/vacuum-churned-tables.ts';
 
 export interface ChurnedTableVacuumLoopDeps extends Pick<OpsDeps, 'logger' | 'pool' | 'metrics' | 'clock'> {
@@ -22,6 +22,9 @@ export interface ChurnedTableVacuumLoopDeps extends Pick<OpsDeps, 'logger' | 'po
 export function buildChurnedTableVacuumLoop(deps: ChurnedTableVacuumLoopDeps): IntervalLoop | undefined {
   const { config, metrics, logger, clock } = deps;
   if (config.churnedTableVacuumIntervalMs === 0) return undefined;
+  // Where each partition's summarizing stopped: the next round starts there (a restart starts over,
+  // through ranges already summarized, which cost a look at the range map each).
+  const cursors: RangeCursors = new Map();
   return new IntervalLoop({
     name: 'churned table vacuum',
     intervalMs: config.churnedTableVacuumIntervalMs,
@@ -30,7 +33,7 @@ export function buildChurnedTableVacuumLoop(deps: ChurnedTableVacuumLoopDeps): I
       const started = clock.now();
       await vacuumChurnedTables(deps.pool);
       const tables = [...[-1, 0, 1].map((offset) => partitionName(utcDay(clock.now(), offset))), 'events_default'];
-      metrics.historyRangesSummarized.inc(await summarizeHistoryRanges(deps.pool, tables));
+      metrics.historyRangesSummarized.inc(await summarizeHistoryRanges(deps.pool, tables, cursors));
       metrics.churnedTableVacuums.inc({ result: 'completed' });
       metrics.churnedTableVacuumSeconds.set((clock.now() - started) / 1000);
     },
