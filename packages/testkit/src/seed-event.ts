@@ -18,7 +18,7 @@ export interface SeedEvent {
 /** The event as command-api hands it on (staging row and job payload). */
 export function toBatchEvent(event: SeedEvent): BatchEvent {
   const type = event.type ?? 'reading';
-  const batchEvent: BatchEvent = { tenantId: event.tenantId, device: event.device, ts: event.ts, type, key: event.key ?? eventKey(undefined, type, event.values), values: event.values };
+  const batchEvent: BatchEvent = { tenantId: event.tenantId, device: event.device, ts: event.ts, type, key: event.key ?? eventKey(undefined, type, event.values, event.labels), values: event.values };
   if (event.labels !== undefined) batchEvent.labels = event.labels;
   return batchEvent;
 }

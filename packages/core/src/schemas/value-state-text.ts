@@ -3,8 +3,8 @@ import type { EventValues } from './event.ts';
 /**
  * An event's values as entries of a device's latest state, the form `device_state.state` holds:
  * `{"key":{"v":value,"t":epoch ms},…}`, as JSON text (decision 0107). command-api stages it beside the
- * values so the drain does not build it per event from the stored values in SQL (a third of the drain's
- * work per event besides history). PostgreSQL parses it into the same jsonb the drain would have built:
+ * values so the drain does not build it per event from the stored values in SQL (~13 of 69 ms of a
+ * 2,000-event drain). PostgreSQL parses it into the same jsonb the drain would have built:
  * jsonb normalizes numbers and key order, so `1e+21` and `1000000000000000000000` are one value.
  *
  * Null, and the drain builds the entries itself, when `ts` is not a whole millisecond: the drain's

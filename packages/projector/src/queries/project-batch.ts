@@ -2,8 +2,9 @@ import { batchEventColumns, type BatchEvent, type Queryable } from '@strata/core
 
 /**
  * The projection after its input: `input` is a CTE with one row per event (batch_id, tenant_id, device,
- * event_key, ts, type, vals, labels, state: the values as latest-state entries, or NULL); `whole` is an SQL boolean saying whether the input holds whole batches
- * (then each batch in it is marked applied); `extra` adds CTEs (the job form unstages its batches).
+ * event_key, ts, type, vals, labels, state: the values as latest-state entries, or NULL); `whole` is
+ * an SQL boolean saying whether the input holds whole batches (then each batch in it is marked
+ * applied); `extra` adds CTEs (the job form unstages its batches).
  */
 const projection = (input: string, whole: string, extra = ''): string => `
 WITH ${input}, named AS (
@@ -88,8 +89,8 @@ WITH ${input}, named AS (
   -- Most devices have one new event in a drain (a fleet sends every second or so; drains take a few
   -- hundred milliseconds): their values are the event's, their state is built from it alone, and they
   -- skip the sort and the grouping below.
-  -- Their entries come staged; only rows without (the job form, a re-sent event in the drain, a
-  -- timestamp finer than a millisecond) build them here: coalesce runs the subquery only for those.
+  -- Their entries come staged; only rows without (the job form, a drain holding a re-sent event, rows
+  -- staged before migration 0027) build them here: coalesce runs the subquery only for those.
   SELECT i.tenant_id, i.device, i.ts, i.ts AS first_ts,
          coalesce(i.state,
                   (SELECT ('{' || string_agg(to_json(v.key)::text || ':{"v":' || v.value::text || ',"t":' || ms::text || '}', ',') || '}')::jsonb
