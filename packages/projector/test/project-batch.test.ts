@@ -128,6 +128,40 @@ t.test('projection of batches', async (t) => {
     t.same(JSON.parse(JSON.stringify(one.rows[0]?.state)), JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, { v: k === 'big' ? 1e21 : v, t: Date.parse('2026-11-20T12:00:00.123Z') }])))), 'each value with its time, as sent');
   });
 
+  t.test("one staged batch of two tenants: a tenant's worst values land beside its neighbour's events (decision 0107)", async (t) => {
+    // Group commit mixes tenants in one batch, and one staging insert carries them all: a value whose
+    // entries text PostgreSQL refused would refuse the neighbour's events with it. The worst values
+    // the door lets through: the longest key, the largest magnitudes, control characters, a surrogate pair.
+    const neighbour = (await ctx.db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('neighbour') RETURNING id`)).rows[0]?.id as string;
+    const worst = JSON.parse(`{"\\u0001\\u001f":"\\ud83d\\ude42\\u2028","${'k'.repeat(128)}":"${'x'.repeat(4000)}","n":-1e300,"tiny":5e-324}`) as Record<string, unknown>;
+    const events = [
+      { device: 'hostile', ts: '2026-11-20T12:00:00Z', values: worst },
+      { device: 'calm', ts: '2026-11-20T12:00:00Z', values: { temp: 21.5 } },
+      { device: 'hostile', ts: '9999-12-31T23:59:59.999Z', values: { n: 1e300 } },
+      { device: 'calm', ts: '2026-11-20T12:00:01Z', values: { temp: 22 } },
+    ];
+    const batchId = await ctx.project(events, ctx.tenant, {
+      staged: true,
+      tenants: [ctx.tenant, neighbour, ctx.tenant, neighbour],
+      beforeJob: async (id) => {
+        const staged = await ctx.db.query<{ n: number }>(`SELECT count(state)::int AS n FROM staging_events WHERE batch_id = $1`, [id]);
+        t.equal(staged.rows[0]?.n, 4, 'one insert staged all four, each with its entries');
+      },
+    });
+    t.equal((await ctx.db.query(`SELECT 1 FROM staging_events WHERE batch_id = $1`, [batchId])).rowCount, 0, 'drained from staging');
+    const calm = await ctx.db.query<{ values: Record<string, unknown>; state: Record<string, { v: unknown; t: number }> }>(
+      `SELECT "values"::text::json AS "values", state::text::json AS state FROM device_state WHERE tenant_id = $1 AND device = 'calm'`,
+      [neighbour],
+    );
+    t.same(calm.rows[0]?.values, { temp: 22 }, "the neighbour's device: its newest value");
+    t.same(calm.rows[0]?.state, { temp: { v: 22, t: Date.parse('2026-11-20T12:00:01Z') } }, 'with its time');
+    const hostile = await ctx.db.query<{ state: Record<string, { v: unknown; t: number }> }>(`SELECT state::text::json AS state FROM device_state WHERE tenant_id = $1 AND device = 'hostile'`, [ctx.tenant]);
+    const state = hostile.rows[0]?.state ?? {};
+    t.same(Object.keys(state).sort(), Object.keys(worst).sort(), 'every worst key kept');
+    t.same(state.n, { v: 1e300, t: Date.parse('9999-12-31T23:59:59.999Z') }, 'the newest event wins its key, at the last instant an event may carry');
+    t.same(state['\u0001\u001f'], { v: '🙂\u2028', t: Date.parse('2026-11-20T12:00:00Z') }, 'control characters and a surrogate pair as sent');
+  });
+
   t.test('the same device name in two tenants stays apart', async (t) => {
     const other = await ctx.db.query(`INSERT INTO tenants (name) VALUES ('other') RETURNING id`);
     await ctx.project([{ device: 'shared', ts: '2026-11-20T12:00:00Z', values: { owner: 'a' } }]);

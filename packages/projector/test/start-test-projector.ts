@@ -28,15 +28,22 @@ export interface ProjectorTestContext {
   /** Enqueues events as command-api would and resolves once the batch is applied and its job completed (its states in the cache). */
   /**
    * Projects the events as one batch: its job only (the job form), or with `staged`, staged first with
-   * command-api's statement as command-api stages a batch (the drain then reads staging).
+   * command-api's statement as command-api stages a batch (the drain then reads staging). `tenants`
+   * gives event i the tenant tenants[i] (a batch mixing tenants, as group commit makes them).
    */
-  project(events: unknown[], tenant?: string, options?: { staged?: boolean; beforeJob?: (batchId: string) => Promise<void> }): Promise<string>;
+  project(events: unknown[], tenant?: string, options?: ProjectOptions): Promise<string>;
   /** Marks the tenant watched, as query-api does while it has a live client: the projector then logs and publishes its updates. */
   watchLive(tenant?: string): Promise<void>;
   /** Subscribes to the tenant's live channel on a connection of its own; the returned array fills with the messages published. */
   subscribeLive(): Promise<string[]>;
   /** Rounds of the aggregate refresher, as the projector's loop runs them, until no ended minute is left noted (the loop is not started here). */
   refresh(): Promise<RefreshOutcome>;
+}
+
+export interface ProjectOptions {
+  staged?: boolean;
+  beforeJob?: (batchId: string) => Promise<void>;
+  tenants?: string[];
 }
 
 /** A running projector worker on a private database and Redis prefix. */
@@ -53,11 +60,11 @@ export async function startTestProjector(t: Teardownable, overrides: Partial<Con
   t.teardown(() => queue.close());
   const { tenant } = await createTenant(db, 'projector test');
 
-  const project = async (raw: unknown[], forTenant = tenant, options: { staged?: boolean; beforeJob?: (batchId: string) => Promise<void> } = {}): Promise<string> => {
-    const events: BatchEvent[] = raw.map((item) => {
+  const project = async (raw: unknown[], forTenant = tenant, options: ProjectOptions = {}): Promise<string> => {
+    const events: BatchEvent[] = raw.map((item, i) => {
       const result = normalizeEvent(item);
       if ('errors' in result) throw new Error(`bad test event: ${JSON.stringify(result.errors)}`);
-      return { ...result.event, tenantId: forTenant };
+      return { ...result.event, tenantId: options.tenants?.[i] ?? forTenant };
     });
     const batchId = randomUUID();
     if (options.staged) await stageEvents(db, events, batchId);
