@@ -5,6 +5,8 @@ import type { Queryable } from '@strata/core';
 export interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  /** A CTE Scan's CTE. */
+  'CTE Name'?: string;
   'Index Name'?: string;
   'Actual Loops'?: number;
   'Actual Rows'?: number;
