@@ -111,3 +111,70 @@ t.test('samples of the value in force around a later version (an API sample) are
   t.same(folded, await versions(pool, whole), 'the same versions');
   t.same(folded.map((v) => v.value), ['a', 'api', 'a'], "the API version, then the room's own samples after it");
 });
+
+/** fold_label_samples over every sample of the given minutes (any set of them, not one range). */
+const WHOLE_MINUTES = `
+SELECT (SELECT count(*) FROM fold_label_samples($1, ARRAY(
+          SELECT ROW(e.device, l.key, e.ts, l.value, 'e')::label_sample
+            FROM tenant_events e CROSS JOIN LATERAL jsonb_each_text(e.labels) l
+           WHERE e.tenant_id = $1 AND date_bin('1 minute', e.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00') = ANY ($2::timestamptz[])
+             AND e.labels IS NOT NULL))) AS changes`;
+
+for (const seed of [11, 12, 13, 14]) {
+  t.test(`seed ${seed}: claims out of order, of two minutes at once, late minutes inside versions`, async (t) => {
+    const random = seededRandom(seed);
+    const { tenant: fast } = await createTenant(pool, `fold-fast-order-${seed}`);
+    const { tenant: whole } = await createTenant(pool, `fold-whole-order-${seed}`);
+    const base = BASE + 40 * MINUTE;
+    // All the history first, then the claims in an order that leaves minutes between folded ones (a
+    // late minute lands inside versions its neighbours made), some claims two minutes apart, one two
+    // minutes in a row (one range).
+    const rows: { device: string; ts: number; labels: Record<string, string> }[] = [];
+    for (let minute = 0; minute < 8; minute++) {
+      for (const device of DEVICES) {
+        // A tag that stays for whole minutes and sometimes changes between them, and one that may
+        // change inside a minute.
+        const site = ['n', 's'][Math.floor(random() * 2)] as string;
+        let room = ['a', 'b'][Math.floor(random() * 2)] as string;
+        for (let i = 0, n = 1 + Math.floor(random() * 6); i < n; i++) {
+          if (random() < 0.15) room = ['a', 'b', 'c'][Math.floor(random() * 3)] as string;
+          rows.push({ device, ts: base + minute * MINUTE + Math.floor(random() * 6) * 10_000, labels: { site, room } });
+        }
+      }
+    }
+    for (const tenant of [fast, whole]) {
+      await pool.query(
+        insertIntoHistory(`SELECT $1::uuid AS tenant_id, r.device, to_timestamp(r.ts / 1000.0) AS ts, 'k' || r.i AS event_key, 'reading' AS type, '{}'::jsonb AS "values", r.labels
+                             FROM jsonb_to_recordset($2::jsonb) AS r(device text, ts float8, i int, labels jsonb)`),
+        [tenant, JSON.stringify(rows.map((row, i) => ({ ...row, i })))],
+      );
+    }
+    // Between the claims of minutes 0 and 4: d1's room removed by the API (an absent value, NULL) in
+    // minute 3, which has samples after it, and d2's set to a value no event carries.
+    const api = async (tenant: string) =>
+      pool.query(
+        `SELECT count(*) FROM fold_label_samples($1, ARRAY[ROW('d1', 'room', $2::timestamptz, NULL, 'a')::label_sample,
+                                                          ROW('d2', 'room', $3::timestamptz, 'api', 'a')::label_sample])`,
+        [tenant, new Date(base + 3 * MINUTE + 5_000), new Date(base + 4 * MINUTE + 5_000)],
+      );
+    for (const claim of [[2, 6], [0], 'api', [4, 5], [7], [1, 3]] as const) {
+      if (claim === 'api') {
+        await api(fast);
+        await api(whole);
+        continue;
+      }
+      const minutes = claim.map((m) => new Date(base + m * MINUTE).toISOString());
+      const folded = await withTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
+        return foldClaimedLabelSamples(client, { tenantId: fast, minutes });
+      });
+      await withTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
+        await client.query(WHOLE_MINUTES, [whole, minutes]);
+      });
+      const samples = rows.filter((row) => claim.some((m) => Math.floor((row.ts - base) / MINUTE) === m)).length * 2;
+      t.equal(folded.samples, samples, `minutes ${claim}: every sample counted`);
+      t.same(await versions(pool, fast), await versions(pool, whole), `minutes ${claim}: the same versions`);
+    }
+  });
+}

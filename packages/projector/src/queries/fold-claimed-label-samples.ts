@@ -9,6 +9,10 @@ import type { Queryable } from '@strata/core';
  * is a sample, also rows folded by an earlier claim (a minute noted again): a sample equal to the value
  * in force only moves last_sample, so folding it again changes nothing. History is read per run of
  * minutes (gaps and islands, one bounded scan each, BRIN on ts), only rows with labels kept.
+ * A tag that did not change is one run of one value: where collapse_label_samples (the fold's first
+ * step) would keep only that run's first and last sample, only those two are passed (decision 0109).
+ * A busy line-protocol minute (352,000 points of 10,000 devices) then hands the fold 20,000 samples:
+ * 7.2 → 4.9 s the first time its devices' tags were seen, 3.4 → 1.7 s again (medians of three).
  * The caller holds the tenant's aggregate lock (lockTenantAggregates), as the function requires.
  */
 const SQL = `
@@ -18,9 +22,9 @@ WITH minutes AS (
   SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
     FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
    GROUP BY island
-), samples AS (
-  -- The array form of the fold (no JSON round trip): one label_sample per label of each labelled row.
-  SELECT array_agg(ROW(e.device, l.key, e.ts, l.value, 'e')::label_sample) AS batch, count(*)::int AS n
+), tagged AS MATERIALIZED (
+  -- One row per label of each labelled row of the claimed minutes.
+  SELECT e.device, l.key AS label, e.ts, l.value, g.lo
     FROM ranges g
    CROSS JOIN LATERAL (
      SELECT device, ts, labels FROM tenant_events
@@ -28,6 +32,46 @@ WITH minutes AS (
      OFFSET 0 -- kept a subquery: one scan per range
    ) e
    CROSS JOIN LATERAL jsonb_each_text(e.labels) l
+), keys AS (
+  -- Per (device, label): its samples' span, and whether they are one value in one range.
+  SELECT device, label, count(*)::int AS n, min(ts) AS first_ts, max(ts) AS last_ts, min(value) AS value,
+         min(value) = max(value) AND min(lo) = max(lo) AS uniform
+    FROM tagged GROUP BY device, label
+), placed AS (
+  -- Whether collapse_label_samples (migration 0021) would keep only the first and last sample of the
+  -- key's run, or none: one run (one value in one range, so no other sample of the key in the batch),
+  -- no version starting after its first sample up to its last, and in force at its first either the
+  -- same value ('equal': only last_sample moves) or a version with no sample after that first ('ends').
+  -- The same look-ups collapse makes, on the same state (this statement's, before the fold): only such
+  -- keys are cut to their first and last sample, which collapse then treats exactly as the whole run.
+  -- coalesce: a NULL here would drop the key's samples from both branches below. An absent value in
+  -- force (NULL, from the API) makes the comparison NULL; its version's last sample is its start, so
+  -- the last test decides, but nothing here should rest on that.
+  SELECT k.*, coalesce(k.uniform AND coalesce(nxt.valid_from, 'infinity') > k.last_ts
+                       AND (v.value = k.value OR v.valid_from IS NULL OR v.last_sample <= k.first_ts), false) AS cut
+    FROM keys k
+    LEFT JOIN LATERAL (SELECT lv.valid_from, lv.value, lv.last_sample FROM label_versions lv
+                        WHERE lv.tenant_id = $1 AND lv.device = k.device AND lv.label = k.label AND lv.valid_from <= k.first_ts
+                        ORDER BY lv.valid_from DESC LIMIT 1) v ON true
+    LEFT JOIN LATERAL (SELECT lv.valid_from FROM label_versions lv
+                        WHERE lv.tenant_id = $1 AND lv.device = k.device AND lv.label = k.label AND lv.valid_from > k.first_ts
+                        ORDER BY lv.valid_from LIMIT 1) nxt ON true
+), whole AS MATERIALIZED (
+  -- Every sample of the keys not cut. A full join in a MATERIALIZED CTE, filtered after it (decision
+  -- 0095): both sides are estimated at a row or two, and an inner join planned as a nested loop would
+  -- compare every sample with every key.
+  SELECT t.device, t.label, t.ts, t.value
+    FROM tagged t FULL JOIN (SELECT device, label FROM placed WHERE NOT cut) p ON p.device = t.device AND p.label = t.label
+   WHERE p.device IS NOT NULL AND t.device IS NOT NULL
+), samples AS (
+  -- The array form of the fold (no JSON round trip); n counts every sample, cut or not.
+  SELECT (SELECT array_agg(ROW(x.device, x.label, x.ts, x.value, 'e')::label_sample)
+            FROM (SELECT device, label, first_ts AS ts, value FROM placed WHERE cut
+                  UNION ALL
+                  SELECT device, label, last_ts, value FROM placed WHERE cut AND last_ts > first_ts
+                  UNION ALL
+                  SELECT device, label, ts, value FROM whole) x) AS batch,
+         (SELECT coalesce(sum(n), 0)::int FROM keys) AS n
 ), changes AS (
   SELECT c.* FROM samples s CROSS JOIN LATERAL fold_label_samples($1, s.batch) c WHERE s.n > 0
 )
