@@ -177,15 +177,13 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   let groupHours: GroupKey[] = [];
   if (minutes.length > 0) {
     hours = await replaceMinuteAggregates(client, { tenantId, minutes });
-    // The group statements group every sample of their minutes: hashed, not sorted (decision 0108).
+    // Every sample of the claimed minutes grouped: hashed, not sorted (decision 0108).
     groupHours = await withHashedAggregation(client, () => replaceGroupMinutes(client, { tenantId, minutes }));
   }
   // Group notes share the claim's size: a tenant's fresh minutes come first, its retroactive moves
   // follow in what is left (at least one minute, so they never starve behind a steady stream).
   const groupNoted = await claimGroupNotes(client, { tenantId, closedBy, limit: Math.max(1, size - minutes.length) });
-  if (groupNoted.length > 0) {
-    groupHours = groupHours.concat(await withHashedAggregation(client, () => replaceNotedGroupMinutes(client, { tenantId, minutes: groupNoted })));
-  }
+  if (groupNoted.length > 0) groupHours = groupHours.concat(await replaceNotedGroupMinutes(client, { tenantId, minutes: groupNoted }));
   if (minutes.length > 0) {
     const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
     await replaceCoarserRollups(client, { tenantId, level: 'day', touched: days });

@@ -15,6 +15,9 @@ import { GROUP_MINUTE_AGGREGATE, groupKeys, memberSamples, TOUCHED_GROUP_HOURS, 
  * rollups nor history here: its refresh costs this statement's round trip and three empty index
  * probes (any version of the tenant, the group rows and notes of the claim's span).
  * $3/$4 bound all ranges (partitions outside the claim pruned at plan time, index ranges for the deletes).
+ * The refresher runs it inside withHashedAggregation (decision 0108), and every caller in production
+ * should: a named statement keeps the plan it was first given, so a connection that ran it once
+ * without the setting would keep sorting the samples.
  */
 const SQL = `
 WITH minutes AS (
