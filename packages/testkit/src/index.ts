@@ -48,4 +48,5 @@ export { partitionRetentionJob } from '@strata/ops/partition-retention-job';
 export { aggregateRetentionJob } from '@strata/ops/aggregate-retention-job';
 export { captureIo } from './capture-io.ts';
 export { explainingQueryable, explainPlans, planNodes, quadraticNodes, type PlanCacheMode, type PlanNode } from './explaining-queryable.ts';
+export { nestedPlans, type NestedPlan } from './nested-plans.ts';
 export { listRoutes, openapiPath } from './list-routes.ts';
