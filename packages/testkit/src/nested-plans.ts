@@ -18,7 +18,7 @@ export interface NestedPlan {
 export async function nestedPlans(pool: pg.Pool, run: (db: Queryable) => Promise<unknown>): Promise<NestedPlan[]> {
   const client = await pool.connect();
   const plans: NestedPlan[] = [];
-  const onNotice = (notice: pg.NoticeMessage): void => {
+  const onNotice = (notice: { message?: string }): void => {
     const text = notice.message ?? '';
     const start = text.indexOf('{');
     if (start < 0 || !text.startsWith('duration:')) return;
