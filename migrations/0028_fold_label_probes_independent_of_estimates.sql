@@ -19,6 +19,22 @@ ALTER FUNCTION fold_label_sample(uuid, text, text, timestamptz, text, "char") SE
 -- the runs again for each of the tenant's versions, 10,000 × 5,000 rows, 17 s of one fold. A version
 -- with several equal runs gets the newest of their last samples (one entry per ctid in `at`). With
 -- sequential scans off, the TID scan and the probes' primary key are what the planner takes.
+--
+-- And a correction (the hostile review of this migration, a differential fuzzer): only the first run
+-- of a (device, label) in the batch is settled ('equal') or cut to its ends ('ends'). Every run is
+-- judged on the state before the batch, but the fold then folds the runs in time order: a later run's
+-- 'equal' moved the last_sample of a version an earlier run then split, the split took the version's
+-- value back from history (label_sample_after) inside the earlier run, and the samples 'ends' had
+-- dropped from that run were missing. Samples b@67 | a@95 a@204 a@221 b@239 | b@177 (all in history,
+-- three batches) stored 'b' over [177, 221) where the definition gives 'a' from 204. The first run's
+-- verdict holds whatever the later runs do, since they all lie after its last sample; the later runs
+-- are folded sample by sample, and settled by the next collapse once they are a key's first run. The
+-- refresher's statement (decision 0109) passes only keys of one run as their ends: their first.
+-- Likewise 'ends' holds only where the run's first sample takes the value at its instant: it loses a
+-- tie with the version's start when not larger, and a tie with a sample of the version's value at the
+-- same instant in history (fold_label_sample's own tests). Samples a@161 a@257 a@284 after b@160 with
+-- b@161 in history stored 'b' up to 284: a@161 lost to b@161, and a@257 had been dropped.
+
 CREATE OR REPLACE FUNCTION collapse_label_samples(tenant uuid, batch label_sample[]) RETURNS label_sample[]
 LANGUAGE sql SET enable_seqscan = off AS $$
   WITH ordered AS (
@@ -35,9 +51,14 @@ LANGUAGE sql SET enable_seqscan = off AS $$
       FROM numbered n GROUP BY n.device, n.label, n.run
   ), placed AS (
     SELECT r.*, v.tid, v.valid_from, v.value AS in_force, v.last_sample, coalesce(nxt.valid_from, 'infinity') AS next_start,
-           CASE WHEN r.origin = 'e' AND coalesce(nxt.valid_from, 'infinity') > r.last_ts THEN
+           CASE WHEN r.origin = 'e' AND r.run = 1 AND coalesce(nxt.valid_from, 'infinity') > r.last_ts THEN
                   CASE WHEN v.value = r.value THEN 'equal'
-                       WHEN v.valid_from IS NULL OR v.last_sample <= r.first_ts THEN 'ends' END
+                       WHEN v.valid_from IS NULL
+                         OR (v.last_sample <= r.first_ts
+                             AND (label_sample_wins(r.value, v.value)
+                                  OR (v.valid_from < r.first_ts
+                                      AND label_sample_after(tenant, r.device, r.label, v.value, r.first_ts - interval '1 microsecond',
+                                                             r.first_ts, NULL) IS NULL))) THEN 'ends' END
            END AS kind
       FROM runs r
       LEFT JOIN LATERAL (SELECT lv.ctid AS tid, lv.valid_from, lv.value, lv.last_sample FROM label_versions lv

@@ -112,6 +112,35 @@ t.test('samples of the value in force around a later version (an API sample) are
   t.same(folded.map((v) => v.value), ['a', 'api', 'a'], "the API version, then the room's own samples after it");
 });
 
+t.test("a tag's run whose first sample loses the tie with a version starting at its instant passes all its samples", async (t) => {
+  // An API sample 'z' at the instant of the minute's first event of 'a': at that instant the larger
+  // value wins, so 'a' holds only from the second event. Cut to its first and last sample, the run
+  // lost the second and stored 'a' from the last (migration 0028's correction, decision 0111).
+  const { tenant: fast } = await createTenant(pool, 'fold-fast-tie');
+  const { tenant: whole } = await createTenant(pool, 'fold-whole-tie');
+  const minute = BASE + 30 * MINUTE;
+  for (const tenant of [fast, whole]) {
+    await pool.query(`SELECT count(*) FROM fold_label_samples($1, ARRAY[ROW('gate', 'room', $2::timestamptz, 'z', 'a')::label_sample])`, [tenant, new Date(minute + 10_000)]);
+    await pool.query(
+      insertIntoHistory(`SELECT $1::uuid AS tenant_id, 'gate' AS device, to_timestamp(o / 1000.0) AS ts, 'k' || o AS event_key, 'reading' AS type, '{}'::jsonb AS "values", '{"room":"a"}'::jsonb AS labels
+                           FROM unnest($2::float8[]) AS o`),
+      [tenant, [10_000, 20_000, 30_000].map((offset) => minute + offset)],
+    );
+  }
+  const range = [new Date(minute).toISOString(), new Date(minute + MINUTE).toISOString()];
+  await withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
+    await foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] });
+  });
+  await withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
+    await client.query(WHOLE, [whole, range[0], range[1]]);
+  });
+  const folded = (await versions(pool, fast)) as { value: string; valid_from: string | Date }[];
+  t.same(folded, await versions(pool, whole), 'the same versions');
+  t.same(folded.map((v) => [v.value, new Date(v.valid_from).getTime() - minute]), [['z', 10_000], ['a', 20_000]], "'z' wins its instant, 'a' holds from the next event");
+});
+
 /** fold_label_samples over every sample of the given minutes (any set of them, not one range). */
 const WHOLE_MINUTES = `
 SELECT (SELECT count(*) FROM fold_label_samples($1, ARRAY(
