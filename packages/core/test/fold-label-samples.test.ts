@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createTestEnvironment, insertIntoHistory } from '@strata/testkit';
 
 // fold_label_samples (migration 0021) against decision 0074's per-sample definition: a label's value at
@@ -407,40 +407,37 @@ t.test("decision 0074's cases, version by version", async (t) => {
   }
 });
 
+/** d1/space's event sample at `at` (grid steps), carried by history row `event`. */
+const eventSample = (at: number, value: string, event: number): Sample => ({ device: 'd1', label: 'space', at, value, origin: 'e', event });
+
+/** Every sample in history first, then folded in `batches`: the stored value must be the definition's at every probe. */
+async function foldedMatchDefinition(t: Test, samples: Sample[], batches: Sample[][]): Promise<void> {
+  const { config } = await createTestEnvironment(t);
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  t.teardown(() => pool.end());
+  const tenant = randomUUID();
+  await insertEvents(pool, tenant, samples);
+  for (const batch of batches) await fold(pool, tenant, batch);
+  const versions = await readVersions(pool, tenant);
+  for (const time of probes(samples, versions)) {
+    t.equal(storedValue(versions, 'd1', 'space', time), definedValue(samples, 'd1', 'space', time), `at step ${(time - BASE) / STEP}`);
+  }
+}
+
 t.test('a run and a later run of the same key in one batch, with another value in history between the first run\'s samples', async (t) => {
   // The hostile review of migration 0028 (a differential fuzzer; the same in migration 0021): every
   // sample is in history, folded in three batches. The second batch's a-run was cut to its first and
   // last sample ('ends'), and its b-run, judged on the state before the a-run was folded, moved the
   // last sample of the version the a-run then split. The split then took b@177 from history, and the
   // dropped a@204 was missing: 'b' over [177, 221) where the definition gives 'a' from 204.
-  const { config } = await createTestEnvironment(t);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
-  t.teardown(() => pool.end());
-  const tenant = randomUUID();
-  const sample = (at: number, value: string, event: number): Sample => ({ device: 'd1', label: 'space', at, value, origin: 'e', event });
-  const samples = [sample(67, 'b', 0), sample(95, 'a', 1), sample(221, 'a', 2), sample(204, 'a', 3), sample(239, 'b', 4), sample(177, 'b', 5)];
-  await insertEvents(pool, tenant, samples);
-  for (const batch of [samples.slice(0, 1), samples.slice(1, 5), samples.slice(5)]) await fold(pool, tenant, batch);
-  const versions = await readVersions(pool, tenant);
-  for (const time of probes(samples, versions)) {
-    t.equal(storedValue(versions, 'd1', 'space', time), definedValue(samples, 'd1', 'space', time), `at step ${(time - BASE) / STEP}`);
-  }
+  const samples = [eventSample(67, 'b', 0), eventSample(95, 'a', 1), eventSample(221, 'a', 2), eventSample(204, 'a', 3), eventSample(239, 'b', 4), eventSample(177, 'b', 5)];
+  await foldedMatchDefinition(t, samples, [samples.slice(0, 1), samples.slice(1, 5), samples.slice(5)]);
 });
 
 t.test("a run whose first sample loses a tie at its instant is not cut to its ends", async (t) => {
   // The same review, with the first fix in place: b@160, then a@161 a@257 a@284 in one batch, b@161 in
   // history. a@161 loses the tie to b@161 (the larger), so the run's value starts at a@257, which
   // 'ends' had dropped: 'b' was stored up to 284.
-  const { config } = await createTestEnvironment(t);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
-  t.teardown(() => pool.end());
-  const tenant = randomUUID();
-  const sample = (at: number, value: string, event: number): Sample => ({ device: 'd1', label: 'space', at, value, origin: 'e', event });
-  const samples = [sample(160, 'b', 0), sample(161, 'a', 1), sample(257, 'a', 2), sample(284, 'a', 3), sample(161, 'b', 4)];
-  await insertEvents(pool, tenant, samples);
-  for (const batch of [samples.slice(0, 4), samples.slice(4)]) await fold(pool, tenant, batch);
-  const versions = await readVersions(pool, tenant);
-  for (const time of probes(samples, versions)) {
-    t.equal(storedValue(versions, 'd1', 'space', time), definedValue(samples, 'd1', 'space', time), `at step ${(time - BASE) / STEP}`);
-  }
+  const samples = [eventSample(160, 'b', 0), eventSample(161, 'a', 1), eventSample(257, 'a', 2), eventSample(284, 'a', 3), eventSample(161, 'b', 4)];
+  await foldedMatchDefinition(t, samples, [samples.slice(0, 4), samples.slice(4)]);
 });

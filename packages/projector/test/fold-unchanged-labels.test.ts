@@ -81,6 +81,19 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
   });
 }
 
+/** One claimed minute folded in `fast` by the refresher's statement and in `whole` by fold_label_samples over all its samples. */
+async function foldBothWays(fast: string, whole: string, minute: number): Promise<void> {
+  const range = [new Date(minute).toISOString(), new Date(minute + MINUTE).toISOString()];
+  await withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
+    await foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] });
+  });
+  await withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
+    await client.query(WHOLE, [whole, range[0], range[1]]);
+  });
+}
+
 t.test('samples of the value in force around a later version (an API sample) are folded one by one, not settled', async (t) => {
   const { tenant: fast } = await createTenant(pool, 'fold-fast-api');
   const { tenant: whole } = await createTenant(pool, 'fold-whole-api');
@@ -97,15 +110,7 @@ t.test('samples of the value in force around a later version (an API sample) are
       // Between the claims, an API sample inside the second minute: its own version from +25 s.
       if (index === 1) await pool.query(`SELECT count(*) FROM fold_label_samples($1, ARRAY[ROW('door', 'room', $2::timestamptz, 'api', 'a')::label_sample])`, [tenant, new Date(second + 25_000)]);
     }
-    const range = [new Date(minute).toISOString(), new Date(minute + MINUTE).toISOString()];
-    await withTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
-      await foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] });
-    });
-    await withTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
-      await client.query(WHOLE, [whole, range[0], range[1]]);
-    });
+    await foldBothWays(fast, whole, minute);
   }
   const folded = (await versions(pool, fast)) as { value: string }[];
   t.same(folded, await versions(pool, whole), 'the same versions');
@@ -127,15 +132,7 @@ t.test("a tag's run whose first sample loses the tie with a version starting at 
       [tenant, [10_000, 20_000, 30_000].map((offset) => minute + offset)],
     );
   }
-  const range = [new Date(minute).toISOString(), new Date(minute + MINUTE).toISOString()];
-  await withTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
-    await foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] });
-  });
-  await withTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
-    await client.query(WHOLE, [whole, range[0], range[1]]);
-  });
+  await foldBothWays(fast, whole, minute);
   const folded = (await versions(pool, fast)) as { value: string; valid_from: string | Date }[];
   t.same(folded, await versions(pool, whole), 'the same versions');
   t.same(folded.map((v) => [v.value, new Date(v.valid_from).getTime() - minute]), [['z', 10_000], ['a', 20_000]], "'z' wins its instant, 'a' holds from the next event");
