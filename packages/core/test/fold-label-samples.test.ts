@@ -441,3 +441,33 @@ t.test("a run whose first sample loses a tie at its instant is not cut to its en
   const samples = [eventSample(160, 'b', 0), eventSample(161, 'a', 1), eventSample(257, 'a', 2), eventSample(284, 'a', 3), eventSample(161, 'b', 4)];
   await foldedMatchDefinition(t, samples, [samples.slice(0, 4), samples.slice(4)]);
 });
+
+t.test('label_run_verdict: each way a run is settled, cut to its ends, or folded whole (migration 0029)', async (t) => {
+  const { config } = await createTestEnvironment(t);
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+  t.teardown(() => pool.end());
+  const tenant = randomUUID();
+  // History holds d1's 'b' at step 5: a tie at that instant that a run of 'a' starting there loses.
+  await insertEvents(pool, tenant, [eventSample(5, 'b', 0)]);
+  // A run of `value` over steps [first, last]; the version in force at its first, and the next start.
+  const cases: { name: string; value: string; first: number; last: number; from: number | null; inForce: string | null; lastSample: number | null; next: number | null; verdict: string | null }[] = [
+    { name: 'the version in force holds the value', value: 'a', first: 5, last: 9, from: 1, inForce: 'a', lastSample: 7, next: null, verdict: 'equal' },
+    { name: 'no version in force', value: 'a', first: 5, last: 9, from: null, inForce: null, lastSample: null, next: null, verdict: 'ends' },
+    { name: 'a version starts inside the run', value: 'a', first: 5, last: 9, from: 1, inForce: 'a', lastSample: 3, next: 9, verdict: null },
+    { name: 'the next version starts after the run', value: 'a', first: 5, last: 9, from: 1, inForce: 'a', lastSample: 3, next: 10, verdict: 'equal' },
+    { name: 'the version in force has a sample after the first', value: 'c', first: 5, last: 9, from: 1, inForce: 'b', lastSample: 6, next: null, verdict: null },
+    { name: 'the first wins the tie with the version (larger)', value: 'c', first: 5, last: 9, from: 5, inForce: 'b', lastSample: 5, next: null, verdict: 'ends' },
+    { name: 'the first loses the tie with the version starting at its instant', value: 'a', first: 5, last: 9, from: 5, inForce: 'b', lastSample: 5, next: null, verdict: null },
+    { name: 'the first loses the tie with a sample of the value in force at its instant in history', value: 'a', first: 5, last: 9, from: 2, inForce: 'b', lastSample: 5, next: null, verdict: null },
+    { name: 'a smaller first over an earlier version, nothing at its instant', value: 'a', first: 6, last: 9, from: 2, inForce: 'b', lastSample: 5, next: null, verdict: 'ends' },
+    { name: 'an absent value in force (from the API) loses to any value', value: 'a', first: 5, last: 9, from: 2, inForce: null, lastSample: 2, next: null, verdict: 'ends' },
+  ];
+  const at = (step: number | null): string | null => (step === null ? null : new Date(ms(step)).toISOString());
+  for (const c of cases) {
+    const result = await pool.query<{ verdict: string | null }>(
+      `SELECT label_run_verdict($1, 'd1', 'space', $2, $3, $4, $5, $6, $7, $8) AS verdict`,
+      [tenant, c.value, at(c.first), at(c.last), at(c.from), c.inForce, at(c.lastSample), at(c.next)],
+    );
+    t.equal(result.rows[0]?.verdict, c.verdict, c.name);
+  }
+});

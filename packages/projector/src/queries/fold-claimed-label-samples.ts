@@ -38,24 +38,15 @@ WITH minutes AS (
          min(value) = max(value) AND min(lo) = max(lo) AS uniform
     FROM tagged GROUP BY device, label
 ), placed AS (
-  -- Whether collapse_label_samples (migration 0021) would keep only the first and last sample of the
-  -- key's run, or none: one run (one value in one range, so no other sample of the key in the batch),
-  -- no version starting after its first sample up to its last, and in force at its first either the
-  -- same value ('equal': only last_sample moves) or a version with no sample after that first over
-  -- which the first takes the value at its instant ('ends': it wins a tie with the version's start or
-  -- with a sample of the version's value at that instant in history; migration 0028).
-  -- The same look-ups collapse makes, on the same state (this statement's, before the fold): only such
-  -- keys are cut to their first and last sample, which collapse then treats exactly as the whole run.
-  -- coalesce: a NULL here would drop the key's samples from both branches below. An absent value in
-  -- force (NULL, from the API) makes the comparison NULL; its version's last sample is its start, so
-  -- the last test decides, but nothing here should rest on that.
-  SELECT k.*, coalesce(k.uniform AND coalesce(nxt.valid_from, 'infinity') > k.last_ts
-                       AND (v.value = k.value OR v.valid_from IS NULL
-                            OR (v.last_sample <= k.first_ts
-                                AND (label_sample_wins(k.value, v.value)
-                                     OR (v.valid_from < k.first_ts
-                                         AND label_sample_after($1, k.device, k.label, v.value, k.first_ts - interval '1 microsecond',
-                                                                k.first_ts, NULL) IS NULL)))), false) AS cut
+  -- Whether collapse_label_samples (the fold's first step) would keep only the first and last sample of
+  -- the key's run, or none: one run (one value in one range, so no other sample of the key in the
+  -- batch) and label_run_verdict (migration 0029, the rule collapse applies) says 'equal' or 'ends',
+  -- from the same look-ups collapse makes, on the same state (this statement's, before the fold). Only
+  -- such keys are cut to their first and last sample, which collapse then treats exactly as the whole run.
+  -- coalesce: a NULL here would drop the key's samples from both branches below.
+  SELECT k.*, coalesce(k.uniform AND label_run_verdict($1, k.device, k.label, k.value, k.first_ts, k.last_ts,
+                                                       v.valid_from, v.value, v.last_sample, nxt.valid_from) IS NOT NULL,
+                       false) AS cut
     FROM keys k
     LEFT JOIN LATERAL (SELECT lv.valid_from, lv.value, lv.last_sample FROM label_versions lv
                         WHERE lv.tenant_id = $1 AND lv.device = k.device AND lv.label = k.label AND lv.valid_from <= k.first_ts
