@@ -15,13 +15,14 @@ import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
 import { describeLeft, waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 
-// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--only PHASE,…]`: the composition root of the benchmark.
+// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--logs DIR] [--only PHASE,…]`: the composition root of the benchmark.
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     runs: { type: 'string', default: '1' },
     embedded: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    logs: { type: 'string' },
     only: { type: 'string' },
   },
 });
@@ -59,7 +60,7 @@ if (embedded) {
 }
 const config = loadConfigOrExit(env);
 log('starting a fresh strata_bench database and the four services');
-const stack = await startBenchStack(config, values.profile);
+const stack = await startBenchStack(config, { profileDir: values.profile, logDir: values.logs });
 const results: RunResult[] = [];
 let postgres;
 let seriesCheck;

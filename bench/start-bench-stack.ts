@@ -1,3 +1,5 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createLogger, createPool, Redis, type Config, type Pool, INGEST_QUEUE } from '@strata/core';
 import { createTenant, deleteKeysWithPrefix, ensureDatabase, freePort, launchSystem, runMigrations, type ServiceName } from '@strata/testkit';
@@ -21,13 +23,17 @@ export interface BenchStack {
 /**
  * A fresh `strata_bench` database beside the configured one and the four services as their own
  * processes, exactly as `pnpm start` runs them. Starting from nothing each time keeps runs comparable.
+ * `profileDir`: a V8 CPU profile per service; `logDir`: each service's output (warnings and errors,
+ * such as a refresher round that failed) in `<service>.log` there, otherwise kept only for failures.
  */
-export async function startBenchStack(config: Config, profileDir?: string): Promise<BenchStack> {
+export async function startBenchStack(config: Config, dirs: { profileDir?: string | undefined; logDir?: string | undefined } = {}): Promise<BenchStack> {
+  const { profileDir, logDir } = dirs;
   const logger = createLogger('bench', 'warn');
   // Config is the server to measure: DATABASE_URL, or the private server main.ts started for --embedded.
   const url = new URL(config.databaseUrl);
   url.pathname = '/strata_bench';
   const databaseUrl = url.toString();
+  if (logDir) mkdirSync(logDir, { recursive: true });
   await recreateDatabase(databaseUrl);
   await runMigrations(databaseUrl, logger);
   const db = createPool({ connectionString: databaseUrl, max: 8, applicationName: 'strata-bench' }, logger);
@@ -53,6 +59,7 @@ export async function startBenchStack(config: Config, profileDir?: string): Prom
     nodeArgs: (name) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
     // A profile is written on the way out: give every service time to finish it.
     stopTimeoutMs: 60_000,
+    log: logDir ? (name) => createWriteStream(join(logDir, `${name}.log`), { flags: 'a' }) : undefined,
   });
   const { tenant, apiKey } = await createTenant(db, 'bench');
   return {

@@ -24,6 +24,8 @@ export interface LaunchSystemOptions {
   env?: Record<string, string>;
   /** Node flags per service (the bench's `--profile`). */
   nodeArgs?: (name: ServiceName) => string[];
+  /** Where each service's output also goes (the bench's `--logs`); kept only in memory by default. */
+  log?: (name: ServiceName) => { write(chunk: string): void } | undefined;
   /** How long a starting service may take to answer /readyz. */
   readyTimeoutMs?: number;
   /** How long a stopping service may drain after SIGTERM before it is killed. */
@@ -92,7 +94,7 @@ export class RunningSystem {
   }
 
   #spawn(name: ServiceName): ServiceProcess {
-    const service = startServiceProcess(name, this.#env, { nodeArgs: this.#options.nodeArgs?.(name) ?? [] });
+    const service = startServiceProcess(name, this.#env, { nodeArgs: this.#options.nodeArgs?.(name) ?? [], log: this.#options.log?.(name) });
     this.#processes.set(name, service);
     return service;
   }

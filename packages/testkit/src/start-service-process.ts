@@ -10,6 +10,8 @@ export interface StartServiceOptions {
   args?: string[];
   /** Before the entry point, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /** Also receives everything the process writes (the bench's `--logs`: a file per service). */
+  log?: { write(chunk: string): void } | undefined;
 }
 
 /** How a test reads an exit: the code, or the signal's name when a signal ended it. */
@@ -17,7 +19,7 @@ const exitOf = (exit: ServiceExit): number | string => exit.code ?? exit.signal 
 
 /**
  * One Strata service as its own OS process, launched by ops' stack launcher (the one launcher), with
- * its output kept for failure messages instead of printed.
+ * its output kept for failure messages instead of printed (and copied to `log` where one is given).
  */
 export class ServiceProcess {
   readonly name: ServiceName;
@@ -28,7 +30,13 @@ export class ServiceProcess {
 
   constructor(name: ServiceName, env: Record<string, string | undefined>, options: StartServiceOptions = {}) {
     this.name = name;
-    const keep = { write: (chunk: string) => (this.#output = (this.#output + chunk).slice(-20_000)) };
+    const log = options.log;
+    const keep = {
+      write: (chunk: string) => {
+        this.#output = (this.#output + chunk).slice(-20_000);
+        log?.write(chunk);
+      },
+    };
     const spec = { name, script: `packages/${name}/src/main.ts`, args: options.args ?? [], cwd: ROOT, nodeArgs: options.nodeArgs ?? [] };
     this.#process = new StackProcess(spec, env, { stdout: keep, stderr: keep }, name.length);
     this.exited = this.#process.exited.then(exitOf);
