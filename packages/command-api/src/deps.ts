@@ -79,7 +79,7 @@ export interface CommandDeps {
   authSubscriber: Redis;
   /** The cache Redis (CACHE_REDIS_URL): label writes update the device's cached labels after commit. */
   cache: Redis;
-  /** Label writes, one at a time per tenant in this process (they wait on the tenant's aggregate lock). */
+  /** Label writes, one at a time per tenant in this process (they wait on the tenant's label versions lock). */
   labelWrites: TenantWriteGate;
   committer: GroupCommitter;
   /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */

@@ -2,7 +2,7 @@ import { unavailable } from '@strata/core';
 
 /**
  * One label write at a time per tenant in this process, with a bounded line behind it. A label write
- * waits for the tenant's aggregate lock (up to its lock_timeout) while holding a pool connection, so
+ * waits for the tenant's label versions lock (up to its lock_timeout) while holding a pool connection, so
  * without this a tenant sending label writes in parallel took every connection of the pool, and its
  * neighbours' event writes failed with 503 (hostile review of issue 13). Writes of one tenant
  * serialize on that lock anyway; here they wait in memory, holding nothing, and past `maxWaiting`

@@ -10,9 +10,10 @@ import { selectDeviceLabelsAt } from '../queries/select-device-labels-at.ts';
 import { writeThroughLabels } from './write-through-labels.ts';
 
 /**
- * How long a PUT/PATCH waits for the tenant's aggregate lock. The refresher holds it for one claim
- * (about half a second at bench density, decision 0064); four times that means it is stuck or the
- * database is, and the client is better told to retry than held.
+ * How long a PUT/PATCH waits for the tenant's label versions lock. The refresher holds it for its label
+ * steps of one claim (decision 0113: fold, group minutes, heads; well under a second unless the claimed
+ * minutes hold many labelled rows or groups), another label write for one fold; longer means it is
+ * stuck or the database is, and the client is better told to retry than held.
  */
 export const LABEL_LOCK_TIMEOUT_MS = 2000;
 
@@ -62,7 +63,7 @@ interface Committed {
 
 /**
  * PUT/PATCH of a device's labels (SPEC "Groups"): folded at once into label_versions in one
- * transaction under the tenant's aggregate lock, the refresher's (decision 0074: versions have one
+ * transaction under the tenant's label versions lock, which the refresher's fold takes too (decision 0074: versions have one
  * writer per tenant at a time), effective from the database's now. Answers the labels in force from
  * then on. A PATCH that would leave the device more than EVENT_LIMITS.maxLabels labels changes
  * nothing (400, field `labels`).
@@ -91,7 +92,7 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
   } catch (error) {
     if (error instanceof AppError) throw error;
     if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
-      throw unavailable("the tenant's labels are being written by the aggregate refresher; retry", error);
+      throw unavailable("the tenant's labels are being written by the aggregate refresher or another label write; retry", error);
     }
     // The database away, a statement timeout: nothing was committed, and the client may retry (the
     // cause is logged with the 503, so a bug does not hide behind it).

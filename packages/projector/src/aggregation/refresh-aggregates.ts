@@ -5,6 +5,7 @@ import { claimGroupNotes } from '../queries/claim-group-notes.ts';
 import { foldClaimedLabelSamples } from '../queries/fold-claimed-label-samples.ts';
 import type { GroupKey } from '../queries/group-minute-sql.ts';
 import { lockTenantAggregates } from '../queries/lock-tenant-aggregates.ts';
+import { lockTenantLabelVersions } from '../queries/lock-tenant-label-versions.ts';
 import { replaceCoarserGroupRollups } from '../queries/replace-coarser-group-rollups.ts';
 import { replaceCoarserRollups } from '../queries/replace-coarser-rollups.ts';
 import { replaceGroupMinutes } from '../queries/replace-group-minutes.ts';
@@ -122,9 +123,12 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
       // of their own, so that reads find them fresh while the claim runs (seconds for a busy minute),
       // not as old as the last round's end plus the claim (decision 0088's bound is 3 s). The claim's
       // transaction moves them again at its end.
-      const heads = await withTransaction(pool, async (client) =>
-        (await lockTenantAggregates(client, tenantId)) ? advanceTenantHeads(client, tenantId, options) : undefined,
-      ).catch((error: unknown) => {
+      const heads = await withTransaction(pool, async (client) => {
+        if (!(await lockTenantAggregates(client, tenantId))) return undefined;
+        // Heads read the members' label versions: no label write may commit while they move.
+        await lockTenantLabelVersions(client, tenantId);
+        return advanceTenantHeads(client, tenantId, options);
+      }).catch((error: unknown) => {
         options.headsFailed?.(tenantId, error);
         return undefined;
       });
@@ -162,21 +166,31 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
 }
 
 /**
- * One tenant's claim, in the order decision 0074 gives: tenant minutes claimed → their label samples
- * folded (which notes the group minutes a change moved) → device minutes → every group's rows of the
- * claimed minutes → group-noted minutes of other ended minutes, in what is left of the claim's size →
- * device hours and days → group hours and days (their `devices` read the device levels just written)
- * → tenant hour counts → the heads of its open minutes (decision 0085).
+ * One tenant's claim, in the order decision 0074 gives, label-free levels first (decision 0113): tenant
+ * minutes claimed → device minutes → device hours and days → tenant hour counts; then the tenant's label
+ * versions lock, waiting for a label write in progress → the claimed minutes' label samples folded (which
+ * notes the group minutes a change moved) → every group's rows of the claimed minutes → group-noted
+ * minutes of other ended minutes, in what is left of the claim's size → group hours and days (their
+ * `devices` read the device levels written before) → the heads of its open minutes (decision 0085).
+ * A label write (PUT/PATCH) waits only for the part after the lock: the device minutes of a busy minute
+ * (seconds: 6.6–21 s for 830,000 events, docs/performance.md) no longer hold it.
  */
 async function refreshTenant(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions, size: number): Promise<TenantRefresh> {
   const closedBy = new Date(options.now).toISOString();
   const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size, settleMs: options.settleMs ?? 0 });
-  const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
-  const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
   let hours: Awaited<ReturnType<typeof replaceMinuteAggregates>> = [];
-  let groupHours: GroupKey[] = [];
   if (minutes.length > 0) {
     hours = await replaceMinuteAggregates(client, { tenantId, minutes });
+    const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
+    await replaceCoarserRollups(client, { tenantId, level: 'day', touched: days });
+    await replaceHourCounts(client, tenantId, minutes);
+  }
+  // From here on every step reads or writes label versions, group notes or group rows.
+  await lockTenantLabelVersions(client, tenantId);
+  const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
+  const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
+  let groupHours: GroupKey[] = [];
+  if (minutes.length > 0) {
     // Every sample of the claimed minutes grouped: hashed, not sorted (decision 0108).
     groupHours = await withHashedAggregation(client, () => replaceGroupMinutes(client, { tenantId, minutes }));
   }
@@ -184,13 +198,8 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   // follow in what is left (at least one minute, so they never starve behind a steady stream).
   const groupNoted = await claimGroupNotes(client, { tenantId, closedBy, limit: Math.max(1, size - minutes.length) });
   if (groupNoted.length > 0) groupHours = groupHours.concat(await replaceNotedGroupMinutes(client, { tenantId, minutes: groupNoted }));
-  if (minutes.length > 0) {
-    const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
-    await replaceCoarserRollups(client, { tenantId, level: 'day', touched: days });
-  }
   const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
-  if (minutes.length > 0) await replaceHourCounts(client, tenantId, minutes);
   // Last, after the claim took the ended minutes (and their heads): the open minutes' heads, in a
   // savepoint, so that their failure (a statement timeout, say) never undoes the claim before them:
   // heads are only a shortcut for reads, which are exact without them.
@@ -213,7 +222,7 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
 
 type HeadsMoved = RefreshOutcome['heads'];
 
-/** The heads of a tenant's open minutes moved to the clock at their turn (the caller holds the tenant's aggregate lock). */
+/** The heads of a tenant's open minutes moved to the clock at their turn (the caller holds the tenant's aggregate and label versions locks). */
 async function advanceTenantHeads(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions): Promise<HeadsMoved> {
   const now = Math.max(options.now, options.headsClock?.() ?? options.now);
   const moved = await advanceGroupHeads(client, {

@@ -14,7 +14,7 @@ export interface ClaimGroupNotesQuery {
  * returns the (label, value, minute)s they named, for replaceNotedGroupMinutes in the same transaction.
  * A minute the tenant has noted too is left: its claim recomputes every group of it (and deletes its
  * group notes), and until then reads answer it live. Group notes are written only under the tenant's
- * aggregate lock (the refresher's fold, command-api's label writes), which this transaction holds, so
+ * label versions lock (the refresher's fold, command-api's label writes), which this transaction holds, so
  * none can commit between this claim and the recomputation. A rollback restores them.
  */
 export async function claimGroupNotes(db: Queryable, query: ClaimGroupNotesQuery): Promise<GroupMinute[]> {

@@ -4,7 +4,7 @@ import type { Queryable } from '@strata/core';
  * The label samples of a tenant's claimed minutes whose notes said they hold labelled rows, folded into
  * label_versions (fold_label_samples, migration 0021: decision 0074's rules) and the group minutes each
  * change moved noted in group_dirty (note_label_changes), in one statement of the refresher's tenant
- * transaction, before any minute is recomputed: the claim's own minutes then see the new versions, and
+ * transaction, before any group minute is recomputed: the claim's own minutes then see the new versions, and
  * other minutes a change reached are claimed from their group notes. Every labelled row of those minutes
  * is a sample, also rows folded by an earlier claim (a minute noted again): a sample equal to the value
  * in force only moves last_sample, so folding it again changes nothing. History is read per run of
@@ -13,7 +13,7 @@ import type { Queryable } from '@strata/core';
  * step) would keep only that run's first and last sample, only those two are passed (decision 0109).
  * A busy line-protocol minute (352,000 points of 10,000 devices) then hands the fold 20,000 samples:
  * 7.2 → 4.9 s the first time its devices' tags were seen, 3.4 → 1.7 s again (medians of three).
- * The caller holds the tenant's aggregate lock (lockTenantAggregates), as the function requires.
+ * The caller holds the tenant's label versions lock (lockTenantLabelVersions), as the function requires.
  */
 const SQL = `
 WITH minutes AS (
