@@ -5,6 +5,7 @@ import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
 import { GROUP_MINUTE_STEP_BYTES, GROUP_MINUTE_STEPS } from '../src/queries/group-minute-sql.ts';
 import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
+import { foldAsLabelWrite, type ApiLabelSample } from './fold-as-label-write.ts';
 
 /*
  * Group levels (decision 0074) against an oracle computed here from the per-sample definition: a
@@ -30,12 +31,7 @@ interface TestEvent {
   values: Record<string, number | string>;
   labels?: Record<string, string>;
 }
-interface Sample {
-  device: string;
-  label: string;
-  ts: number;
-  value: string | null;
-}
+type Sample = ApiLabelSample;
 
 /** A seeded generator, so a failure can be replayed (the seed is printed). */
 function random(seed: number): () => number {
@@ -160,26 +156,6 @@ async function assertGroupLevels(t: Asserts, ctx: ProjectorTestContext, events: 
   }
 }
 
-/** A fold as command-api's label writes do it: under the tenant's aggregate lock, changes noted. */
-async function foldDirect(db: Pool, tenant: string, samples: Sample[]): Promise<void> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [tenant]);
-    const payload = samples.map((s) => ({ device: s.device, label: s.label, ts: new Date(s.ts).toISOString(), value: s.value, origin: 'a' }));
-    await client.query(
-      `SELECT note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM fold_label_samples($1, $2::jsonb) c))`,
-      [tenant, JSON.stringify(payload)],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 interface Scenario {
   events: TestEvent[];
   /** Direct (API) samples, folded at random points of the run. */
@@ -249,12 +225,12 @@ t.test('group minutes, hours and days equal the per-sample oracle under late eve
     if (next() < 0.3 && pending.length > 0) {
       const take = pending.slice(0, 1 + Math.floor(next() * 3));
       pending = pending.slice(take.length);
-      await foldDirect(ctx.db, ctx.tenant, take);
+      await foldAsLabelWrite(ctx.db, ctx.tenant, take);
       folded.push(...take);
     }
     if (next() < 0.4) await ctx.refresh();
   }
-  await foldDirect(ctx.db, ctx.tenant, pending);
+  await foldAsLabelWrite(ctx.db, ctx.tenant, pending);
   folded.push(...pending);
   await ctx.refresh();
   const left = await ctx.db.query(`SELECT (SELECT count(*) FROM aggregate_dirty)::int AS tenant, (SELECT count(*) FROM group_dirty)::int AS grp`);
@@ -330,7 +306,7 @@ t.test('a crash in the second refresher transaction leaves the first committed a
   await ctx.refresh();
   // A retroactive move (group notes) and new minutes (tenant notes), then a refresher that fails in its second transaction.
   const moved: Sample = { device: 'd1', label: 'team', ts: BASE + 10 * MINUTE + 1, value: 'b' };
-  await foldDirect(ctx.db, ctx.tenant, [moved]);
+  await foldAsLabelWrite(ctx.db, ctx.tenant, [moved]);
   const more: TestEvent[] = Array.from({ length: 10 }, (_, i): TestEvent => ({ device: 'd0', id: `m${i}`, ts: BASE + (50 + i) * MINUTE, type: 'reading', values: { n: 100 + i } }));
   await ctx.project(more);
   const notes = async (): Promise<{ tenant: number; grp: number }> =>
@@ -394,7 +370,7 @@ t.test('two processes working off one labelled backlog together leave every grou
   }));
   for (let i = 0; i < events.length; i += 500) await ctx.project(events.slice(i, i + 500));
   const direct: Sample[] = [{ device: 'd1', label: 'team', ts: BASE + 6 * HOUR, value: 'c' }, { device: 'd2', label: 'team', ts: BASE + 9 * HOUR, value: null }];
-  await foldDirect(ctx.db, ctx.tenant, direct);
+  await foldAsLabelWrite(ctx.db, ctx.tenant, direct);
   const other = createProjectorDeps(ctx.config);
   t.teardown(() => closeProjectorDeps(other));
   const loops = [buildAggregateRefreshLoop(ctx.deps), buildAggregateRefreshLoop(other)];
@@ -411,7 +387,7 @@ t.test('strata_group_heads_total counts the open minutes whose heads the refresh
   if (into() < 3_000 || into() > 50_000) await new Promise((resolve) => setTimeout(resolve, (MINUTE - into() + 3_000) % MINUTE));
   const minute = Math.floor(Date.now() / MINUTE) * MINUTE;
   const ctx = await startTestProjector(t, { aggregateRefreshIntervalMs: 3_600_000 });
-  await foldDirect(ctx.db, ctx.tenant, [{ device: 'h0', label: 'team', ts: minute - DAY, value: 'a' }]);
+  await foldAsLabelWrite(ctx.db, ctx.tenant, [{ device: 'h0', label: 'team', ts: minute - DAY, value: 'a' }]);
   const loop = buildAggregateRefreshLoop(ctx.deps);
   t.teardown(() => loop.stop());
   const heads = async (outcome: string): Promise<number | undefined> =>

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import t from 'tap';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
+import { foldAsLabelWrite } from './fold-as-label-write.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
 /*
@@ -15,27 +16,6 @@ const M = Date.UTC(2026, 10, 20, 8, 15, 0);
 
 const events = (prefix: string, n: number): unknown[] =>
   Array.from({ length: n }, (_, i) => ({ device: `d${i % 2}`, id: `${prefix}${i}`, ts: M + i * 1000, type: 'reading', values: { v: i }, labels: { zone: 'north' } }));
-
-/** A fold as command-api's label writes do it: the lock under a lock timeout, then fold and notes. */
-async function writeLabel(db: pg.Pool, tenant: string, device: string, value: string, lockTimeoutMs: number): Promise<void> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [tenant]);
-    const payload = [{ device, label: 'zone', ts: new Date().toISOString(), value, origin: 'a' }];
-    await client.query(
-      `SELECT note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM fold_label_samples($1, $2::jsonb) c))`,
-      [tenant, JSON.stringify(payload)],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /** Waits until some backend of the database waits on a lock of this kind (e.g. 'transactionid', 'advisory'). */
 async function waitForLockWait(db: pg.Pool, kind: string): Promise<void> {
@@ -69,7 +49,7 @@ t.test('a label write goes through while the refresher recomputes device minutes
   await waitForLockWait(side, 'transactionid');
 
   // Before decision 0113 the write waited for the whole claim and failed past its timeout (503).
-  await writeLabel(side, ctx.tenant, 'd0', 'south', 1000);
+  await foldAsLabelWrite(side, ctx.tenant, [{ device: 'd0', label: 'zone', ts: Date.now(), value: 'south' }], 1000);
   t.pass('the label write committed within its lock timeout while the claim held the tenant');
   const other = await refreshAggregates(ctx.deps.pool, { now: M + 2 * MINUTE });
   t.equal(other.skippedTenants, 1, 'a second refresher leaves the tenant to the one refreshing it');
