@@ -1,3 +1,4 @@
+import { lockTenantLabelVersions } from '@strata/core';
 import type { Pool } from 'pg';
 
 /** A label sample as command-api's PUT/PATCH makes one: at `ts` (ms), `value` null = the label removed. */
@@ -17,8 +18,7 @@ export async function foldAsLabelWrite(db: Pool, tenant: string, samples: ApiLab
   const client = await db.connect();
   try {
     await client.query('BEGIN');
-    if (lockTimeoutMs !== undefined) await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [tenant]);
+    await lockTenantLabelVersions(client, tenant, lockTimeoutMs);
     const payload = samples.map((s) => ({ device: s.device, label: s.label, ts: new Date(s.ts).toISOString(), value: s.value, origin: 'a' }));
     await client.query(
       `SELECT note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM fold_label_samples($1, $2::jsonb) c))`,

@@ -5,7 +5,7 @@ import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
 import { GROUP_MINUTE_STEP_BYTES, GROUP_MINUTE_STEPS } from '../src/queries/group-minute-sql.ts';
 import { closeProjectorDeps, createProjectorDeps } from '../src/deps.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
-import { foldAsLabelWrite, type ApiLabelSample } from './fold-as-label-write.ts';
+import { foldAsLabelWrite, type ApiLabelSample as Sample } from './fold-as-label-write.ts';
 
 /*
  * Group levels (decision 0074) against an oracle computed here from the per-sample definition: a
@@ -31,7 +31,6 @@ interface TestEvent {
   values: Record<string, number | string>;
   labels?: Record<string, string>;
 }
-type Sample = ApiLabelSample;
 
 /** A seeded generator, so a failure can be replayed (the seed is printed). */
 function random(seed: number): () => number {

@@ -1,10 +1,9 @@
-import { AppError, EVENT_LIMITS, unavailable, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
+import { AppError, EVENT_LIMITS, lockTenantLabelVersions, unavailable, withTransaction, type Config, type LabelPatch, type Logger, type Pool, type Redis } from '@strata/core';
 import type { DeviceKeyRegistry } from '../ingest/device-key-registry.ts';
 import type { IngestRateLimiter } from '../ingest/ingest-rate-limiter.ts';
 import type { TenantWriteGate } from './tenant-write-gate.ts';
 import type { CommandMetrics } from '../metrics.ts';
 import { foldApiLabels } from '../queries/fold-api-labels.ts';
-import { lockTenantLabels } from '../queries/lock-tenant-labels.ts';
 import { selectCurrentDeviceLabels } from '../queries/select-current-device-labels.ts';
 import { selectDeviceLabelsAt } from '../queries/select-device-labels-at.ts';
 import { writeThroughLabels } from './write-through-labels.ts';
@@ -77,7 +76,7 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
   let committed: Committed;
   try {
     committed = await deps.labelWrites.run(tenantId, () => withTransaction(deps.pool, async (client): Promise<Committed> => {
-      await lockTenantLabels(client, tenantId, deps.labelLockTimeoutMs ?? LABEL_LOCK_TIMEOUT_MS);
+      await lockTenantLabelVersions(client, tenantId, deps.labelLockTimeoutMs ?? LABEL_LOCK_TIMEOUT_MS);
       const { effectiveMs } = await foldApiLabels(client, tenantId, device, write.labels, write.replace);
       const labels = await selectDeviceLabelsAt(client, tenantId, device, effectiveMs);
       const count = Object.keys(labels).length;

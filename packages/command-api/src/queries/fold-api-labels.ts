@@ -6,7 +6,7 @@ import type { LabelPatch, Queryable } from '@strata/core';
 // sample ('a'): it starts a version of its own at the instant, so a late event sample folded later
 // reaches at most up to it. note_label_changes (migration 0021) notes the group minutes the changed
 // ranges hold events in (at now, usually none: a PUT re-notes nothing of the past, decision 0074).
-// The caller holds the tenant's label versions lock (lockTenantLabels), which the fold takes again.
+// The caller holds the tenant's label versions lock (core's lockTenantLabelVersions), which the fold takes again.
 const SQL = `
   WITH clock AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS now),
   body AS (

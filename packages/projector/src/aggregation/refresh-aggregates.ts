@@ -1,11 +1,10 @@
-import { withTransaction, type Pool, type PoolClient } from '@strata/core';
+import { lockTenantLabelVersions, withTransaction, type Pool, type PoolClient } from '@strata/core';
 import { advanceGroupHeads } from '../queries/advance-group-heads.ts';
 import { claimDirtyMinutes } from '../queries/claim-dirty-minutes.ts';
 import { claimGroupNotes } from '../queries/claim-group-notes.ts';
 import { foldClaimedLabelSamples } from '../queries/fold-claimed-label-samples.ts';
 import type { GroupKey } from '../queries/group-minute-sql.ts';
 import { lockTenantAggregates } from '../queries/lock-tenant-aggregates.ts';
-import { lockTenantLabelVersions } from '../queries/lock-tenant-label-versions.ts';
 import { replaceCoarserGroupRollups } from '../queries/replace-coarser-group-rollups.ts';
 import { replaceCoarserRollups } from '../queries/replace-coarser-rollups.ts';
 import { replaceGroupMinutes } from '../queries/replace-group-minutes.ts';

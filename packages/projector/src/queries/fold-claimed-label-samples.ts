@@ -13,7 +13,7 @@ import type { Queryable } from '@strata/core';
  * step) would keep only that run's first and last sample, only those two are passed (decision 0109).
  * A busy line-protocol minute (352,000 points of 10,000 devices) then hands the fold 20,000 samples:
  * 7.2 → 4.9 s the first time its devices' tags were seen, 3.4 → 1.7 s again (medians of three).
- * The caller holds the tenant's label versions lock (lockTenantLabelVersions), as the function requires.
+ * The caller holds the tenant's label versions lock (core's lockTenantLabelVersions), as the function requires.
  */
 const SQL = `
 WITH minutes AS (

@@ -3,7 +3,7 @@ import type { Queryable } from '@strata/core';
 /**
  * Advisory-lock class of the aggregate refresher (decision 0113; the second key is the tenant's hash):
  * one refresher transaction per tenant at a time. Label writers take another class, 60060
- * (lockTenantLabelVersions), which the refresher takes too, but only for its label steps.
+ * (core's lockTenantLabelVersions), which the refresher takes too, but only for its label steps.
  */
 const LOCK_CLASS = 60_061;
 
