@@ -1,11 +1,11 @@
 /** The phases of a run, in the order they run (docs/performance.md "What it measures"). */
-export const BENCH_PHASES = ['ceiling', 'batch', 'bytes', 'lp', 'mqtt', 'fleet', 'single', 'freshness', 'reads', 'groups'] as const;
+export const BENCH_PHASES = ['ceiling', 'batch', 'bytes', 'lp', 'mqtt', 'fleet', 'single', 'freshness', 'labels', 'reads', 'groups'] as const;
 
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 
 /**
  * What a phase cannot be measured without. Bytes per event are the batch phase's; freshness and reads
- * run beside batches at a share of the batch phase's end-to-end rate; reads also read the batch
+ * (and label writes) run beside batches at a share of the batch phase's end-to-end rate; reads also read the batch
  * phase's devices. Line protocol and MQTT are judged by their ratio to the HTTP batch rate of the
  * same run, so a run of either measures that rate too.
  */
@@ -14,6 +14,7 @@ const NEEDS: Partial<Record<BenchPhase, BenchPhase[]>> = {
   lp: ['batch'],
   mqtt: ['batch'],
   freshness: ['batch'],
+  labels: ['batch'],
   reads: ['batch'],
   groups: ['batch'],
 };

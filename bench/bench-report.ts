@@ -1,5 +1,6 @@
 import type { GroupReads } from './measure-group-reads.ts';
 import { FLEET_RATE } from './measure-device-fleet.ts';
+import { LABEL_WRITE_RATE } from './measure-label-writes.ts';
 import { MQTT_CONNECTIONS, MQTT_EVENTS_PER_MESSAGE } from './measure-mqtt-ingest.ts';
 import { READ_RATE, SPAN_READ_RATE, type Reads } from './measure-reads.ts';
 import { median } from './percentiles.ts';
@@ -64,6 +65,10 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'strong series read after a 202: p99', pick: (r) => r.freshness?.strongP99Ms, unit: 'ms' },
     { metric: 'strong reads missing their write (all runs)', pick: (r) => r.freshness?.strongMisses, unit: 'reads', target: { op: '<=', value: 0 }, across: 'sum' },
     { metric: 'strong reads refused (all runs)', pick: (r) => r.freshness?.strongRefused, unit: 'reads', across: 'sum' },
+    { metric: `label writes (${LABEL_WRITE_RATE} PUT/s), beside ingest of`, pick: (r) => r.labels?.background.eventsPerSec, unit: 'events/s' },
+    { metric: 'label writes p50', pick: (r) => r.labels?.load.p50Ms, unit: 'ms' },
+    { metric: 'label writes p99', pick: (r) => r.labels?.load.p99Ms, unit: 'ms' },
+    { metric: 'label writes refused (all runs)', pick: (r) => r.labels?.refused, unit: 'requests', target: { op: '<=', value: 0 }, across: 'sum' },
     { metric: `reads (${READ_RATE} req/s latest state, ${SPAN_READ_RATE} series, stats), beside ingest of`, pick: (r) => r.reads?.background.eventsPerSec, unit: 'events/s' },
     { metric: 'reads: ended minutes not yet materialized', pick: (r) => r.aggregatedBeforeReads?.notedMinutes, unit: 'minutes' },
     { metric: "reads: waited for the earlier phases' minutes", pick: (r) => r.aggregatedBeforeReads?.waitedMs, unit: 'ms' },
@@ -109,6 +114,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'generator CPU: MQTT', pick: (r) => r.cpu.mqtt, unit: '% of a core' },
     { metric: 'generator CPU: fleet', pick: (r) => r.cpu.fleet, unit: '% of a core' },
     { metric: 'generator CPU: single events', pick: (r) => r.cpu.single, unit: '% of a core' },
+    { metric: 'generator CPU: label writes', pick: (r) => r.cpu.labels, unit: '% of a core' },
     { metric: 'generator CPU: reads', pick: (r) => r.cpu.reads, unit: '% of a core' },
     { metric: 'generator CPU: group reads', pick: (r) => r.cpu.groups, unit: '% of a core' },
   ];

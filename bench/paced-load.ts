@@ -13,8 +13,8 @@ export interface PacedLoadOptions {
   /** Requests per second, each sent at its own instant: request i at start + i / rate. */
   rate: number;
   durationS: number;
-  /** POST (default) sends `next`'s body to `path`; GET asks for `next`'s path. */
-  method?: 'GET' | 'POST';
+  /** POST (default) sends `next`'s body to `path`; GET asks for `next`'s path; PUT sends `next`'s body to `next`'s path. */
+  method?: 'GET' | 'POST' | 'PUT';
   /** The i-th request: its JSON body (POST) or its path (GET); i counts every scheduled request, sent or not. */
   next: (i: number) => { body?: string; path?: string };
   /**
@@ -50,7 +50,7 @@ export interface PacedLoadResult extends Pick<LoadResult, 'ok' | 'non2xx' | 'p50
 export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
   const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const method = options.method ?? 'POST';
-  const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) };
+  const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) };
   const total = Math.round(options.rate * options.durationS);
   const latencies: number[] = [];
   let due = 0;

@@ -7,6 +7,7 @@ import { measureBatchIngest, type BatchIngest } from './measure-batch-ingest.ts'
 import { measureDeviceFleet, type DeviceFleet } from './measure-device-fleet.ts';
 import { measureFreshness, type FreshnessUnderLoad } from './measure-freshness.ts';
 import { measureGroupReads, type GroupReads } from './measure-group-reads.ts';
+import { checkLabelWrites, LABEL_WRITE_RATE, measureLabelWrites, type LabelWrites } from './measure-label-writes.ts';
 import { measureLineProtocolIngest, type LineProtocolIngest } from './measure-line-protocol-ingest.ts';
 import { measureMqttIngest, type MqttIngest } from './measure-mqtt-ingest.ts';
 import { measureReads, READ_BACKGROUND_EVENTS, type Reads } from './measure-reads.ts';
@@ -26,6 +27,11 @@ export interface BenchPlan {
   fleetS: number;
   singleS: number;
   freshnessS: number;
+  /**
+   * Seconds of label writes beside ingest. Over a minute: they start at a minute of the wall clock and
+   * last past the refresher's claim of that minute (measureLabelWrites); 20 s with --quick, a check only.
+   */
+  labelsS: number;
   readsS: number;
   /** Seconds of each group read measurement. */
   groupsS: number;
@@ -45,6 +51,7 @@ export interface RunResult {
   fleet?: DeviceFleet;
   single?: SingleEvent;
   freshness?: FreshnessUnderLoad;
+  labels?: LabelWrites;
   reads?: Reads;
   groups?: GroupReads;
   /** Sampled group answers compared with plain SQL over history, after the group reads. */
@@ -60,7 +67,7 @@ export interface RunResult {
   batchAggregated?: Aggregated;
   checks: StoredCheck[];
   /** The load generator's CPU per phase, % of a core. */
-  cpu: Partial<Record<'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'reads' | 'groups', number>>;
+  cpu: Partial<Record<'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'labels' | 'reads' | 'groups', number>>;
 }
 
 /** One pass over the plan's phases, each alone on the machine, each checked stored = acknowledged. */
@@ -145,6 +152,19 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     result.freshness = await measureFreshness(stack, batchRate / 2, plan.freshnessS, run);
     await waitUntilSettled(stack.db);
     await check('freshness', result.freshness.window, result.freshness.totalAcknowledged);
+  }
+
+  if (has('labels')) {
+    await waitUntilSettled(stack.db);
+    // Its own minutes' claims, not the earlier phases', are what the label writes should meet.
+    await waitForEarlierMinutes();
+    log(`run ${run}: label writes, ${LABEL_WRITE_RATE}/s beside batches at half the batch rate (${plan.labelsS} s)`);
+    const labels = await withGeneratorCpu(() => measureLabelWrites(stack, plan.labelsS, batchRate / 2, run, plan.labelsS > 60));
+    result.labels = labels.result;
+    result.cpu.labels = labels.generatorCpuPercent;
+    await waitUntilSettled(stack.db);
+    await check('label writes (background ingest)', labels.result.window, labels.result.background.acknowledged);
+    result.checks.push(await checkLabelWrites(stack.db, stack.tenant, run, labels.result));
   }
 
   if (has('reads')) {

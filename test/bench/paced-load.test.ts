@@ -101,3 +101,15 @@ t.test('GET asks for each request its own path, with the key and no body', async
   t.equal(result.ok, 5);
   t.same(seen.sort(), [0, 1, 2, 3, 4].map((i) => `GET /v1/devices/d${i} Bearer k -`));
 });
+
+t.test('PUT sends each request its own body to its own path, as JSON', async (t) => {
+  const seen: string[] = [];
+  const { origin } = await stub(t, (request, response) => {
+    seen.push(`${request.method} ${request.url} ${request.headers['content-type']} ${request.headers['content-length']}`);
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end('{}');
+  });
+  const result = await runPacedLoad({ origin, path: '/unused', apiKey: 'k', method: 'PUT', connections: 2, rate: 50, durationS: 0.1, maxOutstanding: 10, next: (i) => ({ path: `/v1/devices/d${i}/labels`, body: `{"labels":{"n":"${i}"}}` }) });
+  t.equal(result.ok, 5);
+  t.same(seen.sort(), [0, 1, 2, 3, 4].map((i) => `PUT /v1/devices/d${i}/labels application/json 20`));
+});
