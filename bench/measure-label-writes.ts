@@ -23,7 +23,7 @@ const devicePrefix = (run: number) => `lw${run}-`;
 const labelValue = (run: number) => `run-${run}`;
 
 /**
- * Label writes beside ingest (decision 0113): a `PUT` of a new device's labels every 1/LABEL_WRITE_RATE s
+ * Label writes beside ingest (decisions 0113, 0114): a `PUT` of a new device's labels every 1/LABEL_WRITE_RATE s
  * while batches arrive at `backgroundEventsPerSec`. With `fromMinute`, both start at the next minute of
  * the wall clock, so the load fills that whole minute and, when `durationS` reaches past its end, the
  * refresher's claim of it (seconds of device recomputation for a minute of batches, once it has
