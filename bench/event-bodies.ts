@@ -12,6 +12,11 @@ export interface BodyOptions {
   phase: string;
   devices: number;
   devicePrefix: string;
+  /**
+   * Labels every event carries, as JSON text, from the event's number (e.g. a rack of twenty): a fleet
+   * whose gateway tags each reading, as line protocol's tags do. Absent: events name no labels.
+   */
+  labelsJson?: (i: number) => string;
 }
 
 /**
@@ -49,7 +54,8 @@ export function telemetryPayload(phase: string, n: number, eventsPerMessage: num
 }
 
 function eventJson(options: BodyOptions, i: number, ts: number): string {
-  return `{"device":"${options.devicePrefix}${i % options.devices}","id":"${options.phase}-${i}","ts":${ts},"values":${valuesJson(i)}}`;
+  const labels = options.labelsJson ? `,"labels":${options.labelsJson(i)}` : '';
+  return `{"device":"${options.devicePrefix}${i % options.devices}","id":"${options.phase}-${i}","ts":${ts},"values":${valuesJson(i)}${labels}}`;
 }
 
 /** The readings of the i-th event of a phase: the same three values in every phase and transport. */

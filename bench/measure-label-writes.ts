@@ -6,6 +6,11 @@ import type { BenchStack } from './start-bench-stack.ts';
 
 /** Label writes per second: an operator's provisioning tool relabelling a fleet, not a flood. */
 export const LABEL_WRITE_RATE = 20;
+/**
+ * The background's devices: 10k of their own, each always in one of twenty racks, as a gateway tags
+ * its readings. They join their groups in the first run and stay; later runs send them the same labels.
+ */
+const LABELLED_DEVICES = { devices: 10_000, devicePrefix: 'lb-', labelsJson: (i: number) => `{"rack":"r${(i % 10_000) % 20}"}` };
 /** The label every write sets, so the check finds the phase's devices by an index, not by name. */
 const LABEL = 'bench-labels';
 
@@ -24,18 +29,21 @@ const labelValue = (run: number) => `run-${run}`;
 
 /**
  * Label writes beside ingest (decisions 0113, 0114): a `PUT` of a new device's labels every 1/LABEL_WRITE_RATE s
- * while batches arrive at `backgroundEventsPerSec`. With `fromMinute`, both start at the next minute of
+ * while labelled batches arrive at `backgroundEventsPerSec` (LABELLED_DEVICES). With `fromMinute`, both start at the next minute of
  * the wall clock, so the load fills that whole minute and, when `durationS` reaches past its end, the
  * refresher's claim of it (seconds of device recomputation for a minute of batches, once it has
  * settled) runs while the PUTs go on: until decision 0113 that claim held the tenant's label lock
- * throughout, and every PUT meanwhile waited 2 s and was refused with 503. Reported: latency and
+ * throughout, and every PUT meanwhile waited 2 s and was refused with 503; the label steps (fold,
+ * group minutes, heads) still hold it while they run. Reported: latency and
  * refusals. Checked afterwards (checkLabelWrites): every acknowledged PUT's labels are the device's
  * current labels, and no refused PUT left any.
  */
 export async function measureLabelWrites(stack: BenchStack, durationS: number, backgroundEventsPerSec: number, run: number, fromMinute: boolean): Promise<LabelWrites> {
   if (fromMinute) await new Promise((resolve) => setTimeout(resolve, 60_000 - (Date.now() % 60_000) + 50));
   const fromMs = Date.now();
-  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS + 2, `labels${run}`);
+  // Labelled events, over 10k devices of their own (the other phases' devices stay unlabelled): the
+  // refresher folds their labels and keeps twenty groups' minutes and heads, its label steps.
+  const background = backgroundBatchLoad(stack, backgroundEventsPerSec, durationS + 2, `labels${run}`, LABELLED_DEVICES);
   const load = await runPacedLoad({
     origin: stack.urls['command-api'],
     path: '/v1/devices/-/labels',
