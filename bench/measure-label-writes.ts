@@ -10,7 +10,12 @@ export const LABEL_WRITE_RATE = 20;
  * The background's devices: 10k of their own, each always in one of twenty racks, as a gateway tags
  * its readings. They join their groups in the first run and stay; later runs send them the same labels.
  */
-const LABELLED_DEVICES = { devices: 10_000, devicePrefix: 'lb-', labelsJson: (i: number) => `{"rack":"r${(i % 10_000) % 20}"}` };
+const LABELLED_DEVICES = {
+  devices: 10_000,
+  devicePrefix: 'lb-',
+  // Event i goes to device i % 10,000, whose rack is its number % 20, i.e. i % 20.
+  labelsJson: (i: number) => `{"rack":"r${i % 20}"}`,
+};
 /** The label every write sets, so the check finds the phase's devices by an index, not by name. */
 const LABEL = 'bench-labels';
 
@@ -73,9 +78,9 @@ export async function measureLabelWrites(stack: BenchStack, durationS: number, b
  */
 export async function checkLabelWrites(db: Pool, tenant: string, run: number, writes: LabelWrites): Promise<StoredCheck> {
   const result = await db.query<{ exact: string; other: string }>(
-    `SELECT count(*) FILTER (WHERE labels = jsonb_build_object($3::text, $4::text, 'seq', substr(device, length($5::text) + 1)))::bigint AS exact,
-            count(*) FILTER (WHERE labels <> jsonb_build_object($3::text, $4::text, 'seq', substr(device, length($5::text) + 1)))::bigint AS other
-       FROM (SELECT device, jsonb_object_agg(label, value) FILTER (WHERE value IS NOT NULL) AS labels
+    `SELECT count(*) FILTER (WHERE labels = expected)::bigint AS exact, count(*) FILTER (WHERE labels <> expected)::bigint AS other
+       FROM (SELECT jsonb_object_agg(label, value) FILTER (WHERE value IS NOT NULL) AS labels,
+                    jsonb_build_object($3::text, $4::text, 'seq', substr(device, length($5::text) + 1)) AS expected
                FROM label_versions
               WHERE tenant_id = $1 AND device LIKE $2 AND valid_to = 'infinity'
               GROUP BY device) d`,

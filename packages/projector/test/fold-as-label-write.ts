@@ -1,4 +1,4 @@
-import { lockTenantLabelVersions } from '@strata/core';
+import { lockTenantLabelVersions, withTransaction } from '@strata/core';
 import type { Pool } from 'pg';
 
 /** A label sample as command-api's PUT/PATCH makes one: at `ts` (ms), `value` null = the label removed. */
@@ -15,20 +15,12 @@ export interface ApiLabelSample {
  * raises lock_not_available, as a PUT's 503), folds them and notes the group minutes they moved.
  */
 export async function foldAsLabelWrite(db: Pool, tenant: string, samples: ApiLabelSample[], lockTimeoutMs?: number): Promise<void> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  const payload = samples.map((s) => ({ device: s.device, label: s.label, ts: new Date(s.ts).toISOString(), value: s.value, origin: 'a' }));
+  await withTransaction(db, async (client) => {
     await lockTenantLabelVersions(client, tenant, lockTimeoutMs);
-    const payload = samples.map((s) => ({ device: s.device, label: s.label, ts: new Date(s.ts).toISOString(), value: s.value, origin: 'a' }));
     await client.query(
       `SELECT note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM fold_label_samples($1, $2::jsonb) c))`,
       [tenant, JSON.stringify(payload)],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -10,9 +10,10 @@ import { writeThroughLabels } from './write-through-labels.ts';
 
 /**
  * How long a PUT/PATCH waits for the tenant's label versions lock. The refresher holds it for its label
- * steps of one claim (decision 0113: fold, group minutes, heads; well under a second unless the claimed
- * minutes hold many labelled rows or groups), another label write for one fold; longer means it is
- * stuck or the database is, and the client is better told to retry than held.
+ * steps of one claim (decision 0113: fold, group minutes, heads), another label write for one fold:
+ * well under a second without labelled ingest, but 1–5 s a round while labelled events arrive
+ * (docs/performance.md, 2026-12-03: the bench's label phase refuses PUTs then). Past this the client is
+ * better told to retry than held with a pool connection.
  */
 export const LABEL_LOCK_TIMEOUT_MS = 2000;
 
