@@ -39,6 +39,16 @@ export async function createTestEnvironment(
   t.teardown(async () => {
     const client = new pg.Client({ connectionString: adminUrl.toString() });
     await client.connect();
+    // pg-pool's end() resolves once it has asked its clients to close, not once they have. A backend
+    // that DROP … WITH (FORCE) terminates first sends its client "terminating connection due to
+    // administrator command", an error event the ended pool no longer listens for: it failed whichever
+    // test file it hit (packages/core/test/fold-label-samples.test.ts, twice in a row on a loaded CI
+    // run). So the sessions a test's pools are closing get up to 2 s to leave; FORCE takes the rest.
+    for (let waited = 0; waited < 2000; waited += 50) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [databaseName]);
+      if (rows[0]?.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     await client.end();
   });
