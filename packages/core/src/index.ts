@@ -7,7 +7,7 @@ export { loadConfigOrExit } from './config/load-config-or-exit.ts';
 export { createPool, type Pool, type PoolClient, type Queryable, type PoolOptions } from './db/create-pool.ts';
 export { withTransaction } from './db/with-transaction.ts';
 export { jsonbEntries } from './db/jsonb-entries-sql.ts';
-export { lockTenantLabelVersions } from './db/lock-tenant-label-versions.ts';
+export { lockTenantLabelVersions, waitForLabelWrites } from './db/lock-tenant-label-versions.ts';
 
 export { createRedis, Redis, type RedisOptions } from './redis/create-redis.ts';
 export { whenReady } from './redis/when-ready.ts';

@@ -187,7 +187,9 @@ t.test('labels ride through both drain forms into history; notes say which minut
 
   // The refresher folds the samples of labelled minutes into versions.
   const outcome = await ctx.refresh();
-  t.equal(outcome.minutes, 3);
+  // Three claimed, then the same three regrouped: the fold, after the claim's group minutes, noted the
+  // group minutes the devices' first labels moved (decision 0115).
+  t.equal(outcome.minutes, 6);
   const versions = await ctx.db.query(
     `SELECT device, label, value, extract(epoch FROM valid_from)::float8 * 1000 AS valid_from FROM label_versions WHERE tenant_id = $1 ORDER BY 1, 2, 4`, [ctx.tenant]);
   t.same(versions.rows, [

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { createPool, createLogger } from '@strata/core';
+import { createPool, createLogger, lockTenantLabelVersions } from '@strata/core';
 import { createTenant, createTestEnvironment, insertIntoHistory, nestedPlans, planNodes, quadraticNodes, type PlanNode } from '@strata/testkit';
 import { foldClaimedLabelSamples, type FoldOutcome } from '../src/queries/fold-claimed-label-samples.ts';
 
@@ -65,7 +65,7 @@ async function foldPlans(t: Test, fixture: Fixture): Promise<void> {
 
   let outcome: FoldOutcome | undefined;
   const plans = await nestedPlans(pool, async (db) => {
-    outcome = await foldClaimedLabelSamples(db, { tenantId: tenant, minutes: [new Date(minute).toISOString()] });
+    outcome = await foldClaimedLabelSamples(db, { tenantId: tenant, minutes: [new Date(minute).toISOString()] }, () => lockTenantLabelVersions(db, tenant));
   });
   const keys = fixture.known + fixture.fresh;
   t.equal(outcome?.samples, keys * ROWS, 'every sample of the minute was folded');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createPool, withTransaction, type Pool } from '@strata/core';
+import { createPool, lockTenantLabelVersions, withTransaction, type Pool } from '@strata/core';
 import { createTenant, createTestEnvironment, insertIntoHistory, seededRandom } from '@strata/testkit';
 import { foldClaimedLabelSamples } from '../src/queries/fold-claimed-label-samples.ts';
 
@@ -68,8 +68,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
       }
       const range = [new Date(minute).toISOString(), new Date(minute + MINUTE).toISOString()];
       const folded = await withTransaction(pool, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
-        return foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] });
+        return foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] }, () => lockTenantLabelVersions(client, fast));
       });
       await withTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
@@ -85,8 +84,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
 async function foldBothWays(fast: string, whole: string, minute: number): Promise<void> {
   const range = [new Date(minute).toISOString(), new Date(minute + MINUTE).toISOString()];
   await withTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
-    await foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] });
+    await foldClaimedLabelSamples(client, { tenantId: fast, minutes: [range[0] as string] }, () => lockTenantLabelVersions(client, fast));
   });
   await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);
@@ -191,8 +189,7 @@ for (const seed of [11, 12, 13, 14]) {
       }
       const minutes = claim.map((m) => new Date(base + m * MINUTE).toISOString());
       const folded = await withTransaction(pool, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [fast]);
-        return foldClaimedLabelSamples(client, { tenantId: fast, minutes });
+        return foldClaimedLabelSamples(client, { tenantId: fast, minutes }, () => lockTenantLabelVersions(client, fast));
       });
       await withTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [whole]);

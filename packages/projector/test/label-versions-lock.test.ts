@@ -1,6 +1,8 @@
 import pg from 'pg';
 import t from 'tap';
+import { lockTenantLabelVersions, withTransaction } from '@strata/core';
 import { refreshAggregates } from '../src/aggregation/refresh-aggregates.ts';
+import { foldClaimedLabelSamples } from '../src/queries/fold-claimed-label-samples.ts';
 import { foldAsLabelWrite } from './fold-as-label-write.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
@@ -86,4 +88,131 @@ t.test('the refresher waits for a label write in progress before its label steps
   t.equal(done.skippedTenants, 0);
   t.equal(done.labelSamples > 0, true, "the minute's label samples were folded");
   t.equal(await materializedCount(ctx), 20);
+});
+
+/*
+ * Decision 0115: the group levels and heads no longer hold the label versions lock; only the fold does.
+ * Each case holds the refresher inside one of those steps by a row lock on a row it rewrites, and
+ * writes a label under a 1 s lock timeout: before 0115 the refresher held the lock there, and the
+ * write failed (the cases fail on the previous code).
+ */
+t.test("a label write goes through while the refresher recomputes a claim's group minutes; the minute ends exact", async (t) => {
+  const ctx = await startTestProjector(t);
+  const side = new pg.Pool({ connectionString: ctx.deps.config.databaseUrl, max: 3 });
+  t.teardown(() => side.end());
+  await ctx.project(events('a', 20));
+  // Two rounds: the first folds the events' first labels after grouping the minute, which notes it
+  // for the second (decision 0115).
+  await ctx.refresh();
+  await ctx.project(events('b', 20));
+
+  const holder = await side.connect();
+  t.teardown(() => holder.release());
+  await holder.query('BEGIN');
+  const held = await holder.query(`SELECT 1 FROM group_rollups_1m WHERE tenant_id = $1 AND bucket = $2 FOR UPDATE`, [ctx.tenant, new Date(M).toISOString()]);
+  t.ok(held.rowCount, 'the premise: the group minute has rows to hold');
+  const refreshing = refreshAggregates(ctx.deps.pool, { now: M + 2 * MINUTE });
+  await waitForLockWait(side, 'transactionid');
+  t.equal(await materializedCount(ctx), 20, 'the premise: the claim is in progress (its device minute not committed)');
+
+  await foldAsLabelWrite(side, ctx.tenant, [{ device: 'd0', label: 'zone', ts: Date.now(), value: 'south' }], 1000);
+  t.pass('the label write committed within its lock timeout while the claim recomputed group minutes');
+
+  await holder.query('COMMIT');
+  t.equal((await refreshing).minutes, 1, 'the held refresher finished its claim');
+  const group = await ctx.db.query(`SELECT label_value, sum(count)::int AS n FROM group_rollups_1m WHERE tenant_id = $1 AND bucket = $2 AND label = 'zone' GROUP BY 1`, [ctx.tenant, new Date(M).toISOString()]);
+  t.same(group.rows, [{ label_value: 'north', n: 40 }], 'the group minute counts every labelled event once (the write starts after it)');
+});
+
+t.test('a label write goes through while the refresher moves group heads', async (t) => {
+  const ctx = await startTestProjector(t);
+  const side = new pg.Pool({ connectionString: ctx.deps.config.databaseUrl, max: 3 });
+  t.teardown(() => side.end());
+  // Members before the minute (heads read only versions), then events early in an open minute: the
+  // refresher's clock is M + 10 s, then M + 40 s (watermarks 0.5 s behind, past each round's events).
+  await foldAsLabelWrite(side, ctx.tenant, [0, 1].map((d) => ({ device: `d${d}`, label: 'zone', ts: M - 10 * MINUTE, value: 'north' })));
+  const open = (prefix: string, from: number): unknown[] =>
+    Array.from({ length: 10 }, (_, i) => ({ device: `d${i % 2}`, id: `${prefix}${i}`, ts: M + from + i * 1000, type: 'reading', values: { v: i } }));
+  await ctx.project(open('a', 0));
+  const first = await refreshAggregates(ctx.deps.pool, { now: M + 10_000 });
+  t.equal(first.heads.advanced, 1, "the premise: the open minute's heads started");
+  await ctx.project(open('b', 12_000));
+  // The heads stop short of a drain their snapshot did not see (advance-group-heads.ts): this round
+  // moves them to just before b's events and sees b's drain; the held round adds b's events.
+  await refreshAggregates(ctx.deps.pool, { now: M + 40_000 });
+
+  const holder = await side.connect();
+  t.teardown(() => holder.release());
+  await holder.query('BEGIN');
+  const held = await holder.query(`SELECT 1 FROM group_minute_heads WHERE tenant_id = $1 AND bucket = $2 FOR UPDATE`, [ctx.tenant, new Date(M).toISOString()]);
+  t.ok(held.rowCount, 'the premise: the head has rows to hold');
+  let finished = false;
+  const refreshing = refreshAggregates(ctx.deps.pool, { now: M + 40_000 }).finally(() => {
+    finished = true;
+  });
+  await waitForLockWait(side, 'transactionid');
+  t.notOk(finished, 'the premise: the heads are held');
+
+  await foldAsLabelWrite(side, ctx.tenant, [{ device: 'd1', label: 'zone', ts: Date.now(), value: 'south' }], 1000);
+  t.pass('the label write committed within its lock timeout while the heads moved');
+
+  await holder.query('COMMIT');
+  t.equal((await refreshing).heads.advanced, 1, 'the held heads moved once released');
+  const head = await ctx.db.query(`SELECT sum(count)::int AS n FROM group_minute_heads WHERE tenant_id = $1 AND bucket = $2 AND label = 'zone' AND label_value = 'north' AND value_key = 'v'`, [ctx.tenant, new Date(M).toISOString()]);
+  t.equal(head.rows[0].n, 20, "the head holds the minute's 20 events once, all before its watermark (M + 39.5 s)");
+});
+
+t.test('heads wait for a label write in progress, and never move past the instant it committed by', async (t) => {
+  const ctx = await startTestProjector(t);
+  const side = new pg.Pool({ connectionString: ctx.deps.config.databaseUrl, max: 3 });
+  t.teardown(() => side.end());
+  // An open minute of the real clock's, as a label write's instant is, and a heads clock ahead of it by
+  // all but the minute's last 2 s (at least 3 s): without the bound the heads would move that far
+  // past the database's clock. The clock is read again after the minute turned if it was about to.
+  let now = Date.now();
+  if (MINUTE - (now % MINUTE) < 5_000) {
+    await new Promise((resolve) => setTimeout(resolve, MINUTE - (now % MINUTE) + 10));
+    now = Date.now();
+  }
+  const minute = now - (now % MINUTE);
+  const ahead = minute + MINUTE - 2_000 - now;
+  await foldAsLabelWrite(side, ctx.tenant, [{ device: 'd0', label: 'zone', ts: minute - 10 * MINUTE, value: 'north' }]);
+  await ctx.project([{ device: 'd0', id: 'x0', ts: minute, type: 'reading', values: { v: 1 } }]);
+
+  const writer = await side.connect();
+  t.teardown(() => writer.release());
+  await writer.query('BEGIN');
+  await writer.query('SELECT pg_advisory_xact_lock(60060, hashtext($1::text))', [ctx.tenant]);
+  let finished = false;
+  const refreshing = refreshAggregates(ctx.deps.pool, { now: minute + 1, headsClock: () => Date.now() + ahead, headLagMs: 0 }).finally(() => {
+    finished = true;
+  });
+  await waitForLockWait(side, 'advisory');
+  t.notOk(finished, 'the heads wait for the label write in progress');
+  const committed = await writer.query(`SELECT (extract(epoch FROM date_trunc('milliseconds', clock_timestamp())) * 1000)::float8 AS at`);
+  await writer.query('COMMIT');
+  const done = await refreshing;
+  t.equal(done.heads.advanced, 1, 'then they move');
+  const mark = await ctx.db.query(`SELECT (extract(epoch FROM through) * 1000)::float8 AS through, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS after FROM group_minute_marks WHERE tenant_id = $1 AND bucket = $2`, [ctx.tenant, new Date(minute).toISOString()]);
+  t.ok(mark.rows[0].through >= committed.rows[0].at, "the watermark is at or after the write's last instant");
+  t.ok(mark.rows[0].through <= mark.rows[0].after, `and not past the database clock, though the heads clock ran ${ahead} ms ahead`);
+});
+
+t.test("the fold reads the claimed minutes' history before it takes the label versions lock", async (t) => {
+  const ctx = await startTestProjector(t);
+  await ctx.project(events('a', 20));
+  let atLock: { keys: number; held: number } | undefined;
+  const outcome = await withTransaction(ctx.deps.pool, (client) =>
+    foldClaimedLabelSamples(client, { tenantId: ctx.tenant, minutes: [new Date(M).toISOString()] }, async () => {
+      const seen = await client.query(
+        `SELECT (SELECT count(*) FROM claimed_label_keys)::int AS keys,
+                (SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND classid = 60060)::int AS held`,
+      );
+      atLock = seen.rows[0];
+      await lockTenantLabelVersions(client, ctx.tenant);
+    }),
+  );
+  t.same(atLock, { keys: 2, held: 0 }, "history was reduced to its two (device, label) keys, and the lock not yet held, when the lock was asked for");
+  t.equal(outcome.samples, 20, 'then every sample was folded');
+  t.same([...outcome.devices].sort(), ['d0', 'd1'], 'both devices got their first version');
 });

@@ -28,3 +28,22 @@ export async function lockTenantLabelVersions(db: Queryable, tenantId: string, t
   }
   await db.query({ name: 'lock-tenant-label-versions-timeout', text: WITH_TIMEOUT, values: [LOCK_CLASS, tenantId, `${Math.max(1, Math.round(timeoutMs))}ms`] });
 }
+
+// One statement outside any transaction: the lock is granted once every label write that holds it or
+// waits before it has committed, and released when the statement ends. The clock is read after the grant
+// and cut to the millisecond, as label writes cut theirs (command-api fold-api-labels.ts).
+const BARRIER = `SELECT (extract(epoch FROM date_trunc('milliseconds', clock_timestamp())) * 1000)::float8 AS at
+                   FROM (SELECT pg_advisory_xact_lock($1::int, hashtext($2::text)) OFFSET 0) granted`;
+
+/**
+ * Waits for the tenant's label writes in progress to commit, without holding their lock afterwards, and
+ * returns the database's clock (epoch ms) at that point: every label write that commits later took the
+ * lock after it, so its instant is at or after the returned time (decision 0115). A reader of label
+ * versions that only needs "every change before instant X" (the refresher's group heads) runs after
+ * this, with X at most the returned time, instead of holding the lock while it reads. Must not be called
+ * inside a transaction (the lock would stay held until it ends), nor by a session holding the lock.
+ */
+export async function waitForLabelWrites(db: Queryable, tenantId: string): Promise<number> {
+  const result = await db.query<{ at: number }>({ name: 'wait-for-label-writes', text: BARRIER, values: [LOCK_CLASS, tenantId] });
+  return (result.rows[0] as { at: number }).at;
+}

@@ -1,4 +1,4 @@
-import { lockTenantLabelVersions, withTransaction, type Pool, type PoolClient } from '@strata/core';
+import { lockTenantLabelVersions, waitForLabelWrites, withTransaction, type Pool, type PoolClient } from '@strata/core';
 import { advanceGroupHeads } from '../queries/advance-group-heads.ts';
 import { claimDirtyMinutes } from '../queries/claim-dirty-minutes.ts';
 import { claimGroupNotes } from '../queries/claim-group-notes.ts';
@@ -58,7 +58,7 @@ export interface RefreshAggregatesOptions {
   backoff?: TenantBackoff;
   /** Told of each tenant transaction that failed (rolled back: its minutes stay noted); the round goes on. */
   tenantFailed?: (tenantId: string, error: unknown, retryInMs: number) => void;
-  /** Told when advancing a tenant's group heads failed (rolled back to before it; the claim still commits). */
+  /** Told when advancing a tenant's group heads failed (their own transaction, rolled back; a claim is not affected). */
   headsFailed?: (tenantId: string, error: unknown) => void;
 }
 
@@ -82,7 +82,6 @@ interface TenantRefresh {
   minutes: number;
   labelSamples: number;
   labels: CurrentLabels[];
-  heads: RefreshOutcome['heads'];
 }
 
 /**
@@ -118,19 +117,10 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     if (options.stopping?.()) break;
     if (backoff.waiting(tenantId, Date.now())) continue;
     if (openTenants.has(tenantId) && dueTenants.has(tenantId)) {
-      // A tenant with minutes to claim and minutes open: its heads move first in a short transaction
-      // of their own, so that reads find them fresh while the claim runs (seconds for a busy minute),
-      // not as old as the last round's end plus the claim (decision 0088's bound is 3 s). The claim's
-      // transaction moves them again at its end.
-      const heads = await withTransaction(pool, async (client) => {
-        if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-        // Heads read the members' label versions: no label write may commit while they move.
-        await lockTenantLabelVersions(client, tenantId);
-        return advanceTenantHeads(client, tenantId, options);
-      }).catch((error: unknown) => {
-        options.headsFailed?.(tenantId, error);
-        return undefined;
-      });
+      // A tenant with minutes to claim and minutes open: its heads move first, so that reads find them
+      // fresh while the claim runs (seconds for a busy minute), not as old as the last round's end plus
+      // the claim (decision 0088's bound is 3 s). They move again after the claim.
+      const heads = await advanceTenantHeadsAlone(pool, tenantId, options);
       if (heads !== undefined) addHeads(outcome.heads, heads);
     }
     const size = options.maxMinutes ?? sizes.minutesFor(tenantId);
@@ -157,39 +147,40 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
     sizes.record(tenantId, { claimed: refreshed.minutes, size, elapsedMs: performance.now() - started });
     outcome.minutes += refreshed.minutes;
     outcome.labelSamples += refreshed.labelSamples;
-    addHeads(outcome.heads, refreshed.heads);
     if (refreshed.labels.length > 0) await options.labelsChanged?.(tenantId, refreshed.labels);
     if (refreshed.minutes >= size) outcome.backloggedTenants++;
+    // Last, after the claim took the ended minutes (and their heads): the open minutes' heads, in a
+    // transaction of their own, so that their failure (a statement timeout, say) never undoes the
+    // claim: heads are only a shortcut for reads, which are exact without them.
+    const heads = await advanceTenantHeadsAlone(pool, tenantId, options);
+    if (heads !== undefined) addHeads(outcome.heads, heads);
   }
   return outcome;
 }
 
 /**
- * One tenant's claim, in the order decision 0074 gives, label-free levels first (decision 0113): tenant
- * minutes claimed → device minutes → device hours and days → tenant hour counts; then the tenant's label
- * versions lock, waiting for a label write in progress → the claimed minutes' label samples folded (which
- * notes the group minutes a change moved) → every group's rows of the claimed minutes → group-noted
- * minutes of other ended minutes, in what is left of the claim's size → group hours and days (their
- * `devices` read the device levels written before) → the heads of its open minutes (decision 0085).
- * A label write (PUT/PATCH) waits only for the part after the lock: the device minutes of a busy minute
- * (seconds: 6.6–21 s for 830,000 events, docs/performance.md) no longer hold it.
+ * One tenant's claim (decisions 0074, 0113, 0115): tenant minutes claimed → device minutes → device
+ * hours and days → tenant hour counts → every group's rows of the claimed minutes → group-noted minutes
+ * of other ended minutes, in what is left of the claim's size → group hours and days (their `devices`
+ * read the device levels written before) → the claimed minutes' label samples read from history →
+ * the tenant's label versions lock, waiting for a label write in progress → those samples folded, which
+ * notes the group minutes a change moved.
+ * A label write (PUT/PATCH) waits only for the fold itself: the group levels read the versions without
+ * the lock, each statement on its own snapshot, and any label change they did not see has noted the
+ * group minutes it moved, which reads then answer live and a later round recomputes (decision 0115).
+ * The fold comes last so that its notes of this claim's own minutes (a first label, a changed tag)
+ * outlive the group minutes' deletion of their notes: those minutes are recomputed by the next round.
  */
 async function refreshTenant(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions, size: number): Promise<TenantRefresh> {
   const closedBy = new Date(options.now).toISOString();
   const { minutes, labelled } = await claimDirtyMinutes(client, { tenantId, closedBy, limit: size, settleMs: options.settleMs ?? 0 });
   let hours: Awaited<ReturnType<typeof replaceMinuteAggregates>> = [];
+  let groupHours: GroupKey[] = [];
   if (minutes.length > 0) {
     hours = await replaceMinuteAggregates(client, { tenantId, minutes });
     const days = await replaceCoarserRollups(client, { tenantId, level: 'hour', touched: hours });
     await replaceCoarserRollups(client, { tenantId, level: 'day', touched: days });
     await replaceHourCounts(client, tenantId, minutes);
-  }
-  // From here on every step reads or writes label versions, group notes or group rows.
-  await lockTenantLabelVersions(client, tenantId);
-  const fold = labelled.length > 0 ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }) : { samples: 0, devices: [] };
-  const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
-  let groupHours: GroupKey[] = [];
-  if (minutes.length > 0) {
     // Every sample of the claimed minutes grouped: hashed, not sorted (decision 0108).
     groupHours = await withHashedAggregation(client, () => replaceGroupMinutes(client, { tenantId, minutes }));
   }
@@ -199,38 +190,48 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   if (groupNoted.length > 0) groupHours = groupHours.concat(await replaceNotedGroupMinutes(client, { tenantId, minutes: groupNoted }));
   const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
-  // Last, after the claim took the ended minutes (and their heads): the open minutes' heads, in a
-  // savepoint, so that their failure (a statement timeout, say) never undoes the claim before them:
-  // heads are only a shortcut for reads, which are exact without them.
-  let heads: HeadsMoved = { advanced: 0, givenUp: 0, held: 0 };
-  await client.query('SAVEPOINT group_heads');
-  try {
-    heads = await advanceTenantHeads(client, tenantId, options);
-    await client.query('RELEASE SAVEPOINT group_heads');
-  } catch (error) {
-    await client.query('ROLLBACK TO SAVEPOINT group_heads');
-    options.headsFailed?.(tenantId, error);
-  }
+  const fold =
+    labelled.length > 0
+      ? await foldClaimedLabelSamples(client, { tenantId, minutes: labelled }, () => lockTenantLabelVersions(client, tenantId))
+      : { samples: 0, devices: [] };
+  const labels = fold.devices.length > 0 ? await selectCurrentLabels(client, tenantId, fold.devices) : [];
   return {
     minutes: minutes.length + new Set(groupNoted.map((m) => m.bucket)).size,
     labelSamples: fold.samples,
     labels,
-    heads,
   };
 }
 
 type HeadsMoved = RefreshOutcome['heads'];
 
-/** The heads of a tenant's open minutes moved to the clock at their turn (the caller holds the tenant's aggregate and label versions locks). */
-async function advanceTenantHeads(client: PoolClient, tenantId: string, options: RefreshAggregatesOptions): Promise<HeadsMoved> {
-  const now = Math.max(options.now, options.headsClock?.() ?? options.now);
-  const moved = await advanceGroupHeads(client, {
-    tenantId,
-    now,
-    ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }),
-    ...(options.maxReportersPerMinute === undefined ? {} : { maxReportersPerMinute: options.maxReportersPerMinute }),
-  });
-  return { advanced: moved.advanced, givenUp: moved.givenUp, held: moved.held };
+/**
+ * The heads of a tenant's open minutes moved to the clock at their turn, in a transaction of their own
+ * under the refresher's tenant lock (skipped, undefined, when another refresher holds it; undefined
+ * too when it failed, after telling `headsFailed`). Heads read the members' label versions but do not
+ * hold the label versions lock while they move (decision 0115): they first wait for the label writes in
+ * progress (waitForLabelWrites), outside the transaction, and move at most to the database's instant
+ * then. A label write that commits after their snapshot took the lock after that instant, so its
+ * change starts after everything the heads add; one that committed before is in their snapshot.
+ */
+async function advanceTenantHeadsAlone(pool: Pool, tenantId: string, options: RefreshAggregatesOptions): Promise<HeadsMoved | undefined> {
+  try {
+    const settled = await waitForLabelWrites(pool, tenantId);
+    return await withTransaction(pool, async (client) => {
+      if (!(await lockTenantAggregates(client, tenantId))) return undefined;
+      const now = Math.max(options.now, options.headsClock?.() ?? options.now);
+      const moved = await advanceGroupHeads(client, {
+        tenantId,
+        now,
+        throughAtMost: settled,
+        ...(options.headLagMs === undefined ? {} : { lagMs: options.headLagMs }),
+        ...(options.maxReportersPerMinute === undefined ? {} : { maxReportersPerMinute: options.maxReportersPerMinute }),
+      });
+      return { advanced: moved.advanced, givenUp: moved.givenUp, held: moved.held };
+    });
+  } catch (error) {
+    options.headsFailed?.(tenantId, error);
+    return undefined;
+  }
 }
 
 function addHeads(into: HeadsMoved, moved: HeadsMoved): void {

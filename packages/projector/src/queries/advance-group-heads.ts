@@ -190,6 +190,11 @@ export interface AdvanceGroupHeadsQuery {
   now: number;
   /** The new watermark's lag behind `now` (config groupHeadLagMs); GROUP_HEAD_LAG_MS unless said. */
   lagMs?: number;
+  /**
+   * Epoch ms the new watermark never passes: the instant waitForLabelWrites returned (decision 0115),
+   * after which every label write not in this statement's snapshot starts its change.
+   */
+  throughAtMost?: number;
   /** How long a given-up head waits; GROUP_HEAD_RETRY_MS unless a test says. */
   retryMs?: number;
   /** MAX_REPORTERS_PER_MINUTE unless a test says. */
@@ -208,7 +213,7 @@ export interface AdvancedHeads {
 }
 
 export async function advanceGroupHeads(db: Queryable, query: AdvanceGroupHeadsQuery): Promise<AdvancedHeads> {
-  const upto = query.now - (query.lagMs ?? GROUP_HEAD_LAG_MS);
+  const upto = Math.min(query.now - (query.lagMs ?? GROUP_HEAD_LAG_MS), query.throughAtMost ?? Number.POSITIVE_INFINITY);
   const result = await db.query<{ advanced: number; given_up: number; held: number; heads: number }>({
     name: 'advance-group-heads',
     text: SQL,
