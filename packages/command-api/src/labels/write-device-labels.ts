@@ -9,11 +9,10 @@ import { selectDeviceLabelsAt } from '../queries/select-device-labels-at.ts';
 import { writeThroughLabels } from './write-through-labels.ts';
 
 /**
- * How long a PUT/PATCH waits for the tenant's label versions lock. The refresher holds it for its label
- * steps of one claim (decision 0113: fold, group minutes, heads), another label write for one fold:
- * well under a second without labelled ingest, but 1–5 s a round while labelled events arrive
- * (docs/performance.md, 2026-12-03: the bench's label phase refuses PUTs then). Past this the client is
- * better told to retry than held with a pool connection.
+ * How long a PUT/PATCH waits for the tenant's label versions lock. The refresher holds it only for the
+ * fold of one claim's label samples (decision 0115; until then also its group minutes and heads, 1–14 s
+ * a round beside labelled ingest), another label write for one fold. Past this the client is better
+ * told to retry than held with a pool connection.
  */
 export const LABEL_LOCK_TIMEOUT_MS = 2000;
 

@@ -49,5 +49,5 @@ export const labelsResponses = {
   401: errorResponse(401),
   403: errorResponse(403, 'a read key, or a key bound to another device'),
   500: errorResponse(500),
-  503: errorResponse(503, "the tenant's label versions lock was held past the lock timeout (the refresher's label steps), or storage is unavailable; nothing changed: retry after Retry-After"),
+  503: errorResponse(503, "the tenant's label versions lock was held past the lock timeout (the refresher's fold of label samples, or another label write), or storage is unavailable; nothing changed: retry after Retry-After"),
 };

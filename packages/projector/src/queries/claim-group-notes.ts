@@ -13,9 +13,11 @@ export interface ClaimGroupNotesQuery {
  * Deletes the group notes of a tenant's oldest due group-noted minutes (at most `limit` minutes) and
  * returns the (label, value, minute)s they named, for replaceNotedGroupMinutes in the same transaction.
  * A minute the tenant has noted too is left: its claim recomputes every group of it (and deletes its
- * group notes), and until then reads answer it live. Group notes are written only under the tenant's
- * label versions lock (the refresher's fold, command-api's label writes), which this transaction holds, so
- * none can commit between this claim and the recomputation. A rollback restores them.
+ * group notes), and until then reads answer it live. The caller does not hold the label versions lock
+ * (decision 0115): a label write may commit between this claim and the recomputation. Its versions are
+ * then in the recomputation's later snapshot, and its own notes, which this claim did not see, stay for
+ * a later round; every note deleted here was written before the recomputation's snapshot, so the
+ * change behind it is counted. A rollback restores them.
  */
 export async function claimGroupNotes(db: Queryable, query: ClaimGroupNotesQuery): Promise<GroupMinute[]> {
   const result = await db.query<{ label: string; label_value: string; ms: number }>({

@@ -3,7 +3,7 @@ import type { Queryable } from '@strata/core';
 /**
  * Advisory-lock class of the aggregate refresher (decision 0113; the second key is the tenant's hash):
  * one refresher transaction per tenant at a time. Label writers take another class, 60060
- * (core's lockTenantLabelVersions), which the refresher takes too, but only for its label steps.
+ * (core's lockTenantLabelVersions), which the refresher takes too, but only for its fold (decision 0115).
  */
 const LOCK_CLASS = 60_061;
 
@@ -12,8 +12,8 @@ const LOCK_CLASS = 60_061;
  * it. One refresher per tenant at a time: an hour is recomputed from its minutes, and two refreshers
  * each writing a different minute of it would each write the hour without the other's minute.
  * Tenants whose hashes collide merely take turns. Label writes (command-api's PUT/PATCH) do not wait
- * for it: they wait only for the label versions' lock, which a refresher holds for its fold, group
- * minutes and heads, not for its device minutes (decision 0113).
+ * for it: they wait only for the label versions' lock, which a refresher holds for its fold of label
+ * samples alone (decisions 0113, 0115).
  *
  * The same statement switches JIT compilation off for the rest of the transaction, whatever the
  * server's setting (PostgreSQL's default is on): the refresh statements' estimated costs pass the JIT
