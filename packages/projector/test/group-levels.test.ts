@@ -405,3 +405,31 @@ t.test('strata_group_heads_total counts the open minutes whose heads the refresh
   t.equal(await heads('given_up'), 1, 'and was given up');
   t.equal(await heads('failed'), 0, 'nothing failed');
 });
+
+t.test('group-noted minutes are recomputed whole where the notes name half their groups or more, by the noted groups otherwise; both exact', async (t) => {
+  // Twelve devices, each its own `host` and one of two `rack`s: the minute holds fourteen groups.
+  const ctx = await startTestProjector(t, { aggregateRefreshIntervalMs: 3_600_000 });
+  const events: TestEvent[] = Array.from({ length: 48 }, (_, i): TestEvent => ({
+    device: `h${i % 12}`, id: `w${i}`, ts: BASE + (i % 4) * 10_000, type: 'reading', values: { n: i },
+    labels: { host: `host-${i % 12}`, rack: `r${i % 2}` },
+  }));
+  await ctx.project(events);
+  // The claim groups the minute before its fold sees the first labels: the fold notes all fourteen
+  // groups of a minute that holds none yet, and the next round recomputes it whole.
+  const claimed = await refreshAggregates(ctx.deps.pool, { now: BASE + 5 * MINUTE });
+  t.equal(claimed.minutes, 1, 'the minute claimed');
+  const notes = await ctx.db.query(`SELECT count(DISTINCT (label, label_value))::int AS n FROM group_dirty WHERE tenant_id = $1`, [ctx.tenant]);
+  t.equal(notes.rows[0].n, 14, "the fold noted every group of the claim's minute");
+  t.equal((await refreshAggregates(ctx.deps.pool, { now: BASE + 5 * MINUTE })).minutes, 1, 'the noted minute recomputed');
+  await assertGroupLevels(t, ctx, events, samplesOf(events));
+
+  // One device given a label its events do not carry, from before its events on: one note of
+  // fourteen groups, recomputed by the noted group alone. (A move of `rack` would last only until
+  // the device's next event, which carries its rack.)
+  const moved: Sample = { device: 'h3', label: 'zone', ts: BASE + 15_000, value: 'z1' };
+  await foldAsLabelWrite(ctx.db, ctx.tenant, [moved]);
+  const noted = await ctx.db.query(`SELECT count(DISTINCT (label, label_value))::int AS n FROM group_dirty WHERE tenant_id = $1`, [ctx.tenant]);
+  t.equal(noted.rows[0].n, 1, 'the write noted its one group');
+  t.equal((await refreshAggregates(ctx.deps.pool, { now: BASE + 5 * MINUTE })).minutes, 1, 'the noted minute recomputed');
+  await assertGroupLevels(t, ctx, events, [...samplesOf(events), moved]);
+});

@@ -2,6 +2,7 @@ import { lockTenantLabelVersions, waitForLabelWrites, withTransaction, type Pool
 import { advanceGroupHeads } from '../queries/advance-group-heads.ts';
 import { claimDirtyMinutes } from '../queries/claim-dirty-minutes.ts';
 import { claimGroupNotes } from '../queries/claim-group-notes.ts';
+import { countMinuteGroups } from '../queries/count-minute-groups.ts';
 import { foldClaimedLabelSamples } from '../queries/fold-claimed-label-samples.ts';
 import type { GroupKey } from '../queries/group-minute-sql.ts';
 import { lockTenantAggregates } from '../queries/lock-tenant-aggregates.ts';
@@ -10,7 +11,7 @@ import { replaceCoarserRollups } from '../queries/replace-coarser-rollups.ts';
 import { replaceGroupMinutes } from '../queries/replace-group-minutes.ts';
 import { replaceHourCounts } from '../queries/replace-hour-counts.ts';
 import { replaceMinuteAggregates } from '../queries/replace-minute-aggregates.ts';
-import { replaceNotedGroupMinutes } from '../queries/replace-noted-group-minutes.ts';
+import { replaceNotedGroupMinutes, type GroupMinute } from '../queries/replace-noted-group-minutes.ts';
 import { selectCurrentLabels, type CurrentLabels } from '../queries/select-current-labels.ts';
 import { selectDirtyTenants } from '../queries/select-dirty-tenants.ts';
 import { withHashedAggregation } from '../queries/with-hashed-aggregation.ts';
@@ -187,7 +188,11 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
   // Group notes share the claim's size: a tenant's fresh minutes come first, its retroactive moves
   // follow in what is left (at least one minute, so they never starve behind a steady stream).
   const groupNoted = await claimGroupNotes(client, { tenantId, closedBy, limit: Math.max(1, size - minutes.length) });
-  if (groupNoted.length > 0) groupHours = groupHours.concat(await replaceNotedGroupMinutes(client, { tenantId, minutes: groupNoted }));
+  if (groupNoted.length > 0) {
+    const { whole, noted } = await splitNotedMinutes(client, tenantId, groupNoted);
+    if (whole.length > 0) groupHours = groupHours.concat(await withHashedAggregation(client, () => replaceGroupMinutes(client, { tenantId, minutes: whole })));
+    if (noted.length > 0) groupHours = groupHours.concat(await replaceNotedGroupMinutes(client, { tenantId, minutes: noted }));
+  }
   const groupDays = await replaceCoarserGroupRollups(client, { tenantId, level: 'hour', touched: groupHours });
   await replaceCoarserGroupRollups(client, { tenantId, level: 'day', touched: groupDays });
   const fold =
@@ -200,6 +205,24 @@ async function refreshTenant(client: PoolClient, tenantId: string, options: Refr
     labelSamples: fold.samples,
     labels,
   };
+}
+
+/**
+ * Which claimed group-noted minutes are recomputed whole (every group, replace-group-minutes.ts) and
+ * which by their noted groups only (replace-noted-group-minutes.ts): whole where the notes name at least
+ * half the groups the minute holds. That is the fold's notes of a claim's own minutes when a fleet's
+ * labels are seen for the first time (the claim grouped the minute before the fold, so it holds few or
+ * no groups yet, decision 0115), or a tag changed on most devices: the noted form reads each member's
+ * history once per group (10,016 groups of the bench's line-protocol minute: 24 s, against 5–7 s
+ * hashed whole). A PUT moving one device of a busy minute still recomputes only its two groups.
+ */
+async function splitNotedMinutes(client: PoolClient, tenantId: string, groupNoted: GroupMinute[]): Promise<{ whole: string[]; noted: GroupMinute[] }> {
+  const notedGroups = new Map<string, number>();
+  for (const minute of groupNoted) notedGroups.set(minute.bucket, (notedGroups.get(minute.bucket) ?? 0) + 1);
+  const held = await countMinuteGroups(client, tenantId, [...notedGroups.keys()]);
+  const whole = [...notedGroups].filter(([bucket, groups]) => groups * 2 >= (held.get(bucket) ?? 0)).map(([bucket]) => bucket);
+  const wholeSet = new Set(whole);
+  return { whole, noted: groupNoted.filter((minute) => !wholeSet.has(minute.bucket)) };
 }
 
 type HeadsMoved = RefreshOutcome['heads'];
