@@ -20,9 +20,9 @@ DECLARE
   rest label_sample[];
   one label_sample;
 BEGIN
-  -- Callers take this lock first (command-api under its lock_timeout, the refresher with its try-lock),
-  -- so it is theirs already and this is a re-entrant no-op; it is taken here too so that no caller can
-  -- ever fold a tenant's versions without it.
+  -- Callers take this lock first (command-api under its lock_timeout, the refresher waiting for it just
+  -- before its fold, decision 0115), so it is theirs already and this is a re-entrant no-op; it is taken
+  -- here too so that no caller can ever fold a tenant's versions without it.
   PERFORM pg_advisory_xact_lock(60060, hashtext(tenant::text));
   IF EXISTS (SELECT 1 FROM unnest(batch) b
               WHERE b.device IS NULL OR b.label IS NULL OR b.ts IS NULL OR NOT isfinite(b.ts)
@@ -35,9 +35,9 @@ BEGIN
   rest := collapse_label_samples(tenant, batch);
   -- Each (device, label) left with its earliest sample: nothing before it can change.
   touched := ARRAY(SELECT ROW(r.device, r.label, min(r.ts), NULL, NULL)::label_sample FROM unnest(rest) r GROUP BY r.device, r.label);
-  SELECT coalesce(array_agg(lv), '{}') INTO prior
+  SELECT coalesce(array_agg(lv.v), '{}') INTO prior
     FROM unnest(touched) k
-   CROSS JOIN LATERAL (SELECT v.* FROM label_versions v
+   CROSS JOIN LATERAL (SELECT v FROM label_versions v
                         WHERE v.tenant_id = tenant AND v.device = k.device AND v.label = k.label AND v.valid_to > k.ts
                        OFFSET 0) lv;
 

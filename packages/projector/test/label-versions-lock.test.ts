@@ -216,3 +216,41 @@ t.test("the fold reads the claimed minutes' history before it takes the label ve
   t.equal(outcome.samples, 20, 'then every sample was folded');
   t.same([...outcome.devices].sort(), ['d0', 'd1'], 'both devices got their first version');
 });
+
+t.test("a claim waits for a label write in progress, so an event drained after the write's look-up is grouped under the new label", async (t) => {
+  // Review of decision 0115: the write looks up the device's history when it folds (none after its
+  // instant yet: nothing to note); the event drained after that, inside the changed range, is noted
+  // by no one. A claim grouping the minute before the write commits would count it under the old label
+  // for good; the claim's barrier makes it wait for the write instead.
+  const ctx = await startTestProjector(t);
+  const side = new pg.Pool({ connectionString: ctx.deps.config.databaseUrl, max: 3 });
+  t.teardown(() => side.end());
+  await foldAsLabelWrite(side, ctx.tenant, [{ device: 'd0', label: 'zone', ts: M - 10 * MINUTE, value: 'north' }]);
+  await ctx.project(Array.from({ length: 10 }, (_, i) => ({ device: 'd0', id: `a${i}`, ts: M + i * 1000, type: 'reading', values: { v: i } })));
+
+  const writer = await side.connect();
+  t.teardown(() => writer.release());
+  await writer.query('BEGIN');
+  await lockTenantLabelVersions(writer, ctx.tenant);
+  const folded = await writer.query(
+    `SELECT note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM fold_label_samples($1, $2::jsonb) c))::int AS notes`,
+    [ctx.tenant, JSON.stringify([{ device: 'd0', label: 'zone', ts: new Date(M + 30_000).toISOString(), value: 'south', origin: 'a' }])],
+  );
+  t.equal(folded.rows[0].notes, 0, 'the premise: the write saw no event after its instant, and noted nothing');
+  await ctx.project([{ device: 'd0', id: 'late', ts: M + 40_000, type: 'reading', values: { v: 100 } }]);
+
+  let finished = false;
+  const refreshing = refreshAggregates(ctx.deps.pool, { now: M + 2 * MINUTE }).finally(() => {
+    finished = true;
+  });
+  await waitForLockWait(side, 'advisory');
+  t.notOk(finished, 'the claim waits for the label write in progress');
+  await writer.query('COMMIT');
+  t.equal((await refreshing).minutes, 1, 'then claims the minute');
+  await ctx.refresh();
+  const group = await ctx.db.query(
+    `SELECT label_value, sum(count)::int AS n FROM group_rollups_1m WHERE tenant_id = $1 AND bucket = $2 AND label = 'zone' GROUP BY 1 ORDER BY 1`,
+    [ctx.tenant, new Date(M).toISOString()],
+  );
+  t.same(group.rows, [{ label_value: 'north', n: 10 }, { label_value: 'south', n: 1 }], 'the event after the write counts in its new group, the ten before in the old');
+});

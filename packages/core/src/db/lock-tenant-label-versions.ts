@@ -1,8 +1,8 @@
 import type { Queryable } from './create-pool.ts';
 
 /**
- * The label versions' advisory-lock class (decisions 0074, 0113): one writer of a tenant's
- * label_versions and group notes at a time. fold_label_samples (migration 0021) takes it again itself.
+ * The label versions' advisory-lock class (decisions 0074, 0113, 0115): one writer of a tenant's
+ * label_versions at a time (group notes are written under it, and deleted by the refresher without it). fold_label_samples (migration 0021) takes it again itself.
  * The aggregate refresher's own class, 60061, is another (projector's lockTenantAggregates).
  */
 const LOCK_CLASS = 60_060;
@@ -17,9 +17,9 @@ const WAITING = 'SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))';
 /**
  * Takes the tenant's label versions lock for the rest of the transaction. Its writers: command-api's
  * PUT/PATCH, with `timeoutMs` (past it PostgreSQL raises lock_not_available, 55P03, and the transaction
- * is aborted: the client is told to retry rather than held), and the refresher, before its first label
- * step, without (it waits for one short label write; it already holds its own class, which no label
- * writer takes, so the two cannot wait for each other).
+ * is aborted: the client is told to retry rather than held), and the refresher, before its fold, without
+ * (it waits for one short label write; it already holds its own class, which no label writer takes,
+ * so the two cannot wait for each other).
  */
 export async function lockTenantLabelVersions(db: Queryable, tenantId: string, timeoutMs?: number): Promise<void> {
   if (timeoutMs === undefined) {
@@ -31,19 +31,28 @@ export async function lockTenantLabelVersions(db: Queryable, tenantId: string, t
 
 // One statement outside any transaction: the lock is granted once every label write that holds it or
 // waits before it has committed, and released when the statement ends. The clock is read after the grant
-// and cut to the millisecond, as label writes cut theirs (command-api fold-api-labels.ts).
-const BARRIER = `SELECT (extract(epoch FROM date_trunc('milliseconds', clock_timestamp())) * 1000)::float8 AS at
-                   FROM (SELECT pg_advisory_xact_lock($1::int, hashtext($2::text)) OFFSET 0) granted`;
+// and cut to the millisecond, as label writes cut theirs (command-api fold-api-labels.ts). With $3, the
+// caller's own lock class is tried first (also released at the statement's end): when another session
+// holds it, the statement waits for nothing and answers NULL.
+const BARRIER = `
+  WITH mine AS MATERIALIZED (SELECT $3::int IS NULL OR pg_try_advisory_xact_lock($3::int, hashtext($2::text)) AS free)
+  SELECT CASE WHEN mine.free
+              THEN (SELECT (extract(epoch FROM date_trunc('milliseconds', clock_timestamp())) * 1000)::float8
+                      FROM (SELECT pg_advisory_xact_lock($1::int, hashtext($2::text)) OFFSET 0) granted)
+         END AS at
+    FROM mine`;
 
 /**
  * Waits for the tenant's label writes in progress to commit, without holding their lock afterwards, and
  * returns the database's clock (epoch ms) at that point: every label write that commits later took the
  * lock after it, so its instant is at or after the returned time (decision 0115). A reader of label
- * versions that only needs "every change before instant X" (the refresher's group heads) runs after
- * this, with X at most the returned time, instead of holding the lock while it reads. Must not be called
- * inside a transaction (the lock would stay held until it ends), nor by a session holding the lock.
+ * versions that must see "every change before instant X" (the refresher's claim and heads) takes its
+ * snapshots after this, with X at most the returned time, instead of holding the lock while it reads.
+ * `unlessHeld`: the caller's own lock class (the refresher's), tried first; when another session holds
+ * it for the tenant, nothing is waited for and undefined is returned. Must not be called inside a
+ * transaction (the locks would stay held until it ends), nor by a session holding either lock.
  */
-export async function waitForLabelWrites(db: Queryable, tenantId: string): Promise<number> {
-  const result = await db.query<{ at: number }>({ name: 'wait-for-label-writes', text: BARRIER, values: [LOCK_CLASS, tenantId] });
-  return (result.rows[0] as { at: number }).at;
+export async function waitForLabelWrites(db: Queryable, tenantId: string, unlessHeld?: number): Promise<number | undefined> {
+  const result = await db.query<{ at: number | null }>({ name: 'wait-for-label-writes', text: BARRIER, values: [LOCK_CLASS, tenantId, unlessHeld ?? null] });
+  return result.rows[0]?.at ?? undefined;
 }

@@ -101,7 +101,7 @@ WITH minutes AS (
 ), changes AS (
   SELECT c.* FROM samples s CROSS JOIN LATERAL fold_label_samples($1, s.batch) c WHERE s.n > 0
 )
-SELECT (SELECT n FROM samples) AS samples,
+SELECT (SELECT n FROM samples) AS samples, (SELECT count(*) FROM keys)::int AS keys,
        note_label_changes($1, (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM changes c)) AS noted,
        (SELECT coalesce(array_agg(DISTINCT device), '{}') FROM changes) AS devices`;
 
@@ -130,9 +130,13 @@ export async function foldClaimedLabelSamples(db: Queryable, query: FoldClaimedL
   const to = new Date(Math.max(...times) + 60_000).toISOString();
   const values = [query.tenantId, query.minutes, from, to];
   await db.query(KEYS_TABLE);
-  await db.query({ name: 'collect-claimed-label-keys', text: COLLECT, values });
+  const collected = await db.query({ name: 'collect-claimed-label-keys', text: COLLECT, values });
   await lock();
-  const result = await db.query<{ samples: number | null; devices: string[] }>({ name: 'fold-claimed-label-samples', text: FOLD, values });
+  const result = await db.query<{ samples: number | null; devices: string[]; keys: number }>({ name: 'fold-claimed-label-samples', text: FOLD, values });
   const row = result.rows[0];
+  // Outside a transaction the keys would be gone by now (ON COMMIT DELETE ROWS) and nothing folded.
+  if ((row?.keys ?? 0) !== (collected.rowCount ?? 0)) {
+    throw new Error(`foldClaimedLabelSamples: ${collected.rowCount} label keys collected, ${row?.keys ?? 0} reached the fold (it must run inside one transaction)`);
+  }
   return { samples: row?.samples ?? 0, devices: row?.devices ?? [] };
 }

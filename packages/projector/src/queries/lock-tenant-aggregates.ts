@@ -5,7 +5,7 @@ import type { Queryable } from '@strata/core';
  * one refresher transaction per tenant at a time. Label writers take another class, 60060
  * (core's lockTenantLabelVersions), which the refresher takes too, but only for its fold (decision 0115).
  */
-const LOCK_CLASS = 60_061;
+export const AGGREGATES_LOCK_CLASS = 60_061;
 
 /**
  * Takes the transaction-scoped lock on a tenant's aggregates, or reports that another refresher holds
@@ -24,7 +24,7 @@ export async function lockTenantAggregates(db: Queryable, tenantId: string): Pro
   const result = await db.query<{ locked: boolean }>({
     name: 'lock-tenant-aggregates',
     text: `SELECT pg_try_advisory_xact_lock($1::int, hashtext($2::text)) AS locked, set_config('jit', 'off', true) AS jit`,
-    values: [LOCK_CLASS, tenantId],
+    values: [AGGREGATES_LOCK_CLASS, tenantId],
   });
   return result.rows[0]?.locked === true;
 }

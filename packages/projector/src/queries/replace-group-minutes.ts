@@ -3,9 +3,11 @@ import { GROUP_MINUTE_AGGREGATE, groupKeys, memberSamples, TOUCHED_GROUP_HOURS, 
 
 /*
  * Every group's rows of a tenant's claimed minutes, recomputed from history under the label versions
- * in force now and written over group_rollups_1m; rows of those minutes no group has any more are
- * deleted, and so are the minutes' group notes (this recomputation covers them). Replace, never add
- * (decision 0074, as 0060 for device rollups).
+ * this statement's snapshot sees and written over group_rollups_1m; rows of those minutes no group has
+ * any more are deleted, and so are the minutes' group notes that snapshot sees (this recomputation covers
+ * the changes behind them; a later change's note stays, decision 0115). Replace, never add (decision
+ * 0074, as 0060 for device rollups). Also for ended group-noted minutes whose notes name half their
+ * groups or more (the refresher's splitNotedMinutes), whose device minutes are materialized already.
  *
  * It starts from the devices that reported in the claimed minutes (their fresh device minutes) and
  * their versions overlapping each run of claimed minutes (gaps and islands, as
@@ -27,9 +29,9 @@ WITH minutes AS (
     FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
    GROUP BY island
 ), active AS (
-  -- Devices with numeric values in the claimed minutes: their device minutes were just replaced in this
-  -- transaction (replace-minute-aggregates.ts runs first), so rollups_1m's (tenant, bucket) index names
-  -- them; a device without a row there adds nothing to any group. Skipped outright (a one-time filter)
+  -- Devices with numeric values in the minutes: their device minutes were just replaced in this
+  -- transaction (replace-minute-aggregates.ts runs first), or are materialized (a group-noted minute
+  -- has no tenant note left), so rollups_1m's (tenant, bucket) index names them; a device without a row there adds nothing to any group. Skipped outright (a one-time filter)
   -- for a tenant that has no label version at all.
   SELECT DISTINCT r.device
     FROM ranges g
