@@ -20,6 +20,15 @@ import type { Queryable } from '@strata/core';
  * migration 0021, and its drain noted the minute again). A busy line-protocol minute (352,000 points
  * of 10,000 devices) then hands the fold 20,000 samples.
  */
+// The claimed minutes ($2) as runs of consecutive minutes (gaps and islands): one bounded range each.
+const RANGES = `WITH minutes AS (
+  SELECT DISTINCT unnest($2::timestamptz[]) AS bucket
+), ranges AS (
+  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
+    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
+   GROUP BY island
+)`;
+
 const KEYS_TABLE = `
   CREATE TEMPORARY TABLE IF NOT EXISTS claimed_label_keys (
     device text NOT NULL, label text NOT NULL, n int NOT NULL, first_ts timestamptz NOT NULL, last_ts timestamptz NOT NULL,
@@ -27,13 +36,7 @@ const KEYS_TABLE = `
   ) ON COMMIT DELETE ROWS`;
 
 const COLLECT = `
-WITH minutes AS (
-  SELECT DISTINCT unnest($2::timestamptz[]) AS bucket
-), ranges AS (
-  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
-    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
-   GROUP BY island
-), tagged AS MATERIALIZED (
+${RANGES}, tagged AS MATERIALIZED (
   -- One row per label of each labelled row of the claimed minutes.
   SELECT e.device, l.key AS label, e.ts, l.value, g.lo
     FROM ranges g
@@ -52,13 +55,7 @@ SELECT device, label, count(*)::int, min(ts), max(ts), min(value), min(value) = 
   FROM tagged GROUP BY device, label`;
 
 const FOLD = `
-WITH minutes AS (
-  SELECT DISTINCT unnest($2::timestamptz[]) AS bucket
-), ranges AS (
-  SELECT min(bucket) AS lo, max(bucket) + interval '1 minute' AS hi
-    FROM (SELECT bucket, bucket - row_number() OVER (ORDER BY bucket) * interval '1 minute' AS island FROM minutes) m
-   GROUP BY island
-), keys AS MATERIALIZED (
+${RANGES}, keys AS MATERIALIZED (
   SELECT device, label, n, first_ts, last_ts, value, uniform FROM claimed_label_keys
 ), placed AS (
   -- Whether collapse_label_samples (the fold's first step) would keep only the first and last sample of
