@@ -133,14 +133,9 @@ export async function refreshAggregates(pool: Pool, options: RefreshAggregatesOp
       // write its statements cannot see took the lock later, so its change starts after every minute
       // it claims (else an event drained after such a write's look-up of history could be grouped under
       // the old label with no note left to correct it). Skipped while another refresher has the tenant.
-      const settled = await waitForLabelWrites(pool, tenantId, AGGREGATES_LOCK_CLASS);
-      refreshed =
-        settled === undefined
-          ? undefined
-          : await withTransaction(pool, async (client) => {
-              if (!(await lockTenantAggregates(client, tenantId))) return undefined;
-              return refreshTenant(client, tenantId, { ...options, now: Math.min(options.now, settled) }, size);
-            });
+      refreshed = await inSettledTenant(pool, tenantId, (client, settled) =>
+        refreshTenant(client, tenantId, { ...options, now: Math.min(options.now, settled) }, size),
+      );
     } catch (error) {
       // One tenant's failure (a minute too costly for the statement timeout, say) must not end the
       // round for the others; a smaller claim next time, after a wait (hostile review, issue 13).
@@ -240,6 +235,18 @@ async function splitNotedMinutes(client: PoolClient, tenantId: string, groupNote
   return { whole, noted: groupNoted.filter((minute) => !wholeSet.has(minute.bucket)) };
 }
 
+/**
+ * One refresher transaction of a tenant that reads label versions without their lock (decision 0115):
+ * first the barrier (waitForLabelWrites: the label writes in progress commit; `settled` is the database's
+ * instant then, which every later label write's change starts at or after), then the transaction under
+ * the refresher's tenant lock. Undefined, doing nothing, while another refresher has the tenant.
+ */
+async function inSettledTenant<T>(pool: Pool, tenantId: string, work: (client: PoolClient, settled: number) => Promise<T>): Promise<T | undefined> {
+  const settled = await waitForLabelWrites(pool, tenantId, AGGREGATES_LOCK_CLASS);
+  if (settled === undefined) return undefined;
+  return withTransaction(pool, async (client) => ((await lockTenantAggregates(client, tenantId)) ? work(client, settled) : undefined));
+}
+
 type HeadsMoved = RefreshOutcome['heads'];
 
 /**
@@ -253,10 +260,7 @@ type HeadsMoved = RefreshOutcome['heads'];
  */
 async function advanceTenantHeadsAlone(pool: Pool, tenantId: string, options: RefreshAggregatesOptions): Promise<HeadsMoved | undefined> {
   try {
-    const settled = await waitForLabelWrites(pool, tenantId, AGGREGATES_LOCK_CLASS);
-    if (settled === undefined) return undefined;
-    return await withTransaction(pool, async (client) => {
-      if (!(await lockTenantAggregates(client, tenantId))) return undefined;
+    return await inSettledTenant(pool, tenantId, async (client, settled) => {
       const now = Math.max(options.now, options.headsClock?.() ?? options.now);
       const moved = await advanceGroupHeads(client, {
         tenantId,
