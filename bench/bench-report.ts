@@ -4,7 +4,7 @@ import { LABEL_WRITE_RATE } from './measure-label-writes.ts';
 import { MQTT_CONNECTIONS, MQTT_EVENTS_PER_MESSAGE } from './measure-mqtt-ingest.ts';
 import { READ_RATE, SPAN_READ_RATE, type Reads } from './measure-reads.ts';
 import { median } from './percentiles.ts';
-import type { RunResult } from './run-once.ts';
+import type { LoadPhase, RunResult } from './run-once.ts';
 
 export interface Row {
   metric: string;
@@ -168,5 +168,30 @@ export function formatTable(rows: Row[], runs: number): string {
       : '';
     lines.push(`${row.metric.padEnd(50)} ${(value + ' ' + row.unit).padEnd(21)} ${verdict}`);
   }
+  return lines.join('\n');
+}
+
+const PHASE_TITLES: Record<LoadPhase, string> = {
+  batch: 'batches', lp: 'line p.', mqtt: 'MQTT', fleet: 'fleet', single: 'single', labels: 'labels', reads: 'reads', groups: 'groups',
+};
+
+/**
+ * Who took the cores in each phase: a component per row, a phase per column, % of a core, the median
+ * over runs (a component a run did not see counts 0 there). `machine` first; the rows below it need
+ * not add up to it (the kernel, other processes, and a backend that ended between two samples).
+ */
+export function formatComponentCpu(runs: RunResult[]): string | undefined {
+  const phases = (Object.keys(PHASE_TITLES) as LoadPhase[]).filter((phase) => runs.some((run) => run.componentCpu?.[phase]));
+  if (phases.length === 0) return undefined;
+  const components = new Set<string>();
+  for (const run of runs) for (const phase of phases) for (const name of Object.keys(run.componentCpu?.[phase] ?? {})) components.add(name);
+  const cell = (name: string, phase: LoadPhase): number => median(runs.map((run) => run.componentCpu?.[phase]?.[name] ?? 0));
+  // Largest first over all phases; a component under 1 % of a core everywhere is left out.
+  const rows = [...components]
+    .map((name) => ({ name, cells: phases.map((phase) => cell(name, phase)) }))
+    .filter((row) => row.cells.some((value) => value >= 1))
+    .sort((a, b) => (a.name === 'machine' ? -1 : b.name === 'machine' ? 1 : b.cells.reduce((s, v) => s + v, 0) - a.cells.reduce((s, v) => s + v, 0)));
+  const lines = [`${'CPU, % of a core (median of runs)'.padEnd(36)}${phases.map((phase) => PHASE_TITLES[phase].padStart(9)).join('')}`, '-'.repeat(36 + 9 * phases.length)];
+  for (const row of rows) lines.push(`${row.name.padEnd(36)}${row.cells.map((value) => value.toFixed(0).padStart(9)).join('')}`);
   return lines.join('\n');
 }

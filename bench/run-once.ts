@@ -2,6 +2,7 @@ import type { BenchPhase } from './bench-phases.ts';
 import { bytesPerEvent, type BytesPerEvent } from './bytes-per-event.ts';
 import { checkGroupExactness, type GroupExactness } from './check-group-exactness.ts';
 import { checkStoredEvents, type PointIdentity, type StoredCheck } from './check-stored-events.ts';
+import { ComponentCpuSampler, type ComponentCpu } from './component-cpu.ts';
 import { withGeneratorCpu } from './generator-cpu.ts';
 import { measureBatchIngest, type BatchIngest } from './measure-batch-ingest.ts';
 import { measureDeviceFleet, type DeviceFleet } from './measure-device-fleet.ts';
@@ -67,13 +68,26 @@ export interface RunResult {
   batchAggregated?: Aggregated;
   checks: StoredCheck[];
   /** The load generator's CPU per phase, % of a core. */
-  cpu: Partial<Record<'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'labels' | 'reads' | 'groups', number>>;
+  cpu: Partial<Record<LoadPhase, number>>;
+  /** Every component's CPU per phase, % of a core (absent in results written before 2026-12-03 13:00). */
+  componentCpu?: Partial<Record<LoadPhase, ComponentCpu>>;
 }
+
+/** The phases that put load on the system, whose CPU is measured. */
+export type LoadPhase = 'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'labels' | 'reads' | 'groups';
 
 /** One pass over the plan's phases, each alone on the machine, each checked stored = acknowledged. */
 export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, log: (line: string) => void): Promise<RunResult> {
   const has = (phase: BenchPhase) => plan.phases.includes(phase);
-  const result: RunResult = { checks: [], cpu: {} };
+  const result: RunResult = { checks: [], cpu: {}, componentCpu: {} };
+  // A phase's load, with the generator's CPU and every component's beside it.
+  const measured = async <T>(phase: LoadPhase, work: () => Promise<T>): Promise<T> => {
+    const sampler = await ComponentCpuSampler.start(stack.db, stack.redis, stack.servicePids());
+    const { result: value, generatorCpuPercent } = await withGeneratorCpu(work);
+    result.componentCpu![phase] = await sampler.stop();
+    result.cpu[phase] = generatorCpuPercent;
+    return value;
+  };
   // The last acknowledged event of the phases so far. Reads are measured beside their own steady
   // ingest, once the refresher has materialized every minute up to it: waiting only for minutes that
   // ended two minutes ago left the batch phase's last minute (830,000 events, a 7–21 s recomputation
@@ -95,54 +109,49 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     await waitUntilSettled(stack.db);
     log(`run ${run}: batches of 500 over 10k devices (${plan.batchS} s, end to end)`);
     const sizesBefore: TableSizes | undefined = has('bytes') ? await measureTableSizes(stack.db) : undefined;
-    const batch = await withGeneratorCpu(() => measureBatchIngest(stack, plan.batchS, run));
-    result.batch = batch.result;
-    result.cpu.batch = batch.generatorCpuPercent;
-    await check('batches of 500', batch.result.window, batch.result.acknowledged);
+    const batch = await measured('batch', () => measureBatchIngest(stack, plan.batchS, run));
+    result.batch = batch;
+    await check('batches of 500', batch.window, batch.acknowledged);
     if (sizesBefore) {
       // Bytes per event count the aggregates of the phase's minutes too: the last one is materialized
       // only after it has ended.
-      result.batchAggregated = await waitUntilAggregated(stack.db, 180_000, log, batch.result.window.toMs);
-      result.bytes = bytesPerEvent(sizesBefore, await measureSettledSizes(stack.db, 30_000), batch.result.acknowledged);
+      result.batchAggregated = await waitUntilAggregated(stack.db, 180_000, log, batch.window.toMs);
+      result.bytes = bytesPerEvent(sizesBefore, await measureSettledSizes(stack.db, 30_000), batch.acknowledged);
     }
   }
 
   if (has('lp')) {
     await waitUntilSettled(stack.db);
     log(`run ${run}: line protocol, gzipped bodies of 500 points over 10k devices (${plan.lpS} s, end to end)`);
-    const lp = await withGeneratorCpu(() => measureLineProtocolIngest(stack, plan.lpS, run));
-    result.lp = lp.result;
-    result.cpu.lp = lp.generatorCpuPercent;
-    await check('line protocol', lp.result.window, lp.result.acknowledged, 'seq');
+    const lp = await measured('lp', () => measureLineProtocolIngest(stack, plan.lpS, run));
+    result.lp = lp;
+    await check('line protocol', lp.window, lp.acknowledged, 'seq');
   }
 
   if (has('mqtt')) {
     await waitUntilSettled(stack.db);
     log(`run ${run}: MQTT QoS 1, 100 connections, 20 events a message (${plan.mqttS} s, end to end)`);
-    const mqtt = await withGeneratorCpu(() => measureMqttIngest(stack, plan.mqttS, run));
-    result.mqtt = mqtt.result;
-    result.cpu.mqtt = mqtt.generatorCpuPercent;
-    await check('MQTT', mqtt.result.window, mqtt.result.acknowledged, 'id');
+    const mqtt = await measured('mqtt', () => measureMqttIngest(stack, plan.mqttS, run));
+    result.mqtt = mqtt;
+    await check('MQTT', mqtt.window, mqtt.acknowledged, 'id');
   }
 
   if (has('fleet')) {
     await waitUntilSettled(stack.db);
     log(`run ${run}: fleet of 10k devices at 1 event/s each (${plan.fleetS} s)`);
-    const fleet = await withGeneratorCpu(() => measureDeviceFleet(stack, plan.fleetS, run));
-    result.fleet = fleet.result;
-    result.cpu.fleet = fleet.generatorCpuPercent;
+    const fleet = await measured('fleet', () => measureDeviceFleet(stack, plan.fleetS, run));
+    result.fleet = fleet;
     await waitUntilSettled(stack.db);
-    await check('fleet', fleet.result.window, fleet.result.acknowledged);
+    await check('fleet', fleet.window, fleet.acknowledged);
   }
 
   if (has('single')) {
     await waitUntilSettled(stack.db);
     log(`run ${run}: single events, 64 connections (${plan.singleS} s)`);
-    const single = await withGeneratorCpu(() => measureSingleEvent(stack, plan.singleS, run));
-    result.single = single.result;
-    result.cpu.single = single.generatorCpuPercent;
+    const single = await measured('single', () => measureSingleEvent(stack, plan.singleS, run));
+    result.single = single;
     await waitUntilSettled(stack.db);
-    await check('single events', single.result.window, single.result.acknowledged);
+    await check('single events', single.window, single.acknowledged);
   }
 
   const batchRate = result.batch?.endToEndEventsPerSec ?? 0;
@@ -159,12 +168,11 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     // Its own minutes' claims, not the earlier phases', are what the label writes should meet.
     await waitForEarlierMinutes();
     log(`run ${run}: label writes, ${LABEL_WRITE_RATE}/s beside batches at half the batch rate (${plan.labelsS} s)`);
-    const labels = await withGeneratorCpu(() => measureLabelWrites(stack, plan.labelsS, batchRate / 2, run, plan.labelsS > 60));
-    result.labels = labels.result;
-    result.cpu.labels = labels.generatorCpuPercent;
+    const labels = await measured('labels', () => measureLabelWrites(stack, plan.labelsS, batchRate / 2, run, plan.labelsS > 60));
+    result.labels = labels;
     await waitUntilSettled(stack.db);
-    await check('label writes (background ingest)', labels.result.window, labels.result.background.acknowledged);
-    result.checks.push(await checkLabelWrites(stack.db, stack.tenant, run, labels.result));
+    await check('label writes (background ingest)', labels.window, labels.background.acknowledged);
+    result.checks.push(await checkLabelWrites(stack.db, stack.tenant, run, labels));
   }
 
   if (has('reads')) {
@@ -172,11 +180,10 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     result.aggregatedBeforeReads = await waitForEarlierMinutes();
     const readBackground = Math.min(READ_BACKGROUND_EVENTS, batchRate / 2);
     log(`run ${run}: reads under ingest of ${Math.round(readBackground)} events/s (${plan.readsS} s each)`);
-    const reads = await withGeneratorCpu(() => measureReads(stack, plan.readsS, readBackground, run));
-    result.reads = reads.result;
-    result.cpu.reads = reads.generatorCpuPercent;
+    const reads = await measured('reads', () => measureReads(stack, plan.readsS, readBackground, run));
+    result.reads = reads;
     await waitUntilSettled(stack.db);
-    await check('reads (background ingest)', reads.result.window, reads.result.background.acknowledged);
+    await check('reads (background ingest)', reads.window, reads.background.acknowledged);
   }
 
   if (has('groups')) {
@@ -184,11 +191,10 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     result.aggregatedBeforeGroups = await waitForEarlierMinutes();
     const readBackground = Math.min(READ_BACKGROUND_EVENTS, batchRate / 2);
     log(`run ${run}: group reads over 1,000 devices under ingest of ${Math.round(readBackground)} events/s (${plan.groupsS} s each)`);
-    const groups = await withGeneratorCpu(() => measureGroupReads(stack, plan.groupsS, readBackground, run));
-    result.groups = groups.result;
-    result.cpu.groups = groups.generatorCpuPercent;
+    const groups = await measured('groups', () => measureGroupReads(stack, plan.groupsS, readBackground, run));
+    result.groups = groups;
     await waitUntilSettled(stack.db);
-    await check('group reads (background ingest)', groups.result.window, groups.result.background.acknowledged);
+    await check('group reads (background ingest)', groups.window, groups.background.acknowledged);
     result.groupExactness = await checkGroupExactness(stack, run, plan.groupEveryMinutes);
   }
   return result;

@@ -17,6 +17,8 @@ export interface BenchStack {
   redis: Redis;
   /** BullMQ's key prefix of the ingest queue. */
   queueKey: string;
+  /** Each service's OS process id, for the CPU by component (bench/component-cpu.ts). */
+  servicePids(): Record<ServiceName, number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startBenchStack(config: Config, dirs: { profileDir?: strin
     tenant,
     redis,
     queueKey: `bench:${INGEST_QUEUE}`,
+    servicePids: () => Object.fromEntries(Object.keys(services.urls).map((name) => [name, services.process(name as ServiceName).pid])) as Record<ServiceName, number | undefined>,
     async stop() {
       await services.stop();
       redis.disconnect();

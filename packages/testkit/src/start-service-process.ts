@@ -51,6 +51,11 @@ export class ServiceProcess {
     return this.#output;
   }
 
+  /** The OS process id, for the bench's CPU by component; undefined if it never started. */
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
   /** Sends `signal` alone, if the process still runs: a bare SIGKILL, SIGSTOP, SIGCONT. */
   signal(signal: NodeJS.Signals): void {
     this.#process.signal(signal);

@@ -62,6 +62,11 @@ export class ServiceProcess {
     return this.#running;
   }
 
+  /** The OS process id (the node process itself: spawned without a shell), undefined if it never started. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Sends `signal` alone, if the process still runs (the fault suite's SIGKILL, SIGSTOP, SIGCONT). */
   signal(signal: NodeJS.Signals): void {
     if (this.#running) this.#child.kill(signal);
