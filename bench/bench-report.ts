@@ -57,6 +57,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'single events p50', pick: (r) => r.single?.p50Ms, unit: 'ms' },
     { metric: 'single events p99', pick: (r) => r.single?.p99Ms, unit: 'ms', target: { op: '<=', value: 25 } },
     { metric: 'single events: batches per drain', pick: (r) => r.single?.batchesPerDrain, unit: 'batches' },
+    { metric: "ingest phases begun with earlier minutes materialized", pick: (r) => caughtUpShare(r), unit: '%', target: { op: '>=', value: 100 } },
     { metric: 'freshness: background load', pick: (r) => r.freshness?.backgroundEventsPerSec, unit: 'events/s' },
     { metric: 'freshness p50, latest state', pick: (r) => r.freshness?.latestP50Ms, unit: 'ms' },
     { metric: 'freshness p99, latest state', pick: (r) => r.freshness?.latestP99Ms, unit: 'ms', target: { op: '<=', value: 250 } },
@@ -142,6 +143,12 @@ interface Spec extends Omit<Row, 'value'> {
 
 function ratio(value: number | undefined, of: number | undefined): number | undefined {
   return value === undefined || of === undefined ? undefined : value / of;
+}
+
+/** Of the ingest phases that waited for the earlier phases' minutes, the share whose wait did not time out. */
+function caughtUpShare(run: RunResult): number | undefined {
+  const waits = Object.values(run.aggregatedBeforeIngest ?? {});
+  return waits.length === 0 ? undefined : (100 * waits.filter((wait) => wait.caughtUp).length) / waits.length;
 }
 
 function sumRefused(reads: Reads): number {
