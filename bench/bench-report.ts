@@ -57,6 +57,8 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'single events p50', pick: (r) => r.single?.p50Ms, unit: 'ms' },
     { metric: 'single events p99', pick: (r) => r.single?.p99Ms, unit: 'ms', target: { op: '<=', value: 25 } },
     { metric: 'single events: batches per drain', pick: (r) => r.single?.batchesPerDrain, unit: 'batches' },
+    { metric: 'single events: requests per group commit', pick: (r) => r.single?.requestsPerBatch, unit: 'requests' },
+    { metric: 'single events: mean group-commit write', pick: (r) => r.single?.meanBatchWriteMs, unit: 'ms' },
     { metric: "ingest phases begun with earlier minutes materialized", pick: (r) => caughtUpShare(r), unit: '%', target: { op: '>=', value: 100 } },
     { metric: 'freshness: background load', pick: (r) => r.freshness?.backgroundEventsPerSec, unit: 'events/s' },
     { metric: 'freshness p50, latest state', pick: (r) => r.freshness?.latestP50Ms, unit: 'ms' },
