@@ -65,8 +65,9 @@ async function readMetrics(serviceUrl: string): Promise<string> {
 
 /**
  * One sample of a Prometheus text exposition. The registry labels every sample with its service
- * (`name{service="projector"} value`); `label` picks the sample whose labels include it. A histogram
- * not yet observed has no `_sum`/`_count` lines for a label set: that reads as 0.
+ * (`name{service="projector"} value`); `label` picks the sample whose labels include it. A declared
+ * histogram not yet observed has no `_sum`/`_count` lines for a label set: that reads as 0; a metric
+ * that is not declared at all (renamed, say) throws.
  */
 function sample(text: string, name: string, label?: string): number {
   for (const line of text.split('\n')) {
@@ -76,6 +77,8 @@ function sample(text: string, name: string, label?: string): number {
     if (label !== undefined && !(match[2] ?? '').includes(label)) continue;
     return Number(match[3]);
   }
-  if (label !== undefined) return 0;
-  throw new Error(`the metrics have no ${name}`);
+  // A labelled histogram is declared (`# TYPE base histogram`) before its first observation.
+  const base = name.replace(/_(sum|count|bucket)$/, '');
+  if (label !== undefined && text.includes(`# TYPE ${base} `)) return 0;
+  throw new Error(`the metrics have no ${name}${label ? ` {${label}}` : ''}`);
 }

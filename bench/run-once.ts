@@ -91,10 +91,14 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
   // A phase's load, with the generator's CPU and every component's beside it.
   const measured = async <T>(phase: LoadPhase, work: () => Promise<T>): Promise<T> => {
     const sampler = await ComponentCpuSampler.start(stack.db, stack.redis, stack.servicePids());
-    const { result: value, generatorCpuPercent } = await withGeneratorCpu(work);
-    result.componentCpu![phase] = await sampler.stop();
-    result.cpu[phase] = generatorCpuPercent;
-    return value;
+    try {
+      const { result: value, generatorCpuPercent } = await withGeneratorCpu(work);
+      result.cpu[phase] = generatorCpuPercent;
+      return value;
+    } finally {
+      // Also when the load fails: the sampler's timer stops with it.
+      result.componentCpu![phase] = await sampler.stop();
+    }
   };
   // The last acknowledged event of the phases so far. Reads are measured beside their own steady
   // ingest, once the refresher has materialized every minute up to it: waiting only for minutes that
