@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DIGEST_LENGTH } from './claim-device-keys-script.ts';
 
 /**
@@ -7,5 +7,6 @@ import { DIGEST_LENGTH } from './claim-device-keys-script.ts';
  * one device's keys vanishingly unlikely, and its only effect would be one key too many.
  */
 export function valueKeyDigest(name: string): string {
-  return createHash('sha256').update(name).digest('base64url').slice(0, DIGEST_LENGTH);
+  // The one-shot hash: a claim digests every new name of its request (a first request of a new device).
+  return hash('sha256', name, 'base64url').slice(0, DIGEST_LENGTH);
 }
