@@ -134,8 +134,9 @@ export class ComponentCpuSampler {
     const components = new Map<number, { component: string; postgres: boolean }>();
     for (const [name, pid] of Object.entries(this.#services)) if (pid !== undefined) components.set(pid, { component: name, postgres: false });
     components.set(process.pid, { component: 'generator (bench)', postgres: false });
-    // A failed look-up (a restarting server) only skips this sample's new backends.
-    const { rows } = await this.#db.query<{ pid: number; component: string }>(SELECT_BACKENDS).catch(() => ({ rows: [] }));
+    // A failed look-up (a restarting server) skips this sample's backends; they are not taken for ended.
+    const backends = await this.#db.query<{ pid: number; component: string }>(SELECT_BACKENDS).catch(() => undefined);
+    const rows = backends?.rows ?? [];
     for (const { pid, component } of rows) components.set(pid, { component, postgres: true });
     const live = new Set<number>();
     const parents = new Set<number>();
@@ -158,7 +159,7 @@ export class ComponentCpuSampler {
     const [postmaster] = parents;
     if (postmaster !== undefined) await this.#notePostmaster(postmaster);
     for (const [pid, seen] of this.#seen) {
-      if (live.has(pid)) continue;
+      if (live.has(pid) || (seen.postgres && !backends)) continue;
       this.#seen.delete(pid);
       if (seen.postgres) this.#endedSeenTicks += seen.ticks;
     }
