@@ -4,6 +4,9 @@ import type { Pool, Redis } from '@strata/core';
 /** % of one core per component over a phase; `machine` is the whole machine's busy time (200 = two cores). */
 export type ComponentCpu = Record<string, number>;
 
+/** The bench process's own row: on two cores the generator competes with what it measures. */
+export const GENERATOR = 'generator (bench)';
+
 /**
  * USER_HZ, the unit of /proc's CPU times: 100 on every Linux kernel Node.js runs on (x86_64, arm64),
  * whatever the kernel's own tick rate.
@@ -133,7 +136,7 @@ export class ComponentCpuSampler {
   async #sample(): Promise<void> {
     const components = new Map<number, { component: string; postgres: boolean }>();
     for (const [name, pid] of Object.entries(this.#services)) if (pid !== undefined) components.set(pid, { component: name, postgres: false });
-    components.set(process.pid, { component: 'generator (bench)', postgres: false });
+    components.set(process.pid, { component: GENERATOR, postgres: false });
     // A failed look-up (a restarting server) skips this sample's backends; they are not taken for ended.
     const backends = await this.#db.query<{ pid: number; component: string }>(SELECT_BACKENDS).catch(() => undefined);
     const rows = backends?.rows ?? [];

@@ -2,8 +2,7 @@ import type { BenchPhase } from './bench-phases.ts';
 import { bytesPerEvent, type BytesPerEvent } from './bytes-per-event.ts';
 import { checkGroupExactness, type GroupExactness } from './check-group-exactness.ts';
 import { checkStoredEvents, type PointIdentity, type StoredCheck } from './check-stored-events.ts';
-import { ComponentCpuSampler, type ComponentCpu } from './component-cpu.ts';
-import { withGeneratorCpu } from './generator-cpu.ts';
+import { ComponentCpuSampler, GENERATOR, type ComponentCpu } from './component-cpu.ts';
 import { measureBatchIngest, type BatchIngest } from './measure-batch-ingest.ts';
 import { measureDeviceFleet, type DeviceFleet } from './measure-device-fleet.ts';
 import { measureFreshness, type FreshnessUnderLoad } from './measure-freshness.ts';
@@ -72,7 +71,7 @@ export interface RunResult {
    */
   aggregatedBeforeIngest?: Partial<Record<IngestAfterFirst, Aggregated>>;
   checks: StoredCheck[];
-  /** The load generator's CPU per phase, % of a core. */
+  /** The load generator's CPU per phase, % of a core (the sampler's generator row). */
   cpu: Partial<Record<LoadPhase, number>>;
   /** Every component's CPU per phase, % of a core (absent in results written before 2026-12-03 13:00). */
   componentCpu?: Partial<Record<LoadPhase, ComponentCpu>>;
@@ -92,12 +91,12 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
   const measured = async <T>(phase: LoadPhase, work: () => Promise<T>): Promise<T> => {
     const sampler = await ComponentCpuSampler.start(stack.db, stack.redis, stack.servicePids());
     try {
-      const { result: value, generatorCpuPercent } = await withGeneratorCpu(work);
-      result.cpu[phase] = generatorCpuPercent;
-      return value;
+      return await work();
     } finally {
       // Also when the load fails: the sampler's timer stops with it.
-      result.componentCpu![phase] = await sampler.stop();
+      const components = await sampler.stop();
+      result.componentCpu![phase] = components;
+      result.cpu[phase] = components[GENERATOR] ?? 0;
     }
   };
   // The last acknowledged event of the phases so far. Reads are measured beside their own steady
