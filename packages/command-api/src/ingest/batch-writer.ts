@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { INGEST_JOB, ingestJobOptions, type BatchEvent, type IngestJobData, type Logger, type Pool } from '@strata/core';
+import { copyStagedEvents } from '../queries/copy-staged-events.ts';
 import { deleteStagedBatch } from '../queries/delete-staged-batch.ts';
 import { insertStagedEvents } from '../queries/insert-staged-events.ts';
 
@@ -18,7 +19,8 @@ export interface BatchWriterDeps {
  * then refuses, the staged rows are removed so a refused batch leaves nothing behind.
  */
 export async function writeBatch(deps: BatchWriterDeps, batchId: string, events: BatchEvent[], acceptedAt: number): Promise<void> {
-  await insertStagedEvents(deps.pool, batchId, events);
+  if (stagesByCopy(events)) await copyStagedEvents(deps.pool, batchId, events);
+  else await insertStagedEvents(deps.pool, batchId, events);
   try {
     await deps.queue.add(INGEST_JOB, { batchId, acceptedAt, events }, ingestJobOptions(batchId, deps.attempts));
   } catch (error) {
@@ -28,4 +30,17 @@ export async function writeBatch(deps: BatchWriterDeps, batchId: string, events:
     );
     throw error;
   }
+}
+
+/**
+ * From this many events a batch is staged by COPY (decision 0117). Measured on this machine: at 20
+ * events the two forms cost the same; from 50 COPY costs less on both sides, and at 1,000 it takes a
+ * third of the insert's server CPU. Below, the insert's one round trip wins: a COPY is a statement,
+ * its data and its completion, and needs a client of its own.
+ */
+export const COPY_MIN_EVENTS = 32;
+
+/** Whether writeBatch stages `events` by COPY rather than by one INSERT … unnest. */
+export function stagesByCopy(events: readonly BatchEvent[]): boolean {
+  return events.length >= COPY_MIN_EVENTS;
 }
