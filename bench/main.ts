@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@strata/core';
-import { formatComponentCpu, formatTable, summarize } from './bench-report.ts';
+import { describeSteal, formatComponentCpu, formatTable, summarize } from './bench-report.ts';
 import { selectPhases, type BenchPhase } from './bench-phases.ts';
 import { describeCheck } from './check-stored-events.ts';
 import { describePostgres } from './describe-postgres.ts';
@@ -101,6 +101,8 @@ out(`PostgreSQL ${postgres.version}${embedded ? ' (private, --embedded)' : ` at 
 out(postgres.differsFromRecommended.length === 0 ? 'settings: as recommended (docs/operations.md)' : `settings differing from docs/operations.md: ${postgres.differsFromRecommended.join(', ')}`);
 out('');
 out(formatTable(rows, runs));
+const steal = describeSteal(results);
+if (steal) out(steal);
 const componentCpu = formatComponentCpu(results);
 if (componentCpu) out(`\n${componentCpu}`);
 const last = results.at(-1) as RunResult;
