@@ -5,6 +5,7 @@ export { loadConfig } from './config/load-config.ts';
 export { loadConfigOrExit } from './config/load-config-or-exit.ts';
 
 export { createPool, type Pool, type PoolClient, type Queryable, type PoolOptions } from './db/create-pool.ts';
+export { withClient } from './db/with-client.ts';
 export { withTransaction } from './db/with-transaction.ts';
 export { jsonbEntries } from './db/jsonb-entries-sql.ts';
 export { lockTenantLabelVersions, waitForLabelWrites } from './db/lock-tenant-label-versions.ts';

@@ -1,5 +1,5 @@
 import { from as copyFrom } from 'pg-copy-streams';
-import { valueStateText, type BatchEvent, type Pool } from '@strata/core';
+import { valueStateText, withClient, type BatchEvent, type Pool } from '@strata/core';
 import { toTimestampText } from './to-timestamp-text.ts';
 
 // The columns insert-staged-events writes, in COPY's text format: a line per event, a tab between
@@ -29,19 +29,19 @@ export async function copyStagedEvents(pool: Pool, batchId: string, events: read
       `${batchId}\t${event.tenantId}\t${field(event.device)}\t${field(event.key)}\t${toTimestampText(event.ts)}\t${field(event.type)}\t` +
       `${field(JSON.stringify(event.values))}\t${event.labels === undefined ? '\\N' : field(JSON.stringify(event.labels))}\t${state === null ? '\\N' : field(state)}\n`;
   }
-  const client = await pool.connect();
-  try {
-    await new Promise<void>((resolve, reject) => {
+  await withClient(pool, (client, discard) =>
+    new Promise<void>((resolve, reject) => {
       const stream = client.query(copyFrom(SQL));
-      stream.on('error', reject);
+      // A refused row fails the whole COPY (the server drops the rest of the data), and so does a
+      // lost connection, whose socket may report its end only after the COPY has failed: a
+      // connection that failed a COPY is closed, not given back. Both are rare; a new one is cheap.
+      stream.on('error', (error) => {
+        discard();
+        reject(error);
+      });
       // 'finish' comes once PostgreSQL has stored every row and the connection is ready again.
       stream.on('finish', resolve);
       stream.end(text);
-    });
-  } catch (error) {
-    // A COPY that failed half-way leaves the connection in a state not worth trusting: it is closed.
-    client.release(error as Error);
-    throw error;
-  }
-  client.release();
+    }),
+  );
 }
