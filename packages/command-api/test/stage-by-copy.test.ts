@@ -38,8 +38,11 @@ t.test('COPY stages exactly the rows the insert stages, for every character COPY
 
   const viaInsert = randomUUID();
   const viaCopy = randomUUID();
+  const viaChunks = randomUUID();
   await insertStagedEvents(pool, viaInsert, events);
   await copyStagedEvents(pool, viaCopy, events);
+  // A batch too large for one COPY's text goes in several: here a few events each.
+  await copyStagedEvents(pool, viaChunks, events, 500);
 
   const rows = async (batchId: string) =>
     (
@@ -52,6 +55,7 @@ t.test('COPY stages exactly the rows the insert stages, for every character COPY
   const inserted = await rows(viaInsert);
   t.equal(inserted.length, events.length, 'the insert staged every event');
   t.same(await rows(viaCopy), inserted, 'COPY staged the same rows, byte for byte');
+  t.same(await rows(viaChunks), inserted, 'and so did several COPYs of a few events each');
   const keys = new Set(inserted.map((row) => row.event_key));
   for (const text of WORST) t.ok(keys.has(`i:id-${text}`), `an id holding ${JSON.stringify(text)} is staged as it was sent`);
   t.ok(inserted.some((row) => row.labels === null), 'an event without labels has NULL labels, not the text \\N');
@@ -106,6 +110,21 @@ t.test('a COPY the server refuses stages nothing and leaves the pool healthy', a
   await copyStagedEvents(pool, batchId, good);
   const after = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE batch_id = $1', [batchId]);
   t.equal(after.rows[0]?.n, 40, 'the next COPY on the same pool stages its batch');
+});
+
+t.test('a batch in several COPYs is staged whole or not at all', async (t) => {
+  const env = await createTestEnvironment(t);
+  const pool = createPool({ connectionString: env.config.databaseUrl, max: 1, applicationName: 'stage-by-copy-test' }, env.logger);
+  t.teardown(() => pool.end());
+  const good = Array.from({ length: 200 }, (_, i) => event({ device: 'chunks', id: `c-${i}`, ts: 1_750_240_800_000 + i, values: { i } }));
+  // The last event fails the last COPY, after the first ones have stored their rows in the transaction.
+  const bad = [...good, { ...(good[0] as BatchEvent), key: 'i:bad', tenantId: 'not-a-uuid' }];
+  const batchId = randomUUID();
+  await t.rejects(copyStagedEvents(pool, batchId, bad, 1000), /invalid input syntax for type uuid/);
+  const count = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE batch_id = $1', [batchId])).rows[0]?.n;
+  t.equal(await count(), 0, 'none of the batch is staged, not even the COPYs that succeeded');
+  await copyStagedEvents(pool, batchId, good, 1000);
+  t.equal(await count(), 200, 'the same events without the bad one: all staged');
 });
 
 t.test('a COPY whose backend is terminated fails its batch, stages nothing, and the pool reconnects', async (t) => {
