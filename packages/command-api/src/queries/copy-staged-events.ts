@@ -12,7 +12,7 @@ const SQL = 'COPY staging_events (batch_id, tenant_id, device, event_key, ts, ty
  * fail whole, its neighbours' events with it, at half the size the insert's parameters allow. A batch
  * beyond this goes in several COPYs in one transaction, each text built when the one before is stored.
  */
-export const COPY_CHUNK_CHARS = 8 * 1024 * 1024;
+const COPY_CHUNK_CHARS = 8 * 1024 * 1024;
 
 // COPY's text format gives these four characters a meaning; anything else travels as it is.
 const SPECIAL = /[\\\t\n\r]/;
