@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { createPool, normalizeEvent, type BatchEvent } from '@strata/core';
-import { createTestEnvironment } from '@strata/testkit';
+import { createPool, normalizeEvent, type BatchEvent, type Pool } from '@strata/core';
+import { createTestEnvironment, type Teardownable } from '@strata/testkit';
 import { copyStagedEvents } from '../src/queries/copy-staged-events.ts';
 import { insertStagedEvents } from '../src/queries/insert-staged-events.ts';
 import { COPY_MIN_EVENTS, stagesByCopy } from '../src/ingest/batch-writer.ts';
@@ -127,6 +127,28 @@ t.test('a batch in several COPYs is staged whole or not at all', async (t) => {
   t.equal(await count(), 200, 'the same events without the bad one: all staged');
 });
 
+/**
+ * A COPY of `events` on `pool` that waits behind a lock on staging, so it is surely running when a
+ * test breaks its connection (as when PostgreSQL crashes or restarts under a write). Resolves once
+ * its backend waits (or after 5 s: then without a pid), with that backend's pid, the COPY's promise,
+ * and the lock's release.
+ */
+async function copyBehindLock(t: Teardownable, admin: Pool, pool: Pool, applicationName: string, events: BatchEvent[]) {
+  const locker = await admin.connect();
+  t.teardown(() => locker.release());
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE staging_events IN ACCESS EXCLUSIVE MODE');
+  const copying = copyStagedEvents(pool, randomUUID(), events);
+  copying.catch(() => {});
+  let pid: number | undefined;
+  for (let waited = 0; pid === undefined && waited < 5000; waited += 20) {
+    const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY%' AND wait_event_type = 'Lock'`, [applicationName]);
+    pid = rows[0]?.pid;
+    if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { pid, copying, unlock: () => locker.query('ROLLBACK') };
+}
+
 t.test('a COPY whose backend is terminated fails its batch, stages nothing, and the pool reconnects', async (t) => {
   const env = await createTestEnvironment(t);
   const pool = createPool({ connectionString: env.config.databaseUrl, max: 1, applicationName: 'stage-by-copy-killed' }, env.logger);
@@ -135,25 +157,11 @@ t.test('a COPY whose backend is terminated fails its batch, stages nothing, and 
   t.teardown(() => admin.end());
 
   const events = Array.from({ length: 100 }, (_, i) => event({ device: 'killed', id: `k-${i}`, ts: 1_750_240_800_000 + i, values: { i } }));
-  // The COPY waits behind this lock, so it is surely running when its backend is terminated (as
-  // when PostgreSQL crashes or restarts under a write).
-  const locker = await admin.connect();
-  t.teardown(() => locker.release());
-  await locker.query('BEGIN');
-  await locker.query('LOCK TABLE staging_events IN ACCESS EXCLUSIVE MODE');
-  const killedBatch = randomUUID();
-  const copying = copyStagedEvents(pool, killedBatch, events);
-  copying.catch(() => {});
-  let pid: number | undefined;
-  for (let waited = 0; pid === undefined && waited < 5000; waited += 20) {
-    const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'stage-by-copy-killed' AND query LIKE 'COPY%' AND wait_event_type = 'Lock'`);
-    pid = rows[0]?.pid;
-    if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const { pid, copying, unlock } = await copyBehindLock(t, admin, pool, 'stage-by-copy-killed', events);
   t.ok(pid, 'the COPY waits for the lock');
   await admin.query('SELECT pg_terminate_backend($1)', [pid]);
   await t.rejects(copying, /terminat/, 'the COPY fails with the termination');
-  await locker.query('ROLLBACK');
+  await unlock();
 
   const next = randomUUID();
   await copyStagedEvents(pool, next, events);
@@ -171,25 +179,14 @@ t.test('a COPY whose connection drops fails its batch, and the process lives on'
   t.teardown(() => admin.end());
 
   const events = Array.from({ length: 100 }, (_, i) => event({ device: 'dropped', id: `d-${i}`, ts: 1_750_240_800_000 + i, values: { i } }));
-  const locker = await admin.connect();
-  t.teardown(() => locker.release());
-  await locker.query('BEGIN');
-  await locker.query('LOCK TABLE staging_events IN ACCESS EXCLUSIVE MODE');
-  const copying = copyStagedEvents(pool, randomUUID(), events);
-  copying.catch(() => {});
-  let waiting = false;
-  for (let waited = 0; !waiting && waited < 5000; waited += 20) {
-    const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'stage-by-copy-dropped' AND wait_event_type = 'Lock'`);
-    waiting = rows.length > 0;
-    if (!waiting) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  t.ok(waiting, 'the COPY waits for the lock');
+  const { pid, copying, unlock } = await copyBehindLock(t, admin, pool, 'stage-by-copy-dropped', events);
+  t.ok(pid, 'the COPY waits for the lock');
   // The socket goes as a network failure or a crashed server takes it: no message first. pg then
   // emits 'error' on the checked-out client before failing the COPY; with no listener there, that
   // event would end this process (the fault suite's PostgreSQL crash ended command-api so).
   clients.at(-1)?.connection.stream.destroy();
   await t.rejects(copying, /terminated|closed|ECONNRESET/, 'the COPY fails');
-  await locker.query('ROLLBACK');
+  await unlock();
 
   const next = randomUUID();
   await copyStagedEvents(pool, next, events);
