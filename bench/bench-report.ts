@@ -27,11 +27,9 @@ export interface Row {
  */
 export const STEAL_LIMIT = 5;
 
-const LOAD_PHASES: readonly LoadPhase[] = ['batch', 'lp', 'mqtt', 'fleet', 'single', 'labels', 'reads', 'groups'];
-
 /** The load phases of a run whose steal passed STEAL_LIMIT, with their steal (% of a core). */
 export function stolenPhases(run: RunResult): { phase: LoadPhase; steal: number }[] {
-  return LOAD_PHASES.flatMap((phase) => {
+  return (Object.keys(PHASE_TITLES) as LoadPhase[]).flatMap((phase) => {
     const steal = run.componentCpu?.[phase]?.steal;
     return steal !== undefined && steal > STEAL_LIMIT ? [{ phase, steal }] : [];
   });
