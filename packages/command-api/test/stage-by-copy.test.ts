@@ -93,39 +93,31 @@ t.test('COPY stages the time to_timestamp makes of the same milliseconds, over t
   t.same(differing, [], 'each staged time equals to_timestamp(ms / 1000.0), what the insert and the job form store');
 });
 
-t.test('a COPY the server refuses stages nothing and leaves the pool healthy', async (t) => {
-  const env = await createTestEnvironment(t);
-  const pool = createPool({ connectionString: env.config.databaseUrl, max: 1, applicationName: 'stage-by-copy-test' }, env.logger);
-  t.teardown(() => pool.end());
+// One bad row fails the whole COPY, as it fails the whole insert; a batch in several COPYs (here a
+// chunk of 1,000 characters, a few events) is staged whole or not at all: the bad row comes last, after
+// the first COPYs have stored their rows in the transaction.
+for (const { name, chunkChars, size } of [
+  { name: 'a COPY the server refuses stages nothing and leaves the pool healthy', chunkChars: undefined, size: 40 },
+  { name: 'a batch in several COPYs is staged whole or not at all', chunkChars: 1000, size: 200 },
+]) {
+  t.test(name, async (t) => {
+    const env = await createTestEnvironment(t);
+    const pool = createPool({ connectionString: env.config.databaseUrl, max: 1, applicationName: 'stage-by-copy-test' }, env.logger);
+    t.teardown(() => pool.end());
 
-  const good = Array.from({ length: 40 }, (_, i) => event({ device: 'refused', id: `r-${i}`, ts: 1_750_240_800_000 + i, values: { i } }));
-  // The door never lets this through (tenant ids come from the key); here it stands for anything the
-  // server could still refuse: one bad row fails the whole COPY, as it fails the whole insert.
-  const bad = [...good, { ...(good[0] as BatchEvent), key: 'i:bad', tenantId: 'not-a-uuid' }];
-  const batchId = randomUUID();
-  await t.rejects(copyStagedEvents(pool, batchId, bad), /invalid input syntax for type uuid/);
-  const staged = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE batch_id = $1', [batchId]);
-  t.equal(staged.rows[0]?.n, 0, 'none of the refused batch is staged');
-  // The pool holds one connection, closed after the refused COPY: the next write gets a new one.
-  await copyStagedEvents(pool, batchId, good);
-  const after = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE batch_id = $1', [batchId]);
-  t.equal(after.rows[0]?.n, 40, 'the next COPY on the same pool stages its batch');
-});
-
-t.test('a batch in several COPYs is staged whole or not at all', async (t) => {
-  const env = await createTestEnvironment(t);
-  const pool = createPool({ connectionString: env.config.databaseUrl, max: 1, applicationName: 'stage-by-copy-test' }, env.logger);
-  t.teardown(() => pool.end());
-  const good = Array.from({ length: 200 }, (_, i) => event({ device: 'chunks', id: `c-${i}`, ts: 1_750_240_800_000 + i, values: { i } }));
-  // The last event fails the last COPY, after the first ones have stored their rows in the transaction.
-  const bad = [...good, { ...(good[0] as BatchEvent), key: 'i:bad', tenantId: 'not-a-uuid' }];
-  const batchId = randomUUID();
-  await t.rejects(copyStagedEvents(pool, batchId, bad, 1000), /invalid input syntax for type uuid/);
-  const count = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE batch_id = $1', [batchId])).rows[0]?.n;
-  t.equal(await count(), 0, 'none of the batch is staged, not even the COPYs that succeeded');
-  await copyStagedEvents(pool, batchId, good, 1000);
-  t.equal(await count(), 200, 'the same events without the bad one: all staged');
-});
+    const good = Array.from({ length: size }, (_, i) => event({ device: 'refused', id: `r-${i}`, ts: 1_750_240_800_000 + i, values: { i } }));
+    // The door never lets this through (tenant ids come from the key); here it stands for anything the
+    // server could still refuse.
+    const bad = [...good, { ...(good[0] as BatchEvent), key: 'i:bad', tenantId: 'not-a-uuid' }];
+    const batchId = randomUUID();
+    await t.rejects(copyStagedEvents(pool, batchId, bad, chunkChars), /invalid input syntax for type uuid/);
+    const count = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events WHERE batch_id = $1', [batchId])).rows[0]?.n;
+    t.equal(await count(), 0, 'none of the refused batch is staged, not even by the COPYs that succeeded');
+    // The pool holds one connection, closed after the refused COPY: the next write gets a new one.
+    await copyStagedEvents(pool, batchId, good, chunkChars);
+    t.equal(await count(), size, 'the same events without the bad one, on the same pool: all staged');
+  });
+}
 
 /**
  * A COPY of `events` on `pool` that waits behind a lock on staging, so it is surely running when a
