@@ -44,6 +44,12 @@ export interface BenchPlan {
 /** Every measurement of one run; a phase left out by `--only` is absent. */
 export interface RunResult {
   ceiling?: SqlCeiling;
+  /**
+   * The same ceiling measured again once the batch phase and its minutes are done (when both phases
+   * run; absent in results written before 2026-12-03 19:00): with `ceiling` it brackets the phase,
+   * and the batches' ratio is taken against the mean of the two (decision 0119).
+   */
+  ceilingAfterBatch?: SqlCeiling;
   batch?: BatchIngest;
   bytes?: BytesPerEvent;
   lp?: LineProtocolIngest;
@@ -139,6 +145,15 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
       // only after it has ended.
       result.batchAggregated = await waitUntilAggregated(stack.db, 180_000, log, batch.window.toMs);
       result.bytes = bytesPerEvent(sizesBefore, await measureSettledSizes(stack.db, 30_000), batch.acknowledged);
+    }
+    if (has('ceiling')) {
+      // This machine's speed moves within minutes: the same drain cost its PostgreSQL backend 64 ms of
+      // CPU at one moment and 118 ms ten minutes later (2026-12-03, no steal). The ceiling is measured
+      // again after the phase, once the refresher has recomputed the phase's minutes (a recomputation
+      // beside it would lower it), and the batches' ratio is taken against both (decision 0119).
+      await waitUntilAggregated(stack.db, 180_000, log, batch.window.toMs);
+      log(`run ${run}: SQL ceiling again, after the batches`);
+      result.ceilingAfterBatch = await measureSqlCeiling(stack.databaseUrl, plan.ceilingRows, Date.now());
     }
   }
 
