@@ -26,6 +26,16 @@ import { registerPutDeviceLabelsRoute } from './routes/put-device-labels-route.t
 import { prepareLineProtocolScope } from './transports/line-protocol/prepare-line-protocol-scope.ts';
 import { readInfluxCredential } from './transports/line-protocol/read-influx-credential.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Characters of the JSON or NDJSON body as read (0 for other bodies): what the request's events
+     * are charged against the group committer's byte bounds.
+     */
+    bodyChars: number;
+  }
+}
+
 /** The routes that take events, whose refusals strata_ingest_requests_rejected_total counts. */
 const WRITE_ROUTES = new Set(['/v1/events', '/api/v2/write', '/write']);
 
@@ -57,13 +67,16 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   // 5 MB of `[[[[…` blocks the event loop for seconds, stalling every tenant's requests.
   const parseJson = app.getDefaultJsonParser('ignore', 'ignore');
   app.removeContentTypeParser('application/json');
+  app.decorateRequest('bodyChars', 0);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
+    request.bodyChars = text.length;
     if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING)) return done(tooDeep(), undefined);
     parseJson(request, text, done);
   });
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
+    request.bodyChars = text.length;
     if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING, true)) return done(tooDeep(), undefined);
     done(null, { ndjson: text });
   });

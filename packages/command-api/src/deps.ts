@@ -31,6 +31,17 @@ import { TenantWriteGate } from './labels/tenant-write-gate.ts';
  */
 export const HELD_EVENTS_LIMIT = Math.max(50_000, 5 * EVENT_LIMITS.maxEventsPerRequest);
 
+/**
+ * The group committer's byte bounds (GroupCommitOptions.maxHeldBytes, maxHeldBytesPerTenant): the body
+ * text held while the store stalls, far above healthy load (the bench's batches hold under 1 MiB), and
+ * low enough that one-event requests of MAX_BODY_BYTES each cannot hold gigabytes before the event
+ * bound is reached. A tenant holds at most a quarter, and at least two of the largest requests.
+ */
+export function heldBytesLimits(maxBodyBytes: number): { maxHeldBytes: number; maxHeldBytesPerTenant: number } {
+  const maxHeldBytesPerTenant = Math.max(32 * 1024 * 1024, 2 * maxBodyBytes);
+  return { maxHeldBytes: 4 * maxHeldBytesPerTenant, maxHeldBytesPerTenant };
+}
+
 /** The configuration the command API reads; each component takes its own slice of it. */
 export type CommandConfig = Pick<
   Config,
@@ -126,12 +137,13 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
       // key lookups and registry seeds, so a slow insert cannot starve authentication.
       writesInFlight: Math.max(1, Math.floor(config.dbPoolSize / 2)),
       maxHeldEvents: HELD_EVENTS_LIMIT,
+      ...heldBytesLimits(config.maxBodyBytes),
     },
     clock,
     logger,
     metrics,
   );
-  registerHeldEventsGauge(registry, () => committer.heldEvents);
+  registerHeldEventsGauge(registry, { events: () => committer.heldEvents, bytes: () => committer.heldBytes });
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
   // Best effort after commit: a cache write that fails leaves the old entry, which readers compare by version.

@@ -89,13 +89,21 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
 }
 
 /** Events the group committer holds (gathering, waiting, being written); read at scrape time only. */
-export function registerHeldEventsGauge(registry: Registry, read: () => number): void {
+export function registerHeldEventsGauge(registry: Registry, read: { events: () => number; bytes: () => number }): void {
   new Gauge({
     name: 'strata_ingest_held_events',
     help: 'Events accepted for writing and not yet answered; requests past the bound get 503.',
     registers: [registry],
     collect() {
-      this.set(read());
+      this.set(read.events());
+    },
+  });
+  new Gauge({
+    name: 'strata_ingest_held_bytes',
+    help: "Bytes of request bodies accepted for writing and not yet answered; past the bound 503, past a tenant's share 429.",
+    registers: [registry],
+    collect() {
+      this.set(read.bytes());
     },
   });
 }

@@ -22,10 +22,11 @@ export interface AcceptEventsDeps {
  * tenant's rate, validation of every event (all or nothing), the key's device binding, the device's
  * key budget, then the group commit. Resolves with the batch id once the events are in staging and
  * the queue (what a 202 or a PUBACK promises); throws an AppError saying why otherwise, having
- * stored nothing. `raw` are event objects as read from the body; `parseErrors` are problems the
- * transport found while reading them (by index).
+ * stored nothing. `raw` are event objects as read from the body; `bytes` is the body's size as the
+ * transport read it (what the events are charged against the committer's byte bounds);
+ * `parseErrors` are problems the transport found while reading them (by index).
  */
-export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
+export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], bytes: number, parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
   // The rate counts every event a request carries, valid or not, and is charged before validation:
   // otherwise a flood of invalid events would cost validation without ever being limited.
   try {
@@ -60,7 +61,7 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
   }
   let batchId: string;
   try {
-    batchId = await deps.committer.submit(auth.tenantId, events);
+    batchId = await deps.committer.submit(auth.tenantId, events, bytes);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
     throw error;

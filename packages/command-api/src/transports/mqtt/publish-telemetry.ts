@@ -41,7 +41,7 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
       ndjson: message.ndjson,
       maxBytes: deps.config.maxBodyBytes,
     });
-    const { accepted } = await acceptEvents(deps, identity, events, errors);
+    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length, errors);
     return accepted;
   } catch (error) {
     throw refusalFromError(error);
