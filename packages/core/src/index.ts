@@ -4,7 +4,7 @@ export type { Config } from './config/config.ts';
 export { loadConfig } from './config/load-config.ts';
 export { loadConfigOrExit } from './config/load-config-or-exit.ts';
 
-export { createPool, type Pool, type PoolClient, type Queryable, type PoolOptions } from './db/create-pool.ts';
+export { createPool, KEEPALIVE_INITIAL_DELAY_MS, type Pool, type PoolClient, type Queryable, type PoolOptions } from './db/create-pool.ts';
 export { withClient } from './db/with-client.ts';
 export { withTransaction } from './db/with-transaction.ts';
 export { jsonbEntries } from './db/jsonb-entries-sql.ts';

@@ -7,6 +7,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createPool,
+  KEEPALIVE_INITIAL_DELAY_MS,
   createRedis,
   systemClock,
   TenantAuthenticator,
@@ -95,6 +96,8 @@ export function createOpsDeps(config: Config, overrides: Partial<OpsDepsOverride
     schema: PGBOSS_SCHEMA,
     max: 3,
     application_name: 'strata-ops-pgboss',
+    // pg-boss hands its options to pg's Pool (its types omit these): keepalive as createPool's pools.
+    ...{ keepAlive: true, keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS },
   });
   boss.on('error', (error) => logger.warn({ err: error }, 'pg-boss error'));
   const registry = createMetricsRegistry('ops');

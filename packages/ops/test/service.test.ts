@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createTestEnvironment, PROMTOOL, promtoolProblems } from '@strata/testkit';
+import { createTestEnvironment, keepaliveMsLeft, PROMTOOL, promtoolProblems, tcpTimerOf } from '@strata/testkit';
 import { closeOpsDeps, createOpsDeps } from '../src/deps.ts';
 import { maintenanceJobs } from '../src/jobs/maintenance-jobs.ts';
 import { startOps } from '../src/service.ts';
@@ -22,6 +22,18 @@ t.test('start schedules every maintenance job in pg-boss and runs premake at onc
   const missing = await app.inject({ url: '/metrics' });
   t.match(missing.body, /strata_event_partitions_missing\{service="ops"\} 0/, 'the dropped partition was made again');
   t.match(missing.body, /strata_pgboss_jobs_total\{job="strata-partition-premake",result="completed",service="ops"\} 1/);
+});
+
+t.test("every connection ops holds, pg-boss's included, has TCP keepalive on", async (t) => {
+  await deps.pool.query('SELECT 1');
+  const { rows } = await deps.pool.query<{ name: string; port: number }>(
+    "SELECT application_name AS name, client_port AS port FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'strata-ops%' AND client_port > 0",
+  );
+  t.ok(rows.some((row) => row.name === 'strata-ops-pgboss'), `pg-boss holds a connection (${rows.map((row) => row.name).join(', ')})`);
+  for (const { name, port } of rows) {
+    const timer = tcpTimerOf(port);
+    t.ok(keepaliveMsLeft(timer) >= 0, `${name} on port ${port}: timer:(${timer})`);
+  }
 });
 
 t.test('probes answer', async (t) => {

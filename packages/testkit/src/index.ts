@@ -50,3 +50,4 @@ export { captureIo } from './capture-io.ts';
 export { explainingQueryable, explainPlans, planNodes, quadraticNodes, type PlanCacheMode, type PlanNode } from './explaining-queryable.ts';
 export { nestedPlans, type NestedPlan } from './nested-plans.ts';
 export { listRoutes, openapiPath } from './list-routes.ts';
+export { keepaliveMsLeft, tcpTimerOf } from './tcp-keepalive-timer.ts';

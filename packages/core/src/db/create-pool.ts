@@ -19,6 +19,9 @@ export interface PoolOptions {
 // and counts can exceed 2^53 in principle, so converting is the caller's explicit choice.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (value) => value);
 
+/** Idle time before a connection's first keepalive probe (the kernel's interval and count follow). */
+export const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
 /**
  * A pool sized for small machines. An idle connection that errors (server restart) must not crash
  * the process, so pool errors are logged and the pool replaces the connection on next use.
@@ -35,6 +38,11 @@ export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
+    // TCP keepalive on every connection: a pooled connection that sits idle behind a NAT or a load
+    // balancer is otherwise dropped by it silently, and its next query waits for TCP to give up
+    // (minutes) before it fails. The kernel's probes keep such paths open and find a dead peer.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     options: Object.entries(settings)
       .map(([key, value]) => `-c ${key}=${value}`)
       .join(' '),
