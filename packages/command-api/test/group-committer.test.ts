@@ -118,7 +118,8 @@ t.test('a failed write refuses only its own batch; stop() waits for every held r
   t.equal(committer.heldEvents, 0);
 });
 
-t.test('bytes: past maxHeldBytes a request gets 503 at once; a tenant past its share gets 429, its neighbours are still taken', async (t) => {
+/** A committer over a stalled store that holds at most 1,000 bytes, 400 of them per tenant. */
+function byteBoundCommitter() {
   const store = stalledStore();
   const committer = new GroupCommitter(
     store.write,
@@ -127,6 +128,11 @@ t.test('bytes: past maxHeldBytes a request gets 503 at once; a tenant past its s
     createLogger('test', 'silent'),
     createCommandMetrics(createMetricsRegistry('test')),
   );
+  return { store, committer };
+}
+
+t.test('bytes: past maxHeldBytes a request gets 503 at once; a tenant past its share gets 429, its neighbours are still taken', async (t) => {
+  const { store, committer } = byteBoundCommitter();
   const hostile = randomUUID();
   const neighbour = randomUUID();
   const refusal = (answer: Promise<string>) => answer.then(() => undefined, (error: unknown) => error);
@@ -166,14 +172,7 @@ t.test('bytes: past maxHeldBytes a request gets 503 at once; a tenant past its s
 });
 
 t.test('bytes: a failed write gives its bytes back too', async (t) => {
-  const store = stalledStore();
-  const committer = new GroupCommitter(
-    store.write,
-    { maxBatchEvents: 1000, maxWaitMs: 1, writesInFlight: 1, maxHeldEvents: 1000, maxHeldBytes: 1000, maxHeldBytesPerTenant: 400 },
-    systemClock,
-    createLogger('test', 'silent'),
-    createCommandMetrics(createMetricsRegistry('test')),
-  );
+  const { store, committer } = byteBoundCommitter();
   const tenant = randomUUID();
   const answer = committer.submit(tenant, [reading(1)], 400).catch((error: unknown) => error);
   await settle();
