@@ -29,8 +29,8 @@ import { readInfluxCredential } from './transports/line-protocol/read-influx-cre
 declare module 'fastify' {
   interface FastifyRequest {
     /**
-     * Characters of the JSON or NDJSON body as read (0 for other bodies): what the request's events
-     * are charged against the group committer's byte bounds.
+     * Characters of the JSON or NDJSON body as read (0 for other bodies): what the request's memory
+     * is estimated from (ingest/held-bytes.ts).
      */
     bodyChars: number;
   }

@@ -21,6 +21,7 @@ import { writeBatch } from './ingest/batch-writer.ts';
 import { DeviceKeyRegistry } from './ingest/device-key-registry.ts';
 import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
+import { HeldBytes, LINE_PROTOCOL_BYTES_PER_CHAR, type HeldBytesOptions } from './ingest/held-bytes.ts';
 import { createCommandMetrics, registerHeldEventsGauge, type CommandMetrics } from './metrics.ts';
 import { TenantWriteGate } from './labels/tenant-write-gate.ts';
 
@@ -32,14 +33,14 @@ import { TenantWriteGate } from './labels/tenant-write-gate.ts';
 export const HELD_EVENTS_LIMIT = Math.max(50_000, 5 * EVENT_LIMITS.maxEventsPerRequest);
 
 /**
- * The group committer's byte bounds (GroupCommitOptions.maxHeldBytes, maxHeldBytesPerTenant): the body
- * text held while the store stalls, far above healthy load (the bench's batches hold under 1 MiB), and
- * low enough that one-event requests of MAX_BODY_BYTES each cannot hold gigabytes before the event
- * bound is reached. A tenant holds at most a quarter, and at least two of the largest requests.
+ * The bounds of HeldBytes, in estimated memory (held-bytes.ts): far above healthy load (the bench's
+ * batches hold ~12 MiB of estimate), low enough that requests waiting on a stalled store cannot hold
+ * gigabytes, whatever their shape. A tenant holds at most a quarter, and at least one of the largest
+ * line-protocol bodies.
  */
-export function heldBytesLimits(maxBodyBytes: number): { maxHeldBytes: number; maxHeldBytesPerTenant: number } {
-  const maxHeldBytesPerTenant = Math.max(32 * 1024 * 1024, 2 * maxBodyBytes);
-  return { maxHeldBytes: 4 * maxHeldBytesPerTenant, maxHeldBytesPerTenant };
+export function heldBytesLimits(maxBodyBytes: number): HeldBytesOptions {
+  const maxBytesPerTenant = Math.max(256 * 1024 * 1024, LINE_PROTOCOL_BYTES_PER_CHAR * maxBodyBytes);
+  return { maxBytes: 4 * maxBytesPerTenant, maxBytesPerTenant };
 }
 
 /** The configuration the command API reads; each component takes its own slice of it. */
@@ -93,6 +94,8 @@ export interface CommandDeps {
   /** Label writes, one at a time per tenant in this process (they wait on the tenant's label versions lock). */
   labelWrites: TenantWriteGate;
   committer: GroupCommitter;
+  /** The memory of write requests in hand, charged from their first step (held-bytes.ts). */
+  heldBytes: HeldBytes;
   /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
   rateLimiter: IngestRateLimiter;
   /** MAX_KEYS_PER_DEVICE, shared by every instance through Redis (decision 0044). */
@@ -137,13 +140,13 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
       // key lookups and registry seeds, so a slow insert cannot starve authentication.
       writesInFlight: Math.max(1, Math.floor(config.dbPoolSize / 2)),
       maxHeldEvents: HELD_EVENTS_LIMIT,
-      ...heldBytesLimits(config.maxBodyBytes),
     },
     clock,
     logger,
     metrics,
   );
-  registerHeldEventsGauge(registry, { events: () => committer.heldEvents, bytes: () => committer.heldBytes });
+  const heldBytes = new HeldBytes(heldBytesLimits(config.maxBodyBytes));
+  registerHeldEventsGauge(registry, { events: () => committer.heldEvents, bytes: () => heldBytes.total });
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
   // Best effort after commit: a cache write that fails leaves the old entry, which readers compare by version.
@@ -166,7 +169,7 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
     ttlSeconds: 86_400,
     knownNamesLimit: 200_000,
   });
-  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, labelWrites: new TenantWriteGate(), committer, rateLimiter, keyRegistry };
+  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, labelWrites: new TenantWriteGate(), committer, heldBytes, rateLimiter, keyRegistry };
 }
 
 /**

@@ -100,7 +100,7 @@ export function registerHeldEventsGauge(registry: Registry, read: { events: () =
   });
   new Gauge({
     name: 'strata_ingest_held_bytes',
-    help: "Bytes of request bodies accepted for writing and not yet answered; past the bound 503, past a tenant's share 429.",
+    help: "Estimated memory of write requests in hand, from their first step to their answer; past the budget or a tenant's share, 503.",
     registers: [registry],
     collect() {
       this.set(read.bytes());

@@ -4,9 +4,6 @@ import { AppError, createLogger, createMetricsRegistry, systemClock, type BatchE
 import { GroupCommitter } from '../src/ingest/group-committer.ts';
 import { createCommandMetrics } from '../src/metrics.ts';
 
-/** Byte bounds no test here reaches: the tests of the byte bounds set their own. */
-const NO_BYTE_BOUND = { maxHeldBytes: 1 << 30, maxHeldBytesPerTenant: 1 << 30 };
-
 /*
  * Issue 9, finding 1 behind the door: a request without a valid tenant reached the group committer
  * with tenant '' and failed the whole shared insert (uuid column) for every other tenant in it.
@@ -17,7 +14,7 @@ t.test('the group committer refuses a request whose tenant is not a UUID, and ne
     async (_batchId, events) => {
       written.push(events);
     },
-    { maxBatchEvents: 100, maxWaitMs: 5, writesInFlight: 2, maxHeldEvents: 1000, ...NO_BYTE_BOUND },
+    { maxBatchEvents: 100, maxWaitMs: 5, writesInFlight: 2, maxHeldEvents: 1000 },
     systemClock,
     createLogger('test', 'silent'),
     createCommandMetrics(createMetricsRegistry('test')),
@@ -25,11 +22,11 @@ t.test('the group committer refuses a request whose tenant is not a UUID, and ne
   t.teardown(() => committer.stop());
   const event: NormalizedEvent = { device: 'd', key: 'i:1', ts: Date.now(), type: 'reading', values: { v: 1 } };
   const good = randomUUID();
-  const accepted = committer.submit(good, [event], 100);
+  const accepted = committer.submit(good, [event]);
   for (const tenant of ['', 'not-a-uuid', `${good} `, `${good}x`, 'ffffffff-ffff-ffff-ffff-fffffffffff']) {
-    t.throws(() => committer.submit(tenant, [event], 100), AppError, `"${tenant}" is refused at once`);
+    t.throws(() => committer.submit(tenant, [event]), AppError, `"${tenant}" is refused at once`);
   }
-  t.throws(() => committer.submit(undefined as unknown as string, [event], 100), AppError, 'so is a missing tenant');
+  t.throws(() => committer.submit(undefined as unknown as string, [event]), AppError, 'so is a missing tenant');
   await accepted;
   t.same(written.map((batch) => batch.map((e) => e.tenantId)), [[good]], 'the batch holds only the valid request');
 });
@@ -49,7 +46,7 @@ t.test('while the store is slow the committer holds at most maxHeldEvents and re
   const store = stalledStore();
   const committer = new GroupCommitter(
     store.write,
-    { maxBatchEvents: 10, maxWaitMs: 1, writesInFlight: 2, maxHeldEvents: 25, ...NO_BYTE_BOUND },
+    { maxBatchEvents: 10, maxWaitMs: 1, writesInFlight: 2, maxHeldEvents: 25 },
     systemClock,
     createLogger('test', 'silent'),
     createCommandMetrics(createMetricsRegistry('test')),
@@ -57,7 +54,7 @@ t.test('while the store is slow the committer holds at most maxHeldEvents and re
   const tenant = randomUUID();
   const answers: Promise<string>[] = [];
   for (let i = 0; i < 25; i++) {
-    answers.push(committer.submit(tenant, [reading(i)], 100));
+    answers.push(committer.submit(tenant, [reading(i)]));
     await settle();
   }
   t.equal(store.writes.length, 2, 'two writes in flight, no more');
@@ -65,7 +62,7 @@ t.test('while the store is slow the committer holds at most maxHeldEvents and re
   t.equal(committer.heldEvents, 25, 'the others wait in one growing batch, not in more writes');
 
   const started = performance.now();
-  const refused = await committer.submit(tenant, [reading(99)], 100).then(
+  const refused = await committer.submit(tenant, [reading(99)]).then(
     () => undefined,
     (error: unknown) => error,
   );
@@ -81,7 +78,7 @@ t.test('while the store is slow the committer holds at most maxHeldEvents and re
   const ids = await Promise.all(answers);
   t.equal(ids.length, 25, 'every held request is acknowledged');
   t.ok(new Set(ids).size <= 5, `they shared few batches (${new Set(ids).size})`);
-  t.resolves(committer.submit(tenant, [reading(100)], 100), 'and new requests are taken again');
+  t.resolves(committer.submit(tenant, [reading(100)]), 'and new requests are taken again');
   for (const write of store.writes.splice(0)) write.finish();
   await settle();
   for (const write of store.writes.splice(0)) write.finish();
@@ -92,14 +89,14 @@ t.test('a failed write refuses only its own batch; stop() waits for every held r
   const store = stalledStore();
   const committer = new GroupCommitter(
     store.write,
-    { maxBatchEvents: 2, maxWaitMs: 1, writesInFlight: 1, maxHeldEvents: 100, ...NO_BYTE_BOUND },
+    { maxBatchEvents: 2, maxWaitMs: 1, writesInFlight: 1, maxHeldEvents: 100 },
     systemClock,
     createLogger('test', 'silent'),
     createCommandMetrics(createMetricsRegistry('test')),
   );
   const tenant = randomUUID();
-  const first = Promise.allSettled([committer.submit(tenant, [reading(1)], 100), committer.submit(tenant, [reading(2)], 100)]);
-  const second = [committer.submit(tenant, [reading(3)], 100), committer.submit(tenant, [reading(4)], 100)];
+  const first = Promise.allSettled([committer.submit(tenant, [reading(1)]), committer.submit(tenant, [reading(2)])]);
+  const second = [committer.submit(tenant, [reading(3)]), committer.submit(tenant, [reading(4)])];
   await settle();
   t.equal(store.writes.length, 1, 'one write at a time');
   store.writes.shift()?.finish(new Error('insert failed'));
@@ -110,79 +107,10 @@ t.test('a failed write refuses only its own batch; stop() waits for every held r
   const stopping = committer.stop().then(() => (stopped = true));
   await settle();
   t.notOk(stopped, 'stop() waits for the write in flight');
-  const late = await committer.submit(tenant, [reading(5)], 100).catch((error: unknown) => error);
+  const late = await committer.submit(tenant, [reading(5)]).catch((error: unknown) => error);
   t.match(late, { status: 503 }, 'and takes nothing new');
   store.writes.shift()?.finish();
   await stopping;
   t.equal(new Set(await Promise.all(second)).size, 1, 'the next batch is acknowledged, whole');
   t.equal(committer.heldEvents, 0);
-});
-
-/** A committer over a stalled store that holds at most 1,000 bytes, 400 of them per tenant. */
-function byteBoundCommitter() {
-  const store = stalledStore();
-  const committer = new GroupCommitter(
-    store.write,
-    { maxBatchEvents: 1000, maxWaitMs: 1, writesInFlight: 1, maxHeldEvents: 1000, maxHeldBytes: 1000, maxHeldBytesPerTenant: 400 },
-    systemClock,
-    createLogger('test', 'silent'),
-    createCommandMetrics(createMetricsRegistry('test')),
-  );
-  return { store, committer };
-}
-
-t.test('bytes: past maxHeldBytes a request gets 503 at once; a tenant past its share gets 429, its neighbours are still taken', async (t) => {
-  const { store, committer } = byteBoundCommitter();
-  const hostile = randomUUID();
-  const neighbour = randomUUID();
-  const refusal = (answer: Promise<string>) => answer.then(() => undefined, (error: unknown) => error);
-
-  // One request alone is always taken, whatever its size: a bound must never refuse a request forever.
-  const huge = committer.submit(hostile, [reading(0)], 5000);
-  await settle();
-  t.equal(committer.heldBytes, 5000, 'an empty committer takes a request larger than the bound');
-  t.match(await refusal(committer.submit(neighbour, [reading(1)], 1)), { status: 503, code: 'unavailable' }, 'then nothing more');
-  store.writes.shift()?.finish();
-  await huge;
-  await settle();
-  t.equal(committer.heldBytes, 0, 'the written request gives its bytes back');
-
-  const held: Promise<string>[] = [];
-  for (let i = 0; i < 4; i++) held.push(committer.submit(hostile, [reading(i)], 100));
-  const over = await refusal(committer.submit(hostile, [reading(9)], 100));
-  t.match(over, { status: 429, code: 'rate_limited' }, 'the tenant holding 400 bytes is refused its fifth request');
-  t.equal((over as AppError).headers?.['retry-after'], '1');
-  t.match((over as AppError).message, /400 bytes/, 'the refusal says how much it holds');
-  held.push(committer.submit(neighbour, [reading(10)], 400), committer.submit(randomUUID(), [reading(11)], 200));
-  t.equal(committer.heldBytes, 1000, "the neighbours' requests are taken: the hostile tenant holds only its share");
-  t.match(await refusal(committer.submit(randomUUID(), [reading(12)], 1)), { status: 503 }, 'a full committer refuses everyone');
-
-  // The first write took the first request alone (the store was idle); the rest went together.
-  while (store.writes.length > 0 || committer.heldBytes > 0) {
-    for (const write of store.writes.splice(0)) write.finish();
-    await settle();
-  }
-  t.equal((await Promise.all(held)).length, 6, 'every held request is acknowledged');
-  t.equal(committer.heldBytes, 0, 'and gives its bytes back');
-  const later = committer.submit(hostile, [reading(13)], 400);
-  await settle();
-  for (const write of store.writes.splice(0)) write.finish();
-  t.ok(await later, 'the tenant is taken again once its requests are stored');
-  await committer.stop();
-});
-
-t.test('bytes: a failed write gives its bytes back too', async (t) => {
-  const { store, committer } = byteBoundCommitter();
-  const tenant = randomUUID();
-  const answer = committer.submit(tenant, [reading(1)], 400).catch((error: unknown) => error);
-  await settle();
-  store.writes.shift()?.finish(new Error('insert failed'));
-  t.match(await answer, { status: 503 });
-  await settle();
-  t.equal(committer.heldBytes, 0);
-  const again = committer.submit(tenant, [reading(2)], 400);
-  await settle();
-  store.writes.shift()?.finish();
-  t.ok(await again, "the tenant's share is free again");
-  await committer.stop();
 });

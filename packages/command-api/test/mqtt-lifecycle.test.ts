@@ -20,7 +20,7 @@ async function startHeldListener(t: Teardownable, ctx: MqttTestContext, pauseAtH
       await released;
       await writeBatch({ pool, queue, logger, attempts: 1 }, batchId, events, acceptedAt);
     },
-    { maxBatchEvents: 1000, maxWaitMs: 1, writesInFlight: 2, maxHeldEvents: 100_000, maxHeldBytes: 1 << 30, maxHeldBytesPerTenant: 1 << 30 },
+    { maxBatchEvents: 1000, maxWaitMs: 1, writesInFlight: 2, maxHeldEvents: 100_000 },
     systemClock,
     logger,
     metrics,

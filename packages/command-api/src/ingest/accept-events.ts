@@ -2,6 +2,7 @@ import { AppError, isDeviceBound, requireDevice, type Clock, type Config, type F
 import type { CommandMetrics } from '../metrics.ts';
 import type { DeviceKeyRegistry } from './device-key-registry.ts';
 import type { GroupCommitter } from './group-committer.ts';
+import type { HeldBytes } from './held-bytes.ts';
 import type { IngestRateLimiter } from './ingest-rate-limiter.ts';
 import { validateEvents } from './validate-events.ts';
 
@@ -14,6 +15,7 @@ export interface AcceptEventsDeps {
   rateLimiter: IngestRateLimiter;
   keyRegistry: DeviceKeyRegistry;
   committer: GroupCommitter;
+  heldBytes: HeldBytes;
   config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
 }
 
@@ -22,11 +24,28 @@ export interface AcceptEventsDeps {
  * tenant's rate, validation of every event (all or nothing), the key's device binding, the device's
  * key budget, then the group commit. Resolves with the batch id once the events are in staging and
  * the queue (what a 202 or a PUBACK promises); throws an AppError saying why otherwise, having
- * stored nothing. `raw` are event objects as read from the body; `bytes` is the body's size as the
- * transport read it (what the events are charged against the committer's byte bounds);
- * `parseErrors` are problems the transport found while reading them (by index).
+ * stored nothing. `raw` are event objects as read from the body; `bytes` is the memory the request
+ * holds, as the transport estimates it from its body (held-bytes.ts), charged until the request is
+ * answered; `parseErrors` are problems the transport found while reading them (by index).
  */
 export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], bytes: number, parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
+  // First of all: every later step may wait on Redis or PostgreSQL, and a request must not wait
+  // uncounted (hostile review of decision 0120: 2 GB held before the committer, with none charged).
+  let release: () => void;
+  try {
+    release = deps.heldBytes.take(auth.tenantId, bytes);
+  } catch (error) {
+    deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, raw.length);
+    throw error;
+  }
+  try {
+    return await acceptHeld(deps, auth, raw, parseErrors);
+  } finally {
+    release();
+  }
+}
+
+async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], parseErrors: FieldError[]): Promise<{ accepted: number; batchId: string }> {
   // The rate counts every event a request carries, valid or not, and is charged before validation:
   // otherwise a flood of invalid events would cost validation without ever being limited.
   try {
@@ -61,7 +80,7 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
   }
   let batchId: string;
   try {
-    batchId = await deps.committer.submit(auth.tenantId, events, bytes);
+    batchId = await deps.committer.submit(auth.tenantId, events);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
     throw error;

@@ -17,18 +17,6 @@ export interface GroupCommitOptions {
    * it is refused with 503 at once, so a slow PostgreSQL or Redis costs retries, not memory.
    */
   maxHeldEvents: number;
-  /**
-   * Bytes of request bodies held at once (as each transport read them: JSON text, line protocol text,
-   * MQTT payload). The event bound alone let one-event requests of a few MiB each hold gigabytes while
-   * the store stalled (hostile review of issue 10). Past it, 503 at once, as for events.
-   */
-  maxHeldBytes: number;
-  /**
-   * Bytes one tenant's requests may hold at once, a share of maxHeldBytes: a tenant sending large
-   * bodies faster than they are stored is answered 429 once it holds this much, so it cannot take the
-   * whole budget and have its neighbours refused.
-   */
-  maxHeldBytesPerTenant: number;
 }
 
 export type WriteBatch = (batchId: string, events: BatchEvent[], acceptedAt: number) => Promise<void>;
@@ -36,8 +24,6 @@ export type WriteBatch = (batchId: string, events: BatchEvent[], acceptedAt: num
 interface Pending {
   tenantId: string;
   events: NormalizedEvent[];
-  /** The request's body size, as charged against the byte bounds. */
-  bytes: number;
   resolve: (batchId: string) => void;
   reject: (error: unknown) => void;
 }
@@ -67,9 +53,6 @@ export class GroupCommitter {
   readonly #full: Group[] = [];
   #writing = 0;
   #held = 0;
-  #heldBytes = 0;
-  /** Bytes held per tenant; a tenant leaves the map when it holds nothing (bounded by the requests held). */
-  readonly #tenantBytes = new Map<string, number>();
   #stopped = false;
   #onIdle: (() => void)[] = [];
 
@@ -86,18 +69,13 @@ export class GroupCommitter {
     return this.#held;
   }
 
-  /** Bytes of the requests held (for tests). */
-  get heldBytes(): number {
-    return this.#heldBytes;
-  }
-
   /**
    * Resolves with the batch id once the events are durable in staging and the queue. Throws at once,
    * before anything is queued, when the tenant id is not a UUID: authentication should have made that
    * impossible, and a request that slipped past it must fail alone, never the batch it would share
    * (staging's tenant_id is a uuid column: PostgreSQL would refuse the whole shared insert, issue 9).
    */
-  submit(tenantId: string, events: NormalizedEvent[], bytes: number): Promise<string> {
+  submit(tenantId: string, events: NormalizedEvent[]): Promise<string> {
     if (typeof tenantId !== 'string' || !UUID_PATTERN.test(tenantId)) {
       throw new AppError(401, 'unauthorized', 'the request has no authenticated tenant');
     }
@@ -106,25 +84,11 @@ export class GroupCommitter {
     if (this.#held > 0 && this.#held + events.length > this.#options.maxHeldEvents) {
       return Promise.reject(unavailable('too many events are waiting to be stored; retry'));
     }
-    // The same rule for bytes: an empty committer (or a tenant holding nothing) takes any request.
-    if (this.#heldBytes > 0 && this.#heldBytes + bytes > this.#options.maxHeldBytes) {
-      return Promise.reject(unavailable('too many bytes are waiting to be stored; retry'));
-    }
-    const tenantBytes = this.#tenantBytes.get(tenantId) ?? 0;
-    if (tenantBytes > 0 && tenantBytes + bytes > this.#options.maxHeldBytesPerTenant) {
-      return Promise.reject(
-        new AppError(429, 'rate_limited', `this tenant's earlier requests (${tenantBytes} bytes) are still waiting to be stored; retry after 1 s`, {
-          headers: { 'retry-after': '1' },
-        }),
-      );
-    }
     return new Promise<string>((resolve, reject) => {
       if (this.#open.events > 0 && this.#open.events + events.length > this.#options.maxBatchEvents) this.#closeOpen();
-      this.#open.requests.push({ tenantId, events, bytes, resolve, reject });
+      this.#open.requests.push({ tenantId, events, resolve, reject });
       this.#open.events += events.length;
       this.#held += events.length;
-      this.#heldBytes += bytes;
-      this.#tenantBytes.set(tenantId, tenantBytes + bytes);
       if (this.#open.events >= this.#options.maxBatchEvents) this.#closeOpen();
       else if (this.#open.requests.length === 1) this.#timer = setTimeout(this.#onWaitOver, this.#options.maxWaitMs);
     });
@@ -168,20 +132,9 @@ export class GroupCommitter {
       void this.#writeGroup(group).finally(() => {
         this.#writing--;
         this.#held -= group.events;
-        this.#release(group);
         this.#startWrites();
         if (this.#held === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
       });
-    }
-  }
-
-  /** The group's bytes, given back to the budget and to each of its tenants. */
-  #release(group: Group): void {
-    for (const { tenantId, bytes } of group.requests) {
-      this.#heldBytes -= bytes;
-      const left = (this.#tenantBytes.get(tenantId) ?? 0) - bytes;
-      if (left > 0) this.#tenantBytes.set(tenantId, left);
-      else this.#tenantBytes.delete(tenantId);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { encodeToken, errorResponses } from '@strata/core';
 import { acceptEvents, type AcceptEventsDeps } from '../ingest/accept-events.ts';
+import { JSON_BYTES_PER_CHAR } from '../ingest/held-bytes.ts';
 import { readEventList } from '../ingest/read-event-list.ts';
 import { Accepted, EventsBody, documentOnly } from './write-schemas.ts';
 
@@ -20,7 +21,7 @@ const schema = {
 export function registerPostEventsRoute(app: FastifyInstance, deps: PostEventsRouteDeps): void {
   app.post('/v1/events', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request, reply) => {
     const { events, errors } = readEventList(request.body);
-    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, request.bodyChars, errors);
+    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, request.bodyChars * JSON_BYTES_PER_CHAR, errors);
     return reply.code(202).send({ accepted, token: encodeToken(batchId) });
   });
 }

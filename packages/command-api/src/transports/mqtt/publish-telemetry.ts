@@ -1,5 +1,6 @@
 import { AppError, type Config, type KeyIdentity, type TenantAuthenticator } from '@strata/core';
 import { acceptEvents, type AcceptEventsDeps } from '../../ingest/accept-events.ts';
+import { JSON_BYTES_PER_CHAR } from '../../ingest/held-bytes.ts';
 import { MqttRefusal } from './mqtt-refusal.ts';
 import { REASON_CODES } from './reason-codes.ts';
 import { readTelemetryPayload } from './read-telemetry-payload.ts';
@@ -41,7 +42,7 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
       ndjson: message.ndjson,
       maxBytes: deps.config.maxBodyBytes,
     });
-    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length, errors);
+    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors);
     return accepted;
   } catch (error) {
     throw refusalFromError(error);
