@@ -22,7 +22,7 @@ import { DeviceKeyRegistry } from './ingest/device-key-registry.ts';
 import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
 import { HeldBytes, LINE_PROTOCOL_BYTES_PER_CHAR, type HeldBytesOptions } from './ingest/held-bytes.ts';
-import { createCommandMetrics, registerHeldEventsGauge, type CommandMetrics } from './metrics.ts';
+import { createCommandMetrics, registerHeldGauges, type CommandMetrics } from './metrics.ts';
 import { TenantWriteGate } from './labels/tenant-write-gate.ts';
 
 /**
@@ -146,7 +146,7 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
     metrics,
   );
   const heldBytes = new HeldBytes(heldBytesLimits(config.maxBodyBytes));
-  registerHeldEventsGauge(registry, { events: () => committer.heldEvents, bytes: () => heldBytes.total });
+  registerHeldGauges(registry, { events: () => committer.heldEvents, bytes: () => heldBytes.total });
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
   // Best effort after commit: a cache write that fails leaves the old entry, which readers compare by version.

@@ -88,8 +88,11 @@ export function createCommandMetrics(registry: Registry): CommandMetrics {
   return metrics;
 }
 
-/** Events the group committer holds (gathering, waiting, being written); read at scrape time only. */
-export function registerHeldEventsGauge(registry: Registry, read: { events: () => number; bytes: () => number }): void {
+/**
+ * Events the group committer holds (gathering, waiting, being written), and the estimated memory of
+ * the write requests in hand (HeldBytes); read at scrape time only.
+ */
+export function registerHeldGauges(registry: Registry, read: { events: () => number; bytes: () => number }): void {
   new Gauge({
     name: 'strata_ingest_held_events',
     help: 'Events accepted for writing and not yet answered; requests past the bound get 503.',
