@@ -26,11 +26,20 @@ import { createCommandMetrics, registerHeldGauges, type CommandMetrics } from '.
 import { TenantWriteGate } from './labels/tenant-write-gate.ts';
 
 /**
- * Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents): far
- * above what healthy load holds (a few batches), low enough to bound memory (~1 KB an event with its
- * job copy) while PostgreSQL or Redis stalls; at least five of the largest requests.
+ * Events the group committer holds before it answers 503 (see GroupCommitOptions.maxHeldEvents), and
+ * what one tenant may hold of them (decision 0122): a tenant's share is five of the largest requests,
+ * far above what healthy load holds (a few batches); the whole is four shares, as for bytes (decision
+ * 0120), whose budget is what bounds memory while PostgreSQL or Redis stalls.
  */
-export const HELD_EVENTS_LIMIT = Math.max(50_000, 5 * EVENT_LIMITS.maxEventsPerRequest);
+export const HELD_EVENTS_PER_TENANT = 5 * EVENT_LIMITS.maxEventsPerRequest;
+export const HELD_EVENTS_LIMIT = 4 * HELD_EVENTS_PER_TENANT;
+
+/**
+ * A batch's bytes of requests, in HeldBytes' estimate (about 1 MiB of JSON): the bench's batches of
+ * 2,000 events hold about 6 MiB, so they are not cut, while a request of large bodies goes alone and
+ * never makes a neighbour's small request wait for a write of tens of MiB (decision 0122).
+ */
+export const BATCH_BYTES_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The bounds of HeldBytes, in estimated memory (held-bytes.ts): far above healthy load (the bench's
@@ -135,11 +144,13 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
       writeBatch({ pool, queue, logger, attempts: config.projectorBatchAttempts }, batchId, events, acceptedAt),
     {
       maxBatchEvents: config.ingestMaxBatchEvents,
+      maxBatchBytes: BATCH_BYTES_LIMIT,
       maxWaitMs: config.ingestMaxWaitMs,
       // Each write holds a pool connection for its staging insert; the rest of the pool stays free for
       // key lookups and registry seeds, so a slow insert cannot starve authentication.
       writesInFlight: Math.max(1, Math.floor(config.dbPoolSize / 2)),
       maxHeldEvents: HELD_EVENTS_LIMIT,
+      maxHeldEventsPerTenant: HELD_EVENTS_PER_TENANT,
     },
     clock,
     logger,

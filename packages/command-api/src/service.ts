@@ -1,7 +1,7 @@
 import { EVENT_LIMITS, ServiceStopper } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { HELD_EVENTS_LIMIT, type CommandDeps } from './deps.ts';
+import { HELD_EVENTS_LIMIT, HELD_EVENTS_PER_TENANT, type CommandDeps } from './deps.ts';
 import { MqttListener } from './transports/mqtt/mqtt-listener.ts';
 
 export interface RunningCommandApi {
@@ -29,8 +29,12 @@ export async function startCommandApi(deps: CommandDeps): Promise<RunningCommand
     await deps.authenticator.stop();
   });
   const app = await buildApp(deps, { isClosing: stopper.isClosing });
-  // MQTT sockets stop being read a request's worth of events before the committer refuses with 503.
-  const mqtt = deps.config.mqttPort === 0 ? undefined : new MqttListener(deps, { pauseAtHeldEvents: HELD_EVENTS_LIMIT - EVENT_LIMITS.maxEventsPerRequest });
+  // MQTT sockets stop being read a request's worth of events before the committer refuses with 503,
+  // all of them before its whole bound, a tenant's before its share.
+  const mqtt = deps.config.mqttPort === 0 ? undefined : new MqttListener(deps, {
+    pauseAtHeldEvents: HELD_EVENTS_LIMIT - EVENT_LIMITS.maxEventsPerRequest,
+    pauseAtTenantHeldEvents: HELD_EVENTS_PER_TENANT - EVENT_LIMITS.maxEventsPerRequest,
+  });
   // In the background: readiness never waits for Redis.
   void deps.authenticator.start();
   await stopper.guardStart(async () => {

@@ -20,9 +20,9 @@ async function startInstance(t: Teardownable, config: Config): Promise<Instance>
   const deps = createCommandDeps(config);
   const submitted: string[] = [];
   const submit = deps.committer.submit.bind(deps.committer);
-  deps.committer.submit = (tenantId, events) => {
+  deps.committer.submit = (tenantId, events, bytes) => {
     submitted.push(tenantId);
-    return submit(tenantId, events);
+    return submit(tenantId, events, bytes);
   };
   let count = 0;
   const query = deps.pool.query.bind(deps.pool) as (...args: unknown[]) => unknown;

@@ -1,16 +1,20 @@
 import t from 'tap';
 import pg from 'pg';
+import { createTenant } from '@strata/testkit';
+import { HELD_EVENTS_PER_TENANT } from '../src/deps.ts';
 import { buildTestApp, countStaged } from './build-test-app.ts';
 
 /*
  * Bounded memory: while PostgreSQL cannot take staging writes, the group committer holds at most
- * its bound of events (50,000 by default) and answers 503 at once past it, instead of buffering
- * every request that arrives. What it held is stored once PostgreSQL answers again.
+ * a tenant's share of events (50,000 by default, decision 0122) and answers that tenant 503 at once
+ * past it, instead of buffering every request that arrives; its neighbours are still taken. What it
+ * held is stored once PostgreSQL answers again.
  */
-t.test('a stalled staging table fills the committer to its bound, then requests get 503 at once', async (t) => {
+t.test("a stalled staging table fills a tenant's share of the committer, then its requests get 503 at once", async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
-  const post = (payload: unknown) =>
-    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ctx.tenant.apiKey}` }, payload: payload as object });
+  t.equal(HELD_EVENTS_PER_TENANT, 50_000, 'the default share');
+  const post = (payload: unknown, apiKey = ctx.tenant.apiKey) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: payload as object });
   const held = async () => Number(/^strata_ingest_held_events\S* (\d+)/m.exec((await ctx.app.inject('/metrics')).body)?.[1]);
   const request = (r: number) => ({
     events: Array.from({ length: 10_000 }, (_, i) => ({ device: `stall-${i % 10}`, id: `${r}-${i}`, ts: 1750240800 + i, values: { v: i } })),
@@ -34,14 +38,22 @@ t.test('a stalled staging table fills the committer to its bound, then requests 
   t.equal(refused.statusCode, 503, refused.body);
   t.equal(refused.json().error.code, 'unavailable');
   t.equal(refused.headers['retry-after'], '1');
+  t.match(refused.json().error.message, /this tenant's earlier events are still waiting to be stored/);
   t.equal(await held(), 50_000, 'and is not held');
   const small = await post({ device: 'stall-small', id: 'x', ts: 1750240800, values: { v: 1 } });
-  t.equal(small.statusCode, 503, 'past the bound even one event is refused');
+  t.equal(small.statusCode, 503, 'past its share even one event of the tenant is refused');
+
+  const neighbour = await createTenant(ctx.db, 'held neighbour');
+  const neighbours = post(request(7), neighbour.apiKey);
+  const later = Date.now() + 5000;
+  while ((await held()) < 60_000 && Date.now() < later) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(await held(), 60_000, "the neighbour's request is held, not refused");
 
   await locker.query('ROLLBACK');
   const statuses = (await Promise.all(answers)).map((response) => response.statusCode);
   t.same(statuses, [202, 202, 202, 202, 202], 'what was held is acknowledged once PostgreSQL answers');
-  t.equal(await countStaged(ctx.db), 50_000, 'staged exactly once; the refused requests left nothing');
+  t.equal((await neighbours).statusCode, 202, 'so is the neighbour');
+  t.equal(await countStaged(ctx.db), 60_000, 'staged exactly once; the refused requests left nothing');
   t.equal(await held(), 0);
   t.equal((await post(request(6))).statusCode, 202, 'and requests are taken again');
 });

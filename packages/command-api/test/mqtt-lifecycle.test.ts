@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { systemClock } from '@strata/core';
-import { freePort, type Teardownable } from '@strata/testkit';
+import { createTenant, freePort, type Teardownable } from '@strata/testkit';
 import { writeBatch } from '../src/ingest/batch-writer.ts';
 import { GroupCommitter } from '../src/ingest/group-committer.ts';
 import { MqttListener } from '../src/transports/mqtt/mqtt-listener.ts';
@@ -11,7 +11,7 @@ import { RawMqttClient, startMqttTestApp, type MqttTestContext } from './mqtt-ha
 /* Backpressure and shutdown, with a group committer whose writes wait until the test lets them go. */
 const BASE = Date.now() - 3_600_000;
 
-async function startHeldListener(t: Teardownable, ctx: MqttTestContext, pauseAtHeldEvents: number) {
+async function startHeldListener(t: Teardownable, ctx: MqttTestContext, pauseAtHeldEvents: number, pauseAtTenantHeldEvents = pauseAtHeldEvents) {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   const { pool, queue, logger, metrics } = ctx.deps;
@@ -20,14 +20,14 @@ async function startHeldListener(t: Teardownable, ctx: MqttTestContext, pauseAtH
       await released;
       await writeBatch({ pool, queue, logger, attempts: 1 }, batchId, events, acceptedAt);
     },
-    { maxBatchEvents: 1000, maxWaitMs: 1, writesInFlight: 2, maxHeldEvents: 100_000 },
+    { maxBatchEvents: 1000, maxBatchBytes: 1e9, maxWaitMs: 1, writesInFlight: 2, maxHeldEvents: 100_000, maxHeldEventsPerTenant: 100_000 },
     systemClock,
     logger,
     metrics,
   );
   t.teardown(() => committer.stop());
   const port = await freePort();
-  const listener = new MqttListener({ ...ctx.deps, committer, config: { ...ctx.deps.config, mqttPort: port } }, { pauseAtHeldEvents, closeGraceMs: 30_000 });
+  const listener = new MqttListener({ ...ctx.deps, committer, config: { ...ctx.deps.config, mqttPort: port } }, { pauseAtHeldEvents, pauseAtTenantHeldEvents, closeGraceMs: 30_000 });
   await listener.start();
   t.teardown(() => listener.stop());
   return { listener, committer, port, release };
@@ -60,6 +60,36 @@ t.test('MQTT listener lifecycle', async (t) => {
     t.same(acks.map((ack) => (ack as { messageId: number }).messageId), Array.from({ length: 50 }, (_, i) => i + 1), 'every PUBACK, in order');
     t.ok(acks.every((ack) => (codeOf(ack) ?? 0) === 0), 'all successes');
     t.equal((await ctx.staged('pressed')).length, 50);
+  });
+
+  t.test("one tenant past its share of the committer has its own sockets paused, not its neighbour's (decision 0122)", async (t) => {
+    const { committer, port, release } = await startHeldListener(t, ctx, 1000, 10);
+    const neighbour = await createTenant(ctx.db, 'mqtt neighbour');
+    const busy = await RawMqttClient.connected(port, ctx.tenant.apiKey, 5, 1);
+    const quiet = await RawMqttClient.connected(port, neighbour.apiKey, 4, 1);
+    t.teardown(() => busy.end());
+    t.teardown(() => quiet.end());
+    for (let n = 1; n <= 10; n++) busy.publish('v1/devices/busy/telemetry', message(300 + n), n);
+    while (committer.heldEventsOf(ctx.tenant.tenant) < 10) await sleep(10);
+    for (let n = 11; n <= 40; n++) {
+      busy.publish('v1/devices/busy/telemetry', message(300 + n), n);
+      await sleep(20);
+    }
+    // The neighbour publishes after the busy tenant is paused: its messages are still read.
+    for (let n = 1; n <= 8; n++) quiet.publish('v1/devices/quiet/telemetry', message(400 + n), n);
+    const deadline = Date.now() + 5000;
+    while (committer.heldEventsOf(neighbour.tenant) < 8 && Date.now() < deadline) await sleep(10);
+    t.equal(committer.heldEventsOf(neighbour.tenant), 8, "every one of the neighbour's messages reached the committer");
+    t.ok(committer.heldEventsOf(ctx.tenant.tenant) <= 12, `the busy tenant has ${committer.heldEventsOf(ctx.tenant.tenant)} events held, not 40: the rest wait unread`);
+    t.equal(busy.packets.length + quiet.packets.length, 0, 'nothing answered yet, nothing refused');
+    release();
+    const busyAcks = [];
+    for (let n = 1; n <= 40; n++) busyAcks.push(await busy.next('puback', 10_000));
+    const quietAcks = [];
+    for (let n = 1; n <= 8; n++) quietAcks.push(await quiet.next('puback', 10_000));
+    t.ok([...busyAcks, ...quietAcks].every((ack) => (codeOf(ack) ?? 0) === 0), 'then every message of both is acknowledged');
+    t.equal((await ctx.staged('busy')).length, 40);
+    t.equal((await ctx.staged('quiet')).length, 8);
   });
 
   t.test('stop(): no new connections; messages in hand are stored and acknowledged; then DISCONNECT 0x8B and close', async (t) => {

@@ -39,13 +39,13 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     throw error;
   }
   try {
-    return await acceptHeld(deps, auth, raw, parseErrors);
+    return await acceptHeld(deps, auth, raw, bytes, parseErrors);
   } finally {
     release();
   }
 }
 
-async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], parseErrors: FieldError[]): Promise<{ accepted: number; batchId: string }> {
+async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], bytes: number, parseErrors: FieldError[]): Promise<{ accepted: number; batchId: string }> {
   // The rate counts every event a request carries, valid or not, and is charged before validation:
   // otherwise a flood of invalid events would cost validation without ever being limited.
   try {
@@ -80,7 +80,7 @@ async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknow
   }
   let batchId: string;
   try {
-    batchId = await deps.committer.submit(auth.tenantId, events);
+    batchId = await deps.committer.submit(auth.tenantId, events, bytes);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events.length);
     throw error;

@@ -26,9 +26,11 @@ export interface ConnectionHost {
   authenticate(packet: IConnectPacket, clientAddress: string): Promise<ConnectAuthentication>;
   /** Takes a slot for the key's tenant, or throws an MqttRefusal (tenant cap, shutting down). */
   admit(identity: KeyIdentity): void;
-  publish(key: ConnectionKey, message: TelemetryMessage): Promise<unknown>;
+  /** `tenantId` is the connection's, as authenticated at CONNECT (for the tenant's backpressure). */
+  publish(key: ConnectionKey, message: TelemetryMessage, tenantId: string): Promise<unknown>;
   arrivalMs(): number;
-  saturated(): boolean;
+  /** Whether the group committer holds too much, in all or of this tenant, to read more of its connections. */
+  saturated(tenantId: string): boolean;
   connected(connection: MqttConnection): void;
   closed(connection: MqttConnection, tenantId: string | undefined): void;
   /** A message's outcome (`accepted` or a refusal's label). */
@@ -103,8 +105,14 @@ export class MqttConnection {
     return this.#auth?.identity.keyId;
   }
 
+  /** The tenant of the key it connected with; undefined before CONNECT is accepted. */
+  get tenantId(): string | undefined {
+    return this.#auth?.identity.tenantId;
+  }
+
   /**
-   * Pauses (true) or resumes (false) reading while the group committer is saturated. Only connected
+   * Pauses (true) or resumes (false) reading while the group committer is saturated, in all or with
+   * this connection's tenant. Only connected
    * clients are paused: a CONNECT costs the committer nothing, and a paused one would miss its deadline.
    */
   setSaturated(saturated: boolean): void {
@@ -191,7 +199,7 @@ export class MqttConnection {
     clearTimeout(this.#timer);
     // MQTT: a client silent for one and a half keep-alive periods is gone.
     this.#timer = setTimeout(this.#onTimer, keepAliveSeconds * 1500).unref();
-    if (this.#host.saturated()) this.#pause('saturated');
+    if (this.#host.saturated(auth.identity.tenantId)) this.#pause('saturated');
     this.#resume('authenticating');
     for (const early of this.#early.splice(0)) if (this.#state === 'connected') this.#handle(early);
   }
@@ -246,6 +254,7 @@ export class MqttConnection {
       .publish(
         { key: auth.key, clientAddress: this.clientAddress },
         { topic: packet.topic, payload, ndjson: packet.properties?.contentType === NDJSON, arrivalMs },
+        auth.identity.tenantId,
       )
       .then(
         () => this.#settle(message, undefined),

@@ -31,6 +31,8 @@ export interface MqttListenerDeps extends PublishTelemetryDeps {
 export interface MqttListenerOptions {
   /** Events held by the group committer at which sockets stop being read; reading resumes below half. */
   pauseAtHeldEvents: number;
+  /** Events of one tenant held by the group committer at which that tenant's sockets stop being read. */
+  pauseAtTenantHeldEvents: number;
   /** How long a closing connection may take to store and acknowledge its messages; 15 s by default. */
   closeGraceMs?: number;
 }
@@ -70,11 +72,15 @@ export class MqttListener {
     };
     this.#gate = new SaturationGate({
       heldEvents: () => deps.committer.heldEvents,
+      heldEventsOf: (tenantId) => deps.committer.heldEventsOf(tenantId),
       pauseAt: options.pauseAtHeldEvents,
-      resumeBelow: Math.floor(options.pauseAtHeldEvents / 2),
+      tenantPauseAt: options.pauseAtTenantHeldEvents,
       pollMs: 5,
-      onChange: (saturated) => {
-        for (const connection of this.#connections) connection.setSaturated(saturated);
+      onChange: () => {
+        for (const connection of this.#connections) {
+          const tenantId = connection.tenantId;
+          if (tenantId !== undefined) connection.setSaturated(this.#gate.saturated(tenantId));
+        }
       },
     });
     this.#host = this.#buildHost();
@@ -197,16 +203,16 @@ export class MqttListener {
     return {
       authenticate: (packet, clientAddress) => authenticateConnect(deps.authenticator, packet, clientAddress),
       admit: (identity) => this.#admit(identity),
-      publish: async (key, message) => {
-        this.#gate.check();
+      publish: async (key, message, tenantId) => {
+        this.#gate.check(tenantId);
         try {
           return await publishTelemetry(deps, key, message);
         } finally {
-          this.#gate.check();
+          this.#gate.check(tenantId);
         }
       },
       arrivalMs: () => deps.clock.now(),
-      saturated: () => this.#gate.saturated,
+      saturated: (tenantId) => this.#gate.saturated(tenantId),
       connected: (connection) => {
         this.#leavePending(connection);
         deps.metrics.mqttConnections.dec({ state: 'connecting' });
