@@ -1,5 +1,5 @@
 /** The phases of a run, in the order they run (docs/performance.md "What it measures"). */
-export const BENCH_PHASES = ['ceiling', 'batch', 'bytes', 'lp', 'mqtt', 'fleet', 'single', 'freshness', 'labels', 'reads', 'groups'] as const;
+export const BENCH_PHASES = ['ceiling', 'batch', 'bytes', 'lp', 'mqtt', 'fleet', 'single', 'neighbours', 'freshness', 'labels', 'reads', 'groups'] as const;
 
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 

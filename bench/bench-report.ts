@@ -94,6 +94,15 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'single events: batches per drain', pick: (r) => r.single?.batchesPerDrain, unit: 'batches' },
     { metric: 'single events: requests per group commit', pick: (r) => r.single?.requestsPerBatch, unit: 'requests' },
     { metric: 'single events: mean group-commit write', pick: (r) => r.single?.meanBatchWriteMs, unit: 'ms' },
+    { metric: 'quiet tenant alone, 200 events/s: p50', pick: (r) => r.neighbours?.alone.p50Ms, unit: 'ms' },
+    { metric: 'quiet tenant alone: p99', pick: (r) => r.neighbours?.alone.p99Ms, unit: 'ms' },
+    { metric: 'quiet tenant beside ~1 MiB bodies: p50', pick: (r) => r.neighbours?.beside.p50Ms, unit: 'ms' },
+    { metric: 'quiet tenant beside ~1 MiB bodies: p99', pick: (r) => r.neighbours?.beside.p99Ms, unit: 'ms' },
+    { metric: 'quiet tenant: p99 beside / alone', pick: (r) => ratio(r.neighbours?.beside.p99Ms, r.neighbours?.alone.p99Ms), unit: '×' },
+    { metric: 'quiet tenant: requests refused or unsent', pick: (r) => (r.neighbours ? r.neighbours.alone.refused + r.neighbours.beside.refused : undefined), unit: 'requests' },
+    { metric: 'busy tenant: ~1 MiB bodies', pick: (r) => r.neighbours?.busy.bodiesPerSec, unit: 'bodies/s' },
+    { metric: 'busy tenant: p99', pick: (r) => r.neighbours?.busy.p99Ms, unit: 'ms' },
+    { metric: 'busy tenant: bodies refused', pick: (r) => r.neighbours?.busy.refused, unit: 'requests' },
     { metric: "ingest waits for earlier minutes timed out (all runs)", pick: (r) => timedOutWaits(r), unit: 'waits', target: { op: '<=', value: 0 }, across: 'sum' },
     { metric: 'freshness: background load', pick: (r) => r.freshness?.backgroundEventsPerSec, unit: 'events/s' },
     { metric: 'freshness p50, latest state', pick: (r) => r.freshness?.latestP50Ms, unit: 'ms' },
@@ -152,6 +161,7 @@ export function summarize(runs: RunResult[]): Row[] {
     { metric: 'generator CPU: MQTT', pick: (r) => r.cpu.mqtt, unit: '% of a core' },
     { metric: 'generator CPU: fleet', pick: (r) => r.cpu.fleet, unit: '% of a core' },
     { metric: 'generator CPU: single events', pick: (r) => r.cpu.single, unit: '% of a core' },
+    { metric: 'generator CPU: neighbours', pick: (r) => r.cpu.neighbours, unit: '% of a core' },
     { metric: 'generator CPU: label writes', pick: (r) => r.cpu.labels, unit: '% of a core' },
     { metric: 'generator CPU: reads', pick: (r) => r.cpu.reads, unit: '% of a core' },
     { metric: 'generator CPU: group reads', pick: (r) => r.cpu.groups, unit: '% of a core' },
@@ -251,7 +261,7 @@ export function describeSteal(runs: RunResult[]): string | undefined {
 }
 
 const PHASE_TITLES: Record<LoadPhase, string> = {
-  batch: 'batches', lp: 'line p.', mqtt: 'MQTT', fleet: 'fleet', single: 'single', labels: 'labels', reads: 'reads', groups: 'groups',
+  batch: 'batches', lp: 'line p.', mqtt: 'MQTT', fleet: 'fleet', single: 'single', neighbours: 'neighb.', labels: 'labels', reads: 'reads', groups: 'groups',
 };
 
 /**

@@ -10,6 +10,7 @@ import { measureGroupReads, type GroupReads } from './measure-group-reads.ts';
 import { checkLabelWrites, LABEL_WRITE_RATE, measureLabelWrites, type LabelWrites } from './measure-label-writes.ts';
 import { measureLineProtocolIngest, type LineProtocolIngest } from './measure-line-protocol-ingest.ts';
 import { measureMqttIngest, type MqttIngest } from './measure-mqtt-ingest.ts';
+import { measureNeighbours, QUIET_RATE, type Neighbours } from './measure-neighbours.ts';
 import { measureReads, READ_BACKGROUND_EVENTS, type Reads } from './measure-reads.ts';
 import { measureSingleEvent, type SingleEvent } from './measure-single-event.ts';
 import { measureSqlCeiling, type SqlCeiling } from './measure-sql-ceiling.ts';
@@ -26,6 +27,8 @@ export interface BenchPlan {
   mqttS: number;
   fleetS: number;
   singleS: number;
+  /** Seconds of each half of the neighbours phase (the quiet tenant alone, then beside the busy one). */
+  neighboursS: number;
   freshnessS: number;
   /**
    * Seconds of label writes beside ingest. Over a minute: they start at a minute of the wall clock and
@@ -56,6 +59,8 @@ export interface RunResult {
   mqtt?: MqttIngest;
   fleet?: DeviceFleet;
   single?: SingleEvent;
+  /** A quiet tenant's single events alone and beside a tenant sending ~1 MiB bodies (absent before 2026-12-04). */
+  neighbours?: Neighbours;
   freshness?: FreshnessUnderLoad;
   labels?: LabelWrites;
   reads?: Reads;
@@ -84,10 +89,10 @@ export interface RunResult {
 }
 
 /** The ingest phases that follow another one. */
-export type IngestAfterFirst = 'lp' | 'mqtt' | 'fleet' | 'single';
+export type IngestAfterFirst = 'lp' | 'mqtt' | 'fleet' | 'single' | 'neighbours';
 
 /** The phases that put load on the system, whose CPU is measured. */
-export type LoadPhase = 'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'labels' | 'reads' | 'groups';
+export type LoadPhase = 'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'neighbours' | 'labels' | 'reads' | 'groups';
 
 /** One pass over the plan's phases, each alone on the machine, each checked stored = acknowledged. */
 export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, log: (line: string) => void): Promise<RunResult> {
@@ -111,9 +116,9 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
   // holding the tenant's aggregate lock, heads included) to land inside the group reads or not by
   // the clock (2026-12-03: the active group's p99 0.4–10.5 s over four runs of one commit).
   let ingestedThroughMs: number | undefined;
-  const check = async (scenario: string, window: { fromMs: number; toMs: number }, acknowledged: number, identity?: PointIdentity) => {
+  const check = async (scenario: string, window: { fromMs: number; toMs: number }, acknowledged: number, identity?: PointIdentity, tenant = stack.tenant) => {
     ingestedThroughMs = Math.max(ingestedThroughMs ?? window.toMs, window.toMs);
-    result.checks.push(await checkStoredEvents(stack.db, stack.tenant, `run ${run}: ${scenario}`, window, acknowledged, identity));
+    result.checks.push(await checkStoredEvents(stack.db, tenant, `run ${run}: ${scenario}`, window, acknowledged, identity));
   };
   const waitForEarlierMinutes = () => waitUntilAggregated(stack.db, 180_000, log, Math.max(ingestedThroughMs ?? 0, Date.now() - 120_000));
   // An ingest phase begins once staging has drained and the refresher has materialized the earlier
@@ -189,6 +194,18 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
     result.single = single;
     await waitUntilSettled(stack.db);
     await check('single events', single.window, single.acknowledged);
+  }
+
+  if (has('neighbours')) {
+    await beginIngest('neighbours');
+    log(`run ${run}: a quiet tenant's ${QUIET_RATE} single events/s alone, then beside a tenant posting ~1 MiB bodies (${plan.neighboursS} s each)`);
+    const neighbours = await measured('neighbours', () => measureNeighbours(stack, plan.neighboursS, run));
+    result.neighbours = neighbours;
+    await waitUntilSettled(stack.db);
+    const { quiet, busy } = neighbours.tenants;
+    await check('quiet tenant alone', neighbours.alone.window, neighbours.alone.acknowledged, 'id', quiet);
+    await check('quiet tenant beside a busy one', neighbours.beside.window, neighbours.beside.acknowledged, 'id', quiet);
+    await check('busy tenant, ~1 MiB bodies', neighbours.busy.window, neighbours.busy.acknowledged, 'id', busy);
   }
 
   const batchRate = result.batch?.endToEndEventsPerSec ?? 0;

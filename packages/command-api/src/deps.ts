@@ -22,7 +22,8 @@ import { DeviceKeyRegistry } from './ingest/device-key-registry.ts';
 import { IngestRateLimiter } from './ingest/ingest-rate-limiter.ts';
 import { GroupCommitter } from './ingest/group-committer.ts';
 import { HeldBytes, LINE_PROTOCOL_BYTES_PER_CHAR, type HeldBytesOptions } from './ingest/held-bytes.ts';
-import { createCommandMetrics, registerHeldGauges, type CommandMetrics } from './metrics.ts';
+import { LargeBodyLane } from './ingest/large-body-lane.ts';
+import { createCommandMetrics, registerHeldGauges, registerLargeBodyGauge, type CommandMetrics } from './metrics.ts';
 import { TenantWriteGate } from './labels/tenant-write-gate.ts';
 
 /**
@@ -51,6 +52,15 @@ export function heldBytesLimits(maxBodyBytes: number): HeldBytesOptions {
   const maxBytesPerTenant = Math.max(256 * 1024 * 1024, LINE_PROTOCOL_BYTES_PER_CHAR * maxBodyBytes);
   return { maxBytes: 4 * maxBytesPerTenant, maxBytesPerTenant };
 }
+
+/**
+ * Large bodies (LARGE_BODY_BYTES and up) processed at once per process, and how long one may wait for
+ * its turn (decision 0123). One: measured beside a tenant posting ~1 MiB bodies on four connections, a
+ * neighbour's one-event requests took 0.3–0.7 s each with no lane, 50–150 ms with two slots, 15–70 ms
+ * with one, while the busy tenant's rate fell from ~12 to ~10 bodies/s. The wait's bound is far above
+ * a turn (tens of ms a body) times the tenants that may be waiting.
+ */
+export const LARGE_BODY_LANE = { slots: 1, maxWaitMs: 30_000 };
 
 /** The configuration the command API reads; each component takes its own slice of it. */
 export type CommandConfig = Pick<
@@ -105,6 +115,8 @@ export interface CommandDeps {
   committer: GroupCommitter;
   /** The memory of write requests in hand, charged from their first step (held-bytes.ts). */
   heldBytes: HeldBytes;
+  /** Large bodies one at a time, tenants taking turns (decision 0123). */
+  largeBodies: LargeBodyLane;
   /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
   rateLimiter: IngestRateLimiter;
   /** MAX_KEYS_PER_DEVICE, shared by every instance through Redis (decision 0044). */
@@ -158,6 +170,8 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
   );
   const heldBytes = new HeldBytes(heldBytesLimits(config.maxBodyBytes));
   registerHeldGauges(registry, { events: () => committer.heldEvents, bytes: () => heldBytes.total });
+  const largeBodies = new LargeBodyLane(LARGE_BODY_LANE);
+  registerLargeBodyGauge(registry, largeBodies);
   // Subscribed connections reconnect and resubscribe on their own, so no per-command retry bound.
   const authSubscriber = createRedis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'command-api-auth' }, logger);
   // Best effort after commit: a cache write that fails leaves the old entry, which readers compare by version.
@@ -180,7 +194,7 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
     ttlSeconds: 86_400,
     knownNamesLimit: 200_000,
   });
-  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, labelWrites: new TenantWriteGate(), committer, heldBytes, rateLimiter, keyRegistry };
+  return { config, logger, clock, pool, redis, queue, registry, metrics, authenticator, authSubscriber, cache, labelWrites: new TenantWriteGate(), committer, heldBytes, largeBodies, rateLimiter, keyRegistry };
 }
 
 /**

@@ -110,3 +110,17 @@ export function registerHeldGauges(registry: Registry, read: { events: () => num
     },
   });
 }
+
+/** strata_ingest_large_bodies{state}: large write bodies being processed, and waiting their turn (decision 0123). */
+export function registerLargeBodyGauge(registry: Registry, lane: { processing: number; waiting: number }): void {
+  new Gauge({
+    name: 'strata_ingest_large_bodies',
+    help: 'Large write bodies (256 KiB and up) being processed (state="processing") and waiting their turn (state="waiting"); a wait past 30 s gets 503.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'processing' }, lane.processing);
+      this.set({ state: 'waiting' }, lane.waiting);
+    },
+  });
+}

@@ -5,6 +5,7 @@ import { systemClock } from '@strata/core';
 import { createTenant, freePort, type Teardownable } from '@strata/testkit';
 import { writeBatch } from '../src/ingest/batch-writer.ts';
 import { GroupCommitter } from '../src/ingest/group-committer.ts';
+import { LARGE_BODY_BYTES } from '../src/ingest/large-body-lane.ts';
 import { MqttListener } from '../src/transports/mqtt/mqtt-listener.ts';
 import { RawMqttClient, startMqttTestApp, type MqttTestContext } from './mqtt-harness.ts';
 
@@ -90,6 +91,24 @@ t.test('MQTT listener lifecycle', async (t) => {
     t.ok([...busyAcks, ...quietAcks].every((ack) => (codeOf(ack) ?? 0) === 0), 'then every message of both is acknowledged');
     t.equal((await ctx.staged('busy')).length, 40);
     t.equal((await ctx.staged('quiet')).length, 8);
+  });
+
+  t.test('a large payload waits for its turn in the large-body lane, as an HTTP body does (decision 0123)', async (t) => {
+    const lane = ctx.deps.largeBodies;
+    const held = await lane.enter('someone else');
+    const client = await RawMqttClient.connected(ctx.port, ctx.tenant.apiKey, 5);
+    t.teardown(() => client.end());
+    const payload = JSON.stringify({ id: 'big', ts: BASE, values: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`s${i}`, 'y'.repeat(60_000)])) });
+    t.ok(payload.length >= LARGE_BODY_BYTES);
+    client.publish('v1/devices/lane/telemetry', payload, 1);
+    const deadline = Date.now() + 5000;
+    while (lane.waiting < 1 && Date.now() < deadline) await sleep(10);
+    t.equal(lane.waiting, 1, 'it waits');
+    t.equal(client.packets.length, 0, 'unanswered meanwhile');
+    held();
+    t.equal(codeOf(await client.next('puback', 10_000)) ?? 0, 0, 'then it is stored and acknowledged');
+    t.equal((await ctx.staged('lane')).length, 1);
+    t.same([lane.processing, lane.waiting], [0, 0]);
   });
 
   t.test('stop(): no new connections; messages in hand are stored and acknowledged; then DISCONNECT 0x8B and close', async (t) => {

@@ -1,0 +1,158 @@
+import { unavailable } from '@strata/core';
+
+/**
+ * A body at least this long (bytes as declared, or as decompressed, or an MQTT payload) goes through
+ * the large-body lane: above every body the bench's workloads send (500 events, ~75 KB), below the
+ * bodies that cost command-api tens of milliseconds of event loop each (a 1 MiB body: ~30 ms alone,
+ * ~100 ms on a loaded machine; decision 0123).
+ */
+export const LARGE_BODY_BYTES = 256 * 1024;
+
+/** What a transport that takes large bodies needs. */
+export interface LargeBodyDeps {
+  largeBodies: LargeBodyLane;
+}
+
+export interface LargeBodyLaneOptions {
+  /** Large bodies processed at once in this process. */
+  slots: number;
+  /** How long a large body may wait for its turn before it is refused with 503. */
+  maxWaitMs: number;
+}
+
+interface Waiter {
+  tenantId: string;
+  grant: (release: () => void) => void;
+  refuse: (error: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Large write bodies one (or `slots`) at a time, tenants taking turns: the next turn goes to the
+ * waiting tenant whose last turn is the oldest (decision 0123). Node has one
+ * event loop: every request's steps wait behind whatever synchronous work is queued before them, and
+ * a ~1 MiB body is tens of milliseconds of it (reading, parsing, validating, serializing twice). Four
+ * of them at once made a neighbour's one-event requests take 0.3–0.7 s each, and 1.3 s at p50 under
+ * the bench's paced load. Through the lane, at most `slots` large bodies are being processed, so a
+ * small request waits behind at most that many steps of them; small bodies never enter it.
+ *
+ * HTTP bodies wait for their turn unread (the hook runs before parsing), so a waiting request holds a
+ * socket, not its body: its client's TCP window holds the bytes. Waiting is bounded by `maxWaitMs`,
+ * and cancelled when the client goes away.
+ */
+export class LargeBodyLane {
+  readonly #options: LargeBodyLaneOptions;
+  #inUse = 0;
+  /** Waiting bodies per tenant, oldest first; a tenant leaves when it has none waiting. */
+  readonly #waiting = new Map<string, Waiter[]>();
+  #waitingCount = 0;
+  /**
+   * When each tenant with a body waiting or being processed last had a turn (a count of turns given),
+   * and how many it is processing: the next turn goes to the waiting tenant served longest ago. A
+   * tenant leaves both maps when it has nothing waiting or being processed.
+   */
+  readonly #lastTurn = new Map<string, number>();
+  readonly #processingBy = new Map<string, number>();
+  #turns = 0;
+
+  constructor(options: LargeBodyLaneOptions) {
+    if (!Number.isSafeInteger(options.slots) || options.slots < 1) throw new TypeError(`LargeBodyLane: slots must be a positive integer, got ${options.slots}`);
+    this.#options = options;
+  }
+
+  /** Large bodies being processed now (the strata_ingest_large_bodies gauge). */
+  get processing(): number {
+    return this.#inUse;
+  }
+
+  /** Large bodies waiting for their turn now. */
+  get waiting(): number {
+    return this.#waitingCount;
+  }
+
+  /**
+   * Resolves with the function that gives the turn back (once; later calls do nothing) when it is this
+   * body's turn; rejects with 503 after maxWaitMs, or with the signal's reason when it aborts first.
+   */
+  enter(tenantId: string, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#inUse < this.#options.slots && this.#waitingCount === 0) return Promise.resolve(this.#turn(tenantId));
+    return new Promise<() => void>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.#remove(waiter)) reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        tenantId,
+        grant: (release) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(release);
+        },
+        refuse: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        timer: setTimeout(() => {
+          if (this.#remove(waiter)) waiter.refuse(unavailable(`large bodies are waiting their turn (${LARGE_BODY_BYTES} bytes and up, one at a time); retry`));
+        }, this.#options.maxWaitMs),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const queue = this.#waiting.get(tenantId);
+      if (queue) queue.push(waiter);
+      else this.#waiting.set(tenantId, [waiter]);
+      this.#waitingCount++;
+    });
+  }
+
+  /** Gives the tenant a turn now; returns the function that gives it back. */
+  #turn(tenantId: string): () => void {
+    this.#inUse++;
+    this.#lastTurn.set(tenantId, ++this.#turns);
+    this.#processingBy.set(tenantId, (this.#processingBy.get(tenantId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#inUse--;
+      const left = (this.#processingBy.get(tenantId) ?? 1) - 1;
+      if (left > 0) this.#processingBy.set(tenantId, left);
+      else this.#processingBy.delete(tenantId);
+      this.#forgetIfIdle(tenantId);
+      this.#grantNext();
+    };
+  }
+
+  /** Free turns go to the waiting tenant served longest ago (never: first), its oldest body first. */
+  #grantNext(): void {
+    while (this.#inUse < this.#options.slots && this.#waitingCount > 0) {
+      let next: string | undefined;
+      let oldest = Infinity;
+      for (const tenantId of this.#waiting.keys()) {
+        const last = this.#lastTurn.get(tenantId) ?? -1;
+        if (last < oldest) [next, oldest] = [tenantId, last];
+      }
+      const queue = this.#waiting.get(next as string) as Waiter[];
+      const waiter = queue.shift() as Waiter;
+      if (queue.length === 0) this.#waiting.delete(waiter.tenantId);
+      this.#waitingCount--;
+      clearTimeout(waiter.timer);
+      waiter.grant(this.#turn(waiter.tenantId));
+    }
+  }
+
+  /** Takes a waiter out of its queue (timed out or abandoned); false if it was already given its turn. */
+  #remove(waiter: Waiter): boolean {
+    const queue = this.#waiting.get(waiter.tenantId);
+    const at = queue?.indexOf(waiter) ?? -1;
+    if (!queue || at < 0) return false;
+    clearTimeout(waiter.timer);
+    queue.splice(at, 1);
+    this.#waitingCount--;
+    if (queue.length === 0) this.#waiting.delete(waiter.tenantId);
+    this.#forgetIfIdle(waiter.tenantId);
+    return true;
+  }
+
+  #forgetIfIdle(tenantId: string): void {
+    if (!this.#waiting.has(tenantId) && !this.#processingBy.has(tenantId)) this.#lastTurn.delete(tenantId);
+  }
+}

@@ -1,0 +1,70 @@
+import t from 'tap';
+import { AppError } from '@strata/core';
+import { LargeBodyLane } from '../src/ingest/large-body-lane.ts';
+
+/* Decision 0123: large bodies one at a time per process, tenants taking turns. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+t.test('one slot: the next body waits until the first gives its turn back', async (t) => {
+  const lane = new LargeBodyLane({ slots: 1, maxWaitMs: 10_000 });
+  const first = await lane.enter('a');
+  let second: (() => void) | undefined;
+  void lane.enter('a').then((release) => (second = release));
+  await settle();
+  t.equal(second, undefined, 'the second waits');
+  t.same([lane.processing, lane.waiting], [1, 1]);
+  first();
+  first();
+  await settle();
+  t.type(second, 'function', 'and goes once the first is done');
+  t.same([lane.processing, lane.waiting], [1, 0], 'giving a turn back twice frees one slot only');
+  second?.();
+  t.same([lane.processing, lane.waiting], [0, 0]);
+});
+
+t.test("tenants take turns: a neighbour's body goes next, not after a busy tenant's queue", async (t) => {
+  const lane = new LargeBodyLane({ slots: 1, maxWaitMs: 10_000 });
+  const order: string[] = [];
+  const take = (tenant: string, n: number) =>
+    lane.enter(tenant).then((release) => {
+      order.push(`${tenant}${n}`);
+      setImmediate(release);
+    });
+  const held = await lane.enter('busy');
+  const all = [take('busy', 1), take('busy', 2), take('busy', 3), take('quiet', 1), take('other', 1), take('quiet', 2)];
+  held();
+  await Promise.all(all);
+  t.same(order, ['quiet1', 'other1', 'busy1', 'quiet2', 'busy2', 'busy3'], 'the tenant served longest ago goes next (busy had the turn just given back), each tenant in its own order');
+});
+
+t.test('a body that waits past maxWaitMs is refused with 503 and leaves the queue', async (t) => {
+  const lane = new LargeBodyLane({ slots: 1, maxWaitMs: 30 });
+  const held = await lane.enter('a');
+  const refused = await lane.enter('b').catch((error: unknown) => error);
+  t.ok(refused instanceof AppError && refused.status === 503 && refused.headers?.['retry-after'] === '1', '503 with Retry-After');
+  t.same([lane.processing, lane.waiting], [1, 0], 'not waiting any more');
+  held();
+  t.equal(lane.processing, 0, 'and no slot was given to it');
+});
+
+t.test('a body whose client goes away leaves the queue; the next one takes the turn', async (t) => {
+  const lane = new LargeBodyLane({ slots: 1, maxWaitMs: 10_000 });
+  const held = await lane.enter('a');
+  const gone = new AbortController();
+  const abandoned = lane.enter('b', gone.signal).catch((error: unknown) => error);
+  let next: (() => void) | undefined;
+  void lane.enter('c').then((release) => (next = release));
+  gone.abort(new Error('client went away'));
+  t.match(await abandoned, { message: 'client went away' }, 'rejected with the reason');
+  t.equal(lane.waiting, 1);
+  held();
+  await settle();
+  t.type(next, 'function', 'the turn skips it');
+  next?.();
+  await t.rejects(lane.enter('d', AbortSignal.abort(new Error('already gone'))), { message: 'already gone' }, 'an aborted signal never enters');
+  t.same([lane.processing, lane.waiting], [0, 0]);
+});
+
+t.test('slots must be a positive integer', async (t) => {
+  for (const slots of [0, -1, 1.5, Number.NaN]) t.throws(() => new LargeBodyLane({ slots, maxWaitMs: 1 }), TypeError, `${slots}`);
+});
