@@ -43,6 +43,7 @@ export async function createMigratedDatabase(adminUrl: string, databaseName: str
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE ${databaseName} TEMPLATE ${template}`);
+      await ensureTodaysPartitions(adminUrl, databaseName);
       return;
     } catch (error) {
       if (attempt >= 3 || (error as { code?: string }).code !== '3D000') throw error;
@@ -50,6 +51,24 @@ export async function createMigratedDatabase(adminUrl: string, databaseName: str
     } finally {
       await admin.end();
     }
+  }
+}
+
+/**
+ * The template keeps the history partitions of the day it was built (migration 0003 makes yesterday
+ * to +7), and lives on for later runs: a clone made on a later day, or a run that crosses midnight
+ * UTC, would lack the newest days that ops' health and premake expect (seen 2026-12-04 00:00). Each
+ * clone gets today's window, as a database migrated today has.
+ */
+async function ensureTodaysPartitions(adminUrl: string, databaseName: string): Promise<void> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${databaseName}`;
+  const clone = new pg.Client({ connectionString: url.toString() });
+  await clone.connect();
+  try {
+    await clone.query("SELECT ensure_event_partitions((now() AT TIME ZONE 'UTC')::date - 1, 9)");
+  } finally {
+    await clone.end();
   }
 }
 
