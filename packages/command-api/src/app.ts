@@ -15,7 +15,6 @@ import {
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { MAX_BODY_NESTING, NESTING_SCAN_MIN_BYTES, exceedsNesting } from './ingest/exceeds-nesting.ts';
-import { LARGE_BODY_BYTES } from './ingest/large-body-lane.ts';
 import { COMMAND_API_DOCS } from './routes/command-api-docs.ts';
 import { registerInfluxPingRoute } from './routes/influx-ping-route.ts';
 import { registerPatchDeviceLabelsRoute } from './routes/patch-device-labels-route.ts';
@@ -26,7 +25,6 @@ import { registerPostWriteRoute } from './routes/post-write-route.ts';
 import { registerPutDeviceLabelsRoute } from './routes/put-device-labels-route.ts';
 import { prepareLineProtocolScope } from './transports/line-protocol/prepare-line-protocol-scope.ts';
 import { readInfluxCredential } from './transports/line-protocol/read-influx-credential.ts';
-import { takeLargeBodyTurn } from './transports/http/take-large-body-turn.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -97,17 +95,6 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     missingKeyMessages: { influx: 'missing API key: send it as Authorization: Token <key> (or Bearer <key>), as the Basic auth password, or as the p= parameter' },
   });
   registerRequestMetrics(app, deps.registry);
-  // A large body waits for its turn before it is read (decision 0123): while it waits its bytes stay
-  // in the client's TCP window. By the matched route, once the key has named the tenant. A compressed
-  // body's size is known only once decompressed: line protocol takes its turn then.
-  app.decorateRequest('largeBodyTurn', false);
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    if (!WRITE_ROUTES.has(request.routeOptions.url ?? '') || !request.auth || !declaresLargeBody(request.headers)) return done(null, payload);
-    takeLargeBodyTurn(deps.largeBodies, request, reply).then(
-      () => done(null, payload),
-      (error: unknown) => done(error as Error),
-    );
-  });
   // Before every route: the OpenAPI document collects routes as they are registered (/docs, /docs/json; public).
   await registerApiDocs(app, { ...COMMAND_API_DOCS, plugins: { swagger, swaggerUi } });
   app.addHook('onResponse', (request, reply, done) => {
@@ -137,18 +124,6 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     registerInfluxPingRoute(scope);
   });
   return app;
-}
-
-/**
- * An uncompressed body of LARGE_BODY_BYTES or more, or of a length not declared (chunked: up to
- * MAX_BODY_BYTES). A compressed one is judged after decompression, by its route.
- */
-function declaresLargeBody(headers: Record<string, string | string[] | undefined>): boolean {
-  const encoding = headers['content-encoding'];
-  if (encoding !== undefined && encoding !== 'identity') return false;
-  const length = headers['content-length'];
-  if (length === undefined) return true;
-  return Number(length) >= LARGE_BODY_BYTES;
 }
 
 function tooDeep(): Error {

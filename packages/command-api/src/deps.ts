@@ -54,7 +54,7 @@ export function heldBytesLimits(maxBodyBytes: number): HeldBytesOptions {
 }
 
 /**
- * Large bodies (LARGE_BODY_BYTES and up) processed at once per process, and how long one may wait for
+ * Large requests (LARGE_REQUEST_BYTES and up) processed at once per process, and how long one may wait for
  * its turn (decision 0123). One: measured beside a tenant posting ~1 MiB bodies on four connections, a
  * neighbour's one-event requests took 0.3–0.7 s each with no lane, 50–150 ms with two slots, 15–70 ms
  * with one, while the busy tenant's rate fell from ~12 to ~10 bodies/s. The wait's bound is far above

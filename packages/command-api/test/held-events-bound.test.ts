@@ -2,7 +2,8 @@ import t from 'tap';
 import pg from 'pg';
 import { createTenant } from '@strata/testkit';
 import { HELD_EVENTS_PER_TENANT } from '../src/deps.ts';
-import { LARGE_BODY_BYTES } from '../src/ingest/large-body-lane.ts';
+import { JSON_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
+import { isLargeRequest } from '../src/ingest/large-body-lane.ts';
 import { buildTestApp, countStaged } from './build-test-app.ts';
 
 /*
@@ -17,12 +18,12 @@ t.test("a stalled staging table fills a tenant's share of the committer, then it
   const post = (payload: unknown, apiKey = ctx.tenant.apiKey) =>
     ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: payload as object });
   const held = async () => Number(/^strata_ingest_held_events\S* (\d+)/m.exec((await ctx.app.inject('/metrics')).body)?.[1]);
-  // 2,000 events, ~140 KB: below LARGE_BODY_BYTES, so every request is read at once (larger ones
-  // would wait their turn unread, one at a time: decision 0123).
+  // 2,000 events, ~140 KB: not large, so every request reaches the committer at once (larger ones
+  // would wait for their turn one at a time before it: decision 0123).
   const request = (r: number) => ({
     events: Array.from({ length: 2_000 }, (_, i) => ({ device: `stall-${i % 10}`, id: `${r}-${i}`, ts: 1750240800 + i, values: { v: i } })),
   });
-  t.ok(JSON.stringify(request(99)).length < LARGE_BODY_BYTES, 'the bodies are not large');
+  t.notOk(isLargeRequest(JSON.stringify(request(99)).length * JSON_BYTES_PER_CHAR), 'the bodies are not large');
 
   // Staging writes block behind this lock as they would behind a stalled or overloaded server.
   const locker = new pg.Client({ connectionString: ctx.config.databaseUrl });

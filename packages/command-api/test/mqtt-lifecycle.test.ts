@@ -5,7 +5,8 @@ import { systemClock } from '@strata/core';
 import { createTenant, freePort, type Teardownable } from '@strata/testkit';
 import { writeBatch } from '../src/ingest/batch-writer.ts';
 import { GroupCommitter } from '../src/ingest/group-committer.ts';
-import { LARGE_BODY_BYTES } from '../src/ingest/large-body-lane.ts';
+import { JSON_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
+import { isLargeRequest } from '../src/ingest/large-body-lane.ts';
 import { MqttListener } from '../src/transports/mqtt/mqtt-listener.ts';
 import { RawMqttClient, startMqttTestApp, type MqttTestContext } from './mqtt-harness.ts';
 
@@ -99,7 +100,7 @@ t.test('MQTT listener lifecycle', async (t) => {
     const client = await RawMqttClient.connected(ctx.port, ctx.tenant.apiKey, 5);
     t.teardown(() => client.end());
     const payload = JSON.stringify({ id: 'big', ts: BASE, values: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`s${i}`, 'y'.repeat(60_000)])) });
-    t.ok(payload.length >= LARGE_BODY_BYTES);
+    t.ok(isLargeRequest(payload.length * JSON_BYTES_PER_CHAR), 'a large payload');
     client.publish('v1/devices/lane/telemetry', payload, 1);
     const deadline = Date.now() + 5000;
     while (lane.waiting < 1 && Date.now() < deadline) await sleep(10);

@@ -4,6 +4,7 @@ import type { DeviceKeyRegistry } from './device-key-registry.ts';
 import type { GroupCommitter } from './group-committer.ts';
 import type { HeldBytes } from './held-bytes.ts';
 import type { IngestRateLimiter } from './ingest-rate-limiter.ts';
+import { isLargeRequest, type LargeBodyLane } from './large-body-lane.ts';
 import { validateEvents } from './validate-events.ts';
 
 /** Most clients fix a batch by reading the first problems; the total tells them how many remain. */
@@ -16,6 +17,7 @@ export interface AcceptEventsDeps {
   keyRegistry: DeviceKeyRegistry;
   committer: GroupCommitter;
   heldBytes: HeldBytes;
+  largeBodies: LargeBodyLane;
   config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
 }
 
@@ -39,7 +41,14 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     throw error;
   }
   try {
-    return await acceptHeld(deps, auth, raw, bytes, parseErrors);
+    // Then a large request waits for its turn, charged: processed one at a time, tenants in turn, so
+    // its tens of milliseconds of event loop never pile up before other requests (decision 0123).
+    const turn = isLargeRequest(bytes) ? await takeTurn(deps, auth, raw.length) : undefined;
+    try {
+      return await acceptHeld(deps, auth, raw, bytes, parseErrors);
+    } finally {
+      turn?.();
+    }
   } finally {
     release();
   }
@@ -87,6 +96,15 @@ async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknow
   }
   deps.metrics.eventsAccepted.inc(events.length);
   return { accepted: events.length, batchId };
+}
+
+async function takeTurn(deps: AcceptEventsDeps, auth: KeyIdentity, events: number): Promise<() => void> {
+  try {
+    return await deps.largeBodies.enter(auth.tenantId);
+  } catch (error) {
+    deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events);
+    throw error;
+  }
 }
 
 function rejectionReason(error: unknown): string {

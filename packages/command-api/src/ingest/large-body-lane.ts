@@ -1,16 +1,18 @@
 import { unavailable } from '@strata/core';
+import { JSON_BYTES_PER_CHAR } from './held-bytes.ts';
 
 /**
- * A body at least this long (bytes as declared, or as decompressed, or an MQTT payload) goes through
- * the large-body lane: above every body the bench's workloads send (500 events, ~75 KB), below the
- * bodies that cost command-api tens of milliseconds of event loop each (a 1 MiB body: ~30 ms alone,
- * ~100 ms on a loaded machine; decision 0123).
+ * A request whose HeldBytes estimate is at least this goes through the large-body lane: 256 KiB of
+ * JSON or MQTT payload, 128 KiB of (decompressed) line protocol. Above every body the bench's
+ * workloads send (500 events, ~75 KB of JSON), below the bodies that cost command-api tens of
+ * milliseconds of event loop each (~1 MiB of JSON: ~30 ms alone, ~100 ms on a loaded machine;
+ * decision 0123).
  */
-export const LARGE_BODY_BYTES = 256 * 1024;
+export const LARGE_REQUEST_BYTES = 256 * 1024 * JSON_BYTES_PER_CHAR;
 
-/** What a transport that takes large bodies needs. */
-export interface LargeBodyDeps {
-  largeBodies: LargeBodyLane;
+/** Whether a request of this HeldBytes estimate takes a turn of the large-body lane. */
+export function isLargeRequest(bytes: number): boolean {
+  return bytes >= LARGE_REQUEST_BYTES;
 }
 
 export interface LargeBodyLaneOptions {
@@ -28,17 +30,17 @@ interface Waiter {
 }
 
 /**
- * Large write bodies one (or `slots`) at a time, tenants taking turns: the next turn goes to the
- * waiting tenant whose last turn is the oldest (decision 0123). Node has one
- * event loop: every request's steps wait behind whatever synchronous work is queued before them, and
- * a ~1 MiB body is tens of milliseconds of it (reading, parsing, validating, serializing twice). Four
- * of them at once made a neighbour's one-event requests take 0.3–0.7 s each, and 1.3 s at p50 under
- * the bench's paced load. Through the lane, at most `slots` large bodies are being processed, so a
- * small request waits behind at most that many steps of them; small bodies never enter it.
+ * Large write requests one (or `slots`) at a time, tenants taking turns: the next turn goes to the
+ * waiting tenant whose last turn is the oldest (decision 0123). Node has one event loop: every
+ * request's steps wait behind whatever synchronous work is queued before them, and a ~1 MiB body is
+ * tens of milliseconds of it (validating, serializing for staging and for the job, writing both).
+ * Four of them at once made a neighbour's one-event requests take 0.3–0.7 s each, and 1.3 s at p50
+ * under the bench's paced load. Through the lane at most `slots` large requests are being processed,
+ * so a small request waits behind at most that many steps of them; small requests never enter it.
  *
- * HTTP bodies wait for their turn unread (the hook runs before parsing), so a waiting request holds a
- * socket, not its body: its client's TCP window holds the bytes. Waiting is bounded by `maxWaitMs`,
- * and cancelled when the client goes away.
+ * acceptEvents takes the turn right after charging the request to HeldBytes, so a waiting request is
+ * counted in memory, and gives it back when the request is answered: a turn covers processing and
+ * storing, never a client still sending its body. A wait is bounded by `maxWaitMs`.
  */
 export class LargeBodyLane {
   readonly #options: LargeBodyLaneOptions;
@@ -60,42 +62,31 @@ export class LargeBodyLane {
     this.#options = options;
   }
 
-  /** Large bodies being processed now (the strata_ingest_large_bodies gauge). */
+  /** Large requests being processed now (the strata_ingest_large_bodies gauge). */
   get processing(): number {
     return this.#inUse;
   }
 
-  /** Large bodies waiting for their turn now. */
+  /** Large requests waiting for their turn now. */
   get waiting(): number {
     return this.#waitingCount;
   }
 
   /**
    * Resolves with the function that gives the turn back (once; later calls do nothing) when it is this
-   * body's turn; rejects with 503 after maxWaitMs, or with the signal's reason when it aborts first.
+   * request's turn; rejects with 503 after maxWaitMs.
    */
-  enter(tenantId: string, signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  enter(tenantId: string): Promise<() => void> {
     if (this.#inUse < this.#options.slots && this.#waitingCount === 0) return Promise.resolve(this.#turn(tenantId));
     return new Promise<() => void>((resolve, reject) => {
-      const onAbort = () => {
-        if (this.#remove(waiter)) reject(signal?.reason);
-      };
       const waiter: Waiter = {
         tenantId,
-        grant: (release) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(release);
-        },
-        refuse: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
+        grant: resolve,
+        refuse: reject,
         timer: setTimeout(() => {
-          if (this.#remove(waiter)) waiter.refuse(unavailable(`large bodies are waiting their turn (${LARGE_BODY_BYTES} bytes and up, one at a time); retry`));
+          if (this.#remove(waiter)) waiter.refuse(unavailable('large requests are waiting their turn (256 KiB of JSON and up are stored one at a time); retry'));
         }, this.#options.maxWaitMs),
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
       const queue = this.#waiting.get(tenantId);
       if (queue) queue.push(waiter);
       else this.#waiting.set(tenantId, [waiter]);
@@ -139,7 +130,7 @@ export class LargeBodyLane {
     }
   }
 
-  /** Takes a waiter out of its queue (timed out or abandoned); false if it was already given its turn. */
+  /** Takes a timed-out waiter out of its queue; false if it was already given its turn. */
   #remove(waiter: Waiter): boolean {
     const queue = this.#waiting.get(waiter.tenantId);
     const at = queue?.indexOf(waiter) ?? -1;

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AcceptEventsDeps } from '../ingest/accept-events.ts';
-import type { LargeBodyDeps } from '../ingest/large-body-lane.ts';
 import { lineProtocolWriteHandler } from '../transports/line-protocol/line-protocol-write-handler.ts';
 import { V2_PRECISIONS } from '../transports/line-protocol/read-precision.ts';
 import { InfluxV2Error, LineProtocolBody, Written, deviceTagParam, documentOnly, influxErrorResponses } from './write-schemas.ts';
@@ -27,7 +26,7 @@ const schema = {
  * `Token`, `Bearer`, Basic password or `p=`) names the tenant; bucket and org are accepted and unused.
  * Registered in the line-protocol scope (prepareLineProtocolScope).
  */
-export function registerPostApiV2WriteRoute(app: FastifyInstance, deps: AcceptEventsDeps & LargeBodyDeps): void {
+export function registerPostApiV2WriteRoute(app: FastifyInstance, deps: AcceptEventsDeps): void {
   app.post(
     '/api/v2/write',
     { config: { access: 'write', keyFrom: 'influx' }, schema, validatorCompiler: documentOnly },

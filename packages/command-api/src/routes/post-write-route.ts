@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AcceptEventsDeps } from '../ingest/accept-events.ts';
-import type { LargeBodyDeps } from '../ingest/large-body-lane.ts';
 import { lineProtocolWriteHandler } from '../transports/line-protocol/line-protocol-write-handler.ts';
 import { V1_PRECISIONS } from '../transports/line-protocol/read-precision.ts';
 import { InfluxV1Error, LineProtocolBody, Written, deviceTagParam, documentOnly, influxErrorResponses } from './write-schemas.ts';
@@ -27,6 +26,6 @@ const schema = {
  * takes them). The key names the tenant; db, rp and consistency are accepted and unused.
  * Registered in the line-protocol scope (prepareLineProtocolScope).
  */
-export function registerPostWriteRoute(app: FastifyInstance, deps: AcceptEventsDeps & LargeBodyDeps): void {
+export function registerPostWriteRoute(app: FastifyInstance, deps: AcceptEventsDeps): void {
   app.post('/write', { config: { access: 'write', keyFrom: 'influx' }, schema, validatorCompiler: documentOnly }, lineProtocolWriteHandler(deps, V1_PRECISIONS));
 }

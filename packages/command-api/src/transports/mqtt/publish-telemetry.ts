@@ -1,14 +1,13 @@
 import { AppError, type Config, type KeyIdentity, type TenantAuthenticator } from '@strata/core';
 import { acceptEvents, type AcceptEventsDeps } from '../../ingest/accept-events.ts';
 import { JSON_BYTES_PER_CHAR } from '../../ingest/held-bytes.ts';
-import { LARGE_BODY_BYTES, type LargeBodyDeps } from '../../ingest/large-body-lane.ts';
 import { MqttRefusal } from './mqtt-refusal.ts';
 import { REASON_CODES } from './reason-codes.ts';
 import { readTelemetryPayload } from './read-telemetry-payload.ts';
 import { refusalFromError } from './refusal-from-error.ts';
 import { telemetryDevice } from './telemetry-device.ts';
 
-export interface PublishTelemetryDeps extends AcceptEventsDeps, LargeBodyDeps {
+export interface PublishTelemetryDeps extends AcceptEventsDeps {
   config: AcceptEventsDeps['config'] & Pick<Config, 'maxBodyBytes'>;
   authenticator: Pick<TenantAuthenticator, 'cached' | 'authenticate'>;
 }
@@ -37,20 +36,14 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
   try {
     const identity = await currentIdentity(deps.authenticator, connection);
     const device = telemetryDevice(message.topic, identity);
-    // A large payload is parsed and stored in its turn, as an HTTP body is (decision 0123).
-    const release = message.payload.length >= LARGE_BODY_BYTES ? await deps.largeBodies.enter(identity.tenantId) : undefined;
-    try {
-      const { events, errors } = readTelemetryPayload(message.payload, {
-        device,
-        arrivalMs: message.arrivalMs,
-        ndjson: message.ndjson,
-        maxBytes: deps.config.maxBodyBytes,
-      });
-      const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors);
-      return accepted;
-    } finally {
-      release?.();
-    }
+    const { events, errors } = readTelemetryPayload(message.payload, {
+      device,
+      arrivalMs: message.arrivalMs,
+      ndjson: message.ndjson,
+      maxBytes: deps.config.maxBodyBytes,
+    });
+    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors);
+    return accepted;
   } catch (error) {
     throw refusalFromError(error);
   }
