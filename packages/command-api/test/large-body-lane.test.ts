@@ -50,3 +50,30 @@ t.test('a body that waits past maxWaitMs is refused with 503 and leaves the queu
 t.test('slots must be a positive integer', async (t) => {
   for (const slots of [0, -1, 1.5, Number.NaN]) t.throws(() => new LargeBodyLane({ slots, maxWaitMs: 1 }), TypeError, `${slots}`);
 });
+
+t.test('a tenant sending one body at a time gets its share of turns, not every other one', async (t) => {
+  const lane = new LargeBodyLane({ slots: 1, maxWaitMs: 60_000 });
+  const turns = new Map<string, number>();
+  const count = (tenant: string) => turns.set(tenant, (turns.get(tenant) ?? 0) + 1);
+  const held = await lane.enter('start');
+  // B, C and D each have 20 waiting; A has one at a time, sending the next as soon as one is done.
+  const queued = ['b', 'c', 'd'].flatMap((tenant) => Array.from({ length: 20 }, () => lane.enter(tenant).then((release) => (count(tenant), setImmediate(release)))));
+  let given = 0;
+  const oneAtATime = async () => {
+    while (given < 40) {
+      const release = await lane.enter('a');
+      count('a');
+      setImmediate(release);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const a = oneAtATime();
+  const watch = setInterval(() => (given = [...turns.values()].reduce((sum, n) => sum + n, 0)), 0);
+  held();
+  await Promise.all(queued);
+  given = 40;
+  clearInterval(watch);
+  await a;
+  const share = (turns.get('a') ?? 0) / ((turns.get('a') ?? 0) + 60);
+  t.ok(share <= 0.3, `A had ${turns.get('a')} turns while B, C and D had 60: ${(share * 100).toFixed(0)} %, a quarter or so, not half`);
+});

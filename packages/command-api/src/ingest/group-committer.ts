@@ -37,6 +37,38 @@ interface Pending {
 }
 
 /**
+ * A tenant's waiting requests, oldest first. Taken from the front by an index, not Array.shift, which
+ * V8 makes O(n) on long arrays: one tenant's 50,000 one-event requests took 0.8 s to batch that way
+ * (hostile review of decision 0122). The taken part is dropped once it is half the array.
+ */
+class RequestQueue {
+  #items: Pending[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(request: Pending): void {
+    this.#items.push(request);
+  }
+
+  peek(): Pending {
+    return this.#items[this.#head] as Pending;
+  }
+
+  shift(): Pending {
+    const request = this.#items[this.#head] as Pending;
+    this.#items[this.#head++] = undefined as unknown as Pending;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return request;
+  }
+}
+
+/**
  * Group commit: requests arriving within a few milliseconds share one staging write and one queue
  * job, so one-event requests cost a fraction of a round trip each. A request is never split across
  * batches, so it is acknowledged or refused as a whole.
@@ -54,7 +86,7 @@ export class GroupCommitter {
   readonly #logger: Logger;
   readonly #metrics: CommandMetrics;
   /** Requests not yet in a batch, per tenant, oldest first; a tenant leaves when its queue empties. */
-  readonly #waiting = new Map<string, Pending[]>();
+  readonly #waiting = new Map<string, RequestQueue>();
   /** Tenants with waiting requests, in turn order: the next batch starts with the first. */
   #tenants: string[] = [];
   #waitingEvents = 0;
@@ -115,7 +147,9 @@ export class GroupCommitter {
       const queue = this.#waiting.get(tenantId);
       if (queue) queue.push(request);
       else {
-        this.#waiting.set(tenantId, [request]);
+        const fresh = new RequestQueue();
+        fresh.push(request);
+        this.#waiting.set(tenantId, fresh);
         this.#tenants.push(tenantId);
       }
       this.#heldByTenant.set(tenantId, mine + events.length);
@@ -185,7 +219,7 @@ export class GroupCommitter {
         const queue = this.#waiting.get(tenantId)!;
         let taken = 0;
         while (taken < turn && queue.length > 0) {
-          const head = queue[0]!;
+          const head = queue.peek();
           if (batch.length > 0 && (events + head.events.length > maxBatchEvents || bytes + head.bytes > maxBatchBytes)) break;
           queue.shift();
           batch.push(head);
@@ -208,7 +242,7 @@ export class GroupCommitter {
     if (this.#tenants.length > 0) {
       // What is left may go once its oldest request has waited maxWaitMs (at once if it has already).
       let oldest = Infinity;
-      for (const queue of this.#waiting.values()) oldest = Math.min(oldest, queue[0]!.arrived);
+      for (const queue of this.#waiting.values()) oldest = Math.min(oldest, queue.peek().arrived);
       const left = oldest + maxWaitMs - performance.now();
       if (this.#stopped || left <= 0) this.#due = true;
       else this.#timer = setTimeout(this.#onWaitOver, left);

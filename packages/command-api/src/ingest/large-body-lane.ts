@@ -30,8 +30,8 @@ interface Waiter {
 }
 
 /**
- * Large write requests one (or `slots`) at a time, tenants taking turns: the next turn goes to the
- * waiting tenant whose last turn is the oldest (decision 0123). Node has one event loop: every
+ * Large write requests one (or `slots`) at a time, tenants taking turns by start-time fair queuing
+ * (decision 0123). Node has one event loop: every
  * request's steps wait behind whatever synchronous work is queued before them, and a ~1 MiB body is
  * tens of milliseconds of it (validating, serializing for staging and for the job, writing both).
  * Four of them at once made a neighbour's one-event requests take 0.3–0.7 s each, and 1.3 s at p50
@@ -49,13 +49,17 @@ export class LargeBodyLane {
   readonly #waiting = new Map<string, Waiter[]>();
   #waitingCount = 0;
   /**
-   * When each tenant with a body waiting or being processed last had a turn (a count of turns given),
-   * and how many it is processing: the next turn goes to the waiting tenant served longest ago. A
-   * tenant leaves both maps when it has nothing waiting or being processed.
+   * Start-time fair queuing over tenants: each tenant with a request waiting or in process has the tag
+   * its next turn starts at, and #virtual is the tag of the turn given last. The next turn goes to the
+   * waiting tenant with the lowest tag (the oldest waiting of equals), whose tag then moves one on. A
+   * tenant with no tag (nothing waiting or in process) starts at #virtual: no credit for having been
+   * idle, so a tenant sending one body at a time cannot come back first every time and take every
+   * other turn (hostile review of this decision), and no debt either. A tenant leaves both maps when it
+   * has nothing waiting or in process.
    */
-  readonly #lastTurn = new Map<string, number>();
+  readonly #tags = new Map<string, number>();
   readonly #processingBy = new Map<string, number>();
-  #turns = 0;
+  #virtual = 0;
 
   constructor(options: LargeBodyLaneOptions) {
     if (!Number.isSafeInteger(options.slots) || options.slots < 1) throw new TypeError(`LargeBodyLane: slots must be a positive integer, got ${options.slots}`);
@@ -90,6 +94,7 @@ export class LargeBodyLane {
       const queue = this.#waiting.get(tenantId);
       if (queue) queue.push(waiter);
       else this.#waiting.set(tenantId, [waiter]);
+      if (!this.#tags.has(tenantId)) this.#tags.set(tenantId, this.#virtual);
       this.#waitingCount++;
     });
   }
@@ -97,7 +102,9 @@ export class LargeBodyLane {
   /** Gives the tenant a turn now; returns the function that gives it back. */
   #turn(tenantId: string): () => void {
     this.#inUse++;
-    this.#lastTurn.set(tenantId, ++this.#turns);
+    const tag = Math.max(this.#tags.get(tenantId) ?? this.#virtual, this.#virtual);
+    this.#virtual = tag;
+    this.#tags.set(tenantId, tag + 1);
     this.#processingBy.set(tenantId, (this.#processingBy.get(tenantId) ?? 0) + 1);
     let released = false;
     return () => {
@@ -112,14 +119,14 @@ export class LargeBodyLane {
     };
   }
 
-  /** Free turns go to the waiting tenant served longest ago (never: first), its oldest body first. */
+  /** Free turns go to the waiting tenant with the lowest tag, its oldest request first. */
   #grantNext(): void {
     while (this.#inUse < this.#options.slots && this.#waitingCount > 0) {
       let next: string | undefined;
-      let oldest = Infinity;
+      let lowest = Infinity;
       for (const tenantId of this.#waiting.keys()) {
-        const last = this.#lastTurn.get(tenantId) ?? -1;
-        if (last < oldest) [next, oldest] = [tenantId, last];
+        const tag = this.#tags.get(tenantId) as number;
+        if (tag < lowest) [next, lowest] = [tenantId, tag];
       }
       const queue = this.#waiting.get(next as string) as Waiter[];
       const waiter = queue.shift() as Waiter;
@@ -144,6 +151,6 @@ export class LargeBodyLane {
   }
 
   #forgetIfIdle(tenantId: string): void {
-    if (!this.#waiting.has(tenantId) && !this.#processingBy.has(tenantId)) this.#lastTurn.delete(tenantId);
+    if (!this.#waiting.has(tenantId) && !this.#processingBy.has(tenantId)) this.#tags.delete(tenantId);
   }
 }
