@@ -115,7 +115,7 @@ export function registerHeldGauges(registry: Registry, read: { events: () => num
 export function registerLargeBodyGauge(registry: Registry, lane: { processing: number; waiting: number }): void {
   new Gauge({
     name: 'strata_ingest_large_bodies',
-    help: 'Large write requests (256 KiB of JSON and up) being processed (state="processing") and waiting their turn (state="waiting"); a wait past 30 s gets 503.',
+    help: 'Large write requests (64 KiB of JSON and up) being processed (state="processing") and waiting their turn (state="waiting"); a wait past 30 s gets 503.',
     labelNames: ['state'],
     registers: [registry],
     collect() {

@@ -18,10 +18,10 @@ t.test("a stalled staging table fills a tenant's share of the committer, then it
   const post = (payload: unknown, apiKey = ctx.tenant.apiKey) =>
     ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}` }, payload: payload as object });
   const held = async () => Number(/^strata_ingest_held_events\S* (\d+)/m.exec((await ctx.app.inject('/metrics')).body)?.[1]);
-  // 2,000 events, ~140 KB: not large, so every request reaches the committer at once (larger ones
-  // would wait for their turn one at a time before it: decision 0123).
+  // 400 events, ~28 KB: not large, so every request reaches the committer at once (large ones would
+  // wait for their turn in the large-body lane before it, about 1 MiB of them at a time: decision 0123).
   const request = (r: number) => ({
-    events: Array.from({ length: 2_000 }, (_, i) => ({ device: `stall-${i % 10}`, id: `${r}-${i}`, ts: 1750240800 + i, values: { v: i } })),
+    events: Array.from({ length: 400 }, (_, i) => ({ device: `stall-${i % 10}`, id: `${r}-${i}`, ts: 1750240800 + i, values: { v: i } })),
   });
   t.notOk(isLargeRequest(JSON.stringify(request(99)).length * JSON_BYTES_PER_CHAR), 'the bodies are not large');
 
@@ -32,13 +32,13 @@ t.test("a stalled staging table fills a tenant's share of the committer, then it
   await locker.query('BEGIN');
   await locker.query('LOCK TABLE staging_events IN ACCESS EXCLUSIVE MODE');
 
-  const answers = Array.from({ length: 25 }, (_, r) => post(request(r)));
+  const answers = Array.from({ length: 125 }, (_, r) => post(request(r)));
   const deadline = Date.now() + 5000;
   while ((await held()) < 50_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  t.equal(await held(), 50_000, 'twenty-five requests of 2,000 events are held, waiting for PostgreSQL');
+  t.equal(await held(), 50_000, '125 requests of 400 events are held, waiting for PostgreSQL');
 
   const started = Date.now();
-  const refused = await post(request(25));
+  const refused = await post(request(125));
   t.ok(Date.now() - started < 2000, 'the next one is answered at once, not when PostgreSQL answers');
   t.equal(refused.statusCode, 503, refused.body);
   t.equal(refused.json().error.code, 'unavailable');
@@ -49,16 +49,16 @@ t.test("a stalled staging table fills a tenant's share of the committer, then it
   t.equal(small.statusCode, 503, 'past its share even one event of the tenant is refused');
 
   const neighbour = await createTenant(ctx.db, 'held neighbour');
-  const neighbours = post(request(27), neighbour.apiKey);
+  const neighbours = post(request(127), neighbour.apiKey);
   const later = Date.now() + 5000;
-  while ((await held()) < 52_000 && Date.now() < later) await new Promise((resolve) => setTimeout(resolve, 20));
-  t.equal(await held(), 52_000, "the neighbour's request is held, not refused");
+  while ((await held()) < 50_400 && Date.now() < later) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(await held(), 50_400, "the neighbour's request is held, not refused");
 
   await locker.query('ROLLBACK');
   const statuses = (await Promise.all(answers)).map((response) => response.statusCode);
-  t.same(statuses, new Array(25).fill(202), 'what was held is acknowledged once PostgreSQL answers');
+  t.same(statuses, new Array(125).fill(202), 'what was held is acknowledged once PostgreSQL answers');
   t.equal((await neighbours).statusCode, 202, 'so is the neighbour');
-  t.equal(await countStaged(ctx.db), 52_000, 'staged exactly once; the refused requests left nothing');
+  t.equal(await countStaged(ctx.db), 50_400, 'staged exactly once; the refused requests left nothing');
   t.equal(await held(), 0);
-  t.equal((await post(request(26))).statusCode, 202, 'and requests are taken again');
+  t.equal((await post(request(126))).statusCode, 202, 'and requests are taken again');
 });

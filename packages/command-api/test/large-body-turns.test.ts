@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { createTenant, type Teardownable } from '@strata/testkit';
 import { connect } from 'node:net';
 import { isLargeRequest } from '../src/ingest/large-body-lane.ts';
+import { LARGE_BODY_LANE } from '../src/deps.ts';
 import { JSON_BYTES_PER_CHAR, LINE_PROTOCOL_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
 import { buildTestApp, type CommandTestContext } from './build-test-app.ts';
 
@@ -16,8 +17,8 @@ const metric = async (ctx: CommandTestContext, pattern: RegExp) => Number(patter
 const processing = (ctx: CommandTestContext) => metric(ctx, /^strata_ingest_large_bodies\{state="processing"\S* (\d+)/m);
 const waiting = (ctx: CommandTestContext) => metric(ctx, /^strata_ingest_large_bodies\{state="waiting"\S* (\d+)/m);
 const heldBytes = (ctx: CommandTestContext) => metric(ctx, /^strata_ingest_held_bytes\S* (\d+)/m);
-/** One event of 5 strings of 60,000 characters: ~300 KB of JSON, a large request. */
-const large = (device: string) => JSON.stringify({ device, id: device, ts: 1750240800, values: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`s${i}`, String(i).repeat(60_000)])) });
+/** One event of 18 strings of 64,000 characters (the most a string value holds): ~1.15 MB of JSON, past the lane's whole capacity (it goes alone). */
+const large = (device: string) => JSON.stringify({ device, id: device, ts: 1750240800, values: Object.fromEntries(Array.from({ length: 18 }, (_, i) => [`s${i}`, String(i % 10).repeat(64_000)])) });
 const post = (ctx: CommandTestContext, apiKey: string, payload: string) =>
   ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, payload });
 
@@ -44,7 +45,7 @@ async function lockDeviceState(t: Teardownable, ctx: CommandTestContext): Promis
 t.test('large bodies go one at a time, in turns, charged while they wait; a small body goes at once', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
   const quiet = await createTenant(ctx.db, 'lane neighbour');
-  t.ok(isLargeRequest(large('x').length * JSON_BYTES_PER_CHAR), 'the bodies are large');
+  t.ok(large('x').length * JSON_BYTES_PER_CHAR >= LARGE_BODY_LANE.capacityBytes, 'each body takes the whole capacity');
   // The neighbour's small device is known to the key registry before the lock.
   t.equal((await post(ctx, quiet.apiKey, JSON.stringify({ device: 'known', id: 'k0', ts: 1750240800, values: { v: 0 } }))).statusCode, 202);
   const locker = await lockDeviceState(t, ctx);
@@ -74,7 +75,8 @@ t.test('a gzip line-protocol body takes its turn by the size it decompresses to'
   const locker = await lockDeviceState(t, ctx);
   const first = post(ctx, ctx.tenant.apiKey, large('holder'));
   t.equal(await until(() => processing(ctx), 1), 1, 'a body holds the turn');
-  // ~440 KB of line protocol that gzip makes a few KB: small as sent, large once read.
+  // ~440 KB of line protocol that gzip makes a few KB: small as sent, large once read (14 MiB of
+  // estimate: it does not fit beside the holder).
   const lines = Array.from({ length: 4000 }, (_, i) => `m,host=lp-${i % 50} v=${i}i,pad="${'p'.repeat(80)}" ${1750240800 + i}`).join('\n');
   const compressed = gzipSync(lines);
   t.ok(!isLargeRequest(compressed.length * LINE_PROTOCOL_BYTES_PER_CHAR) && isLargeRequest(lines.length * LINE_PROTOCOL_BYTES_PER_CHAR), `${compressed.length} bytes sent, ${lines.length} decompressed`);
@@ -94,7 +96,7 @@ t.test('a client still sending its large body holds no turn: a neighbour\'s larg
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
   const quiet = await createTenant(ctx.db, 'lane neighbour');
   const { port } = ctx.app.server.address() as { port: number };
-  // Headers and the first kilobyte of a 300 KB body, then nothing: a slow (or hostile) sender.
+  // Headers and the first kilobyte of a 1.1 MB body, then nothing: a slow (or hostile) sender.
   const slow = connect({ host: '127.0.0.1', port });
   t.teardown(() => slow.destroy());
   await new Promise<void>((resolve) => slow.once('connect', () => resolve()));

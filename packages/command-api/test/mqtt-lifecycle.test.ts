@@ -7,6 +7,7 @@ import { writeBatch } from '../src/ingest/batch-writer.ts';
 import { GroupCommitter } from '../src/ingest/group-committer.ts';
 import { JSON_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
 import { isLargeRequest } from '../src/ingest/large-body-lane.ts';
+import { LARGE_BODY_LANE } from '../src/deps.ts';
 import { MqttListener } from '../src/transports/mqtt/mqtt-listener.ts';
 import { RawMqttClient, startMqttTestApp, type MqttTestContext } from './mqtt-harness.ts';
 
@@ -96,7 +97,8 @@ t.test('MQTT listener lifecycle', async (t) => {
 
   t.test('a large payload waits for its turn in the large-body lane, as an HTTP body does (decision 0123)', async (t) => {
     const lane = ctx.deps.largeBodies;
-    const held = await lane.enter('someone else');
+    // Someone else's request of the whole capacity is being processed.
+    const held = await lane.enter('someone else', LARGE_BODY_LANE.capacityBytes);
     const client = await RawMqttClient.connected(ctx.port, ctx.tenant.apiKey, 5);
     t.teardown(() => client.end());
     const payload = JSON.stringify({ id: 'big', ts: BASE, values: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`s${i}`, 'y'.repeat(60_000)])) });

@@ -41,9 +41,9 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     throw error;
   }
   try {
-    // Then a large request waits for its turn, charged: processed one at a time, tenants in turn, so
-    // its tens of milliseconds of event loop never pile up before other requests (decision 0123).
-    const turn = isLargeRequest(bytes) ? await takeTurn(deps, auth, raw.length) : undefined;
+    // Then a large request waits for its turn, charged: about 1 MiB of them processed at a time,
+    // tenants in turn, so their event loop never piles up before other requests (decision 0123).
+    const turn = isLargeRequest(bytes) ? await takeTurn(deps, auth, bytes, raw.length) : undefined;
     try {
       return await acceptHeld(deps, auth, raw, bytes, parseErrors);
     } finally {
@@ -98,9 +98,9 @@ async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknow
   return { accepted: events.length, batchId };
 }
 
-async function takeTurn(deps: AcceptEventsDeps, auth: KeyIdentity, events: number): Promise<() => void> {
+async function takeTurn(deps: AcceptEventsDeps, auth: KeyIdentity, bytes: number, events: number): Promise<() => void> {
   try {
-    return await deps.largeBodies.enter(auth.tenantId);
+    return await deps.largeBodies.enter(auth.tenantId, bytes);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events);
     throw error;

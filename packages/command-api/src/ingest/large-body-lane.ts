@@ -2,13 +2,12 @@ import { unavailable } from '@strata/core';
 import { JSON_BYTES_PER_CHAR } from './held-bytes.ts';
 
 /**
- * A request whose HeldBytes estimate is at least this goes through the large-body lane: 256 KiB of
- * JSON or MQTT payload, 128 KiB of (decompressed) line protocol. Above every body the bench's
- * workloads send (500 events, ~75 KB of JSON), below the bodies that cost command-api tens of
- * milliseconds of event loop each (~1 MiB of JSON: ~30 ms alone, ~100 ms on a loaded machine;
- * decision 0123).
+ * A request whose HeldBytes estimate is at least this goes through the large-body lane: 64 KiB of
+ * JSON or MQTT payload, 32 KiB of (decompressed) line protocol. The bench's batches of 500 events
+ * (~75 KB of JSON) are in it, and fit in it eight at a time with room to spare; a one-event request is
+ * never in it.
  */
-export const LARGE_REQUEST_BYTES = 256 * 1024 * JSON_BYTES_PER_CHAR;
+export const LARGE_REQUEST_BYTES = 64 * 1024 * JSON_BYTES_PER_CHAR;
 
 /** Whether a request of this HeldBytes estimate takes a turn of the large-body lane. */
 export function isLargeRequest(bytes: number): boolean {
@@ -16,27 +15,33 @@ export function isLargeRequest(bytes: number): boolean {
 }
 
 export interface LargeBodyLaneOptions {
-  /** Large bodies processed at once in this process. */
-  slots: number;
+  /**
+   * The HeldBytes estimate of the large requests processed at once in this process. A request counts
+   * its estimate, or the whole capacity if it is larger (it then goes alone).
+   */
+  capacityBytes: number;
   /** How long a large body may wait for its turn before it is refused with 503. */
   maxWaitMs: number;
 }
 
 interface Waiter {
   tenantId: string;
+  /** What it takes of the capacity. */
+  weight: number;
   grant: (release: () => void) => void;
   refuse: (error: unknown) => void;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Large write requests one (or `slots`) at a time, tenants taking turns by start-time fair queuing
- * (decision 0123). Node has one event loop: every
- * request's steps wait behind whatever synchronous work is queued before them, and a ~1 MiB body is
- * tens of milliseconds of it (validating, serializing for staging and for the job, writing both).
- * Four of them at once made a neighbour's one-event requests take 0.3–0.7 s each, and 1.3 s at p50
- * under the bench's paced load. Through the lane at most `slots` large requests are being processed,
- * so a small request waits behind at most that many steps of them; small requests never enter it.
+ * Large write requests processed a budget's worth at a time, tenants taking turns by start-time fair
+ * queuing (decision 0123). Node has one event loop: every request's steps wait behind whatever
+ * synchronous work is queued before them, and a ~1 MiB body is tens of milliseconds of it (validating,
+ * serializing for staging and for the job, writing both). Four of them at once made a neighbour's
+ * one-event requests take 0.3–0.7 s each, and 1.3 s at p50 under the bench's paced load. Through the
+ * lane, at most `capacityBytes` of estimate (1 MiB of JSON by default) is being processed, whatever
+ * the bodies' sizes: many bodies just under a size bound would do the same as a few large ones
+ * (hostile review). A request larger than the capacity goes alone.
  *
  * acceptEvents takes the turn right after charging the request to HeldBytes, so a waiting request is
  * counted in memory, and gives it back when the request is answered: a turn covers processing and
@@ -44,6 +49,8 @@ interface Waiter {
  */
 export class LargeBodyLane {
   readonly #options: LargeBodyLaneOptions;
+  /** Estimate being processed now, and the requests it belongs to. */
+  #inUseBytes = 0;
   #inUse = 0;
   /** Waiting bodies per tenant, oldest first; a tenant leaves when it has none waiting. */
   readonly #waiting = new Map<string, Waiter[]>();
@@ -62,7 +69,9 @@ export class LargeBodyLane {
   #virtual = 0;
 
   constructor(options: LargeBodyLaneOptions) {
-    if (!Number.isSafeInteger(options.slots) || options.slots < 1) throw new TypeError(`LargeBodyLane: slots must be a positive integer, got ${options.slots}`);
+    if (!Number.isSafeInteger(options.capacityBytes) || options.capacityBytes < 1) {
+      throw new TypeError(`LargeBodyLane: capacityBytes must be a positive integer, got ${options.capacityBytes}`);
+    }
     this.#options = options;
   }
 
@@ -77,18 +86,25 @@ export class LargeBodyLane {
   }
 
   /**
-   * Resolves with the function that gives the turn back (once; later calls do nothing) when it is this
-   * request's turn; rejects with 503 after maxWaitMs.
+   * Resolves with the function that gives the turn back (once; later calls do nothing) when it is the
+   * turn of this request of `bytes` (its HeldBytes estimate); rejects with 503 after maxWaitMs.
    */
-  enter(tenantId: string): Promise<() => void> {
-    if (this.#inUse < this.#options.slots && this.#waitingCount === 0) return Promise.resolve(this.#turn(tenantId));
+  enter(tenantId: string, bytes: number): Promise<() => void> {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new TypeError(`LargeBodyLane: bytes must be a non-negative integer, got ${bytes}`);
+    const weight = Math.min(bytes, this.#options.capacityBytes);
+    if (this.#waitingCount === 0 && this.#fits(weight)) return Promise.resolve(this.#turn(tenantId, weight));
     return new Promise<() => void>((resolve, reject) => {
       const waiter: Waiter = {
         tenantId,
+        weight,
         grant: resolve,
         refuse: reject,
         timer: setTimeout(() => {
-          if (this.#remove(waiter)) waiter.refuse(unavailable('large requests are waiting their turn (256 KiB of JSON and up are stored one at a time); retry'));
+          if (this.#remove(waiter)) {
+            waiter.refuse(unavailable('large requests are waiting their turn (command-api processes about 1 MiB of them at a time); retry'));
+            // A request that does not fit may have held back smaller ones behind it.
+            this.#grantNext();
+          }
         }, this.#options.maxWaitMs),
       };
       const queue = this.#waiting.get(tenantId);
@@ -99,9 +115,14 @@ export class LargeBodyLane {
     });
   }
 
+  #fits(weight: number): boolean {
+    return this.#inUseBytes + weight <= this.#options.capacityBytes;
+  }
+
   /** Gives the tenant a turn now; returns the function that gives it back. */
-  #turn(tenantId: string): () => void {
+  #turn(tenantId: string, weight: number): () => void {
     this.#inUse++;
+    this.#inUseBytes += weight;
     const tag = Math.max(this.#tags.get(tenantId) ?? this.#virtual, this.#virtual);
     this.#virtual = tag;
     this.#tags.set(tenantId, tag + 1);
@@ -111,6 +132,7 @@ export class LargeBodyLane {
       if (released) return;
       released = true;
       this.#inUse--;
+      this.#inUseBytes -= weight;
       const left = (this.#processingBy.get(tenantId) ?? 1) - 1;
       if (left > 0) this.#processingBy.set(tenantId, left);
       else this.#processingBy.delete(tenantId);
@@ -119,9 +141,12 @@ export class LargeBodyLane {
     };
   }
 
-  /** Free turns go to the waiting tenant with the lowest tag, its oldest request first. */
+  /**
+   * Free capacity goes to the waiting tenant with the lowest tag, its oldest request first; if that
+   * request does not fit yet, nothing goes before it (a large request is not starved by small ones).
+   */
   #grantNext(): void {
-    while (this.#inUse < this.#options.slots && this.#waitingCount > 0) {
+    while (this.#waitingCount > 0) {
       let next: string | undefined;
       let lowest = Infinity;
       for (const tenantId of this.#waiting.keys()) {
@@ -129,11 +154,12 @@ export class LargeBodyLane {
         if (tag < lowest) [next, lowest] = [tenantId, tag];
       }
       const queue = this.#waiting.get(next as string) as Waiter[];
+      if (!this.#fits((queue[0] as Waiter).weight)) return;
       const waiter = queue.shift() as Waiter;
       if (queue.length === 0) this.#waiting.delete(waiter.tenantId);
       this.#waitingCount--;
       clearTimeout(waiter.timer);
-      waiter.grant(this.#turn(waiter.tenantId));
+      waiter.grant(this.#turn(waiter.tenantId, waiter.weight));
     }
   }
 
