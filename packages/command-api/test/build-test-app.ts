@@ -37,3 +37,17 @@ export async function countStaged(db: pg.Pool): Promise<number> {
   const result = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM staging_events');
   return result.rows[0]?.n ?? 0;
 }
+
+/**
+ * Holds an ACCESS EXCLUSIVE lock on `table` until the returned client rolls back: statements on it
+ * wait as they would behind a stalled or overloaded server (staging writes; first sightings of a
+ * device, which the key registry seeds from device_state).
+ */
+export async function lockTable(t: Teardownable, ctx: Pick<CommandTestContext, 'config'>, table: 'staging_events' | 'device_state'): Promise<pg.Client> {
+  const locker = new pg.Client({ connectionString: ctx.config.databaseUrl });
+  await locker.connect();
+  t.teardown(() => locker.end());
+  await locker.query('BEGIN');
+  await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  return locker;
+}

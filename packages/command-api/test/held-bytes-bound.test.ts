@@ -1,9 +1,8 @@
 import t from 'tap';
-import pg from 'pg';
-import { createTenant, type Teardownable } from '@strata/testkit';
+import { createTenant } from '@strata/testkit';
 import { heldBytesLimits } from '../src/deps.ts';
 import { JSON_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
-import { buildTestApp, countStaged, type CommandTestContext } from './build-test-app.ts';
+import { buildTestApp, countStaged, lockTable, type CommandTestContext } from './build-test-app.ts';
 
 /*
  * Bounded memory in bytes, and a tenant's share of it (decision 0120): the held-events bound alone let
@@ -27,22 +26,13 @@ async function waitFor(read: () => Promise<number>, expected: number): Promise<n
   return value;
 }
 
-async function lock(t: Teardownable, ctx: CommandTestContext, table: string): Promise<pg.Client> {
-  const locker = new pg.Client({ connectionString: ctx.config.databaseUrl });
-  await locker.connect();
-  t.teardown(() => locker.end());
-  await locker.query('BEGIN');
-  await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-  return locker;
-}
-
 t.test('a stalled store: a tenant sending large bodies is held to its share, its neighbour is not refused', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
   const limits = heldBytesLimits(ctx.config.maxBodyBytes);
   t.equal(limits.maxBytesPerTenant, 256 * 1024 * 1024, 'the default share');
   t.equal(limits.maxBytes, 4 * limits.maxBytesPerTenant);
   const neighbour = await createTenant(ctx.db, 'neighbour');
-  const locker = await lock(t, ctx, 'staging_events');
+  const locker = await lockTable(t, ctx, 'staging_events');
 
   // Ids of one or two digits: each body is at most one character longer than the first.
   const fit = Math.floor(limits.maxBytesPerTenant / ((large(0).length + 1) * JSON_BYTES_PER_CHAR));
@@ -77,7 +67,7 @@ t.test('requests waiting before the group commit are charged too', async (t) => 
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
   // A device new to the key registry is seeded from device_state: locked, the request waits there,
   // before the committer (where the first version of the bound started counting).
-  const locker = await lock(t, ctx, 'device_state');
+  const locker = await lockTable(t, ctx, 'device_state');
   const bodies = [large(1, 'new-a'), large(2, 'new-b')];
   const answers = bodies.map((body) => post(ctx, ctx.tenant.apiKey, body));
   const charged = bodies.reduce((sum, body) => sum + body.length * JSON_BYTES_PER_CHAR, 0);

@@ -1,12 +1,11 @@
 import t from 'tap';
-import pg from 'pg';
 import { gzipSync } from 'node:zlib';
-import { createTenant, type Teardownable } from '@strata/testkit';
+import { createTenant } from '@strata/testkit';
 import { connect } from 'node:net';
 import { isLargeRequest } from '../src/ingest/large-body-lane.ts';
 import { LARGE_BODY_LANE } from '../src/deps.ts';
 import { JSON_BYTES_PER_CHAR, LINE_PROTOCOL_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
-import { buildTestApp, type CommandTestContext } from './build-test-app.ts';
+import { buildTestApp, lockTable, type CommandTestContext } from './build-test-app.ts';
 
 /*
  * Decision 0123, on the real command API and PostgreSQL: large requests are processed one at a time,
@@ -32,23 +31,13 @@ async function until(read: () => Promise<number>, expected: number): Promise<num
   return value;
 }
 
-/** device_state locked: a body for a device new to the key registry waits there, holding its turn. */
-async function lockDeviceState(t: Teardownable, ctx: CommandTestContext): Promise<pg.Client> {
-  const locker = new pg.Client({ connectionString: ctx.config.databaseUrl });
-  await locker.connect();
-  t.teardown(() => locker.end());
-  await locker.query('BEGIN');
-  await locker.query('LOCK TABLE device_state IN ACCESS EXCLUSIVE MODE');
-  return locker;
-}
-
 t.test('large bodies go one at a time, in turns, charged while they wait; a small body goes at once', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
   const quiet = await createTenant(ctx.db, 'lane neighbour');
   t.ok(large('x').length * JSON_BYTES_PER_CHAR >= LARGE_BODY_LANE.capacityBytes, 'each body takes the whole capacity');
   // The neighbour's small device is known to the key registry before the lock.
   t.equal((await post(ctx, quiet.apiKey, JSON.stringify({ device: 'known', id: 'k0', ts: 1750240800, values: { v: 0 } }))).statusCode, 202);
-  const locker = await lockDeviceState(t, ctx);
+  const locker = await lockTable(t, ctx, 'device_state');
 
   const answered: string[] = [];
   const send = (apiKey: string, device: string) => post(ctx, apiKey, large(device)).then((response) => (answered.push(device), response));
@@ -72,7 +61,7 @@ t.test('large bodies go one at a time, in turns, charged while they wait; a smal
 
 t.test('a gzip line-protocol body takes its turn by the size it decompresses to', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
-  const locker = await lockDeviceState(t, ctx);
+  const locker = await lockTable(t, ctx, 'device_state');
   const first = post(ctx, ctx.tenant.apiKey, large('holder'));
   t.equal(await until(() => processing(ctx), 1), 1, 'a body holds the turn');
   // ~440 KB of line protocol that gzip makes a few KB: small as sent, large once read (14 MiB of

@@ -1,8 +1,7 @@
 import t from 'tap';
-import pg from 'pg';
-import { createTenant, type Teardownable } from '@strata/testkit';
+import { createTenant } from '@strata/testkit';
 import { JSON_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
-import { buildTestApp, countStaged, type CommandTestContext } from './build-test-app.ts';
+import { buildTestApp, countStaged, lockTable, type CommandTestContext } from './build-test-app.ts';
 
 /*
  * Decision 0122, on the real command API and PostgreSQL: a tenant with a backlog of writes does not
@@ -16,15 +15,6 @@ const held = async (ctx: CommandTestContext) => Number(/^strata_ingest_held_even
 const batchOf = (device: string, r: number, count: number) =>
   JSON.stringify({ events: Array.from({ length: count }, (_, i) => ({ device, id: `${r}-${i}`, ts: 1750240800 + i, values: { v: i } })) });
 
-async function lockStaging(t: Teardownable, ctx: CommandTestContext): Promise<pg.Client> {
-  const locker = new pg.Client({ connectionString: ctx.config.databaseUrl });
-  await locker.connect();
-  t.teardown(() => locker.end());
-  await locker.query('BEGIN');
-  await locker.query('LOCK TABLE staging_events IN ACCESS EXCLUSIVE MODE');
-  return locker;
-}
-
 async function heldAtLeast(ctx: CommandTestContext, expected: number): Promise<number> {
   const deadline = Date.now() + 10_000;
   while ((await held(ctx)) < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -36,7 +26,7 @@ t.test("a neighbour's one event is acknowledged before a busy tenant's backlog, 
   // committer at once (large ones wait for the large-body lane first: decision 0123).
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestMaxBatchEvents: 400 });
   const neighbour = await createTenant(ctx.db, 'turns neighbour');
-  const locker = await lockStaging(t, ctx);
+  const locker = await lockTable(t, ctx, 'staging_events');
   const answered: string[] = [];
   // Twelve full batches of the busy tenant wait behind the lock: four being written, eight queued.
   const busy = Array.from({ length: 12 }, (_, r) => post(ctx, ctx.tenant.apiKey, batchOf('busy', r, 400)).then((response) => (answered.push('busy'), response)));
@@ -56,7 +46,7 @@ t.test("a neighbour's one event is acknowledged before a busy tenant's backlog, 
 t.test('a body of several MiB is written alone: no neighbour shares its batch, or its write', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestMaxBatchEvents: 400 });
   const [sender, neighbour] = [await createTenant(ctx.db, 'large sender'), await createTenant(ctx.db, 'bytes neighbour')];
-  const locker = await lockStaging(t, ctx);
+  const locker = await lockTable(t, ctx, 'staging_events');
   // Every write slot busy behind the lock, so what follows waits together for the next batch.
   const inFlight = Math.floor(ctx.config.dbPoolSize / 2);
   const fillers = Array.from({ length: inFlight }, (_, r) => post(ctx, ctx.tenant.apiKey, batchOf('filler', r, 400)));
