@@ -115,7 +115,7 @@ export interface CommandDeps {
   committer: GroupCommitter;
   /** The memory of write requests in hand, charged from their first step (held-bytes.ts). */
   heldBytes: HeldBytes;
-  /** Large bodies one at a time, tenants taking turns (decision 0123). */
+  /** Large requests processed a budget (~1 MiB of JSON) at a time, tenants taking turns (decision 0123). */
   largeBodies: LargeBodyLane;
   /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
   rateLimiter: IngestRateLimiter;
