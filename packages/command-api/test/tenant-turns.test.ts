@@ -37,9 +37,11 @@ t.test("a neighbour's one event is acknowledged before a busy tenant's backlog, 
   const statuses = (await Promise.all([...busy, quiet])).map((response) => response.statusCode);
   t.same(new Set(statuses), new Set([202]), 'everything is acknowledged');
   const position = answered.indexOf('quiet') + 1;
-  // The writes in flight when it arrived (DB_POOL_SIZE / 2) and at most one more may go first.
+  // Its batch is the second to start once the lock goes, after the writes in flight when it arrived
+  // (DB_POOL_SIZE / 2). Answers come as writes finish, and on a loaded machine (CI) one or two busy
+  // batches that started after it may finish first: seen 7th of 13 once, 13th without turns.
   const inFlight = Math.floor(ctx.config.dbPoolSize / 2);
-  t.ok(position <= inFlight + 2, `the neighbour was answered ${position}th of 13, after at most ${inFlight + 1} of the busy tenant's batches (first come, first served: 13th)`);
+  t.ok(position <= inFlight + 4, `the neighbour was answered ${position}th of 13, within the first ${inFlight + 4} (first come, first served: 13th)`);
   t.equal(await countStaged(ctx.db), 4_801, 'each staged once');
 });
 
