@@ -111,7 +111,7 @@ export function registerHeldGauges(registry: Registry, read: { events: () => num
   });
 }
 
-/** strata_ingest_large_bodies{state}: large write bodies being processed, and waiting their turn (decision 0123). */
+/** strata_ingest_large_bodies{state}: large write requests being processed, and waiting their turn (decision 0123). */
 export function registerLargeBodyGauge(registry: Registry, lane: { processing: number; waiting: number }): void {
   new Gauge({
     name: 'strata_ingest_large_bodies',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, unavailable, UUID_PATTERN, type BatchEvent, type Clock, type Logger, type NormalizedEvent } from '@strata/core';
 import type { CommandMetrics } from '../metrics.ts';
+import { TenantCounts } from './tenant-counts.ts';
 
 export interface GroupCommitOptions {
   /** A batch holds at most this many events... */
@@ -97,7 +98,7 @@ export class GroupCommitter {
   #writing = 0;
   #held = 0;
   /** Events held per tenant, waiting or being written; a tenant leaves when it holds none. */
-  readonly #heldByTenant = new Map<string, number>();
+  readonly #heldByTenant = new TenantCounts();
   #stopped = false;
   #onIdle: (() => void)[] = [];
 
@@ -116,7 +117,7 @@ export class GroupCommitter {
 
   /** Events of this tenant accepted for writing and not yet answered (MQTT pauses a tenant's sockets by it). */
   heldEventsOf(tenantId: string): number {
-    return this.#heldByTenant.get(tenantId) ?? 0;
+    return this.#heldByTenant.get(tenantId);
   }
 
   /**
@@ -137,7 +138,7 @@ export class GroupCommitter {
     if (this.#held > 0 && this.#held + events.length > this.#options.maxHeldEvents) {
       return Promise.reject(unavailable('too many events are waiting to be stored; retry'));
     }
-    const mine = this.#heldByTenant.get(tenantId) ?? 0;
+    const mine = this.#heldByTenant.get(tenantId);
     if (mine > 0 && mine + events.length > this.#options.maxHeldEventsPerTenant) {
       // 503, not 429, as for bytes (decision 0120): the store is behind this tenant's volume.
       return Promise.reject(unavailable("this tenant's earlier events are still waiting to be stored; retry"));
@@ -152,7 +153,7 @@ export class GroupCommitter {
         this.#waiting.set(tenantId, fresh);
         this.#tenants.push(tenantId);
       }
-      this.#heldByTenant.set(tenantId, mine + events.length);
+      this.#heldByTenant.add(tenantId, events.length);
       this.#held += events.length;
       this.#waitingEvents += events.length;
       this.#waitingBytes += bytes;
@@ -189,9 +190,7 @@ export class GroupCommitter {
         this.#writing--;
         for (const request of batch) {
           this.#held -= request.events.length;
-          const left = (this.#heldByTenant.get(request.tenantId) ?? 0) - request.events.length;
-          if (left > 0) this.#heldByTenant.set(request.tenantId, left);
-          else this.#heldByTenant.delete(request.tenantId);
+          this.#heldByTenant.add(request.tenantId, -request.events.length);
         }
         this.#startWrites();
         if (this.#held === 0) for (const resolve of this.#onIdle.splice(0)) resolve();

@@ -1,4 +1,5 @@
 import { unavailable } from '@strata/core';
+import { TenantCounts } from './tenant-counts.ts';
 
 /*
  * What a request holds, estimated from the text it arrived as: per character, the most memory a body
@@ -30,7 +31,7 @@ export class HeldBytes {
   readonly #options: HeldBytesOptions;
   #total = 0;
   /** Per tenant; a tenant leaves the map when it holds nothing (bounded by the requests in hand). */
-  readonly #byTenant = new Map<string, number>();
+  readonly #byTenant = new TenantCounts();
 
   constructor(options: HeldBytesOptions) {
     this.#options = options;
@@ -47,7 +48,7 @@ export class HeldBytes {
     if (this.#total > 0 && this.#total + bytes > this.#options.maxBytes) {
       throw unavailable('too many bytes of requests are waiting to be stored; retry');
     }
-    const mine = this.#byTenant.get(tenantId) ?? 0;
+    const mine = this.#byTenant.get(tenantId);
     if (mine > 0 && mine + bytes > this.#options.maxBytesPerTenant) {
       // 503, not 429: the store is behind this tenant's volume, which a retry later meets again as a
       // new request. MQTT answers 503s by disconnecting, so its client re-sends (a negative PUBACK
@@ -55,15 +56,13 @@ export class HeldBytes {
       throw unavailable("this tenant's earlier requests are still waiting to be stored; retry");
     }
     this.#total += bytes;
-    this.#byTenant.set(tenantId, mine + bytes);
+    this.#byTenant.add(tenantId, bytes);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#total -= bytes;
-      const left = (this.#byTenant.get(tenantId) ?? 0) - bytes;
-      if (left > 0) this.#byTenant.set(tenantId, left);
-      else this.#byTenant.delete(tenantId);
+      this.#byTenant.add(tenantId, -bytes);
     };
   }
 }

@@ -1,5 +1,6 @@
 import { unavailable } from '@strata/core';
 import { JSON_BYTES_PER_CHAR } from './held-bytes.ts';
+import { TenantCounts } from './tenant-counts.ts';
 
 /**
  * A request whose HeldBytes estimate is at least this goes through the large-body lane: 64 KiB of
@@ -28,8 +29,8 @@ interface Waiter {
   tenantId: string;
   /** What it takes of the capacity. */
   weight: number;
-  grant: (release: () => void) => void;
-  refuse: (error: unknown) => void;
+  resolve: (release: () => void) => void;
+  reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -65,7 +66,7 @@ export class LargeBodyLane {
    * has nothing waiting or in process.
    */
   readonly #tags = new Map<string, number>();
-  readonly #processingBy = new Map<string, number>();
+  readonly #processingBy = new TenantCounts();
   #virtual = 0;
 
   constructor(options: LargeBodyLaneOptions) {
@@ -97,11 +98,11 @@ export class LargeBodyLane {
       const waiter: Waiter = {
         tenantId,
         weight,
-        grant: resolve,
-        refuse: reject,
+        resolve,
+        reject,
         timer: setTimeout(() => {
           if (this.#remove(waiter)) {
-            waiter.refuse(unavailable('large requests are waiting their turn (command-api processes about 1 MiB of them at a time); retry'));
+            waiter.reject(unavailable('large requests are waiting their turn (command-api processes about 1 MiB of them at a time); retry'));
             // A request that does not fit may have held back smaller ones behind it.
             this.#grantNext();
           }
@@ -126,16 +127,14 @@ export class LargeBodyLane {
     const tag = Math.max(this.#tags.get(tenantId) ?? this.#virtual, this.#virtual);
     this.#virtual = tag;
     this.#tags.set(tenantId, tag + 1);
-    this.#processingBy.set(tenantId, (this.#processingBy.get(tenantId) ?? 0) + 1);
+    this.#processingBy.add(tenantId, 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#inUse--;
       this.#inUseBytes -= weight;
-      const left = (this.#processingBy.get(tenantId) ?? 1) - 1;
-      if (left > 0) this.#processingBy.set(tenantId, left);
-      else this.#processingBy.delete(tenantId);
+      this.#processingBy.add(tenantId, -1);
       this.#forgetIfIdle(tenantId);
       this.#grantNext();
     };
@@ -159,7 +158,7 @@ export class LargeBodyLane {
       if (queue.length === 0) this.#waiting.delete(waiter.tenantId);
       this.#waitingCount--;
       clearTimeout(waiter.timer);
-      waiter.grant(this.#turn(waiter.tenantId, waiter.weight));
+      waiter.resolve(this.#turn(waiter.tenantId, waiter.weight));
     }
   }
 

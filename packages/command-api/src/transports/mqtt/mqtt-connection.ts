@@ -112,8 +112,8 @@ export class MqttConnection {
 
   /**
    * Pauses (true) or resumes (false) reading while the group committer is saturated, in all or with
-   * this connection's tenant. Only connected
-   * clients are paused: a CONNECT costs the committer nothing, and a paused one would miss its deadline.
+   * this connection's tenant. Only connected clients are paused: a CONNECT costs the committer
+   * nothing, and a paused one would miss its deadline.
    */
   setSaturated(saturated: boolean): void {
     if (!saturated) this.#resume('saturated');

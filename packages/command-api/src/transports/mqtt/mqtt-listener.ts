@@ -6,6 +6,7 @@ import { MqttRefusal, disconnection } from './mqtt-refusal.ts';
 import { publishTelemetry, type PublishTelemetryDeps } from './publish-telemetry.ts';
 import { CONNACK_RETURN_CODES, REASON_CODES } from './reason-codes.ts';
 import { SaturationGate } from './saturation-gate.ts';
+import { TenantCounts } from '../../ingest/tenant-counts.ts';
 
 /** Room in a packet beside its payload (MAX_BODY_BYTES): a topic of at most 150 bytes and MQTT 5 properties. */
 const PACKET_OVERHEAD_BYTES = 64 * 1024;
@@ -53,7 +54,7 @@ export class MqttListener {
    */
   readonly #pending = new Map<MqttConnection, number>();
   #authenticated = 0;
-  readonly #connectionsPerTenant = new Map<string, number>();
+  readonly #connectionsPerTenant = new TenantCounts();
   readonly #gate: SaturationGate;
   readonly #connectionOptions: MqttConnectionOptions;
   readonly #host: ConnectionHost;
@@ -181,20 +182,18 @@ export class MqttListener {
         returnCode: CONNACK_RETURN_CODES.serverUnavailable,
       });
     }
-    const held = this.#connectionsPerTenant.get(identity.tenantId) ?? 0;
+    const held = this.#connectionsPerTenant.get(identity.tenantId);
     if (held >= this.#deps.config.mqttMaxConnectionsPerTenant) {
       throw new MqttRefusal(REASON_CODES.quotaExceeded, 'tenant_cap', `the tenant has ${held} connections to this server (MQTT_MAX_CONNECTIONS_PER_TENANT)`, {
         returnCode: CONNACK_RETURN_CODES.serverUnavailable,
       });
     }
-    this.#connectionsPerTenant.set(identity.tenantId, held + 1);
+    this.#connectionsPerTenant.add(identity.tenantId, 1);
     this.#authenticated++;
   }
 
   #release(tenantId: string): void {
-    const held = (this.#connectionsPerTenant.get(tenantId) ?? 1) - 1;
-    if (held <= 0) this.#connectionsPerTenant.delete(tenantId);
-    else this.#connectionsPerTenant.set(tenantId, held);
+    this.#connectionsPerTenant.add(tenantId, -1);
     this.#authenticated--;
   }
 
