@@ -11,6 +11,7 @@ const teardowns: (() => unknown)[] = [];
 const system = await startSystem({ teardown: (fn) => teardowns.unshift(fn) }, {}, {
   // Small limits, so each one can be seen to bite within a probe.
   INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
+  INGEST_RATE_LIMIT_BYTES_PER_SECOND: '0',
   READ_RATE_LIMIT_PER_SECOND: '0',
   AUTH_FAILURES_PER_MINUTE: '0',
   HTTP_REQUEST_TIMEOUT_MS: '2000',

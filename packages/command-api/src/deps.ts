@@ -79,6 +79,7 @@ export type CommandConfig = Pick<
   | 'ingestMaxBatchEvents'
   | 'ingestMaxWaitMs'
   | 'ingestRateLimitEventsPerSecond'
+  | 'ingestRateLimitBytesPerSecond'
   | 'authFailuresPerMinute'
   | 'maxKeysPerDevice'
   | 'projectorBatchAttempts'
@@ -117,7 +118,7 @@ export interface CommandDeps {
   heldBytes: HeldBytes;
   /** Large requests processed a budget (~1 MiB of JSON) at a time, tenants taking turns (decision 0123). */
   largeBodies: LargeBodyLane;
-  /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND, per tenant, shared by every instance through Redis. */
+  /** INGEST_RATE_LIMIT_EVENTS_PER_SECOND and _BYTES_PER_SECOND, per tenant, shared by every instance through Redis. */
   rateLimiter: IngestRateLimiter;
   /** MAX_KEYS_PER_DEVICE, shared by every instance through Redis (decision 0044). */
   keyRegistry: DeviceKeyRegistry;
@@ -185,7 +186,12 @@ export function createCommandDeps(config: Config, overrides: Partial<CommandDeps
     prefix: config.redisPrefix,
     authFailuresPerMinute: config.authFailuresPerMinute,
   });
-  const rateLimiter = new IngestRateLimiter(redis, config.redisPrefix, config.ingestRateLimitEventsPerSecond, logger);
+  const rateLimiter = new IngestRateLimiter(
+    redis,
+    config.redisPrefix,
+    { eventsPerSecond: config.ingestRateLimitEventsPerSecond, bytesPerSecond: config.ingestRateLimitBytesPerSecond },
+    logger,
+  );
   const keyRegistry = new DeviceKeyRegistry(redis, pool, {
     maxKeysPerDevice: config.maxKeysPerDevice,
     prefix: config.redisPrefix,

@@ -61,6 +61,7 @@ export async function createTestEnvironment(
     // Tests send bursts far above a real tenant's rate; the limits are on by default in production and
     // each test that checks one sets it explicitly.
     ingestRateLimitEventsPerSecond: 0,
+    ingestRateLimitBytesPerSecond: 0,
     readRateLimitPerSecond: 0,
     authFailuresPerMinute: 0,
     // Off unless a test asks for it with a port of its own: the default 1884 would be shared by every file.

@@ -56,6 +56,7 @@ export class RunningSystem {
       LOG_LEVEL: options.logLevel ?? 'warn',
       // The per-tenant limits are on by default; test and bench loads are one tenant far above them.
       INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
+      INGEST_RATE_LIMIT_BYTES_PER_SECOND: '0',
       READ_RATE_LIMIT_PER_SECOND: '0',
       AUTH_FAILURES_PER_MINUTE: '0',
       // The MQTT listener is off unless asked for (MQTT_PORT in `env`): its default port is one per machine.

@@ -72,7 +72,7 @@ export async function writeDeviceLabels(deps: WriteDeviceLabelsDeps, write: Devi
   // Every API sample starts a version of its own (0074: an equal value too), so a tenant writing
   // labels in a loop would grow label_versions and hold its lock without bound: the writes count
   // against the same rate as its events (429 past it).
-  await deps.rateLimiter.take(tenantId, Math.max(1, Object.keys(write.labels).length));
+  await deps.rateLimiter.take(tenantId, Math.max(1, Object.keys(write.labels).length), 0);
   let committed: Committed;
   try {
     committed = await deps.labelWrites.run(tenantId, () => withTransaction(deps.pool, async (client): Promise<Committed> => {

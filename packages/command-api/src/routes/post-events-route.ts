@@ -21,7 +21,7 @@ const schema = {
 export function registerPostEventsRoute(app: FastifyInstance, deps: PostEventsRouteDeps): void {
   app.post('/v1/events', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request, reply) => {
     const { events, errors } = readEventList(request.body);
-    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, request.bodyChars * JSON_BYTES_PER_CHAR, errors);
+    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, { chars: request.bodyChars, heldBytes: request.bodyChars * JSON_BYTES_PER_CHAR }, errors);
     return reply.code(202).send({ accepted, token: encodeToken(batchId) });
   });
 }

@@ -39,6 +39,11 @@ export interface Config {
   maxBodyBytes: number;
   /** Events per second per tenant accepted by the command API (all transports together); 0 disables the limit. */
   ingestRateLimitEventsPerSecond: number;
+  /**
+   * Characters of event bodies per second per tenant (JSON, NDJSON and line protocol after
+   * decompression, MQTT payloads), all transports together; 0 disables the limit (decision 0124).
+   */
+  ingestRateLimitBytesPerSecond: number;
   /** Read requests per second per tenant on the query API; 0 disables the limit. */
   readRateLimitPerSecond: number;
   /** Failed authentications per minute per client address before it gets 429; 0 disables the limit. */

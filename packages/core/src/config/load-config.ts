@@ -69,6 +69,7 @@ export function loadConfig(env: Env): Config {
     ingestMaxWaitMs: int('INGEST_MAX_WAIT_MS', 2, 0, 1000),
     maxBodyBytes: int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     ingestRateLimitEventsPerSecond: int('INGEST_RATE_LIMIT_EVENTS_PER_SECOND', 20_000, 0, 100_000_000),
+    ingestRateLimitBytesPerSecond: int('INGEST_RATE_LIMIT_BYTES_PER_SECOND', 8 * 1024 * 1024, 0, 1024 * 1024 * 1024 * 1024),
     readRateLimitPerSecond: int('READ_RATE_LIMIT_PER_SECOND', 2000, 0, 10_000_000),
     authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 60, 0, 10_000_000),
     maxFutureSkewMs: int('MAX_FUTURE_SKEW_MS', 3_600_000, 0, 366 * 86_400_000),

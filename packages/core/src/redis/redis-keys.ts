@@ -33,6 +33,8 @@ export const redisKeys = {
     `${prefix}:auth:failures:${minute}:${clientAddress}`,
   /** A tenant's ingest rate (GCRA: the theoretical arrival time of its next event, in microseconds). */
   ingestRate: (prefix: string, tenantId: string): string => `${prefix}:ingest-rate:${tenantId}`,
+  /** A tenant's ingest rate in body bytes (GCRA, as ingestRate). */
+  ingestByteRate: (prefix: string, tenantId: string): string => `${prefix}:ingest-byte-rate:${tenantId}`,
   /** The distinct value keys a device holds (short digests of their names), for MAX_KEYS_PER_DEVICE. */
   deviceKeys: (prefix: string, tenantId: string, device: string): string =>
     `${prefix}:device-keys:${tenantId}:${device}`,

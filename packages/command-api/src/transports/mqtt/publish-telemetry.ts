@@ -42,7 +42,7 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
       ndjson: message.ndjson,
       maxBytes: deps.config.maxBodyBytes,
     });
-    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors);
+    const { accepted } = await acceptEvents(deps, identity, events, { chars: message.payload.length, heldBytes: message.payload.length * JSON_BYTES_PER_CHAR }, errors);
     return accepted;
   } catch (error) {
     throw refusalFromError(error);

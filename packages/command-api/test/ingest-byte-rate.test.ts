@@ -1,0 +1,113 @@
+import t from 'tap';
+import { gzipSync } from 'node:zlib';
+import { Redis, redisKeys } from '@strata/core';
+import { createTenant } from '@strata/testkit';
+import { buildTestApp, countStaged, lockTable, type CommandTestContext } from './build-test-app.ts';
+
+/*
+ * Decision 0124 on the real command API, Redis and PostgreSQL: a tenant's event bodies are limited in
+ * characters per second (INGEST_RATE_LIMIT_BYTES_PER_SECOND) beside its events per second, on every
+ * transport, before validation and before a large body's turn.
+ */
+const post = (ctx: CommandTestContext, apiKey: string, payload: string) =>
+  ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, payload });
+/** One event whose JSON is `chars` characters long: string values of at most 60,000 characters pad it (a value may hold 64,000). */
+function eventOf(chars: number, device = 'd', id = `${device}-${chars}`): string {
+  const values: Record<string, string> = {};
+  const length = () => JSON.stringify({ device, id, ts: 1750240800, values }).length;
+  for (let i = 0; length() < chars; i++) {
+    values[`s${i}`] = '';
+    values[`s${i}`] = 'x'.repeat(Math.min(60_000, chars - length()));
+  }
+  const body = JSON.stringify({ device, id, ts: 1750240800, values });
+  if (body.length !== chars) throw new Error(`built ${body.length} characters, not ${chars}`);
+  return body;
+}
+const metric = async (ctx: CommandTestContext, pattern: RegExp) => Number(pattern.exec((await ctx.app.inject('/metrics')).body)?.[1]);
+
+t.test('429 over the tenant byte rate, named in the answer; events are counted apart; neighbours unaffected', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  const other = await createTenant(ctx.db, 'byte neighbour');
+
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(1500, 'a', 'a1'))).statusCode, 202, "1,500 characters of a second's 2,000");
+  const over = await post(ctx, ctx.tenant.apiKey, eventOf(1500, 'a', 'a2'));
+  t.equal(over.statusCode, 429, 'another 1,500 would run the tenant more than a second ahead');
+  t.equal(over.json().error.code, 'rate_limited');
+  t.match(over.json().error.message, /2000 bytes per second of event bodies \(INGEST_RATE_LIMIT_BYTES_PER_SECOND\)/);
+  t.ok(Number(over.headers['retry-after']) >= 1, `retry-after ${over.headers['retry-after']}`);
+  t.equal(await countStaged(ctx.db), 1, 'nothing of the refused request is stored');
+  t.equal(await metric(ctx, /^strata_events_rejected_total\{reason="rate_limited"\S* (\d+)/m), 1, 'counted as a rate refusal');
+
+  t.equal((await post(ctx, other.apiKey, eventOf(1500, 'b', 'b1'))).statusCode, 202, 'the neighbour has a budget of its own');
+  // Events are not limited here (INGEST_RATE_LIMIT_EVENTS_PER_SECOND is 0 in tests): 100 small events pass.
+  const many = JSON.stringify({ events: Array.from({ length: 100 }, (_, i) => ({ device: 'c', id: `c${i}`, ts: 1750240800 + i, values: { v: i } })) });
+  const third = await createTenant(ctx.db, 'byte third');
+  t.equal((await post(ctx, third.apiKey, many)).statusCode, 202, `${many.length} characters in 100 events pass once`);
+  t.equal((await post(ctx, third.apiKey, eventOf(200, 'c', 'c-late'))).statusCode, 429, 'then the tenant waits its debt off');
+});
+
+t.test('a body above the per-second rate passes once, so a large event is never refused forever', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 1000 });
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(5000, 'big', 'big1'))).statusCode, 202, 'five seconds of budget in one request, with no backlog');
+  const next = await post(ctx, ctx.tenant.apiKey, eventOf(200, 'big', 'big2'));
+  t.equal(next.statusCode, 429);
+  t.ok(Number(next.headers['retry-after']) >= 4, `retry-after ${next.headers['retry-after']} s: the debt of the large body`);
+});
+
+t.test('both limits on: the one that refuses is named, and a refused request takes from neither', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitEventsPerSecond: 5, ingestRateLimitBytesPerSecond: 100_000 });
+  const events = (n: number, from: number) => JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ device: 'e', id: `e${from + i}`, ts: 1750240800 + i, values: { v: i } })) });
+  t.equal((await post(ctx, ctx.tenant.apiKey, events(5, 0))).statusCode, 202);
+  const byEvents = await post(ctx, ctx.tenant.apiKey, events(1, 5));
+  t.equal(byEvents.statusCode, 429);
+  t.match(byEvents.json().error.message, /5 events per second/, 'the events limit refused');
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  const bytesKey = redisKeys.ingestByteRate(ctx.config.redisPrefix, ctx.tenant.tenant);
+  const before = await redis.get(bytesKey);
+  t.ok(Number(before) > 0, 'the accepted request took bytes');
+  t.equal((await post(ctx, ctx.tenant.apiKey, events(1, 6))).statusCode, 429);
+  t.equal(await redis.get(bytesKey), before, 'the refused request took no bytes either');
+});
+
+t.test('line protocol is counted as read (decompressed), in an InfluxDB-shaped 429', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 4000 });
+  const lines = Array.from({ length: 60 }, (_, i) => `m,host=h v=${i}i ${1750240800 + i}`).join('\n');
+  const write = () => ctx.app.inject({
+    method: 'POST',
+    url: '/api/v2/write?bucket=b&org=o&precision=s',
+    headers: { authorization: `Token ${ctx.tenant.apiKey}`, 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+    payload: gzipSync(lines),
+  });
+  t.ok(gzipSync(lines).length < 1000 && lines.length > 1500, `${gzipSync(lines).length} bytes sent, ${lines.length} read`);
+  t.equal((await write()).statusCode, 204);
+  t.equal((await write()).statusCode, 204, 'two bodies within the second (if they were counted as sent, many more would pass)');
+  const over = await write();
+  t.equal(over.statusCode, 429, 'the third is over: counted as read, not as sent');
+  t.match(over.json().message, /bytes per second/);
+});
+
+t.test('a tenant over its byte rate is refused at once, without waiting for a large body turn', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 100_000 });
+  const holderTenant = await createTenant(ctx.db, 'lane holder');
+  // The busy tenant's device and value key are known before the lock, so its small body never waits.
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(100, 'busy', 'b0'))).statusCode, 202);
+  const locker = await lockTable(t, ctx, 'device_state');
+  // ~1.15 MB for a new device: past the lane's whole capacity, it holds the only turn while the key
+  // registry waits on the lock to seed the device.
+  const holder = post(ctx, holderTenant.apiKey, eventOf(1_150_000, 'holder', 'h1'));
+  const processing = () => metric(ctx, /^strata_ingest_large_bodies\{state="processing"\S* (\d+)/m);
+  const deadline = Date.now() + 10_000;
+  while ((await processing()) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(await processing(), 1, 'the lane is taken');
+
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(60_000, 'busy', 'b1'))).statusCode, 202, 'a small body needs no turn: 0.6 s of budget');
+  const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000));
+  const large = await Promise.race([post(ctx, ctx.tenant.apiKey, eventOf(70_000, 'busy', 'b2')), timeout]);
+  t.not(large, 'waited', 'a large body over the rate is answered while the lane is still taken');
+  if (large !== 'waited') t.equal(large.statusCode, 429);
+  t.equal(await metric(ctx, /^strata_ingest_large_bodies\{state="waiting"\S* (\d+)/m), 0, 'and never queued for a turn');
+
+  await locker.query('ROLLBACK');
+  t.equal((await holder).statusCode, 202, "the holder's body is stored once the lock goes");
+});
