@@ -11,7 +11,7 @@ export const GENERATOR = 'generator (bench)';
  * USER_HZ, the unit of /proc's CPU times: 100 on every Linux kernel Node.js runs on (x86_64, arm64),
  * whatever the kernel's own tick rate.
  */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 // Every server process of the measured PostgreSQL, named by who it works for: a client backend by its
 // application name (the refresher and the probes share `strata-projector`; drains have their own
@@ -179,7 +179,7 @@ export class ComponentCpuSampler {
 }
 
 /** A process's CPU ticks and start from /proc/<pid>/stat; undefined if it is gone or not on this machine. */
-async function procTimes(pid: number): Promise<ProcTimes | undefined> {
+export async function procTimes(pid: number): Promise<ProcTimes | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.

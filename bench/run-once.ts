@@ -12,6 +12,7 @@ import { measureLineProtocolIngest, type LineProtocolIngest } from './measure-li
 import { measureMqttIngest, type MqttIngest } from './measure-mqtt-ingest.ts';
 import { measureNeighbours, QUIET_RATE, type Neighbours } from './measure-neighbours.ts';
 import { measureReads, READ_BACKGROUND_EVENTS, type Reads } from './measure-reads.ts';
+import { measureHttpCeiling, type HttpCeiling } from './measure-http-ceiling.ts';
 import { measureSingleEvent, type SingleEvent } from './measure-single-event.ts';
 import { measureSqlCeiling, type SqlCeiling } from './measure-sql-ceiling.ts';
 import { measureSettledSizes, measureTableSizes, type TableSizes } from './measure-table-sizes.ts';
@@ -59,6 +60,8 @@ export interface RunResult {
   mqtt?: MqttIngest;
   fleet?: DeviceFleet;
   single?: SingleEvent;
+  /** A bare Node.js HTTP server under the single-event phase's load, just before it (absent before 2026-12-04). */
+  httpCeiling?: HttpCeiling;
   /** A quiet tenant's single events alone and beside a tenant sending ~1 MiB bodies (absent before 2026-12-04). */
   neighbours?: Neighbours;
   freshness?: FreshnessUnderLoad;
@@ -89,7 +92,7 @@ export interface RunResult {
 }
 
 /** The ingest phases that follow another one. */
-export type IngestAfterFirst = 'lp' | 'mqtt' | 'fleet' | 'single' | 'neighbours';
+export type IngestAfterFirst = 'lp' | 'mqtt' | 'fleet' | 'single' | 'neighbours' | 'freshness';
 
 /** The phases that put load on the system, whose CPU is measured. */
 export type LoadPhase = 'batch' | 'lp' | 'mqtt' | 'fleet' | 'single' | 'neighbours' | 'labels' | 'reads' | 'groups';
@@ -189,6 +192,8 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
 
   if (has('single')) {
     await beginIngest('single');
+    log(`run ${run}: HTTP ceiling, a bare Node.js server under the same load (${plan.singleS} s)`);
+    result.httpCeiling = await measureHttpCeiling(plan.singleS);
     log(`run ${run}: single events, 64 connections (${plan.singleS} s)`);
     const single = await measured('single', () => measureSingleEvent(stack, plan.singleS, run));
     result.single = single;
@@ -210,7 +215,10 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
 
   const batchRate = result.batch?.endToEndEventsPerSec ?? 0;
   if (has('freshness')) {
-    await waitUntilSettled(stack.db);
+    // Like the ingest phases: until 2026-12-04 freshness began once staging had drained, and met
+    // whatever was left of the earlier phases' recomputation (p99 985 ms in a whole run, 89–126 ms in
+    // runs of batch and freshness alone).
+    await beginIngest('freshness');
     log(`run ${run}: freshness at half the batch rate (${plan.freshnessS} s)`);
     result.freshness = await measureFreshness(stack, batchRate / 2, plan.freshnessS, run);
     await waitUntilSettled(stack.db);
