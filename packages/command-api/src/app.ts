@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   createHttpServer,
   registerRequestMetrics,
@@ -33,6 +33,8 @@ declare module 'fastify' {
      * is estimated from (ingest/held-bytes.ts).
      */
     bodyChars: number;
+    /** Bytes of that body as received (0 for other bodies): what the tenant's byte rate counts (decision 0124). */
+    bodyBytes: number;
   }
 }
 
@@ -68,16 +70,23 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   const parseJson = app.getDefaultJsonParser('ignore', 'ignore');
   app.removeContentTypeParser('application/json');
   app.decorateRequest('bodyChars', 0);
+  app.decorateRequest('bodyBytes', 0);
+  // An event body refused here was read and scanned as a valid one is: its bytes are charged to the
+  // tenant's byte rate, so a flood of them ends in 429s before reading (decision 0124).
+  const refuse = (request: FastifyRequest, error: Error): Error => {
+    if (request.routeOptions.url === '/v1/events' && request.auth) deps.rateLimiter.chargeRefused(request.auth.tenantId, request.bodyBytes);
+    return error;
+  };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    request.bodyChars = text.length;
-    if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING)) return done(tooDeep(), undefined);
-    parseJson(request, text, done);
+    readSize(request, text);
+    if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING)) return done(refuse(request, tooDeep()), undefined);
+    parseJson(request, text, (error, parsed) => (error ? done(refuse(request, error), undefined) : done(null, parsed)));
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    request.bodyChars = text.length;
-    if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING, true)) return done(tooDeep(), undefined);
+    readSize(request, text);
+    if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING, true)) return done(refuse(request, tooDeep()), undefined);
     done(null, { ndjson: text });
   });
 
@@ -93,6 +102,17 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     authenticator: deps.authenticator,
     credentialSources: { influx: readInfluxCredential },
     missingKeyMessages: { influx: 'missing API key: send it as Authorization: Token <key> (or Bearer <key>), as the Basic auth password, or as the p= parameter' },
+  });
+  // A tenant over its ingest rate is refused before its body is read, decompressed or parsed (decision
+  // 0124): after authentication (the tenant is known), before any body work.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!WRITE_ROUTES.has(request.routeOptions.url ?? '') || !request.auth) return done();
+    try {
+      deps.rateLimiter.refuseIfHeld(request.auth.tenantId);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   });
   registerRequestMetrics(app, deps.registry);
   // Before every route: the OpenAPI document collects routes as they are registered (/docs, /docs/json; public).
@@ -117,13 +137,23 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   // InfluxDB line protocol (decision 0072), in a scope of its own: its body parsers, error shape and
   // headers are InfluxDB's, and none of them may reach /v1/events.
   await app.register(async (scope) => {
-    prepareLineProtocolScope(scope, deps.config);
+    prepareLineProtocolScope(scope, deps.config, deps.rateLimiter);
     registerPostApiV2WriteRoute(scope, deps);
     registerPostWriteRoute(scope, deps);
     registerInfluxQueryRoute(scope);
     registerInfluxPingRoute(scope);
   });
   return app;
+}
+
+/**
+ * The body's length in characters (what memory is estimated from) and in bytes as received: the
+ * Content-Length Fastify has checked the body against, else (a chunked body) its UTF-8 length.
+ */
+function readSize(request: FastifyRequest, text: string): void {
+  request.bodyChars = text.length;
+  const declared = Number(request.headers['content-length']);
+  request.bodyBytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(text);
 }
 
 function tooDeep(): Error {

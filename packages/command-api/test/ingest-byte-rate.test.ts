@@ -6,12 +6,13 @@ import { buildTestApp, countStaged, lockTable, type CommandTestContext } from '.
 
 /*
  * Decision 0124 on the real command API, Redis and PostgreSQL: a tenant's event bodies are limited in
- * characters per second (INGEST_RATE_LIMIT_BYTES_PER_SECOND) beside its events per second, on every
- * transport, before validation and before a large body's turn.
+ * bytes per second (INGEST_RATE_LIMIT_BYTES_PER_SECOND) beside its events per second, on every
+ * transport, before validation and before a large body's turn; bodies refused before their events
+ * are counted are charged too, and a tenant at its rate is refused before its body is parsed.
  */
 const post = (ctx: CommandTestContext, apiKey: string, payload: string) =>
   ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, payload });
-/** One event whose JSON is `chars` characters long: string values of at most 60,000 characters pad it (a value may hold 64,000). */
+/** One event whose JSON is `chars` characters (ASCII: as many bytes) long: string values of at most 60,000 characters pad it (a value may hold 64,000). */
 function eventOf(chars: number, device = 'd', id = `${device}-${chars}`): string {
   const values: Record<string, string> = {};
   const length = () => JSON.stringify({ device, id, ts: 1750240800, values }).length;
@@ -24,6 +25,17 @@ function eventOf(chars: number, device = 'd', id = `${device}-${chars}`): string
   return body;
 }
 const metric = async (ctx: CommandTestContext, pattern: RegExp) => Number(pattern.exec((await ctx.app.inject('/metrics')).body)?.[1]);
+/** Not JSON, `bytes` long: refused by the body parser, before any event is read. */
+const notJson = (bytes: number) => `{"device":"d","values":${'x'.repeat(bytes - 24)}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function byteTat(ctx: CommandTestContext, redis: Redis, tenant: string): Promise<number> {
+  return Number(await redis.get(redisKeys.ingestByteRate(ctx.config.redisPrefix, tenant)));
+}
+async function until(read: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (!(await read()) && Date.now() < deadline) await sleep(10);
+  return read();
+}
 
 t.test('429 over the tenant byte rate, named in the answer; events are counted apart; neighbours unaffected', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
@@ -68,6 +80,69 @@ t.test('both limits on: the one that refuses is named, and a refused request tak
   t.ok(Number(before) > 0, 'the accepted request took bytes');
   t.equal((await post(ctx, ctx.tenant.apiKey, events(1, 6))).statusCode, 429);
   t.equal(await redis.get(bytesKey), before, 'the refused request took no bytes either');
+});
+
+t.test('UTF-8 is counted in bytes, as MQTT counts payloads', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  // 400 characters of three bytes each: 1,200 bytes of UTF-8 in 400-odd characters.
+  const body = JSON.stringify({ device: 'cjk', id: 'c1', ts: 1750240800, values: { s: '漢'.repeat(400) } });
+  t.ok(body.length < 500 && Buffer.byteLength(body) > 1200, `${body.length} characters, ${Buffer.byteLength(body)} bytes`);
+  t.equal((await post(ctx, ctx.tenant.apiKey, body)).statusCode, 202);
+  t.equal((await post(ctx, ctx.tenant.apiKey, body.replace('c1', 'c2'))).statusCode, 429, 'two of them are 2,500 bytes, past the second (as characters they would fit)');
+});
+
+t.test('bodies refused before their events are counted are charged; a tenant refused is refused unread until its retry time', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  const invalid = await post(ctx, ctx.tenant.apiKey, notJson(1900));
+  t.equal(invalid.statusCode, 400, 'not JSON: 400 as ever');
+  t.ok(await until(async () => (await byteTat(ctx, redis, ctx.tenant.tenant)) > 0), 'and its 1,900 bytes are charged');
+  const valid = await post(ctx, ctx.tenant.apiKey, eventOf(1500, 'v', 'v1'));
+  t.equal(valid.statusCode, 429, 'so a valid body of 1,500 is over the second');
+  t.equal(await countStaged(ctx.db), 0);
+
+  // That refusal holds the tenant for its wait (~0.7 s): what it sends meanwhile is not even parsed.
+  const unread = await post(ctx, ctx.tenant.apiKey, notJson(100));
+  t.equal(unread.statusCode, 429, 'a body that would be a 400 is refused as over the rate: it was not parsed');
+  t.match(unread.json().error.message, /bytes per second of event bodies/);
+  await sleep(900);
+  t.equal((await post(ctx, ctx.tenant.apiKey, notJson(100))).statusCode, 400, 'after the wait the tenant is read again');
+
+  const other = await createTenant(ctx.db, 'held neighbour');
+  t.equal((await post(ctx, other.apiKey, eventOf(1500, 'o', 'o1'))).statusCode, 202, 'the neighbour was never held');
+});
+
+t.test('a debt past the burst (one large body) holds the tenant for what is left of it', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 1000 });
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(3000, 'big', 'b1'))).statusCode, 202, 'three seconds of budget in one request');
+  const next = await post(ctx, ctx.tenant.apiKey, notJson(50));
+  t.equal(next.statusCode, 429, 'refused before its body is parsed (it is not JSON)');
+  t.ok(Number(next.headers['retry-after']) >= 2, `retry-after ${next.headers['retry-after']} s: the debt beyond the one-second burst`);
+  const lines = ctx.app.inject({
+    method: 'POST',
+    url: '/api/v2/write?bucket=b&org=o&precision=s',
+    headers: { authorization: `Token ${ctx.tenant.apiKey}`, 'content-type': 'text/plain' },
+    payload: 'm,host=h v=1i 1750240800',
+  });
+  const held = await lines;
+  t.equal(held.statusCode, 429, 'line protocol too, before its body is decompressed or parsed');
+  t.match(held.json().message, /bytes per second/, "in InfluxDB's shape");
+});
+
+t.test('a line-protocol body without points, or too many, is charged', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  const write = (payload: string) => ctx.app.inject({
+    method: 'POST',
+    url: '/api/v2/write?bucket=b&org=o&precision=s',
+    headers: { authorization: `Token ${ctx.tenant.apiKey}`, 'content-type': 'text/plain' },
+    payload,
+  });
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  t.equal((await write('\n'.repeat(1800))).statusCode, 400, '1,800 blank lines: no points');
+  t.ok(await until(async () => (await byteTat(ctx, redis, ctx.tenant.tenant)) > 0), 'charged');
+  t.equal((await write(`m,host=h v=1i,pad="${'p'.repeat(400)}" 1750240800`)).statusCode, 429, 'then a valid body is over the second');
 });
 
 t.test('line protocol is counted as read (decompressed), in an InfluxDB-shaped 429', async (t) => {

@@ -225,3 +225,25 @@ t.test('connection caps and the tenant rate', async (t) => {
   t.ok(await first.next('puback', 10_000), 'then it is read and answered');
   t.notOk(first.socket.destroyed, 'the connection stays open throughout');
 });
+
+t.test('byte rate: an invalid payload is charged, and a tenant over its rate is refused before its payload is read (decision 0124)', async (t) => {
+  const ctx = await startMqttTestApp(t, { ingestRateLimitBytesPerSecond: 2000 });
+  const client = await RawMqttClient.connected(ctx.port, ctx.tenant.apiKey);
+  t.teardown(() => client.end());
+  const padded = (bytes: number, from: number) => {
+    const bare = JSON.stringify({ ts: BASE + from, values: { s: '' } });
+    return JSON.stringify({ ts: BASE + from, values: { s: 'x'.repeat(bytes - bare.length) } });
+  };
+  client.publish('v1/devices/charged/telemetry', `{"values":${'x'.repeat(1900)}`, 1);
+  t.equal(codeOf(await client.next('puback')), 0x99, 'not JSON: PUBACK 0x99 as ever');
+  // The charge of a refused payload is not waited for: give it its round trip.
+  await sleep(200);
+  client.publish('v1/devices/charged/telemetry', padded(1500, 1), 2);
+  t.equal(codeOf(await client.next('puback')), 0x97, "the invalid payload's 1,900 bytes were charged: 1,500 more are over the second");
+  t.equal((await ctx.staged('charged')).length, 0, 'nothing stored');
+  const neighbour = await createTenant(ctx.db, 'byte-rate neighbour');
+  const other = await RawMqttClient.connected(ctx.port, neighbour.apiKey);
+  t.teardown(() => other.end());
+  other.publish('v1/devices/other/telemetry', padded(1500, 2), 1);
+  t.equal(codeOf(await other.next('puback')), 0, "the neighbour's budget is its own");
+});

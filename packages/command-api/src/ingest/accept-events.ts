@@ -23,8 +23,8 @@ export interface AcceptEventsDeps {
 
 /** How large a request is, as its transport measured it. */
 export interface RequestSize {
-  /** Characters of its body as read, after decompression: what the bytes rate limit counts. */
-  chars: number;
+  /** Bytes of its body as received, after decompression: what the bytes rate limit counts. */
+  bytes: number;
   /** The memory it holds until it is answered, as the transport estimates it (held-bytes.ts). */
   heldBytes: number;
 }
@@ -52,7 +52,7 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     // validation: otherwise a flood of invalid events would cost validation without ever being
     // limited. And before a large body's turn: a tenant over its rate takes no turn from its
     // neighbours (decision 0124).
-    if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length, size.chars);
+    if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length, size.bytes);
     // Then a large request waits for its turn, charged: about 1 MiB of them processed at a time,
     // tenants in turn, so their event loop never piles up before other requests (decision 0123).
     const turn = isLargeRequest(size.heldBytes) ? await takeTurn(deps, auth, size.heldBytes, raw.length) : undefined;
@@ -102,9 +102,9 @@ async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknow
   return { accepted: events.length, batchId };
 }
 
-async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: number, chars: number): Promise<void> {
+async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: number, bytes: number): Promise<void> {
   try {
-    await deps.rateLimiter.take(auth.tenantId, events, chars);
+    await deps.rateLimiter.take(auth.tenantId, events, bytes);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events);
     throw error;

@@ -8,12 +8,16 @@ import { LuaScript } from './lua-script.ts';
 // however much it carries (up to the 10,000 events and MAX_BODY_BYTES a request may hold): it then
 // waits that debt off, so the average rate still holds and a large batch is never refused forever.
 // Two buckets per tenant, events and body bytes (decision 0124): a request is taken from both or from
-// neither, and an interval of 0 (that limit off) or an amount of 0 skips a bucket.
+// neither, and an interval of 0 (that limit off) or an amount of 0 skips a bucket. TATs are kept to a
+// thousandth of a microsecond: at 8 MiB/s a byte costs 0.12 µs, and whole microseconds let small
+// requests through free (hostile review of 0124).
 // One call takes for several requests (KEYS[2i-1], KEYS[2i] are request i's event and byte keys,
 // ARGV[3 + 2i - 1], ARGV[3 + 2i] its events and bytes), in order, exactly as one call each would: a
 // later request of the same tenant sees the earlier's TATs.
-// Returns two numbers per request: 0 and 0 when accepted, else the microseconds to wait and the bucket
-// that refused (1 events, 2 bytes; the one with the longer wait when both do).
+// Returns four numbers per request: the microseconds to wait and the bucket that refused (1 events,
+// 2 bytes; the one with the longer wait when both do), 0 and 0 when accepted; then, afterwards, for
+// how many microseconds the tenant refuses any request that carries something (its TAT more than the
+// burst ahead of now), and which bucket holds it that long (0 and 0 when none).
 const SCRIPT = new LuaScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -21,34 +25,49 @@ local intervals = { tonumber(ARGV[1]), tonumber(ARGV[2]) }
 local burst = tonumber(ARGV[3])
 local out = {}
 for i = 1, #KEYS / 2 do
+  local tats = {}
   local due = {}
   local wait = 0
   local over = 0
   for k = 1, 2 do
-    local amount = tonumber(ARGV[3 + 2 * (i - 1) + k])
-    if intervals[k] > 0 and amount > 0 then
+    if intervals[k] > 0 then
       local tat = tonumber(redis.call('GET', KEYS[2 * (i - 1) + k]) or '0')
       if tat < now then tat = now end
-      local d = tat + amount * intervals[k]
-      if tat > now and d - now > burst then
-        local w = math.ceil(math.min(tat - now, d - burst - now))
-        if w > wait then
-          wait = w
-          over = k
+      tats[k] = tat
+      local amount = tonumber(ARGV[3 + 2 * (i - 1) + k])
+      if amount > 0 then
+        local d = tat + amount * intervals[k]
+        if tat > now and d - now > burst then
+          local w = math.ceil(math.min(tat - now, d - burst - now))
+          if w > wait then
+            wait = w
+            over = k
+          end
         end
+        due[k] = d
       end
-      due[k] = d
     end
   end
   if wait == 0 then
     for k = 1, 2 do
       if due[k] then
-        redis.call('SET', KEYS[2 * (i - 1) + k], string.format('%.0f', due[k]), 'PX', math.ceil((due[k] - now) / 1000) + 1000)
+        redis.call('SET', KEYS[2 * (i - 1) + k], string.format('%.3f', due[k]), 'PX', math.ceil((due[k] - now) / 1000) + 1000)
+        tats[k] = due[k]
       end
     end
   end
-  out[2 * i - 1] = wait
-  out[2 * i] = over
+  local hold = 0
+  local held = 0
+  for k = 1, 2 do
+    if tats[k] and tats[k] - now - burst > hold then
+      hold = math.floor(tats[k] - now - burst)
+      held = k
+    end
+  end
+  out[4 * i - 3] = wait
+  out[4 * i - 2] = over
+  out[4 * i - 1] = hold
+  out[4 * i] = held
 end
 return out
 `);
@@ -58,7 +77,7 @@ const BURST_MICROS = 1_000_000;
 /** What the tenant limits allow, per second; 0 turns a limit off. */
 export interface IngestRates {
   eventsPerSecond: number;
-  /** Characters of event bodies as read (after decompression): JSON, NDJSON, line protocol, MQTT payloads. */
+  /** Bytes of event bodies as received, after decompression: JSON, NDJSON, line protocol, MQTT payloads. */
   bytesPerSecond: number;
 }
 
@@ -68,24 +87,48 @@ interface Take {
   bytes: number;
 }
 
-interface Refusal {
+/** A bucket of the script's answer: 1 events, 2 bytes, 0 none. */
+type Bucket = 0 | 1 | 2;
+
+interface Answer {
   waitMicros: number;
-  /** 1: the events limit refused; 2: the bytes limit. */
-  bucket: number;
+  refusedBy: Bucket;
+  /** After this take, the tenant refuses any request that carries something for this long. */
+  holdMicros: number;
+  heldBy: Bucket;
+  /** performance.now() when the call was sent: no later than Redis' now, so holds end no later than Redis' would. */
+  sentAt: number;
 }
+
+interface Hold {
+  /** performance.now() until which every request of the tenant would be refused. */
+  until: number;
+  bucket: Bucket;
+}
+
+/** Holds kept at most: past it, ended holds are swept (a hold is one small entry per tenant over its rate). */
+const MAX_HOLDS = 10_000;
 
 /**
  * The ingest rate limits: events and body bytes per second per tenant, shared by every command-api
- * instance through the queue Redis. Run after authentication (the tenant comes from the key), before
+ * instance through the queue Redis. Taken after authentication (the tenant comes from the key), before
  * validation (every event a request carries counts) and before a large body's turn (decision 0124: a
  * tenant over its rate takes no turn from its neighbours). The takes of concurrent requests share one
  * script call (CallBatcher), so the limits cost a round trip per group of requests, not per request.
+ *
+ * Each answer also says how long the tenant is held: until a refused request's retry time, or while
+ * its debt runs past the burst (after one large request), when Redis would refuse anything it sends.
+ * This process then refuses the tenant's write requests before reading their bodies (refuseIfHeld),
+ * without asking Redis, so a flood over the rate costs no decompression or parsing. Another
+ * instance's takes only lengthen a debt; what a hold refuses beyond Redis is a request sent before a
+ * refusal's retry time that would have fit the little budget left.
  */
 export class IngestRateLimiter {
   readonly #prefix: string;
   readonly #rates: IngestRates;
   readonly #unavailable: ThrottledLogger;
-  readonly #calls: CallBatcher<Take, Refusal>;
+  readonly #calls: CallBatcher<Take, Answer>;
+  readonly #holds = new Map<string, Hold>();
 
   constructor(redis: Redis, prefix: string, rates: IngestRates, logger: Logger) {
     this.#prefix = prefix;
@@ -100,8 +143,15 @@ export class IngestRateLimiter {
           keys.push(redisKeys.ingestRate(this.#prefix, take.tenantId), redisKeys.ingestByteRate(this.#prefix, take.tenantId));
           args.push(take.events, take.bytes);
         }
+        const sentAt = performance.now();
         const out = ((await SCRIPT.run(redis, keys, args)) as unknown[]).map(Number);
-        return takes.map((_, i) => ({ waitMicros: out[2 * i] ?? 0, bucket: out[2 * i + 1] ?? 0 }));
+        return takes.map((_, i) => ({
+          waitMicros: out[4 * i] ?? 0,
+          refusedBy: bucketOf(out[4 * i + 1]),
+          holdMicros: out[4 * i + 2] ?? 0,
+          heldBy: bucketOf(out[4 * i + 3]),
+          sentAt,
+        }));
       },
       { callsInFlight: 2, maxWeight: 1000, weight: () => 1 },
     );
@@ -113,28 +163,80 @@ export class IngestRateLimiter {
   }
 
   /**
-   * Counts `events` and `bytes` (characters of the body as read; 0 for a write that is not an event
-   * body) against the tenant's rates; throws 429 with retry-after when either is over.
+   * Counts `events` and `bytes` (of the body as received, decompressed; 0 for a write that is not an
+   * event body) against the tenant's rates; throws 429 with retry-after when either is over.
    */
   async take(tenantId: string, events: number, bytes: number): Promise<void> {
     if (!this.enabled) return;
-    let refusal: Refusal;
+    let answer: Answer;
     try {
-      refusal = await this.#calls.submit({ tenantId, events, bytes: Math.max(0, Math.ceil(bytes)) });
+      answer = await this.#calls.submit({ tenantId, events, bytes: Math.max(0, Math.ceil(bytes)) });
     } catch (error) {
-      // A Redis that cannot count cannot take the batch either: the queue write will answer 503.
-      // Refusing here too would only add a second way to fail.
+      // A Redis that cannot count cannot take an event batch either: the queue write will answer 503.
+      // Refusing here too would only add a second way to fail. (Label writes, which write no queue
+      // job, then pass unlimited: each still holds the tenant's label lock in PostgreSQL.)
       // Once every few seconds is enough while Redis is away: every request would otherwise log.
       this.#unavailable.warn('ingest rate', { err: error }, 'ingest rate limit unavailable; requests let through');
       return;
     }
-    if (refusal.waitMicros <= 0) return;
-    const retryAfter = Math.max(1, Math.ceil(refusal.waitMicros / 1_000_000));
-    const rate = refusal.bucket === 2
+    this.#remember(tenantId, answer);
+    if (answer.waitMicros > 0) throw this.#refusal(answer.refusedBy, answer.waitMicros / 1000);
+  }
+
+  /**
+   * Charges the bytes of a body refused before its events could be taken (not JSON, too deep, too
+   * many events or points, not decompressible): reading and parsing it cost what a valid one costs,
+   * so a flood of them runs the tenant into a hold like any other. Never throws; the request is
+   * refused already.
+   */
+  chargeRefused(tenantId: string, bytes: number): void {
+    if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return;
+    this.take(tenantId, 0, bytes).catch(() => undefined);
+  }
+
+  /**
+   * Throws the 429 a take would, without asking Redis, while the tenant is held: called before a
+   * write request's body is read, so a tenant over its rate costs no decompression or parsing.
+   */
+  refuseIfHeld(tenantId: string): void {
+    const hold = this.#holds.get(tenantId);
+    if (hold === undefined) return;
+    const left = hold.until - performance.now();
+    if (left <= 0) {
+      this.#holds.delete(tenantId);
+      return;
+    }
+    throw this.#refusal(hold.bucket, left);
+  }
+
+  #remember(tenantId: string, answer: Answer): void {
+    // Held for the longer of the two: a debt past the burst refuses anything, and a refusal means
+    // the tenant is at its rate: what it sends before the retry time would be refused or barely fit,
+    // so it is refused here unread (a tenant that honours retry-after never meets this).
+    const [micros, bucket] = answer.waitMicros > answer.holdMicros ? [answer.waitMicros, answer.refusedBy] : [answer.holdMicros, answer.heldBy];
+    if (micros <= 0) {
+      this.#holds.delete(tenantId);
+      return;
+    }
+    if (this.#holds.size >= MAX_HOLDS && !this.#holds.has(tenantId)) {
+      const now = performance.now();
+      for (const [tenant, hold] of this.#holds) if (hold.until <= now) this.#holds.delete(tenant);
+      if (this.#holds.size >= MAX_HOLDS) return;
+    }
+    this.#holds.set(tenantId, { until: answer.sentAt + micros / 1000, bucket });
+  }
+
+  #refusal(bucket: Bucket, waitMs: number): AppError {
+    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+    const rate = bucket === 2
       ? `${this.#rates.bytesPerSecond} bytes per second of event bodies (INGEST_RATE_LIMIT_BYTES_PER_SECOND)`
       : `${this.#rates.eventsPerSecond} events per second (INGEST_RATE_LIMIT_EVENTS_PER_SECOND)`;
-    throw new AppError(429, 'rate_limited', `over the tenant's rate of ${rate}; retry after ${retryAfter} s`, {
+    return new AppError(429, 'rate_limited', `over the tenant's rate of ${rate}; retry after ${retryAfter} s`, {
       headers: { 'retry-after': String(retryAfter) },
     });
   }
+}
+
+function bucketOf(value: number | undefined): Bucket {
+  return value === 1 || value === 2 ? value : 0;
 }

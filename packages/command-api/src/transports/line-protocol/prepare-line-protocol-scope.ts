@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, type Config } from '@strata/core';
+import type { IngestRateLimiter } from '../../ingest/ingest-rate-limiter.ts';
 import { answerInfluxError } from './answer-influx-error.ts';
 import { decompressBody } from './decompress-body.ts';
 
@@ -25,7 +26,7 @@ export function bodyBytes(body: unknown): Buffer {
  * gzip undone within MAX_BODY_BYTES; errors in InfluxDB's shape; InfluxDB's version headers. Only the
  * routes registered in this scope are affected: /v1/events keeps its JSON-only parsers.
  */
-export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Config, 'maxBodyBytes'>): void {
+export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Config, 'maxBodyBytes'>, rateLimiter: Pick<IngestRateLimiter, 'chargeRefused'>): void {
   // The 1.x Go client sends `Content-Type:` with an empty value, which Fastify answers 415 before any
   // parser runs; an empty type is no type.
   scope.addHook('onRequest', (request, _reply, done) => {
@@ -36,7 +37,13 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   const parse = (request: FastifyRequest, raw: Buffer, done: (error: Error | null, body?: LineProtocolBody) => void): void => {
     decompressBody(raw, request.headers['content-encoding'], config.maxBodyBytes).then(
       (bytes) => done(null, { bytes }),
-      (error: unknown) => done(error as Error),
+      (error: unknown) => {
+        // What was read, or decompressed before the bound stopped it, counts against the tenant's
+        // byte rate as a body that parsed would (decision 0124).
+        const work = error instanceof AppError && error.status === 413 ? config.maxBodyBytes : raw.length;
+        if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, work);
+        done(error as Error);
+      },
     );
   };
   scope.addContentTypeParser(['text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'buffer' }, (request, raw, done) => parse(request, raw as Buffer, done));

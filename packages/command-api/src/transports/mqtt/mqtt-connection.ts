@@ -11,6 +11,9 @@ import type { ConnectionKey, TelemetryMessage } from './publish-telemetry.ts';
 import { CONNACK_RETURN_CODES, REASON_CODES, SUBACK_FAILURE } from './reason-codes.ts';
 import { refusalFromError } from './refusal-from-error.ts';
 
+/** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export interface MqttConnectionOptions {
   connectTimeoutMs: number;
   maxKeepAliveSeconds: number;
@@ -293,10 +296,12 @@ export class MqttConnection {
   #holdOff(ms: number): void {
     if (this.#rateTimer !== undefined) return;
     this.#pause('rate-limited');
+    // setTimeout takes at most 2^31 - 1 ms and fires after 1 ms beyond it: a debt of more than 24
+    // days (a tiny byte rate after one large payload) would otherwise read the client again at once.
     this.#rateTimer = setTimeout(() => {
       this.#rateTimer = undefined;
       this.#resume('rate-limited');
-    }, ms).unref();
+    }, Math.min(ms, MAX_TIMER_MS)).unref();
   }
 
   #puback(messageId: number, reasonCode: number, reason: string | undefined): void {

@@ -36,13 +36,22 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
   try {
     const identity = await currentIdentity(deps.authenticator, connection);
     const device = telemetryDevice(message.topic, identity);
-    const { events, errors } = readTelemetryPayload(message.payload, {
-      device,
-      arrivalMs: message.arrivalMs,
-      ndjson: message.ndjson,
-      maxBytes: deps.config.maxBodyBytes,
-    });
-    const { accepted } = await acceptEvents(deps, identity, events, { chars: message.payload.length, heldBytes: message.payload.length * JSON_BYTES_PER_CHAR }, errors);
+    // Over its rate the tenant is refused before its payload is decoded and parsed (decision 0124).
+    deps.rateLimiter.refuseIfHeld(identity.tenantId);
+    let read: ReturnType<typeof readTelemetryPayload>;
+    try {
+      read = readTelemetryPayload(message.payload, {
+        device,
+        arrivalMs: message.arrivalMs,
+        ndjson: message.ndjson,
+        maxBytes: deps.config.maxBodyBytes,
+      });
+    } catch (error) {
+      deps.rateLimiter.chargeRefused(identity.tenantId, message.payload.length);
+      throw error;
+    }
+    const size = { bytes: message.payload.length, heldBytes: message.payload.length * JSON_BYTES_PER_CHAR };
+    const { accepted } = await acceptEvents(deps, identity, read.events, size, read.errors);
     return accepted;
   } catch (error) {
     throw refusalFromError(error);
