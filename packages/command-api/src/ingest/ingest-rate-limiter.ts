@@ -106,6 +106,9 @@ interface Hold {
   bucket: Bucket;
 }
 
+/** Charges of refused bodies waiting for Redis at most (see chargeRefused). */
+const MAX_PENDING_CHARGES = 10_000;
+
 /** Holds kept at most: past it, ended holds are swept (a hold is one small entry per tenant over its rate). */
 const MAX_HOLDS = 10_000;
 
@@ -129,6 +132,8 @@ export class IngestRateLimiter {
   readonly #unavailable: ThrottledLogger;
   readonly #calls: CallBatcher<Take, Answer>;
   readonly #holds = new Map<string, Hold>();
+  /** chargeRefused takes not yet answered. */
+  #charging = 0;
 
   constructor(redis: Redis, prefix: string, rates: IngestRates, logger: Logger) {
     this.#prefix = prefix;
@@ -155,6 +160,11 @@ export class IngestRateLimiter {
       },
       { callsInFlight: 2, maxWeight: 1000, weight: () => 1 },
     );
+  }
+
+  /** Charges of refused bodies not yet answered by Redis (bounded; for tests and diagnosis). */
+  get pendingCharges(): number {
+    return this.#charging;
   }
 
   /** Whether take() can ever refuse (limits of 0 turn it off: take() then resolves at once). */
@@ -191,7 +201,13 @@ export class IngestRateLimiter {
    */
   chargeRefused(tenantId: string, bytes: number): void {
     if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return;
-    this.take(tenantId, 0, bytes).catch(() => undefined);
+    // Nobody waits for these, so nothing else bounds them while Redis is slow: past the bound a
+    // refused body goes uncharged rather than growing the queue.
+    if (this.#charging >= MAX_PENDING_CHARGES) return;
+    this.#charging++;
+    this.take(tenantId, 0, bytes)
+      .catch(() => undefined)
+      .finally(() => this.#charging--);
   }
 
   /**
