@@ -71,23 +71,27 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   app.removeContentTypeParser('application/json');
   app.decorateRequest('bodyChars', 0);
   app.decorateRequest('bodyBytes', 0);
-  // An event body refused here was read and scanned as a valid one is: its bytes are charged to the
-  // tenant's byte rate, so a flood of them ends in 429s before reading (decision 0124).
-  const refuse = (request: FastifyRequest, error: Error): Error => {
-    if (request.routeOptions.url === '/v1/events' && request.auth) deps.rateLimiter.chargeRefused(request.auth.tenantId, request.bodyBytes);
-    return error;
+  // An event body's bytes are taken from the tenant's byte rate once it is read, before it is scanned
+  // or parsed: over the rate it gets 429 unparsed, however many arrive at once (decision 0124).
+  const takeBytes = (request: FastifyRequest, text: string, then: () => void, done: (error: Error | null, body?: unknown) => void): void => {
+    readSize(request, text);
+    const taking = request.routeOptions.url === '/v1/events' && request.auth ? deps.rateLimiter.takeBytes(request.auth.tenantId, request.bodyBytes) : undefined;
+    if (taking === undefined) return then();
+    taking.then(then, (error: unknown) => done(error as Error, undefined));
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    readSize(request, text);
-    if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING)) return done(refuse(request, tooDeep()), undefined);
-    parseJson(request, text, (error, parsed) => (error ? done(refuse(request, error), undefined) : done(null, parsed)));
+    takeBytes(request, text, () => {
+      if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING)) return done(tooDeep(), undefined);
+      parseJson(request, text, done);
+    }, done);
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    readSize(request, text);
-    if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING, true)) return done(refuse(request, tooDeep()), undefined);
-    done(null, { ndjson: text });
+    takeBytes(request, text, () => {
+      if (text.length > NESTING_SCAN_MIN_BYTES && exceedsNesting(text, MAX_BODY_NESTING, true)) return done(tooDeep(), undefined);
+      done(null, { ndjson: text });
+    }, done);
   });
 
   // Callback hooks on the hot path: an async hook costs a promise and microtask turns per request.
@@ -111,6 +115,13 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
       deps.rateLimiter.refuseIfHeld(request.auth.tenantId);
     } catch (error) {
       return done(error as Error);
+    }
+    done();
+  });
+  // A body refused for MAX_BODY_BYTES before it was read whole cost its reading up to the limit.
+  app.addHook('onError', (request, _reply, error, done) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && WRITE_ROUTES.has(request.routeOptions.url ?? '') && request.auth) {
+      deps.rateLimiter.chargeRefused(request.auth.tenantId, deps.config.maxBodyBytes);
     }
     done();
   });

@@ -48,7 +48,7 @@ t.test('429 over the tenant byte rate, named in the answer; events are counted a
   t.match(over.json().error.message, /2000 bytes per second of event bodies \(INGEST_RATE_LIMIT_BYTES_PER_SECOND\)/);
   t.ok(Number(over.headers['retry-after']) >= 1, `retry-after ${over.headers['retry-after']}`);
   t.equal(await countStaged(ctx.db), 1, 'nothing of the refused request is stored');
-  t.equal(await metric(ctx, /^strata_events_rejected_total\{reason="rate_limited"\S* (\d+)/m), 1, 'counted as a rate refusal');
+  t.equal(await metric(ctx, /^strata_ingest_requests_rejected_total\{reason="rate_limited"\S* (\d+)/m), 1, "counted as a request refused for its rate (its events were never read)");
 
   t.equal((await post(ctx, other.apiKey, eventOf(1500, 'b', 'b1'))).statusCode, 202, 'the neighbour has a budget of its own');
   // Events are not limited here (INGEST_RATE_LIMIT_EVENTS_PER_SECOND is 0 in tests): 100 small events pass.
@@ -66,20 +66,61 @@ t.test('a body above the per-second rate passes once, so a large event is never 
   t.ok(Number(next.headers['retry-after']) >= 4, `retry-after ${next.headers['retry-after']} s: the debt of the large body`);
 });
 
-t.test('both limits on: the one that refuses is named, and a refused request takes from neither', async (t) => {
+t.test('both limits on: the one that refuses is named; bytes are paid when the body is read, events only by a request taken', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitEventsPerSecond: 5, ingestRateLimitBytesPerSecond: 100_000 });
   const events = (n: number, from: number) => JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ device: 'e', id: `e${from + i}`, ts: 1750240800 + i, values: { v: i } })) });
   t.equal((await post(ctx, ctx.tenant.apiKey, events(5, 0))).statusCode, 202);
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  const eventsKey = redisKeys.ingestRate(ctx.config.redisPrefix, ctx.tenant.tenant);
+  const bytesKey = redisKeys.ingestByteRate(ctx.config.redisPrefix, ctx.tenant.tenant);
+  const [eventsBefore, bytesBefore] = [Number(await redis.get(eventsKey)), Number(await redis.get(bytesKey))];
   const byEvents = await post(ctx, ctx.tenant.apiKey, events(1, 5));
   t.equal(byEvents.statusCode, 429);
   t.match(byEvents.json().error.message, /5 events per second/, 'the events limit refused');
+  t.equal(Number(await redis.get(eventsKey)), eventsBefore, 'the refused request took no events');
+  t.ok(Number(await redis.get(bytesKey)) > bytesBefore, 'it paid its bytes: its body was read before its events were counted');
+
+  const other = await createTenant(ctx.db, 'both limits, bytes first');
+  const eventsOfOther = redisKeys.ingestRate(ctx.config.redisPrefix, other.tenant);
+  t.equal((await post(ctx, other.apiKey, eventOf(150_000, 'b', 'b1'))).statusCode, 202, 'one large body passes');
+  const eventsAfterFirst = await redis.get(eventsOfOther);
+  t.ok(Number(eventsAfterFirst) > 0, 'and takes its event');
+  const byBytes = await post(ctx, other.apiKey, eventOf(1000, 'b', 'b2'));
+  t.equal(byBytes.statusCode, 429);
+  t.match(byBytes.json().error.message, /bytes per second/, 'the bytes limit refused');
+  t.equal(await redis.get(eventsOfOther), eventsAfterFirst, 'a body refused for its bytes takes no events');
+});
+
+t.test('bodies arriving at once are taken one by one before any is parsed: over the rate, none is', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  const answers = await Promise.all(Array.from({ length: 20 }, () => post(ctx, ctx.tenant.apiKey, notJson(1500))));
+  const statuses = answers.map((answer) => answer.statusCode);
+  t.equal(statuses.filter((status) => status === 400).length, 1, 'one body is within the second: parsed, and refused as not JSON');
+  t.equal(statuses.filter((status) => status === 429).length, 19, 'the other nineteen are refused unparsed');
+});
+
+t.test('a line-protocol body refused for its query string has paid its bytes', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  const lines = (precision: string, payload: string) => ctx.app.inject({
+    method: 'POST',
+    url: `/api/v2/write?bucket=b&org=o&precision=${precision}`,
+    headers: { authorization: `Token ${ctx.tenant.apiKey}`, 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+    payload: gzipSync(payload),
+  });
+  const body = Array.from({ length: 30 }, (_, i) => `m,host=h v=${i}i,pad="${'p'.repeat(20)}" ${1750240800 + i}`).join('\n');
+  t.ok(body.length > 1200, `${body.length} bytes decompressed`);
+  t.equal((await lines('bogus', body)).statusCode, 400, 'an unknown precision');
+  t.equal((await lines('s', body)).statusCode, 429, "then a valid body is over the second: the refused one's bytes were taken");
+});
+
+t.test('a body refused for MAX_BODY_BYTES pays for what was read up to it', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000, maxBodyBytes: 2048 });
   const redis = new Redis(ctx.config.redisUrl);
   t.teardown(() => redis.disconnect());
-  const bytesKey = redisKeys.ingestByteRate(ctx.config.redisPrefix, ctx.tenant.tenant);
-  const before = await redis.get(bytesKey);
-  t.ok(Number(before) > 0, 'the accepted request took bytes');
-  t.equal((await post(ctx, ctx.tenant.apiKey, events(1, 6))).statusCode, 429);
-  t.equal(await redis.get(bytesKey), before, 'the refused request took no bytes either');
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(3000, 'x', 'x1'))).statusCode, 413);
+  t.ok(await until(async () => (await byteTat(ctx, redis, ctx.tenant.tenant)) > 0), 'charged MAX_BODY_BYTES');
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(500, 'x', 'x2'))).statusCode, 429, 'a second past its rate');
 });
 
 t.test('UTF-8 is counted in bytes, as MQTT counts payloads', async (t) => {

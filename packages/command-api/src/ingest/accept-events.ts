@@ -23,9 +23,10 @@ export interface AcceptEventsDeps {
 
 /** How large a request is, as its transport measured it. */
 export interface RequestSize {
-  /** Bytes of its body as received, after decompression: what the bytes rate limit counts. */
-  bytes: number;
-  /** The memory it holds until it is answered, as the transport estimates it (held-bytes.ts). */
+  /**
+   * The memory it holds until it is answered, as the transport estimates it (held-bytes.ts). Its
+   * bytes were taken from the tenant's byte rate by the transport, before its body was parsed.
+   */
   heldBytes: number;
 }
 
@@ -48,11 +49,11 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     throw error;
   }
   try {
-    // The rates count every event and byte a request carries, valid or not, and are charged before
+    // The event rate counts every event a request carries, valid or not, and is charged before
     // validation: otherwise a flood of invalid events would cost validation without ever being
     // limited. And before a large body's turn: a tenant over its rate takes no turn from its
-    // neighbours (decision 0124).
-    if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length, size.bytes);
+    // neighbours (decision 0124). Its bytes were taken before its body was parsed.
+    if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length);
     // Then a large request waits for its turn, charged: about 1 MiB of them processed at a time,
     // tenants in turn, so their event loop never piles up before other requests (decision 0123).
     const turn = isLargeRequest(size.heldBytes) ? await takeTurn(deps, auth, size.heldBytes, raw.length) : undefined;
@@ -102,9 +103,9 @@ async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknow
   return { accepted: events.length, batchId };
 }
 
-async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: number, bytes: number): Promise<void> {
+async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: number): Promise<void> {
   try {
-    await deps.rateLimiter.take(auth.tenantId, events, bytes);
+    await deps.rateLimiter.take(auth.tenantId, events, 0);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events);
     throw error;

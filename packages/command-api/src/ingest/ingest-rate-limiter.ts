@@ -114,10 +114,11 @@ const MAX_HOLDS = 10_000;
 
 /**
  * The ingest rate limits: events and body bytes per second per tenant, shared by every command-api
- * instance through the queue Redis. Taken after authentication (the tenant comes from the key), before
- * validation (every event a request carries counts) and before a large body's turn (decision 0124: a
- * tenant over its rate takes no turn from its neighbours). The takes of concurrent requests share one
- * script call (CallBatcher), so the limits cost a round trip per group of requests, not per request.
+ * instance through the queue Redis (decision 0124). A body's bytes are taken once it is read, before
+ * it is parsed (takeBytes, by the transport); its events once it is parsed, before validation (every
+ * event a request carries counts) and before a large body's turn (acceptEvents). The takes of
+ * concurrent requests share one script call (CallBatcher), so each limit costs a round trip per group
+ * of requests, not per request.
  *
  * Each answer also says how long the tenant is held: until a refused request's retry time, or while
  * its debt runs past the burst (after one large request), when Redis would refuse anything it sends.
@@ -194,10 +195,27 @@ export class IngestRateLimiter {
   }
 
   /**
-   * Charges the bytes of a body refused before its events could be taken (not JSON, too deep, too
-   * many events or points, not decompressible): reading and parsing it cost what a valid one costs,
-   * so a flood of them runs the tenant into a hold like any other. Never throws; the request is
-   * refused already.
+   * Takes a body's bytes (as received, decompressed) before it is parsed: what parsing costs is paid
+   * for before it is spent, so a tenant over its byte rate gets 429 and no parse, however many of its
+   * bodies arrive at once (the takes of concurrent bodies are counted one by one in one script call).
+   * Undefined, nothing to wait for, when the byte limit is off. Rejects with the 429 a take would,
+   * at once (no Redis) while the tenant is held.
+   */
+  takeBytes(tenantId: string, bytes: number): Promise<void> | undefined {
+    if (this.#rates.bytesPerSecond <= 0) return undefined;
+    try {
+      this.refuseIfHeld(tenantId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.take(tenantId, 0, bytes);
+  }
+
+  /**
+   * Charges the bytes of a body refused before it could be taken (not decompressible, larger than
+   * MAX_BODY_BYTES, not line protocol's type): reading it cost what it costs for a valid body, so a
+   * flood of them runs the tenant into a hold like any other. Never throws; the request is refused
+   * already.
    */
   chargeRefused(tenantId: string, bytes: number): void {
     if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return;
@@ -212,7 +230,8 @@ export class IngestRateLimiter {
 
   /**
    * Throws the 429 a take would, without asking Redis, while the tenant is held: called before a
-   * write request's body is read, so a tenant over its rate costs no decompression or parsing.
+   * write request's body is read, so a tenant over its rate costs no decompression or parsing. The
+   * answer closes an HTTP connection, so its unread body is not read to keep it open.
    */
   refuseIfHeld(tenantId: string): void {
     const hold = this.#holds.get(tenantId);
@@ -222,7 +241,7 @@ export class IngestRateLimiter {
       this.#holds.delete(tenantId);
       return;
     }
-    throw this.#refusal(hold.bucket, left);
+    throw this.#refusal(hold.bucket, left, { connection: 'close' });
   }
 
   #remember(tenantId: string, answer: Answer): void {
@@ -242,13 +261,13 @@ export class IngestRateLimiter {
     this.#holds.set(tenantId, { until: answer.sentAt + micros / 1000, bucket });
   }
 
-  #refusal(bucket: Bucket, waitMs: number): AppError {
+  #refusal(bucket: Bucket, waitMs: number, headers: Record<string, string> = {}): AppError {
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
     const rate = bucket === 2
       ? `${this.#rates.bytesPerSecond} bytes per second of event bodies (INGEST_RATE_LIMIT_BYTES_PER_SECOND)`
       : `${this.#rates.eventsPerSecond} events per second (INGEST_RATE_LIMIT_EVENTS_PER_SECOND)`;
     return new AppError(429, 'rate_limited', `over the tenant's rate of ${rate}; retry after ${retryAfter} s`, {
-      headers: { 'retry-after': String(retryAfter) },
+      headers: { 'retry-after': String(retryAfter), ...headers },
     });
   }
 }

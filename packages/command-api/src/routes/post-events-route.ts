@@ -20,15 +20,9 @@ const schema = {
 
 export function registerPostEventsRoute(app: FastifyInstance, deps: PostEventsRouteDeps): void {
   app.post('/v1/events', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request, reply) => {
-    let read: ReturnType<typeof readEventList>;
-    try {
-      read = readEventList(request.body);
-    } catch (error) {
-      deps.rateLimiter.chargeRefused(request.auth.tenantId, request.bodyBytes);
-      throw error;
-    }
-    const size = { bytes: request.bodyBytes, heldBytes: request.bodyChars * JSON_BYTES_PER_CHAR };
-    const { accepted, batchId } = await acceptEvents(deps, request.auth, read.events, size, read.errors);
+    // The body's bytes were taken from the tenant's byte rate before it was parsed (app.ts).
+    const { events, errors } = readEventList(request.body);
+    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, { heldBytes: request.bodyChars * JSON_BYTES_PER_CHAR }, errors);
     return reply.code(202).send({ accepted, token: encodeToken(batchId) });
   });
 }

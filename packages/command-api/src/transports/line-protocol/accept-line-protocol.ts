@@ -31,17 +31,13 @@ export async function acceptLineProtocol(deps: AcceptEventsDeps, auth: KeyIdenti
   const { text, invalidUtf8Lines } = decodeLineProtocolText(bytes);
   const { entries, overLimit } = parseLineProtocol(text, PARSE_LIMITS);
   if (overLimit) {
-    deps.rateLimiter.chargeRefused(auth.tenantId, bytes.length);
     // 413, not 400: the lines may all be fine, and Telegraf answers a 413 by splitting the batch.
     throw new AppError(413, 'too_large', `at most ${PARSE_LIMITS.maxEntries} points per request; nothing was stored (send the rest in another request)`);
   }
-  if (entries.length === 0) {
-    deps.rateLimiter.chargeRefused(auth.tenantId, bytes.length);
-    throw badRequest('the body holds no points', [{ field: 'body', reason: 'must hold at least one line of line protocol' }]);
-  }
+  if (entries.length === 0) throw badRequest('the body holds no points', [{ field: 'body', reason: 'must hold at least one line of line protocol' }]);
   const { events, errors, lines } = linesToRawEvents(entries, { ...options, nowMs: deps.clock.now(), invalidUtf8Lines });
   try {
-    return await acceptEvents(deps, auth, events, { bytes: bytes.length, heldBytes: text.length * LINE_PROTOCOL_BYTES_PER_CHAR }, errors);
+    return await acceptEvents(deps, auth, events, { heldBytes: text.length * LINE_PROTOCOL_BYTES_PER_CHAR }, errors);
   } catch (error) {
     if (!(error instanceof AppError) || error.status !== 400 || !error.details) throw error;
     const problems = error.details.map((detail) => toLineProblem(detail, lines));

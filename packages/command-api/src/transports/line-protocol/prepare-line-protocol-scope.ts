@@ -26,7 +26,7 @@ export function bodyBytes(body: unknown): Buffer {
  * gzip undone within MAX_BODY_BYTES; errors in InfluxDB's shape; InfluxDB's version headers. Only the
  * routes registered in this scope are affected: /v1/events keeps its JSON-only parsers.
  */
-export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Config, 'maxBodyBytes'>, rateLimiter: Pick<IngestRateLimiter, 'chargeRefused'>): void {
+export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Config, 'maxBodyBytes'>, rateLimiter: Pick<IngestRateLimiter, 'chargeRefused' | 'takeBytes'>): void {
   // The 1.x Go client sends `Content-Type:` with an empty value, which Fastify answers 415 before any
   // parser runs; an empty type is no type.
   scope.addHook('onRequest', (request, _reply, done) => {
@@ -36,10 +36,15 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   scope.removeAllContentTypeParsers();
   const parse = (request: FastifyRequest, raw: Buffer, done: (error: Error | null, body?: LineProtocolBody) => void): void => {
     decompressBody(raw, request.headers['content-encoding'], config.maxBodyBytes).then(
-      (bytes) => done(null, { bytes }),
+      (bytes) => {
+        // The decompressed bytes are taken from the tenant's byte rate before anything reads them:
+        // the query string's checks, the parse (decision 0124).
+        const taking = request.auth ? rateLimiter.takeBytes(request.auth.tenantId, bytes.length) : undefined;
+        if (taking === undefined) return done(null, { bytes });
+        taking.then(() => done(null, { bytes }), (error: unknown) => done(error as Error));
+      },
       (error: unknown) => {
-        // What was read, or decompressed before the bound stopped it, counts against the tenant's
-        // byte rate as a body that parsed would (decision 0124).
+        // What was read, or decompressed before the bound stopped it, counts as a body taken would.
         const work = error instanceof AppError && error.status === 413 ? config.maxBodyBytes : raw.length;
         if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, work);
         done(error as Error);
@@ -52,6 +57,7 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
     const type = request.headers['content-type'];
     if (type !== undefined && type.trim() !== '') {
+      if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, (raw as Buffer).length);
       const shown = JSON.stringify(type.slice(0, 64));
       return done(new AppError(415, 'unsupported_media_type', `Content-Type ${shown} is not line protocol: send text/plain or no Content-Type`), undefined);
     }

@@ -36,22 +36,17 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
   try {
     const identity = await currentIdentity(deps.authenticator, connection);
     const device = telemetryDevice(message.topic, identity);
-    // Over its rate the tenant is refused before its payload is decoded and parsed (decision 0124).
-    deps.rateLimiter.refuseIfHeld(identity.tenantId);
-    let read: ReturnType<typeof readTelemetryPayload>;
-    try {
-      read = readTelemetryPayload(message.payload, {
-        device,
-        arrivalMs: message.arrivalMs,
-        ndjson: message.ndjson,
-        maxBytes: deps.config.maxBodyBytes,
-      });
-    } catch (error) {
-      deps.rateLimiter.chargeRefused(identity.tenantId, message.payload.length);
-      throw error;
-    }
-    const size = { bytes: message.payload.length, heldBytes: message.payload.length * JSON_BYTES_PER_CHAR };
-    const { accepted } = await acceptEvents(deps, identity, read.events, size, read.errors);
+    // The payload's bytes are taken before it is decoded and parsed, and a tenant held over its rate
+    // is refused without asking Redis (decision 0124).
+    const taking = deps.rateLimiter.takeBytes(identity.tenantId, message.payload.length);
+    if (taking) await taking;
+    const { events, errors } = readTelemetryPayload(message.payload, {
+      device,
+      arrivalMs: message.arrivalMs,
+      ndjson: message.ndjson,
+      maxBytes: deps.config.maxBodyBytes,
+    });
+    const { accepted } = await acceptEvents(deps, identity, events, { heldBytes: message.payload.length * JSON_BYTES_PER_CHAR }, errors);
     return accepted;
   } catch (error) {
     throw refusalFromError(error);
