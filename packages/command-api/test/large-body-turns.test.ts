@@ -4,7 +4,7 @@ import { createTenant } from '@strata/testkit';
 import { connect } from 'node:net';
 import { isLargeRequest } from '../src/ingest/large-body-lane.ts';
 import { LARGE_BODY_LANE } from '../src/deps.ts';
-import { JSON_BYTES_PER_CHAR, LINE_PROTOCOL_BYTES_PER_CHAR } from '../src/ingest/held-bytes.ts';
+import { JSON_BYTES_PER_CHAR, LINE_PROTOCOL_BYTES_PER_CHAR, READ_BYTES_PER_BYTE } from '../src/ingest/held-bytes.ts';
 import { buildTestApp, lockTable, type CommandTestContext } from './build-test-app.ts';
 
 /*
@@ -47,7 +47,7 @@ t.test('large bodies go one at a time, in turns, charged while they wait; a smal
   t.equal(await until(() => waiting(ctx), 1), 1, 'its second waits for its turn');
   const neighbours = send(quiet.apiKey, 'quiet-1');
   t.equal(await until(() => waiting(ctx), 2), 2, "so does the neighbour's");
-  t.equal(await heldBytes(ctx), ['busy-1', 'busy-2', 'quiet-1'].reduce((sum, device) => sum + large(device).length * JSON_BYTES_PER_CHAR, 0), 'the waiting ones are charged to HeldBytes: their memory is bounded with the rest');
+  t.equal(await heldBytes(ctx), ['busy-1', 'busy-2', 'quiet-1'].reduce((sum, device) => sum + large(device).length * (JSON_BYTES_PER_CHAR + READ_BYTES_PER_BYTE), 0), 'the waiting ones are charged to HeldBytes, as read and as parsed: their memory is bounded with the rest');
 
   const small = await post(ctx, quiet.apiKey, JSON.stringify({ device: 'known', id: 'k1', ts: 1750240801, values: { v: 1 } }));
   t.equal(small.statusCode, 202, 'a small body is taken while large ones wait');

@@ -10,6 +10,12 @@ import { TenantCounts } from './tenant-counts.ts';
  */
 export const JSON_BYTES_PER_CHAR = 16;
 export const LINE_PROTOCOL_BYTES_PER_CHAR = 32;
+/**
+ * What an HTTP write body holds while it is read, per byte of its Content-Length (MAX_BODY_BYTES when
+ * it has none): its chunks and the string decoded from them. Charged from the first byte read until
+ * the answer (app.ts, second hostile review of decision 0124), beside the parsed estimate above.
+ */
+export const READ_BYTES_PER_BYTE = 2;
 
 export interface HeldBytesOptions {
   /** The estimated memory every write request in command-api's hands may hold at once. */
