@@ -15,7 +15,7 @@ import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
 import { describeLeft, waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 
-// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--logs DIR] [--only PHASE,…]`: the composition root of the benchmark.
+// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--logs DIR] [--only PHASE,…] [--byte-rate N]`: the composition root of the benchmark.
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -24,11 +24,19 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     logs: { type: 'string' },
     only: { type: 'string' },
+    // INGEST_RATE_LIMIT_BYTES_PER_SECOND for the services (off by default, like every tenant limit in
+    // the bench): to measure what the byte rate does for a quiet tenant beside a busy one.
+    'byte-rate': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 9) {
   process.stderr.write('bench: --runs takes 1..9\n');
+  process.exit(2);
+}
+const byteRate = values['byte-rate'] === undefined ? undefined : Number(values['byte-rate']);
+if (byteRate !== undefined && (!Number.isSafeInteger(byteRate) || byteRate < 0)) {
+  process.stderr.write('bench: --byte-rate takes bytes per second (a non-negative integer)\n');
   process.exit(2);
 }
 let phases: BenchPhase[];
@@ -60,7 +68,7 @@ if (embedded) {
 }
 const config = loadConfigOrExit(env);
 log('starting a fresh strata_bench database and the four services');
-const stack = await startBenchStack(config, { profileDir: values.profile, logDir: values.logs });
+const stack = await startBenchStack(config, { profileDir: values.profile, logDir: values.logs, byteRate });
 const results: RunResult[] = [];
 let postgres;
 let seriesCheck;
@@ -97,6 +105,7 @@ const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.r
 const out = (text: string) => process.stdout.write(`${text}\n`);
 out(`\nStrata benchmark (${values.quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB), commit ${commit}`);
 if (partial) out(`phases: ${phases.join(', ')} (--only)`);
+if (byteRate !== undefined) out(`byte rate per tenant: ${byteRate} bytes/s (--byte-rate; every other tenant limit off)`);
 out(`PostgreSQL ${postgres.version}${embedded ? ' (private, --embedded)' : ` at ${new URL(config.databaseUrl).host}`}: ${Object.entries(postgres.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 out(postgres.differsFromRecommended.length === 0 ? 'settings: as recommended (docs/operations.md)' : `settings differing from docs/operations.md: ${postgres.differsFromRecommended.join(', ')}`);
 out('');
@@ -139,8 +148,8 @@ out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length}
 // To the second: two runs in one minute (alternated A/B runs) overwrote each other's file.
 const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 17);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}.json`, import.meta.url);
-const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), plan, machine, postgres, seriesAggregated, groupAggregated, summary: rows, checks, runs: results };
+const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}${byteRate === undefined ? '' : `-byte-rate-${byteRate}`}.json`, import.meta.url);
+const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), byteRate, plan, machine, postgres, seriesAggregated, groupAggregated, summary: rows, checks, runs: results };
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 out(`\nwritten ${file.pathname}`);
 if (failed.length > 0 || inexact.length > 0) process.exitCode = 1;

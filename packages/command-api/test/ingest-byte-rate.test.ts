@@ -157,8 +157,16 @@ t.test('bodies refused before their events are counted are charged; a tenant ref
 t.test('a debt past the burst (one large body) holds the tenant for what is left of it', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 1000 });
   t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(3000, 'big', 'b1'))).statusCode, 202, 'three seconds of budget in one request');
-  const next = await post(ctx, ctx.tenant.apiKey, notJson(50));
+  const neighbour = await createTenant(ctx.db, 'neighbour of a held tenant');
+  const started = performance.now();
+  const nextAnswer = post(ctx, ctx.tenant.apiKey, notJson(50));
+  const beside = await post(ctx, neighbour.apiKey, eventOf(200, 'n', 'n1'));
+  t.equal(beside.statusCode, 202, "a neighbour's request is answered meanwhile");
+  t.ok(performance.now() - started < 900, `at once (${Math.round(performance.now() - started)} ms)`);
+  const next = await nextAnswer;
   t.equal(next.statusCode, 429, 'refused before its body is parsed (it is not JSON)');
+  t.ok(performance.now() - started >= 950, `after a second, the most a held request waits (${Math.round(performance.now() - started)} ms): a client that ignores retry-after cannot spin`);
+  t.equal(next.headers.connection, 'close', 'and its connection is closed');
   t.ok(Number(next.headers['retry-after']) >= 2, `retry-after ${next.headers['retry-after']} s: the debt beyond the one-second burst`);
   const lines = ctx.app.inject({
     method: 'POST',

@@ -234,14 +234,20 @@ export class IngestRateLimiter {
    * answer closes an HTTP connection, so its unread body is not read to keep it open.
    */
   refuseIfHeld(tenantId: string): void {
+    const held = this.held(tenantId);
+    if (held) throw held.refusal;
+  }
+
+  /** The 429 a held tenant gets and how long its hold has left, or undefined when it is not held. */
+  held(tenantId: string): { refusal: AppError; leftMs: number } | undefined {
     const hold = this.#holds.get(tenantId);
-    if (hold === undefined) return;
-    const left = hold.until - performance.now();
-    if (left <= 0) {
+    if (hold === undefined) return undefined;
+    const leftMs = hold.until - performance.now();
+    if (leftMs <= 0) {
       this.#holds.delete(tenantId);
-      return;
+      return undefined;
     }
-    throw this.#refusal(hold.bucket, left, { connection: 'close' });
+    return { refusal: this.#refusal(hold.bucket, leftMs, { connection: 'close' }), leftMs };
   }
 
   #remember(tenantId: string, answer: Answer): void {
