@@ -15,7 +15,7 @@ import {
 } from '@strata/core';
 import type { CommandDeps } from './deps.ts';
 import { MAX_BODY_NESTING, NESTING_SCAN_MIN_BYTES, exceedsNesting } from './ingest/exceeds-nesting.ts';
-import { READ_BYTES_PER_BYTE } from './ingest/held-bytes.ts';
+import { WRITE_ROUTES, declaredBodyBytes, registerWriteBodyAdmission } from './ingest/write-body-admission.ts';
 import { COMMAND_API_DOCS } from './routes/command-api-docs.ts';
 import { registerInfluxPingRoute } from './routes/influx-ping-route.ts';
 import { registerPatchDeviceLabelsRoute } from './routes/patch-device-labels-route.ts';
@@ -39,11 +39,6 @@ declare module 'fastify' {
   }
 }
 
-/** How long a held tenant's write request waits for its 429 at most (see the onRequest hook). */
-const HELD_ANSWER_MAX_DELAY_MS = 1000;
-
-/** The routes that take events, whose refusals strata_ingest_requests_rejected_total counts. */
-const WRITE_ROUTES = new Set(['/v1/events', '/api/v2/write', '/write']);
 
 const REJECTION_REASONS: Record<number, string> = {
   400: 'invalid',
@@ -111,43 +106,7 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
     credentialSources: { influx: readInfluxCredential },
     missingKeyMessages: { influx: 'missing API key: send it as Authorization: Token <key> (or Bearer <key>), as the Basic auth password, or as the p= parameter' },
   });
-  // A tenant over its ingest rate is refused before its body is read, decompressed or parsed (decision
-  // 0124): after authentication (the tenant is known), before any body work. The 429 comes when the
-  // hold ends, a second at most, and nothing of the body is read meanwhile (its connection waits in
-  // its TCP window): answered at once, a client that ignores retry-after re-sent its 1 MiB bodies 100
-  // times a second, and reading and dropping them slowed a neighbour more than no limit at all.
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (!WRITE_ROUTES.has(request.routeOptions.url ?? '') || !request.auth) return done();
-    const held = deps.rateLimiter.held(request.auth.tenantId);
-    if (held === undefined) return done();
-    setTimeout(() => done(held.refusal), Math.min(held.leftMs, HELD_ANSWER_MAX_DELAY_MS));
-  });
-  // A write body is charged to HeldBytes from the moment it starts being read, by what it says it is
-  // (Content-Length, else MAX_BODY_BYTES), until the request is answered: bodies staged on many
-  // connections and finished at once held 1.1 GB past every bound before (second hostile review of
-  // decision 0124). Once parsed, acceptEvents charges its estimate too.
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    if (!WRITE_ROUTES.has(request.routeOptions.url ?? '') || !request.auth) return done(null, payload);
-    const declared = Number(request.headers['content-length']);
-    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, deps.config.maxBodyBytes) : deps.config.maxBodyBytes;
-    let release: () => void;
-    try {
-      release = deps.heldBytes.take(request.auth.tenantId, bytes * READ_BYTES_PER_BYTE);
-    } catch (error) {
-      return done(error as Error);
-    }
-    // Registered in the same turn as the charge: 'close' comes once the response is done or the
-    // connection is gone, whatever happened in between.
-    reply.raw.once('close', release);
-    done(null, payload);
-  });
-  // A body refused for MAX_BODY_BYTES before it was read whole cost its reading up to the limit.
-  app.addHook('onError', (request, _reply, error, done) => {
-    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && WRITE_ROUTES.has(request.routeOptions.url ?? '') && request.auth) {
-      deps.rateLimiter.chargeRefused(request.auth.tenantId, deps.config.maxBodyBytes);
-    }
-    done();
-  });
+  registerWriteBodyAdmission(app, deps);
   registerRequestMetrics(app, deps.registry);
   // Before every route: the OpenAPI document collects routes as they are registered (/docs, /docs/json; public).
   await registerApiDocs(app, { ...COMMAND_API_DOCS, plugins: { swagger, swaggerUi } });
@@ -186,8 +145,7 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
  */
 function readSize(request: FastifyRequest, text: string): void {
   request.bodyChars = text.length;
-  const declared = Number(request.headers['content-length']);
-  request.bodyBytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(text);
+  request.bodyBytes = declaredBodyBytes(request) ?? Buffer.byteLength(text);
 }
 
 function tooDeep(): Error {

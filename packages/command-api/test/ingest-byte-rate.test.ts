@@ -100,6 +100,22 @@ t.test('bodies arriving at once are taken one by one before any is parsed: over 
   t.equal(statuses.filter((status) => status === 429).length, 19, 'the other nineteen are refused unparsed');
 });
 
+t.test("a tenant over its byte rate, co-batched with a neighbour: the neighbour's events all land", async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 5, ingestRateLimitBytesPerSecond: 2000 });
+  const neighbour = await createTenant(ctx.db, 'co-batched neighbour');
+  // Sent together: their byte takes share script calls and their accepted events share group commits.
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    post(ctx, i % 2 === 0 ? ctx.tenant.apiKey : neighbour.apiKey, eventOf(i % 2 === 0 ? 1500 : 150, i % 2 === 0 ? 'a' : 'b', `e${i}`))));
+  const mine = answers.filter((_, i) => i % 2 === 0).map((answer) => answer.statusCode);
+  const theirs = answers.filter((_, i) => i % 2 === 1).map((answer) => answer.statusCode);
+  t.equal(mine.filter((status) => status === 202).length, 1, 'the busy tenant: one body within its second');
+  t.equal(mine.filter((status) => status === 429).length, 9, 'the rest refused');
+  t.same(theirs, new Array(10).fill(202), 'the neighbour: every body accepted (1,500 bytes, within its own second)');
+  const stored = await ctx.db.query<{ tenant_id: string; n: number }>('SELECT tenant_id, count(*)::int AS n FROM staging_events GROUP BY tenant_id');
+  const count = (tenant: string) => stored.rows.find((row) => row.tenant_id === tenant)?.n ?? 0;
+  t.same([count(ctx.tenant.tenant), count(neighbour.tenant)], [1, 10], 'staged: what each was answered, nothing of the refused');
+});
+
 t.test('a line-protocol body refused for its query string has paid its bytes', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
   const lines = (precision: string, payload: string) => ctx.app.inject({

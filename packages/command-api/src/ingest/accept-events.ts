@@ -21,29 +21,22 @@ export interface AcceptEventsDeps {
   config: Pick<Config, 'retentionDays' | 'maxFutureSkewMs'>;
 }
 
-/** How large a request is, as its transport measured it. */
-export interface RequestSize {
-  /**
-   * The memory it holds until it is answered, as the transport estimates it (held-bytes.ts). Its
-   * bytes were taken from the tenant's byte rate by the transport, before its body was parsed.
-   */
-  heldBytes: number;
-}
-
 /**
  * The one way events enter Strata, whatever carried them (HTTP JSON, line protocol, MQTT): the
  * tenant's rates, validation of every event (all or nothing), the key's device binding, the device's
  * key budget, then the group commit. Resolves with the batch id once the events are in staging and
  * the queue (what a 202 or a PUBACK promises); throws an AppError saying why otherwise, having
- * stored nothing. `raw` are event objects as read from the body; `size.heldBytes` is charged until
- * the request is answered; `parseErrors` are problems the transport found while reading them (by index).
+ * stored nothing. `raw` are event objects as read from the body; `bytes` is the memory the request
+ * holds, as the transport estimates it from its body (held-bytes.ts), charged until the request is
+ * answered (its bytes on the wire were taken from the tenant's byte rate before it was parsed);
+ * `parseErrors` are problems the transport found while reading them (by index).
  */
-export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], size: RequestSize, parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
+export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], bytes: number, parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
   // First of all: every later step may wait on Redis or PostgreSQL, and a request must not wait
   // uncounted (hostile review of decision 0120: 2 GB held before the committer, with none charged).
   let release: () => void;
   try {
-    release = deps.heldBytes.take(auth.tenantId, size.heldBytes);
+    release = deps.heldBytes.take(auth.tenantId, bytes);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, raw.length);
     throw error;
@@ -56,9 +49,9 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length);
     // Then a large request waits for its turn, charged: about 1 MiB of them processed at a time,
     // tenants in turn, so their event loop never piles up before other requests (decision 0123).
-    const turn = isLargeRequest(size.heldBytes) ? await takeTurn(deps, auth, size.heldBytes, raw.length) : undefined;
+    const turn = isLargeRequest(bytes) ? await takeTurn(deps, auth, bytes, raw.length) : undefined;
     try {
-      return await acceptHeld(deps, auth, raw, size.heldBytes, parseErrors);
+      return await acceptHeld(deps, auth, raw, bytes, parseErrors);
     } finally {
       turn?.();
     }

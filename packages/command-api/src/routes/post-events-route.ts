@@ -22,7 +22,7 @@ export function registerPostEventsRoute(app: FastifyInstance, deps: PostEventsRo
   app.post('/v1/events', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request, reply) => {
     // The body's bytes were taken from the tenant's byte rate before it was parsed (app.ts).
     const { events, errors } = readEventList(request.body);
-    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, { heldBytes: request.bodyChars * JSON_BYTES_PER_CHAR }, errors);
+    const { accepted, batchId } = await acceptEvents(deps, request.auth, events, request.bodyChars * JSON_BYTES_PER_CHAR, errors);
     return reply.code(202).send({ accepted, token: encodeToken(batchId) });
   });
 }

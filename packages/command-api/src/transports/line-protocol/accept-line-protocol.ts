@@ -37,7 +37,7 @@ export async function acceptLineProtocol(deps: AcceptEventsDeps, auth: KeyIdenti
   if (entries.length === 0) throw badRequest('the body holds no points', [{ field: 'body', reason: 'must hold at least one line of line protocol' }]);
   const { events, errors, lines } = linesToRawEvents(entries, { ...options, nowMs: deps.clock.now(), invalidUtf8Lines });
   try {
-    return await acceptEvents(deps, auth, events, { heldBytes: text.length * LINE_PROTOCOL_BYTES_PER_CHAR }, errors);
+    return await acceptEvents(deps, auth, events, text.length * LINE_PROTOCOL_BYTES_PER_CHAR, errors);
   } catch (error) {
     if (!(error instanceof AppError) || error.status !== 400 || !error.details) throw error;
     const problems = error.details.map((detail) => toLineProblem(detail, lines));

@@ -46,7 +46,7 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
       ndjson: message.ndjson,
       maxBytes: deps.config.maxBodyBytes,
     });
-    const { accepted } = await acceptEvents(deps, identity, events, { heldBytes: message.payload.length * JSON_BYTES_PER_CHAR }, errors);
+    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors);
     return accepted;
   } catch (error) {
     throw refusalFromError(error);
