@@ -140,12 +140,14 @@ t.test('a body refused for MAX_BODY_BYTES pays for what was read up to it', asyn
 });
 
 t.test('UTF-8 is counted in bytes, as MQTT counts payloads', async (t) => {
-  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  // At 1,000 bytes a second: two bodies of 460 characters fit a second; of 1,260 bytes, the second is
+  // refused unless 1.5 s passed (CI once took 260 ms between two requests, which a 2,000 limit allowed).
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 1000 });
   // 400 characters of three bytes each: 1,200 bytes of UTF-8 in 400-odd characters.
   const body = JSON.stringify({ device: 'cjk', id: 'c1', ts: 1750240800, values: { s: '漢'.repeat(400) } });
   t.ok(body.length < 500 && Buffer.byteLength(body) > 1200, `${body.length} characters, ${Buffer.byteLength(body)} bytes`);
   t.equal((await post(ctx, ctx.tenant.apiKey, body)).statusCode, 202);
-  t.equal((await post(ctx, ctx.tenant.apiKey, body.replace('c1', 'c2'))).statusCode, 429, 'two of them are 2,500 bytes, past the second (as characters they would fit)');
+  t.equal((await post(ctx, ctx.tenant.apiKey, body.replace('c1', 'c2'))).statusCode, 429, 'the first passes alone; a second 1,260 bytes is past the second (as 460 characters each, both would fit)');
 });
 
 t.test('bodies refused before their events are counted are charged; a tenant refused is refused unread until its retry time', async (t) => {
