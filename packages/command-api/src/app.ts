@@ -70,11 +70,14 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   app.removeContentTypeParser('application/json');
   app.decorateRequest('bodyChars', 0);
   app.decorateRequest('bodyBytes', 0);
-  // An event body's bytes are taken from the tenant's byte rate once it is read, before it is scanned
-  // or parsed: over the rate it gets 429 unparsed, however many arrive at once (decision 0124).
+  // An event body's bytes not taken before it was read (write-body-admission.ts) are taken before it
+  // is scanned or parsed when there are many, else owed and taken with its events (decision 0126); a
+  // tenant held over its rate gets 429 unparsed, however many of its bodies arrive at once.
   const takeBytes = (request: FastifyRequest, text: string, then: () => void, done: (error: Error | null, body?: unknown) => void): void => {
     readSize(request, text);
-    const taking = request.routeOptions.url === '/v1/events' && request.auth ? deps.rateLimiter.takeBytes(request.auth.tenantId, request.bodyBytes) : undefined;
+    const taking = request.routeOptions.url === '/v1/events' && request.auth
+      ? deps.rateLimiter.takeOrOwe(request.auth.tenantId, request.bodyBytes - request.bytesTaken, request)
+      : undefined;
     if (taking === undefined) return then();
     taking.then(then, (error: unknown) => done(error as Error, undefined));
   };

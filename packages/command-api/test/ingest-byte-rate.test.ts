@@ -1,4 +1,6 @@
 import t from 'tap';
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Redis, redisKeys } from '@strata/core';
 import { createTenant } from '@strata/testkit';
@@ -66,7 +68,7 @@ t.test('a body above the per-second rate passes once, so a large event is never 
   t.ok(Number(next.headers['retry-after']) >= 4, `retry-after ${next.headers['retry-after']} s: the debt of the large body`);
 });
 
-t.test('both limits on: the one that refuses is named; bytes are paid when the body is read, events only by a request taken', async (t) => {
+t.test('both limits on: the one that refuses is named; a small body takes bytes and events together, a large one its bytes before it is read', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitEventsPerSecond: 5, ingestRateLimitBytesPerSecond: 100_000 });
   const events = (n: number, from: number) => JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ device: 'e', id: `e${from + i}`, ts: 1750240800 + i, values: { v: i } })) });
   t.equal((await post(ctx, ctx.tenant.apiKey, events(5, 0))).statusCode, 202);
@@ -75,29 +77,117 @@ t.test('both limits on: the one that refuses is named; bytes are paid when the b
   const eventsKey = redisKeys.ingestRate(ctx.config.redisPrefix, ctx.tenant.tenant);
   const bytesKey = redisKeys.ingestByteRate(ctx.config.redisPrefix, ctx.tenant.tenant);
   const [eventsBefore, bytesBefore] = [Number(await redis.get(eventsKey)), Number(await redis.get(bytesKey))];
+  t.ok(eventsBefore > 0 && bytesBefore > 0, 'the accepted small body took from both');
   const byEvents = await post(ctx, ctx.tenant.apiKey, events(1, 5));
   t.equal(byEvents.statusCode, 429);
   t.match(byEvents.json().error.message, /5 events per second/, 'the events limit refused');
   t.equal(Number(await redis.get(eventsKey)), eventsBefore, 'the refused request took no events');
-  t.ok(Number(await redis.get(bytesKey)) > bytesBefore, 'it paid its bytes: its body was read before its events were counted');
+  t.equal(Number(await redis.get(bytesKey)), bytesBefore, 'nor bytes: a small body is taken from both limits in one step, or from neither');
 
   const other = await createTenant(ctx.db, 'both limits, bytes first');
   const eventsOfOther = redisKeys.ingestRate(ctx.config.redisPrefix, other.tenant);
-  t.equal((await post(ctx, other.apiKey, eventOf(150_000, 'b', 'b1'))).statusCode, 202, 'one large body passes');
+  t.equal((await post(ctx, other.apiKey, eventOf(150_000, 'b', 'b1'))).statusCode, 202, 'one large body passes (the hold its own bytes begin does not refuse it)');
   const eventsAfterFirst = await redis.get(eventsOfOther);
   t.ok(Number(eventsAfterFirst) > 0, 'and takes its event');
-  const byBytes = await post(ctx, other.apiKey, eventOf(1000, 'b', 'b2'));
+  const byBytes = await post(ctx, other.apiKey, eventOf(20_000, 'b', 'b2'));
   t.equal(byBytes.statusCode, 429);
   t.match(byBytes.json().error.message, /bytes per second/, 'the bytes limit refused');
+  t.equal(byBytes.headers.connection, 'close', 'before its body was read: its connection is closed');
   t.equal(await redis.get(eventsOfOther), eventsAfterFirst, 'a body refused for its bytes takes no events');
 });
 
-t.test('bodies arriving at once are taken one by one before any is parsed: over the rate, none is', async (t) => {
+t.test('a small body costs one script call for both limits; a large one two, its bytes first', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitEventsPerSecond: 1000, ingestRateLimitBytesPerSecond: 1_000_000 });
+  const redis = new Redis(ctx.config.redisUrl);
+  const monitor = await redis.monitor();
+  t.teardown(() => {
+    monitor.disconnect();
+    redis.disconnect();
+  });
+  // Only this tenant's takes: other test files share the Redis.
+  const key = redisKeys.ingestByteRate(ctx.config.redisPrefix, ctx.tenant.tenant);
+  let calls = 0;
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (/^eval/i.test(args[0] ?? '') && args.includes(key)) calls++;
+  });
+  const settle = async (expected: number) => {
+    const deadline = Date.now() + 2000;
+    while (calls < expected && Date.now() < deadline) await sleep(10);
+    await sleep(50);
+    return calls;
+  };
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(300, 's', 's1'))).statusCode, 202);
+  t.equal(await settle(1), 1, 'one event in 300 bytes: one call');
+  calls = 0;
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(17_000, 's', 's2'))).statusCode, 202);
+  t.equal(await settle(2), 2, '17,000 bytes: its bytes before it is read, then its event');
+});
+
+t.test('large bodies arriving at once are taken one by one by their Content-Length before any is read: over the rate, none is', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 20_000 });
+  const answers = await Promise.all(Array.from({ length: 20 }, () => post(ctx, ctx.tenant.apiKey, notJson(17_000))));
+  const statuses = answers.map((answer) => answer.statusCode);
+  t.equal(statuses.filter((status) => status === 400).length, 1, 'one body is within the second: parsed, and refused as not JSON');
+  t.equal(statuses.filter((status) => status === 429).length, 19, 'the other nineteen are refused unread');
+});
+
+t.test('a large body over the rate is refused by its Content-Length before any of it is sent', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 20_000 });
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(19_000, 'r', 'r1'))).statusCode, 202, 'most of the second spent');
+  const { port } = ctx.app.server.address() as { port: number };
+  const socket = connect({ host: '127.0.0.1', port });
+  t.teardown(() => socket.destroy());
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let text = '';
+  const answer = new Promise<string>((resolve) => {
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('close', () => resolve(text));
+  });
+  // Headers announcing 100,000 bytes, and not one of them sent.
+  socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+  const refusal = await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve(`no answer, no close: ${text}`), 5000))]);
+  t.match(refusal, /^HTTP\/1\.1 429/, 'answered 429 with its body unsent');
+  t.match(refusal, /connection: close/i, 'and the connection closed, so the body is never read');
+  t.match(refusal, /bytes per second of event bodies/);
+});
+
+t.test('a large gzip line-protocol body is taken once, decompressed, and passes whole however much it grew', async (t) => {
+  // 10 µs a byte: the body decompressed is over two seconds, more than the burst, and passes all the
+  // same (no backlog); taken as sent and then as grown, its growth would be refused on every try.
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 100_000 });
+  const lines = Array.from({ length: 2000 }, (_, i) => `m,host=h v=${i}i,s="${randomBytes(40).toString('hex')}" ${1750240800 + i}`).join('\n');
+  const gzipped = gzipSync(lines);
+  t.ok(gzipped.length >= 16 * 1024 && lines.length > 200_000 && lines.length < 250_000, `${gzipped.length} bytes sent, ${lines.length} read`);
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  const answer = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v2/write?bucket=b&org=o&precision=s',
+    headers: { authorization: `Token ${ctx.tenant.apiKey}`, 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+    payload: gzipped,
+  });
+  t.equal(answer.statusCode, 204, `accepted: ${answer.body}`);
+  const [seconds, micros] = (await redis.time()).map(Number) as [number, number];
+  const ahead = (await byteTat(ctx, redis, ctx.tenant.tenant)) - (seconds * 1_000_000 + micros);
+  // The debt left is the bytes read, less the time since they were taken.
+  t.ok(ahead <= lines.length * 10 + 10, `${Math.round(ahead)} µs ahead: no more than the ${lines.length} bytes read (sent and read would be ${(gzipped.length + lines.length) * 10})`);
+  t.ok(ahead > lines.length * 10 - 300_000, 'and all of them (300 ms allowed since)');
+});
+
+t.test('small bodies arriving at once are parsed before their bytes are taken, and charged when refused', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
   const answers = await Promise.all(Array.from({ length: 20 }, () => post(ctx, ctx.tenant.apiKey, notJson(1500))));
   const statuses = answers.map((answer) => answer.statusCode);
-  t.equal(statuses.filter((status) => status === 400).length, 1, 'one body is within the second: parsed, and refused as not JSON');
-  t.equal(statuses.filter((status) => status === 429).length, 19, 'the other nineteen are refused unparsed');
+  // Each is parsed before its bytes are taken (a parse of 1,500 bytes costs less than the round trip
+  // that would refuse it), until the charges of those refused begin the tenant's hold.
+  t.ok(statuses.filter((status) => status === 400).length >= 1, `parsed and refused as not JSON: ${statuses.join(' ')}`);
+  t.ok(statuses.every((status) => status === 400 || status === 429), 'the rest refused as over the rate, unparsed');
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  t.ok(await until(async () => (await byteTat(ctx, redis, ctx.tenant.tenant)) > 0), 'the bytes of those parsed were charged: none was accepted, yet the tenant has spent');
+  t.equal(await countStaged(ctx.db), 0);
 });
 
 t.test("a tenant over its byte rate, co-batched with a neighbour: the neighbour's events all land", async (t) => {

@@ -3,7 +3,7 @@ import type { CommandMetrics } from '../metrics.ts';
 import type { DeviceKeyRegistry } from './device-key-registry.ts';
 import type { GroupCommitter } from './group-committer.ts';
 import type { HeldBytes } from './held-bytes.ts';
-import type { IngestRateLimiter } from './ingest-rate-limiter.ts';
+import type { IngestRateLimiter, OwedBytes } from './ingest-rate-limiter.ts';
 import { isLargeRequest, type LargeBodyLane } from './large-body-lane.ts';
 import { validateEvents } from './validate-events.ts';
 
@@ -28,16 +28,21 @@ export interface AcceptEventsDeps {
  * the queue (what a 202 or a PUBACK promises); throws an AppError saying why otherwise, having
  * stored nothing. `raw` are event objects as read from the body; `bytes` is the memory the request
  * holds, as the transport estimates it from its body (held-bytes.ts), charged until the request is
- * answered (its bytes on the wire were taken from the tenant's byte rate before it was parsed);
- * `parseErrors` are problems the transport found while reading them (by index).
+ * answered; `parseErrors` are problems the transport found while reading them (by index). `owed` holds
+ * the body's bytes not yet taken from the tenant's byte rate (a small body's, decision 0126; a large
+ * body's were taken before it was parsed): taken here with the events, in one script call, and
+ * cleared, so the transport charges only what a request refused before this still owes.
  */
-export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], bytes: number, parseErrors: FieldError[] = []): Promise<{ accepted: number; batchId: string }> {
+export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknown[], bytes: number, parseErrors: FieldError[] = [], owed?: OwedBytes): Promise<{ accepted: number; batchId: string }> {
+  const owedBytes = owed?.owedBytes ?? 0;
+  if (owed) owed.owedBytes = 0;
   // First of all: every later step may wait on Redis or PostgreSQL, and a request must not wait
   // uncounted (hostile review of decision 0120: 2 GB held before the committer, with none charged).
   let release: () => void;
   try {
     release = deps.heldBytes.take(auth.tenantId, bytes);
   } catch (error) {
+    deps.rateLimiter.chargeRefused(auth.tenantId, owedBytes);
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, raw.length);
     throw error;
   }
@@ -45,8 +50,8 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     // The event rate counts every event a request carries, valid or not, and is charged before
     // validation: otherwise a flood of invalid events would cost validation without ever being
     // limited. And before a large body's turn: a tenant over its rate takes no turn from its
-    // neighbours (decision 0124). Its bytes were taken before its body was parsed.
-    if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length);
+    // neighbours (decision 0124). A request refused by either rate takes from neither.
+    if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length, owedBytes);
     // Then a large request waits for its turn, charged: about 1 MiB of them processed at a time,
     // tenants in turn, so their event loop never piles up before other requests (decision 0123).
     const turn = isLargeRequest(bytes) ? await takeTurn(deps, auth, bytes, raw.length) : undefined;
@@ -96,9 +101,9 @@ async function acceptHeld(deps: AcceptEventsDeps, auth: KeyIdentity, raw: unknow
   return { accepted: events.length, batchId };
 }
 
-async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: number): Promise<void> {
+async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: number, bytes: number): Promise<void> {
   try {
-    await deps.rateLimiter.take(auth.tenantId, events, 0);
+    await deps.rateLimiter.take(auth.tenantId, events, bytes);
   } catch (error) {
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events);
     throw error;

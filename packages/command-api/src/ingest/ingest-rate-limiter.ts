@@ -106,6 +106,25 @@ interface Hold {
   bucket: Bucket;
 }
 
+/**
+ * From this many bytes a body's bytes are taken apart from its events, before it is read (or parsed,
+ * when its length was not declared): parsing it over the rate would cost more than the round trip
+ * that refuses it (JSON.parse of 16 KiB is ~50 µs here). Smaller bodies, single events the most common,
+ * owe their bytes and have them taken with their events, one script call for both (decision 0126).
+ */
+export const BYTES_TAKEN_APART_FROM = 16 * 1024;
+
+/**
+ * Bytes of a body read and not yet taken from the tenant's byte rate (decision 0126). acceptEvents
+ * takes them with the request's events and clears them; what a request still owes when it is refused
+ * before that is charged (IngestRateLimiter.chargeOwed). A Fastify request is one (app.ts).
+ */
+export interface OwedBytes {
+  owedBytes: number;
+  /** Bytes taken before the body was read (HTTP, by its Content-Length), else 0. */
+  bytesTaken: number;
+}
+
 /** Charges of refused bodies waiting for Redis at most (see chargeRefused). */
 const MAX_PENDING_CHARGES = 10_000;
 
@@ -114,11 +133,11 @@ const MAX_HOLDS = 10_000;
 
 /**
  * The ingest rate limits: events and body bytes per second per tenant, shared by every command-api
- * instance through the queue Redis (decision 0124). A body's bytes are taken once it is read, before
- * it is parsed (takeBytes, by the transport); its events once it is parsed, before validation (every
- * event a request carries counts) and before a large body's turn (acceptEvents). The takes of
- * concurrent requests share one script call (CallBatcher), so each limit costs a round trip per group
- * of requests, not per request.
+ * instance through the queue Redis (decision 0124). A large body's bytes are taken before it is read or
+ * parsed (takeBytes); a small body's with its events (takeOrOwe, decision 0126); events once the body
+ * is parsed, before validation (every event a request carries counts) and before a large body's turn
+ * (acceptEvents). The takes of concurrent requests share one script call (CallBatcher), so a small
+ * body costs one round trip, shared by a group of requests, for both limits.
  *
  * Each answer also says how long the tenant is held: until a refused request's retry time, or while
  * its debt runs past the burst (after one large request), when Redis would refuse anything it sends.
@@ -195,11 +214,13 @@ export class IngestRateLimiter {
   }
 
   /**
-   * Takes a body's bytes (as received, decompressed) before it is parsed: what parsing costs is paid
-   * for before it is spent, so a tenant over its byte rate gets 429 and no parse, however many of its
-   * bodies arrive at once (the takes of concurrent bodies are counted one by one in one script call).
-   * Undefined, nothing to wait for, when the byte limit is off. Rejects with the 429 a take would,
-   * at once (no Redis) while the tenant is held.
+   * Takes a body's bytes (as received, decompressed) before it is read or parsed: a body of at least
+   * BYTES_TAKEN_APART_FROM bytes, by its Content-Length before it is read (write-body-admission.ts),
+   * or once read when its length was not declared. What parsing costs is paid for before it is spent,
+   * so a tenant over its byte rate gets 429 and no parse, however many of its bodies arrive at once
+   * (the takes of concurrent bodies are counted one by one in one script call). Undefined, nothing to
+   * wait for, when the byte limit is off. Rejects with the 429 a take would, at once (no Redis) while
+   * the tenant is held.
    */
   takeBytes(tenantId: string, bytes: number): Promise<void> | undefined {
     if (this.#rates.bytesPerSecond <= 0) return undefined;
@@ -209,6 +230,36 @@ export class IngestRateLimiter {
       return Promise.reject(error);
     }
     return this.take(tenantId, 0, bytes);
+  }
+
+  /**
+   * A body read, not yet parsed, `bytes` of it not yet taken (decision 0126): taken now when they are
+   * BYTES_TAKEN_APART_FROM or more; fewer are owed, added to `owed`, and taken with the request's
+   * events in acceptEvents' one script call, or charged when the request is refused before that
+   * (chargeOwed). Either way a held tenant is refused at once, unparsed. Undefined when there is
+   * nothing to wait for, or nothing left to take.
+   */
+  takeOrOwe(tenantId: string, bytes: number, owed: OwedBytes): Promise<void> | undefined {
+    if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return undefined;
+    // A request whose Content-Length was taken passed Redis a moment ago: the hold its own take may
+    // have begun must not refuse it (nothing is left of a plain body; this is for safety's sake).
+    if (!(owed.bytesTaken > 0)) {
+      try {
+        this.refuseIfHeld(tenantId);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (bytes >= BYTES_TAKEN_APART_FROM) return this.take(tenantId, 0, bytes);
+    owed.owedBytes += bytes;
+    return undefined;
+  }
+
+  /** Charges what `owed` still holds (its request was refused before its events were taken) and clears it. */
+  chargeOwed(tenantId: string, owed: OwedBytes): void {
+    const bytes = owed.owedBytes;
+    owed.owedBytes = 0;
+    this.chargeRefused(tenantId, bytes);
   }
 
   /**

@@ -1,7 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '@strata/core';
+import { AppError, type Config } from '@strata/core';
 import { READ_BYTES_PER_BYTE, type HeldBytes } from './held-bytes.ts';
-import type { IngestRateLimiter } from './ingest-rate-limiter.ts';
+import { BYTES_TAKEN_APART_FROM, type IngestRateLimiter } from './ingest-rate-limiter.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Bytes of the body taken from the tenant's byte rate before it was read (its Content-Length), or 0. */
+    bytesTaken: number;
+    /**
+     * Bytes of the body read and not yet taken from the byte rate (OwedBytes, decision 0126): set by
+     * the body's parser, taken and cleared by acceptEvents, charged when the request is answered.
+     */
+    owedBytes: number;
+  }
+}
 
 /** The routes that take events, whose refusals strata_ingest_requests_rejected_total counts. */
 export const WRITE_ROUTES = new Set(['/v1/events', '/api/v2/write', '/write']);
@@ -10,7 +22,7 @@ export const WRITE_ROUTES = new Set(['/v1/events', '/api/v2/write', '/write']);
 const HELD_ANSWER_MAX_DELAY_MS = 1000;
 
 export interface WriteBodyAdmissionDeps {
-  rateLimiter: Pick<IngestRateLimiter, 'held' | 'chargeRefused'>;
+  rateLimiter: Pick<IngestRateLimiter, 'held' | 'chargeRefused' | 'chargeOwed' | 'takeBytes'>;
   heldBytes: Pick<HeldBytes, 'take'>;
   config: Pick<Config, 'maxBodyBytes'>;
 }
@@ -25,10 +37,16 @@ export interface WriteBodyAdmissionDeps {
  * - the body is charged to HeldBytes from its first byte read, by what it says it is (Content-Length,
  *   else MAX_BODY_BYTES), until the request is answered: bodies staged on many connections and
  *   finished at once held 1.1 GB past every bound before (second hostile review of 0124);
+ * - a body of BYTES_TAKEN_APART_FROM bytes or more, not compressed, is taken from the byte rate by its
+ *   Content-Length before any of it is read: over the rate it gets 429 unread, its connection closed
+ *   (decision 0126);
+ *   a smaller one owes its bytes, set by its parser and taken with its events, and what a request
+ *   refused before that still owes is charged as it is answered;
  * - a body refused for MAX_BODY_BYTES before it was read whole is charged its reading up to the limit.
- * The body's bytes are taken from the byte rate once read, by each transport's parser (takeBytes).
  */
 export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBodyAdmissionDeps): void {
+  app.decorateRequest('bytesTaken', 0);
+  app.decorateRequest('owedBytes', 0);
   app.addHook('onRequest', (request, _reply, done) => {
     if (!isWrite(request)) return done();
     const held = deps.rateLimiter.held(request.auth.tenantId);
@@ -37,16 +55,39 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
   });
   app.addHook('preParsing', (request, reply, payload, done) => {
     if (!isWrite(request)) return done(null, payload);
-    const bytes = Math.min(declaredBodyBytes(request) ?? deps.config.maxBodyBytes, deps.config.maxBodyBytes);
+    const { tenantId } = request.auth;
+    const declared = declaredBodyBytes(request);
+    const bytes = Math.min(declared ?? deps.config.maxBodyBytes, deps.config.maxBodyBytes);
     let release: () => void;
     try {
-      release = deps.heldBytes.take(request.auth.tenantId, bytes * READ_BYTES_PER_BYTE);
+      release = deps.heldBytes.take(tenantId, bytes * READ_BYTES_PER_BYTE);
     } catch (error) {
       return done(error as Error);
     }
     // Registered in the same turn as the charge: 'close' comes once the response is done or the
-    // connection is gone, whatever happened in between.
-    reply.raw.once('close', release);
+    // connection is gone, whatever happened in between (onSend charges what is owed first, when the
+    // request is answered at all).
+    reply.raw.once('close', () => {
+      release();
+      deps.rateLimiter.chargeOwed(tenantId, request);
+    });
+    // Larger than MAX_BODY_BYTES is refused unread, and charged (onError). A compressed body is taken
+    // once decompressed, whole: taken in two parts, what it sent and then what it grew by, one body
+    // larger than the burst would be refused on every try.
+    if (declared === undefined || declared < BYTES_TAKEN_APART_FROM || declared > deps.config.maxBodyBytes || isEncoded(request)) return done(null, payload);
+    const taking = deps.rateLimiter.takeBytes(tenantId, declared);
+    if (taking === undefined) return done(null, payload);
+    taking.then(
+      () => {
+        request.bytesTaken = declared;
+        done(null, payload);
+      },
+      (error: unknown) => done(closingConnection(error)),
+    );
+  });
+  // Before the answer leaves, so a client's next request is counted after this one's charge.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (request.owedBytes > 0 && isWrite(request)) deps.rateLimiter.chargeOwed(request.auth.tenantId, request);
     done(null, payload);
   });
   app.addHook('onError', (request, _reply, error, done) => {
@@ -61,6 +102,17 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
 export function declaredBodyBytes(request: FastifyRequest): number | undefined {
   const declared = Number(request.headers['content-length']);
   return Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+}
+
+/** A refusal of a request whose body is unread closes its connection: Node would otherwise read the body to keep it. */
+function closingConnection(error: unknown): Error {
+  if (!(error instanceof AppError)) return error as Error;
+  return new AppError(error.status, error.code, error.message, { details: error.details, headers: { ...error.headers, connection: 'close' }, cause: error.cause });
+}
+
+function isEncoded(request: FastifyRequest): boolean {
+  const encoding = request.headers['content-encoding'];
+  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
 }
 
 function isWrite(request: FastifyRequest): boolean {

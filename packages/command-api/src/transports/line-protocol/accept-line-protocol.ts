@@ -1,6 +1,7 @@
 import { AppError, EVENT_LIMITS, badRequest, type FieldError, type KeyIdentity } from '@strata/core';
 import { acceptEvents, type AcceptEventsDeps } from '../../ingest/accept-events.ts';
 import { LINE_PROTOCOL_BYTES_PER_CHAR } from '../../ingest/held-bytes.ts';
+import type { OwedBytes } from '../../ingest/ingest-rate-limiter.ts';
 import { BadLinesError, type LineProblem } from './bad-lines-error.ts';
 import { decodeLineProtocolText } from './decode-line-protocol-text.ts';
 import { linesToRawEvents } from './lines-to-raw-events.ts';
@@ -27,7 +28,7 @@ export interface LineProtocolOptions {
  * none. Refusals for lines are rethrown as a BadLinesError naming each line; every other refusal (rate,
  * key, storage) is acceptEvents' own.
  */
-export async function acceptLineProtocol(deps: AcceptEventsDeps, auth: KeyIdentity, bytes: Buffer, options: LineProtocolOptions): Promise<{ accepted: number; batchId: string }> {
+export async function acceptLineProtocol(deps: AcceptEventsDeps, auth: KeyIdentity, bytes: Buffer, options: LineProtocolOptions, owed?: OwedBytes): Promise<{ accepted: number; batchId: string }> {
   const { text, invalidUtf8Lines } = decodeLineProtocolText(bytes);
   const { entries, overLimit } = parseLineProtocol(text, PARSE_LIMITS);
   if (overLimit) {
@@ -37,7 +38,7 @@ export async function acceptLineProtocol(deps: AcceptEventsDeps, auth: KeyIdenti
   if (entries.length === 0) throw badRequest('the body holds no points', [{ field: 'body', reason: 'must hold at least one line of line protocol' }]);
   const { events, errors, lines } = linesToRawEvents(entries, { ...options, nowMs: deps.clock.now(), invalidUtf8Lines });
   try {
-    return await acceptEvents(deps, auth, events, text.length * LINE_PROTOCOL_BYTES_PER_CHAR, errors);
+    return await acceptEvents(deps, auth, events, text.length * LINE_PROTOCOL_BYTES_PER_CHAR, errors, owed);
   } catch (error) {
     if (!(error instanceof AppError) || error.status !== 400 || !error.details) throw error;
     const problems = error.details.map((detail) => toLineProblem(detail, lines));

@@ -15,7 +15,8 @@ export function lineProtocolWriteHandler(deps: AcceptEventsDeps, precisions: Rea
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const query = request.query as Record<string, unknown>;
     const options = { precision: readPrecision(query.precision, precisions), deviceTag: readDeviceTag(query.deviceTag) };
-    const { batchId } = await acceptLineProtocol(deps, request.auth, bodyBytes(request.body), options);
+    // The request owes what its parser did not take of its bytes (decision 0126).
+    const { batchId } = await acceptLineProtocol(deps, request.auth, bodyBytes(request.body), options, request);
     return reply.code(204).header('x-consistency-token', encodeToken(batchId)).send();
   };
 }

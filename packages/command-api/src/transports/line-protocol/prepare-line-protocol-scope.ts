@@ -26,7 +26,7 @@ export function bodyBytes(body: unknown): Buffer {
  * gzip undone within MAX_BODY_BYTES; errors in InfluxDB's shape; InfluxDB's version headers. Only the
  * routes registered in this scope are affected: /v1/events keeps its JSON-only parsers.
  */
-export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Config, 'maxBodyBytes'>, rateLimiter: Pick<IngestRateLimiter, 'chargeRefused' | 'takeBytes'>): void {
+export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Config, 'maxBodyBytes'>, rateLimiter: Pick<IngestRateLimiter, 'chargeRefused' | 'takeOrOwe'>): void {
   // The 1.x Go client sends `Content-Type:` with an empty value, which Fastify answers 415 before any
   // parser runs; an empty type is no type.
   scope.addHook('onRequest', (request, _reply, done) => {
@@ -37,16 +37,18 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   const parse = (request: FastifyRequest, raw: Buffer, done: (error: Error | null, body?: LineProtocolBody) => void): void => {
     decompressBody(raw, request.headers['content-encoding'], config.maxBodyBytes).then(
       (bytes) => {
-        // The decompressed bytes are taken from the tenant's byte rate before anything reads them:
-        // the query string's checks, the parse (decision 0124).
-        const taking = request.auth ? rateLimiter.takeBytes(request.auth.tenantId, bytes.length) : undefined;
+        // The bytes not taken before the body was read (a large plain body's Content-Length; a
+        // compressed one is taken whole here) are taken before anything reads them, the query
+        // string's checks, the parse (decision 0124), or, when few, owed and taken with the points
+        // (decision 0126).
+        const taking = request.auth ? rateLimiter.takeOrOwe(request.auth.tenantId, Math.max(0, bytes.length - request.bytesTaken), request) : undefined;
         if (taking === undefined) return done(null, { bytes });
         taking.then(() => done(null, { bytes }), (error: unknown) => done(error as Error));
       },
       (error: unknown) => {
         // What was read, or decompressed before the bound stopped it, counts as a body taken would.
         const work = error instanceof AppError && error.status === 413 ? config.maxBodyBytes : raw.length;
-        if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, work);
+        if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, Math.max(0, work - request.bytesTaken));
         done(error as Error);
       },
     );
@@ -57,7 +59,7 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
     const type = request.headers['content-type'];
     if (type !== undefined && type.trim() !== '') {
-      if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, (raw as Buffer).length);
+      if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, Math.max(0, (raw as Buffer).length - request.bytesTaken));
       const shown = JSON.stringify(type.slice(0, 64));
       return done(new AppError(415, 'unsupported_media_type', `Content-Type ${shown} is not line protocol: send text/plain or no Content-Type`), undefined);
     }

@@ -1,6 +1,7 @@
 import { AppError, type Config, type KeyIdentity, type TenantAuthenticator } from '@strata/core';
 import { acceptEvents, type AcceptEventsDeps } from '../../ingest/accept-events.ts';
 import { JSON_BYTES_PER_CHAR } from '../../ingest/held-bytes.ts';
+import type { OwedBytes } from '../../ingest/ingest-rate-limiter.ts';
 import { MqttRefusal } from './mqtt-refusal.ts';
 import { REASON_CODES } from './reason-codes.ts';
 import { readTelemetryPayload } from './read-telemetry-payload.ts';
@@ -33,12 +34,16 @@ export interface ConnectionKey {
  * MqttRefusal having stored nothing.
  */
 export async function publishTelemetry(deps: PublishTelemetryDeps, connection: ConnectionKey, message: TelemetryMessage): Promise<number> {
+  const owed: OwedBytes = { owedBytes: 0, bytesTaken: 0 };
+  let tenantId: string | undefined;
   try {
     const identity = await currentIdentity(deps.authenticator, connection);
+    tenantId = identity.tenantId;
     const device = telemetryDevice(message.topic, identity);
-    // The payload's bytes are taken before it is decoded and parsed, and a tenant held over its rate
-    // is refused without asking Redis (decision 0124).
-    const taking = deps.rateLimiter.takeBytes(identity.tenantId, message.payload.length);
+    // A large payload's bytes are taken before it is decoded and parsed (decision 0124), a small
+    // one's owed and taken with its events (decision 0126); a tenant held over its rate is refused
+    // without asking Redis.
+    const taking = deps.rateLimiter.takeOrOwe(tenantId, message.payload.length, owed);
     if (taking) await taking;
     const { events, errors } = readTelemetryPayload(message.payload, {
       device,
@@ -46,9 +51,11 @@ export async function publishTelemetry(deps: PublishTelemetryDeps, connection: C
       ndjson: message.ndjson,
       maxBytes: deps.config.maxBodyBytes,
     });
-    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors);
+    const { accepted } = await acceptEvents(deps, identity, events, message.payload.length * JSON_BYTES_PER_CHAR, errors, owed);
     return accepted;
   } catch (error) {
+    // Refused before its events were taken: what it read is charged all the same.
+    if (tenantId !== undefined) deps.rateLimiter.chargeOwed(tenantId, owed);
     throw refusalFromError(error);
   }
 }
