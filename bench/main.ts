@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '@strata/core';
+import { loadConfig, loadConfigOrExit } from '@strata/core';
 import { describeSteal, formatComponentCpu, formatTable, summarize } from './bench-report.ts';
 import { selectPhases, type BenchPhase } from './bench-phases.ts';
 import { describeCheck } from './check-stored-events.ts';
@@ -15,7 +15,7 @@ import { startBenchPostgres } from './start-bench-postgres.ts';
 import { startBenchStack } from './start-bench-stack.ts';
 import { describeLeft, waitUntilAggregated, type Aggregated } from './wait-until-aggregated.ts';
 
-// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--logs DIR] [--only PHASE,…] [--byte-rate N]`: the composition root of the benchmark.
+// `pnpm bench [--quick] [--runs N] [--embedded] [--profile DIR] [--logs DIR] [--only PHASE,…] [--byte-rate N] [--ingest-limits]`: the composition root of the benchmark.
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -27,6 +27,10 @@ const { values } = parseArgs({
     // INGEST_RATE_LIMIT_BYTES_PER_SECOND for the services (off by default, like every tenant limit in
     // the bench): to measure what the byte rate does for a quiet tenant beside a busy one.
     'byte-rate': { type: 'string' },
+    // Both ingest rate limits at their defaults, as `pnpm start` runs (decision 0126): what a request
+    // costs with the limits users run with. A phase past 20,000 events/s gets 429s, so this is for
+    // --only single, fleet, neighbours.
+    'ingest-limits': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -39,6 +43,12 @@ if (byteRate !== undefined && (!Number.isSafeInteger(byteRate) || byteRate < 0))
   process.stderr.write('bench: --byte-rate takes bytes per second (a non-negative integer)\n');
   process.exit(2);
 }
+// The limits the services run with when the bench does not turn them off: their defaults, from the
+// same loader the services use, and --byte-rate over the byte one.
+const defaults = loadConfig({});
+const ingestLimits = values['ingest-limits']
+  ? { eventsPerSecond: defaults.ingestRateLimitEventsPerSecond, bytesPerSecond: byteRate ?? defaults.ingestRateLimitBytesPerSecond }
+  : undefined;
 let phases: BenchPhase[];
 try {
   phases = selectPhases(values.only);
@@ -68,7 +78,7 @@ if (embedded) {
 }
 const config = loadConfigOrExit(env);
 log('starting a fresh strata_bench database and the four services');
-const stack = await startBenchStack(config, { profileDir: values.profile, logDir: values.logs, byteRate });
+const stack = await startBenchStack(config, { profileDir: values.profile, logDir: values.logs, byteRate, ingestLimits });
 const results: RunResult[] = [];
 let postgres;
 let seriesCheck;
@@ -105,7 +115,8 @@ const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.r
 const out = (text: string) => process.stdout.write(`${text}\n`);
 out(`\nStrata benchmark (${values.quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB), commit ${commit}`);
 if (partial) out(`phases: ${phases.join(', ')} (--only)`);
-if (byteRate !== undefined) out(`byte rate per tenant: ${byteRate} bytes/s (--byte-rate; every other tenant limit off)`);
+if (ingestLimits) out(`ingest rate limits per tenant: ${ingestLimits.eventsPerSecond} events/s, ${ingestLimits.bytesPerSecond} bytes/s (--ingest-limits; read and auth limits off)`);
+else if (byteRate !== undefined) out(`byte rate per tenant: ${byteRate} bytes/s (--byte-rate; every other tenant limit off)`);
 out(`PostgreSQL ${postgres.version}${embedded ? ' (private, --embedded)' : ` at ${new URL(config.databaseUrl).host}`}: ${Object.entries(postgres.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 out(postgres.differsFromRecommended.length === 0 ? 'settings: as recommended (docs/operations.md)' : `settings differing from docs/operations.md: ${postgres.differsFromRecommended.join(', ')}`);
 out('');
@@ -148,8 +159,8 @@ out(`stored = acknowledged: ${checks.length - failed.length} of ${checks.length}
 // To the second: two runs in one minute (alternated A/B runs) overwrote each other's file.
 const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 17);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}${byteRate === undefined ? '' : `-byte-rate-${byteRate}`}.json`, import.meta.url);
-const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), byteRate, plan, machine, postgres, seriesAggregated, groupAggregated, summary: rows, checks, runs: results };
+const file = new URL(`./results/${stamp}${values.quick ? '-quick' : ''}${embedded ? '-embedded' : ''}${partial ? `-only-${phases.join('-')}` : ''}${byteRate === undefined ? '' : `-byte-rate-${byteRate}`}${ingestLimits ? '-ingest-limits' : ''}.json`, import.meta.url);
+const report = { date: new Date().toISOString(), commit, quick: values.quick, embedded: Boolean(embedded), byteRate, ingestLimits, plan, machine, postgres, seriesAggregated, groupAggregated, summary: rows, checks, runs: results };
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 out(`\nwritten ${file.pathname}`);
 if (failed.length > 0 || inexact.length > 0) process.exitCode = 1;

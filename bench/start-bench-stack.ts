@@ -27,10 +27,17 @@ export interface BenchStack {
  * processes, exactly as `pnpm start` runs them. Starting from nothing each time keeps runs comparable.
  * `profileDir`: a V8 CPU profile per service; `logDir`: each service's output (warnings and errors,
  * such as a refresher round that failed) in `<service>.log` there, otherwise kept only for failures.
- * `byteRate`: INGEST_RATE_LIMIT_BYTES_PER_SECOND for the services (unset: off, as every tenant limit).
+ * `byteRate`: INGEST_RATE_LIMIT_BYTES_PER_SECOND for the services (unset: off, as every tenant limit);
+ * `ingestLimits`: both ingest rate limits (over byteRate).
  */
-export async function startBenchStack(config: Config, dirs: { profileDir?: string | undefined; logDir?: string | undefined; byteRate?: number | undefined } = {}): Promise<BenchStack> {
-  const { profileDir, logDir, byteRate } = dirs;
+export async function startBenchStack(
+  config: Config,
+  dirs: { profileDir?: string | undefined; logDir?: string | undefined; byteRate?: number | undefined; ingestLimits?: { eventsPerSecond: number; bytesPerSecond: number } | undefined } = {},
+): Promise<BenchStack> {
+  const { profileDir, logDir, byteRate, ingestLimits } = dirs;
+  const limits: Record<string, string> = ingestLimits
+    ? { INGEST_RATE_LIMIT_EVENTS_PER_SECOND: String(ingestLimits.eventsPerSecond), INGEST_RATE_LIMIT_BYTES_PER_SECOND: String(ingestLimits.bytesPerSecond) }
+    : byteRate === undefined ? {} : { INGEST_RATE_LIMIT_BYTES_PER_SECOND: String(byteRate) };
   const logger = createLogger('bench', 'warn');
   // Config is the server to measure: DATABASE_URL, or the private server main.ts started for --embedded.
   const url = new URL(config.databaseUrl);
@@ -57,7 +64,7 @@ export async function startBenchStack(config: Config, dirs: { profileDir?: strin
     cacheRedisUrl: config.cacheRedisUrl,
     redisPrefix: 'bench',
     // The series device holds 30 days of history, which the default retention would refuse at its edge.
-    env: { RETENTION_DAYS: '60', MQTT_PORT: String(mqttPort), ...(byteRate === undefined ? {} : { INGEST_RATE_LIMIT_BYTES_PER_SECOND: String(byteRate) }) },
+    env: { RETENTION_DAYS: '60', MQTT_PORT: String(mqttPort), ...limits },
     // --profile: each service writes a V8 CPU profile when it exits (open it in Chrome DevTools).
     nodeArgs: (name) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
     // A profile is written on the way out: give every service time to finish it.
