@@ -59,6 +59,8 @@ try {
 const plan: BenchPlan = values.quick
   ? { phases, batchS: 10, lpS: 10, mqttS: 10, fleetS: 15, singleS: 5, neighboursS: 5, freshnessS: 5, labelsS: 20, readsS: 3, groupsS: 3, ceilingRows: 200_000, seriesEvents: 100_000, groupEveryMinutes: 5 }
   : { phases, batchS: 30, lpS: 30, mqttS: 30, fleetS: 60, singleS: 10, neighboursS: 15, freshnessS: 10, labelsS: 80, readsS: 10, groupsS: 10, ceilingRows: 200_000, seriesEvents: 1_000_000, groupEveryMinutes: 5 };
+// With a byte rate the busy neighbour is refused: measure also one that honours retry-after.
+plan.politeBusy = Boolean(ingestLimits ?? byteRate);
 // Only the reads read the series device: a run without them does not load it.
 const withSeries = phases.includes('reads');
 // Only the group reads read the group history (the same size with --quick: the group's size is the point).

@@ -1,6 +1,7 @@
 import { createTenant } from '@strata/testkit';
 import { singleBody } from './event-bodies.ts';
 import { runPacedLoad, type PacedLoadResult } from './paced-load.ts';
+import { runPoliteLoad } from './polite-load.ts';
 import { runLoad } from './post-load.ts';
 import type { BenchStack } from './start-bench-stack.ts';
 
@@ -20,23 +21,37 @@ export interface QuietLoad {
   window: { fromMs: number; toMs: number };
 }
 
+export interface BusyLoad {
+  bodiesPerSec: number;
+  mibPerSec: number;
+  refused: number;
+  acknowledged: number;
+  p99Ms: number;
+  window: { fromMs: number; toMs: number };
+}
+
 export interface Neighbours {
   /** The quiet tenant alone. */
   alone: QuietLoad;
-  /** The same load while the busy tenant sends its large bodies. */
+  /** The same load while the busy tenant sends its large bodies, ignoring retry-after. */
   beside: QuietLoad;
-  busy: { bodiesPerSec: number; mibPerSec: number; refused: number; acknowledged: number; p99Ms: number; window: { fromMs: number; toMs: number } };
-  /** The two tenants' ids, for the stored = acknowledged checks. */
-  tenants: { quiet: string; busy: string };
+  busy: BusyLoad;
+  /** With a byte rate on: the same load beside a second busy tenant that honours retry-after. */
+  besidePolite?: QuietLoad;
+  politeBusy?: BusyLoad;
+  /** The tenants' ids, for the stored = acknowledged checks. */
+  tenants: { quiet: string; busy: string; politeBusy?: string };
 }
 
 /**
  * What one tenant's large bodies do to a neighbour's small requests (decisions 0120, 0122): a quiet
  * tenant sends QUIET_RATE single events a second, paced, first alone, then while a busy tenant posts
- * ~1 MiB bodies on BUSY_CONNECTIONS connections as fast as they are answered. Both are new tenants of
- * their own, so each one's stored events can be checked against what it was acknowledged.
+ * ~1 MiB bodies on BUSY_CONNECTIONS connections as fast as they are answered, 429s included (a client
+ * ignoring retry-after). With `politeToo` (a byte rate is on), then a third window beside a busy
+ * tenant that waits out each retry-after, as Telegraf and MQTT clients do. Every tenant is new and
+ * its own, so each one's stored events can be checked against what it was acknowledged.
  */
-export async function measureNeighbours(stack: BenchStack, durationS: number, run: number): Promise<Neighbours> {
+export async function measureNeighbours(stack: BenchStack, durationS: number, run: number, politeToo = false): Promise<Neighbours> {
   const quiet = await createTenant(stack.db, `quiet ${run}`);
   const busy = await createTenant(stack.db, `busy ${run}`);
   const quietLoad = async (phase: string): Promise<QuietLoad> => {
@@ -54,10 +69,13 @@ export async function measureNeighbours(stack: BenchStack, durationS: number, ru
     });
     return quietResult(load, fromMs);
   };
-  const alone = await quietLoad(`quiet-alone${run}`);
   // The checks count a phase's events by their times, ends included: the next load's first event must
   // not share the millisecond that ended this one (2026-12-04: 3,001 counted of 3,000, none stored twice).
-  while (Date.now() <= alone.window.toMs) await new Promise((resolve) => setTimeout(resolve, 1));
+  const after = async (toMs: number) => {
+    while (Date.now() <= toMs) await new Promise((resolve) => setTimeout(resolve, 1));
+  };
+  const alone = await quietLoad(`quiet-alone${run}`);
+  await after(alone.window.toMs);
   const busyFromMs = Date.now();
   const [beside, busyLoad] = await Promise.all([
     quietLoad(`quiet-beside${run}`),
@@ -70,7 +88,7 @@ export async function measureNeighbours(stack: BenchStack, durationS: number, ru
     }),
   ]);
   const bodyBytes = largeBody(run, 0).length;
-  return {
+  const result: Neighbours = {
     alone,
     beside,
     busy: {
@@ -82,6 +100,33 @@ export async function measureNeighbours(stack: BenchStack, durationS: number, ru
       window: { fromMs: busyFromMs, toMs: Date.now() },
     },
     tenants: { quiet: quiet.tenant, busy: busy.tenant },
+  };
+  if (!politeToo) return result;
+  const polite = await createTenant(stack.db, `polite busy ${run}`);
+  await after(Math.max(beside.window.toMs, result.busy.window.toMs));
+  const politeFromMs = Date.now();
+  const [besidePolite, politeLoad] = await Promise.all([
+    quietLoad(`quiet-polite${run}`),
+    runPoliteLoad({
+      url: `${stack.urls['command-api']}/v1/events`,
+      apiKey: polite.apiKey,
+      connections: BUSY_CONNECTIONS,
+      durationS,
+      next: (n) => largeBody(run, n, 'polite'),
+    }),
+  ]);
+  return {
+    ...result,
+    besidePolite,
+    politeBusy: {
+      bodiesPerSec: politeLoad.okPerSec,
+      mibPerSec: (politeLoad.okPerSec * bodyBytes) / 1024 / 1024,
+      refused: politeLoad.refused + politeLoad.errors,
+      acknowledged: politeLoad.acceptedEvents,
+      p99Ms: politeLoad.p99Ms,
+      window: { fromMs: politeFromMs, toMs: Date.now() },
+    },
+    tenants: { ...result.tenants, politeBusy: polite.tenant },
   };
 }
 
@@ -97,7 +142,7 @@ function quietResult(load: PacedLoadResult, fromMs: number): QuietLoad {
 }
 
 /** The n-th busy body: a unique id, stamped now, its strings of one repeated digit (as a blob of a device's log would be). */
-function largeBody(run: number, n: number): string {
+function largeBody(run: number, n: number, kind = 'busy'): string {
   const values = Object.fromEntries(Array.from({ length: BUSY_VALUES }, (_, i) => [`s${i}`, String((n + i) % 10).repeat(BUSY_VALUE_CHARS)]));
-  return JSON.stringify({ device: `busy-${n % 10}`, id: `busy${run}-${n}`, ts: Date.now(), values });
+  return JSON.stringify({ device: `${kind}-${n % 10}`, id: `${kind}${run}-${n}`, ts: Date.now(), values });
 }

@@ -30,6 +30,8 @@ export interface BenchPlan {
   singleS: number;
   /** Seconds of each half of the neighbours phase (the quiet tenant alone, then beside the busy one). */
   neighboursS: number;
+  /** A byte rate is on: the neighbours phase also runs a busy tenant that honours retry-after. */
+  politeBusy?: boolean;
   freshnessS: number;
   /**
    * Seconds of label writes beside ingest. Over a minute: they start at a minute of the wall clock and
@@ -203,14 +205,20 @@ export async function runOnce(stack: BenchStack, plan: BenchPlan, run: number, l
 
   if (has('neighbours')) {
     await beginIngest('neighbours');
-    log(`run ${run}: a quiet tenant's ${QUIET_RATE} single events/s alone, then beside a tenant posting ~1 MiB bodies (${plan.neighboursS} s each)`);
-    const neighbours = await measured('neighbours', () => measureNeighbours(stack, plan.neighboursS, run));
+    const polite = plan.politeBusy ? ', then beside one that honours retry-after' : '';
+    log(`run ${run}: a quiet tenant's ${QUIET_RATE} single events/s alone, then beside a tenant posting ~1 MiB bodies${polite} (${plan.neighboursS} s each)`);
+    const neighbours = await measured('neighbours', () => measureNeighbours(stack, plan.neighboursS, run, plan.politeBusy));
     result.neighbours = neighbours;
     await waitUntilSettled(stack.db);
     const { quiet, busy } = neighbours.tenants;
     await check('quiet tenant alone', neighbours.alone.window, neighbours.alone.acknowledged, 'id', quiet);
     await check('quiet tenant beside a busy one', neighbours.beside.window, neighbours.beside.acknowledged, 'id', quiet);
     await check('busy tenant, ~1 MiB bodies', neighbours.busy.window, neighbours.busy.acknowledged, 'id', busy);
+    const { besidePolite, politeBusy } = neighbours;
+    if (besidePolite && politeBusy && neighbours.tenants.politeBusy) {
+      await check('quiet tenant beside a busy one honouring retry-after', besidePolite.window, besidePolite.acknowledged, 'id', quiet);
+      await check('busy tenant honouring retry-after', politeBusy.window, politeBusy.acknowledged, 'id', neighbours.tenants.politeBusy);
+    }
   }
 
   const batchRate = result.batch?.endToEndEventsPerSec ?? 0;
