@@ -75,6 +75,7 @@ export async function buildApp(deps: CommandDeps, options: BuildAppOptions = {})
   // tenant held over its rate gets 429 unparsed, however many of its bodies arrive at once.
   const takeBytes = (request: FastifyRequest, text: string, then: () => void, done: (error: Error | null, body?: unknown) => void): void => {
     readSize(request, text);
+    request.bodyAccounted = true;
     const taking = request.routeOptions.url === '/v1/events' && request.auth
       ? deps.rateLimiter.takeOrOwe(request.auth.tenantId, request.bodyBytes - request.bytesTaken, request)
       : undefined;

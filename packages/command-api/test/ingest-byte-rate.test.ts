@@ -1,5 +1,5 @@
 import t from 'tap';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Redis, redisKeys } from '@strata/core';
@@ -68,7 +68,7 @@ t.test('a body above the per-second rate passes once, so a large event is never 
   t.ok(Number(next.headers['retry-after']) >= 4, `retry-after ${next.headers['retry-after']} s: the debt of the large body`);
 });
 
-t.test('both limits on: the one that refuses is named; a small body takes bytes and events together, a large one its bytes before it is read', async (t) => {
+t.test('both limits on: the one that refuses is named; a small body takes bytes and events in one step, a large one its bytes before it is read', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitEventsPerSecond: 5, ingestRateLimitBytesPerSecond: 100_000 });
   const events = (n: number, from: number) => JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ device: 'e', id: `e${from + i}`, ts: 1750240800 + i, values: { v: i } })) });
   t.equal((await post(ctx, ctx.tenant.apiKey, events(5, 0))).statusCode, 202);
@@ -82,7 +82,7 @@ t.test('both limits on: the one that refuses is named; a small body takes bytes 
   t.equal(byEvents.statusCode, 429);
   t.match(byEvents.json().error.message, /5 events per second/, 'the events limit refused');
   t.equal(Number(await redis.get(eventsKey)), eventsBefore, 'the refused request took no events');
-  t.equal(Number(await redis.get(bytesKey)), bytesBefore, 'nor bytes: a small body is taken from both limits in one step, or from neither');
+  t.ok(await until(async () => Number(await redis.get(bytesKey)) > bytesBefore), 'it is charged its bytes: its body was read and parsed before both limits were taken in one step');
 
   const other = await createTenant(ctx.db, 'both limits, bytes first');
   const eventsOfOther = redisKeys.ingestRate(ctx.config.redisPrefix, other.tenant);
@@ -174,6 +174,104 @@ t.test('a large gzip line-protocol body is taken once, decompressed, and passes 
   // The debt left is the bytes read, less the time since they were taken.
   t.ok(ahead <= lines.length * 10 + 10, `${Math.round(ahead)} µs ahead: no more than the ${lines.length} bytes read (sent and read would be ${(gzipped.length + lines.length) * 10})`);
   t.ok(ahead > lines.length * 10 - 300_000, 'and all of them (300 ms allowed since)');
+});
+
+/** A raw connection to the listening command API, and the text it answers until it closes. */
+async function rawRequest(t: Parameters<typeof buildTestApp>[0], ctx: CommandTestContext, head: string): Promise<{ socket: Socket; answer: Promise<string> }> {
+  const { port } = ctx.app.server.address() as { port: number };
+  const socket = connect({ host: '127.0.0.1', port });
+  t.teardown(() => socket.destroy());
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let text = '';
+  const answer = new Promise<string>((resolve) => {
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('close', () => resolve(text));
+  });
+  socket.write(head);
+  return { socket, answer };
+}
+
+t.test('bodies that never reach a parser are charged: aborted half-way, declared or chunked (hostile review of decision 0126)', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 100_000 });
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  const ahead = async (tenant: string) => {
+    const [seconds, micros] = (await redis.time()).map(Number) as [number, number];
+    return (await byteTat(ctx, redis, tenant)) - (seconds * 1_000_000 + micros);
+  };
+  const headers = (apiKey: string, length: string) => `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\n${length}\r\n`;
+  // Under 16 KiB, declared: owed by a parser that never runs.
+  const small = await rawRequest(t, ctx, headers(ctx.tenant.apiKey, 'Content-Length: 10000\r\n') + '{"device":' + 'x'.repeat(4000));
+  await sleep(100);
+  small.socket.destroy();
+  t.ok(await until(async () => (await ahead(ctx.tenant.tenant)) > 50_000), 'declared 10,000, sent 4,000 and gone: charged what it declared (~100 ms at 100,000 bytes/s)');
+
+  const chunkedTenant = await createTenant(ctx.db, 'aborted chunked');
+  const chunked = await rawRequest(t, ctx, headers(chunkedTenant.apiKey, 'Transfer-Encoding: chunked\r\n'));
+  for (let i = 0; i < 10; i++) {
+    chunked.socket.write(`2710\r\n${'x'.repeat(10_000)}\r\n`);
+    await sleep(10);
+  }
+  await sleep(100);
+  chunked.socket.destroy();
+  t.ok(await until(async () => (await ahead(chunkedTenant.tenant)) > 500_000), 'chunked, 100,000 bytes sent and gone: charged what was read of it');
+  t.equal(await countStaged(ctx.db), 0);
+});
+
+t.test('a Content-Encoding does not opt a /v1/events body out of being taken before it is read (hostile review of decision 0126)', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 20_000 });
+  t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(19_000, 'c', 'c1'))).statusCode, 202, 'most of the second spent');
+  const { answer } = await rawRequest(t, ctx, `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Encoding: foo\r\nContent-Length: 100000\r\n\r\n`);
+  const refusal = await Promise.race([answer, sleep(5000).then(() => 'no answer')]);
+  t.match(refusal, /^HTTP\/1\.1 429/, 'answered 429 with its body unsent');
+  t.match(refusal, /connection: close/i);
+});
+
+t.test('an answer sent before the body has all arrived closes the connection: a 401 reads none of a large body', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
+  const { socket, answer } = await rawRequest(t, ctx, 'POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-key\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{');
+  const refusal = await Promise.race([answer, sleep(5000).then(() => 'no answer, no close')]);
+  t.match(refusal, /^HTTP\/1\.1 401/);
+  t.match(refusal, /connection: close/i, 'and closed: Node does not read 200 MB to keep it alive');
+  t.ok(socket.destroyed || socket.readableEnded, 'the server closed it');
+});
+
+t.test('a refused body is charged past the burst, so a flood of them lengthens its own hold (hostile review of decision 0126)', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 2000 });
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  t.equal((await post(ctx, ctx.tenant.apiKey, notJson(1500))).statusCode, 400);
+  t.ok(await until(async () => (await byteTat(ctx, redis, ctx.tenant.tenant)) > 0), 'charged 0.75 s of the burst');
+  t.equal((await post(ctx, ctx.tenant.apiKey, notJson(1500))).statusCode, 400, 'within the burst: parsed, refused');
+  const [seconds, micros] = (await redis.time()).map(Number) as [number, number];
+  const deadline = Date.now() + 5000;
+  let ahead = 0;
+  while (ahead <= 1_000_000 && Date.now() < deadline) {
+    ahead = (await byteTat(ctx, redis, ctx.tenant.tenant)) - (seconds * 1_000_000 + micros);
+    await sleep(10);
+  }
+  t.ok(ahead > 1_000_000, `${Math.round(ahead / 1000)} ms ahead: the second body was charged past the one-second burst`);
+});
+
+t.test('gzip that inflates to almost nothing is charged what it sent (hostile review of decision 0126)', async (t) => {
+  const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 10_000 });
+  // 600 empty gzip members, then one with a single line: ~12 KB sent, 24 bytes read.
+  const body = Buffer.concat([...Array.from({ length: 600 }, () => gzipSync('')), gzipSync('m,host=h v=1i 1750240800')]);
+  t.ok(body.length > 10_000 && body.length < 16 * 1024, `${body.length} bytes sent`);
+  const answer = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v2/write?bucket=b&org=o&precision=s',
+    headers: { authorization: `Token ${ctx.tenant.apiKey}`, 'content-encoding': 'gzip', 'content-type': 'text/plain' },
+    payload: body,
+  });
+  t.equal(answer.statusCode, 204, answer.body);
+  const redis = new Redis(ctx.config.redisUrl);
+  t.teardown(() => redis.disconnect());
+  const [seconds, micros] = (await redis.time()).map(Number) as [number, number];
+  const ahead = (await byteTat(ctx, redis, ctx.tenant.tenant)) - (seconds * 1_000_000 + micros);
+  t.ok(ahead > 800_000, `${Math.round(ahead / 1000)} ms ahead at 10,000 bytes/s: charged the ${body.length} bytes it sent, not the 24 it held`);
 });
 
 t.test('small bodies arriving at once are parsed before their bytes are taken, and charged when refused', async (t) => {

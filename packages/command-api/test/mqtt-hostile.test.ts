@@ -247,3 +247,14 @@ t.test('byte rate: an invalid payload is charged, and a tenant over its rate is 
   other.publish('v1/devices/other/telemetry', padded(1500, 2), 1);
   t.equal(codeOf(await other.next('puback')), 0, "the neighbour's budget is its own");
 });
+
+t.test('byte rate: a payload on a topic refused is charged as well (hostile review of decision 0126)', async (t) => {
+  const ctx = await startMqttTestApp(t, { ingestRateLimitBytesPerSecond: 2000 });
+  const client = await RawMqttClient.connected(ctx.port, ctx.tenant.apiKey);
+  t.teardown(() => client.end());
+  client.publish('not/a/telemetry/topic', JSON.stringify({ ts: BASE, values: { s: 'x'.repeat(1850) } }), 1);
+  t.not(codeOf(await client.next('puback')), 0, 'refused for its topic');
+  await sleep(200);
+  client.publish('v1/devices/t/telemetry', JSON.stringify({ ts: BASE + 1, values: { s: 'x'.repeat(1450) } }), 2);
+  t.equal(codeOf(await client.next('puback')), 0x97, 'its ~1,900 bytes were charged: 1,500 more are over the second');
+});

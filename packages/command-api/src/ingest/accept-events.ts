@@ -50,7 +50,8 @@ export async function acceptEvents(deps: AcceptEventsDeps, auth: KeyIdentity, ra
     // The event rate counts every event a request carries, valid or not, and is charged before
     // validation: otherwise a flood of invalid events would cost validation without ever being
     // limited. And before a large body's turn: a tenant over its rate takes no turn from its
-    // neighbours (decision 0124). A request refused by either rate takes from neither.
+    // neighbours (decision 0124). A request refused by either rate takes no events; its bytes are
+    // charged (it was read and parsed).
     if (deps.rateLimiter.enabled) await takeRate(deps, auth, raw.length, owedBytes);
     // Then a large request waits for its turn, charged: about 1 MiB of them processed at a time,
     // tenants in turn, so their event loop never piles up before other requests (decision 0123).
@@ -105,6 +106,9 @@ async function takeRate(deps: AcceptEventsDeps, auth: KeyIdentity, events: numbe
   try {
     await deps.rateLimiter.take(auth.tenantId, events, bytes);
   } catch (error) {
+    // Its body was read and parsed: refused, it is charged its bytes all the same, so a flood of small
+    // bodies over the rate lengthens its own hold (hostile review of decision 0126).
+    if (error instanceof AppError && error.status === 429) deps.rateLimiter.chargeRefused(auth.tenantId, bytes);
     deps.metrics.eventsRejected.inc({ reason: rejectionReason(error) }, events);
     throw error;
   }

@@ -12,8 +12,10 @@ import { LuaScript } from './lua-script.ts';
 // thousandth of a microsecond: at 8 MiB/s a byte costs 0.12 µs, and whole microseconds let small
 // requests through free (hostile review of 0124).
 // One call takes for several requests (KEYS[2i-1], KEYS[2i] are request i's event and byte keys,
-// ARGV[3 + 2i - 1], ARGV[3 + 2i] its events and bytes), in order, exactly as one call each would: a
-// later request of the same tenant sees the earlier's TATs.
+// ARGV[3 + 3i - 2], ARGV[3 + 3i - 1] its events and bytes, ARGV[3 + 3i] 1 to force it), in order,
+// exactly as one call each would: a later request of the same tenant sees the earlier's TATs. A forced
+// take is never refused: it charges work already done (a body read and refused, decision 0126), so
+// the debt, and the hold it begins, grow with what a tenant over its rate made the server do.
 // Returns four numbers per request: the microseconds to wait and the bucket that refused (1 events,
 // 2 bytes; the one with the longer wait when both do), 0 and 0 when accepted; then, afterwards, for
 // how many microseconds the tenant refuses any request that carries something (its TAT more than the
@@ -34,10 +36,10 @@ for i = 1, #KEYS / 2 do
       local tat = tonumber(redis.call('GET', KEYS[2 * (i - 1) + k]) or '0')
       if tat < now then tat = now end
       tats[k] = tat
-      local amount = tonumber(ARGV[3 + 2 * (i - 1) + k])
+      local amount = tonumber(ARGV[3 + 3 * (i - 1) + k])
       if amount > 0 then
         local d = tat + amount * intervals[k]
-        if tat > now and d - now > burst then
+        if ARGV[3 + 3 * i] ~= '1' and tat > now and d - now > burst then
           local w = math.ceil(math.min(tat - now, d - burst - now))
           if w > wait then
             wait = w
@@ -85,6 +87,8 @@ interface Take {
   tenantId: string;
   events: number;
   bytes: number;
+  /** Charged whatever the debt: never refused. */
+  force: boolean;
 }
 
 /** A bucket of the script's answer: 1 events, 2 bytes, 0 none. */
@@ -166,7 +170,7 @@ export class IngestRateLimiter {
         const args: number[] = [interval(rates.eventsPerSecond), interval(rates.bytesPerSecond), BURST_MICROS];
         for (const take of takes) {
           keys.push(redisKeys.ingestRate(this.#prefix, take.tenantId), redisKeys.ingestByteRate(this.#prefix, take.tenantId));
-          args.push(take.events, take.bytes);
+          args.push(take.events, take.bytes, take.force ? 1 : 0);
         }
         const sentAt = performance.now();
         const out = ((await SCRIPT.run(redis, keys, args)) as unknown[]).map(Number);
@@ -194,13 +198,14 @@ export class IngestRateLimiter {
 
   /**
    * Counts `events` and `bytes` (of the body as received, decompressed; 0 for a write that is not an
-   * event body) against the tenant's rates; throws 429 with retry-after when either is over.
+   * event body) against the tenant's rates; throws 429 with retry-after when either is over. `force`:
+   * charged whatever the debt, never refused (work already done).
    */
-  async take(tenantId: string, events: number, bytes: number): Promise<void> {
+  async take(tenantId: string, events: number, bytes: number, force = false): Promise<void> {
     if (!this.enabled) return;
     let answer: Answer;
     try {
-      answer = await this.#calls.submit({ tenantId, events, bytes: Math.max(0, Math.ceil(bytes)) });
+      answer = await this.#calls.submit({ tenantId, events, bytes: Math.max(0, Math.ceil(bytes)), force });
     } catch (error) {
       // A Redis that cannot count cannot take an event batch either: the queue write will answer 503.
       // Refusing here too would only add a second way to fail. (Label writes, which write no queue
@@ -241,14 +246,14 @@ export class IngestRateLimiter {
    */
   takeOrOwe(tenantId: string, bytes: number, owed: OwedBytes): Promise<void> | undefined {
     if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return undefined;
-    // A request whose Content-Length was taken passed Redis a moment ago: the hold its own take may
-    // have begun must not refuse it (nothing is left of a plain body; this is for safety's sake).
-    if (!(owed.bytesTaken > 0)) {
-      try {
-        this.refuseIfHeld(tenantId);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    // What a body taken by its Content-Length grew by once decompressed is charged, never refused: the
+    // body passed its take, and a body larger than the burst, taken in two parts, would otherwise
+    // have its growth refused on every try. Nor may the hold its own take began refuse it.
+    if (owed.bytesTaken > 0) return this.take(tenantId, 0, bytes, true);
+    try {
+      this.refuseIfHeld(tenantId);
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (bytes >= BYTES_TAKEN_APART_FROM) return this.take(tenantId, 0, bytes);
     owed.owedBytes += bytes;
@@ -263,10 +268,12 @@ export class IngestRateLimiter {
   }
 
   /**
-   * Charges the bytes of a body refused before it could be taken (not decompressible, larger than
-   * MAX_BODY_BYTES, not line protocol's type): reading it cost what it costs for a valid body, so a
-   * flood of them runs the tenant into a hold like any other. Never throws; the request is refused
-   * already.
+   * Charges the bytes of a body refused before, or by, its take (not decompressible, larger than
+   * MAX_BODY_BYTES, not line protocol's type, aborted, refused by a rate once parsed): reading it cost
+   * what it costs for a valid body, so a flood of them runs the tenant into a hold like any other.
+   * Forced: charged past the burst too, so the hold grows with the work a flood makes the server do
+   * (hostile review of 0126: at the burst, refused bodies went uncharged and were parsed at 11–50
+   * times the rate). Never throws; the request is refused already.
    */
   chargeRefused(tenantId: string, bytes: number): void {
     if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return;
@@ -274,7 +281,7 @@ export class IngestRateLimiter {
     // refused body goes uncharged rather than growing the queue.
     if (this.#charging >= MAX_PENDING_CHARGES) return;
     this.#charging++;
-    this.take(tenantId, 0, bytes)
+    this.take(tenantId, 0, bytes, true)
       .catch(() => undefined)
       .finally(() => this.#charging--);
   }

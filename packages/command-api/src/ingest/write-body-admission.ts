@@ -8,6 +8,11 @@ declare module 'fastify' {
     /** Bytes of the body taken from the tenant's byte rate before it was read (its Content-Length), or 0. */
     bytesTaken: number;
     /**
+     * The body's bytes are in a parser's hands (taken, owed or charged by it), or were charged for
+     * MAX_BODY_BYTES, or were refused unread: nothing is left to charge when the request ends.
+     */
+    bodyAccounted: boolean;
+    /**
      * Bytes of the body read and not yet taken from the byte rate (OwedBytes, decision 0126): set by
      * the body's parser, taken and cleared by acceptEvents, charged when the request is answered.
      */
@@ -37,16 +42,17 @@ export interface WriteBodyAdmissionDeps {
  * - the body is charged to HeldBytes from its first byte read, by what it says it is (Content-Length,
  *   else MAX_BODY_BYTES), until the request is answered: bodies staged on many connections and
  *   finished at once held 1.1 GB past every bound before (second hostile review of 0124);
- * - a body of BYTES_TAKEN_APART_FROM bytes or more, not compressed, is taken from the byte rate by its
- *   Content-Length before any of it is read: over the rate it gets 429 unread, its connection closed
- *   (decision 0126);
+ * - a body of BYTES_TAKEN_APART_FROM bytes or more is taken from the byte rate by its Content-Length
+ *   before any of it is read: over the rate it gets 429 unread, its connection closed (decision 0126);
  *   a smaller one owes its bytes, set by its parser and taken with its events, and what a request
- *   refused before that still owes is charged as it is answered;
+ *   refused before that still owes is charged as it is answered; a body that never reaches a parser
+ *   (aborted, or refused before parsing) is charged what it declared, or what was read of it;
  * - a body refused for MAX_BODY_BYTES before it was read whole is charged its reading up to the limit.
  */
 export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBodyAdmissionDeps): void {
   app.decorateRequest('bytesTaken', 0);
   app.decorateRequest('owedBytes', 0);
+  app.decorateRequest('bodyAccounted', false);
   app.addHook('onRequest', (request, _reply, done) => {
     if (!isWrite(request)) return done();
     const held = deps.rateLimiter.held(request.auth.tenantId);
@@ -64,17 +70,24 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
     } catch (error) {
       return done(error as Error);
     }
+    // What the socket had read when the body began: a chunked body that never reaches its parser is
+    // charged what was read of it since (a first chunk read with the headers goes free).
+    const readBefore = request.raw.socket?.bytesRead ?? 0;
     // Registered in the same turn as the charge: 'close' comes once the response is done or the
     // connection is gone, whatever happened in between (onSend charges what is owed first, when the
-    // request is answered at all).
+    // request is answered at all). A body that never reached a parser (aborted half-way, or refused
+    // before parsing) is charged what it declared, or what was read of it: otherwise a flood of bodies
+    // aborted before their last byte was read in full and never charged (hostile review of 0126).
     reply.raw.once('close', () => {
       release();
       deps.rateLimiter.chargeOwed(tenantId, request);
+      if (request.bodyAccounted) return;
+      const read = declared ?? Math.max(0, (request.raw.socket?.bytesRead ?? readBefore) - readBefore);
+      deps.rateLimiter.chargeRefused(tenantId, read - request.bytesTaken);
     });
-    // Larger than MAX_BODY_BYTES is refused unread, and charged (onError). A compressed body is taken
-    // once decompressed, whole: taken in two parts, what it sent and then what it grew by, one body
-    // larger than the burst would be refused on every try.
-    if (declared === undefined || declared < BYTES_TAKEN_APART_FROM || declared > deps.config.maxBodyBytes || isEncoded(request)) return done(null, payload);
+    // Larger than MAX_BODY_BYTES is refused unread, and charged (onError). Whatever its encoding: a
+    // compressed body's growth is charged once it is decompressed, and /v1/events decodes nothing.
+    if (declared === undefined || declared < BYTES_TAKEN_APART_FROM || declared > deps.config.maxBodyBytes) return done(null, payload);
     const taking = deps.rateLimiter.takeBytes(tenantId, declared);
     if (taking === undefined) return done(null, payload);
     taking.then(
@@ -82,7 +95,10 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
         request.bytesTaken = declared;
         done(null, payload);
       },
-      (error: unknown) => done(closingConnection(error)),
+      (error: unknown) => {
+        request.bodyAccounted = true;
+        done(closingConnection(error));
+      },
     );
   });
   // Before the answer leaves, so a client's next request is counted after this one's charge.
@@ -91,8 +107,9 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
     done(null, payload);
   });
   app.addHook('onError', (request, _reply, error, done) => {
-    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && isWrite(request)) {
-      deps.rateLimiter.chargeRefused(request.auth.tenantId, deps.config.maxBodyBytes);
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && isWrite(request) && !request.bodyAccounted) {
+      request.bodyAccounted = true;
+      deps.rateLimiter.chargeRefused(request.auth.tenantId, deps.config.maxBodyBytes - request.bytesTaken);
     }
     done();
   });
@@ -108,11 +125,6 @@ export function declaredBodyBytes(request: FastifyRequest): number | undefined {
 function closingConnection(error: unknown): Error {
   if (!(error instanceof AppError)) return error as Error;
   return new AppError(error.status, error.code, error.message, { details: error.details, headers: { ...error.headers, connection: 'close' }, cause: error.cause });
-}
-
-function isEncoded(request: FastifyRequest): boolean {
-  const encoding = request.headers['content-encoding'];
-  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
 }
 
 function isWrite(request: FastifyRequest): boolean {

@@ -35,19 +35,22 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   });
   scope.removeAllContentTypeParsers();
   const parse = (request: FastifyRequest, raw: Buffer, done: (error: Error | null, body?: LineProtocolBody) => void): void => {
+    request.bodyAccounted = true;
     decompressBody(raw, request.headers['content-encoding'], config.maxBodyBytes).then(
       (bytes) => {
-        // The bytes not taken before the body was read (a large plain body's Content-Length; a
-        // compressed one is taken whole here) are taken before anything reads them, the query
-        // string's checks, the parse (decision 0124), or, when few, owed and taken with the points
-        // (decision 0126).
-        const taking = request.auth ? rateLimiter.takeOrOwe(request.auth.tenantId, Math.max(0, bytes.length - request.bytesTaken), request) : undefined;
+        // A body is charged what it sent or what it holds decompressed, whichever is more: gzip that
+        // inflates to almost nothing (empty members, a long comment) would otherwise send megabytes
+        // free (hostile review of 0126). What was not taken before the body was read (by its
+        // Content-Length, when large) is taken before anything reads it, the query string's checks,
+        // the parse (decision 0124), or, when little, owed and taken with the points (decision 0126).
+        const charged = Math.max(raw.length, bytes.length) - request.bytesTaken;
+        const taking = request.auth ? rateLimiter.takeOrOwe(request.auth.tenantId, Math.max(0, charged), request) : undefined;
         if (taking === undefined) return done(null, { bytes });
         taking.then(() => done(null, { bytes }), (error: unknown) => done(error as Error));
       },
       (error: unknown) => {
         // What was read, or decompressed before the bound stopped it, counts as a body taken would.
-        const work = error instanceof AppError && error.status === 413 ? config.maxBodyBytes : raw.length;
+        const work = error instanceof AppError && error.status === 413 ? Math.max(config.maxBodyBytes, raw.length) : raw.length;
         if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, Math.max(0, work - request.bytesTaken));
         done(error as Error);
       },
@@ -59,6 +62,7 @@ export function prepareLineProtocolScope(scope: FastifyInstance, config: Pick<Co
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
     const type = request.headers['content-type'];
     if (type !== undefined && type.trim() !== '') {
+      request.bodyAccounted = true;
       if (request.auth) rateLimiter.chargeRefused(request.auth.tenantId, Math.max(0, (raw as Buffer).length - request.bytesTaken));
       const shown = JSON.stringify(type.slice(0, 64));
       return done(new AppError(415, 'unsupported_media_type', `Content-Type ${shown} is not line protocol: send text/plain or no Content-Type`), undefined);
