@@ -87,18 +87,10 @@ export async function measureNeighbours(stack: BenchStack, durationS: number, ru
       next: (n) => ({ body: largeBody(run, n) }),
     }),
   ]);
-  const bodyBytes = largeBody(run, 0).length;
   const result: Neighbours = {
     alone,
     beside,
-    busy: {
-      bodiesPerSec: busyLoad.requestsPerSec,
-      mibPerSec: (busyLoad.requestsPerSec * bodyBytes) / 1024 / 1024,
-      refused: busyLoad.non2xx + busyLoad.errors,
-      acknowledged: busyLoad.acceptedEvents,
-      p99Ms: busyLoad.p99Ms,
-      window: { fromMs: busyFromMs, toMs: Date.now() },
-    },
+    busy: busyResult(run, busyLoad.requestsPerSec, busyLoad.non2xx + busyLoad.errors, busyLoad.acceptedEvents, busyLoad.p99Ms, busyFromMs),
     tenants: { quiet: quiet.tenant, busy: busy.tenant },
   };
   if (!politeToo) return result;
@@ -118,16 +110,15 @@ export async function measureNeighbours(stack: BenchStack, durationS: number, ru
   return {
     ...result,
     besidePolite,
-    politeBusy: {
-      bodiesPerSec: politeLoad.okPerSec,
-      mibPerSec: (politeLoad.okPerSec * bodyBytes) / 1024 / 1024,
-      refused: politeLoad.refused + politeLoad.errors,
-      acknowledged: politeLoad.acceptedEvents,
-      p99Ms: politeLoad.p99Ms,
-      window: { fromMs: politeFromMs, toMs: Date.now() },
-    },
+    politeBusy: busyResult(run, politeLoad.okPerSec, politeLoad.refused + politeLoad.errors, politeLoad.acceptedEvents, politeLoad.p99Ms, politeFromMs),
     tenants: { ...result.tenants, politeBusy: polite.tenant },
   };
+}
+
+/** A busy load's result, its window ending now. */
+function busyResult(run: number, bodiesPerSec: number, refused: number, acknowledged: number, p99Ms: number, fromMs: number): BusyLoad {
+  const mibPerSec = (bodiesPerSec * largeBody(run, 0).length) / 1024 / 1024;
+  return { bodiesPerSec, mibPerSec, refused, acknowledged, p99Ms, window: { fromMs, toMs: Date.now() } };
 }
 
 function quietResult(load: PacedLoadResult, fromMs: number): QuietLoad {

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { connect, type Socket } from 'node:net';
 import { createTenant } from '@strata/testkit';
 import { heldBytesLimits } from '../src/deps.ts';
 import { JSON_BYTES_PER_CHAR, READ_BYTES_PER_BYTE } from '../src/ingest/held-bytes.ts';
 import { buildTestApp, countStaged, lockTable, type CommandTestContext } from './build-test-app.ts';
+import { rawHttpRequest } from './raw-http-request.ts';
 
 /*
  * Bounded memory in bytes, and a tenant's share of it (decision 0120): the held-events bound alone let
@@ -91,20 +91,9 @@ t.test('bodies being read are charged by their Content-Length: staged bodies hol
   // (second hostile review of decision 0124: 150 of them held 1.1 GB).
   const declared = ctx.config.maxBodyBytes;
   const fit = Math.floor(limits.maxBytesPerTenant / (declared * READ_BYTES_PER_BYTE));
-  const open = async (): Promise<{ socket: Socket; answer: Promise<string> }> => {
-    const socket = connect({ host: '127.0.0.1', port });
-    t.teardown(() => socket.destroy());
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    let text = '';
-    const answer = new Promise<string>((resolve) => {
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-        if (text.includes('\r\n\r\n')) resolve(text);
-      });
-      socket.on('close', () => resolve(text));
-    });
-    socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n{`);
-    return { socket, answer };
+  const open = async () => {
+    const { socket, head } = await rawHttpRequest((fn) => t.teardown(fn), port, `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n{`);
+    return { socket, answer: head };
   };
   const staged = [];
   for (let i = 0; i < fit; i++) staged.push(await open());

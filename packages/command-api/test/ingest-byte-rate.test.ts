@@ -1,10 +1,10 @@
 import t from 'tap';
-import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Redis, redisKeys } from '@strata/core';
 import { createTenant } from '@strata/testkit';
 import { buildTestApp, countStaged, lockTable, type CommandTestContext } from './build-test-app.ts';
+import { rawHttpRequest } from './raw-http-request.ts';
 
 /*
  * Decision 0124 on the real command API, Redis and PostgreSQL: a tenant's event bodies are limited in
@@ -33,6 +33,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function byteTat(ctx: CommandTestContext, redis: Redis, tenant: string): Promise<number> {
   return Number(await redis.get(redisKeys.ingestByteRate(ctx.config.redisPrefix, tenant)));
 }
+/** A raw connection to the listening command API, `head` written to it. */
+const rawRequest = (t: Parameters<typeof buildTestApp>[0], ctx: CommandTestContext, head: string) =>
+  rawHttpRequest((fn) => t.teardown(fn), (ctx.app.server.address() as { port: number }).port, head);
 async function until(read: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + 5000;
   while (!(await read()) && Date.now() < deadline) await sleep(10);
@@ -134,20 +137,9 @@ t.test('large bodies arriving at once are taken one by one by their Content-Leng
 t.test('a large body over the rate is refused by its Content-Length before any of it is sent', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 20_000 });
   t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(19_000, 'r', 'r1'))).statusCode, 202, 'most of the second spent');
-  const { port } = ctx.app.server.address() as { port: number };
-  const socket = connect({ host: '127.0.0.1', port });
-  t.teardown(() => socket.destroy());
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  let text = '';
-  const answer = new Promise<string>((resolve) => {
-    socket.on('data', (chunk) => {
-      text += chunk.toString();
-    });
-    socket.on('close', () => resolve(text));
-  });
   // Headers announcing 100,000 bytes, and not one of them sent.
-  socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
-  const refusal = await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve(`no answer, no close: ${text}`), 5000))]);
+  const { whole } = await rawRequest(t, ctx, `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+  const refusal = await Promise.race([whole, sleep(5000).then(() => 'no answer, no close')]);
   t.match(refusal, /^HTTP\/1\.1 429/, 'answered 429 with its body unsent');
   t.match(refusal, /connection: close/i, 'and the connection closed, so the body is never read');
   t.match(refusal, /bytes per second of event bodies/);
@@ -175,23 +167,6 @@ t.test('a large gzip line-protocol body is taken once, decompressed, and passes 
   t.ok(ahead <= lines.length * 10 + 10, `${Math.round(ahead)} µs ahead: no more than the ${lines.length} bytes read (sent and read would be ${(gzipped.length + lines.length) * 10})`);
   t.ok(ahead > lines.length * 10 - 300_000, 'and all of them (300 ms allowed since)');
 });
-
-/** A raw connection to the listening command API, and the text it answers until it closes. */
-async function rawRequest(t: Parameters<typeof buildTestApp>[0], ctx: CommandTestContext, head: string): Promise<{ socket: Socket; answer: Promise<string> }> {
-  const { port } = ctx.app.server.address() as { port: number };
-  const socket = connect({ host: '127.0.0.1', port });
-  t.teardown(() => socket.destroy());
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  let text = '';
-  const answer = new Promise<string>((resolve) => {
-    socket.on('data', (chunk) => {
-      text += chunk.toString();
-    });
-    socket.on('close', () => resolve(text));
-  });
-  socket.write(head);
-  return { socket, answer };
-}
 
 t.test('bodies that never reach a parser are charged: aborted half-way, declared or chunked (hostile review of decision 0126)', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 100_000 });
@@ -223,7 +198,7 @@ t.test('bodies that never reach a parser are charged: aborted half-way, declared
 t.test('a Content-Encoding does not opt a /v1/events body out of being taken before it is read (hostile review of decision 0126)', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1, ingestRateLimitBytesPerSecond: 20_000 });
   t.equal((await post(ctx, ctx.tenant.apiKey, eventOf(19_000, 'c', 'c1'))).statusCode, 202, 'most of the second spent');
-  const { answer } = await rawRequest(t, ctx, `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Encoding: foo\r\nContent-Length: 100000\r\n\r\n`);
+  const { whole: answer } = await rawRequest(t, ctx, `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Encoding: foo\r\nContent-Length: 100000\r\n\r\n`);
   const refusal = await Promise.race([answer, sleep(5000).then(() => 'no answer')]);
   t.match(refusal, /^HTTP\/1\.1 429/, 'answered 429 with its body unsent');
   t.match(refusal, /connection: close/i);
@@ -231,7 +206,7 @@ t.test('a Content-Encoding does not opt a /v1/events body out of being taken bef
 
 t.test('an answer sent before the body has all arrived closes the connection: a 401 reads none of a large body', async (t) => {
   const ctx = await buildTestApp(t, { ingestMaxWaitMs: 1 });
-  const { socket, answer } = await rawRequest(t, ctx, 'POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-key\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{');
+  const { socket, whole: answer } = await rawRequest(t, ctx, 'POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-key\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{');
   const refusal = await Promise.race([answer, sleep(5000).then(() => 'no answer, no close')]);
   t.match(refusal, /^HTTP\/1\.1 401/);
   t.match(refusal, /connection: close/i, 'and closed: Node does not read 200 MB to keep it alive');
