@@ -15,7 +15,9 @@ import { LuaScript } from './lua-script.ts';
 // ARGV[3 + 3i - 2], ARGV[3 + 3i - 1] its events and bytes, ARGV[3 + 3i] 1 to force it), in order,
 // exactly as one call each would: a later request of the same tenant sees the earlier's TATs. A forced
 // take is never refused: it charges work already done (a body read and refused, decision 0126), so
-// the debt, and the hold it begins, grow with what a tenant over its rate made the server do.
+// the debt, and the hold it begins, grow with what a tenant over its rate made the server do, up to a
+// minute ahead: past that a flood is held for a minute at a time, and one wave cannot lock a tenant's
+// every device out for ten (second hostile review of 0126).
 // Returns four numbers per request: the microseconds to wait and the bucket that refused (1 events,
 // 2 bytes; the one with the longer wait when both do), 0 and 0 when accepted; then, afterwards, for
 // how many microseconds the tenant refuses any request that carries something (its TAT more than the
@@ -25,6 +27,7 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local intervals = { tonumber(ARGV[1]), tonumber(ARGV[2]) }
 local burst = tonumber(ARGV[3])
+local forcedMax = 60 * burst
 local out = {}
 for i = 1, #KEYS / 2 do
   local tats = {}
@@ -39,7 +42,9 @@ for i = 1, #KEYS / 2 do
       local amount = tonumber(ARGV[3 + 3 * (i - 1) + k])
       if amount > 0 then
         local d = tat + amount * intervals[k]
-        if ARGV[3 + 3 * i] ~= '1' and tat > now and d - now > burst then
+        local forced = ARGV[3 + 3 * i] == '1'
+        if forced and d - now > forcedMax then d = math.max(tat, now + forcedMax) end
+        if not forced and tat > now and d - now > burst then
           local w = math.ceil(math.min(tat - now, d - burst - now))
           if w > wait then
             wait = w
@@ -241,8 +246,8 @@ export class IngestRateLimiter {
    * A body read, not yet parsed, `bytes` of it not yet taken (decision 0126): taken now when they are
    * BYTES_TAKEN_APART_FROM or more; fewer are owed, added to `owed`, and taken with the request's
    * events in acceptEvents' one script call, or charged when the request is refused before that
-   * (chargeOwed). Either way a held tenant is refused at once, unparsed. Undefined when there is
-   * nothing to wait for, or nothing left to take.
+   * (chargeOwed). Either way a held tenant is refused at once, unparsed, and charged what it sent.
+   * Undefined when there is nothing to wait for, or nothing left to take.
    */
   takeOrOwe(tenantId: string, bytes: number, owed: OwedBytes): Promise<void> | undefined {
     if (this.#rates.bytesPerSecond <= 0 || !(bytes > 0)) return undefined;
@@ -250,12 +255,19 @@ export class IngestRateLimiter {
     // body passed its take, and a body larger than the burst, taken in two parts, would otherwise
     // have its growth refused on every try. Nor may the hold its own take began refuse it.
     if (owed.bytesTaken > 0) return this.take(tenantId, 0, bytes, true);
-    try {
-      this.refuseIfHeld(tenantId);
-    } catch (error) {
-      return Promise.reject(error);
+    // The body is read (and decompressed) already: refused, it is charged all the same, or a wave of
+    // gzip bodies refused at their take had 1 GB inflated for the price of one (second hostile review).
+    const held = this.held(tenantId);
+    if (held) {
+      this.chargeRefused(tenantId, bytes);
+      return Promise.reject(held.refusal);
     }
-    if (bytes >= BYTES_TAKEN_APART_FROM) return this.take(tenantId, 0, bytes);
+    if (bytes >= BYTES_TAKEN_APART_FROM) {
+      return this.take(tenantId, 0, bytes).catch((error: unknown) => {
+        if (error instanceof AppError && error.status === 429) this.chargeRefused(tenantId, bytes);
+        throw error;
+      });
+    }
     owed.owedBytes += bytes;
     return undefined;
   }

@@ -46,8 +46,7 @@ export interface WriteBodyAdmissionDeps {
  *   before any of it is read: over the rate it gets 429 unread, its connection closed (decision 0126);
  *   a smaller one owes its bytes, set by its parser and taken with its events, and what a request
  *   refused before that still owes is charged as it is answered; a body that never reaches a parser
- *   (aborted, or refused before parsing) is charged what it declared, or what was read of it;
- * - a body refused for MAX_BODY_BYTES before it was read whole is charged its reading up to the limit.
+ *   (aborted, refused for its type or for MAX_BODY_BYTES) is charged what was read of it;
  */
 export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBodyAdmissionDeps): void {
   app.decorateRequest('bytesTaken', 0);
@@ -70,22 +69,24 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
     } catch (error) {
       return done(error as Error);
     }
-    // What the socket had read when the body began: a chunked body that never reaches its parser is
-    // charged what was read of it since (a first chunk read with the headers goes free).
-    const readBefore = request.raw.socket?.bytesRead ?? 0;
+    // Where the body began on the socket: what it had read, less what of the body is buffered already
+    // (read with the headers). A body that never reaches a parser is charged what was read of it since.
+    const readBefore = (request.raw.socket?.bytesRead ?? 0) - request.raw.readableLength;
     // Registered in the same turn as the charge: 'close' comes once the response is done or the
     // connection is gone, whatever happened in between (onSend charges what is owed first, when the
-    // request is answered at all). A body that never reached a parser (aborted half-way, or refused
-    // before parsing) is charged what it declared, or what was read of it: otherwise a flood of bodies
+    // request is answered at all). A body that never reached a parser (aborted half-way, refused for
+    // its type or for MAX_BODY_BYTES) is charged what was read of it: otherwise a flood of bodies
     // aborted before their last byte was read in full and never charged (hostile review of 0126).
+    // What was read, not what was declared: headers announcing 100 MB and no body cost nothing to
+    // read (second review: 23 of them at once locked their tenant out for ten minutes).
     reply.raw.once('close', () => {
       release();
       deps.rateLimiter.chargeOwed(tenantId, request);
       if (request.bodyAccounted) return;
-      const read = declared ?? Math.max(0, (request.raw.socket?.bytesRead ?? readBefore) - readBefore);
-      deps.rateLimiter.chargeRefused(tenantId, read - request.bytesTaken);
+      const read = (request.raw.socket?.bytesRead ?? readBefore) - readBefore;
+      deps.rateLimiter.chargeRefused(tenantId, Math.min(read, deps.config.maxBodyBytes) - request.bytesTaken);
     });
-    // Larger than MAX_BODY_BYTES is refused unread, and charged (onError). Whatever its encoding: a
+    // Larger than MAX_BODY_BYTES is refused unread (and charged what was read, on close). Whatever its encoding: a
     // compressed body's growth is charged once it is decompressed, and /v1/events decodes nothing.
     if (declared === undefined || declared < BYTES_TAKEN_APART_FROM || declared > deps.config.maxBodyBytes) return done(null, payload);
     const taking = deps.rateLimiter.takeBytes(tenantId, declared);
@@ -105,13 +106,6 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
   app.addHook('onSend', (request, _reply, payload, done) => {
     if (request.owedBytes > 0 && isWrite(request)) deps.rateLimiter.chargeOwed(request.auth.tenantId, request);
     done(null, payload);
-  });
-  app.addHook('onError', (request, _reply, error, done) => {
-    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && isWrite(request) && !request.bodyAccounted) {
-      request.bodyAccounted = true;
-      deps.rateLimiter.chargeRefused(request.auth.tenantId, deps.config.maxBodyBytes - request.bytesTaken);
-    }
-    done();
   });
 }
 

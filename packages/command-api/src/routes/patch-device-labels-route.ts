@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireDevice } from '@strata/core';
 import { readLabelsBody, readLabelsDevice } from '../labels/read-labels-body.ts';
 import { writeDeviceLabels, type WriteDeviceLabelsDeps } from '../labels/write-device-labels.ts';
-import { LabelsParams, PatchLabelsBody, labelsResponses } from './device-labels-schemas.ts';
+import { LabelsParams, PatchLabelsBody, labelsResponses, LABELS_BODY_LIMIT } from './device-labels-schemas.ts';
 import { documentOnly } from './write-schemas.ts';
 
 export type PatchDeviceLabelsRouteDeps = WriteDeviceLabelsDeps;
@@ -22,7 +22,7 @@ const schema = {
 export function registerPatchDeviceLabelsRoute(app: FastifyInstance, deps: PatchDeviceLabelsRouteDeps): void {
   // The schema documents; readLabelsBody checks, naming fields as events' checks do. Fastify's own
   // validation is off (documentOnly): it would also coerce the body (7 → "7", ["a"] → "a") before the check.
-  app.patch('/v1/devices/:device/labels', { config: { access: 'write' }, schema, validatorCompiler: documentOnly }, async (request) => {
+  app.patch('/v1/devices/:device/labels', { config: { access: 'write' }, schema, validatorCompiler: documentOnly, bodyLimit: LABELS_BODY_LIMIT }, async (request) => {
     const device = readLabelsDevice(request.params);
     requireDevice(request.auth, device);
     const labels = readLabelsBody(request.body, true);
