@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { redisKeys } from '@strata/core';
+import { INGEST_QUEUE, redisKeys } from '@strata/core';
 import type { FaultWorld } from './fault-world.ts';
 import { describeTally, runHostileSender } from './hostile-sender.ts';
 import { runMqttWriters } from './mqtt-writers.ts';
@@ -35,6 +35,23 @@ export interface Scenario {
 const NORMAL_DRAIN_MS = 15_000;
 /** Growth of the Redis used by the queue and the live streams that a hostile tenant may cause. */
 const REDIS_GROWTH_BOUND = 64 * 1024 * 1024;
+
+/**
+ * Waits until the ingest queue holds a job nobody has taken (BullMQ's wait list, under the prefix the
+ * world runs with), up to `timeoutMs`: with the projector stopped, such a job is lost when Redis is.
+ */
+async function waitForWaitingJob(url: string, timeoutMs: number): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let waiting = 0;
+    for (const deadline = Date.now() + timeoutMs; waiting === 0 && Date.now() < deadline; await sleep(20)) {
+      waiting = await redis.llen(`strata:${INGEST_QUEUE}:wait`);
+    }
+    return waiting;
+  } finally {
+    redis.disconnect();
+  }
+}
 
 async function redisUsedMemory(url: string): Promise<number> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -142,6 +159,9 @@ export const scenarios: Scenario[] = [
         // Pause the projector so acknowledged jobs pile up in Redis and are really lost with it.
         ctx.world.process('projector').signal('SIGSTOP');
         await waitForAcked(ctx, fraction + 0.08);
+        // The acknowledgements of the next 8 % may all be of jobs the projector took just before it
+        // stopped (one CI run in a few dozen lost nothing, 2026-12-04): wipe once a job waits untaken.
+        await waitForWaitingJob(ctx.world.stores.redisUrl, 10_000);
         await ctx.world.stores.killRedisAndWipe();
         ctx.world.process('projector').signal('SIGCONT');
         await sleep(500);
