@@ -224,9 +224,8 @@ export class IngestRateLimiter {
   }
 
   /**
-   * Takes a body's bytes (as received, decompressed) before it is read or parsed: a body of at least
-   * BYTES_TAKEN_APART_FROM bytes, by its Content-Length before it is read (write-body-admission.ts),
-   * or once read when its length was not declared. What parsing costs is paid for before it is spent,
+   * Takes a body's bytes before it is read: a body of at least BYTES_TAKEN_APART_FROM bytes, by its
+   * Content-Length (write-body-admission.ts; once read, takeOrOwe). What parsing costs is paid for before it is spent,
    * so a tenant over its byte rate gets 429 and no parse, however many of its bodies arrive at once
    * (the takes of concurrent bodies are counted one by one in one script call). Undefined, nothing to
    * wait for, when the byte limit is off. Rejects with the 429 a take would, at once (no Redis) while

@@ -8,8 +8,8 @@ declare module 'fastify' {
     /** Bytes of the body taken from the tenant's byte rate before it was read (its Content-Length), or 0. */
     bytesTaken: number;
     /**
-     * The body's bytes are in a parser's hands (taken, owed or charged by it), or were charged for
-     * MAX_BODY_BYTES, or were refused unread: nothing is left to charge when the request ends.
+     * The body's bytes are in a parser's hands (taken, owed or charged by it), or the body was refused
+     * unread at its take: nothing is left to charge for it when the request ends.
      */
     bodyAccounted: boolean;
     /**
