@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError, type Config } from '@strata/core';
+import type { Config } from '@strata/core';
 import { READ_BYTES_PER_BYTE, type HeldBytes } from './held-bytes.ts';
 import { BYTES_TAKEN_APART_FROM, type IngestRateLimiter } from './ingest-rate-limiter.ts';
 
@@ -97,8 +97,9 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
         done(null, payload);
       },
       (error: unknown) => {
+        // Answered with its body unread: core's createHttpServer closes the connection.
         request.bodyAccounted = true;
-        done(closingConnection(error));
+        done(error as Error);
       },
     );
   });
@@ -113,12 +114,6 @@ export function registerWriteBodyAdmission(app: FastifyInstance, deps: WriteBody
 export function declaredBodyBytes(request: FastifyRequest): number | undefined {
   const declared = Number(request.headers['content-length']);
   return Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
-}
-
-/** A refusal of a request whose body is unread closes its connection: Node would otherwise read the body to keep it. */
-function closingConnection(error: unknown): Error {
-  if (!(error instanceof AppError)) return error as Error;
-  return new AppError(error.status, error.code, error.message, { details: error.details, headers: { ...error.headers, connection: 'close' }, cause: error.cause });
 }
 
 function isWrite(request: FastifyRequest): boolean {
