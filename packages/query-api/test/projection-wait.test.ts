@@ -24,8 +24,17 @@ async function waits(deps: TestApp['deps']): Promise<Record<string, number>> {
 
 /** Resolves once `deps` has `n` reads waiting (a read reaches its wait after its first statement). */
 async function waitingReads(deps: TestApp['deps'], n: number): Promise<void> {
-  for (let i = 0; i < 400 && deps.projection.waiting < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (deps.projection.waiting < n) throw new Error(`expected ${n} waiting reads, found ${deps.projection.waiting}`);
+  await waiterHolds(deps.projection, n);
+}
+
+/**
+ * Resolves once `waiter` holds `n` reads that found batches to wait for. A fixed sleep instead let a
+ * slow search (a loaded CI machine) run after the test had marked the batch applied: the read then
+ * found nothing to wait for and was not counted as applied.
+ */
+async function waiterHolds(waiter: { readonly waiting: number }, n: number): Promise<void> {
+  for (let i = 0; i < 400 && waiter.waiting < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (waiter.waiting < n) throw new Error(`expected ${n} waiting reads, found ${waiter.waiting}`);
 }
 
 t.test('strong history, series, stats and list reads wait for staged batches, then include them', async (t) => {
@@ -274,7 +283,7 @@ t.test('bounds are per tenant, checked before any statement; a neighbour at its 
   t.equal(counts.search, searches, 'the refused read ran no statement');
   const calmBatch = await stageEvents(deps.pool, [{ tenantId: calm, device: 'd', ts: Date.now(), values: { v: 1 } }]);
   const calmRead = waiter.settle(calm, { kind: 'tenant' });
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await waiterHolds(waiter, 3);
   await markApplied(deps, calmBatch);
   await calmRead;
   t.pass("the neighbour's read waited and passed beside a tenant at its bound");
@@ -353,7 +362,7 @@ t.test('a probe that fails keeps reads waiting until their own deadline; a batch
   // command-api removes a batch's staged rows when its queue write fails: it was never acknowledged.
   failProbes(false);
   const again = waiter.settle(tenant, { kind: 'device', device: 'd' });
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await waiterHolds(waiter, 1);
   await deps.pool.query('DELETE FROM staging_events WHERE batch_id = $1', [lost]);
   await again;
   t.same(await results(), { timeout: 1, applied: 1 });
