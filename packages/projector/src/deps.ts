@@ -17,6 +17,7 @@ import { LiveWatchHints } from './cache/live-watch-hints.ts';
 import { defineWriteStateCommand } from './cache/write-through-states.ts';
 import { createProjectorMetrics, type ProjectorMetrics } from './metrics.ts';
 import { createBatchDrains, type BatchOutcome } from './processors/batch-drains.ts';
+import { HISTORY_CONFLICT_MEMORY_MS, HistoryConflictMemory } from './processors/history-conflict-memory.ts';
 import { createDrainWriteThrough } from './processors/write-through-drain.ts';
 import type { DrainedBatch } from './queries/project-batch.ts';
 
@@ -68,6 +69,8 @@ export interface ProjectorDeps {
 export interface ProjectorDepsOverrides {
   logger: Logger;
   clock: Clock;
+  /** How long drains skip stored events after one met such an event (HISTORY_CONFLICT_MEMORY_MS). */
+  historyConflictMemoryMs: number;
 }
 
 /** Opens what the projector uses (pool, Redis connections, drains); nothing is started yet. */
@@ -122,6 +125,7 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
     logger,
     metrics,
     writeThrough,
+    historyConflicts: new HistoryConflictMemory(overrides.historyConflictMemoryMs ?? HISTORY_CONFLICT_MEMORY_MS),
     options: {
       drainsInFlight: config.projectorDrainsInFlight,
       drainMaxEvents: config.projectorDrainMaxEvents,

@@ -4,6 +4,7 @@ export interface ProjectorMetrics {
   jobs: Counter<'outcome'>;
   batchEvents: Histogram;
   drainBatches: Histogram;
+  drainReruns: Counter;
   flushDuration: Histogram;
   eventsProjected: Counter<'result'>;
   projectionLag: Histogram;
@@ -37,6 +38,11 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       name: 'strata_drain_batches',
       help: 'Batches per projection transaction (the jobs active at once are drained together).',
       buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
+    drainReruns: new Counter({
+      name: 'strata_drain_reruns_total',
+      help: 'Drains run a second time skipping stored events: the first run inserted history without ON CONFLICT and met an event history held (a re-sent event). After one, drains skip duplicates for 10 s (decision 0127).',
       registers: [registry],
     }),
     flushDuration: new Histogram({

@@ -208,7 +208,8 @@ t.test('drains run on connections that plan the drain statement once', async (t)
     await ctx.project([{ device: `g${b}`, id: `g-${b}`, ts: BASE + b * 1000, values: { n: b } }]);
   }
   const plans = await ctx.deps.drainPool.query<{ generic_plans: string; custom_plans: string }>(
-    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'project-staged-drain'",
+    // The usual drain inserts history plainly (decision 0127); none met a stored event here.
+    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'project-staged-drain-failing-on-stored'",
   );
   t.equal(plans.rowCount, 1, 'the drain statement is prepared on the drain connection');
   t.equal(Number(plans.rows[0]?.generic_plans), 8, 'every drain ran the generic plan');
@@ -236,4 +237,49 @@ t.test('under a stream of small batches, drains start a linger apart and carry w
   t.equal(sample('strata_drain_batches_sum'), 12, 'every batch went through a drain');
   t.equal(sample('strata_drain_batches_count'), 2, 'the first batch went at once (nothing drained before it); the other eleven waited and went together');
   t.ok(Date.now() - started >= 1400, 'the second drain waited for the linger');
+});
+
+t.test('a drain inserts history plainly; one meeting a stored event runs again skipping it, and drains skip for a while after (decision 0127)', async (t) => {
+  const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 1 }, { historyConflictMemoryMs: 400 });
+  const reruns = async (): Promise<number> => (await ctx.deps.metrics.drainReruns.get()).values[0]?.value ?? 0;
+  const event = (i: number, device = `d${i % 3}`) => ({ device, id: `e${i}`, ts: BASE + i * 1000, values: { n: i } });
+  const stored = async (): Promise<number> =>
+    (await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant])).rows[0]?.n ?? -1;
+  const inserted = async (batchId: string): Promise<number> =>
+    Number((await ctx.db.query<{ inserted: number }>('SELECT inserted FROM applied_batches WHERE batch_id = $1', [batchId])).rows[0]?.inserted);
+
+  await ctx.project([0, 1, 2, 3, 4, 5].map((i) => event(i)), ctx.tenant, { staged: true });
+  t.equal(await reruns(), 0, 'new events only: the plain insert stood');
+  t.equal(await stored(), 6);
+
+  // Three re-sent events beside three new ones: the plain insert fails whole, the re-run skips them.
+  const resent = await ctx.project([3, 4, 5, 6, 7, 8].map((i) => event(i)), ctx.tenant, { staged: true });
+  t.equal(await reruns(), 1, 'the drain ran again');
+  t.equal(await stored(), 9, 'each event stored once');
+  t.equal(await inserted(resent), 3, 'the batch counts only its new rows');
+  t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 0, 'its staged rows moved out once');
+
+  // Within the memory drains skip at once: another re-sent event costs no second run.
+  await ctx.project([event(8), event(9)], ctx.tenant, { staged: true });
+  t.equal(await reruns(), 1, 'skipped without a failed first run');
+  t.equal(await stored(), 10);
+
+  // After it, the plain insert is tried again, and one event twice in the same drain also fails it.
+  await new Promise((resolve) => setTimeout(resolve, 450));
+  const twice = randomUUID();
+  const sameEvent = [event(10, 'twice')];
+  await ctx.queue.pause();
+  const ids = [randomUUID(), twice];
+  for (const id of ids) await stageEvents(ctx.db, sameEvent.map((e) => ({ tenantId: ctx.tenant, device: e.device, key: `i:${e.id}`, ts: e.ts, values: e.values })), id);
+  await ctx.queue.addBulk(ids.map((id) => ({
+    name: INGEST_JOB,
+    data: { batchId: id, acceptedAt: Date.now(), events: sameEvent.map((e) => ({ tenantId: ctx.tenant, device: e.device, key: `i:${e.id}`, ts: e.ts, type: 'reading', values: e.values })) },
+    opts: { jobId: id, attempts: 3 },
+  })));
+  await ctx.queue.resume();
+  await waitAllApplied(ctx, ids);
+  t.equal(await reruns(), 2, 'the plain insert was tried again and met the event');
+  t.equal(await stored(), 11, 'stored once');
+  const state = await ctx.db.query<{ values: { n: number } }>('SELECT "values" FROM device_state WHERE tenant_id = $1 AND device = $2', [ctx.tenant, 'twice']);
+  t.same(state.rows[0]?.values, { n: 10 });
 });

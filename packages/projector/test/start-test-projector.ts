@@ -16,7 +16,7 @@ import {
 } from '@strata/core';
 import { createTenant, createTestEnvironment, stageEvents, type Teardownable } from '@strata/testkit';
 import { refreshAggregates, type RefreshOutcome } from '../src/aggregation/refresh-aggregates.ts';
-import { closeProjectorDeps, createProjectorDeps, type ProjectorDeps } from '../src/deps.ts';
+import { closeProjectorDeps, createProjectorDeps, type ProjectorDeps, type ProjectorDepsOverrides } from '../src/deps.ts';
 import { buildWorkers } from '../src/workers.ts';
 
 export interface ProjectorTestContext {
@@ -47,9 +47,9 @@ export interface ProjectOptions {
 }
 
 /** A running projector worker on a private database and Redis prefix. */
-export async function startTestProjector(t: Teardownable, overrides: Partial<Config> = {}): Promise<ProjectorTestContext> {
+export async function startTestProjector(t: Teardownable, overrides: Partial<Config> = {}, depsOverrides: Partial<ProjectorDepsOverrides> = {}): Promise<ProjectorTestContext> {
   const { config, logger } = await createTestEnvironment(t, overrides);
-  const deps = createProjectorDeps(config, { logger });
+  const deps = createProjectorDeps(config, { logger, ...depsOverrides });
   t.teardown(() => closeProjectorDeps(deps));
   const worker = buildWorkers(deps);
   void worker.run();

@@ -3,6 +3,7 @@ import type { ProjectorMetrics } from '../metrics.ts';
 import { projectDrain, projectStagedDrain, type DrainedBatch, type DrainResult } from '../queries/project-batch.ts';
 import { classifyFailure } from './classify-failure.ts';
 import { finishSplitBatch } from './finish-split-batch.ts';
+import { isUniqueViolation, type HistoryConflictMemory } from './history-conflict-memory.ts';
 import { projectSplittingRefused } from './project-splitting-refused.ts';
 import type { DrainWriteThrough } from './write-through-drain.ts';
 
@@ -22,6 +23,8 @@ export interface BatchDrainDeps {
   metrics: ProjectorMetrics;
   /** Each drain's states to the cache and live streams, once per drain. */
   writeThrough: DrainWriteThrough;
+  /** Whether drains try history's plain insert first (decision 0127). */
+  historyConflicts: HistoryConflictMemory;
   options: { drainsInFlight: number; drainMaxEvents: number; concurrency: number; lingerMs: number; minEvents: number };
 }
 
@@ -39,7 +42,7 @@ export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatc
   const { options } = deps;
   return new CallBatcher<DrainedBatch, BatchOutcome>(
     async (batches) => {
-      const result = await projectPreferringStaging(deps.pool, batches);
+      const result = await projectPreferringStaging(deps, batches);
       deps.metrics.drainBatches.observe(batches.length);
       // Each device's new state goes out once per drain, whichever of its batches carried it.
       const cached = deps.writeThrough(result.states);
@@ -69,7 +72,7 @@ export function createBatchDrains(deps: BatchDrainDeps): CallBatcher<DrainedBatc
  */
 async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }: DrainedBatch): Promise<BatchOutcome> {
   try {
-    const result = await projectPreferringStaging(deps.pool, [{ batchId, events }]);
+    const result = await projectPreferringStaging(deps, [{ batchId, events }]);
     return { inserted: result.insertedByBatch.get(batchId) ?? 0, refused: 0, cached: deps.writeThrough(result.states) };
   } catch (error) {
     if (classifyFailure(error) !== 'poison') throw error;
@@ -90,15 +93,34 @@ async function projectIsolatingRefused(deps: BatchDrainDeps, { batchId, events }
  * truncated staging, or for a retried job whose batch an earlier run already applied (that run
  * changes nothing). Two transactions at most, each whole for the batches it holds.
  */
-async function projectPreferringStaging(pool: Pool, batches: DrainedBatch[]): Promise<DrainResult> {
-  const staged = await projectStagedDrain(pool, batches);
+async function projectPreferringStaging(deps: BatchDrainDeps, batches: DrainedBatch[]): Promise<DrainResult> {
+  const staged = await projectStaged(deps, batches);
   const missing = batches.filter((batch) => !staged.found.has(batch.batchId));
   if (missing.length === 0) return staged;
-  const fromJobs = await projectDrain(pool, missing);
+  // The job form always skips stored rows: it is the path of retried jobs, whose rows often are.
+  const fromJobs = await projectDrain(deps.pool, missing);
   return {
     insertedByBatch: new Map([...staged.insertedByBatch, ...fromJobs.insertedByBatch]),
     // A device in both holds its newer version last: the cache keeps the newest version anyway.
     states: [...staged.states, ...fromJobs.states],
     found: new Set([...staged.found, ...fromJobs.found]),
   };
+}
+
+/**
+ * The staged form, inserting history plainly unless a drain met a stored event lately; a drain that
+ * meets one is run again skipping stored rows (decision 0127). Its first run changed nothing: the
+ * statement failed whole.
+ */
+async function projectStaged(deps: BatchDrainDeps, batches: DrainedBatch[]): Promise<DrainResult> {
+  if (deps.historyConflicts.expectsNone) {
+    try {
+      return await projectStagedDrain(deps.pool, batches, 'fail');
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      deps.historyConflicts.met();
+      deps.metrics.drainReruns.inc();
+    }
+  }
+  return projectStagedDrain(deps.pool, batches, 'skip');
 }
