@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import { createPool, createLogger } from '@strata/core';
 import { createTenant, createTestEnvironment, explainPlans, insertIntoHistory, planNodes, quadraticNodes, stageEvents, type PlanCacheMode, type PlanNode, type Teardownable } from '@strata/testkit';
 import { claimGroupNotes } from '../src/queries/claim-group-notes.ts';
-import { projectStagedDrain } from '../src/queries/project-batch.ts';
+import { DRAIN_CONNECTION_SETTINGS } from '../src/deps.ts';
+import { projectStagedDrain, type HistoryConflicts } from '../src/queries/project-batch.ts';
 import { replaceCoarserGroupRollups } from '../src/queries/replace-coarser-group-rollups.ts';
 import { replaceMinuteAggregates } from '../src/queries/replace-minute-aggregates.ts';
 
@@ -19,10 +20,10 @@ import { replaceMinuteAggregates } from '../src/queries/replace-minute-aggregate
  */
 const EVENTS = 2_500;
 
-/** A pool on a fresh test database with one tenant. */
-async function tenantPool(t: Teardownable, name: string): Promise<{ pool: Pool; tenant: string }> {
+/** A pool on a fresh test database with one tenant; `settings` as the connections that run the statement have. */
+async function tenantPool(t: Teardownable, name: string, settings?: Record<string, string>): Promise<{ pool: Pool; tenant: string }> {
   const { config } = await createTestEnvironment(t);
-  const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'test' }, createLogger('test', 'silent'));
+  const pool = createPool({ connectionString: config.databaseUrl, max: 2, applicationName: 'test', settings }, createLogger('test', 'silent'));
   t.teardown(() => pool.end());
   return { pool, tenant: (await createTenant(pool, name)).tenant };
 }
@@ -61,25 +62,32 @@ async function stageBatches(pool: Pool, tenant: string, count: number): Promise<
 }
 
 /** The drain of `batches` under EXPLAIN ANALYZE, rolled back before it returns: its plan's nodes. */
-async function explainDrain(pool: Pool, batches: { batchId: string; events: never[] }[], mode: PlanCacheMode): Promise<PlanNode[]> {
+async function explainDrain(pool: Pool, batches: { batchId: string; events: never[] }[], mode: PlanCacheMode, conflicts: HistoryConflicts = 'fail'): Promise<PlanNode[]> {
   // The explaining client returns no rows, so reading the drain's result throws: only the plan counts.
-  const plans = await explainPlans(pool, mode, (db) => projectStagedDrain(db, batches).catch(() => undefined));
+  const plans = await explainPlans(pool, mode, (db) => projectStagedDrain(db, batches, conflicts).catch(() => undefined));
   if (plans.length !== 1) throw new Error(`expected one plan, got ${plans.length}`);
   return planNodes(plans[0] as PlanNode);
 }
 
 t.test('a drain of 2,500 events runs no node once per row of another', async (t) => {
-  const { pool, tenant } = await tenantPool(t, 'drain');
+  const { pool, tenant } = await tenantPool(t, 'drain', DRAIN_CONNECTION_SETTINGS);
   await pool.query('ALTER TABLE staging_events SET (autovacuum_enabled = false)');
   const batches = await stageBatches(pool, tenant, EVENTS);
-  const nodes = await explainDrain(pool, batches, 'force_generic_plan');
-  const staged = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'events');
-  t.ok(staged, 'the drain inserted history');
-  t.same(quadraticNodes(nodes), [], 'no node does rows × rows work');
+  // Both forms: history inserted plainly (the usual drain), and skipping stored rows (decision 0127).
+  for (const conflicts of ['fail', 'skip'] as const) {
+    const nodes = await explainDrain(pool, batches, 'force_generic_plan', conflicts);
+    const staged = nodes.find((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'events');
+    t.equal(staged?.['Actual Rows'], EVENTS, `${conflicts}: the drain inserted every event`);
+    t.same(quadraticNodes(nodes), [], `${conflicts}: no node does rows × rows work`);
+    // Decision 0128: a merge join sorted the wide input rows; the drain's connections hash.
+    const joins = nodes.filter((node) => node['Node Type'].endsWith('Join') && (node['Actual Loops'] ?? 0) > 0).map((node) => node['Node Type']);
+    t.ok(joins.length >= 3, `${conflicts}: the drain joined (${joins.join(', ')})`);
+    t.same([...new Set(joins)], ['Hash Join'], `${conflicts}: every join hashed`);
+  }
 });
 
 t.test('a drain after staging was counted nearly empty runs no node once per row of another', async (t) => {
-  const { pool, tenant } = await tenantPool(t, 'counted');
+  const { pool, tenant } = await tenantPool(t, 'counted', DRAIN_CONNECTION_SETTINGS);
   await pool.query('ALTER TABLE staging_events SET (autovacuum_enabled = false)');
   await countStagingNearlyEmpty(pool, tenant);
   const batches = await stageBatches(pool, tenant, EVENTS);
@@ -97,7 +105,7 @@ t.test('a drain behind a backlog, after staging was counted nearly empty, reads 
   // planner took staging for one row and made it the outer side of a semi join with the batch list,
   // counting each batch's staged rows again for every staged row: 57,160 counts of ~1,100 index
   // entries, 3.1 million buffers, 20 s for 2,160 events; a later drain hit the 60 s statement timeout.
-  const { pool, tenant } = await tenantPool(t, 'backlog');
+  const { pool, tenant } = await tenantPool(t, 'backlog', DRAIN_CONNECTION_SETTINGS);
   await pool.query('ALTER TABLE staging_events SET (autovacuum_enabled = false)');
   await countStagingNearlyEmpty(pool, tenant);
   const backlog = await stageBatches(pool, tenant, 10_000);
