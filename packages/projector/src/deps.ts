@@ -86,8 +86,8 @@ export const DRAIN_CONNECTION_SETTINGS: Readonly<Record<string, string>> = {
 export interface ProjectorDepsOverrides {
   logger: Logger;
   clock: Clock;
-  /** How long drains skip stored events after one met such an event (HISTORY_CONFLICT_MEMORY_MS). */
-  historyConflictMemoryMs: number;
+  /** Whether drains try history's plain insert (decision 0127); by default HISTORY_CONFLICT_MEMORY_MS on the system's clock. */
+  historyConflicts: HistoryConflictMemory;
 }
 
 /** Opens what the projector uses (pool, Redis connections, drains); nothing is started yet. */
@@ -139,7 +139,7 @@ export function createProjectorDeps(config: Config, overrides: Partial<Projector
     logger,
     metrics,
     writeThrough,
-    historyConflicts: new HistoryConflictMemory(overrides.historyConflictMemoryMs ?? HISTORY_CONFLICT_MEMORY_MS),
+    historyConflicts: overrides.historyConflicts ?? new HistoryConflictMemory(HISTORY_CONFLICT_MEMORY_MS),
     options: {
       drainsInFlight: config.projectorDrainsInFlight,
       drainMaxEvents: config.projectorDrainMaxEvents,

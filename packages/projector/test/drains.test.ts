@@ -2,6 +2,8 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { INGEST_JOB, type BatchEvent } from '@strata/core';
 import { stageEvents } from '@strata/testkit';
+import { HistoryConflictMemory } from '../src/processors/history-conflict-memory.ts';
+import { projectStagedDrain } from '../src/queries/project-batch.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
 
 /*
@@ -239,47 +241,80 @@ t.test('under a stream of small batches, drains start a linger apart and carry w
   t.ok(Date.now() - started >= 1400, 'the second drain waited for the linger');
 });
 
-t.test('a drain inserts history plainly; one meeting a stored event runs again skipping it, and drains skip for a while after (decision 0127)', async (t) => {
-  const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 1 }, { historyConflictMemoryMs: 400 });
-  const reruns = async (): Promise<number> => (await ctx.deps.metrics.drainReruns.get()).values[0]?.value ?? 0;
-  const event = (i: number, device = `d${i % 3}`) => ({ device, id: `e${i}`, ts: BASE + i * 1000, values: { n: i } });
+t.test('a drain inserts history plainly; one meeting a stored event runs again skipping it, and drains skip while re-sends go on (decision 0127)', async (t) => {
+  let now = 0;
+  const ctx = await startTestProjector(t, { projectorConcurrency: 16, projectorDrainsInFlight: 1 }, { historyConflicts: new HistoryConflictMemory(10_000, () => now) });
+  const counter = async (metric: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> => (await metric.get()).values[0]?.value ?? 0;
+  const reruns = (): Promise<number> => counter(ctx.deps.metrics.drainReruns);
+  // Runs of the plain form, counted as the drains send them (a failed run's connection is dropped by
+  // the pool, so PostgreSQL's per-connection counts of the prepared statement start again).
+  let plain = 0;
+  const send = ctx.deps.drainPool.query.bind(ctx.deps.drainPool) as (...args: unknown[]) => Promise<unknown>;
+  (ctx.deps.drainPool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+    if ((args[0] as { name?: string } | undefined)?.name === 'project-staged-drain-failing-on-stored') plain++;
+    return send(...args);
+  };
+  const plainRuns = async (): Promise<number> => plain;
+  const event = (i: number) => ({ device: `d${i % 3}`, id: `e${i}`, ts: BASE + i * 1000, values: { n: i } });
+  const project = (ids: number[]): Promise<string> => ctx.project(ids.map(event), ctx.tenant, { staged: true });
   const stored = async (): Promise<number> =>
     (await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant])).rows[0]?.n ?? -1;
-  const inserted = async (batchId: string): Promise<number> =>
-    Number((await ctx.db.query<{ inserted: number }>('SELECT inserted FROM applied_batches WHERE batch_id = $1', [batchId])).rows[0]?.inserted);
 
-  await ctx.project([0, 1, 2, 3, 4, 5].map((i) => event(i)), ctx.tenant, { staged: true });
+  await project([0, 1, 2, 3, 4, 5]);
   t.equal(await reruns(), 0, 'new events only: the plain insert stood');
+  t.equal(await plainRuns(), 1, 'it ran the plain form');
   t.equal(await stored(), 6);
 
   // Three re-sent events beside three new ones: the plain insert fails whole, the re-run skips them.
-  const resent = await ctx.project([3, 4, 5, 6, 7, 8].map((i) => event(i)), ctx.tenant, { staged: true });
-  t.equal(await reruns(), 1, 'the drain ran again');
+  const resent = await project([3, 4, 5, 6, 7, 8]);
+  t.equal(await plainRuns(), 2, 'the plain form was tried');
+  t.equal(await reruns(), 1, 'and the drain ran again');
   t.equal(await stored(), 9, 'each event stored once');
-  t.equal(await inserted(resent), 3, 'the batch counts only its new rows');
+  const applied = await ctx.db.query<{ inserted: number }>('SELECT inserted FROM applied_batches WHERE batch_id = $1', [resent]);
+  t.equal(Number(applied.rows[0]?.inserted), 3, 'the batch counts only its new rows');
   t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 0, 'its staged rows moved out once');
+  // Were the re-run not made, the unique violation would be taken for refused data and the batch split.
+  t.equal(await counter(ctx.deps.metrics.batchesSplit), 0, 'not split');
+  t.equal((await ctx.db.query('SELECT 1 FROM dead_letters')).rowCount, 0, 'nothing dead-lettered');
 
-  // Within the memory drains skip at once: another re-sent event costs no second run.
-  await ctx.project([event(8), event(9)], ctx.tenant, { staged: true });
-  t.equal(await reruns(), 1, 'skipped without a failed first run');
-  t.equal(await stored(), 10);
+  // A client that keeps re-sending: each drain skipping a stored row renews the memory, so the plain
+  // insert is not tried again, 6 s and 12 s after the first run failed.
+  now += 6_000;
+  await project([8, 9]);
+  now += 6_000;
+  await project([9, 10]);
+  t.equal(await reruns(), 1, 'no second failed run while re-sends go on');
+  t.equal(await plainRuns(), 2, 'the plain form was not tried meanwhile');
+  t.equal(await stored(), 11);
 
-  // After it, the plain insert is tried again, and one event twice in the same drain also fails it.
-  await new Promise((resolve) => setTimeout(resolve, 450));
-  const twice = randomUUID();
-  const sameEvent = [event(10, 'twice')];
-  await ctx.queue.pause();
-  const ids = [randomUUID(), twice];
-  for (const id of ids) await stageEvents(ctx.db, sameEvent.map((e) => ({ tenantId: ctx.tenant, device: e.device, key: `i:${e.id}`, ts: e.ts, values: e.values })), id);
-  await ctx.queue.addBulk(ids.map((id) => ({
-    name: INGEST_JOB,
-    data: { batchId: id, acceptedAt: Date.now(), events: sameEvent.map((e) => ({ tenantId: ctx.tenant, device: e.device, key: `i:${e.id}`, ts: e.ts, type: 'reading', values: e.values })) },
-    opts: { jobId: id, attempts: 3 },
-  })));
-  await ctx.queue.resume();
-  await waitAllApplied(ctx, ids);
-  t.equal(await reruns(), 2, 'the plain insert was tried again and met the event');
-  t.equal(await stored(), 11, 'stored once');
-  const state = await ctx.db.query<{ values: { n: number } }>('SELECT "values" FROM device_state WHERE tenant_id = $1 AND device = $2', [ctx.tenant, 'twice']);
-  t.same(state.rows[0]?.values, { n: 10 });
+  // Ten seconds after the last re-send the plain insert is tried again, and stands for new events...
+  now += 10_000;
+  await project([11]);
+  t.equal(await plainRuns(), 3, 'tried again');
+  t.equal(await reruns(), 1, 'and stood');
+  // ...until the next re-send.
+  await project([11, 12]);
+  t.equal(await plainRuns(), 4);
+  t.equal(await reruns(), 2, 'a re-send fails the plain insert again');
+  t.equal(await stored(), 13);
+});
+
+t.test("the plain form fails whole on an event twice in one drain and changes nothing; the skipping form stores it once", async (t) => {
+  const ctx = await startTestProjector(t);
+  const same = { tenantId: ctx.tenant, device: 'twice', key: 'i:once', ts: BASE, values: { n: 1 } };
+  // Staged only: no job, so the running projector leaves them alone.
+  const batches = [await stageEvents(ctx.db, [same]), await stageEvents(ctx.db, [same, { ...same, key: 'i:other', ts: BASE + 1 }])].map(
+    (batchId, i) => ({ batchId, events: new Array(i + 1) as BatchEvent[] }),
+  );
+  await t.rejects(projectStagedDrain(ctx.db, batches, 'fail'), { code: '23505' }, 'a unique violation');
+  t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 3, 'every staged row still there');
+  t.equal((await ctx.db.query('SELECT 1 FROM applied_batches WHERE batch_id = ANY($1::uuid[])', [batches.map((b) => b.batchId)])).rowCount, 0, 'no batch applied');
+  t.equal((await ctx.db.query('SELECT 1 FROM tenant_events WHERE tenant_id = $1', [ctx.tenant])).rowCount, 0, 'nothing in history');
+  t.equal((await ctx.db.query('SELECT 1 FROM device_state WHERE tenant_id = $1', [ctx.tenant])).rowCount, 0, 'no state');
+  t.equal((await ctx.db.query('SELECT 1 FROM aggregate_dirty WHERE tenant_id = $1', [ctx.tenant])).rowCount, 0, 'no minute noted');
+
+  const result = await projectStagedDrain(ctx.db, batches, 'skip');
+  t.equal([...result.insertedByBatch.values()].reduce((sum, n) => sum + n, 0), 2, 'two rows inserted, the shared one once');
+  t.equal((await ctx.db.query('SELECT 1 FROM tenant_events WHERE tenant_id = $1', [ctx.tenant])).rowCount, 2);
+  t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 0, 'both batches moved out');
 });

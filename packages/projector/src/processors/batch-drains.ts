@@ -110,7 +110,8 @@ async function projectPreferringStaging(deps: BatchDrainDeps, batches: DrainedBa
 /**
  * The staged form, inserting history plainly unless a drain met a stored event lately; a drain that
  * meets one is run again skipping stored rows (decision 0127). Its first run changed nothing: the
- * statement failed whole.
+ * statement failed whole. A drain that skipped stored rows also renews the memory, so a client that
+ * keeps re-sending costs one failed run, not one every HISTORY_CONFLICT_MEMORY_MS (hostile review).
  */
 async function projectStaged(deps: BatchDrainDeps, batches: DrainedBatch[]): Promise<DrainResult> {
   if (deps.historyConflicts.expectsNone) {
@@ -122,5 +123,16 @@ async function projectStaged(deps: BatchDrainDeps, batches: DrainedBatch[]): Pro
       deps.metrics.drainReruns.inc();
     }
   }
-  return projectStagedDrain(deps.pool, batches, 'skip');
+  const result = await projectStagedDrain(deps.pool, batches, 'skip');
+  if (skippedStored(batches, result)) deps.historyConflicts.met();
+  return result;
+}
+
+/** Whether the drain inserted fewer rows than the batches it found held. */
+function skippedStored(batches: DrainedBatch[], result: DrainResult): boolean {
+  let staged = 0;
+  for (const batch of batches) if (result.found.has(batch.batchId)) staged += batch.events.length;
+  let inserted = 0;
+  for (const n of result.insertedByBatch.values()) inserted += n;
+  return inserted < staged;
 }
