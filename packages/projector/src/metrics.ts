@@ -42,7 +42,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
     }),
     drainReruns: new Counter({
       name: 'strata_drain_reruns_total',
-      help: 'Drains run a second time skipping stored events: the first run inserted history without ON CONFLICT and met an event history held (a re-sent event). After one, drains skip duplicates for 10 s (decision 0127).',
+      help: 'Drains run a second time skipping stored events: the first run inserted history without ON CONFLICT and met an event history held (a re-sent event). After one, drains skip duplicates for 10 s, renewed while they keep meeting them (decision 0127).',
       registers: [registry],
     }),
     flushDuration: new Histogram({

@@ -3,9 +3,10 @@
  * holds only events history has never seen, and inserting them plainly saves the speculative
  * insertion's extra index descent per row. A drain that meets a stored event (a client re-sending,
  * the same event in two batches of the drain) fails with a unique violation and is run again with
- * ON CONFLICT DO NOTHING; from then on drains skip duplicates for `memoryMs`. So a tenant that keeps
- * re-sending, on purpose or not, costs its neighbours at most one wasted drain per drain slot every
- * `memoryMs`, and the projector then runs as it did before: never worse than always skipping.
+ * ON CONFLICT DO NOTHING; from then on drains skip duplicates for `memoryMs`, renewed by every drain
+ * that skips one. So a tenant that keeps re-sending, on purpose or not, costs its neighbours one
+ * wasted drain per drain slot each time it starts again after a pause of `memoryMs`, and the
+ * projector meanwhile runs as it did before.
  */
 export class HistoryConflictMemory {
   readonly #memoryMs: number;
