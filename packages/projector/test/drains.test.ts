@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { INGEST_JOB, type BatchEvent } from '@strata/core';
-import { stageEvents } from '@strata/testkit';
+import { createTenant, stageEvents } from '@strata/testkit';
 import { HistoryConflictMemory } from '../src/processors/history-conflict-memory.ts';
 import { projectStagedDrain } from '../src/queries/project-batch.ts';
 import { startTestProjector, type ProjectorTestContext } from './start-test-projector.ts';
@@ -255,8 +255,8 @@ t.test('a drain inserts history plainly; one meeting a stored event runs again s
     return send(...args);
   };
   const plainRuns = async (): Promise<number> => plain;
-  const event = (i: number) => ({ device: `d${i % 3}`, id: `e${i}`, ts: BASE + i * 1000, values: { n: i } });
-  const project = (ids: number[]): Promise<string> => ctx.project(ids.map(event), ctx.tenant, { staged: true });
+  const event = (i: number, device = `d${i % 3}`) => ({ device, id: `e${i}`, ts: BASE + i * 1000, values: { n: i } });
+  const project = (ids: number[]): Promise<string> => ctx.project(ids.map((i) => event(i)), ctx.tenant, { staged: true });
   const stored = async (): Promise<number> =>
     (await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_events WHERE tenant_id = $1', [ctx.tenant])).rows[0]?.n ?? -1;
 
@@ -266,12 +266,20 @@ t.test('a drain inserts history plainly; one meeting a stored event runs again s
   t.equal(await stored(), 6);
 
   // Three re-sent events beside three new ones: the plain insert fails whole, the re-run skips them.
-  const resent = await project([3, 4, 5, 6, 7, 8]);
+  // A neighbour's new events share the batch (group commit mixes tenants): they land with the re-run.
+  const neighbour = (await createTenant(ctx.db, 'neighbour')).tenant;
+  const resent = await ctx.project([...[3, 4, 5, 6, 7, 8].map((i) => event(i)), event(100, 'n1'), event(101, 'n2')], ctx.tenant, {
+    staged: true,
+    tenants: [...Array<string>(6).fill(ctx.tenant), neighbour, neighbour],
+  });
+  const neighbours = await ctx.db.query<{ device: string; values: { n: number } }>('SELECT device, "values" FROM device_state WHERE tenant_id = $1 ORDER BY device', [neighbour]);
+  t.same(neighbours.rows.map((row) => [row.device, row.values.n]), [['n1', 100], ['n2', 101]], "the neighbour's events landed, with their state");
+  t.equal((await ctx.db.query('SELECT 1 FROM tenant_events WHERE tenant_id = $1', [neighbour])).rowCount, 2, 'once each');
   t.equal(await plainRuns(), 2, 'the plain form was tried');
   t.equal(await reruns(), 1, 'and the drain ran again');
   t.equal(await stored(), 9, 'each event stored once');
   const applied = await ctx.db.query<{ inserted: number }>('SELECT inserted FROM applied_batches WHERE batch_id = $1', [resent]);
-  t.equal(Number(applied.rows[0]?.inserted), 3, 'the batch counts only its new rows');
+  t.equal(Number(applied.rows[0]?.inserted), 5, "the batch counts only its new rows (three, and the neighbour's two)");
   t.equal((await ctx.db.query('SELECT 1 FROM staging_events')).rowCount, 0, 'its staged rows moved out once');
   // Were the re-run not made, the unique violation would be taken for refused data and the batch split.
   t.equal(await counter(ctx.deps.metrics.batchesSplit), 0, 'not split');

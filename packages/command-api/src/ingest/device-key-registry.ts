@@ -148,15 +148,10 @@ export class DeviceKeyRegistry {
   #unknownNames(tenantId: string, events: NormalizedEvent[]): DeviceClaim[] {
     const byDevice = new Map<string, DeviceClaim>();
     const byDeviceLabels = new Map<string, DeviceClaim>();
-    // One cache lookup per device of the request, not per event (a batch is often one device's).
-    const knownOf = new Map<string, ReadonlySet<string> | undefined>();
     for (let index = 0; index < events.length; index++) {
       const event = events[index] as NormalizedEvent;
-      let known = knownOf.get(event.device);
-      if (known === undefined && !knownOf.has(event.device)) {
-        known = this.#known.get(tenantId, event.device);
-        knownOf.set(event.device, known);
-      }
+      // Two map lookups by the event's own strings (KnownDeviceKeys): no per-request cache needed.
+      const known = this.#known.get(tenantId, event.device);
       collect(byDevice, 'values', event.device, index, Object.keys(event.values), known, '');
       if (event.labels) collect(byDeviceLabels, 'labels', event.device, index, Object.keys(event.labels), known, LABEL_MARK);
     }

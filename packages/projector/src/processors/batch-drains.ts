@@ -1,9 +1,9 @@
 import { CallBatcher, type Logger, type Pool } from '@strata/core';
 import type { ProjectorMetrics } from '../metrics.ts';
 import { projectDrain, projectStagedDrain, type DrainedBatch, type DrainResult } from '../queries/project-batch.ts';
-import { classifyFailure } from './classify-failure.ts';
+import { classifyFailure, isUniqueViolation } from './classify-failure.ts';
 import { finishSplitBatch } from './finish-split-batch.ts';
-import { isUniqueViolation, type HistoryConflictMemory } from './history-conflict-memory.ts';
+import type { HistoryConflictMemory } from './history-conflict-memory.ts';
 import { projectSplittingRefused } from './project-splitting-refused.ts';
 import type { DrainWriteThrough } from './write-through-drain.ts';
 

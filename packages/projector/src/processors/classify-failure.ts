@@ -33,3 +33,8 @@ export function classifyFailure(error: unknown): FailureKind {
   const message = error instanceof Error ? error.message : String(error);
   return NETWORK_MESSAGES.test(message) ? 'unavailable' : 'transient';
 }
+
+/** PostgreSQL's unique_violation (23505): classifyFailure calls it poison; a drain's plain history insert (decision 0127) expects it. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

@@ -32,8 +32,3 @@ export class HistoryConflictMemory {
 
 /** How long drains skip duplicates after one met a stored event. */
 export const HISTORY_CONFLICT_MEMORY_MS = 10_000;
-
-/** PostgreSQL's unique_violation. */
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
-}
