@@ -1,4 +1,5 @@
-import { EVENT_LIMITS, NAME_PATTERN, NAME_RULE, type Labels } from './event.ts';
+import { EVENT_LIMITS, NAME_RULE, type Labels } from './event.ts';
+import { isName } from './is-name.ts';
 
 /** The label rules in words, for every refusal (events, PUT/PATCH, line-protocol tags). */
 export const LABEL_RULE = `at most ${EVENT_LIMITS.maxLabels} labels, each name and value ${NAME_RULE}`;
@@ -38,7 +39,7 @@ export function checkLabels<AllowNull extends boolean = false>(
   }
   const labels: LabelPatch = {};
   for (const [name, value] of entries) {
-    if (!isLabelName(name)) {
+    if (!isName(name)) {
       problems.push({ field: `${field}.${shortenName(name)}`, reason: `label names must be ${NAME_RULE}` });
       continue;
     }
@@ -46,7 +47,7 @@ export function checkLabels<AllowNull extends boolean = false>(
       defineLabel(labels, name, null);
       continue;
     }
-    if (typeof value !== 'string' || !isLabelName(value)) {
+    if (typeof value !== 'string' || !isName(value)) {
       const expected = allowNull ? `${NAME_RULE}, or null to remove the label` : NAME_RULE;
       problems.push({ field: `${field}.${name}`, reason: `must be a string of ${expected}` });
       continue;
@@ -55,12 +56,6 @@ export function checkLabels<AllowNull extends boolean = false>(
   }
   if (problems.length > 0) return { problems };
   return { labels } as CheckedLabels<AllowNull>;
-}
-
-/** Whether a label name or value is acceptable (line-protocol tags are checked one by one with it). */
-export function isLabelName(text: string): boolean {
-  // The length test first: a 5 MiB name is refused without running the pattern over it.
-  return text.length <= 2 * EVENT_LIMITS.nameMaxLength && NAME_PATTERN.test(text);
 }
 
 function defineLabel(labels: LabelPatch, name: string, value: string | null): void {

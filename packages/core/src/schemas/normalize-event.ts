@@ -2,12 +2,12 @@ import type { FieldError } from '../errors/app-error.ts';
 import { parseEventTime } from '../time/parse-event-time.ts';
 import { checkLabels } from './check-labels.ts';
 import { eventKey } from './event-key.ts';
+import { isName } from './is-name.ts';
 import { isStorableText } from './is-storable-text.ts';
 import {
   DEVICE_PATTERN,
   DEVICE_RULE,
   EVENT_LIMITS,
-  NAME_PATTERN,
   NAME_RULE,
   type EventValue,
   type EventValues,
@@ -128,11 +128,6 @@ function collectValues(input: Record<string, unknown>, fail: (field: string, rea
     } else values[key] = value as EventValue;
   }
   return values;
-}
-
-function isName(text: string): boolean {
-  // The length test first: a 5 MiB key is refused without running the pattern over it.
-  return text.length <= 2 * EVENT_LIMITS.nameMaxLength && NAME_PATTERN.test(text);
 }
 
 /** A refused name is echoed in the error, but never at a size that would bloat the answer. */

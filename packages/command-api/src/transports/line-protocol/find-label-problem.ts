@@ -1,4 +1,4 @@
-import { EVENT_LIMITS, isLabelName, NAME_RULE, type FieldError } from '@strata/core';
+import { EVENT_LIMITS, isName, NAME_RULE, type FieldError } from '@strata/core';
 
 /** SPEC "Groups (labels)": at most 32 labels a device, so at most 32 on one point. */
 export const MAX_LABELS = EVENT_LIMITS.maxLabels;
@@ -14,8 +14,8 @@ export function findLabelProblem(tags: [string, string][]): Omit<FieldError, 'in
     return { field: 'tags', reason: `at most ${MAX_LABELS} tags besides the device tag (they are the device's labels)` };
   }
   for (const [key, value] of tags) {
-    if (!isLabelName(key)) return { field: `tag ${echo(key)}`, reason: `tag keys must be ${NAME_RULE}` };
-    if (!isLabelName(value)) return { field: `tag ${echo(key)}`, reason: `tag values must be ${NAME_RULE}` };
+    if (!isName(key)) return { field: `tag ${echo(key)}`, reason: `tag keys must be ${NAME_RULE}` };
+    if (!isName(value)) return { field: `tag ${echo(key)}`, reason: `tag values must be ${NAME_RULE}` };
   }
   return undefined;
 }
