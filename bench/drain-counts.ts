@@ -5,6 +5,8 @@ export interface DrainCounts {
   drains: number;
   /** Batches those drains carried. */
   batches: number;
+  /** Events those batches carried (the projector's `strata_flush_batch_events` histogram). */
+  events: number;
 }
 
 /** command-api's group commits since it started (its `strata_ingest_batch_*` histograms). */
@@ -26,7 +28,11 @@ export interface GroupCommits {
  */
 export async function readDrainCounts(stack: BenchStack): Promise<DrainCounts> {
   const text = await readMetrics(stack.urls.projector);
-  return { drains: sample(text, 'strata_drain_batches_count'), batches: sample(text, 'strata_drain_batches_sum') };
+  return {
+    drains: sample(text, 'strata_drain_batches_count'),
+    batches: sample(text, 'strata_drain_batches_sum'),
+    events: sample(text, 'strata_flush_batch_events_sum'),
+  };
 }
 
 /**
@@ -47,6 +53,15 @@ export async function readGroupCommits(stack: BenchStack): Promise<GroupCommits>
 export function batchesPerDrain(before: DrainCounts, after: DrainCounts): number {
   const drains = after.drains - before.drains;
   return drains > 0 ? (after.batches - before.batches) / drains : Number.NaN;
+}
+
+/**
+ * Events per drain between two readings (NaN when no drain ran): a phase's drains are its statements'
+ * size, which their fixed costs (the round trip, the commit, the result) are spread over.
+ */
+export function eventsPerDrain(before: DrainCounts, after: DrainCounts): number {
+  const drains = after.drains - before.drains;
+  return drains > 0 ? (after.events - before.events) / drains : Number.NaN;
 }
 
 /** Requests per group commit and the mean write in ms between two readings (NaN when none ran). */

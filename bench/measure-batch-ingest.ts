@@ -1,4 +1,5 @@
 import { batchBody } from './event-bodies.ts';
+import { batchesPerDrain, eventsPerDrain, readDrainCounts } from './drain-counts.ts';
 import { runLoad } from './post-load.ts';
 import { sampleBacklog, type Backlog } from './sample-backlog.ts';
 import type { BenchStack } from './start-bench-stack.ts';
@@ -16,6 +17,9 @@ export interface BatchIngest {
   refused: number;
   /** Time from the end of the load until every acknowledged event was projected. */
   drainMs: number;
+  /** The projector's batches and events per drain over the phase (load and drain). */
+  batchesPerDrain: number;
+  eventsPerDrain: number;
   backlog: Backlog;
   window: { fromMs: number; toMs: number };
 }
@@ -27,6 +31,7 @@ export interface BatchIngest {
 export async function measureBatchIngest(stack: BenchStack, durationS: number, run: number): Promise<BatchIngest> {
   const options = { phase: `batch${run}`, devices: DEVICES, devicePrefix: 'd-' };
   const fromMs = Date.now();
+  const drainsBefore = await readDrainCounts(stack);
   const sampler = sampleBacklog(stack.db, stack.redis, stack.queueKey);
   const started = performance.now();
   const load = await runLoad({
@@ -40,6 +45,7 @@ export async function measureBatchIngest(stack: BenchStack, durationS: number, r
   const toMs = Date.now();
   const drainedAt = await waitUntilDrained(stack.db, 600_000);
   const backlog = await sampler.stop();
+  const drainsAfter = await readDrainCounts(stack);
   return {
     acceptedEventsPerSec: load.acceptedEvents / ((loadEnded - started) / 1000),
     endToEndEventsPerSec: load.acceptedEvents / ((drainedAt - started) / 1000),
@@ -47,6 +53,8 @@ export async function measureBatchIngest(stack: BenchStack, durationS: number, r
     requestP99Ms: load.p99Ms,
     refused: load.non2xx + load.errors,
     drainMs: drainedAt - loadEnded,
+    batchesPerDrain: batchesPerDrain(drainsBefore, drainsAfter),
+    eventsPerDrain: eventsPerDrain(drainsBefore, drainsAfter),
     backlog,
     window: { fromMs, toMs },
   };

@@ -1,5 +1,6 @@
 import { lineProtocolBody } from './line-protocol-body.ts';
 import { BATCH_EVENTS, DEVICES } from './measure-batch-ingest.ts';
+import { batchesPerDrain, eventsPerDrain, readDrainCounts } from './drain-counts.ts';
 import { runLoad } from './post-load.ts';
 import { sampleBacklog, type Backlog } from './sample-backlog.ts';
 import type { BenchStack } from './start-bench-stack.ts';
@@ -15,6 +16,9 @@ export interface LineProtocolIngest {
   /** Requests never answered: their points may or may not be stored. */
   unanswered: number;
   drainMs: number;
+  /** The projector's batches and events per drain over the phase (load and drain). */
+  batchesPerDrain: number;
+  eventsPerDrain: number;
   backlog: Backlog;
   window: { fromMs: number; toMs: number };
 }
@@ -27,6 +31,7 @@ export interface LineProtocolIngest {
 export async function measureLineProtocolIngest(stack: BenchStack, durationS: number, run: number): Promise<LineProtocolIngest> {
   const options = { phase: `lp${run}`, devices: DEVICES, devicePrefix: 'l-' };
   const fromMs = Date.now();
+  const drainsBefore = await readDrainCounts(stack);
   const sampler = sampleBacklog(stack.db, stack.redis, stack.queueKey);
   const started = performance.now();
   const load = await runLoad({
@@ -46,6 +51,7 @@ export async function measureLineProtocolIngest(stack: BenchStack, durationS: nu
   const toMs = Date.now();
   const drainedAt = await waitUntilDrained(stack.db, 600_000);
   const backlog = await sampler.stop();
+  const drainsAfter = await readDrainCounts(stack);
   return {
     acceptedPointsPerSec: load.acceptedEvents / ((loadEnded - started) / 1000),
     endToEndPointsPerSec: load.acceptedEvents / ((drainedAt - started) / 1000),
@@ -54,6 +60,8 @@ export async function measureLineProtocolIngest(stack: BenchStack, durationS: nu
     refused: load.non2xx + load.errors,
     unanswered: load.unanswered,
     drainMs: drainedAt - loadEnded,
+    batchesPerDrain: batchesPerDrain(drainsBefore, drainsAfter),
+    eventsPerDrain: eventsPerDrain(drainsBefore, drainsAfter),
     backlog,
     window: { fromMs, toMs },
   };

@@ -36,22 +36,30 @@ const KEYS_TABLE = `
   ) ON COMMIT DELETE ROWS`;
 
 const COLLECT = `
-${RANGES}, tagged AS MATERIALIZED (
-  -- One row per label of each labelled row of the claimed minutes.
-  SELECT e.device, l.key AS label, e.ts, l.value, g.lo
+${RANGES}, sets AS MATERIALIZED (
+  -- Each device's label sets in each range, with their samples' count and span. A device's labels
+  -- seldom change within a minute, so this is about one row per device, and only those rows are taken
+  -- apart below: jsonb_each_text on every labelled row and the grouping of its output were two thirds
+  -- of this statement (3.0 s against 1.0 s for 804,500 points of 10,000 devices in one minute,
+  -- 2026-12-04). When every row's labels differ, grouping first costs ~25 % more (5.1 s against 4.0 s).
+  SELECT e.device, e.labels, g.lo, count(*) AS n, min(e.ts) AS first_ts, max(e.ts) AS last_ts
     FROM ranges g
    CROSS JOIN LATERAL (
      SELECT device, ts, labels FROM tenant_events
       WHERE tenant_id = $1 AND ts >= g.lo AND ts < g.hi AND ts >= $3::timestamptz AND ts < $4::timestamptz AND labels IS NOT NULL
      OFFSET 0 -- kept a subquery: one scan per range
    ) e
-   CROSS JOIN LATERAL jsonb_each_text(e.labels) l
+   GROUP BY e.device, e.labels, g.lo
+), tagged AS (
+  -- One row per label of each label set.
+  SELECT s.device, l.key AS label, s.n, s.first_ts, s.last_ts, l.value, s.lo
+    FROM sets s CROSS JOIN LATERAL jsonb_each_text(s.labels) l
 ), cleared AS (
   DELETE FROM claimed_label_keys
 )
 -- Per (device, label): its samples' span, and whether they are one value in one range.
 INSERT INTO claimed_label_keys (device, label, n, first_ts, last_ts, value, uniform)
-SELECT device, label, count(*)::int, min(ts), max(ts), min(value), min(value) = max(value) AND min(lo) = max(lo)
+SELECT device, label, sum(n)::int, min(first_ts), max(last_ts), min(value), min(value) = max(value) AND min(lo) = max(lo)
   FROM tagged GROUP BY device, label`;
 
 const FOLD = `
