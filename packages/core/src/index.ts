@@ -23,6 +23,7 @@ export { valueStateText } from './schemas/value-state-text.ts';
 export * from './schemas/event.ts';
 export { normalizeEvent } from './schemas/normalize-event.ts';
 export { isName } from './schemas/is-name.ts';
+export { setOwnKey } from './schemas/set-own-key.ts';
 export { eventKey } from './schemas/event-key.ts';
 export { checkLabels, LABEL_RULE, type LabelPatch, type LabelProblem, type CheckedLabels } from './schemas/check-labels.ts';
 export { UUID_PATTERN } from './schemas/uuid-pattern.ts';

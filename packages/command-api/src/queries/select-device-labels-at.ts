@@ -1,4 +1,4 @@
-import type { Queryable } from '@strata/core';
+import { setOwnKey, type Queryable } from '@strata/core';
 
 // The device's labels in force at one instant: of each label, the version holding the instant, when
 // it has a value. The primary key (tenant, device, label, valid_from) serves it. The instant comes as
@@ -24,6 +24,6 @@ interface Row {
 export async function selectDeviceLabelsAt(db: Queryable, tenantId: string, device: string, atMs: number): Promise<Record<string, string>> {
   const result = await db.query<Row>({ name: 'select-device-labels-at', text: SQL, values: [tenantId, device, atMs] });
   const labels: Record<string, string> = {};
-  for (const row of result.rows) Object.defineProperty(labels, row.label, { value: row.value, enumerable: true, writable: true, configurable: true });
+  for (const row of result.rows) setOwnKey(labels, row.label, row.value);
   return labels;
 }

@@ -1,5 +1,6 @@
 import { EVENT_LIMITS, NAME_RULE, type Labels } from './event.ts';
 import { isName } from './is-name.ts';
+import { setOwnKey } from './set-own-key.ts';
 
 /** The label rules in words, for every refusal (events, PUT/PATCH, line-protocol tags). */
 export const LABEL_RULE = `at most ${EVENT_LIMITS.maxLabels} labels, each name and value ${NAME_RULE}`;
@@ -44,7 +45,7 @@ export function checkLabels<AllowNull extends boolean = false>(
       continue;
     }
     if (value === null && allowNull) {
-      defineLabel(labels, name, null);
+      setOwnKey(labels, name, null);
       continue;
     }
     if (typeof value !== 'string' || !isName(value)) {
@@ -52,17 +53,10 @@ export function checkLabels<AllowNull extends boolean = false>(
       problems.push({ field: `${field}.${name}`, reason: `must be a string of ${expected}` });
       continue;
     }
-    defineLabel(labels, name, value);
+    setOwnKey(labels, name, value);
   }
   if (problems.length > 0) return { problems };
   return { labels } as CheckedLabels<AllowNull>;
-}
-
-function defineLabel(labels: LabelPatch, name: string, value: string | null): void {
-  // Assigning `__proto__` would hit Object.prototype's setter and the label would vanish; defined, it
-  // is an own key that JSON.stringify writes like any other (see collectValues).
-  if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
-  else labels[name] = value;
 }
 
 /** A refused name is echoed in the error, but never at a size that would bloat the answer. */

@@ -4,6 +4,7 @@ import { checkLabels } from './check-labels.ts';
 import { eventKey } from './event-key.ts';
 import { isName } from './is-name.ts';
 import { isStorableText } from './is-storable-text.ts';
+import { setOwnKey } from './set-own-key.ts';
 import {
   DEVICE_PATTERN,
   DEVICE_RULE,
@@ -119,13 +120,7 @@ function collectValues(input: Record<string, unknown>, fail: (field: string, rea
     }
     const reason = valueProblem(value);
     if (reason) fail(prefix + key, reason);
-    else if (key === '__proto__') {
-      // Assignment would hit Object.prototype's setter: the key would vanish (while the request is
-      // answered 202) or, for an object, replace the prototype. Defined, it is a plain own key that
-      // JSON.stringify writes into staging and the job like any other. Only this one key needs it;
-      // a prototype-less map for every event would cost the hot path (V8 keeps those in slow mode).
-      Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
-    } else values[key] = value as EventValue;
+    else setOwnKey(values, key, value as EventValue);
   }
   return values;
 }

@@ -1,11 +1,11 @@
-import type { Labels } from '@strata/core';
+import { setOwnKey, type Labels } from '@strata/core';
 import type { StateWithStaged } from '../queries/select-state-with-staged.ts';
 
 /**
  * The labels in force with staged events' labels laid over them (strong reads): per label the newest
  * sample wins; on equal times the larger text by UTF-8 bytes (the database's C collation), a removal
- * losing to any value, as the fold decides (decision 0074). Built with defineProperty so a label
- * named `__proto__` is an own key like any other.
+ * losing to any value, as the fold decides (decision 0074). A label named `__proto__` is an own key
+ * like any other.
  */
 export function mergeStagedLabels(rows: Pick<StateWithStaged, 'labels' | 'staged'>): Labels {
   const samples = new Map(rows.labels);
@@ -21,7 +21,7 @@ export function mergeStagedLabels(rows: Pick<StateWithStaged, 'labels' | 'staged
   }
   const labels: Labels = {};
   for (const [name, sample] of [...samples].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
-    if (sample.value !== null) Object.defineProperty(labels, name, { value: sample.value, enumerable: true, writable: true, configurable: true });
+    if (sample.value !== null) setOwnKey(labels, name, sample.value);
   }
   return labels;
 }
