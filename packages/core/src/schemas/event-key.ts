@@ -7,8 +7,8 @@ import type { EventValues, Labels } from './event.ts';
  * once. Prefixes keep the two spaces apart: an id can never collide with a digest.
  * Both are computed from validated text only (normalizeEvent refuses lone surrogates and U+0000): an
  * ill-formed id would reach PostgreSQL as U+FFFD and two different ids would become one, silently
- * deduplicating an acknowledged event. Values come without a prototype, so `__proto__` is a key the
- * digest sees like any other.
+ * deduplicating an acknowledged event. A value named `__proto__` is an own key of `values` (setOwnKey),
+ * so the digest sees it like any other.
  * Labels (issue 13) join the digest only when the event has some, sorted by name: two points that
  * differ only in their tags are two events (InfluxDB's series key), while an event without labels
  * keeps exactly the key it had before labels existed, so a re-send from before an upgrade is still
