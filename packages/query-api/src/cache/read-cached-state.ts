@@ -1,4 +1,4 @@
-import { CACHED_STATE_FIELDS, decodeCachedState, NAME_PATTERN, redisKeys, type Labels, type Redis } from '@strata/core';
+import { CACHED_STATE_FIELDS, decodeCachedState, isName, redisKeys, type Labels, type Redis } from '@strata/core';
 import type { LatestState } from '../model/latest-state.ts';
 
 /** Where the projector writes latest states through: the cache Redis and the deployment's prefix. */
@@ -51,7 +51,7 @@ function decodeCachedLabels(entry: string): Labels | undefined {
   const labels = (parsed as { labels?: unknown } | null)?.labels;
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return undefined;
   for (const [name, value] of Object.entries(labels)) {
-    if (!NAME_PATTERN.test(name) || typeof value !== 'string' || !NAME_PATTERN.test(value)) return undefined;
+    if (!isName(name) || typeof value !== 'string' || !isName(value)) return undefined;
   }
   return labels as Labels;
 }

@@ -1,4 +1,4 @@
-import { badRequest, NAME_PATTERN, NAME_RULE } from '@strata/core';
+import { badRequest, isName, NAME_RULE } from '@strata/core';
 
 /**
  * A label's name or value as a group read names it (path or `?label=`): the write side takes label
@@ -6,14 +6,14 @@ import { badRequest, NAME_PATTERN, NAME_RULE } from '@strata/core';
  * parameter as the client sent it, rather than answered as an empty group.
  */
 export function checkLabelParam(field: string, text: string | undefined, what: 'a label name' | 'a label value'): string {
-  if (text !== undefined && NAME_PATTERN.test(text)) return text;
+  if (text !== undefined && isName(text)) return text;
   throw badRequest(`invalid ${field}`, [{ field, reason: `must be ${what}: ${NAME_RULE}` }]);
 }
 
 /** `?value=`, the value key a group read aggregates: required, and a name as the write side takes it. */
 export function requireValueKey(text: string | undefined): string {
   if (text === undefined) throw badRequest('missing value', [{ field: 'value', reason: `required: the value key to aggregate (${NAME_RULE})` }]);
-  if (!NAME_PATTERN.test(text)) throw badRequest('invalid value', [{ field: 'value', reason: `must be a value key: ${NAME_RULE}` }]);
+  if (!isName(text)) throw badRequest('invalid value', [{ field: 'value', reason: `must be a value key: ${NAME_RULE}` }]);
   return text;
 }
 
@@ -28,8 +28,8 @@ export function parseLabelFilter(text: string | undefined): { name: string; valu
   if (colon < 0) throw badRequest('invalid label', [{ field: 'label', reason: 'must be name:value' }]);
   const name = text.slice(0, colon);
   const value = text.slice(colon + 1);
-  if (!NAME_PATTERN.test(name)) throw badRequest('invalid label', [{ field: 'label', reason: `the name before ':' must be ${NAME_RULE}` }]);
-  if (!NAME_PATTERN.test(value)) throw badRequest('invalid label', [{ field: 'label', reason: `the value after ':' must be ${NAME_RULE}` }]);
+  if (!isName(name)) throw badRequest('invalid label', [{ field: 'label', reason: `the name before ':' must be ${NAME_RULE}` }]);
+  if (!isName(value)) throw badRequest('invalid label', [{ field: 'label', reason: `the value after ':' must be ${NAME_RULE}` }]);
   return { name, value };
 }
 
